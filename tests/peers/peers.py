@@ -1,0 +1,804 @@
+"""Real SIP/RTMP peers on loopback for sip2rtmp's integration tests.
+
+Python 3 standard library only.  Every peer is a context manager that starts
+a real program (sipp, nginx-rtmp, baresip) on free 127.0.0.1 ports, returns
+once the program is ready (its socket is bound), and kills it and removes its
+temporary directory on exit, whatever happened in between.
+
+Only 127.0.0.1 is ever used: these helpers never address another host.
+"""
+
+import os
+import re
+import shutil
+import signal
+import sys
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import wave
+import math
+from pathlib import Path
+
+LOOPBACK = "127.0.0.1"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS_DIR = REPO_ROOT / "tests" / "scenarios"
+NGINX_RTMP_MODULE = "/usr/lib/nginx/modules/ngx_rtmp_module.so"
+BARESIP_MODULES = "/usr/lib/baresip/modules"
+
+# Frequencies of the tones the SIPp scenarios play (see tests/scenarios/README.md).
+TONE_HZ = 1000
+EARLY_TONE_HZ = 600
+
+
+class PeerError(RuntimeError):
+    """A peer could not be started or did not become ready."""
+
+
+# --------------------------------------------------------------------------
+# ports and readiness
+
+def _port_free(port, kind):
+    s = socket.socket(socket.AF_INET, kind)
+    try:
+        s.bind((LOOPBACK, port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+_port_lock = threading.Lock()
+_handed_out = set()
+
+
+def free_port(count=1):
+    """A loopback port P such that P..P+count-1 are free for both UDP and TCP.
+
+    Ports handed out by this process are not handed out again, so two peers
+    started back to back cannot be given the same port before binding it.
+    """
+    with _port_lock:
+        for _ in range(200):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind((LOOPBACK, 0))
+            base = s.getsockname()[1]
+            s.close()
+            # keep the base even: RTP convention, and sipp uses port+2 for video
+            base -= base % 2
+            ports = range(base, base + count)
+            if base < 1024 or base + count > 65535:
+                continue
+            if any(p in _handed_out for p in ports):
+                continue
+            if all(_port_free(p, socket.SOCK_DGRAM) and
+                   _port_free(p, socket.SOCK_STREAM) for p in ports):
+                _handed_out.update(ports)
+                return base
+    raise PeerError("no free loopback port found")
+
+
+def _bound_ports(proto):
+    """Local ports bound on 127.0.0.1 or 0.0.0.0 for 'udp' or 'tcp' (listening)."""
+    ports = set()
+    try:
+        with open("/proc/net/" + proto) as f:
+            next(f)
+            for line in f:
+                fields = line.split()
+                addr, port = fields[1].split(":")
+                if proto == "tcp" and fields[3] != "0A":   # LISTEN
+                    continue
+                if addr in ("0100007F", "00000000"):
+                    ports.add(int(port, 16))
+    except OSError:
+        pass
+    return ports
+
+
+def wait_until(predicate, timeout, what, proc=None, log=None, interval=0.02):
+    """Poll `predicate` until true; fail early if `proc` died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        if proc is not None and proc.poll() is not None:
+            raise PeerError("%s: process exited with %s before being ready%s" %
+                            (what, proc.returncode, _tail(log)))
+        time.sleep(interval)
+    raise PeerError("%s: not ready after %.1f s%s" % (what, timeout, _tail(log)))
+
+
+def _tail(path, n=2000):
+    if not path:
+        return ""
+    try:
+        return "\n--- %s ---\n%s" % (path, Path(path).read_text(errors="replace")[-n:])
+    except OSError:
+        return ""
+
+
+def _terminate(proc, grace=3.0):
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        proc.terminate()
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+class _TempDirPeer:
+    """Base: a temporary directory and a child process, both cleaned up."""
+
+    name = "peer"
+
+    def __init__(self):
+        self.dir = Path(tempfile.mkdtemp(prefix="sip2rtmp-%s-" % self.name))
+        self.proc = None
+        self.keep = os.environ.get("SIP2RTMP_KEEP_TEMP") == "1"
+
+    def __enter__(self):
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def close(self):
+        _terminate(self.proc)
+        if not self.keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------
+# audio
+
+_SOX_ENCODING = {
+    "ulaw": ["-e", "u-law", "-b", "8"],
+    "alaw": ["-e", "a-law", "-b", "8"],
+    "s16": ["-e", "signed-integer", "-b", "16"],
+}
+
+
+def make_tone_wav(path, freq, seconds, fmt="ulaw", rate=8000, volume=0.5):
+    """A mono sine WAV made by sox.
+
+    fmt: 'ulaw' / 'alaw' (8-bit G.711, what SIPp's rtp_stream plays as PT 0 / 8)
+    or 's16' (16-bit PCM, what baresip's aufile plays).
+    """
+    if fmt not in _SOX_ENCODING:
+        raise ValueError("fmt must be one of %s" % ", ".join(_SOX_ENCODING))
+    subprocess.run(["sox", "-n", "-r", str(rate), "-c", "1"] + _SOX_ENCODING[fmt] +
+                   [str(path), "synth", str(seconds), "sine", str(freq),
+                    "vol", str(volume)],
+                   check=True, stdin=subprocess.DEVNULL, timeout=30)
+    return Path(path)
+
+
+def _read_pcm16_mono_8k(wav_path):
+    """Samples of a WAV as 16-bit mono 8 kHz ints (converted by sox if needed)."""
+    data = None
+    try:
+        with wave.open(str(wav_path), "rb") as w:
+            if (w.getsampwidth() == 2 and w.getnchannels() == 1 and
+                    w.getframerate() == 8000 and w.getcomptype() == "NONE"):
+                data = w.readframes(w.getnframes())
+    except (wave.Error, EOFError):
+        pass                        # G.711 or another format wave cannot read
+    if data is None:
+        with tempfile.TemporaryDirectory(prefix="sip2rtmp-conv-") as d:
+            conv = os.path.join(d, "conv.wav")
+            subprocess.run(["sox", str(wav_path), "-r", "8000", "-c", "1",
+                            "-e", "signed-integer", "-b", "16", conv],
+                           check=True, stdin=subprocess.DEVNULL, timeout=60,
+                           capture_output=True)
+            with wave.open(conv, "rb") as w:
+                data = w.readframes(w.getnframes())
+    import array
+    a = array.array("h")
+    a.frombytes(data)
+    if sys.byteorder == "big":
+        a.byteswap()
+    return a, 8000
+
+
+def wav_duration(wav_path):
+    with wave.open(str(wav_path), "rb") as w:
+        return w.getnframes() / float(w.getframerate())
+
+
+def rms(samples):
+    if not samples:
+        return 0.0
+    return math.sqrt(sum(s * s for s in samples) / len(samples))
+
+
+def _goertzel_power(x, rate, freq):
+    k = 2.0 * math.cos(2.0 * math.pi * freq / rate)
+    s1 = s2 = 0.0
+    for v in x:
+        s0 = v + k * s1 - s2
+        s2 = s1
+        s1 = s0
+    return s1 * s1 + s2 * s2 - k * s1 * s2
+
+
+def dominant_frequency(wav_path, start=0.0, duration=None, fmin=250, fmax=3400,
+                       min_rms=100.0):
+    """Frequency (Hz) of the strongest tone in a WAV segment, or None if silent.
+
+    The segment [start, start+duration) is analysed (whole file by default);
+    its loudest 0.5 s window is scanned with Goertzel filters, coarse then
+    fine, after a Hann window: accurate to a few Hz for 300-3000 Hz tones.
+    A segment whose RMS is below min_rms (16-bit scale) counts as silence.
+    """
+    samples, rate = _read_pcm16_mono_8k(wav_path)
+    first = int(start * rate)
+    last = len(samples) if duration is None else min(len(samples),
+                                                     first + int(duration * rate))
+    seg = samples[first:last]
+    win = int(0.5 * rate)
+    if len(seg) < win // 4:
+        return None
+    if len(seg) > win:
+        best, best_e = 0, -1.0
+        for off in range(0, len(seg) - win + 1, win // 4):
+            e = sum(v * v for v in seg[off:off + win:4])
+            if e > best_e:
+                best, best_e = off, e
+        seg = seg[best:best + win]
+    if rms(seg) < min_rms:
+        return None
+    n = len(seg)
+    mean = sum(seg) / n
+    x = [(v - mean) * (0.5 - 0.5 * math.cos(2 * math.pi * i / (n - 1)))
+         for i, v in enumerate(seg)]
+    coarse = max(range(int(fmin), int(fmax) + 1, 10),
+                 key=lambda f: _goertzel_power(x, rate, f))
+    fine = max((coarse + d * 0.5 for d in range(-24, 25)),
+               key=lambda f: _goertzel_power(x, rate, f))
+    return fine
+
+
+def audio_rms(wav_path, start=0.0, duration=None):
+    samples, rate = _read_pcm16_mono_8k(wav_path)
+    first = int(start * rate)
+    last = len(samples) if duration is None else first + int(duration * rate)
+    return rms(samples[first:last])
+
+
+def assert_frequency(testcase, wav_path, expected, start=0.0, duration=None,
+                     tolerance=0.03):
+    got = dominant_frequency(wav_path, start, duration)
+    testcase.assertIsNotNone(got, "no tone (silence) in %s from %.1f s" % (wav_path, start))
+    testcase.assertAlmostEqual(got, expected, delta=expected * tolerance,
+                               msg="tone %.1f Hz, expected %d Hz" % (got, expected))
+
+
+# --------------------------------------------------------------------------
+# SIPp
+
+class SipMessage:
+    def __init__(self, direction, text):
+        self.direction = direction          # 'received' or 'sent'
+        self.text = text
+        self.first_line = text.split("\n", 1)[0].strip()
+        m = re.match(r"SIP/2\.0 (\d{3})", self.first_line)
+        self.status = int(m.group(1)) if m else None
+        self.method = None if m else self.first_line.split(" ", 1)[0]
+
+    def header(self, name):
+        m = re.search(r"^%s\s*:\s*(.*)$" % re.escape(name), self.text,
+                      re.MULTILINE | re.IGNORECASE)
+        return m.group(1).strip() if m else None
+
+    def __repr__(self):
+        return "<%s %s>" % (self.direction, self.first_line)
+
+
+class Sipp(_TempDirPeer):
+    """A SIPp UAS on 127.0.0.1 running one call of a scenario (`-m 1`).
+
+    Sipp('answer_pcmu_bye.xml', duration_ms=3000, auth_user='alice')
+    - scenario: file name under tests/scenarios/ or a path.
+    - keyword arguments become `-key name value` (usable as [name] in the XML).
+    - duration_ms: sipp's -d, the length of a scenario's bare <pause/>.
+    - tones: {'file.wav': hz} overrides the default tone frequencies; any
+      rtp_stream file the scenario names is generated in the working dir:
+      names containing 'pcma' are A-law, others u-law; names starting with
+      'early' get EARLY_TONE_HZ, others TONE_HZ.
+    - timeout: sipp's global -timeout; reaching it fails the scenario.
+    """
+
+    name = "sipp"
+
+    def __init__(self, scenario, duration_ms=None, tones=None, timeout=60,
+                 extra_args=(), **keys):
+        super().__init__()
+        p = Path(scenario)
+        self.scenario = p if p.is_absolute() or p.exists() else SCENARIOS_DIR / p
+        self.duration_ms = duration_ms
+        self.tones = dict(tones or {})
+        self.timeout = timeout
+        self.extra_args = list(extra_args)
+        self.keys = keys
+        self.port = None
+        self.media_port = None
+        self.msg_file = self.dir / "messages.log"
+        self.err_file = self.dir / "errors.log"
+        self.out_file = self.dir / "screen.log"
+        self.returncode = None
+
+    def _make_tones(self):
+        text = self.scenario.read_text()
+        for fname in set(re.findall(r'rtp_stream="([^",\[]+\.wav)', text)):
+            if "pcma" in fname:
+                fmt = "alaw"
+            else:
+                fmt = "ulaw"
+            hz = self.tones.get(fname, EARLY_TONE_HZ if fname.startswith("early")
+                                else TONE_HZ)
+            make_tone_wav(self.dir / fname, hz, 1.0, fmt)
+
+    def command(self):
+        cmd = ["sipp", "-sf", str(self.scenario),
+               "-i", LOOPBACK, "-p", str(self.port),
+               "-mi", LOOPBACK, "-mp", str(self.media_port),
+               "-m", "1", "-nostdin",
+               "-timeout", "%ds" % self.timeout, "-timeout_error",
+               "-trace_msg", "-message_file", str(self.msg_file),
+               "-trace_err", "-error_file", str(self.err_file)]
+        if self.duration_ms is not None:
+            cmd += ["-d", str(int(self.duration_ms))]
+        for k, v in self.keys.items():
+            cmd += ["-key", k, str(v)]
+        return cmd + self.extra_args
+
+    def start(self):
+        self._make_tones()
+        self.port = free_port()
+        self.media_port = free_port(4)
+        with open(self.out_file, "wb") as out:
+            # no TTY, no stdin: sipp's screen goes to a file
+            self.proc = subprocess.Popen(self.command(), cwd=str(self.dir),
+                                         stdin=subprocess.DEVNULL, stdout=out,
+                                         stderr=subprocess.STDOUT,
+                                         start_new_session=True)
+        wait_until(lambda: self.port in _bound_ports("udp"), 10,
+                   "sipp %s" % self.scenario.name, self.proc, self.out_file)
+
+    @property
+    def host_port(self):
+        return "%s:%d" % (LOOPBACK, self.port)
+
+    def uri(self, user="service"):
+        return "sip:%s@%s" % (user, self.host_port)
+
+    def wait(self, timeout=None):
+        """sipp's exit code: 0 = the call followed the scenario to its end."""
+        if timeout is None:
+            timeout = self.timeout + 10
+        try:
+            self.returncode = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            _terminate(self.proc)
+            self.returncode = self.proc.returncode
+            raise PeerError("sipp did not exit within %s s%s" %
+                            (timeout, self.report()))
+        return self.returncode
+
+    def messages(self):
+        """The SIP trace text (every message sent and received)."""
+        try:
+            return self.msg_file.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def parsed_messages(self):
+        out = []
+        for block in re.split(r"^-{10,} .*$", self.messages(), flags=re.MULTILINE):
+            m = re.match(r"\s*\w+ message (received|sent)[^\n]*:\n\n?(.*)", block,
+                         re.DOTALL)
+            if m:
+                out.append(SipMessage(m.group(1), m.group(2).strip("\n")))
+        return out
+
+    def received(self, method_or_status):
+        """Messages SIPp received with that method ('BYE') or status (200)."""
+        return [m for m in self.parsed_messages() if m.direction == "received" and
+                (m.method == method_or_status or m.status == method_or_status)]
+
+    def sent(self, method_or_status):
+        return [m for m in self.parsed_messages() if m.direction == "sent" and
+                (m.method == method_or_status or m.status == method_or_status)]
+
+    def errors(self):
+        try:
+            return self.err_file.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def report(self):
+        """Text to append to an assertion message."""
+        return ("\n--- sipp %s exit %s ---\n%s\n--- errors ---\n%s\n--- messages ---\n%s" %
+                (self.scenario.name, self.returncode,
+                 _tail(self.out_file, 1500), self.errors()[-2000:],
+                 self.messages()[-6000:]))
+
+
+# --------------------------------------------------------------------------
+# nginx-rtmp
+
+class NginxRtmp(_TempDirPeer):
+    """nginx with the rtmp module, its own config, logs and pid in a temp dir.
+
+    rtmp://127.0.0.1:<port>/live/<stream>, stats at http://127.0.0.1:<http_port>/stat.
+    Runs in the foreground without a master process, so it never changes user
+    and works as root or not.
+    """
+
+    name = "nginx"
+
+    def __init__(self):
+        super().__init__()
+        self.port = None
+        self.http_port = None
+        self.error_log = self.dir / "error.log"
+
+    def start(self):
+        if not os.path.exists(NGINX_RTMP_MODULE):
+            raise PeerError("%s missing (apt-get install libnginx-mod-rtmp)" %
+                            NGINX_RTMP_MODULE)
+        self.port = free_port()
+        self.http_port = free_port()
+        d = self.dir
+        for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            (d / sub).mkdir()
+        conf = d / "nginx.conf"
+        conf.write_text("""
+load_module {module};
+daemon off;
+master_process off;
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/error.log info;
+events {{ worker_connections 64; }}
+rtmp {{
+    server {{
+        listen {ip}:{port};
+        application live {{
+            live on;
+        }}
+    }}
+}}
+http {{
+    access_log off;
+    client_body_temp_path {d}/client_body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+    server {{
+        listen {ip}:{http_port};
+        location /stat {{ rtmp_stat all; }}
+    }}
+}}
+""".format(module=NGINX_RTMP_MODULE, d=d, ip=LOOPBACK, port=self.port,
+           http_port=self.http_port))
+        with open(d / "stdout.log", "wb") as out:
+            self.proc = subprocess.Popen(
+                ["nginx", "-p", str(d), "-c", str(conf), "-e", str(self.error_log)],
+                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True)
+        wait_until(lambda: {self.port, self.http_port} <= _bound_ports("tcp"), 10,
+                   "nginx-rtmp", self.proc, self.error_log)
+
+    def url(self, app="live", stream="test"):
+        return "rtmp://%s:%d/%s/%s" % (LOOPBACK, self.port, app, stream)
+
+    def stat(self):
+        import urllib.request
+        with urllib.request.urlopen("http://%s:%d/stat" % (LOOPBACK, self.http_port),
+                                    timeout=5) as r:
+            return r.read().decode("utf-8", "replace")
+
+    def is_publishing(self, stream, app="live"):
+        xml = self.stat()
+        m = re.search(r"<application>\s*<name>%s</name>(.*?)</application>" %
+                      re.escape(app), xml, re.DOTALL)
+        if not m:
+            return False
+        for s in re.findall(r"<stream>(.*?)</stream>", m.group(1), re.DOTALL):
+            if re.search(r"<name>%s</name>" % re.escape(stream), s) and "<publishing/>" in s:
+                return True
+        return False
+
+    def wait_publishing(self, stream, timeout=15, app="live", proc=None):
+        wait_until(lambda: self.is_publishing(stream, app), timeout,
+                   "publisher on %s/%s" % (app, stream), proc, self.error_log,
+                   interval=0.1)
+
+
+def pull_rtmp(url, seconds, out_wav, rate=8000, rw_timeout_s=8):
+    """Pull `seconds` of an RTMP stream into a mono WAV with ffmpeg; returns the result."""
+    cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+           "-rw_timeout", str(int(rw_timeout_s * 1000000)),
+           "-i", url, "-t", str(seconds), "-vn", "-ac", "1", "-ar", str(rate),
+           "-c:a", "pcm_s16le", str(out_wav)]
+    return subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, timeout=seconds + rw_timeout_s + 20)
+
+
+# --------------------------------------------------------------------------
+# baresip
+
+class Baresip(_TempDirPeer):
+    """baresip as an auto-answering callee that plays `wav` (16-bit mono 8 kHz).
+
+    Its own config dir; SIP on a free 127.0.0.1 port; stdin is /dev/null (the
+    stdio module is not loaded, so no terminal is needed).
+    """
+
+    name = "baresip"
+
+    def __init__(self, wav, user="callee", codecs=("PCMU/8000/1", "PCMA/8000/1")):
+        super().__init__()
+        self.wav = Path(wav).resolve()
+        self.user = user
+        self.codecs = codecs
+        self.port = None
+        self.log = self.dir / "baresip.log"
+
+    def start(self):
+        self.port = free_port()
+        rtp = free_port(10)
+        conf = self.dir / "config"
+        conf.write_text("""\
+poll_method		poll
+sip_listen		{ip}:{port}
+sip_trans_def		udp
+audio_player		aufile,{d}/received.wav
+audio_source		aufile,{wav}
+audio_alert		aufile,{wav}
+audio_srate		8000
+audio_channels		1
+ausrc_format		s16
+auplay_format		s16
+rtp_ports		{rtp}-{rtp_end}
+net_interface		{ip}
+dns_server		127.0.0.1:53
+module_path		{modules}
+module			g711.so
+module			aufile.so
+module_app		account.so
+module_app		menu.so
+""".format(ip=LOOPBACK, port=self.port, d=self.dir, wav=self.wav, rtp=rtp,
+           rtp_end=rtp + 9, modules=BARESIP_MODULES))
+        (self.dir / "accounts").write_text(
+            "<sip:{u}@{ip}:{port}>;regint=0;answermode=auto;audio_codecs={c}\n".format(
+                u=self.user, ip=LOOPBACK, port=self.port, c=",".join(self.codecs)))
+        (self.dir / "contacts").write_text("")
+        with open(self.log, "wb") as out:
+            self.proc = subprocess.Popen(["baresip", "-f", str(self.dir)],
+                                         stdin=subprocess.DEVNULL, stdout=out,
+                                         stderr=subprocess.STDOUT,
+                                         start_new_session=True)
+        wait_until(lambda: self.port in _bound_ports("udp"), 10, "baresip",
+                   self.proc, self.log)
+
+    @property
+    def uri(self):
+        return "sip:%s@%s:%d" % (self.user, LOOPBACK, self.port)
+
+    def output(self):
+        try:
+            return self.log.read_text(errors="replace")
+        except OSError:
+            return ""
+
+
+# --------------------------------------------------------------------------
+# gst-launch-1.0
+
+def build_dir():
+    return Path(os.environ.get("SIP2RTMP_BUILD_DIR", REPO_ROOT / "build"))
+
+
+def gst_env(env=None):
+    e = dict(os.environ)
+    if "GST_PLUGIN_PATH" not in e:
+        e["GST_PLUGIN_PATH"] = str(build_dir() / "plugins")
+    e.setdefault("GST_DEBUG_NO_COLOR", "1")
+    e.update(env or {})
+    return e
+
+
+_FIELD = re.compile(r'([A-Za-z][\w-]*)=\((\w+)\)("(?:[^"\\]|\\.)*"|[^,;]*)')
+
+
+def parse_structure_fields(text):
+    """Fields of a GstStructure string (as printed by gst-launch -m)."""
+    out = {}
+    for name, typ, val in _FIELD.findall(text):
+        if val.startswith('"'):
+            val = val[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+        if typ in ("int", "uint", "gint", "guint", "int64", "uint64"):
+            try:
+                val = int(val)
+            except ValueError:
+                pass
+        out.setdefault(name, val)
+    return out
+
+
+class GstResult:
+    """What gst-launch-1.0 -m printed, with helpers to read the messages."""
+
+    def __init__(self, returncode, stdout, stderr, elapsed):
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+        self.elapsed = elapsed
+
+    @property
+    def text(self):
+        return self.stdout + "\n" + self.stderr
+
+    def element_messages(self, name):
+        """Structures of element messages named `name`, in bus order."""
+        out = []
+        for line in self.stdout.splitlines():
+            m = re.search(r'Got message #\d+ from element "[^"]*" \(element\): '
+                          r'%s, (.*)$' % re.escape(name), line)
+            if m:
+                out.append(parse_structure_fields(m.group(1)))
+        return out
+
+    def sip_call_states(self):
+        return [m.get("state") for m in self.element_messages("sip-call")]
+
+    def errors(self):
+        """One dict per error message: 'text' plus fields of its sip-error details."""
+        out = []
+        lines = self.text.splitlines()
+        for line in lines:
+            if re.search(r"\(error\): ", line) or line.startswith("ERROR: from element"):
+                unescaped = line.replace("\\", "")
+                d = parse_structure_fields(unescaped[unescaped.find("sip-error"):]) \
+                    if "sip-error" in unescaped else {}
+                d["text"] = line
+                out.append(d)
+        return out
+
+    def error_statuses(self):
+        return [e["sip-status"] for e in self.errors() if "sip-status" in e]
+
+    def got_eos(self):
+        return "Got EOS from element" in self.stdout
+
+    def __str__(self):
+        return "gst-launch exit %s after %.1f s\n--- stdout ---\n%s\n--- stderr ---\n%s" % (
+            self.returncode, self.elapsed, self.stdout[-6000:], self.stderr[-3000:])
+
+
+def _gst_cmd(args, eos_on_shutdown):
+    if isinstance(args, str):
+        import shlex
+        args = shlex.split(args)
+    return ["gst-launch-1.0", "-m"] + (["-e"] if eos_on_shutdown else []) + list(args)
+
+
+def gst_launch(args, env=None, timeout=30, eos_on_shutdown=False):
+    """Run a gst-launch-1.0 -m pipeline to its end (or kill it at `timeout`)."""
+    t0 = time.monotonic()
+    try:
+        r = subprocess.run(_gst_cmd(args, eos_on_shutdown), env=gst_env(env),
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                           timeout=timeout, errors="replace")
+        return GstResult(r.returncode, r.stdout, r.stderr, time.monotonic() - t0)
+    except subprocess.TimeoutExpired as e:
+        def s(v):
+            return v.decode("utf-8", "replace") if isinstance(v, bytes) else (v or "")
+        return GstResult(None, s(e.stdout), s(e.stderr) + "\n[killed: timeout %s s]" % timeout,
+                         time.monotonic() - t0)
+
+
+class GstLaunch:
+    """gst-launch-1.0 -m running in the background, for tests that act mid-call.
+
+    with GstLaunch(args, eos_on_shutdown=True) as g:
+        g.wait_for(r"state=\\(string\\)established", 10)
+        g.interrupt()            # SIGINT: with -e, EOS then a clean stop
+        result = g.wait(10)
+    """
+
+    def __init__(self, args, env=None, eos_on_shutdown=True):
+        self.cmd = _gst_cmd(args, eos_on_shutdown)
+        self.env = gst_env(env)
+        self.proc = None
+        self._out = []
+        self._err = []
+        self._cond = threading.Condition()
+        self._t0 = None
+        self.result = None
+
+    def __enter__(self):
+        self._t0 = time.monotonic()
+        self.proc = subprocess.Popen(self.cmd, env=self.env, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, errors="replace", bufsize=1,
+                                     start_new_session=True)
+        self._threads = [threading.Thread(target=self._pump, args=(s, buf), daemon=True)
+                         for s, buf in ((self.proc.stdout, self._out),
+                                        (self.proc.stderr, self._err))]
+        for t in self._threads:
+            t.start()
+        return self
+
+    def _pump(self, stream, buf):
+        for line in stream:
+            with self._cond:
+                buf.append(line)
+                self._cond.notify_all()
+        with self._cond:
+            self._cond.notify_all()
+
+    def output(self):
+        with self._cond:
+            return "".join(self._out)
+
+    def wait_for(self, pattern, timeout):
+        """Block until stdout matches `pattern` (regex); False if the process ended or timed out."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                if rx.search("".join(self._out)):
+                    return True
+                left = deadline - time.monotonic()
+                if left <= 0 or (self.proc.poll() is not None and
+                                 not any(t.is_alive() for t in self._threads)):
+                    return False
+                self._cond.wait(min(left, 0.2))
+
+    def interrupt(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+
+    def wait(self, timeout=15):
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            rc = None
+        for t in self._threads:
+            t.join(5)
+        err = "".join(self._err) + ("" if rc is not None else
+                                    "\n[killed: no exit within %s s]" % timeout)
+        self.result = GstResult(rc, "".join(self._out), err, time.monotonic() - self._t0)
+        return self.result
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        if self.result is None:
+            self.wait(5)
+        return False
+
+
+def sipsrc_available(env=None):
+    r = subprocess.run(["gst-inspect-1.0", "sipsrc"], env=gst_env(env),
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                       timeout=30)
+    return r.returncode == 0

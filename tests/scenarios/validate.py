@@ -1,0 +1,112 @@
+#!/usr/bin/python3
+"""Known-good check of the SIPp UAS scenarios, before (and without) sipsrc.
+
+Each case runs a UAS scenario through peers.Sipp against a SIPp UAC from
+tests/scenarios/uac/ and checks both exit codes.  The negative cases prove
+that a scenario FAILS when the caller misbehaves (wrong credentials, early
+hang-up), so that `Sipp.wait() == 0` in the sipsrc tests is a real assertion.
+
+usage: validate.py [-v] [case-name ...]
+"""
+
+import os
+import subprocess
+import sys
+import unittest
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "peers"))
+from peers import Sipp, free_port, LOOPBACK  # noqa: E402
+
+
+def run_uac(uas, scenario, *args, duration_ms=1000):
+    cmd = ["sipp", "-sf", str(HERE / "uac" / scenario), uas.host_port,
+           "-s", "service", "-i", LOOPBACK, "-p", str(free_port()),
+           "-mi", LOOPBACK, "-mp", str(free_port(4)), "-m", "1", "-nostdin",
+           "-d", str(duration_ms), "-timeout", "40s", "-timeout_error"] + list(args)
+    r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
+                       text=True, timeout=60)
+    return r.returncode
+
+
+class ScenarioCase(unittest.TestCase):
+    def check(self, uas_xml, uac_xml, uas_rc=0, uac_args=(), uac_ms=1000,
+              uas_ms=1500, auth_user="alice", auth_pass="secret", then=None):
+        with Sipp(uas_xml, duration_ms=uas_ms, timeout=40,
+                  auth_user=auth_user, auth_pass=auth_pass) as uas:
+            uac_rc = run_uac(uas, uac_xml, *uac_args, duration_ms=uac_ms)
+            rc = uas.wait()
+            self.assertEqual(rc, uas_rc, "UAS %s exit %s (UAC exit %s)%s" %
+                             (uas_xml, rc, uac_rc, uas.report()))
+            if then:
+                then(uas, uac_rc)
+
+    # --- positive: a well-behaved caller passes the scenario
+    def test_answer_pcmu_bye(self):
+        def then(uas, uac_rc):
+            self.assertEqual(uac_rc, 0)
+            self.assertEqual(len(uas.received(200)), 1, "the caller answered our BYE")
+        self.check("answer_pcmu_bye.xml", "uac_call.xml", then=then)
+
+    def test_answer_pcmu_wait_bye(self):
+        self.check("answer_pcmu_wait_bye.xml", "uac_call_hangup.xml",
+                   then=lambda uas, _: self.assertTrue(uas.received("BYE")))
+
+    def test_answer_pcma_bye(self):
+        self.check("answer_pcma_bye.xml", "uac_call.xml")
+
+    def test_auth_401(self):
+        self.check("auth_401.xml", "uac_call.xml",
+                   uac_args=["-au", "alice", "-ap", "secret"],
+                   then=lambda uas, _: self.assertIn(
+                       "Authorization: Digest", uas.received("INVITE")[1].text))
+
+    def test_auth_407(self):
+        self.check("auth_407.xml", "uac_call.xml",
+                   uac_args=["-au", "alice", "-ap", "secret"],
+                   then=lambda uas, _: self.assertIsNotNone(
+                       uas.received("INVITE")[1].header("Proxy-Authorization")))
+
+    def test_auth_wrong_403(self):
+        self.check("auth_wrong_403.xml", "uac_call.xml",
+                   uac_args=["-au", "alice", "-ap", "wrong"],
+                   then=lambda uas, _: self.assertEqual(len(uas.received("ACK")), 2))
+
+    def test_busy_486(self):
+        self.check("busy_486.xml", "uac_call.xml")
+
+    def test_no_answer_cancel(self):
+        self.check("no_answer_cancel.xml", "uac_cancel.xml",
+                   then=lambda uas, _: self.assertTrue(uas.received("CANCEL")))
+
+    def test_early_media_183(self):
+        self.check("early_media_183.xml", "uac_call.xml",
+                   then=lambda uas, _: self.assertTrue(uas.sent(183)))
+
+    def test_answer_malformed_sdp(self):
+        self.check("answer_malformed_sdp.xml", "uac_call_hangup.xml")
+
+    def test_answer_no_common_codec(self):
+        self.check("answer_no_common_codec.xml", "uac_call_hangup.xml")
+
+    # --- negative: a misbehaving caller fails the scenario
+    def test_auth_401_rejects_wrong_password(self):
+        self.check("auth_401.xml", "uac_call.xml", uas_rc=1,
+                   uac_args=["-au", "alice", "-ap", "wrong"])
+
+    def test_auth_407_rejects_wrong_user(self):
+        self.check("auth_407.xml", "uac_call.xml", uas_rc=1,
+                   uac_args=["-au", "mallory", "-ap", "secret"])
+
+    def test_auth_wrong_403_fails_with_right_password(self):
+        self.check("auth_wrong_403.xml", "uac_call.xml", uas_rc=1,
+                   uac_args=["-au", "alice", "-ap", "secret"])
+
+    def test_answer_pcmu_bye_fails_if_caller_hangs_up_first(self):
+        self.check("answer_pcmu_bye.xml", "uac_call_hangup.xml", uas_rc=1,
+                   uac_ms=300, uas_ms=3000)
+
+
+if __name__ == "__main__":
+    unittest.main()
