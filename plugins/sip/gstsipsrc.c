@@ -1,0 +1,1323 @@
+/* sip2rtmp
+ * Copyright (C) 2026 sip2rtmp authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * SECTION:element-sipsrc
+ * @title: sipsrc
+ *
+ * sipsrc places a SIP call (with libre, the baresip SIP stack) and outputs
+ * the call's RTP: one sometimes pad per accepted m-line (`audio_%u`,
+ * `video_%u`) with the caps of the SDP answer, then no-more-pads.
+ *
+ * Call progress is posted as `sip-call` element messages (state trying,
+ * ringing, early-media, established, terminated, failed; sip-status;
+ * reason; call-id). A remote BYE ends every pad with EOS. A failed call
+ * posts an error whose details structure `sip-error` carries the SIP
+ * status and reason. Setting the element to NULL sends CANCEL before the
+ * answer and BYE after it.
+ *
+ * All sipsrc of a process share one libre thread and one SIP socket per
+ * transport and local address.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 -e sipsrc uri=sip:1000@127.0.0.1:5060 user-id=alice \
+ *   user-pw=secret ! rtppcmudepay ! mulawdec ! audioconvert ! \
+ *   audioresample ! avenc_aac ! aacparse ! flvmux streamable=true ! \
+ *   rtmp2sink location=rtmp://127.0.0.1/live/room1
+ * ]| Calls 1000 and publishes the call's audio to an RTMP server.
+ * |[
+ * gst-play-1.0 sip:1000@127.0.0.1:5060
+ * ]| Plays a call's audio through the URI handler.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include "gstsipsrc.h"
+#include "gstsipstream.h"
+#include "gstsipuri.h"
+#include "sipua/sipua.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_sip_src_debug);
+#define GST_CAT_DEFAULT gst_sip_src_debug
+GST_DEBUG_CATEGORY_STATIC (sipua_debug);
+
+typedef enum
+{
+  GST_SIP_TRANSPORT_UDP = SIPUA_TRANSPORT_UDP,
+  GST_SIP_TRANSPORT_TCP = SIPUA_TRANSPORT_TCP,
+  GST_SIP_TRANSPORT_TLS = SIPUA_TRANSPORT_TLS,
+} GstSipTransport;
+
+typedef enum
+{
+  GST_SIP_MEDIA_OFF = SIPUA_DIR_OFF,
+  GST_SIP_MEDIA_RECVONLY = SIPUA_DIR_RECVONLY,
+  GST_SIP_MEDIA_SENDRECV = SIPUA_DIR_SENDRECV,
+} GstSipMediaMode;
+
+enum
+{
+  PROP_0,
+  PROP_URI,
+  PROP_USER_ID,
+  PROP_USER_PW,
+  PROP_AUTH_USER,
+  PROP_FROM_URI,
+  PROP_DISPLAY_NAME,
+  PROP_PROXY,
+  PROP_TRANSPORT,
+  PROP_LOCAL_ADDRESS,
+  PROP_SIP_PORT,
+  PROP_AUDIO,
+  PROP_VIDEO,
+  PROP_CODECS,
+  PROP_RTP_PORT_MIN,
+  PROP_RTP_PORT_MAX,
+  PROP_ANSWER_TIMEOUT,
+  PROP_RTP_TIMEOUT,
+  PROP_REGISTER,
+  PROP_USER_AGENT,
+  PROP_LATENCY,
+  PROP_STATS,
+};
+
+#define DEFAULT_TRANSPORT GST_SIP_TRANSPORT_UDP
+#define DEFAULT_SIP_PORT 0
+#define DEFAULT_AUDIO GST_SIP_MEDIA_RECVONLY
+#define DEFAULT_VIDEO GST_SIP_MEDIA_OFF
+#define DEFAULT_CODECS "PCMU,PCMA,H264"
+#define DEFAULT_RTP_PORT_MIN 0
+#define DEFAULT_RTP_PORT_MAX 0
+#define DEFAULT_ANSWER_TIMEOUT 60
+#define DEFAULT_RTP_TIMEOUT 30
+#define DEFAULT_REGISTER FALSE
+#define DEFAULT_USER_AGENT "sip2rtmp/" VERSION
+#define DEFAULT_LATENCY 0
+
+#define STATUS_TIMEOUT 408
+
+struct _GstSipSrc
+{
+  GstBin parent;
+
+  /* properties, protected by the object lock */
+  gchar *uri;
+  gchar *user_id;
+  gchar *user_pw;
+  gchar *auth_user;
+  gchar *from_uri;
+  gchar *display_name;
+  gchar *proxy;
+  GstSipTransport transport;
+  gchar *local_address;
+  guint sip_port;
+  GstSipMediaMode media_mode[SIPUA_MEDIA_COUNT];
+  gchar *codecs;
+  guint rtp_port_min;
+  guint rtp_port_max;
+  guint answer_timeout;
+  guint rtp_timeout;
+  gboolean do_register;
+  gchar *user_agent;
+  guint latency;
+
+  /* Lock order: the element's STATE_LOCK, then call_lock, then the object
+   * lock. call_lock protects everything below. It is never held while
+   * waiting for the SIP thread (sipua_call_stop), since that thread takes
+   * it to report events. */
+  GMutex call_lock;
+  struct sipua_call *call;
+  GstSipStream *streams[SIPUA_MEDIA_COUNT];
+  gboolean shutting_down;
+  gboolean exposed;
+  gboolean sipua_started;
+  const gchar *state_name;
+  gint sip_status;
+  gchar *call_id;
+  gchar *remote_sdp;
+  gchar *codec_name[SIPUA_MEDIA_COUNT];
+};
+
+/**
+ * GstSipSrc!audio_%u:
+ *
+ * The RTP of an accepted audio m-line, with the caps of the SDP answer.
+ */
+static GstStaticPadTemplate audio_template = GST_STATIC_PAD_TEMPLATE ("audio_%u",
+    GST_PAD_SRC,
+    GST_PAD_SOMETIMES,
+    GST_STATIC_CAPS ("application/x-rtp, media=(string)audio"));
+
+/**
+ * GstSipSrc!video_%u:
+ *
+ * The RTP of an accepted video m-line, with the caps of the SDP answer.
+ */
+static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE ("video_%u",
+    GST_PAD_SRC,
+    GST_PAD_SOMETIMES,
+    GST_STATIC_CAPS ("application/x-rtp, media=(string)video"));
+
+static void gst_sip_src_uri_handler_init (gpointer g_iface,
+    gpointer iface_data);
+
+#define gst_sip_src_parent_class parent_class
+G_DEFINE_TYPE_WITH_CODE (GstSipSrc, gst_sip_src, GST_TYPE_BIN,
+    G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER,
+        gst_sip_src_uri_handler_init);
+    GST_DEBUG_CATEGORY_INIT (gst_sip_src_debug, "sipsrc", 0,
+        "SIP call source");
+    GST_DEBUG_CATEGORY_INIT (sipua_debug, "sipua", 0,
+        "libre, the SIP stack of sipsrc"));
+GST_ELEMENT_REGISTER_DEFINE (sipsrc, "sipsrc", GST_RANK_NONE, GST_TYPE_SIP_SRC);
+
+GType
+gst_sip_transport_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_SIP_TRANSPORT_UDP, "UDP", "udp"},
+    {GST_SIP_TRANSPORT_TCP, "TCP", "tcp"},
+    {GST_SIP_TRANSPORT_TLS, "TLS", "tls"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstSipTransport",
+            values));
+  return type;
+}
+
+GType
+gst_sip_media_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_SIP_MEDIA_OFF, "Not offered", "off"},
+    {GST_SIP_MEDIA_RECVONLY, "Offered receive-only", "recvonly"},
+    {GST_SIP_MEDIA_SENDRECV,
+        "Offered send-receive (audio: silence is sent)", "sendrecv"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstSipMediaMode",
+            values));
+  return type;
+}
+
+/* libre's log (syslog levels) into the sipua category */
+static void
+sipua_log_to_gst (int level, const char *msg, void *arg)
+{
+  GstDebugLevel gst_level;
+
+  if (level <= 3)
+    gst_level = GST_LEVEL_ERROR;
+  else if (level == 4)
+    gst_level = GST_LEVEL_WARNING;
+  else if (level <= 6)
+    gst_level = GST_LEVEL_INFO;
+  else if (level == 7)
+    gst_level = GST_LEVEL_DEBUG;
+  else
+    gst_level = GST_LEVEL_LOG;
+
+  GST_CAT_LEVEL_LOG (sipua_debug, gst_level, NULL, "%s", msg);
+}
+
+static const gchar *
+state_name (enum sipua_call_state state)
+{
+  switch (state) {
+    case SIPUA_CALL_TRYING:
+      return "trying";
+    case SIPUA_CALL_RINGING:
+      return "ringing";
+    case SIPUA_CALL_EARLY_MEDIA:
+      return "early-media";
+    case SIPUA_CALL_ESTABLISHED:
+      return "established";
+    case SIPUA_CALL_TERMINATED:
+      return "terminated";
+    case SIPUA_CALL_FAILED:
+    default:
+      return "failed";
+  }
+}
+
+static void
+post_call_message (GstSipSrc * self, const gchar * state, gint sip_status,
+    const gchar * reason, const gchar * call_id)
+{
+  GstStructure *s = gst_structure_new ("sip-call",
+      "state", G_TYPE_STRING, state,
+      "sip-status", G_TYPE_INT, sip_status,
+      "reason", G_TYPE_STRING, reason ? reason : "",
+      "call-id", G_TYPE_STRING, call_id ? call_id : "", NULL);
+
+  gst_element_post_message (GST_ELEMENT_CAST (self),
+      gst_message_new_element (GST_OBJECT_CAST (self), s));
+}
+
+/* A call that failed: the message, then a fatal error a program can read */
+static void
+post_failure (GstSipSrc * self, gint sip_status, const gchar * reason,
+    const gchar * call_id)
+{
+  GQuark domain = GST_RESOURCE_ERROR;
+  gint code = GST_RESOURCE_ERROR_FAILED;
+  gchar *text;
+
+  post_call_message (self, "failed", sip_status, reason, call_id);
+
+  switch (sip_status) {
+    case 401:
+    case 403:
+    case 407:
+      code = GST_RESOURCE_ERROR_NOT_AUTHORIZED;
+      break;
+    case 404:
+    case 604:
+      code = GST_RESOURCE_ERROR_NOT_FOUND;
+      break;
+    case 486:
+    case 600:
+      code = GST_RESOURCE_ERROR_BUSY;
+      break;
+    default:
+      break;
+  }
+
+  if (sip_status)
+    text = g_strdup_printf ("SIP call failed: %d %s", sip_status, reason);
+  else
+    text = g_strdup_printf ("SIP call failed: %s", reason);
+
+  gst_element_message_full_with_details (GST_ELEMENT_CAST (self),
+      GST_MESSAGE_ERROR, domain, code, text, NULL, __FILE__, GST_FUNCTION,
+      __LINE__, gst_structure_new ("sip-error", "sip-status", G_TYPE_INT,
+          sip_status, "reason", G_TYPE_STRING, reason ? reason : "", NULL));
+}
+
+typedef struct
+{
+  struct sipua_stream_info streams[SIPUA_MEDIA_COUNT];
+} AnswerData;
+
+/* In GStreamer's thread pool, with the state lock so that a concurrent
+ * state change and this never see half a stream */
+static void
+expose_streams (GstElement * element, gpointer user_data)
+{
+  GstSipSrc *self = GST_SIP_SRC (element);
+  AnswerData *answer = user_data;
+  GstPad *pads[SIPUA_MEDIA_COUNT] = { NULL, };
+  guint latency, rtp_timeout, i;
+  gboolean send_silence[SIPUA_MEDIA_COUNT];
+  gboolean any = FALSE;
+
+  GST_STATE_LOCK (self);
+  GST_OBJECT_LOCK (self);
+  latency = self->latency;
+  rtp_timeout = self->rtp_timeout;
+  for (i = 0; i < SIPUA_MEDIA_COUNT; i++)
+    send_silence[i] = self->media_mode[i] == GST_SIP_MEDIA_SENDRECV;
+  GST_OBJECT_UNLOCK (self);
+
+  g_mutex_lock (&self->call_lock);
+  if (self->shutting_down || self->exposed) {
+    g_mutex_unlock (&self->call_lock);
+    GST_STATE_UNLOCK (self);
+    return;
+  }
+  self->exposed = TRUE;
+
+  for (i = 0; i < SIPUA_MEDIA_COUNT; i++) {
+    const struct sipua_stream_info *info = &answer->streams[i];
+    GError *err = NULL;
+
+    if (!info->accepted || !self->streams[i])
+      continue;
+
+    g_free (self->codec_name[i]);
+    self->codec_name[i] = g_strdup (info->encoding);
+    pads[i] = gst_sip_stream_activate (self->streams[i], info,
+        i == SIPUA_MEDIA_AUDIO ? "audio_0" : "video_0", latency,
+        rtp_timeout, send_silence[i], &err);
+    if (!pads[i]) {
+      GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN, (NULL),
+          ("could not receive %s: %s", info->encoding, err->message));
+      g_clear_error (&err);
+    }
+  }
+  g_mutex_unlock (&self->call_lock);
+
+  for (i = 0; i < SIPUA_MEDIA_COUNT; i++) {
+    if (pads[i]) {
+      GST_INFO_OBJECT (self, "exposing %" GST_PTR_FORMAT, pads[i]);
+      gst_element_add_pad (element, pads[i]);
+      any = TRUE;
+    }
+  }
+  if (any)
+    gst_element_no_more_pads (element);
+
+  GST_STATE_UNLOCK (self);
+}
+
+static void
+end_streams (GstElement * element, gpointer user_data)
+{
+  GstSipSrc *self = GST_SIP_SRC (element);
+  guint i;
+
+  GST_STATE_LOCK (self);
+  g_mutex_lock (&self->call_lock);
+  if (!self->shutting_down) {
+    for (i = 0; i < SIPUA_MEDIA_COUNT; i++)
+      if (self->streams[i])
+        gst_sip_stream_send_eos (self->streams[i]);
+  }
+  g_mutex_unlock (&self->call_lock);
+  GST_STATE_UNLOCK (self);
+}
+
+/* Called on the SIP thread: post, and hand anything slow to the pool */
+static void
+call_event_handler (const struct sipua_call_event *ev, void *arg)
+{
+  GstSipSrc *self = arg;
+  const gchar *state = state_name (ev->state);
+  gboolean expose_now = FALSE;
+
+  g_mutex_lock (&self->call_lock);
+  if (self->shutting_down) {
+    g_mutex_unlock (&self->call_lock);
+    return;
+  }
+  self->state_name = state;
+  if (ev->sip_status)
+    self->sip_status = ev->sip_status;
+  if (ev->call_id && *ev->call_id && !self->call_id)
+    self->call_id = g_strdup (ev->call_id);
+  if (ev->remote_sdp) {
+    g_free (self->remote_sdp);
+    self->remote_sdp = g_strdup (ev->remote_sdp);
+  }
+  expose_now = ev->streams && !self->exposed;
+  g_mutex_unlock (&self->call_lock);
+
+  GST_INFO_OBJECT (self, "call %s: %s %u %s", ev->call_id, state,
+      ev->sip_status, ev->reason);
+
+  if (expose_now) {
+    AnswerData *answer = g_new (AnswerData, 1);
+
+    memcpy (answer->streams, ev->streams, sizeof (answer->streams));
+    gst_element_call_async (GST_ELEMENT_CAST (self), expose_streams, answer,
+        g_free);
+  }
+
+  if (ev->state == SIPUA_CALL_FAILED) {
+    post_failure (self, ev->sip_status, ev->reason, ev->call_id);
+    return;
+  }
+
+  post_call_message (self, state, ev->sip_status, ev->reason, ev->call_id);
+
+  if (ev->state == SIPUA_CALL_TERMINATED)
+    gst_element_call_async (GST_ELEMENT_CAST (self), end_streams, NULL, NULL);
+}
+
+typedef struct
+{
+  gchar *request_uri;
+  gchar *from_uri;
+  gchar *route;
+  gchar *target_host;
+  gchar *local_address;
+  struct sipua_call_params prm;
+  gchar *codecs;
+  gchar *user_agent;
+  gchar *display_name;
+  gchar *auth_user;
+  gchar *password;
+  guint rtp_port_min, rtp_port_max;
+} CallPlan;
+
+static void
+call_plan_free (CallPlan * plan)
+{
+  g_free (plan->request_uri);
+  g_free (plan->from_uri);
+  g_free (plan->route);
+  g_free (plan->target_host);
+  g_free (plan->local_address);
+  g_free (plan->codecs);
+  g_free (plan->user_agent);
+  g_free (plan->display_name);
+  g_free (plan->auth_user);
+  if (plan->password)
+    memset (plan->password, 0, strlen (plan->password));
+  g_free (plan->password);
+  g_free (plan);
+}
+
+static const gchar *
+transport_param (GstSipTransport transport)
+{
+  switch (transport) {
+    case GST_SIP_TRANSPORT_TCP:
+      return "tcp";
+    case GST_SIP_TRANSPORT_TLS:
+      return "tls";
+    default:
+      return "udp";
+  }
+}
+
+static gchar *
+route_complete (const gchar * proxy, gchar ** host, GError ** error)
+{
+  gchar *uri = gst_sip_uri_complete (proxy, host, NULL, error);
+  gchar *route;
+
+  if (!uri)
+    return NULL;
+  /* an outbound proxy is a loose router */
+  route = strstr (uri, ";lr") ? g_strdup (uri) : g_strconcat (uri, ";lr",
+      NULL);
+  g_free (uri);
+  return route;
+}
+
+/* Reads and checks the properties. Any problem names the property. */
+static CallPlan *
+call_plan_new (GstSipSrc * self, GError ** error)
+{
+  CallPlan *plan = g_new0 (CallPlan, 1);
+  gchar *uri = NULL, *route = NULL, *host = NULL, *proxy_host = NULL;
+  const gchar *transport;
+  GError *err = NULL;
+  gboolean any_media = FALSE;
+  guint i;
+
+  GST_OBJECT_LOCK (self);
+
+  transport = transport_param (self->transport);
+  uri = gst_sip_uri_complete (self->uri, &host, NULL, &err);
+  if (!uri) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Invalid property 'uri': %s", err->message);
+    goto fail;
+  }
+  if (self->user_id && !gst_sip_uri_user_is_valid (self->user_id)) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Invalid property 'user-id': empty or with blanks, '@', ':' or "
+        "quotes");
+    goto fail;
+  }
+  if (self->auth_user && !*self->auth_user) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Invalid property 'auth-user': empty");
+    goto fail;
+  }
+  if (self->user_pw && !self->user_id && !self->auth_user) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Invalid property 'user-id': must be set when 'user-pw' is");
+    goto fail;
+  }
+  if ((self->user_id || self->auth_user) && self->user_pw && !*self->user_pw) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Invalid property 'user-pw': empty");
+    goto fail;
+  }
+  if (self->proxy && *self->proxy) {
+    route = route_complete (self->proxy, &proxy_host, &err);
+    if (!route) {
+      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+          "Invalid property 'proxy': %s", err->message);
+      goto fail;
+    }
+  }
+  if (self->from_uri && *self->from_uri) {
+    plan->from_uri = gst_sip_uri_complete (self->from_uri, NULL, NULL, &err);
+    if (!plan->from_uri) {
+      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+          "Invalid property 'from-uri': %s", err->message);
+      goto fail;
+    }
+  } else {
+    gboolean v6 = strchr (host, ':') != NULL;
+    plan->from_uri = g_strdup_printf ("sip:%s@%s%s%s",
+        self->user_id ? self->user_id : "sipsrc", v6 ? "[" : "", host,
+        v6 ? "]" : "");
+  }
+  if (self->local_address && *self->local_address &&
+      !g_hostname_is_ip_address (self->local_address)) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Invalid property 'local-address': '%s' is not an IP address",
+        self->local_address);
+    goto fail;
+  }
+  if (self->rtp_port_max && self->rtp_port_min > self->rtp_port_max) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Invalid property 'rtp-port-min': above 'rtp-port-max'");
+    goto fail;
+  }
+
+  for (i = 0; i < SIPUA_MEDIA_COUNT; i++) {
+    struct sipua_media_offer *mo = &plan->prm.media[i];
+    gchar **names = g_strsplit (self->codecs ? self->codecs : "", ",", -1);
+    gchar **n;
+    gboolean found = FALSE;
+
+    mo->dir = (enum sipua_dir) self->media_mode[i];
+    for (n = names; *n; n++) {
+      int media;
+
+      g_strstrip (*n);
+      if (**n == '\0')
+        continue;
+      media = sipua_codec_media (*n);
+      if (media < 0) {
+        g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+            "Invalid property 'codecs': unknown codec '%s'", *n);
+        g_strfreev (names);
+        goto fail;
+      }
+      if ((guint) media == i)
+        found = TRUE;
+    }
+    g_strfreev (names);
+
+    if (mo->dir != SIPUA_DIR_OFF) {
+      any_media = TRUE;
+      if (!found) {
+        g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+            "Invalid property 'codecs': no %s codec in '%s'",
+            i == SIPUA_MEDIA_AUDIO ? "audio" : "video", self->codecs);
+        goto fail;
+      }
+    }
+  }
+  if (!any_media) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Invalid property 'audio': 'audio' and 'video' are both off");
+    goto fail;
+  }
+
+  plan->request_uri = gst_sip_uri_with_transport (uri, transport);
+  if (route)
+    plan->route = gst_sip_uri_with_transport (route, transport);
+  plan->target_host = g_strdup (proxy_host ? proxy_host : host);
+  plan->local_address = g_strdup (self->local_address && *self->local_address ?
+      self->local_address : NULL);
+  plan->codecs = g_strdup (self->codecs);
+  plan->user_agent = g_strdup (self->user_agent);
+  plan->display_name = g_strdup (self->display_name);
+  plan->auth_user = g_strdup (self->auth_user ? self->auth_user :
+      self->user_id);
+  plan->password = g_strdup (self->user_pw);
+  plan->rtp_port_min = self->rtp_port_min;
+  plan->rtp_port_max = self->rtp_port_max;
+
+  plan->prm.transport = (enum sipua_transport) self->transport;
+  plan->prm.sip_port = self->sip_port;
+  plan->prm.answer_timeout_ms = self->answer_timeout * 1000;
+  plan->prm.register_first = self->do_register;
+  GST_OBJECT_UNLOCK (self);
+
+  g_free (uri);
+  g_free (route);
+  g_free (host);
+  g_free (proxy_host);
+  return plan;
+
+fail:
+  GST_OBJECT_UNLOCK (self);
+  g_clear_error (&err);
+  g_free (uri);
+  g_free (route);
+  g_free (host);
+  g_free (proxy_host);
+  call_plan_free (plan);
+  return NULL;
+}
+
+/* In GStreamer's thread pool: name resolution may block */
+static void
+start_call (GstElement * element, gpointer user_data)
+{
+  GstSipSrc *self = GST_SIP_SRC (element);
+  CallPlan *plan = user_data;
+  struct sipua_call_params *prm = &plan->prm;
+  gchar laddr[64];
+  gchar *reason = NULL;
+  GError *err = NULL;
+  guint i;
+  int ret;
+
+  if (!plan->local_address) {
+    ret = sipua_local_address_for (plan->target_host, laddr, sizeof (laddr));
+    if (ret) {
+      reason = g_strdup_printf ("could not resolve or reach host '%s'",
+          plan->target_host);
+      goto failed;
+    }
+    plan->local_address = g_strdup (laddr);
+  }
+
+  g_mutex_lock (&self->call_lock);
+  if (self->shutting_down) {
+    g_mutex_unlock (&self->call_lock);
+    call_plan_free (plan);
+    return;
+  }
+
+  for (i = 0; i < SIPUA_MEDIA_COUNT; i++) {
+    if (prm->media[i].dir == SIPUA_DIR_OFF)
+      continue;
+    self->streams[i] = gst_sip_stream_new (GST_BIN_CAST (self), i);
+    if (!gst_sip_stream_bind (self->streams[i], plan->local_address,
+            plan->rtp_port_min, plan->rtp_port_max, &err)) {
+      g_mutex_unlock (&self->call_lock);
+      reason = g_strdup (err->message);
+      g_clear_error (&err);
+      goto failed;
+    }
+    prm->media[i].rtp_port = gst_sip_stream_get_rtp_port (self->streams[i]);
+    prm->media[i].rtcp_port = gst_sip_stream_get_rtcp_port (self->streams[i]);
+    prm->media[i].codecs = plan->codecs;
+  }
+
+  prm->request_uri = plan->request_uri;
+  prm->from_uri = plan->from_uri;
+  prm->display_name = plan->display_name;
+  prm->auth_user = plan->password ? plan->auth_user : NULL;
+  prm->password = plan->password;
+  prm->route = plan->route;
+  prm->user_agent = plan->user_agent;
+  prm->local_address = plan->local_address;
+
+  GST_INFO_OBJECT (self, "calling %s from %s via %s", prm->request_uri,
+      prm->local_address, prm->route ? prm->route : "(direct)");
+  ret = sipua_call_start (&self->call, prm, call_event_handler, self);
+  g_mutex_unlock (&self->call_lock);
+
+  if (ret) {
+    reason = g_strdup_printf ("could not start the call (error %d)", ret);
+    goto failed;
+  }
+  call_plan_free (plan);
+  return;
+
+failed:
+  post_failure (self, 0, reason, NULL);
+  g_free (reason);
+  call_plan_free (plan);
+}
+
+/* Hang up and forget the call. Never called with call_lock held. */
+static void
+stop_call (GstSipSrc * self)
+{
+  struct sipua_call *call;
+
+  g_mutex_lock (&self->call_lock);
+  self->shutting_down = TRUE;
+  call = self->call;
+  self->call = NULL;
+  g_mutex_unlock (&self->call_lock);
+
+  /* sends CANCEL or BYE; no event is delivered after it returns */
+  sipua_call_stop (call);
+}
+
+static void
+release_streams (GstSipSrc * self)
+{
+  guint i;
+
+  g_mutex_lock (&self->call_lock);
+  for (i = 0; i < SIPUA_MEDIA_COUNT; i++) {
+    gst_sip_stream_free (self->streams[i]);
+    self->streams[i] = NULL;
+    g_clear_pointer (&self->codec_name[i], g_free);
+  }
+  self->exposed = FALSE;
+  self->state_name = NULL;
+  self->sip_status = 0;
+  g_clear_pointer (&self->call_id, g_free);
+  g_clear_pointer (&self->remote_sdp, g_free);
+  g_mutex_unlock (&self->call_lock);
+}
+
+static GstStateChangeReturn
+gst_sip_src_change_state (GstElement * element, GstStateChange transition)
+{
+  GstSipSrc *self = GST_SIP_SRC (element);
+  GstStateChangeReturn ret;
+  GError *err = NULL;
+  CallPlan *plan;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_NULL_TO_READY:
+      plan = call_plan_new (self, &err);
+      if (!plan) {
+        GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", err->message),
+            (NULL));
+        g_clear_error (&err);
+        return GST_STATE_CHANGE_FAILURE;
+      }
+      call_plan_free (plan);
+      if (sipua_init () != 0) {
+        GST_ELEMENT_ERROR (self, RESOURCE, FAILED, (NULL),
+            ("could not start the SIP thread"));
+        return GST_STATE_CHANGE_FAILURE;
+      }
+      self->sipua_started = TRUE;
+      break;
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      plan = call_plan_new (self, &err);
+      if (!plan) {
+        GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", err->message),
+            (NULL));
+        g_clear_error (&err);
+        return GST_STATE_CHANGE_FAILURE;
+      }
+      g_mutex_lock (&self->call_lock);
+      self->shutting_down = FALSE;
+      self->state_name = NULL;
+      g_mutex_unlock (&self->call_lock);
+      gst_element_call_async (element, start_call, plan,
+          (GDestroyNotify) NULL);
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      stop_call (self);
+      break;
+    default:
+      break;
+  }
+
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE)
+    return ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      ret = GST_STATE_CHANGE_NO_PREROLL;
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      release_streams (self);
+      break;
+    case GST_STATE_CHANGE_READY_TO_NULL:
+      if (self->sipua_started) {
+        sipua_close ();
+        self->sipua_started = FALSE;
+      }
+      break;
+    default:
+      break;
+  }
+
+  return ret;
+}
+
+/* No RTP for rtp-timeout seconds on an established call: it is dead */
+static void
+gst_sip_src_handle_message (GstBin * bin, GstMessage * message)
+{
+  GstSipSrc *self = GST_SIP_SRC (bin);
+
+  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ELEMENT &&
+      gst_message_has_name (message, "GstUDPSrcTimeout")) {
+    gboolean dead = FALSE;
+    gchar *call_id = NULL;
+    guint timeout;
+    guint i;
+
+    g_mutex_lock (&self->call_lock);
+    for (i = 0; i < SIPUA_MEDIA_COUNT; i++) {
+      if (self->streams[i] && gst_sip_stream_owns (self->streams[i],
+              GST_MESSAGE_SRC (message)))
+        dead = !g_strcmp0 (self->state_name, "established");
+    }
+    call_id = g_strdup (self->call_id);
+    g_mutex_unlock (&self->call_lock);
+
+    if (dead) {
+      gchar *reason;
+
+      GST_OBJECT_LOCK (self);
+      timeout = self->rtp_timeout;
+      GST_OBJECT_UNLOCK (self);
+
+      reason = g_strdup_printf ("no RTP received for %u s", timeout);
+      stop_call (self);
+      post_failure (self, STATUS_TIMEOUT, reason, call_id);
+      g_free (reason);
+    }
+    g_free (call_id);
+    gst_message_unref (message);
+    return;
+  }
+
+  GST_BIN_CLASS (parent_class)->handle_message (bin, message);
+}
+
+static void
+set_string (GstSipSrc * self, gchar ** field, const GValue * value)
+{
+  GST_OBJECT_LOCK (self);
+  g_free (*field);
+  *field = g_value_dup_string (value);
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_sip_src_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstSipSrc *self = GST_SIP_SRC (object);
+
+  switch (prop_id) {
+    case PROP_URI:
+      set_string (self, &self->uri, value);
+      break;
+    case PROP_USER_ID:
+      set_string (self, &self->user_id, value);
+      break;
+    case PROP_USER_PW:
+      GST_OBJECT_LOCK (self);
+      if (self->user_pw)
+        memset (self->user_pw, 0, strlen (self->user_pw));
+      GST_OBJECT_UNLOCK (self);
+      set_string (self, &self->user_pw, value);
+      break;
+    case PROP_AUTH_USER:
+      set_string (self, &self->auth_user, value);
+      break;
+    case PROP_FROM_URI:
+      set_string (self, &self->from_uri, value);
+      break;
+    case PROP_DISPLAY_NAME:
+      set_string (self, &self->display_name, value);
+      break;
+    case PROP_PROXY:
+      set_string (self, &self->proxy, value);
+      break;
+    case PROP_LOCAL_ADDRESS:
+      set_string (self, &self->local_address, value);
+      break;
+    case PROP_CODECS:
+      set_string (self, &self->codecs, value);
+      break;
+    case PROP_USER_AGENT:
+      set_string (self, &self->user_agent, value);
+      break;
+    case PROP_TRANSPORT:
+      GST_OBJECT_LOCK (self);
+      self->transport = g_value_get_enum (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_AUDIO:
+    case PROP_VIDEO:
+      GST_OBJECT_LOCK (self);
+      self->media_mode[prop_id == PROP_AUDIO ? SIPUA_MEDIA_AUDIO :
+          SIPUA_MEDIA_VIDEO] = g_value_get_enum (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_SIP_PORT:
+      GST_OBJECT_LOCK (self);
+      self->sip_port = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_RTP_PORT_MIN:
+      GST_OBJECT_LOCK (self);
+      self->rtp_port_min = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_RTP_PORT_MAX:
+      GST_OBJECT_LOCK (self);
+      self->rtp_port_max = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_ANSWER_TIMEOUT:
+      GST_OBJECT_LOCK (self);
+      self->answer_timeout = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_RTP_TIMEOUT:
+      GST_OBJECT_LOCK (self);
+      self->rtp_timeout = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_REGISTER:
+      GST_OBJECT_LOCK (self);
+      self->do_register = g_value_get_boolean (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_LATENCY:
+      GST_OBJECT_LOCK (self);
+      self->latency = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static GstStructure *
+gst_sip_src_get_stats (GstSipSrc * self)
+{
+  GstStructure *s;
+  guint64 packets = 0, bytes = 0, lost = 0, v;
+  guint i;
+
+  s = gst_structure_new_empty ("application/x-sipsrc-stats");
+
+  g_mutex_lock (&self->call_lock);
+  gst_structure_set (s,
+      "call-id", G_TYPE_STRING, self->call_id ? self->call_id : "",
+      "state", G_TYPE_STRING, self->state_name ? self->state_name : "idle",
+      "sip-status", G_TYPE_INT, self->sip_status,
+      "audio-codec", G_TYPE_STRING,
+      self->codec_name[SIPUA_MEDIA_AUDIO] ? self->codec_name[SIPUA_MEDIA_AUDIO]
+      : "", "video-codec", G_TYPE_STRING,
+      self->codec_name[SIPUA_MEDIA_VIDEO] ? self->codec_name[SIPUA_MEDIA_VIDEO]
+      : "", "remote-sdp", G_TYPE_STRING,
+      self->remote_sdp ? self->remote_sdp : "", NULL);
+  for (i = 0; i < SIPUA_MEDIA_COUNT; i++) {
+    const gchar *prefix = i == SIPUA_MEDIA_AUDIO ? "audio" : "video";
+    gchar *name;
+
+    if (!self->streams[i])
+      continue;
+    gst_sip_stream_add_stats (self->streams[i], s);
+    name = g_strdup_printf ("%s-packets-received", prefix);
+    gst_structure_get_uint64 (s, name, &v);
+    packets += v;
+    g_free (name);
+    name = g_strdup_printf ("%s-bytes-received", prefix);
+    gst_structure_get_uint64 (s, name, &v);
+    bytes += v;
+    g_free (name);
+    name = g_strdup_printf ("%s-packets-lost", prefix);
+    gst_structure_get_uint64 (s, name, &v);
+    lost += v;
+    g_free (name);
+  }
+  g_mutex_unlock (&self->call_lock);
+
+  gst_structure_set (s, "packets-received", G_TYPE_UINT64, packets,
+      "bytes-received", G_TYPE_UINT64, bytes,
+      "packets-lost", G_TYPE_UINT64, lost, NULL);
+  return s;
+}
+
+static void
+gst_sip_src_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstSipSrc *self = GST_SIP_SRC (object);
+
+  if (prop_id == PROP_STATS) {
+    g_value_take_boxed (value, gst_sip_src_get_stats (self));
+    return;
+  }
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_URI:
+      g_value_set_string (value, self->uri);
+      break;
+    case PROP_USER_ID:
+      g_value_set_string (value, self->user_id);
+      break;
+    case PROP_USER_PW:
+      /* a secret is written, never read back */
+      g_value_set_string (value, NULL);
+      break;
+    case PROP_AUTH_USER:
+      g_value_set_string (value, self->auth_user);
+      break;
+    case PROP_FROM_URI:
+      g_value_set_string (value, self->from_uri);
+      break;
+    case PROP_DISPLAY_NAME:
+      g_value_set_string (value, self->display_name);
+      break;
+    case PROP_PROXY:
+      g_value_set_string (value, self->proxy);
+      break;
+    case PROP_LOCAL_ADDRESS:
+      g_value_set_string (value, self->local_address);
+      break;
+    case PROP_CODECS:
+      g_value_set_string (value, self->codecs);
+      break;
+    case PROP_USER_AGENT:
+      g_value_set_string (value, self->user_agent);
+      break;
+    case PROP_TRANSPORT:
+      g_value_set_enum (value, self->transport);
+      break;
+    case PROP_AUDIO:
+      g_value_set_enum (value, self->media_mode[SIPUA_MEDIA_AUDIO]);
+      break;
+    case PROP_VIDEO:
+      g_value_set_enum (value, self->media_mode[SIPUA_MEDIA_VIDEO]);
+      break;
+    case PROP_SIP_PORT:
+      g_value_set_uint (value, self->sip_port);
+      break;
+    case PROP_RTP_PORT_MIN:
+      g_value_set_uint (value, self->rtp_port_min);
+      break;
+    case PROP_RTP_PORT_MAX:
+      g_value_set_uint (value, self->rtp_port_max);
+      break;
+    case PROP_ANSWER_TIMEOUT:
+      g_value_set_uint (value, self->answer_timeout);
+      break;
+    case PROP_RTP_TIMEOUT:
+      g_value_set_uint (value, self->rtp_timeout);
+      break;
+    case PROP_REGISTER:
+      g_value_set_boolean (value, self->do_register);
+      break;
+    case PROP_LATENCY:
+      g_value_set_uint (value, self->latency);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_sip_src_finalize (GObject * object)
+{
+  GstSipSrc *self = GST_SIP_SRC (object);
+
+  g_free (self->uri);
+  g_free (self->user_id);
+  if (self->user_pw)
+    memset (self->user_pw, 0, strlen (self->user_pw));
+  g_free (self->user_pw);
+  g_free (self->auth_user);
+  g_free (self->from_uri);
+  g_free (self->display_name);
+  g_free (self->proxy);
+  g_free (self->local_address);
+  g_free (self->codecs);
+  g_free (self->user_agent);
+  g_free (self->call_id);
+  g_free (self->remote_sdp);
+  g_mutex_clear (&self->call_lock);
+
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_sip_src_init (GstSipSrc * self)
+{
+  self->transport = DEFAULT_TRANSPORT;
+  self->sip_port = DEFAULT_SIP_PORT;
+  self->media_mode[SIPUA_MEDIA_AUDIO] = DEFAULT_AUDIO;
+  self->media_mode[SIPUA_MEDIA_VIDEO] = DEFAULT_VIDEO;
+  self->codecs = g_strdup (DEFAULT_CODECS);
+  self->rtp_port_min = DEFAULT_RTP_PORT_MIN;
+  self->rtp_port_max = DEFAULT_RTP_PORT_MAX;
+  self->answer_timeout = DEFAULT_ANSWER_TIMEOUT;
+  self->rtp_timeout = DEFAULT_RTP_TIMEOUT;
+  self->do_register = DEFAULT_REGISTER;
+  self->user_agent = g_strdup (DEFAULT_USER_AGENT);
+  self->latency = DEFAULT_LATENCY;
+  g_mutex_init (&self->call_lock);
+
+  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
+  gst_bin_set_suppressed_flags (GST_BIN (self),
+      GST_ELEMENT_FLAG_SOURCE | GST_ELEMENT_FLAG_SINK);
+}
+
+#define STR_PARAM(name, nick, blurb) \
+    g_param_spec_string (name, nick, blurb, NULL, \
+        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | \
+        GST_PARAM_MUTABLE_READY)
+#define UINT_PARAM(name, nick, blurb, max, def) \
+    g_param_spec_uint (name, nick, blurb, 0, max, def, \
+        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | \
+        GST_PARAM_MUTABLE_READY)
+
+static void
+gst_sip_src_class_init (GstSipSrcClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBinClass *bin_class = GST_BIN_CLASS (klass);
+
+  gobject_class->set_property = gst_sip_src_set_property;
+  gobject_class->get_property = gst_sip_src_get_property;
+  gobject_class->finalize = gst_sip_src_finalize;
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_sip_src_change_state);
+  bin_class->handle_message = GST_DEBUG_FUNCPTR (gst_sip_src_handle_message);
+
+  g_object_class_install_property (gobject_class, PROP_URI,
+      STR_PARAM ("uri", "URI", "Request URI to call; user@host or host get "
+          "sip: prepended"));
+  g_object_class_install_property (gobject_class, PROP_USER_ID,
+      STR_PARAM ("user-id", "User ID", "User of the From URI and, unless "
+          "auth-user is set, of digest authentication"));
+  g_object_class_install_property (gobject_class, PROP_USER_PW,
+      STR_PARAM ("user-pw", "User password", "Digest password (write only: "
+          "reads return NULL)"));
+  g_object_class_install_property (gobject_class, PROP_AUTH_USER,
+      STR_PARAM ("auth-user", "Authentication user", "Digest user name when "
+          "it differs from user-id"));
+  g_object_class_install_property (gobject_class, PROP_FROM_URI,
+      STR_PARAM ("from-uri", "From URI", "From URI (default: "
+          "sip:<user-id>@<host of uri>)"));
+  g_object_class_install_property (gobject_class, PROP_DISPLAY_NAME,
+      STR_PARAM ("display-name", "Display name", "Display name in From"));
+  g_object_class_install_property (gobject_class, PROP_PROXY,
+      STR_PARAM ("proxy", "Outbound proxy", "SIP URI (or host:port) the "
+          "INVITE is sent to (default: none, straight to the uri's host)"));
+  g_object_class_install_property (gobject_class, PROP_TRANSPORT,
+      g_param_spec_enum ("transport", "Transport", "SIP transport",
+          GST_TYPE_SIP_TRANSPORT, DEFAULT_TRANSPORT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_LOCAL_ADDRESS,
+      STR_PARAM ("local-address", "Local address", "Local IP address for "
+          "SIP and RTP (default: the one the route to the peer uses)"));
+  g_object_class_install_property (gobject_class, PROP_SIP_PORT,
+      UINT_PARAM ("sip-port", "SIP port", "Local SIP port (0 = any, shared "
+          "by all calls of the process)", 65535, DEFAULT_SIP_PORT));
+  g_object_class_install_property (gobject_class, PROP_AUDIO,
+      g_param_spec_enum ("audio", "Audio", "How audio is offered",
+          GST_TYPE_SIP_MEDIA_MODE, DEFAULT_AUDIO,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_VIDEO,
+      g_param_spec_enum ("video", "Video", "How video is offered",
+          GST_TYPE_SIP_MEDIA_MODE, DEFAULT_VIDEO,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_CODECS,
+      g_param_spec_string ("codecs", "Codecs", "Codecs offered, in order of "
+          "preference (PCMU, PCMA, G722, opus for audio; H264, VP8 for "
+          "video)", DEFAULT_CODECS, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_RTP_PORT_MIN,
+      UINT_PARAM ("rtp-port-min", "RTP port min", "Lowest local RTP port "
+          "(0 = any)", 65535, DEFAULT_RTP_PORT_MIN));
+  g_object_class_install_property (gobject_class, PROP_RTP_PORT_MAX,
+      UINT_PARAM ("rtp-port-max", "RTP port max", "Highest local RTP/RTCP "
+          "port (0 = no limit)", 65535, DEFAULT_RTP_PORT_MAX));
+  g_object_class_install_property (gobject_class, PROP_ANSWER_TIMEOUT,
+      UINT_PARAM ("answer-timeout", "Answer timeout", "Seconds to wait for "
+          "the answer before giving up with CANCEL (0 = SIP's own 32 s)",
+          3600, DEFAULT_ANSWER_TIMEOUT));
+  g_object_class_install_property (gobject_class, PROP_RTP_TIMEOUT,
+      UINT_PARAM ("rtp-timeout", "RTP timeout", "Seconds without RTP after "
+          "which an established call counts as dead (0 = never)", 3600,
+          DEFAULT_RTP_TIMEOUT));
+  g_object_class_install_property (gobject_class, PROP_REGISTER,
+      g_param_spec_boolean ("register", "Register", "REGISTER with the "
+          "credentials before calling", DEFAULT_REGISTER,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_USER_AGENT,
+      g_param_spec_string ("user-agent", "User agent", "User-Agent header",
+          DEFAULT_USER_AGENT, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_LATENCY,
+      UINT_PARAM ("latency", "Latency", "Jitter buffer in ms (0 = none: "
+          "packets go out as they arrive)", 10000, DEFAULT_LATENCY));
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics", "call-id, state, "
+          "sip-status, audio-codec, video-codec, remote-sdp, "
+          "packets-received, bytes-received, packets-lost",
+          GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  gst_element_class_add_static_pad_template (element_class, &audio_template);
+  gst_element_class_add_static_pad_template (element_class, &video_template);
+  gst_element_class_set_static_metadata (element_class, "SIP call source",
+      "Source/Network/RTP", "Places a SIP call and outputs its RTP",
+      "sip2rtmp authors");
+
+  gst_type_mark_as_plugin_api (GST_TYPE_SIP_TRANSPORT, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_SIP_MEDIA_MODE, 0);
+
+  sipua_set_log_handler (sipua_log_to_gst, NULL);
+}
+
+/* GstURIHandler: sip: and sips: */
+
+static GstURIType
+gst_sip_src_uri_get_type (GType type)
+{
+  return GST_URI_SRC;
+}
+
+static const gchar *const *
+gst_sip_src_uri_get_protocols (GType type)
+{
+  static const gchar *protocols[] = { "sip", "sips", NULL };
+
+  return protocols;
+}
+
+static gchar *
+gst_sip_src_uri_get_uri (GstURIHandler * handler)
+{
+  GstSipSrc *self = GST_SIP_SRC (handler);
+  gchar *uri;
+
+  GST_OBJECT_LOCK (self);
+  uri = g_strdup (self->uri);
+  GST_OBJECT_UNLOCK (self);
+  return uri;
+}
+
+static gboolean
+gst_sip_src_uri_set_uri (GstURIHandler * handler, const gchar * uri,
+    GError ** error)
+{
+  GstSipSrc *self = GST_SIP_SRC (handler);
+  gchar *full = gst_sip_uri_complete (uri, NULL, NULL, error);
+
+  if (!full)
+    return FALSE;
+
+  GST_OBJECT_LOCK (self);
+  g_free (self->uri);
+  self->uri = full;
+  if (g_str_has_prefix (full, "sips:"))
+    self->transport = GST_SIP_TRANSPORT_TLS;
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
+static void
+gst_sip_src_uri_handler_init (gpointer g_iface, gpointer iface_data)
+{
+  GstURIHandlerInterface *iface = (GstURIHandlerInterface *) g_iface;
+
+  iface->get_type = gst_sip_src_uri_get_type;
+  iface->get_protocols = gst_sip_src_uri_get_protocols;
+  iface->get_uri = gst_sip_src_uri_get_uri;
+  iface->set_uri = gst_sip_src_uri_set_uri;
+}

@@ -1,0 +1,541 @@
+/**
+ * @file sipua.c  The libre thread, its command queue and the SIP stacks
+ *
+ * libre's reference counts are not atomic and its main loop is not
+ * reentrant, so one thread per process runs re_main() and owns every
+ * libre object. It is started by the first sipua_init() and stopped by
+ * the last sipua_close(). Other threads post commands through an mqueue.
+ *
+ * Copyright (C) 2026 sip2rtmp authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#define _GNU_SOURCE 1
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netdb.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <re.h>
+
+#define DEBUG_MODULE "sipua"
+#define DEBUG_LEVEL 5
+#include <re_dbg.h>
+#include "sipua.h"
+#include "sipua_int.h"
+
+
+enum cmd {
+	CMD_CALL_START = 1,
+	CMD_CALL_STOP,
+	CMD_QUIT,
+};
+
+enum {
+	STACK_HASH_SIZE = 32,
+	/* How long closing stacks may take to finish BYE/CANCEL transactions */
+	QUIT_LINGER_MS = 2000,
+	PASSWORD_STR = 4,
+};
+
+
+/*
+ * Lock order: lifecycle.mutex before a handle's mutex.
+ * lifecycle.mutex protects refs, thread, mq, running and the log handler.
+ */
+static struct {
+	pthread_mutex_t mutex;
+	pthread_cond_t cond;
+	unsigned refs;
+	pthread_t thread;
+	bool running;
+	int start_err;
+	struct mqueue *mq;
+	sipua_log_h *logh;
+	void *logarg;
+
+	/* SIP thread only */
+	struct list stacks;
+	unsigned closing;
+	struct tmr quit_tmr;
+} ua = {
+	.mutex = PTHREAD_MUTEX_INITIALIZER,
+	.cond = PTHREAD_COND_INITIALIZER,
+};
+
+
+void sipua_log(int level, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	sipua_log_h *logh;
+	void *logarg;
+
+	pthread_mutex_lock(&ua.mutex);
+	logh = ua.logh;
+	logarg = ua.logarg;
+	pthread_mutex_unlock(&ua.mutex);
+
+	if (!logh)
+		return;
+
+	va_start(ap, fmt);
+	(void)re_vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+
+	logh(level, buf, logarg);
+}
+
+
+void sipua_set_log_handler(sipua_log_h *logh, void *arg)
+{
+	pthread_mutex_lock(&ua.mutex);
+	ua.logh = logh;
+	ua.logarg = arg;
+	pthread_mutex_unlock(&ua.mutex);
+}
+
+
+/* libre's own debug output goes to the same handler */
+static void dbg_handler(int level, const char *p, size_t len, void *arg)
+{
+	(void)arg;
+
+	while (len && (p[len-1] == '\n' || p[len-1] == '\r'))
+		--len;
+
+	sipua_log(level, "%b", p, len);
+}
+
+
+static void sip_trace_handler(bool tx, enum sip_transp tp,
+			      const struct sa *src, const struct sa *dst,
+			      const uint8_t *pkt, size_t len, void *arg)
+{
+	(void)arg;
+
+	/* The digest response is a hash: no secret is printed here */
+	sipua_log(DBG_DEBUG + 1, "%s %s %J -> %J\n%b",
+		  tx ? "send" : "recv", sip_transp_name(tp),
+		  src, dst, pkt, len);
+}
+
+
+bool sipua_on_sip_thread(void)
+{
+	bool on;
+
+	pthread_mutex_lock(&ua.mutex);
+	on = ua.running && pthread_equal(ua.thread, pthread_self());
+	pthread_mutex_unlock(&ua.mutex);
+
+	return on;
+}
+
+
+static void stack_destructor(void *data)
+{
+	struct stack *st = data;
+
+	list_unlink(&st->le);
+	st->sock = mem_deref(st->sock);
+	sip_close(st->sip, true);
+	st->sip = mem_deref(st->sip);
+	st->tls = mem_deref(st->tls);
+}
+
+
+static void stack_exit_handler(void *arg)
+{
+	(void)arg;
+
+	if (ua.closing && --ua.closing == 0)
+		re_cancel();
+}
+
+
+/* We only place calls: an incoming INVITE is refused */
+static void incoming_handler(const struct sip_msg *msg, void *arg)
+{
+	struct stack *st = arg;
+
+	(void)sip_treply(NULL, st->sip, msg, 603, "Decline");
+}
+
+
+int sipua_stack_get(struct stack **stp, enum sipua_transport tp,
+		    const char *laddr, uint16_t port)
+{
+	static const enum sip_transp transpv[] = {
+		[SIPUA_TRANSPORT_UDP] = SIP_TRANSP_UDP,
+		[SIPUA_TRANSPORT_TCP] = SIP_TRANSP_TCP,
+		[SIPUA_TRANSPORT_TLS] = SIP_TRANSP_TLS,
+	};
+	struct stack *st;
+	struct sa sa;
+	struct le *le;
+	int err;
+
+	for (le = ua.stacks.head; le; le = le->next) {
+		st = le->data;
+		if (st->transport == tp && st->port == port &&
+		    !strcmp(st->laddr, laddr)) {
+			*stp = st;
+			return 0;
+		}
+	}
+
+	err = sa_set_str(&sa, laddr, port);
+	if (err)
+		return err;
+
+	st = mem_zalloc(sizeof(*st), stack_destructor);
+	if (!st)
+		return ENOMEM;
+
+	st->transport = tp;
+	st->port = port;
+	str_ncpy(st->laddr, laddr, sizeof(st->laddr));
+
+	err = sip_alloc(&st->sip, NULL, 32, 32, 32, NULL,
+			stack_exit_handler, st);
+	if (err)
+		goto out;
+
+	sip_set_trace_handler(st->sip, sip_trace_handler);
+
+	if (tp == SIPUA_TRANSPORT_TLS) {
+		err = tls_alloc(&st->tls, TLS_METHOD_SSLV23, NULL, NULL);
+		if (err)
+			goto out;
+		err = sip_transp_add(st->sip, SIP_TRANSP_TLS, &sa, st->tls);
+	}
+	else {
+		err = sip_transp_add(st->sip, transpv[tp], &sa);
+	}
+	if (err)
+		goto out;
+
+	err = sipsess_listen(&st->sock, st->sip, 32, incoming_handler, st);
+	if (err)
+		goto out;
+
+	list_append(&ua.stacks, &st->le, st);
+
+ out:
+	if (err)
+		mem_deref(st);
+	else
+		*stp = st;
+
+	return err;
+}
+
+
+static void quit_timeout(void *arg)
+{
+	(void)arg;
+	re_cancel();
+}
+
+
+/* Let the stacks finish their BYE and CANCEL transactions, then leave */
+static void quit_begin(void)
+{
+	struct le *le;
+
+	ua.closing = list_count(&ua.stacks);
+	for (le = ua.stacks.head; le; le = le->next) {
+		struct stack *st = le->data;
+
+		/* the exit handler is called once the stack is idle */
+		sip_close(st->sip, false);
+	}
+
+	if (!ua.closing) {
+		re_cancel();
+		return;
+	}
+
+	tmr_start(&ua.quit_tmr, QUIT_LINGER_MS, quit_timeout, NULL);
+}
+
+
+static void mqueue_handler(int id, void *data, void *arg)
+{
+	struct sipua_call *handle = data;
+	(void)arg;
+
+	switch (id) {
+
+	case CMD_CALL_START:
+		call_begin(handle);
+		break;
+
+	case CMD_CALL_STOP:
+		call_end(handle);
+		pthread_mutex_lock(&handle->mutex);
+		handle->stopped = true;
+		pthread_cond_broadcast(&handle->cond);
+		pthread_mutex_unlock(&handle->mutex);
+		break;
+
+	case CMD_QUIT:
+		quit_begin();
+		break;
+
+	default:
+		break;
+	}
+}
+
+
+static void *sip_thread(void *arg)
+{
+	struct mqueue *mq = NULL;
+	int err;
+	(void)arg;
+
+	err = libre_init();
+	if (!err)
+		err = mqueue_alloc(&mq, mqueue_handler, NULL);
+
+	dbg_init(DBG_INFO, DBG_NONE);
+	dbg_handler_set(dbg_handler, NULL);
+
+	pthread_mutex_lock(&ua.mutex);
+	ua.start_err = err;
+	ua.mq = mq;
+	pthread_cond_broadcast(&ua.cond);
+	pthread_mutex_unlock(&ua.mutex);
+
+	if (!err)
+		(void)re_main(NULL);  /* NULL: no process-wide signal handlers */
+
+	tmr_cancel(&ua.quit_tmr);
+	list_flush(&ua.stacks);
+
+	pthread_mutex_lock(&ua.mutex);
+	ua.mq = NULL;
+	pthread_mutex_unlock(&ua.mutex);
+
+	mem_deref(mq);
+	dbg_handler_set(NULL, NULL);
+	libre_close();
+
+	return NULL;
+}
+
+
+/**
+ * Start the SIP thread on first use
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int sipua_init(void)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&ua.mutex);
+
+	if (ua.refs++ > 0)
+		goto out;
+
+	ua.mq = NULL;
+	ua.start_err = -1;
+	err = pthread_create(&ua.thread, NULL, sip_thread, NULL);
+	if (err) {
+		--ua.refs;
+		goto out;
+	}
+	ua.running = true;
+
+	while (ua.start_err == -1)
+		pthread_cond_wait(&ua.cond, &ua.mutex);
+
+	err = ua.start_err;
+	if (err) {
+		pthread_mutex_unlock(&ua.mutex);
+		pthread_join(ua.thread, NULL);
+		pthread_mutex_lock(&ua.mutex);
+		ua.running = false;
+		--ua.refs;
+	}
+
+ out:
+	pthread_mutex_unlock(&ua.mutex);
+	return err;
+}
+
+
+/** Stop the SIP thread when the last user is gone */
+void sipua_close(void)
+{
+	pthread_t thread;
+
+	pthread_mutex_lock(&ua.mutex);
+
+	if (!ua.refs || --ua.refs > 0) {
+		pthread_mutex_unlock(&ua.mutex);
+		return;
+	}
+
+	thread = ua.thread;
+	(void)mqueue_push(ua.mq, CMD_QUIT, NULL);
+
+	/* sipua_init() must wait for this thread to be gone: keep the lock */
+	pthread_join(thread, NULL);
+	ua.running = false;
+	pthread_mutex_unlock(&ua.mutex);
+}
+
+
+static void copy_str(struct sipua_call *h, unsigned i, const char **dst)
+{
+	h->strv[i] = *dst ? strdup(*dst) : NULL;
+	*dst = h->strv[i];
+}
+
+
+static void handle_free(struct sipua_call *h)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(h->strv) / sizeof(h->strv[0]); i++) {
+		if (h->strv[i] && i == PASSWORD_STR)
+			memset(h->strv[i], 0, strlen(h->strv[i]));
+		free(h->strv[i]);
+	}
+	pthread_mutex_destroy(&h->mutex);
+	pthread_cond_destroy(&h->cond);
+	free(h);
+}
+
+
+/**
+ * Place a call. Every event of it is reported through eh, on the SIP thread
+ *
+ * @return 0 if the call was handed to the SIP thread, otherwise errorcode
+ */
+int sipua_call_start(struct sipua_call **callp,
+		     const struct sipua_call_params *prm,
+		     sipua_call_event_h *eh, void *arg)
+{
+	struct sipua_call *h;
+	int err;
+
+	if (!callp || !prm || !prm->request_uri || !prm->local_address)
+		return EINVAL;
+
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return ENOMEM;
+
+	h->prm = *prm;
+	copy_str(h, 0, &h->prm.request_uri);
+	copy_str(h, 1, &h->prm.from_uri);
+	copy_str(h, 2, &h->prm.display_name);
+	copy_str(h, 3, &h->prm.auth_user);
+	copy_str(h, PASSWORD_STR, &h->prm.password);  /* wiped when freed */
+	copy_str(h, 5, &h->prm.route);
+	copy_str(h, 6, &h->prm.user_agent);
+	copy_str(h, 7, &h->prm.local_address);
+	copy_str(h, 8, &h->prm.media[SIPUA_MEDIA_AUDIO].codecs);
+	copy_str(h, 9, &h->prm.media[SIPUA_MEDIA_VIDEO].codecs);
+	h->eh = eh;
+	h->arg = arg;
+	pthread_mutex_init(&h->mutex, NULL);
+	pthread_cond_init(&h->cond, NULL);
+
+	pthread_mutex_lock(&ua.mutex);
+	err = ua.mq ? mqueue_push(ua.mq, CMD_CALL_START, h) : ENODEV;
+	pthread_mutex_unlock(&ua.mutex);
+
+	if (err) {
+		handle_free(h);
+		return err;
+	}
+
+	*callp = h;
+	return 0;
+}
+
+
+/**
+ * Hang up (CANCEL before the answer, BYE after it) and free the call.
+ * When this returns, the event handler is not called again.
+ */
+void sipua_call_stop(struct sipua_call *h)
+{
+	int err;
+
+	if (!h)
+		return;
+
+	if (sipua_on_sip_thread()) {
+		call_end(h);
+		handle_free(h);
+		return;
+	}
+
+	pthread_mutex_lock(&ua.mutex);
+	err = ua.mq ? mqueue_push(ua.mq, CMD_CALL_STOP, h) : ENODEV;
+	pthread_mutex_unlock(&ua.mutex);
+
+	if (!err) {
+		pthread_mutex_lock(&h->mutex);
+		while (!h->stopped)
+			pthread_cond_wait(&h->cond, &h->mutex);
+		pthread_mutex_unlock(&h->mutex);
+	}
+
+	handle_free(h);
+}
+
+
+/**
+ * The local address the kernel would use to reach host (an IP literal or
+ * a name, resolved here: call it from a thread that may block)
+ */
+int sipua_local_address_for(const char *host, char *buf, size_t size)
+{
+	struct addrinfo hints, *res = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	int fd = -1, err;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_INET;
+	hints.ai_socktype = SOCK_DGRAM;
+
+	err = getaddrinfo(host, "5060", &hints, &res);
+	if (err)
+		return ENOENT;
+
+	fd = socket(res->ai_family, SOCK_DGRAM, 0);
+	if (fd < 0) {
+		err = errno;
+		goto out;
+	}
+
+	/* connect() on UDP sends nothing: it only picks the route */
+	if (connect(fd, res->ai_addr, res->ai_addrlen) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sslen) < 0) {
+		err = errno;
+		goto out;
+	}
+
+	if (!inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr,
+		       buf, (socklen_t)size))
+		err = errno;
+
+ out:
+	if (fd >= 0)
+		close(fd);
+	freeaddrinfo(res);
+	return err;
+}

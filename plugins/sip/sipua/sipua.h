@@ -1,0 +1,118 @@
+/**
+ * @file sipua.h  The process-wide SIP user agent behind sipsrc
+ *
+ * One libre thread per process runs every SIP call. Other threads never
+ * touch libre objects: they call the functions below, which post work to
+ * that thread through an mqueue. Results come back through the event
+ * handler, which is always called on the SIP thread.
+ *
+ * No libre and no GStreamer type appears in this header.
+ *
+ * Copyright (C) 2026 sip2rtmp authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#ifndef SIPUA_H
+#define SIPUA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+
+enum sipua_transport {
+	SIPUA_TRANSPORT_UDP = 0,
+	SIPUA_TRANSPORT_TCP,
+	SIPUA_TRANSPORT_TLS,
+};
+
+enum sipua_dir {
+	SIPUA_DIR_OFF = 0,
+	SIPUA_DIR_RECVONLY,
+	SIPUA_DIR_SENDRECV,
+};
+
+enum sipua_media {
+	SIPUA_MEDIA_AUDIO = 0,
+	SIPUA_MEDIA_VIDEO,
+	SIPUA_MEDIA_COUNT,
+};
+
+enum sipua_call_state {
+	SIPUA_CALL_TRYING = 0,
+	SIPUA_CALL_RINGING,
+	SIPUA_CALL_EARLY_MEDIA,
+	SIPUA_CALL_ESTABLISHED,
+	SIPUA_CALL_TERMINATED,
+	SIPUA_CALL_FAILED,
+};
+
+/** What we offer for one media type */
+struct sipua_media_offer {
+	enum sipua_dir dir;
+	uint16_t rtp_port;
+	uint16_t rtcp_port;
+	const char *codecs;     /**< comma list, preference order */
+};
+
+struct sipua_call_params {
+	const char *request_uri;
+	const char *from_uri;
+	const char *display_name;   /**< may be NULL */
+	const char *auth_user;      /**< may be NULL: no credentials */
+	const char *password;       /**< may be NULL */
+	const char *route;          /**< outbound proxy URI, may be NULL */
+	const char *user_agent;     /**< may be NULL */
+	const char *local_address;  /**< IP literal of our side */
+	enum sipua_transport transport;
+	uint16_t sip_port;          /**< 0: any, shared by all such calls */
+	uint32_t answer_timeout_ms;
+	bool register_first;
+	struct sipua_media_offer media[SIPUA_MEDIA_COUNT];
+};
+
+/** One m-line of the answer */
+struct sipua_stream_info {
+	bool accepted;
+	char remote_address[64];
+	uint16_t remote_rtp_port;
+	uint16_t remote_rtcp_port;
+	int payload;
+	char encoding[32];
+	uint32_t clock_rate;
+	uint8_t channels;
+	char fmtp[256];
+	int dtmf_payload;       /**< -1: none */
+	enum sipua_dir dir;
+};
+
+struct sipua_call_event {
+	enum sipua_call_state state;
+	uint16_t sip_status;     /**< 0: none */
+	const char *reason;
+	const char *call_id;
+	/** non-NULL (SIPUA_MEDIA_COUNT entries) when the answer is new */
+	const struct sipua_stream_info *streams;
+	const char *remote_sdp;
+};
+
+struct sipua_call;
+
+/** Called on the SIP thread. Must not block or call sipua_call_stop */
+typedef void (sipua_call_event_h)(const struct sipua_call_event *ev,
+				  void *arg);
+
+typedef void (sipua_log_h)(int level, const char *msg, void *arg);
+
+int  sipua_init(void);
+void sipua_close(void);
+void sipua_set_log_handler(sipua_log_h *logh, void *arg);
+
+int  sipua_call_start(struct sipua_call **callp,
+		      const struct sipua_call_params *prm,
+		      sipua_call_event_h *eh, void *arg);
+void sipua_call_stop(struct sipua_call *call);
+
+int  sipua_local_address_for(const char *host, char *buf, size_t size);
+int  sipua_codec_media(const char *name);  /* enum sipua_media, -1 */
+
+#endif

@@ -1,0 +1,440 @@
+/**
+ * @file sipua_call.c  One outgoing call, on the SIP thread
+ *
+ * Copyright (C) 2026 sip2rtmp authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <string.h>
+#include <re.h>
+#include "sipua.h"
+#include "sipua_int.h"
+
+
+enum {
+	/* A server that challenges again after this many answers has
+	 * rejected our credentials */
+	MAX_AUTH_ATTEMPTS = 3,
+	REGISTER_EXPIRES_S = 3600,
+	STATUS_TIMEOUT = 408,
+};
+
+struct call {
+	struct sipua_call *handle;  /* NULL once stopped: no more events */
+	struct stack *stack;
+	struct sipsess *sess;
+	struct sipreg *reg;
+	struct sdp_session *sdp;
+	struct mbuf *offer;
+	struct tmr answer_tmr;
+	char call_id[128];
+	char *remote_sdp;
+	struct sipua_stream_info streamv[SIPUA_MEDIA_COUNT];
+	const char *answer_error;   /* why the answer is unusable */
+	unsigned auth_attempts;
+	bool streams_reported;
+	bool established;
+	bool finished;
+};
+
+
+static void call_destructor(void *data)
+{
+	struct call *call = data;
+
+	tmr_cancel(&call->answer_tmr);
+	/* Dereferencing the session sends CANCEL or BYE as needed */
+	call->sess = mem_deref(call->sess);
+	call->reg = mem_deref(call->reg);
+	call->sdp = mem_deref(call->sdp);
+	call->offer = mem_deref(call->offer);
+	call->remote_sdp = mem_deref(call->remote_sdp);
+}
+
+
+static void report(struct call *call, enum sipua_call_state state,
+		   uint16_t scode, const char *reason, bool with_streams)
+{
+	struct sipua_call_event ev;
+	struct sipua_call *h = call->handle;
+
+	if (!h || call->finished)
+		return;
+
+	if (state == SIPUA_CALL_TERMINATED || state == SIPUA_CALL_FAILED)
+		call->finished = true;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.state = state;
+	ev.sip_status = scode;
+	ev.reason = reason ? reason : "";
+	ev.call_id = call->call_id;
+	ev.remote_sdp = call->remote_sdp;
+	if (with_streams && !call->streams_reported) {
+		ev.streams = call->streamv;
+		call->streams_reported = true;
+	}
+
+	h->eh(&ev, h->arg);
+}
+
+
+static void report_msg(struct call *call, enum sipua_call_state state,
+		       const struct sip_msg *msg, bool with_streams)
+{
+	char reason[128] = "";
+
+	if (msg)
+		pl_strcpy(&msg->reason, reason, sizeof(reason));
+
+	report(call, state, msg ? msg->scode : 0, reason, with_streams);
+}
+
+
+/* End the call from our side, reporting why */
+static void fail(struct call *call, uint16_t scode, const char *reason)
+{
+	report(call, SIPUA_CALL_FAILED, scode, reason, false);
+	tmr_cancel(&call->answer_tmr);
+	call->sess = mem_deref(call->sess);   /* CANCEL or BYE */
+}
+
+
+static int auth_handler(char **user, char **pass, const char *realm,
+			void *arg)
+{
+	struct call *call = arg;
+	const struct sipua_call_params *prm = &call->handle->prm;
+	int err;
+	(void)realm;
+
+	if (!prm->auth_user || !prm->password)
+		return EAUTH;
+
+	if (++call->auth_attempts > MAX_AUTH_ATTEMPTS)
+		return EAUTH;
+
+	err = str_dup(user, prm->auth_user);
+	err |= str_dup(pass, prm->password);
+
+	return err;
+}
+
+
+static void answer_decode(struct call *call, const struct sip_msg *msg)
+{
+	int err;
+
+	if (!msg || !mbuf_get_left(msg->mb) ||
+	    !msg_ctype_cmp(&msg->ctyp, "application", "sdp"))
+		return;
+
+	call->remote_sdp = mem_deref(call->remote_sdp);
+	(void)re_sdprintf(&call->remote_sdp, "%b", mbuf_buf(msg->mb),
+			  mbuf_get_left(msg->mb));
+
+	err = sdp_decode(call->sdp, msg->mb, false);
+	if (err) {
+		call->answer_error = "malformed SDP answer";
+		return;
+	}
+
+	err = answer_read(call->streamv, call->sdp);
+	if (err) {
+		call->answer_error = "no common codec in the SDP answer";
+		return;
+	}
+
+	call->answer_error = NULL;
+}
+
+
+static void dialog_info(struct call *call)
+{
+	const char *callid;
+
+	if (call->call_id[0] || !call->sess)
+		return;
+
+	callid = sip_dialog_callid(sipsess_dialog(call->sess));
+	if (callid)
+		str_ncpy(call->call_id, callid, sizeof(call->call_id));
+}
+
+
+static void progress_handler(const struct sip_msg *msg, void *arg)
+{
+	struct call *call = arg;
+	bool had_answer = call->streams_reported;
+
+	dialog_info(call);
+
+	if (msg->scode == 183 && !had_answer && mbuf_get_left(msg->mb)) {
+		answer_decode(call, msg);
+		if (call->answer_error) {
+			/* Wait for the final answer: it may be better */
+			report_msg(call, SIPUA_CALL_RINGING, msg, false);
+			return;
+		}
+		report_msg(call, SIPUA_CALL_EARLY_MEDIA, msg, true);
+		return;
+	}
+
+	if (msg->scode > 100)
+		report_msg(call, SIPUA_CALL_RINGING, msg, false);
+}
+
+
+static int answer_handler(const struct sip_msg *msg, void *arg)
+{
+	struct call *call = arg;
+
+	/* Problems are acted on once the dialog exists (estab_handler) */
+	answer_decode(call, msg);
+
+	return 0;
+}
+
+
+static void estab_handler(const struct sip_msg *msg, void *arg)
+{
+	struct call *call = arg;
+
+	dialog_info(call);
+	tmr_cancel(&call->answer_tmr);
+	call->established = true;
+
+	if (!call->remote_sdp)
+		call->answer_error = "no SDP in the answer";
+
+	if (call->answer_error) {
+		fail(call, msg ? msg->scode : 0, call->answer_error);
+		return;
+	}
+
+	report_msg(call, SIPUA_CALL_ESTABLISHED, msg, true);
+}
+
+
+/* A re-INVITE from the peer (hold, resume, new address): answer it */
+static int offer_handler(struct mbuf **descp, const struct sip_msg *msg,
+			 void *arg)
+{
+	struct call *call = arg;
+	int err;
+
+	err = sdp_decode(call->sdp, msg->mb, true);
+	if (err)
+		return err;
+
+	return sdp_encode(descp, call->sdp, false);
+}
+
+
+static void info_handler(struct sip *sip, const struct sip_msg *msg,
+			 void *arg)
+{
+	(void)arg;
+	(void)sip_reply(sip, msg, 200, "OK");
+}
+
+
+static void close_handler(int err, const struct sip_msg *msg, void *arg)
+{
+	struct call *call = arg;
+	char reason[128];
+
+	tmr_cancel(&call->answer_tmr);
+	dialog_info(call);
+
+	if (msg && msg->scode >= 300) {
+		report_msg(call, SIPUA_CALL_FAILED, msg, false);
+	}
+	else if (call->established && err == ECONNRESET) {
+		report(call, SIPUA_CALL_TERMINATED, 0, "remote hangup", false);
+	}
+	else if (err == ETIMEDOUT) {
+		report(call, SIPUA_CALL_FAILED, STATUS_TIMEOUT,
+		       "SIP transaction timed out", false);
+	}
+	else {
+		re_snprintf(reason, sizeof(reason), "%m", err);
+		report(call, call->established ? SIPUA_CALL_TERMINATED :
+		       SIPUA_CALL_FAILED, 0, reason, false);
+	}
+
+	call->sess = mem_deref(call->sess);
+}
+
+
+static void answer_timeout(void *arg)
+{
+	struct call *call = arg;
+	char reason[64];
+
+	re_snprintf(reason, sizeof(reason), "no answer within %u s",
+		    call->handle->prm.answer_timeout_ms / 1000);
+	fail(call, STATUS_TIMEOUT, reason);
+	call->reg = mem_deref(call->reg);
+}
+
+
+static int invite_send(struct call *call)
+{
+	const struct sipua_call_params *prm = &call->handle->prm;
+	const char *routev[1];
+	int err;
+
+	routev[0] = prm->route;
+
+	err = sipsess_connect(&call->sess, call->stack->sock,
+			      prm->request_uri, prm->display_name,
+			      prm->from_uri, "sipsrc",
+			      prm->route ? routev : NULL, prm->route ? 1 : 0,
+			      "application/sdp", call->offer,
+			      auth_handler, call, false,
+			      offer_handler, answer_handler,
+			      progress_handler, estab_handler,
+			      info_handler, NULL, close_handler, call,
+			      prm->user_agent ? "User-Agent: %s\r\n" : NULL,
+			      prm->user_agent);
+	if (err)
+		return err;
+
+	dialog_info(call);
+	report(call, SIPUA_CALL_TRYING, 0, "", false);
+
+	return 0;
+}
+
+
+static void register_handler(int err, const struct sip_msg *msg, void *arg)
+{
+	struct call *call = arg;
+	char reason[128];
+
+	if (call->sess || call->finished)
+		return;   /* a refresh: the call is already under way */
+
+	if (err || !msg || msg->scode >= 300) {
+		if (msg) {
+			pl_strcpy(&msg->reason, reason, sizeof(reason));
+			fail(call, msg->scode, reason);
+		}
+		else {
+			re_snprintf(reason, sizeof(reason),
+				    "REGISTER failed: %m", err);
+			fail(call, err == ETIMEDOUT ? STATUS_TIMEOUT : 0,
+			     reason);
+		}
+		return;
+	}
+
+	err = invite_send(call);
+	if (err) {
+		re_snprintf(reason, sizeof(reason), "INVITE failed: %m", err);
+		fail(call, 0, reason);
+	}
+}
+
+
+static int register_send(struct call *call)
+{
+	const struct sipua_call_params *prm = &call->handle->prm;
+	struct uri uri;
+	struct pl pl;
+	char *reg_uri = NULL;
+	const char *routev[1];
+	int err;
+
+	pl_set_str(&pl, prm->request_uri);
+	err = uri_decode(&uri, &pl);
+	if (err)
+		return err;
+
+	if (uri.port)
+		err = re_sdprintf(&reg_uri, "%r:%r:%u", &uri.scheme, &uri.host,
+				  uri.port);
+	else
+		err = re_sdprintf(&reg_uri, "%r:%r", &uri.scheme, &uri.host);
+	if (err)
+		return err;
+
+	routev[0] = prm->route;
+	err = sipreg_register(&call->reg, call->stack->sip, reg_uri,
+			      prm->from_uri, prm->display_name, prm->from_uri,
+			      REGISTER_EXPIRES_S, "sipsrc",
+			      prm->route ? routev : NULL, prm->route ? 1 : 0,
+			      0, auth_handler, call, false,
+			      register_handler, call, NULL,
+			      prm->user_agent ? "User-Agent: %s\r\n" : NULL,
+			      prm->user_agent);
+	mem_deref(reg_uri);
+
+	return err;
+}
+
+
+void call_begin(struct sipua_call *handle)
+{
+	const struct sipua_call_params *prm = &handle->prm;
+	struct call *call;
+	char reason[128];
+	int err;
+
+	call = mem_zalloc(sizeof(*call), call_destructor);
+	if (!call) {
+		err = ENOMEM;
+		goto out;
+	}
+
+	call->handle = handle;
+	handle->call = call;
+	tmr_init(&call->answer_tmr);
+
+	err = sipua_stack_get(&call->stack, prm->transport,
+			      prm->local_address, prm->sip_port);
+	if (err)
+		goto out;
+
+	err = offer_build(&call->sdp, &call->offer, prm);
+	if (err)
+		goto out;
+
+	if (prm->answer_timeout_ms)
+		tmr_start(&call->answer_tmr, prm->answer_timeout_ms,
+			  answer_timeout, call);
+
+	if (prm->register_first)
+		err = register_send(call);
+	else
+		err = invite_send(call);
+
+ out:
+	if (err) {
+		struct sipua_call_event ev;
+
+		re_snprintf(reason, sizeof(reason), "could not place the call: %m",
+			    err);
+		memset(&ev, 0, sizeof(ev));
+		ev.state = SIPUA_CALL_FAILED;
+		ev.reason = reason;
+		ev.call_id = "";
+		handle->eh(&ev, handle->arg);
+		if (call)
+			call->finished = true;
+	}
+}
+
+
+void call_end(struct sipua_call *handle)
+{
+	struct call *call = handle->call;
+
+	if (!call)
+		return;
+
+	call->handle = NULL;
+	handle->call = NULL;
+	mem_deref(call);
+}

@@ -1,0 +1,54 @@
+/**
+ * @file sipua_int.h  Internal interface of the SIP user agent (libre side)
+ *
+ * Copyright (C) 2026 sip2rtmp authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <pthread.h>
+
+struct sip;
+struct sipsess_sock;
+
+/** A SIP stack: one socket per transport, local address and port */
+struct stack {
+	struct le le;
+	struct sip *sip;
+	struct sipsess_sock *sock;
+	struct tls *tls;
+	enum sipua_transport transport;
+	char laddr[64];
+	uint16_t port;        /**< the port asked for (0: any) */
+};
+
+/** The handle other threads hold; see sipua_call_start() */
+struct sipua_call {
+	struct sipua_call_params prm;   /* strings below are our copies */
+	char *strv[10];
+	sipua_call_event_h *eh;
+	void *arg;
+
+	/* Written on the SIP thread, waited for by sipua_call_stop() */
+	pthread_mutex_t mutex;  /* protects stopped */
+	pthread_cond_t cond;
+	bool stopped;
+
+	struct call *call;      /* SIP thread only */
+};
+
+/* sipua.c: SIP thread only */
+int  sipua_stack_get(struct stack **stp, enum sipua_transport tp,
+		     const char *laddr, uint16_t port);
+void sipua_log(int level, const char *fmt, ...);
+bool sipua_on_sip_thread(void);
+
+/* sipua_call.c: SIP thread only */
+void call_begin(struct sipua_call *handle);
+void call_end(struct sipua_call *handle);
+
+/* sipua_sdp.c: SIP thread only */
+struct sdp_session;
+int  offer_build(struct sdp_session **sdpp, struct mbuf **descp,
+		 const struct sipua_call_params *prm);
+int  answer_read(struct sipua_stream_info *infov,
+		 const struct sdp_session *sdp);
