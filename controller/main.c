@@ -1,0 +1,167 @@
+/* sip2rtmp
+ * Copyright (C) 2024 sip2rtmp authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <glib-unix.h>
+#include <gst/gst.h>
+#include <stdlib.h>
+
+#include "s2r-api.h"
+#include "s2r-call-manager.h"
+#include "s2r-config.h"
+#include "s2r-events.h"
+#include "s2r-webhook.h"
+
+/* After the last call ended, the final webhooks get this long to go out */
+#define WEBHOOK_GRACE_MS 2000
+#define SHUTDOWN_TIMEOUT_S 15
+
+typedef struct
+{
+  GMainLoop *loop;
+  S2rCallManager *manager;
+  S2rWebhook *webhook;
+  gint64 flush_deadline;
+  gboolean stopping;
+} Daemon;
+
+static gboolean
+flush_webhooks_cb (gpointer user_data)
+{
+  Daemon *d = user_data;
+
+  if (s2r_webhook_get_n_pending (d->webhook) > 0 &&
+      g_get_monotonic_time () < d->flush_deadline)
+    return G_SOURCE_CONTINUE;
+  g_main_loop_quit (d->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+all_calls_ended (gpointer user_data)
+{
+  Daemon *d = user_data;
+
+  g_message ("all calls ended");
+  d->flush_deadline = g_get_monotonic_time () + WEBHOOK_GRACE_MS * 1000;
+  g_timeout_add (50, flush_webhooks_cb, d);
+}
+
+static gboolean
+shutdown_timeout_cb (gpointer user_data)
+{
+  Daemon *d = user_data;
+
+  g_warning ("calls still active after %d s, exiting", SHUTDOWN_TIMEOUT_S);
+  g_main_loop_quit (d->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+signal_cb (gpointer user_data)
+{
+  Daemon *d = user_data;
+
+  if (d->stopping)
+    return G_SOURCE_CONTINUE;
+  d->stopping = TRUE;
+  g_message ("stopping: hanging up %u calls",
+      s2r_call_manager_get_n_active (d->manager));
+  g_timeout_add_seconds (SHUTDOWN_TIMEOUT_S, shutdown_timeout_cb, d);
+  s2r_call_manager_shutdown (d->manager, G_CALLBACK (all_calls_ended), d);
+  return G_SOURCE_CONTINUE;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree char *listen = NULL;
+  g_autofree char *config_file = NULL;
+  gboolean version = FALSE;
+  GOptionEntry entries[] = {
+    {"listen", 'l', 0, G_OPTION_ARG_STRING, &listen,
+        "Address to serve the API on (default 127.0.0.1:9091)", "HOST:PORT"},
+    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file,
+        "Configuration file (GKeyFile)", "FILE"},
+    {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL},
+    {NULL}
+  };
+  g_autoptr (GOptionContext) ctx =
+      g_option_context_new ("- SIP to RTMP gateway service");
+  g_autoptr (GError) err = NULL;
+  g_autoptr (S2rConfig) config = NULL;
+  g_autoptr (S2rCallManager) manager = NULL;
+  g_autoptr (S2rEvents) events = NULL;
+  g_autoptr (S2rWebhook) webhook = NULL;
+  g_autoptr (S2rApi) api = NULL;
+  g_autoptr (GMainLoop) loop = NULL;
+  g_autofree char *host = NULL;
+  guint16 port;
+  Daemon d = { 0 };
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_add_group (ctx, gst_init_get_option_group ());
+  if (!g_option_context_parse (ctx, &argc, &argv, &err)) {
+    g_printerr ("sip2rtmpd: %s\n", err->message);
+    return 2;
+  }
+  if (version) {
+    g_print ("sip2rtmpd %s\n", VERSION);
+    return 0;
+  }
+
+  config = config_file ? s2r_config_new_from_file (config_file, &err) :
+      s2r_config_new ();
+  if (config == NULL) {
+    g_printerr ("sip2rtmpd: %s\n", err->message);
+    return 2;
+  }
+  if (listen)
+    s2r_config_set_listen (config, listen);
+  if (!s2r_parse_listen (s2r_config_get_listen (config), &host, &port, &err)) {
+    g_printerr ("sip2rtmpd: %s\n", err->message);
+    return 2;
+  }
+  /* An open API places calls on anyone's behalf: loopback only without a
+   * token */
+  if (!s2r_host_is_loopback (host) && s2r_config_get_token (config) == NULL) {
+    g_printerr ("sip2rtmpd: refusing to listen on %s without an API token "
+        "([server] token= in the config file)\n", host);
+    return 2;
+  }
+
+  manager = s2r_call_manager_new (config, &err);
+  if (manager == NULL) {
+    g_printerr ("sip2rtmpd: %s\n", err->message);
+    return 1;
+  }
+  events = s2r_events_new (manager);
+  webhook = s2r_webhook_new (manager, config);
+  api = s2r_api_new (manager, events, config);
+  if (!s2r_api_listen (api, host, port, &err)) {
+    g_printerr ("sip2rtmpd: cannot listen on %s: %s\n",
+        s2r_config_get_listen (config), err->message);
+    return 1;
+  }
+
+  loop = g_main_loop_new (NULL, FALSE);
+  d.loop = loop;
+  d.manager = manager;
+  d.webhook = webhook;
+  g_unix_signal_add (SIGTERM, signal_cb, &d);
+  g_unix_signal_add (SIGINT, signal_cb, &d);
+
+  /* tests wait for this line */
+  g_printerr ("sip2rtmpd %s listening on http://%s:%u/\n", VERSION,
+      host, s2r_api_get_port (api));
+
+  g_main_loop_run (loop);
+
+  s2r_events_close_all (events);
+  g_message ("stopped");
+  return 0;
+}

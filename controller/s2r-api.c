@@ -1,0 +1,507 @@
+/* sip2rtmp
+ * Copyright (C) 2024 sip2rtmp authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "s2r-api.h"
+#include "s2r-error.h"
+
+#include <string.h>
+
+#define CALLS_PATH "/api/v1/calls"
+
+struct _S2rApi
+{
+  SoupServer *server;
+  S2rCallManager *manager;
+  S2rEvents *events;
+  const S2rConfig *config;
+};
+
+/* The only two ways an answer leaves the API */
+
+static void
+send_json (SoupServerMessage * msg, guint status, JsonNode * root)
+{
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  gsize len;
+  char *data;
+
+  json_generator_set_root (gen, root);
+  data = json_generator_to_data (gen, &len);
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE,
+      data, len);
+}
+
+static void
+send_error (SoupServerMessage * msg, const GError * error)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  const char *field = s2r_error_get_field (error);
+  guint status = s2r_error_to_http_status (error);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "error");
+  json_builder_add_string_value (b, s2r_error_code_name (error));
+  json_builder_set_member_name (b, "message");
+  json_builder_add_string_value (b, error->message);
+  json_builder_set_member_name (b, "field");
+  if (field)
+    json_builder_add_string_value (b, field);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "status");
+  json_builder_add_int_value (b, status);
+  json_builder_end_object (b);
+
+  if (status == 401)
+    soup_message_headers_replace (soup_server_message_get_response_headers
+        (msg), "WWW-Authenticate", "Bearer");
+  root = json_builder_get_root (b);
+  send_json (msg, status, root);
+}
+
+static void
+send_call (SoupServerMessage * msg, guint status, S2rCall * call, gboolean wcs)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+
+  s2r_call_to_json (call, b, wcs);
+  root = json_builder_get_root (b);
+  send_json (msg, status, root);
+}
+
+static void
+send_calls (SoupServerMessage * msg, GPtrArray * calls, gboolean wcs)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+
+  json_builder_begin_array (b);
+  for (guint i = 0; i < calls->len; i++)
+    s2r_call_to_json (g_ptr_array_index (calls, i), b, wcs);
+  json_builder_end_array (b);
+  root = json_builder_get_root (b);
+  send_json (msg, SOUP_STATUS_OK, root);
+}
+
+static void
+send_method_not_allowed (SoupServerMessage * msg, const char *allow)
+{
+  g_autoptr (GError) err = g_error_new (S2R_ERROR, S2R_ERROR_METHOD,
+      "method %s not allowed here", soup_server_message_get_method (msg));
+
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+      "Allow", allow);
+  send_error (msg, err);
+}
+
+/* Constant time, so the token cannot be guessed byte by byte */
+static gboolean
+token_equal (const char *a, const char *b)
+{
+  gsize la = strlen (a), lb = strlen (b);
+  guchar diff = la != lb;
+
+  for (gsize i = 0; i < la; i++)
+    diff |= (guchar) a[i] ^ (guchar) b[i % (lb ? lb : 1)];
+  return diff == 0;
+}
+
+static gboolean
+check_request (S2rApi * api, SoupServerMessage * msg, GError ** error)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const char *token = s2r_config_get_token (api->config);
+  goffset length;
+
+  if (token) {
+    const char *auth = soup_message_headers_get_one (headers, "Authorization");
+
+    if (auth == NULL || g_ascii_strncasecmp (auth, "Bearer ", 7) != 0 ||
+        !token_equal (auth + 7, token)) {
+      s2r_set_error_field (error, S2R_ERROR_UNAUTHORIZED, "Authorization",
+          "a valid 'Authorization: Bearer' token is required");
+      return FALSE;
+    }
+  }
+  length = soup_message_headers_get_content_length (headers);
+  if (soup_message_headers_get_encoding (headers) ==
+      SOUP_ENCODING_CONTENT_LENGTH
+      && length > (goffset) s2r_config_get_max_body (api->config)) {
+    g_set_error (error, S2R_ERROR, S2R_ERROR_TOO_LARGE,
+        "the body is larger than %" G_GSIZE_FORMAT " bytes",
+        s2r_config_get_max_body (api->config));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* After the headers, before the body is read: refuse early */
+static void
+early_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  g_autoptr (GError) err = NULL;
+
+  if (!check_request (user_data, msg, &err)) {
+    send_error (msg, err);
+    /* the body may still be coming: do not keep the connection */
+    soup_message_headers_replace (soup_server_message_get_response_headers
+        (msg), "Connection", "close");
+  }
+}
+
+static JsonNode *
+parse_body (S2rApi * api, SoupServerMessage * msg, GError ** error)
+{
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  g_autoptr (GBytes) bytes = soup_message_body_flatten (body);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) err = NULL;
+  gsize len;
+  const char *data = g_bytes_get_data (bytes, &len);
+  JsonNode *root;
+
+  if (len > s2r_config_get_max_body (api->config)) {
+    g_set_error (error, S2R_ERROR, S2R_ERROR_TOO_LARGE,
+        "the body is larger than %" G_GSIZE_FORMAT " bytes",
+        s2r_config_get_max_body (api->config));
+    return NULL;
+  }
+  if (len == 0 || !json_parser_load_from_data (parser, data, len, &err)) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, NULL, "invalid JSON: %s",
+        err ? err->message : "empty body");
+    return NULL;
+  }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, NULL,
+        "the body must be a JSON object");
+    return NULL;
+  }
+  return json_node_copy (root);
+}
+
+static S2rCall *
+start_call (S2rApi * api, SoupServerMessage * msg, GError ** error)
+{
+  g_autoptr (JsonNode) root = parse_body (api, msg, error);
+  g_autoptr (S2rCallRequest) req = NULL;
+
+  if (root == NULL)
+    return NULL;
+  req = s2r_call_request_new_from_json (root, error);
+  if (req == NULL)
+    return NULL;
+  return s2r_call_manager_create (api->manager, req, error);
+}
+
+/* A string member of the body, for terminate and find */
+static gboolean
+body_string (JsonNode * root, const char *name, const char **value,
+    GError ** error)
+{
+  JsonNode *node = json_object_get_member (json_node_get_object (root), name);
+
+  *value = NULL;
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_STRING) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, name,
+        "field '%s' must be a string", name);
+    return FALSE;
+  }
+  *value = json_node_get_string (node);
+  return TRUE;
+}
+
+/* POST /api/v1/calls, GET /api/v1/calls, GET|DELETE /api/v1/calls/{id} */
+static void
+calls_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  S2rApi *api = user_data;
+  const char *method = soup_server_message_get_method (msg);
+  g_autoptr (GError) err = NULL;
+  g_autoptr (S2rCall) call = NULL;
+  const char *id = NULL;
+
+  if (!check_request (api, msg, &err))
+    goto error;
+
+  if (g_str_has_prefix (path, CALLS_PATH "/"))
+    id = path + strlen (CALLS_PATH "/");
+  else if (strcmp (path, CALLS_PATH) != 0) {
+    s2r_set_error_field (&err, S2R_ERROR_NOT_FOUND, NULL, "no such resource");
+    goto error;
+  }
+
+  if (id == NULL || *id == '\0') {
+    if (method == SOUP_METHOD_GET) {
+      g_autoptr (GPtrArray) calls = s2r_call_manager_list (api->manager);
+
+      send_calls (msg, calls, FALSE);
+    } else if (method == SOUP_METHOD_POST) {
+      g_autofree char *location = NULL;
+
+      call = start_call (api, msg, &err);
+      if (call == NULL)
+        goto error;
+      location = g_strdup_printf (CALLS_PATH "/%s", s2r_call_get_id (call));
+      soup_message_headers_replace (soup_server_message_get_response_headers
+          (msg), "Location", location);
+      send_call (msg, SOUP_STATUS_CREATED, call, FALSE);
+    } else {
+      send_method_not_allowed (msg, "GET, POST");
+    }
+    return;
+  }
+
+  if (method != SOUP_METHOD_GET && method != SOUP_METHOD_DELETE) {
+    send_method_not_allowed (msg, "GET, DELETE");
+    return;
+  }
+  call = s2r_call_manager_lookup (api->manager, id, &err);
+  if (call == NULL)
+    goto error;
+  if (method == SOUP_METHOD_DELETE) {
+    s2r_call_hangup (call);
+    send_call (msg, s2r_call_is_active (call) ? SOUP_STATUS_ACCEPTED :
+        SOUP_STATUS_OK, call, FALSE);
+  } else {
+    send_call (msg, SOUP_STATUS_OK, call, FALSE);
+  }
+  return;
+
+error:
+  send_error (msg, err);
+}
+
+/* GET /api/v1/events */
+static void
+events_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  S2rApi *api = user_data;
+  g_autoptr (GError) err = NULL;
+
+  if (!check_request (api, msg, &err)) {
+    send_error (msg, err);
+    return;
+  }
+  if (soup_server_message_get_method (msg) != SOUP_METHOD_GET) {
+    send_method_not_allowed (msg, "GET");
+    return;
+  }
+  s2r_events_add_client (api->events, msg);
+}
+
+/* POST /RESTCall/call: WCS 4, the article's body unchanged */
+static void
+wcs4_call_handler (SoupServer * server, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer user_data)
+{
+  S2rApi *api = user_data;
+  g_autoptr (GError) err = NULL;
+  g_autoptr (S2rCall) call = NULL;
+
+  if (!check_request (api, msg, &err))
+    goto error;
+  if (soup_server_message_get_method (msg) != SOUP_METHOD_POST) {
+    send_method_not_allowed (msg, "POST");
+    return;
+  }
+  call = start_call (api, msg, &err);
+  if (call == NULL)
+    goto error;
+  send_call (msg, SOUP_STATUS_OK, call, TRUE);
+  return;
+
+error:
+  send_error (msg, err);
+}
+
+static gboolean
+call_matches (S2rCall * call, const char *call_id, const char *callee,
+    const char *rtmp_url, const char *status)
+{
+  S2rCallRequest *req = s2r_call_get_request (call);
+
+  return (call_id == NULL || g_strcmp0 (call_id, s2r_call_get_id (call)) == 0)
+      && (callee == NULL ||
+      g_strcmp0 (callee, s2r_call_request_get_callee (req)) == 0)
+      && (rtmp_url == NULL ||
+      g_strcmp0 (rtmp_url, s2r_call_request_get_rtmp_url (req)) == 0)
+      && (status == NULL || g_ascii_strcasecmp (status,
+          s2r_call_status_to_string (s2r_call_get_status (call))) == 0);
+}
+
+static void
+wcs5_find (S2rApi * api, SoupServerMessage * msg, gboolean all, GError ** error)
+{
+  g_autoptr (GPtrArray) calls = s2r_call_manager_list (api->manager);
+  g_autoptr (GPtrArray) found = g_ptr_array_new ();
+  g_autoptr (JsonNode) root = NULL;
+  const char *call_id = NULL, *callee = NULL, *rtmp_url = NULL, *status = NULL;
+
+  if (!all) {
+    S2rCallStatus unused;
+
+    root = parse_body (api, msg, error);
+    if (root == NULL ||
+        !body_string (root, "callId", &call_id, error) ||
+        !body_string (root, "callee", &callee, error) ||
+        !body_string (root, "rtmpUrl", &rtmp_url, error) ||
+        !body_string (root, "status", &status, error))
+      return;
+    if (status && !s2r_call_status_from_string (status, &unused)) {
+      s2r_set_error_field (error, S2R_ERROR_INVALID, "status",
+          "field 'status' is not a call status");
+      return;
+    }
+  }
+  for (guint i = 0; i < calls->len; i++) {
+    S2rCall *call = g_ptr_array_index (calls, i);
+
+    if (call_matches (call, call_id, callee, rtmp_url, status))
+      g_ptr_array_add (found, call);
+  }
+  send_calls (msg, found, TRUE);
+}
+
+/* POST /rest-api/call/{startup,terminate,find,find_all}: WCS 5 */
+static void
+wcs5_call_handler (SoupServer * server, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer user_data)
+{
+  S2rApi *api = user_data;
+  const char *action = path + strlen ("/rest-api/call/");
+  g_autoptr (GError) err = NULL;
+  g_autoptr (S2rCall) call = NULL;
+
+  if (!check_request (api, msg, &err))
+    goto error;
+  if (!g_str_has_prefix (path, "/rest-api/call/") ||
+      !g_strv_contains ((const char *[]) {
+          "startup", "terminate", "find", "find_all", NULL}, action)) {
+    s2r_set_error_field (&err, S2R_ERROR_NOT_FOUND, NULL, "no such method");
+    goto error;
+  }
+  if (soup_server_message_get_method (msg) != SOUP_METHOD_POST) {
+    send_method_not_allowed (msg, "POST");
+    return;
+  }
+
+  if (strcmp (action, "startup") == 0) {
+    call = start_call (api, msg, &err);
+    if (call == NULL)
+      goto error;
+    send_call (msg, SOUP_STATUS_OK, call, TRUE);
+  } else if (strcmp (action, "terminate") == 0) {
+    g_autoptr (JsonNode) root = parse_body (api, msg, &err);
+    const char *call_id;
+
+    if (root == NULL || !body_string (root, "callId", &call_id, &err))
+      goto error;
+    if (call_id == NULL) {
+      s2r_set_error_field (&err, S2R_ERROR_INVALID, "callId",
+          "missing field 'callId'");
+      goto error;
+    }
+    call = s2r_call_manager_lookup (api->manager, call_id, &err);
+    if (call == NULL)
+      goto error;
+    s2r_call_hangup (call);
+    send_call (msg, SOUP_STATUS_OK, call, TRUE);
+  } else {
+    wcs5_find (api, msg, strcmp (action, "find_all") == 0, &err);
+    if (err)
+      goto error;
+  }
+  return;
+
+error:
+  send_error (msg, err);
+}
+
+static void
+default_handler (SoupServer * server, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer user_data)
+{
+  g_autoptr (GError) err = NULL;
+
+  if (check_request (user_data, msg, &err))
+    s2r_set_error_field (&err, S2R_ERROR_NOT_FOUND, NULL,
+        "no such resource: %s", path);
+  send_error (msg, err);
+}
+
+S2rApi *
+s2r_api_new (S2rCallManager * manager, S2rEvents * events,
+    const S2rConfig * config)
+{
+  S2rApi *api = g_new0 (S2rApi, 1);
+
+  api->manager = g_object_ref (manager);
+  api->events = events;
+  api->config = config;
+  api->server = soup_server_new ("server-header", "sip2rtmp/" VERSION " ",
+      NULL);
+
+  soup_server_add_early_handler (api->server, NULL, early_handler, api, NULL);
+  soup_server_add_handler (api->server, NULL, default_handler, api, NULL);
+  soup_server_add_handler (api->server, CALLS_PATH, calls_handler, api, NULL);
+  soup_server_add_handler (api->server, "/api/v1/events", events_handler, api,
+      NULL);
+  soup_server_add_handler (api->server, "/RESTCall/call", wcs4_call_handler,
+      api, NULL);
+  soup_server_add_handler (api->server, "/rest-api/call", wcs5_call_handler,
+      api, NULL);
+  return api;
+}
+
+gboolean
+s2r_api_listen (S2rApi * api, const char *host, guint16 port, GError ** error)
+{
+  g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (host);
+  g_autoptr (GSocketAddress) saddr = NULL;
+
+  if (addr == NULL && g_ascii_strcasecmp (host, "localhost") == 0)
+    addr = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  if (addr == NULL) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, "listen",
+        "listen: '%s' is not an IP address", host);
+    return FALSE;
+  }
+  saddr = g_inet_socket_address_new (addr, port);
+  return soup_server_listen (api->server, saddr, 0, error);
+}
+
+guint16
+s2r_api_get_port (S2rApi * api)
+{
+  GSList *uris = soup_server_get_uris (api->server);
+  guint16 port = uris ? (guint16) g_uri_get_port (uris->data) : 0;
+
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  return port;
+}
+
+void
+s2r_api_free (S2rApi * api)
+{
+  if (api == NULL)
+    return;
+  soup_server_disconnect (api->server);
+  g_object_unref (api->server);
+  g_object_unref (api->manager);
+  g_free (api);
+}

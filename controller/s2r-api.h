@@ -1,0 +1,33 @@
+/* sip2rtmp
+ * Copyright (C) 2024 sip2rtmp authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "s2r-call-manager.h"
+#include "s2r-config.h"
+#include "s2r-events.h"
+
+G_BEGIN_DECLS
+
+/**
+ * S2rApi:
+ *
+ * The HTTP side: the native API under `/api/v1`, WCS 4's `/RESTCall/call`
+ * and WCS 5's `/rest-api/call/...`, on one SoupServer. Handlers only parse,
+ * ask the call manager and answer; nothing in them blocks.
+ */
+typedef struct _S2rApi S2rApi;
+
+S2rApi *s2r_api_new (S2rCallManager * manager, S2rEvents * events,
+    const S2rConfig * config);
+void s2r_api_free (S2rApi * api);
+gboolean s2r_api_listen (S2rApi * api, const char *host, guint16 port,
+    GError ** error);
+guint16 s2r_api_get_port (S2rApi * api);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (S2rApi, s2r_api_free);
+
+G_END_DECLS

@@ -1,0 +1,322 @@
+/* sip2rtmp
+ * Copyright (C) 2024 sip2rtmp authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "s2r-call-manager.h"
+#include "s2r-error.h"
+
+struct _S2rCallManager
+{
+  GObject parent;
+
+  const S2rConfig *config;
+  S2rTemplate *tmpl;
+  /* call id -> S2rCall, active and recently finished */
+  GHashTable *calls;
+  guint n_active;
+  guint64 sequence;
+
+  gboolean shutting_down;
+  GCallback shutdown_done;
+  gpointer shutdown_data;
+};
+
+enum
+{
+  SIGNAL_CALL_EVENT,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (S2rCallManager, s2r_call_manager, G_TYPE_OBJECT);
+
+static void
+s2r_call_manager_finalize (GObject * object)
+{
+  S2rCallManager *manager = S2R_CALL_MANAGER (object);
+
+  g_hash_table_unref (manager->calls);
+  g_clear_pointer (&manager->tmpl, s2r_template_free);
+
+  G_OBJECT_CLASS (s2r_call_manager_parent_class)->finalize (object);
+}
+
+static void
+s2r_call_manager_class_init (S2rCallManagerClass * klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = s2r_call_manager_finalize;
+
+  /**
+   * S2rCallManager::call-event:
+   * @call: the call that changed
+   * @sequence: process-wide event number, from 1
+   * @json: the event as a JSON object: the call's fields (WCS names and
+   *   types) plus `sequence`, `event` and `timestamp`
+   */
+  signals[SIGNAL_CALL_EVENT] = g_signal_new ("call-event",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 3, S2R_TYPE_CALL, G_TYPE_UINT64, G_TYPE_STRING);
+}
+
+static void
+s2r_call_manager_init (S2rCallManager * manager)
+{
+  /* calls die only after their pipeline has stopped (finish) */
+  manager->calls = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_object_unref);
+}
+
+S2rCallManager *
+s2r_call_manager_new (const S2rConfig * config, GError ** error)
+{
+  g_autoptr (S2rCallManager) manager = g_object_new (S2R_TYPE_CALL_MANAGER,
+      NULL);
+
+  manager->config = config;
+  manager->tmpl = s2r_template_load (s2r_config_get_pipelines_dir (config),
+      s2r_config_get_template (config), error);
+  if (manager->tmpl == NULL)
+    return NULL;
+  return g_steal_pointer (&manager);
+}
+
+static char *
+build_event_json (S2rCall * call, guint64 sequence)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *timestamp = g_date_time_format_iso8601 (now);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "event");
+  json_builder_add_string_value (b, "CallStatusEvent");
+  json_builder_set_member_name (b, "sequence");
+  json_builder_add_int_value (b, (gint64) sequence);
+  json_builder_set_member_name (b, "timestamp");
+  json_builder_add_string_value (b, timestamp);
+  s2r_call_add_json_members (call, b, FALSE);
+  json_builder_end_object (b);
+
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  return json_generator_to_data (gen, NULL);
+}
+
+static void
+emit_event (S2rCallManager * manager, S2rCall * call)
+{
+  g_autofree char *json = NULL;
+
+  manager->sequence++;
+  json = build_event_json (call, manager->sequence);
+  g_signal_emit (manager, signals[SIGNAL_CALL_EVENT], 0, call,
+      manager->sequence, json);
+}
+
+typedef struct
+{
+  S2rCallManager *manager;
+  char *call_id;
+} ForgetData;
+
+static void
+forget_data_free (gpointer data)
+{
+  ForgetData *fd = data;
+
+  g_object_unref (fd->manager);
+  g_free (fd->call_id);
+  g_free (fd);
+}
+
+static gboolean
+forget_cb (gpointer user_data)
+{
+  ForgetData *fd = user_data;
+  S2rCall *call = g_hash_table_lookup (fd->manager->calls, fd->call_id);
+
+  if (call && !s2r_call_is_active (call))
+    g_hash_table_remove (fd->manager->calls, fd->call_id);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+call_changed_cb (S2rCall * call, S2rCallManager * manager)
+{
+  gboolean was_counted = g_object_get_data (G_OBJECT (call), "s2r-active")
+      != NULL;
+
+  if (was_counted && !s2r_call_is_active (call)) {
+    ForgetData *fd = g_new0 (ForgetData, 1);
+
+    g_object_set_data (G_OBJECT (call), "s2r-active", NULL);
+    manager->n_active--;
+    fd->manager = g_object_ref (manager);
+    fd->call_id = g_strdup (s2r_call_get_id (call));
+    g_timeout_add_seconds_full (G_PRIORITY_DEFAULT,
+        MAX (1, s2r_config_get_keep_finished (manager->config)), forget_cb,
+        fd, forget_data_free);
+  }
+
+  emit_event (manager, call);
+
+  if (manager->shutting_down && manager->n_active == 0 &&
+      manager->shutdown_done) {
+    GCallback done = manager->shutdown_done;
+
+    manager->shutdown_done = NULL;
+    ((void (*)(gpointer)) done) (manager->shutdown_data);
+  }
+}
+
+static gboolean
+stream_in_use (S2rCallManager * manager, const char *location)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, manager->calls);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    S2rCall *call = value;
+
+    if (s2r_call_is_active (call) &&
+        g_strcmp0 (s2r_call_request_get_rtmp_location (s2r_call_get_request
+                (call)), location) == 0)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+S2rCall *
+s2r_call_manager_create (S2rCallManager * manager, S2rCallRequest * req,
+    GError ** error)
+{
+  g_autoptr (S2rCall) call = NULL;
+  const char *call_id = s2r_call_request_get_call_id (req);
+  S2rCall *existing;
+
+  if (manager->shutting_down) {
+    g_set_error (error, S2R_ERROR, S2R_ERROR_UNAVAILABLE,
+        "the gateway is shutting down");
+    return NULL;
+  }
+  if (call_id == NULL) {
+    g_autofree char *uuid = g_uuid_string_random ();
+
+    s2r_call_request_set_call_id (req, uuid);
+    call_id = s2r_call_request_get_call_id (req);
+  }
+  existing = g_hash_table_lookup (manager->calls, call_id);
+  if (existing && s2r_call_is_active (existing)) {
+    s2r_set_error_field (error, S2R_ERROR_CONFLICT, "callId",
+        "callId '%s' is in use by an active call", call_id);
+    return NULL;
+  }
+  if (stream_in_use (manager, s2r_call_request_get_rtmp_location (req))) {
+    s2r_set_error_field (error, S2R_ERROR_CONFLICT, "rtmpStream",
+        "rtmpUrl + rtmpStream is in use by an active call");
+    return NULL;
+  }
+  if (manager->n_active >= s2r_config_get_max_calls (manager->config)) {
+    g_set_error (error, S2R_ERROR, S2R_ERROR_UNAVAILABLE,
+        "the maximum of %u calls is reached",
+        s2r_config_get_max_calls (manager->config));
+    return NULL;
+  }
+
+  call = s2r_call_new (req, manager->tmpl, manager->config, error);
+  if (call == NULL)
+    return NULL;
+
+  /* a finished call of the same id is replaced */
+  g_hash_table_replace (manager->calls, g_strdup (call_id),
+      g_object_ref (call));
+  g_object_set_data (G_OBJECT (call), "s2r-active", GINT_TO_POINTER (1));
+  manager->n_active++;
+  g_signal_connect (call, "changed", G_CALLBACK (call_changed_cb), manager);
+  emit_event (manager, call);
+
+  if (!s2r_call_start (call, error))
+    return NULL;
+  return g_steal_pointer (&call);
+}
+
+S2rCall *
+s2r_call_manager_lookup (S2rCallManager * manager, const char *call_id,
+    GError ** error)
+{
+  S2rCall *call = call_id ? g_hash_table_lookup (manager->calls, call_id) :
+      NULL;
+
+  if (call == NULL) {
+    s2r_set_error_field (error, S2R_ERROR_NOT_FOUND, "callId",
+        "no call with callId '%s'", call_id ? call_id : "");
+    return NULL;
+  }
+  return g_object_ref (call);
+}
+
+static gint
+compare_created (gconstpointer a, gconstpointer b)
+{
+  S2rCall *ca = *(S2rCall **) a, *cb = *(S2rCall **) b;
+  gint64 ta = s2r_call_get_created (ca), tb = s2r_call_get_created (cb);
+
+  return ta < tb ? -1 : ta > tb ? 1 : 0;
+}
+
+/* Oldest first */
+GPtrArray *
+s2r_call_manager_list (S2rCallManager * manager)
+{
+  GPtrArray *calls = g_ptr_array_new_with_free_func (g_object_unref);
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, manager->calls);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_add (calls, g_object_ref (value));
+  g_ptr_array_sort (calls, compare_created);
+  return calls;
+}
+
+guint
+s2r_call_manager_get_n_active (S2rCallManager * manager)
+{
+  return manager->n_active;
+}
+
+/**
+ * s2r_call_manager_shutdown:
+ * @done: (scope async): a `void (*)(gpointer user_data)`, called once every
+ *   call has ended
+ *
+ * Refuses new calls and hangs up every active one.
+ */
+void
+s2r_call_manager_shutdown (S2rCallManager * manager, GCallback done,
+    gpointer user_data)
+{
+  g_autoptr (GPtrArray) calls = s2r_call_manager_list (manager);
+
+  manager->shutting_down = TRUE;
+  manager->shutdown_done = done;
+  manager->shutdown_data = user_data;
+
+  for (guint i = 0; i < calls->len; i++)
+    s2r_call_hangup (g_ptr_array_index (calls, i));
+
+  if (manager->n_active == 0 && manager->shutdown_done) {
+    manager->shutdown_done = NULL;
+    ((void (*)(gpointer)) done) (user_data);
+  }
+}

@@ -1,0 +1,36 @@
+/* sip2rtmp
+ * Copyright (C) 2024 sip2rtmp authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "s2r-call.h"
+#include "s2r-config.h"
+
+G_BEGIN_DECLS
+
+#define S2R_TYPE_CALL_MANAGER (s2r_call_manager_get_type ())
+G_DECLARE_FINAL_TYPE (S2rCallManager, s2r_call_manager, S2R, CALL_MANAGER,
+    GObject)
+
+/**
+ * S2rCallManager:
+ *
+ * The calls of the process, by id: admission (maximum of calls, ids and
+ * streams in use), lookup, hang-up, shutdown. Every state change of a call
+ * is re-emitted as "call-event" with a process-wide sequence number and its
+ * JSON, once, for the SSE stream and the webhooks alike.
+ */
+S2rCallManager *s2r_call_manager_new (const S2rConfig * config,
+    GError ** error);
+
+S2rCall *s2r_call_manager_create (S2rCallManager * manager,
+    S2rCallRequest * req, GError ** error);
+S2rCall *s2r_call_manager_lookup (S2rCallManager * manager,
+    const char *call_id, GError ** error);
+GPtrArray *s2r_call_manager_list (S2rCallManager * manager);
+guint s2r_call_manager_get_n_active (S2rCallManager * manager);
+void s2r_call_manager_shutdown (S2rCallManager * manager,
+    GCallback done, gpointer user_data);
+
+G_END_DECLS

@@ -1,0 +1,631 @@
+/* sip2rtmp
+ * Copyright (C) 2024 sip2rtmp authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "s2r-call-request.h"
+#include "s2r-error.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+#define MAX_FIELD_LENGTH 1024
+
+struct _S2rCallRequest
+{
+  gint ref_count;
+
+  char *call_id;
+  char *callee;
+  char *sip_uri;
+  char *from_uri;
+  char *proxy;
+  char *transport;
+  char *sip_login;
+  char *sip_password;
+  char *sip_auth_name;
+  char *sip_domain;
+  guint sip_port;
+  gboolean reg;
+  char *visible_name;
+  gboolean has_audio;
+  gboolean has_video;
+  char *rtmp_url;
+  char *rtmp_stream;
+  char *rtmp_location;
+  char *app_key;
+  char *callback_url;
+};
+
+/* WCS 4 nests the SIP account in "connection"; WCS 5 and the native API are
+ * flat. A field is looked up in "connection" first, then at the top. */
+typedef struct
+{
+  JsonObject *top;
+  JsonObject *connection;
+} Fields;
+
+static JsonNode *
+fields_lookup (const Fields * f, const char *name, const char **path)
+{
+  JsonNode *node;
+
+  if (f->connection && (node = json_object_get_member (f->connection, name))) {
+    *path = "connection";
+    return node;
+  }
+  *path = NULL;
+  return json_object_get_member (f->top, name);
+}
+
+static char *
+field_name (const char *path, const char *name)
+{
+  return path ? g_strdup_printf ("%s.%s", path, name) : g_strdup (name);
+}
+
+/* SIP and RTMP values end up in protocol headers: no control characters */
+static gboolean
+string_is_clean (const char *s)
+{
+  for (; *s; s++)
+    if ((guchar) * s < 0x20 || *s == 0x7f)
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+get_string (const Fields * f, const char *name, gboolean required, char **out,
+    GError ** error)
+{
+  const char *path;
+  JsonNode *node = fields_lookup (f, name, &path);
+  g_autofree char *field = field_name (path, name);
+  g_autofree char *value = NULL;
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node)) {
+    if (required) {
+      s2r_set_error_field (error, S2R_ERROR_INVALID, field,
+          "missing field '%s'", field);
+      return FALSE;
+    }
+    return TRUE;
+  }
+  if (JSON_NODE_HOLDS_VALUE (node)
+      && json_node_get_value_type (node) == G_TYPE_STRING)
+    value = g_strdup (json_node_get_string (node));
+  else if (JSON_NODE_HOLDS_VALUE (node)
+      && json_node_get_value_type (node) == G_TYPE_INT64)
+    /* phone numbers sent as JSON numbers */
+    value = g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (node));
+  else {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, field,
+        "field '%s' must be a string", field);
+    return FALSE;
+  }
+
+  g_strstrip (value);
+  if (!g_utf8_validate (value, -1, NULL) || !string_is_clean (value)) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, field,
+        "field '%s' contains control characters", field);
+    return FALSE;
+  }
+  if (strlen (value) > MAX_FIELD_LENGTH) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, field,
+        "field '%s' is too long", field);
+    return FALSE;
+  }
+  if (*value == '\0') {
+    if (required) {
+      s2r_set_error_field (error, S2R_ERROR_INVALID, field,
+          "field '%s' must not be empty", field);
+      return FALSE;
+    }
+    return TRUE;
+  }
+  *out = g_steal_pointer (&value);
+  return TRUE;
+}
+
+/* true/false, or "true"/"false" as WCS sends them */
+static gboolean
+get_bool (const Fields * f, const char *name, gboolean * out, GError ** error)
+{
+  const char *path;
+  JsonNode *node = fields_lookup (f, name, &path);
+  g_autofree char *field = field_name (path, name);
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (JSON_NODE_HOLDS_VALUE (node)) {
+    GType type = json_node_get_value_type (node);
+
+    if (type == G_TYPE_BOOLEAN) {
+      *out = json_node_get_boolean (node);
+      return TRUE;
+    }
+    if (type == G_TYPE_STRING) {
+      const char *s = json_node_get_string (node);
+
+      if (g_ascii_strcasecmp (s, "true") == 0) {
+        *out = TRUE;
+        return TRUE;
+      }
+      if (g_ascii_strcasecmp (s, "false") == 0) {
+        *out = FALSE;
+        return TRUE;
+      }
+    }
+  }
+  s2r_set_error_field (error, S2R_ERROR_INVALID, field,
+      "field '%s' must be true or false", field);
+  return FALSE;
+}
+
+/* 1-65535, as a number or a string of digits */
+static gboolean
+get_port (const Fields * f, const char *name, guint * out, GError ** error)
+{
+  const char *path;
+  JsonNode *node = fields_lookup (f, name, &path);
+  g_autofree char *field = field_name (path, name);
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (JSON_NODE_HOLDS_VALUE (node)) {
+    GType type = json_node_get_value_type (node);
+    guint64 v;
+
+    if (type == G_TYPE_INT64) {
+      gint64 i = json_node_get_int (node);
+
+      if (i >= 1 && i <= 65535) {
+        *out = (guint) i;
+        return TRUE;
+      }
+    } else if (type == G_TYPE_STRING) {
+      const char *s = json_node_get_string (node);
+
+      if (*s == '\0')
+        return TRUE;
+      if (g_ascii_string_to_unsigned (s, 10, 1, 65535, &v, NULL)) {
+        *out = (guint) v;
+        return TRUE;
+      }
+    }
+  }
+  s2r_set_error_field (error, S2R_ERROR_INVALID, field,
+      "field '%s' must be a port number from 1 to 65535", field);
+  return FALSE;
+}
+
+gboolean
+s2r_call_id_is_valid (const char *call_id)
+{
+  gsize len = strlen (call_id);
+
+  if (len == 0 || len > 128)
+    return FALSE;
+  for (const char *p = call_id; *p; p++)
+    if (!g_ascii_isalnum (*p) && !strchr ("-_.~", *p))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+is_host_char (char c)
+{
+  return g_ascii_isalnum (c) || c == '.' || c == '-';
+}
+
+static gboolean
+is_user_char (char c)
+{
+  /* RFC 3261 user: unreserved / escaped / user-unreserved */
+  return g_ascii_isalnum (c) || strchr ("-_.!~*'()&=+$,;?/%#", c) != NULL;
+}
+
+/* host, host:port, IPv4, IPv6, [IPv6]:port */
+static gboolean
+parse_host (const char *s, char **host, guint * port)
+{
+  g_autoptr (GInetAddress) v6 = NULL;
+  const char *colon;
+  guint64 p = 0;
+
+  if (s[0] == '[') {
+    const char *end = strchr (s, ']');
+    g_autofree char *addr = NULL;
+
+    if (end == NULL)
+      return FALSE;
+    addr = g_strndup (s + 1, end - s - 1);
+    v6 = g_inet_address_new_from_string (addr);
+    if (v6 == NULL)
+      return FALSE;
+    if (end[1] == ':' &&
+        !g_ascii_string_to_unsigned (end + 2, 10, 1, 65535, &p, NULL))
+      return FALSE;
+    if (end[1] != ':' && end[1] != '\0')
+      return FALSE;
+    *host = g_strdup_printf ("[%s]", addr);
+    *port = (guint) p;
+    return TRUE;
+  }
+
+  if (strchr (s, ':') != strrchr (s, ':')) {
+    v6 = g_inet_address_new_from_string (s);
+    if (v6 == NULL)
+      return FALSE;
+    *host = g_strdup_printf ("[%s]", s);
+    *port = 0;
+    return TRUE;
+  }
+
+  colon = strchr (s, ':');
+  if (colon && !g_ascii_string_to_unsigned (colon + 1, 10, 1, 65535, &p,
+          NULL))
+    return FALSE;
+  *host = colon ? g_strndup (s, colon - s) : g_strdup (s);
+  if (**host == '\0')
+    return FALSE;
+  for (const char *c = *host; *c; c++)
+    if (!is_host_char (*c)) {
+      g_clear_pointer (host, g_free);
+      return FALSE;
+    }
+  *port = (guint) p;
+  return TRUE;
+}
+
+static gboolean
+looks_like_host (const char *s)
+{
+  return strchr (s, '.') || strchr (s, ':') || s[0] == '['
+      || g_ascii_strcasecmp (s, "localhost") == 0;
+}
+
+static char *
+host_port (const char *host, guint port)
+{
+  return port ? g_strdup_printf ("%s:%u", host, port) : g_strdup (host);
+}
+
+/**
+ * s2r_map_callee:
+ * @callee: what the client wants called
+ * @sip_domain: (nullable): the account's domain
+ * @sip_port: the account's port, 0 if not given
+ *
+ * `sip:`/`sips:` URIs are used as they are; `user@host` gets `sip:`; a host
+ * name or address (WCS calls the SIP domain itself) becomes `sip:host:port`;
+ * a bare user or number becomes `sip:callee@domain:port`.
+ *
+ * Returns: the request URI, or %NULL with @error naming the field at fault
+ */
+char *
+s2r_map_callee (const char *callee, const char *sip_domain, guint sip_port,
+    GError ** error)
+{
+  g_autofree char *host = NULL;
+  guint port = 0;
+
+  if (callee == NULL || *callee == '\0') {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, "callee",
+        "missing field 'callee'");
+    return NULL;
+  }
+  if (strpbrk (callee, " \t<>\"")) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, "callee",
+        "field 'callee' is not a SIP URI, user, number or host");
+    return NULL;
+  }
+
+  if (g_ascii_strncasecmp (callee, "sip:", 4) == 0 ||
+      g_ascii_strncasecmp (callee, "sips:", 5) == 0) {
+    if (callee[g_ascii_strncasecmp (callee, "sip:", 4) == 0 ? 4 : 5] == '\0') {
+      s2r_set_error_field (error, S2R_ERROR_INVALID, "callee",
+          "field 'callee' is an empty SIP URI");
+      return NULL;
+    }
+    return g_strdup (callee);
+  }
+
+  if (strchr (callee, '@')) {
+    const char *at = strchr (callee, '@');
+
+    if (at == callee || !parse_host (at + 1, &host, &port)) {
+      s2r_set_error_field (error, S2R_ERROR_INVALID, "callee",
+          "field 'callee' is not user@host");
+      return NULL;
+    }
+    return g_strdup_printf ("sip:%s", callee);
+  }
+
+  if (looks_like_host (callee)) {
+    if (!parse_host (callee, &host, &port)) {
+      s2r_set_error_field (error, S2R_ERROR_INVALID, "callee",
+          "field 'callee' is not a valid host");
+      return NULL;
+    }
+    return g_strdup_printf ("sip:%s:%u", host, port ? port :
+        (sip_port ? sip_port : 5060));
+  }
+
+  for (const char *c = callee; *c; c++)
+    if (!is_user_char (*c)) {
+      s2r_set_error_field (error, S2R_ERROR_INVALID, "callee",
+          "field 'callee' is not a valid SIP user");
+      return NULL;
+    }
+  if (sip_domain == NULL) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, "sipDomain",
+        "a callee without a host needs field 'sipDomain'");
+    return NULL;
+  }
+  if (!parse_host (sip_domain, &host, &port)) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, "sipDomain",
+        "field 'sipDomain' is not a valid host");
+    return NULL;
+  }
+  {
+    g_autofree char *hp = host_port (host, port ? port : sip_port);
+
+    return g_strdup_printf ("sip:%s@%s", callee, hp);
+  }
+}
+
+static char *
+map_proxy (const char *proxy, GError ** error)
+{
+  g_autofree char *host = NULL;
+  guint port = 0;
+  g_auto (GStrv) parts = NULL;
+
+  if (g_ascii_strncasecmp (proxy, "sip:", 4) == 0 ||
+      g_ascii_strncasecmp (proxy, "sips:", 5) == 0)
+    return g_strdup (proxy);
+  /* host[:port][;params] */
+  parts = g_strsplit (proxy, ";", 2);
+  if (!parse_host (parts[0], &host, &port)) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, "sipOutboundProxy",
+        "field 'sipOutboundProxy' is not host[:port]");
+    return NULL;
+  }
+  return g_strdup_printf ("sip:%s", proxy);
+}
+
+static gboolean
+validate_rtmp_url (const char *url, GError ** error)
+{
+  const char *rest;
+
+  if (g_ascii_strncasecmp (url, "rtmp://", 7) == 0)
+    rest = url + 7;
+  else if (g_ascii_strncasecmp (url, "rtmps://", 8) == 0)
+    rest = url + 8;
+  else {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, "rtmpUrl",
+        "field 'rtmpUrl' must start with rtmp:// or rtmps://");
+    return FALSE;
+  }
+  if (*rest == '\0' || *rest == '/' || strpbrk (url, " \t")) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, "rtmpUrl",
+        "field 'rtmpUrl' has no host");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+validate_http_url (const char *url, const char *field, GError ** error)
+{
+  if ((g_ascii_strncasecmp (url, "http://", 7) != 0 &&
+          g_ascii_strncasecmp (url, "https://", 8) != 0) ||
+      strpbrk (url, " \t")) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, field,
+        "field '%s' must be an http:// or https:// URL", field);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+S2rCallRequest *
+s2r_call_request_new_from_json (JsonNode * root, GError ** error)
+{
+  g_autoptr (S2rCallRequest) req = g_new0 (S2rCallRequest, 1);
+  Fields f = { NULL, NULL };
+  JsonNode *conn;
+
+  req->ref_count = 1;
+  req->has_audio = TRUE;
+  req->has_video = FALSE;
+
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, NULL,
+        "the body must be a JSON object");
+    return NULL;
+  }
+  f.top = json_node_get_object (root);
+  conn = json_object_get_member (f.top, "connection");
+  if (conn && JSON_NODE_HOLDS_OBJECT (conn))
+    f.connection = json_node_get_object (conn);
+  else if (conn && !JSON_NODE_HOLDS_NULL (conn)) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, "connection",
+        "field 'connection' must be an object");
+    return NULL;
+  }
+
+  if (!get_string (&f, "callId", FALSE, &req->call_id, error) ||
+      !get_string (&f, "callee", TRUE, &req->callee, error) ||
+      !get_string (&f, "rtmpUrl", TRUE, &req->rtmp_url, error) ||
+      !get_string (&f, "rtmpStream", TRUE, &req->rtmp_stream, error) ||
+      !get_bool (&f, "hasAudio", &req->has_audio, error) ||
+      !get_bool (&f, "hasVideo", &req->has_video, error) ||
+      !get_string (&f, "sipLogin", FALSE, &req->sip_login, error) ||
+      !get_string (&f, "sipPassword", FALSE, &req->sip_password, error) ||
+      !get_string (&f, "sipAuthenticationName", FALSE, &req->sip_auth_name,
+          error) ||
+      !get_string (&f, "sipDomain", FALSE, &req->sip_domain, error) ||
+      !get_string (&f, "sipOutboundProxy", FALSE, &req->proxy, error) ||
+      !get_port (&f, "sipPort", &req->sip_port, error) ||
+      !get_string (&f, "sipTransport", FALSE, &req->transport, error) ||
+      !get_bool (&f, "sipRegisterRequired", &req->reg, error) ||
+      !get_string (&f, "appKey", FALSE, &req->app_key, error) ||
+      !get_string (&f, "visibleName", FALSE, &req->visible_name, error) ||
+      !get_string (&f, "callbackUrl", FALSE, &req->callback_url, error))
+    return NULL;
+
+  if (req->call_id && !s2r_call_id_is_valid (req->call_id)) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, "callId",
+        "field 'callId' must be 1-128 characters of A-Z a-z 0-9 - _ . ~");
+    return NULL;
+  }
+  if (!validate_rtmp_url (req->rtmp_url, error))
+    return NULL;
+  if (strpbrk (req->rtmp_stream, " \t")) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, "rtmpStream",
+        "field 'rtmpStream' must not contain spaces");
+    return NULL;
+  }
+  if (req->callback_url
+      && !validate_http_url (req->callback_url, "callbackUrl", error))
+    return NULL;
+  if (req->transport) {
+    char *lower = g_ascii_strdown (req->transport, -1);
+
+    g_free (req->transport);
+    req->transport = lower;
+    if (!g_strv_contains ((const char *[]) {
+            "udp", "tcp", "tls", NULL}, req->transport)) {
+      s2r_set_error_field (error, S2R_ERROR_INVALID, "sipTransport",
+          "field 'sipTransport' must be udp, tcp or tls");
+      return NULL;
+    }
+  }
+  if (req->sip_password && !req->sip_login) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, "sipLogin",
+        "field 'sipPassword' needs field 'sipLogin'");
+    return NULL;
+  }
+  if (req->reg && !req->sip_login) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, "sipLogin",
+        "field 'sipRegisterRequired' needs field 'sipLogin'");
+    return NULL;
+  }
+
+  req->sip_uri = s2r_map_callee (req->callee, req->sip_domain, req->sip_port,
+      error);
+  if (req->sip_uri == NULL)
+    return NULL;
+  if (req->proxy) {
+    char *proxy = map_proxy (req->proxy, error);
+
+    if (proxy == NULL)
+      return NULL;
+    g_free (req->proxy);
+    req->proxy = proxy;
+  }
+  if (req->sip_login && req->sip_domain) {
+    g_autofree char *host = NULL;
+    guint port = 0;
+
+    if (!parse_host (req->sip_domain, &host, &port)) {
+      s2r_set_error_field (error, S2R_ERROR_INVALID, "sipDomain",
+          "field 'sipDomain' is not a valid host");
+      return NULL;
+    }
+    req->from_uri = g_strdup_printf ("sip:%s@%s", req->sip_login, host);
+  }
+
+  /* that exact name, no prefix */
+  if (g_str_has_suffix (req->rtmp_url, "/"))
+    req->rtmp_location = g_strconcat (req->rtmp_url, req->rtmp_stream, NULL);
+  else
+    req->rtmp_location = g_strconcat (req->rtmp_url, "/", req->rtmp_stream,
+        NULL);
+
+  return g_steal_pointer (&req);
+}
+
+S2rCallRequest *
+s2r_call_request_ref (S2rCallRequest * req)
+{
+  g_atomic_int_inc (&req->ref_count);
+  return req;
+}
+
+void
+s2r_call_request_unref (S2rCallRequest * req)
+{
+  if (!g_atomic_int_dec_and_test (&req->ref_count))
+    return;
+  g_free (req->call_id);
+  g_free (req->callee);
+  g_free (req->sip_uri);
+  g_free (req->from_uri);
+  g_free (req->proxy);
+  g_free (req->transport);
+  g_free (req->sip_login);
+  if (req->sip_password)
+    memset (req->sip_password, 0, strlen (req->sip_password));
+  g_free (req->sip_password);
+  g_free (req->sip_auth_name);
+  g_free (req->sip_domain);
+  g_free (req->visible_name);
+  g_free (req->rtmp_url);
+  g_free (req->rtmp_stream);
+  g_free (req->rtmp_location);
+  g_free (req->app_key);
+  g_free (req->callback_url);
+  g_free (req);
+}
+
+void
+s2r_call_request_set_call_id (S2rCallRequest * req, const char *call_id)
+{
+  g_free (req->call_id);
+  req->call_id = g_strdup (call_id);
+}
+
+/* For logs: no user:password@ and no stream key */
+char *
+s2r_redact_url (const char *url)
+{
+  const char *scheme_end = strstr (url, "://");
+  const char *host, *at, *slash;
+
+  if (scheme_end == NULL)
+    return g_strdup ("(url)");
+  host = scheme_end + 3;
+  slash = strchr (host, '/');
+  at = strchr (host, '@');
+  if (at && (slash == NULL || at < slash))
+    host = at + 1;
+  return g_strdup_printf ("%.*s%.*s/...", (int) (scheme_end + 3 - url), url,
+      (int) (slash ? slash - host : (gssize) strlen (host)), host);
+}
+
+#define GETTER(type, name, field) \
+  type s2r_call_request_get_##name (const S2rCallRequest * req) \
+  { return req->field; }
+
+GETTER (const char *, call_id, call_id)
+GETTER (const char *, callee, callee)
+GETTER (const char *, sip_uri, sip_uri)
+GETTER (const char *, from_uri, from_uri)
+GETTER (const char *, proxy, proxy)
+GETTER (const char *, transport, transport)
+GETTER (const char *, sip_login, sip_login)
+GETTER (const char *, sip_password, sip_password)
+GETTER (const char *, sip_auth_name, sip_auth_name)
+GETTER (const char *, sip_domain, sip_domain)
+GETTER (guint, sip_port, sip_port)
+GETTER (gboolean, register, reg)
+GETTER (const char *, visible_name, visible_name)
+GETTER (gboolean, has_audio, has_audio)
+GETTER (gboolean, has_video, has_video)
+GETTER (const char *, rtmp_url, rtmp_url)
+GETTER (const char *, rtmp_stream, rtmp_stream)
+GETTER (const char *, rtmp_location, rtmp_location)
+GETTER (const char *, app_key, app_key)
+GETTER (const char *, callback_url, callback_url)

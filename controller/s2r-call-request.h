@@ -1,0 +1,55 @@
+/* sip2rtmp
+ * Copyright (C) 2024 sip2rtmp authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/**
+ * S2rCallRequest:
+ *
+ * What a client asked for, validated and mapped to SIP terms: the fields of
+ * WCS 4 (`connection` object, booleans and port as strings), WCS 5 (flat) and
+ * the native API (real JSON types) all land here. Immutable once parsed,
+ * except for the call id the manager assigns when none was given.
+ */
+typedef struct _S2rCallRequest S2rCallRequest;
+
+S2rCallRequest *s2r_call_request_new_from_json (JsonNode * root,
+    GError ** error);
+S2rCallRequest *s2r_call_request_ref (S2rCallRequest * req);
+void s2r_call_request_unref (S2rCallRequest * req);
+
+const char *s2r_call_request_get_call_id (const S2rCallRequest * req);
+void s2r_call_request_set_call_id (S2rCallRequest * req, const char *call_id);
+const char *s2r_call_request_get_callee (const S2rCallRequest * req);
+const char *s2r_call_request_get_sip_uri (const S2rCallRequest * req);
+const char *s2r_call_request_get_from_uri (const S2rCallRequest * req);
+const char *s2r_call_request_get_proxy (const S2rCallRequest * req);
+const char *s2r_call_request_get_transport (const S2rCallRequest * req);
+const char *s2r_call_request_get_sip_login (const S2rCallRequest * req);
+const char *s2r_call_request_get_sip_password (const S2rCallRequest * req);
+const char *s2r_call_request_get_sip_auth_name (const S2rCallRequest * req);
+const char *s2r_call_request_get_sip_domain (const S2rCallRequest * req);
+guint s2r_call_request_get_sip_port (const S2rCallRequest * req);
+gboolean s2r_call_request_get_register (const S2rCallRequest * req);
+const char *s2r_call_request_get_visible_name (const S2rCallRequest * req);
+gboolean s2r_call_request_get_has_audio (const S2rCallRequest * req);
+gboolean s2r_call_request_get_has_video (const S2rCallRequest * req);
+const char *s2r_call_request_get_rtmp_url (const S2rCallRequest * req);
+const char *s2r_call_request_get_rtmp_stream (const S2rCallRequest * req);
+const char *s2r_call_request_get_rtmp_location (const S2rCallRequest * req);
+const char *s2r_call_request_get_app_key (const S2rCallRequest * req);
+const char *s2r_call_request_get_callback_url (const S2rCallRequest * req);
+
+char *s2r_map_callee (const char *callee, const char *sip_domain,
+    guint sip_port, GError ** error);
+gboolean s2r_call_id_is_valid (const char *call_id);
+char *s2r_redact_url (const char *url);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (S2rCallRequest, s2r_call_request_unref);
+
+G_END_DECLS

@@ -1,0 +1,386 @@
+/* sip2rtmp
+ * Copyright (C) 2024 sip2rtmp authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "s2r-config.h"
+#include "s2r-error.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+#define DEFAULT_LISTEN "127.0.0.1:9091"
+#define DEFAULT_MAX_CALLS 200
+#define DEFAULT_MAX_BODY 65536
+#define DEFAULT_KEEP_FINISHED 300
+#define DEFAULT_TEMPLATE "default"
+#define DEFAULT_ANSWER_TIMEOUT 60
+#define DEFAULT_RTP_TIMEOUT 30
+#define DEFAULT_WEBHOOK_QUEUE_SIZE 256
+#define DEFAULT_WEBHOOK_MAX_RETRIES 5
+#define DEFAULT_WEBHOOK_TIMEOUT 5
+
+struct _S2rConfig
+{
+  char *listen;
+  char *token;
+  guint max_calls;
+  gsize max_body;
+  guint keep_finished;
+
+  char *pipelines_dir;
+  char *template;
+
+  char *local_address;
+  char *user_agent;
+  guint answer_timeout;
+  guint rtp_timeout;
+
+  guint webhook_queue_size;
+  guint webhook_max_retries;
+  guint webhook_timeout;
+
+  /* appKey -> webhook URL, from the [app:NAME] groups */
+  GHashTable *app_urls;
+};
+
+static const char *
+default_pipelines_dir (void)
+{
+  /* Run from the build tree until installed */
+  if (g_file_test (PIPELINES_DIR, G_FILE_TEST_IS_DIR))
+    return PIPELINES_DIR;
+  return SOURCE_PIPELINES_DIR;
+}
+
+S2rConfig *
+s2r_config_new (void)
+{
+  S2rConfig *config = g_new0 (S2rConfig, 1);
+
+  config->listen = g_strdup (DEFAULT_LISTEN);
+  config->max_calls = DEFAULT_MAX_CALLS;
+  config->max_body = DEFAULT_MAX_BODY;
+  config->keep_finished = DEFAULT_KEEP_FINISHED;
+  config->pipelines_dir = g_strdup (default_pipelines_dir ());
+  config->template = g_strdup (DEFAULT_TEMPLATE);
+  config->answer_timeout = DEFAULT_ANSWER_TIMEOUT;
+  config->rtp_timeout = DEFAULT_RTP_TIMEOUT;
+  config->webhook_queue_size = DEFAULT_WEBHOOK_QUEUE_SIZE;
+  config->webhook_max_retries = DEFAULT_WEBHOOK_MAX_RETRIES;
+  config->webhook_timeout = DEFAULT_WEBHOOK_TIMEOUT;
+  config->app_urls = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_free);
+  return config;
+}
+
+void
+s2r_config_free (S2rConfig * config)
+{
+  if (config == NULL)
+    return;
+  g_free (config->listen);
+  if (config->token)
+    memset (config->token, 0, strlen (config->token));
+  g_free (config->token);
+  g_free (config->pipelines_dir);
+  g_free (config->template);
+  g_free (config->local_address);
+  g_free (config->user_agent);
+  g_hash_table_unref (config->app_urls);
+  g_free (config);
+}
+
+/* A missing key keeps the default; a present but malformed one is an error */
+static gboolean
+read_string (GKeyFile * kf, const char *group, const char *key, char **value,
+    GError ** error)
+{
+  g_autoptr (GError) err = NULL;
+  char *str = g_key_file_get_string (kf, group, key, &err);
+
+  if (str == NULL) {
+    if (g_error_matches (err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND)
+        || g_error_matches (err, G_KEY_FILE_ERROR,
+            G_KEY_FILE_ERROR_GROUP_NOT_FOUND))
+      return TRUE;
+    g_propagate_prefixed_error (error, g_steal_pointer (&err), "[%s] %s: ",
+        group, key);
+    return FALSE;
+  }
+  g_strstrip (str);
+  g_free (*value);
+  *value = (*str != '\0') ? str : (g_free (str), NULL);
+  return TRUE;
+}
+
+static gboolean
+read_uint (GKeyFile * kf, const char *group, const char *key, guint max,
+    guint * value, GError ** error)
+{
+  g_autofree char *str = NULL;
+  guint64 v;
+
+  if (!read_string (kf, group, key, &str, error))
+    return FALSE;
+  if (str == NULL)
+    return TRUE;
+  if (!g_ascii_string_to_unsigned (str, 10, 0, max, &v, NULL)) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, key,
+        "[%s] %s: expected a number from 0 to %u", group, key, max);
+    return FALSE;
+  }
+  *value = (guint) v;
+  return TRUE;
+}
+
+static gboolean
+read_app_groups (S2rConfig * config, GKeyFile * kf, GError ** error)
+{
+  g_auto (GStrv) groups = g_key_file_get_groups (kf, NULL);
+
+  for (guint i = 0; groups[i]; i++) {
+    const char *name;
+    g_autofree char *url = NULL;
+
+    if (!g_str_has_prefix (groups[i], "app:"))
+      continue;
+    name = groups[i] + strlen ("app:");
+    if (!read_string (kf, groups[i], "url", &url, error))
+      return FALSE;
+    if (url && !g_str_has_prefix (url, "http://")
+        && !g_str_has_prefix (url, "https://")) {
+      s2r_set_error_field (error, S2R_ERROR_INVALID, "url",
+          "[%s] url: expected an http:// or https:// URL", groups[i]);
+      return FALSE;
+    }
+    if (url)
+      g_hash_table_replace (config->app_urls, g_strdup (name),
+          g_steal_pointer (&url));
+  }
+  return TRUE;
+}
+
+static gboolean
+config_load (S2rConfig * config, GKeyFile * kf, GError ** error)
+{
+  guint max_body = (guint) config->max_body;
+  g_autofree char *listen = NULL;
+
+  if (!read_string (kf, "server", "listen", &listen, error) ||
+      !read_string (kf, "server", "token", &config->token, error) ||
+      !read_uint (kf, "server", "max-calls", 100000, &config->max_calls, error)
+      || !read_uint (kf, "server", "max-body", 16 * 1024 * 1024, &max_body,
+          error)
+      || !read_uint (kf, "server", "keep-finished", 86400,
+          &config->keep_finished, error)
+      || !read_string (kf, "pipeline", "dir", &config->pipelines_dir, error)
+      || !read_string (kf, "pipeline", "template", &config->template, error)
+      || !read_string (kf, "sip", "local-address", &config->local_address,
+          error)
+      || !read_string (kf, "sip", "user-agent", &config->user_agent, error)
+      || !read_uint (kf, "sip", "answer-timeout", 3600,
+          &config->answer_timeout, error)
+      || !read_uint (kf, "sip", "rtp-timeout", 3600, &config->rtp_timeout,
+          error)
+      || !read_uint (kf, "webhook", "queue-size", 1000000,
+          &config->webhook_queue_size, error)
+      || !read_uint (kf, "webhook", "max-retries", 100,
+          &config->webhook_max_retries, error)
+      || !read_uint (kf, "webhook", "timeout", 600, &config->webhook_timeout,
+          error)
+      || !read_app_groups (config, kf, error))
+    return FALSE;
+
+  if (listen) {
+    g_autofree char *host = NULL;
+    guint16 port;
+
+    if (!s2r_parse_listen (listen, &host, &port, error))
+      return FALSE;
+    s2r_config_set_listen (config, listen);
+  }
+  config->max_body = max_body;
+  if (config->webhook_queue_size == 0)
+    config->webhook_queue_size = 1;
+  if (config->pipelines_dir == NULL)
+    config->pipelines_dir = g_strdup (default_pipelines_dir ());
+  if (config->template == NULL)
+    config->template = g_strdup (DEFAULT_TEMPLATE);
+  return TRUE;
+}
+
+S2rConfig *
+s2r_config_new_from_data (const char *data, GError ** error)
+{
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autoptr (S2rConfig) config = s2r_config_new ();
+
+  if (!g_key_file_load_from_data (kf, data, -1, G_KEY_FILE_NONE, error))
+    return NULL;
+  if (!config_load (config, kf, error))
+    return NULL;
+  return g_steal_pointer (&config);
+}
+
+S2rConfig *
+s2r_config_new_from_file (const char *path, GError ** error)
+{
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autoptr (S2rConfig) config = s2r_config_new ();
+
+  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error))
+    return NULL;
+  if (!config_load (config, kf, error)) {
+    g_prefix_error (error, "%s: ", path);
+    return NULL;
+  }
+  return g_steal_pointer (&config);
+}
+
+const char *
+s2r_config_get_listen (const S2rConfig * config)
+{
+  return config->listen;
+}
+
+void
+s2r_config_set_listen (S2rConfig * config, const char *listen)
+{
+  g_free (config->listen);
+  config->listen = g_strdup (listen);
+}
+
+const char *
+s2r_config_get_token (const S2rConfig * config)
+{
+  return config->token;
+}
+
+guint
+s2r_config_get_max_calls (const S2rConfig * config)
+{
+  return config->max_calls;
+}
+
+gsize
+s2r_config_get_max_body (const S2rConfig * config)
+{
+  return config->max_body;
+}
+
+guint
+s2r_config_get_keep_finished (const S2rConfig * config)
+{
+  return config->keep_finished;
+}
+
+const char *
+s2r_config_get_pipelines_dir (const S2rConfig * config)
+{
+  return config->pipelines_dir;
+}
+
+const char *
+s2r_config_get_template (const S2rConfig * config)
+{
+  return config->template;
+}
+
+const char *
+s2r_config_get_local_address (const S2rConfig * config)
+{
+  return config->local_address;
+}
+
+const char *
+s2r_config_get_user_agent (const S2rConfig * config)
+{
+  return config->user_agent;
+}
+
+guint
+s2r_config_get_answer_timeout (const S2rConfig * config)
+{
+  return config->answer_timeout;
+}
+
+guint
+s2r_config_get_rtp_timeout (const S2rConfig * config)
+{
+  return config->rtp_timeout;
+}
+
+guint
+s2r_config_get_webhook_queue_size (const S2rConfig * config)
+{
+  return config->webhook_queue_size;
+}
+
+guint
+s2r_config_get_webhook_max_retries (const S2rConfig * config)
+{
+  return config->webhook_max_retries;
+}
+
+guint
+s2r_config_get_webhook_timeout (const S2rConfig * config)
+{
+  return config->webhook_timeout;
+}
+
+const char *
+s2r_config_get_app_url (const S2rConfig * config, const char *app_key)
+{
+  if (app_key == NULL)
+    return NULL;
+  return g_hash_table_lookup (config->app_urls, app_key);
+}
+
+/* HOST:PORT, [V6]:PORT */
+gboolean
+s2r_parse_listen (const char *listen, char **host, guint16 * port,
+    GError ** error)
+{
+  const char *colon;
+  guint64 p;
+
+  if (listen[0] == '[') {
+    const char *end = strchr (listen, ']');
+
+    if (end == NULL || end[1] != ':')
+      goto bad;
+    *host = g_strndup (listen + 1, end - listen - 1);
+    colon = end + 1;
+  } else {
+    colon = strrchr (listen, ':');
+    if (colon == NULL || colon == listen)
+      goto bad;
+    *host = g_strndup (listen, colon - listen);
+  }
+  if (!g_ascii_string_to_unsigned (colon + 1, 10, 1, 65535, &p, NULL)) {
+    g_clear_pointer (host, g_free);
+    goto bad;
+  }
+  *port = (guint16) p;
+  return TRUE;
+
+bad:
+  s2r_set_error_field (error, S2R_ERROR_INVALID, "listen",
+      "listen: expected HOST:PORT, got '%s'", listen);
+  return FALSE;
+}
+
+gboolean
+s2r_host_is_loopback (const char *host)
+{
+  g_autoptr (GInetAddress) addr = NULL;
+
+  if (g_ascii_strcasecmp (host, "localhost") == 0)
+    return TRUE;
+  addr = g_inet_address_new_from_string (host);
+  return addr != NULL && g_inet_address_get_is_loopback (addr);
+}

@@ -1,0 +1,74 @@
+/* sip2rtmp
+ * Copyright (C) 2024 sip2rtmp authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/**
+ * S2rConfig:
+ *
+ * The daemon's settings, read from a GKeyFile:
+ *
+ * |[
+ * [server]
+ * listen=127.0.0.1:9091
+ * token=secret            ; Bearer token; required to listen off loopback
+ * max-calls=200
+ * max-body=65536
+ * keep-finished=300       ; seconds a finished call stays listed
+ * [pipeline]
+ * dir=/usr/share/sip2rtmp/pipelines
+ * template=default
+ * [sip]
+ * local-address=192.0.2.10
+ * user-agent=sip2rtmp
+ * answer-timeout=60
+ * rtp-timeout=30
+ * [webhook]
+ * queue-size=256
+ * max-retries=5
+ * timeout=5
+ * [app:callApp]
+ * url=http://127.0.0.1:8081/hooks
+ * ]|
+ */
+typedef struct _S2rConfig S2rConfig;
+
+S2rConfig *s2r_config_new (void);
+S2rConfig *s2r_config_new_from_data (const char *data, GError ** error);
+S2rConfig *s2r_config_new_from_file (const char *path, GError ** error);
+void s2r_config_free (S2rConfig * config);
+
+const char *s2r_config_get_listen (const S2rConfig * config);
+void s2r_config_set_listen (S2rConfig * config, const char *listen);
+const char *s2r_config_get_token (const S2rConfig * config);
+guint s2r_config_get_max_calls (const S2rConfig * config);
+gsize s2r_config_get_max_body (const S2rConfig * config);
+guint s2r_config_get_keep_finished (const S2rConfig * config);
+
+const char *s2r_config_get_pipelines_dir (const S2rConfig * config);
+const char *s2r_config_get_template (const S2rConfig * config);
+
+const char *s2r_config_get_local_address (const S2rConfig * config);
+const char *s2r_config_get_user_agent (const S2rConfig * config);
+guint s2r_config_get_answer_timeout (const S2rConfig * config);
+guint s2r_config_get_rtp_timeout (const S2rConfig * config);
+
+guint s2r_config_get_webhook_queue_size (const S2rConfig * config);
+guint s2r_config_get_webhook_max_retries (const S2rConfig * config);
+guint s2r_config_get_webhook_timeout (const S2rConfig * config);
+
+const char *s2r_config_get_app_url (const S2rConfig * config,
+    const char *app_key);
+
+gboolean s2r_parse_listen (const char *listen, char **host, guint16 * port,
+    GError ** error);
+gboolean s2r_host_is_loopback (const char *host);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (S2rConfig, s2r_config_free);
+
+G_END_DECLS

@@ -1,0 +1,28 @@
+/* sip2rtmp
+ * Copyright (C) 2024 sip2rtmp authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "s2r-call-manager.h"
+
+G_BEGIN_DECLS
+
+/**
+ * S2rEvents:
+ *
+ * The Server-Sent Events stream of `GET /api/v1/events`: every call event of
+ * the manager, as `id: <sequence>`, `event: call`, `data: <json>`.
+ */
+typedef struct _S2rEvents S2rEvents;
+
+S2rEvents *s2r_events_new (S2rCallManager * manager);
+void s2r_events_free (S2rEvents * events);
+void s2r_events_add_client (S2rEvents * events, SoupServerMessage * msg);
+void s2r_events_close_all (S2rEvents * events);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (S2rEvents, s2r_events_free);
+
+G_END_DECLS

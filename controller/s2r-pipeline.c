@@ -1,0 +1,346 @@
+/* sip2rtmp
+ * Copyright (C) 2024 sip2rtmp authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "s2r-pipeline.h"
+#include "s2r-error.h"
+
+#include <string.h>
+
+GST_DEBUG_CATEGORY_STATIC (s2r_pipeline_debug);
+#define GST_CAT_DEFAULT s2r_pipeline_debug
+
+#define SIP_NAME "sip"
+#define SINK_BIN_NAME "sink"
+#define MUX_NAME "mux"
+#define RTMP_NAME "rtmp"
+
+struct _S2rTemplate
+{
+  char *name;
+  char *sink;
+  char *audio;
+  char *video;
+  /* encoding-name (upper case) -> depayloader description */
+  GHashTable *depayloaders;
+};
+
+void
+s2r_template_free (S2rTemplate * tmpl)
+{
+  if (tmpl == NULL)
+    return;
+  g_free (tmpl->name);
+  g_free (tmpl->sink);
+  g_free (tmpl->audio);
+  g_free (tmpl->video);
+  g_hash_table_unref (tmpl->depayloaders);
+  g_free (tmpl);
+}
+
+static gboolean
+check_parses (const char *what, const char *description, GError ** error)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GstElement) bin = gst_parse_bin_from_description_full (description,
+      FALSE, NULL, GST_PARSE_FLAG_FATAL_ERRORS, &err);
+
+  if (bin == NULL) {
+    s2r_set_error_field (error, S2R_ERROR_INTERNAL, what,
+        "template %s: %s", what, err->message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Checked once at startup, so a broken template fails the daemon, not a call */
+S2rTemplate *
+s2r_template_load (const char *dir, const char *name, GError ** error)
+{
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autofree char *file = g_strdup_printf ("%s.pipeline", name);
+  g_autofree char *path = g_build_filename (dir, file, NULL);
+  g_autoptr (S2rTemplate) tmpl = g_new0 (S2rTemplate, 1);
+  g_auto (GStrv) keys = NULL;
+  g_autoptr (GstElement) sink = NULL;
+  g_autoptr (GstElement) mux = NULL;
+  g_autoptr (GstElement) rtmp = NULL;
+
+  GST_DEBUG_CATEGORY_INIT (s2r_pipeline_debug, "s2r-pipeline", 0,
+      "sip2rtmp pipeline templates");
+
+  tmpl->depayloaders = g_hash_table_new_full (g_str_hash, g_str_equal,
+      g_free, g_free);
+  tmpl->name = g_strdup (name);
+
+  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error))
+    goto failed;
+  if (!(tmpl->sink = g_key_file_get_string (kf, "template", "sink", error)) ||
+      !(tmpl->audio = g_key_file_get_string (kf, "template", "audio", error))
+      || !(tmpl->video = g_key_file_get_string (kf, "template", "video",
+              error)))
+    goto failed;
+
+  keys = g_key_file_get_keys (kf, "depayloaders", NULL, error);
+  if (keys == NULL)
+    goto failed;
+  for (guint i = 0; keys[i]; i++) {
+    char *desc = g_key_file_get_string (kf, "depayloaders", keys[i], NULL);
+
+    if (desc && !check_parses (keys[i], desc, NULL)) {
+      /* A decoder not installed here disables that codec only */
+      g_warning ("template %s: codec %s unavailable (%s)", name, keys[i], desc);
+      g_free (desc);
+      continue;
+    }
+    g_hash_table_replace (tmpl->depayloaders, g_ascii_strup (keys[i], -1),
+        desc);
+  }
+
+  if (!check_parses ("audio", tmpl->audio, error) ||
+      !check_parses ("video", tmpl->video, error))
+    goto failed;
+
+  sink = gst_parse_bin_from_description_full (tmpl->sink, FALSE, NULL,
+      GST_PARSE_FLAG_FATAL_ERRORS, error);
+  if (sink == NULL)
+    goto failed;
+  gst_object_ref_sink (sink);
+  mux = gst_bin_get_by_name (GST_BIN (sink), MUX_NAME);
+  rtmp = gst_bin_get_by_name (GST_BIN (sink), RTMP_NAME);
+  if (mux == NULL || rtmp == NULL) {
+    g_set_error (error, S2R_ERROR, S2R_ERROR_INTERNAL,
+        "template %s: the sink must name its muxer \"" MUX_NAME
+        "\" and its RTMP sink \"" RTMP_NAME "\"", name);
+    goto failed;
+  }
+  return g_steal_pointer (&tmpl);
+
+failed:
+  g_prefix_error (error, "%s: ", path);
+  return NULL;
+}
+
+/* Only set what this sipsrc has: the element is developed alongside */
+static void
+set_prop (GstElement * element, const char *name, const char *value)
+{
+  if (value == NULL)
+    return;
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (element), name) == NULL) {
+    GST_WARNING_OBJECT (element, "no property %s", name);
+    return;
+  }
+  gst_util_set_object_arg (G_OBJECT (element), name, value);
+}
+
+static void
+set_string_prop (GstElement * element, const char *name, const char *value)
+{
+  if (value == NULL)
+    return;
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (element), name) == NULL) {
+    GST_WARNING_OBJECT (element, "no property %s", name);
+    return;
+  }
+  /* Set as a string so nothing is parsed out of user input */
+  g_object_set (element, name, value, NULL);
+}
+
+static void
+set_uint_prop (GstElement * element, const char *name, guint value)
+{
+  g_autofree char *str = g_strdup_printf ("%u", value);
+
+  set_prop (element, name, str);
+}
+
+static void
+configure_sipsrc (GstElement * sip, const S2rCallRequest * req,
+    const S2rConfig * config)
+{
+  set_string_prop (sip, "uri", s2r_call_request_get_sip_uri (req));
+  set_string_prop (sip, "user-id", s2r_call_request_get_sip_login (req));
+  set_string_prop (sip, "user-pw", s2r_call_request_get_sip_password (req));
+  set_string_prop (sip, "auth-user", s2r_call_request_get_sip_auth_name (req));
+  set_string_prop (sip, "from-uri", s2r_call_request_get_from_uri (req));
+  set_string_prop (sip, "display-name",
+      s2r_call_request_get_visible_name (req));
+  set_string_prop (sip, "proxy", s2r_call_request_get_proxy (req));
+  set_prop (sip, "transport", s2r_call_request_get_transport (req));
+  set_string_prop (sip, "local-address",
+      s2r_config_get_local_address (config));
+  set_string_prop (sip, "user-agent", s2r_config_get_user_agent (config));
+  /* WCS: both media are offered; "true" sends too, "false" only receives */
+  set_prop (sip, "audio", s2r_call_request_get_has_audio (req) ?
+      "sendrecv" : "recvonly");
+  set_prop (sip, "video", s2r_call_request_get_has_video (req) ?
+      "sendrecv" : "recvonly");
+  set_prop (sip, "register", s2r_call_request_get_register (req) ?
+      "true" : "false");
+  set_uint_prop (sip, "answer-timeout", s2r_config_get_answer_timeout (config));
+  set_uint_prop (sip, "rtp-timeout", s2r_config_get_rtp_timeout (config));
+}
+
+GstElement *
+s2r_template_instantiate (const S2rTemplate * tmpl, const S2rCallRequest * req,
+    const S2rConfig * config, GError ** error)
+{
+  g_autoptr (GstElement) pipeline = NULL;
+  g_autoptr (GstElement) rtmp = NULL;
+  GstElement *sip, *sink;
+  g_autoptr (GError) err = NULL;
+
+  sip = gst_element_factory_make ("sipsrc", SIP_NAME);
+  if (sip == NULL) {
+    g_set_error (error, S2R_ERROR, S2R_ERROR_INTERNAL,
+        "element sipsrc not found (GStreamer plugin 'sip' not installed)");
+    return NULL;
+  }
+  sink = gst_parse_bin_from_description_full (tmpl->sink, FALSE, NULL,
+      GST_PARSE_FLAG_FATAL_ERRORS, &err);
+  if (sink == NULL) {
+    gst_object_unref (gst_object_ref_sink (sip));
+    g_set_error (error, S2R_ERROR, S2R_ERROR_INTERNAL, "template %s: %s",
+        tmpl->name, err->message);
+    return NULL;
+  }
+  gst_object_set_name (GST_OBJECT (sink), SINK_BIN_NAME);
+
+  pipeline = gst_pipeline_new (s2r_call_request_get_call_id (req));
+  gst_object_ref_sink (pipeline);
+  gst_bin_add_many (GST_BIN (pipeline), sip, sink, NULL);
+
+  configure_sipsrc (sip, req, config);
+  rtmp = gst_bin_get_by_name (GST_BIN (sink), RTMP_NAME);
+  g_object_set (rtmp, "location", s2r_call_request_get_rtmp_location (req),
+      NULL);
+
+  /* flvmux cannot take new pads once it streams: the muxer and sink wait
+   * until every media pad of the call is known and linked */
+  gst_element_set_locked_state (sink, TRUE);
+
+  return g_steal_pointer (&pipeline);
+}
+
+GstElement *
+s2r_pipeline_get_sipsrc (GstElement * pipeline)
+{
+  return gst_bin_get_by_name (GST_BIN (pipeline), SIP_NAME);
+}
+
+GstElement *
+s2r_pipeline_get_rtmpsink (GstElement * pipeline)
+{
+  return gst_bin_get_by_name (GST_BIN (pipeline), RTMP_NAME);
+}
+
+gboolean
+s2r_pipeline_is_sip_element (GstElement * pipeline, GstObject * obj)
+{
+  g_autoptr (GstElement) sip = s2r_pipeline_get_sipsrc (pipeline);
+
+  return obj == GST_OBJECT (sip) ||
+      gst_object_has_as_ancestor (obj, GST_OBJECT (sip));
+}
+
+static GstCaps *
+pad_caps (GstPad * pad)
+{
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+
+  if (caps == NULL)
+    caps = gst_pad_query_caps (pad, NULL);
+  return caps;
+}
+
+gboolean
+s2r_template_link_pad (const S2rTemplate * tmpl, GstElement * pipeline,
+    GstPad * pad, GError ** error)
+{
+  g_autoptr (GstCaps) caps = pad_caps (pad);
+  g_autoptr (GstElement) mux = gst_bin_get_by_name (GST_BIN (pipeline),
+      MUX_NAME);
+  g_autoptr (GError) err = NULL;
+  g_autofree char *encoding = NULL;
+  g_autofree char *description = NULL;
+  g_autofree char *pad_name = gst_pad_get_name (pad);
+  g_autoptr (GstPad) sinkpad = NULL;
+  g_autoptr (GstPad) muxpad = NULL;
+  g_autoptr (GstPad) srcpad = NULL;
+  const GstStructure *s;
+  const char *media, *depay, *chain;
+  GstElement *branch;
+
+  if (caps == NULL || gst_caps_is_empty (caps) || gst_caps_is_any (caps)) {
+    g_set_error (error, S2R_ERROR, S2R_ERROR_INTERNAL, "pad %s has no caps",
+        pad_name);
+    return FALSE;
+  }
+  s = gst_caps_get_structure (caps, 0);
+  media = gst_structure_get_string (s, "media");
+  encoding = g_ascii_strup (gst_structure_get_string (s, "encoding-name") ?
+      gst_structure_get_string (s, "encoding-name") : "", -1);
+  if (g_strcmp0 (media, "audio") == 0)
+    chain = tmpl->audio;
+  else if (g_strcmp0 (media, "video") == 0)
+    chain = tmpl->video;
+  else {
+    g_set_error (error, S2R_ERROR, S2R_ERROR_INTERNAL,
+        "pad %s: unsupported media %s", pad_name, media ? media : "(none)");
+    return FALSE;
+  }
+  depay = g_hash_table_lookup (tmpl->depayloaders, encoding);
+  if (depay == NULL) {
+    g_set_error (error, S2R_ERROR, S2R_ERROR_INTERNAL,
+        "pad %s: no depayloader for %s in template %s", pad_name, encoding,
+        tmpl->name);
+    return FALSE;
+  }
+
+  description = g_strdup_printf ("%s ! %s", depay, chain);
+  branch = gst_parse_bin_from_description_full (description, TRUE, NULL,
+      GST_PARSE_FLAG_FATAL_ERRORS, &err);
+  if (branch == NULL) {
+    g_set_error (error, S2R_ERROR, S2R_ERROR_INTERNAL, "pad %s: %s",
+        pad_name, err->message);
+    return FALSE;
+  }
+  {
+    g_autofree char *branch_name = g_strdup_printf ("%s-branch", pad_name);
+
+    gst_object_set_name (GST_OBJECT (branch), branch_name);
+  }
+  gst_bin_add (GST_BIN (pipeline), branch);
+
+  sinkpad = gst_element_get_static_pad (branch, "sink");
+  srcpad = gst_element_get_static_pad (branch, "src");
+  muxpad = gst_element_request_pad_simple (mux, media);
+  if (muxpad == NULL ||
+      gst_pad_link (pad, sinkpad) != GST_PAD_LINK_OK ||
+      gst_pad_link (srcpad, muxpad) != GST_PAD_LINK_OK) {
+    g_set_error (error, S2R_ERROR, S2R_ERROR_INTERNAL,
+        "pad %s: cannot link %s to the muxer", pad_name, encoding);
+    if (muxpad)
+      gst_element_release_request_pad (mux, muxpad);
+    gst_bin_remove (GST_BIN (pipeline), branch);
+    return FALSE;
+  }
+  gst_element_sync_state_with_parent (branch);
+  return TRUE;
+}
+
+/* Downstream first, so the branches never push into a stopped muxer */
+void
+s2r_template_start_sink (GstElement * pipeline)
+{
+  g_autoptr (GstElement) sink = gst_bin_get_by_name (GST_BIN (pipeline),
+      SINK_BIN_NAME);
+
+  gst_element_set_locked_state (sink, FALSE);
+  gst_element_sync_state_with_parent (sink);
+}

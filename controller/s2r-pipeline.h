@@ -1,0 +1,38 @@
+/* sip2rtmp
+ * Copyright (C) 2024 sip2rtmp authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gst/gst.h>
+
+#include "s2r-call-request.h"
+#include "s2r-config.h"
+
+G_BEGIN_DECLS
+
+/**
+ * S2rTemplate:
+ *
+ * A pipeline template from the pipelines directory (see
+ * `pipelines/default.pipeline`): the muxer and sink part, one chain per
+ * media kind and a depayloader per RTP encoding name.
+ */
+typedef struct _S2rTemplate S2rTemplate;
+
+S2rTemplate *s2r_template_load (const char *dir, const char *name,
+    GError ** error);
+void s2r_template_free (S2rTemplate * tmpl);
+
+GstElement *s2r_template_instantiate (const S2rTemplate * tmpl,
+    const S2rCallRequest * req, const S2rConfig * config, GError ** error);
+gboolean s2r_template_link_pad (const S2rTemplate * tmpl,
+    GstElement * pipeline, GstPad * pad, GError ** error);
+void s2r_template_start_sink (GstElement * pipeline);
+GstElement *s2r_pipeline_get_sipsrc (GstElement * pipeline);
+GstElement *s2r_pipeline_get_rtmpsink (GstElement * pipeline);
+gboolean s2r_pipeline_is_sip_element (GstElement * pipeline, GstObject * obj);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (S2rTemplate, s2r_template_free);
+
+G_END_DECLS
