@@ -698,11 +698,14 @@ def _gst_cmd(args, eos_on_shutdown):
     return ["gst-launch-1.0", "-m"] + (["-e"] if eos_on_shutdown else []) + list(args)
 
 
-def gst_launch(args, env=None, timeout=30, eos_on_shutdown=False):
-    """Run a gst-launch-1.0 -m pipeline to its end (or kill it at `timeout`)."""
+def gst_launch(args, env=None, timeout=30, eos_on_shutdown=False, wrapper=()):
+    """Run a gst-launch-1.0 -m pipeline to its end (or kill it at `timeout`).
+
+    wrapper: a command prefix, e.g. ['unshare', '-n'].
+    """
     t0 = time.monotonic()
     try:
-        r = subprocess.run(_gst_cmd(args, eos_on_shutdown), env=gst_env(env),
+        r = subprocess.run(list(wrapper) + _gst_cmd(args, eos_on_shutdown), env=gst_env(env),
                            stdin=subprocess.DEVNULL, capture_output=True, text=True,
                            timeout=timeout, errors="replace")
         return GstResult(r.returncode, r.stdout, r.stderr, time.monotonic() - t0)
