@@ -75,16 +75,22 @@ class SipsrcTestCase(unittest.TestCase):
                         (states, wanted, result))
 
     def assertFailedWith(self, result, status, ctx=""):
-        """gst-launch failed with an error whose sip-error details carry `status`,
-        after a sip-call 'failed' message with the same status."""
-        self.assertNotEqual(result.returncode, 0, "pipeline did not fail\n%s%s" % (result, ctx))
+        """The pipeline failed with an error from sipsrc, after a sip-call
+        'failed' message carrying `status` as its sip-status.
+
+        gst-launch-1.0 1.22 prints neither the error's details structure nor,
+        with -m, the error message itself: the `sip-error` details can only be
+        checked when a later gst-launch prints them (then they must match too)."""
         self.assertIsNotNone(result.returncode, "pipeline hung\n%s%s" % (result, ctx))
-        self.assertIn(status, result.error_statuses(),
-                      "no error with sip-status %d\n%s%s" % (status, result, ctx))
+        self.assertNotEqual(result.returncode, 0, "pipeline did not fail\n%s%s" % (result, ctx))
+        self.assertTrue([e for e in result.errors() if "GstSipSrc" in e["text"]],
+                        "no error from sipsrc\n%s%s" % (result, ctx))
         failed = [m for m in result.element_messages("sip-call") if m.get("state") == "failed"]
         self.assertTrue(failed, "no sip-call 'failed' message\n%s%s" % (result, ctx))
         self.assertEqual(failed[-1].get("sip-status"), status,
-                         "sip-call failed message %s\n%s" % (failed[-1], ctx))
+                         "sip-call failed message %s\n%s%s" % (failed[-1], result, ctx))
+        for got in result.error_statuses():
+            self.assertEqual(got, status, "sip-error details\n%s%s" % (result, ctx))
 
     def assertSippPassed(self, sipp, ctx=""):
         rc = sipp.wait()

@@ -213,8 +213,9 @@ def _read_pcm16_mono_8k(wav_path):
 
 
 def wav_duration(wav_path):
-    with wave.open(str(wav_path), "rb") as w:
-        return w.getnframes() / float(w.getframerate())
+    """Length in seconds of any WAV sox reads (G.711 included)."""
+    samples, rate = _read_pcm16_mono_8k(wav_path)
+    return len(samples) / float(rate)
 
 
 def rms(samples):
@@ -787,6 +788,8 @@ class GstLaunch:
             rc = None
         for t in self._threads:
             t.join(5)
+        for stream in (self.proc.stdout, self.proc.stderr):
+            stream.close()
         err = "".join(self._err) + ("" if rc is not None else
                                     "\n[killed: no exit within %s s]" % timeout)
         self.result = GstResult(rc, "".join(self._out), err, time.monotonic() - self._t0)
