@@ -28,7 +28,7 @@ SCENARIOS_DIR = REPO_ROOT / "tests" / "scenarios"
 NGINX_RTMP_MODULE = "/usr/lib/nginx/modules/ngx_rtmp_module.so"
 BARESIP_MODULES = "/usr/lib/baresip/modules"
 
-# Frequencies of the tones the SIPp scenarios play (see tests/scenarios/README.md).
+# Frequencies of the tones the SIPp scenarios play (see tests/README.md).
 TONE_HZ = 1000
 EARLY_TONE_HZ = 600
 
