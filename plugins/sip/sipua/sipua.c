@@ -44,11 +44,18 @@ enum {
 
 
 /*
- * Lock order: lifecycle.mutex before a handle's mutex.
- * lifecycle.mutex protects refs, thread, mq, running and the log handler.
+ * Lock order: lifecycle, then mutex, then log_mutex; a handle's mutex is
+ * never held with any of them.
+ * lifecycle serialises sipua_init() and sipua_close() (held while the
+ * thread starts and is joined); it protects refs.
+ * mutex protects thread, running, start_err and mq: held briefly, also
+ * by the SIP thread.
+ * log_mutex protects logh and logarg.
  */
 static struct {
+	pthread_mutex_t lifecycle;
 	pthread_mutex_t mutex;
+	pthread_mutex_t log_mutex;
 	pthread_cond_t cond;
 	unsigned refs;
 	pthread_t thread;
@@ -63,7 +70,9 @@ static struct {
 	unsigned closing;
 	struct tmr quit_tmr;
 } ua = {
+	.lifecycle = PTHREAD_MUTEX_INITIALIZER,
 	.mutex = PTHREAD_MUTEX_INITIALIZER,
+	.log_mutex = PTHREAD_MUTEX_INITIALIZER,
 	.cond = PTHREAD_COND_INITIALIZER,
 };
 
@@ -75,10 +84,10 @@ void sipua_log(int level, const char *fmt, ...)
 	sipua_log_h *logh;
 	void *logarg;
 
-	pthread_mutex_lock(&ua.mutex);
+	pthread_mutex_lock(&ua.log_mutex);
 	logh = ua.logh;
 	logarg = ua.logarg;
-	pthread_mutex_unlock(&ua.mutex);
+	pthread_mutex_unlock(&ua.log_mutex);
 
 	if (!logh)
 		return;
@@ -93,10 +102,10 @@ void sipua_log(int level, const char *fmt, ...)
 
 void sipua_set_log_handler(sipua_log_h *logh, void *arg)
 {
-	pthread_mutex_lock(&ua.mutex);
+	pthread_mutex_lock(&ua.log_mutex);
 	ua.logh = logh;
 	ua.logarg = arg;
-	pthread_mutex_unlock(&ua.mutex);
+	pthread_mutex_unlock(&ua.log_mutex);
 }
 
 
@@ -340,34 +349,32 @@ int sipua_init(void)
 {
 	int err = 0;
 
-	pthread_mutex_lock(&ua.mutex);
+	pthread_mutex_lock(&ua.lifecycle);
 
 	if (ua.refs++ > 0)
 		goto out;
 
+	pthread_mutex_lock(&ua.mutex);
 	ua.mq = NULL;
 	ua.start_err = -1;
 	err = pthread_create(&ua.thread, NULL, sip_thread, NULL);
-	if (err) {
-		--ua.refs;
-		goto out;
+	if (!err) {
+		ua.running = true;
+		while (ua.start_err == -1)
+			pthread_cond_wait(&ua.cond, &ua.mutex);
+		err = ua.start_err;
 	}
-	ua.running = true;
+	pthread_mutex_unlock(&ua.mutex);
 
-	while (ua.start_err == -1)
-		pthread_cond_wait(&ua.cond, &ua.mutex);
-
-	err = ua.start_err;
 	if (err) {
-		pthread_mutex_unlock(&ua.mutex);
-		pthread_join(ua.thread, NULL);
-		pthread_mutex_lock(&ua.mutex);
+		if (ua.running)
+			pthread_join(ua.thread, NULL);
 		ua.running = false;
 		--ua.refs;
 	}
 
  out:
-	pthread_mutex_unlock(&ua.mutex);
+	pthread_mutex_unlock(&ua.lifecycle);
 	return err;
 }
 
@@ -375,22 +382,25 @@ int sipua_init(void)
 /** Stop the SIP thread when the last user is gone */
 void sipua_close(void)
 {
-	pthread_t thread;
-
-	pthread_mutex_lock(&ua.mutex);
+	pthread_mutex_lock(&ua.lifecycle);
 
 	if (!ua.refs || --ua.refs > 0) {
-		pthread_mutex_unlock(&ua.mutex);
+		pthread_mutex_unlock(&ua.lifecycle);
 		return;
 	}
 
-	thread = ua.thread;
+	pthread_mutex_lock(&ua.mutex);
 	(void)mqueue_push(ua.mq, CMD_QUIT, NULL);
+	pthread_mutex_unlock(&ua.mutex);
 
-	/* sipua_init() must wait for this thread to be gone: keep the lock */
-	pthread_join(thread, NULL);
+	/* a new sipua_init() waits for this thread to be gone */
+	pthread_join(ua.thread, NULL);
+
+	pthread_mutex_lock(&ua.mutex);
 	ua.running = false;
 	pthread_mutex_unlock(&ua.mutex);
+
+	pthread_mutex_unlock(&ua.lifecycle);
 }
 
 

@@ -279,7 +279,7 @@ int answer_read(struct sipua_stream_info *infov,
 		infov[i].dtmf_payload = PT_NONE;
 	}
 
-	for (le = sdp_session_medial(sdp, true)->head; le; le = le->next) {
+	for (le = sdp_session_medial(sdp, false)->head; le; le = le->next) {
 		const struct sdp_media *m = le->data;
 		const char *name = sdp_media_name(m);
 		enum sipua_media kind;
@@ -292,6 +292,11 @@ int answer_read(struct sipua_stream_info *infov,
 			continue;
 
 		stream_read(&infov[kind], m);
+		sipua_log(7, "answer %s: port %u, %s %s/%u pt %d, dtmf pt %d",
+			  name, sdp_media_rport(m),
+			  infov[kind].accepted ? "accepted" : "rejected",
+			  infov[kind].encoding, infov[kind].clock_rate,
+			  infov[kind].payload, infov[kind].dtmf_payload);
 		any |= infov[kind].accepted;
 	}
 
