@@ -330,17 +330,11 @@ replace_string (char **str, const char *value)
 static void
 record_codec (S2rCall * call, GstPad * pad)
 {
-  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
-  const GstStructure *s;
-  const char *media, *encoding;
+  g_autofree char *media = NULL;
+  g_autofree char *encoding = NULL;
 
-  if (caps == NULL)
-    caps = gst_pad_query_caps (pad, NULL);
-  if (caps == NULL || gst_caps_is_empty (caps))
+  if (!s2r_pipeline_get_pad_codec (call->pipeline, pad, &media, &encoding))
     return;
-  s = gst_caps_get_structure (caps, 0);
-  media = gst_structure_get_string (s, "media");
-  encoding = gst_structure_get_string (s, "encoding-name");
   if (g_strcmp0 (media, "audio") == 0)
     replace_string (&call->audio_codec, encoding);
   else if (g_strcmp0 (media, "video") == 0)

@@ -248,43 +248,71 @@ s2r_pipeline_is_sip_element (GstElement * pipeline, GstObject * obj)
       gst_object_has_as_ancestor (obj, GST_OBJECT (sip));
 }
 
-static GstCaps *
-pad_caps (GstPad * pad)
+/* The caps event only comes with the first packet: the encoding is read
+ * from the caps when known, else from sipsrc's stats; the media from the
+ * caps or the pad's name (audio_%u, video_%u). */
+gboolean
+s2r_pipeline_get_pad_codec (GstElement * pipeline, GstPad * pad,
+    char **media, char **encoding)
 {
-  GstCaps *caps = gst_pad_get_current_caps (pad);
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
+  g_autofree char *pad_name = gst_pad_get_name (pad);
+  const GstStructure *s = NULL;
 
+  *media = NULL;
+  *encoding = NULL;
   if (caps == NULL)
     caps = gst_pad_query_caps (pad, NULL);
-  return caps;
+  if (caps && gst_caps_get_size (caps) > 0)
+    s = gst_caps_get_structure (caps, 0);
+
+  if (s && gst_structure_get_string (s, "media"))
+    *media = g_strdup (gst_structure_get_string (s, "media"));
+  else if (g_str_has_prefix (pad_name, "audio"))
+    *media = g_strdup ("audio");
+  else if (g_str_has_prefix (pad_name, "video"))
+    *media = g_strdup ("video");
+
+  if (s && gst_caps_is_fixed (caps) &&
+      gst_structure_get_string (s, "encoding-name"))
+    *encoding = g_ascii_strup (gst_structure_get_string (s, "encoding-name"),
+        -1);
+  else if (*media) {
+    g_autoptr (GstElement) sip = s2r_pipeline_get_sipsrc (pipeline);
+    g_autoptr (GstStructure) stats = NULL;
+    g_autofree char *field = g_strdup_printf ("%s-codec", *media);
+
+    g_object_get (sip, "stats", &stats, NULL);
+    if (stats && gst_structure_get_string (stats, field) &&
+        *gst_structure_get_string (stats, field))
+      *encoding = g_ascii_strup (gst_structure_get_string (stats, field), -1);
+  }
+  return *media != NULL && *encoding != NULL;
 }
 
 gboolean
 s2r_template_link_pad (const S2rTemplate * tmpl, GstElement * pipeline,
     GstPad * pad, GError ** error)
 {
-  g_autoptr (GstCaps) caps = pad_caps (pad);
   g_autoptr (GstElement) mux = gst_bin_get_by_name (GST_BIN (pipeline),
       MUX_NAME);
   g_autoptr (GError) err = NULL;
   g_autofree char *encoding = NULL;
+  g_autofree char *media = NULL;
   g_autofree char *description = NULL;
   g_autofree char *pad_name = gst_pad_get_name (pad);
   g_autoptr (GstPad) sinkpad = NULL;
   g_autoptr (GstPad) muxpad = NULL;
   g_autoptr (GstPad) srcpad = NULL;
-  const GstStructure *s;
-  const char *media, *depay, *chain;
+  const char *depay, *chain;
   GstElement *branch;
+  GstPadLinkReturn ret = GST_PAD_LINK_REFUSED;
 
-  if (caps == NULL || gst_caps_is_empty (caps) || gst_caps_is_any (caps)) {
-    g_set_error (error, S2R_ERROR, S2R_ERROR_INTERNAL, "pad %s has no caps",
-        pad_name);
+  if (!s2r_pipeline_get_pad_codec (pipeline, pad, &media, &encoding)) {
+    g_set_error (error, S2R_ERROR, S2R_ERROR_INTERNAL,
+        "pad %s: unknown media or encoding", pad_name);
     return FALSE;
   }
-  s = gst_caps_get_structure (caps, 0);
-  media = gst_structure_get_string (s, "media");
-  encoding = g_ascii_strup (gst_structure_get_string (s, "encoding-name") ?
-      gst_structure_get_string (s, "encoding-name") : "", -1);
   if (g_strcmp0 (media, "audio") == 0)
     chain = tmpl->audio;
   else if (g_strcmp0 (media, "video") == 0)
@@ -321,10 +349,12 @@ s2r_template_link_pad (const S2rTemplate * tmpl, GstElement * pipeline,
   srcpad = gst_element_get_static_pad (branch, "src");
   muxpad = gst_element_request_pad_simple (mux, media);
   if (muxpad == NULL ||
-      gst_pad_link (pad, sinkpad) != GST_PAD_LINK_OK ||
-      gst_pad_link (srcpad, muxpad) != GST_PAD_LINK_OK) {
+      (ret = gst_pad_link (pad, sinkpad)) != GST_PAD_LINK_OK ||
+      /* the muxer lives in the sink bin: ghost through it */
+      !gst_pad_link_maybe_ghosting (srcpad, muxpad)) {
     g_set_error (error, S2R_ERROR, S2R_ERROR_INTERNAL,
-        "pad %s: cannot link %s to the muxer", pad_name, encoding);
+        "pad %s: cannot link %s to the muxer (%s)", pad_name, encoding,
+        gst_pad_link_get_name (ret));
     if (muxpad)
       gst_element_release_request_pad (mux, muxpad);
     gst_bin_remove (GST_BIN (pipeline), branch);

@@ -31,6 +31,8 @@ gboolean s2r_template_link_pad (const S2rTemplate * tmpl,
 void s2r_template_start_sink (GstElement * pipeline);
 GstElement *s2r_pipeline_get_sipsrc (GstElement * pipeline);
 GstElement *s2r_pipeline_get_rtmpsink (GstElement * pipeline);
+gboolean s2r_pipeline_get_pad_codec (GstElement * pipeline, GstPad * pad,
+    char **media, char **encoding);
 gboolean s2r_pipeline_is_sip_element (GstElement * pipeline, GstObject * obj);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (S2rTemplate, s2r_template_free);
