@@ -511,6 +511,17 @@ gst_sip_stream_activate (GstSipStream * stream,
   gst_object_unref (pad);
   gst_pad_set_active (stream->ghost, TRUE);
 
+  /* pad-added handlers can read the caps before the first packet */
+  caps = gst_sip_stream_caps_from_answer (stream->media, info);
+  {
+    gchar *id = gst_pad_create_stream_id (stream->ghost,
+        GST_ELEMENT_CAST (stream->bin), pad_name);
+    gst_pad_store_sticky_event (stream->ghost, gst_event_new_stream_start (id));
+    g_free (id);
+  }
+  gst_pad_store_sticky_event (stream->ghost, gst_event_new_caps (caps));
+  gst_caps_unref (caps);
+
   for (l = stream->elements; l; l = l->next)
     gst_element_sync_state_with_parent (l->data);
 
