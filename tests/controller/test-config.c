@@ -1,0 +1,172 @@
+/* sip2rtmp
+ * Copyright (C) 2024 sip2rtmp authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The config file as an operator writes it, and what the daemon makes of it;
+ * the error to HTTP status mapping.
+ */
+#include "s2r-call.h"
+#include "s2r-config.h"
+#include "s2r-error.h"
+
+static void
+test_defaults_listen_on_loopback_9091 (void)
+{
+  g_autoptr (S2rConfig) config = s2r_config_new ();
+
+  g_assert_cmpstr (s2r_config_get_listen (config), ==, "127.0.0.1:9091");
+  g_assert_null (s2r_config_get_token (config));
+  g_assert_cmpuint (s2r_config_get_max_calls (config), >, 0);
+  g_assert_cmpstr (s2r_config_get_template (config), ==, "default");
+}
+
+static void
+test_file_sets_server_sip_webhook_and_apps (void)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (S2rConfig) config = s2r_config_new_from_data (
+      "[server]\nlisten=0.0.0.0:8081\ntoken=s3cret\nmax-calls=3\n"
+      "[sip]\nlocal-address=127.0.0.1\nanswer-timeout=20\n"
+      "[webhook]\nmax-retries=2\n"
+      "[app:callApp]\nurl=http://127.0.0.1:8080/hook\n"
+      "[app:other]\nurl=https://hooks.example.com/x\n", &err);
+
+  g_assert_no_error (err);
+  g_assert_cmpstr (s2r_config_get_listen (config), ==, "0.0.0.0:8081");
+  g_assert_cmpstr (s2r_config_get_token (config), ==, "s3cret");
+  g_assert_cmpuint (s2r_config_get_max_calls (config), ==, 3);
+  g_assert_cmpstr (s2r_config_get_local_address (config), ==, "127.0.0.1");
+  g_assert_cmpuint (s2r_config_get_answer_timeout (config), ==, 20);
+  g_assert_cmpuint (s2r_config_get_webhook_max_retries (config), ==, 2);
+  g_assert_cmpstr (s2r_config_get_app_url (config, "callApp"), ==,
+      "http://127.0.0.1:8080/hook");
+  g_assert_cmpstr (s2r_config_get_app_url (config, "other"), ==,
+      "https://hooks.example.com/x");
+  g_assert_null (s2r_config_get_app_url (config, "unknown"));
+  g_assert_null (s2r_config_get_app_url (config, NULL));
+}
+
+static void
+test_malformed_values_are_errors (void)
+{
+  const char *bad[] = {
+    "[server]\nmax-calls=lots\n",
+    "[server]\nlisten=nohostport\n",
+    "[server]\nlisten=127.0.0.1:0\n",
+    "[app:x]\nurl=ftp://example.com\n",
+    "not a key file",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autoptr (GError) err = NULL;
+    g_autoptr (S2rConfig) config = s2r_config_new_from_data (bad[i], &err);
+
+    g_assert_null (config);
+    g_assert_nonnull (err);
+  }
+}
+
+static void
+test_listen_forms_and_loopback (void)
+{
+  g_autofree char *host = NULL;
+  g_autofree char *host6 = NULL;
+  guint16 port = 0;
+
+  g_assert_true (s2r_parse_listen ("127.0.0.1:9091", &host, &port, NULL));
+  g_assert_cmpstr (host, ==, "127.0.0.1");
+  g_assert_cmpuint (port, ==, 9091);
+  g_assert_true (s2r_parse_listen ("[::1]:80", &host6, &port, NULL));
+  g_assert_cmpstr (host6, ==, "::1");
+
+  g_assert_true (s2r_host_is_loopback ("127.0.0.1"));
+  g_assert_true (s2r_host_is_loopback ("127.1.2.3"));
+  g_assert_true (s2r_host_is_loopback ("::1"));
+  g_assert_true (s2r_host_is_loopback ("localhost"));
+  g_assert_false (s2r_host_is_loopback ("0.0.0.0"));
+  g_assert_false (s2r_host_is_loopback ("192.0.2.1"));
+  g_assert_false (s2r_host_is_loopback ("example.com"));
+}
+
+static void
+test_each_error_has_its_http_status (void)
+{
+  struct
+  {
+    S2rError code;
+    guint status;
+  } cases[] = {
+    {S2R_ERROR_INVALID, 400}, {S2R_ERROR_UNAUTHORIZED, 401},
+    {S2R_ERROR_NOT_FOUND, 404}, {S2R_ERROR_METHOD, 405},
+    {S2R_ERROR_CONFLICT, 409}, {S2R_ERROR_TOO_LARGE, 413},
+    {S2R_ERROR_UNAVAILABLE, 503}, {S2R_ERROR_INTERNAL, 500},
+  };
+  g_autoptr (GError) foreign = g_error_new_literal (G_IO_ERROR,
+      G_IO_ERROR_FAILED, "x");
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr (GError) err = NULL;
+
+    s2r_set_error_field (&err, cases[i].code, "f", "m %d", 1);
+    g_assert_cmpuint (s2r_error_to_http_status (err), ==, cases[i].status);
+    g_assert_cmpstr (s2r_error_get_field (err), ==, "f");
+    g_assert_cmpstr (err->message, ==, "m 1");
+  }
+  g_assert_cmpuint (s2r_error_to_http_status (foreign), ==, 500);
+}
+
+static void
+test_copied_error_keeps_its_field (void)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GError) copy = NULL;
+
+  s2r_set_error_field (&err, S2R_ERROR_CONFLICT, "callId", "in use");
+  copy = g_error_copy (err);
+  g_assert_cmpstr (s2r_error_get_field (copy), ==, "callId");
+}
+
+static void
+test_sip_states_map_to_wcs_statuses (void)
+{
+  g_assert_cmpint (s2r_call_status_from_sip_state ("trying", 100), ==,
+      S2R_CALL_TRYING);
+  g_assert_cmpint (s2r_call_status_from_sip_state ("ringing", 180), ==,
+      S2R_CALL_RING);
+  g_assert_cmpint (s2r_call_status_from_sip_state ("early-media", 183), ==,
+      S2R_CALL_SESSION_PROGRESS);
+  g_assert_cmpint (s2r_call_status_from_sip_state ("established", 200), ==,
+      S2R_CALL_ESTABLISHED);
+  g_assert_cmpint (s2r_call_status_from_sip_state ("terminated", 0), ==,
+      S2R_CALL_FINISH);
+  g_assert_cmpint (s2r_call_status_from_sip_state ("failed", 486), ==,
+      S2R_CALL_BUSY);
+  g_assert_cmpint (s2r_call_status_from_sip_state ("failed", 600), ==,
+      S2R_CALL_BUSY);
+  g_assert_cmpint (s2r_call_status_from_sip_state ("failed", 404), ==,
+      S2R_CALL_FAILED);
+  g_assert_cmpstr (s2r_call_status_to_string (S2R_CALL_SESSION_PROGRESS), ==,
+      "SESSION_PROGRESS");
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/config/defaults-listen-on-loopback-9091",
+      test_defaults_listen_on_loopback_9091);
+  g_test_add_func ("/config/file-sets-server-sip-webhook-and-apps",
+      test_file_sets_server_sip_webhook_and_apps);
+  g_test_add_func ("/config/malformed-values-are-errors",
+      test_malformed_values_are_errors);
+  g_test_add_func ("/config/listen-forms-and-loopback",
+      test_listen_forms_and_loopback);
+  g_test_add_func ("/error/each-error-has-its-http-status",
+      test_each_error_has_its_http_status);
+  g_test_add_func ("/error/copied-error-keeps-its-field",
+      test_copied_error_keeps_its_field);
+  g_test_add_func ("/call/sip-states-map-to-wcs-statuses",
+      test_sip_states_map_to_wcs_statuses);
+  return g_test_run ();
+}
