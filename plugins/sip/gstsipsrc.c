@@ -101,6 +101,7 @@ enum
 #define DEFAULT_LATENCY 0
 
 #define STATUS_TIMEOUT 408
+#define STATUS_REQUEST_TERMINATED 487
 
 struct _GstSipSrc
 {
@@ -874,6 +875,36 @@ gst_sip_src_handle_message (GstBin * bin, GstMessage * message)
   GST_BIN_CLASS (parent_class)->handle_message (bin, message);
 }
 
+/* EOS before the answer: no pad can carry it. Cancel the call and end
+ * with an error, so that an application waiting for EOS does not hang. */
+static gboolean
+gst_sip_src_send_event (GstElement * element, GstEvent * event)
+{
+  GstSipSrc *self = GST_SIP_SRC (element);
+  gboolean unanswered;
+  gchar *call_id;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_EOS)
+    return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
+
+  g_mutex_lock (&self->call_lock);
+  unanswered = !self->exposed && !self->shutting_down;
+  call_id = g_strdup (self->call_id);
+  g_mutex_unlock (&self->call_lock);
+
+  if (!unanswered) {
+    g_free (call_id);
+    return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
+  }
+
+  gst_event_unref (event);
+  stop_call (self);
+  post_failure (self, STATUS_REQUEST_TERMINATED,
+      "stopped before the call was answered", call_id);
+  g_free (call_id);
+  return TRUE;
+}
+
 static void
 set_string (GstSipSrc * self, gchar ** field, const GValue * value)
 {
@@ -1172,6 +1203,7 @@ gst_sip_src_class_init (GstSipSrcClass * klass)
   gobject_class->get_property = gst_sip_src_get_property;
   gobject_class->finalize = gst_sip_src_finalize;
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_sip_src_change_state);
+  element_class->send_event = GST_DEBUG_FUNCPTR (gst_sip_src_send_event);
   bin_class->handle_message = GST_DEBUG_FUNCPTR (gst_sip_src_handle_message);
 
   g_object_class_install_property (gobject_class, PROP_URI,

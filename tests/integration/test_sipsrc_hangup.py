@@ -32,6 +32,33 @@ class SipsrcHangupTest(SipsrcTestCase):
             self.assertSippPassed(uas, " (expects our BYE)")
             self.assertEqual(len(uas.received("BYE")), 1)
 
+    def test_stop_while_ringing_sends_cancel_and_ends_with_487(self):
+        # gst-launch -e asks for EOS, which no pad can carry before the
+        # answer: the call is cancelled and the pipeline ends with an error.
+        with Sipp("no_answer_cancel.xml") as uas:
+            wav = self.tmp / "out.wav"
+            with GstLaunch(sipsrc(uas.uri(), answer_timeout=30) + " " +
+                           PCMU_TO_WAV.format(wav=wav)) as gst:
+                self.assertTrue(gst.wait_for(r"state=\(string\)ringing", 10), gst.output())
+                gst.interrupt()
+                r = gst.wait(15)
+            # gst-launch does not print element messages while it waits for
+            # EOS: the error text carries the status
+            self.assertNotEqual(r.returncode, 0, str(r))
+            self.assertTrue([e for e in r.errors() if "GstSipSrc" in e["text"]
+                             and "487" in e["text"]], str(r))
+            self.assertSippPassed(uas, " (expects our CANCEL)")
+            self.assertEqual(len(uas.received("CANCEL")), 1)
+
+    def test_rtp_timeout_hangs_up_a_silent_call_with_an_error(self):
+        with Sipp("answer_silent_wait_bye.xml") as uas:
+            r, _ = self.run_to_wav(uas.uri(), timeout=20, rtp_timeout=2)
+            self.assertStates(r, ["established", "failed"])
+            self.assertFailedWith(r, 408)
+            self.assertIn("no RTP", str(r))
+            self.assertSippPassed(uas, " (expects our BYE)")
+            self.assertEqual(len(uas.received("BYE")), 1)
+
 
 if __name__ == "__main__":
     main()
