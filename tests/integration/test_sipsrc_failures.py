@@ -3,6 +3,7 @@
 
 import os
 import shutil
+import socket
 import time
 from sipsrc_case import SipsrcTestCase, Sipp, main, gst_launch, sipsrc, PCMU_TO_WAV
 
@@ -60,6 +61,22 @@ class SipsrcFailureTest(SipsrcTestCase):
         self.assertTrue(r.errors(), str(r))
         self.assertIn("failed", r.sip_call_states(), str(r))
         self.assertLess(elapsed, 3 + 3, "no error within answer-timeout=3\n%s" % r)
+
+    def test_silent_peer_fails_with_408_within_answer_timeout(self):
+        # A bound UDP port that never answers: INVITEs vanish, no ICMP.
+        silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(silent.close)
+        silent.bind(("127.0.0.1", 0))
+        uri = "sip:1000@127.0.0.1:%d" % silent.getsockname()[1]
+        t0 = time.monotonic()
+        r = gst_launch(sipsrc(uri, answer_timeout=2) + " " +
+                       PCMU_TO_WAV.format(wav=self.tmp / "out.wav"), timeout=20)
+        elapsed = time.monotonic() - t0
+        self.assertFailedWith(r, 408)
+        self.assertIn("no answer within 2 s", str(r))
+        self.assertTrue(silent.recv(4096).startswith(b"INVITE "), "no INVITE reached the peer")
+        # answer-timeout, plus at most the bounded SIP shutdown linger
+        self.assertLess(elapsed, 2 + 3, "no error within answer-timeout=2\n%s" % r)
 
     def test_empty_uri_fails_the_state_change_naming_the_property(self):
         r = gst_launch('sipsrc name=src uri="" ! fakesink', timeout=15)
