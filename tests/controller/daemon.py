@@ -1,0 +1,342 @@
+"""sip2rtmpd driven over real HTTP, for the daemon's integration tests.
+
+Python 3 standard library only.  `Daemon` starts the real binary on a free
+127.0.0.1 port with a config file of the test's choosing and returns once it
+printed its "listening" line; `EventStream` follows `GET /api/v1/events`;
+`WebhookReceiver` is a real HTTP server recording what the daemon POSTs.
+Tests wait on events (SSE, webhooks, process exit), never on sleeps.
+"""
+
+import http.server
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "peers"))
+import peers  # noqa: E402
+from peers import (Sipp, NginxRtmp, free_port, pull_rtmp,  # noqa: E402,F401
+                   dominant_frequency, wait_until, LOOPBACK, PeerError)
+
+
+def daemon_binary():
+    path = os.environ.get("SIP2RTMPD")
+    if path:
+        return path
+    return str(peers.build_dir() / "controller" / "sip2rtmpd")
+
+
+def daemon_env():
+    e = dict(os.environ)
+    e.setdefault("GST_PLUGIN_PATH", str(peers.build_dir() / "plugins" / "sip"))
+    return e
+
+
+class Response:
+    def __init__(self, status, body, headers):
+        self.status = status
+        self.text = body.decode("utf-8", "replace")
+        self.headers = headers
+        try:
+            self.json = json.loads(self.text) if self.text else None
+        except ValueError:
+            self.json = None
+
+    def __repr__(self):
+        return "<HTTP %d %s>" % (self.status, self.text[:500])
+
+
+class Daemon:
+    """sip2rtmpd on 127.0.0.1:<free port>.  `config` is the key file text."""
+
+    def __init__(self, config="", token=None, listen=None):
+        self.dir = Path(tempfile.mkdtemp(prefix="sip2rtmp-daemon-"))
+        self.config_path = self.dir / "sip2rtmpd.conf"
+        self.config_path.write_text(config)
+        self.token = token
+        self.port = free_port()
+        self.listen = listen or "%s:%d" % (LOOPBACK, self.port)
+        self.proc = None
+        self.lines = []
+        self._cond = threading.Condition()
+        self.returncode = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [daemon_binary(), "--listen", self.listen,
+             "--config", str(self.config_path)],
+            env=daemon_env(), stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            start_new_session=True)
+        threading.Thread(target=self._pump, daemon=True).start()
+        self.wait_log("listening on", 10)
+
+    def _pump(self):
+        for raw in self.proc.stderr:
+            with self._cond:
+                self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
+                self._cond.notify_all()
+        with self._cond:
+            self._cond.notify_all()
+
+    def log(self):
+        with self._cond:
+            return "\n".join(self.lines)
+
+    def wait_log(self, text, timeout):
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not any(text in l for l in self.lines):
+                left = deadline - time.monotonic()
+                if left <= 0 or self.proc.poll() is not None:
+                    raise PeerError("sip2rtmpd: no '%s' in its log:\n%s" %
+                                    (text, "\n".join(self.lines[-40:])))
+                self._cond.wait(min(left, 0.2))
+
+    def __enter__(self):
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def close(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc:
+            self.proc.stderr.close()
+        if os.environ.get("SIP2RTMP_KEEP_TEMP") != "1":
+            for f in self.dir.iterdir():
+                f.unlink()
+            self.dir.rmdir()
+
+    def url(self, path):
+        return "http://%s:%d%s" % (LOOPBACK, self.port, path)
+
+    def request(self, method, path, body=None, headers=None, token=None,
+                timeout=10):
+        """Any request; returns a Response whatever its status."""
+        data = None
+        h = {}
+        if body is not None:
+            data = body if isinstance(body, bytes) else (
+                body.encode() if isinstance(body, str) else json.dumps(body).encode())
+            h["Content-Type"] = "application/json"
+        tok = token if token is not None else self.token
+        if tok:
+            h["Authorization"] = "Bearer " + tok
+        h.update(headers or {})
+        req = urllib.request.Request(self.url(path), data=data, headers=h,
+                                     method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return Response(r.status, r.read(), r.headers)
+        except urllib.error.HTTPError as e:
+            return Response(e.code, e.read(), e.headers)
+
+    def post(self, path, body, **kw):
+        return self.request("POST", path, body, **kw)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+    def events(self):
+        return EventStream(self.url("/api/v1/events"), self.token)
+
+    def terminate(self, timeout=30):
+        """SIGTERM; returns the exit code."""
+        self.proc.send_signal(signal.SIGTERM)
+        self.returncode = self.proc.wait(timeout)
+        return self.returncode
+
+
+class EventStream:
+    """The daemon's Server-Sent Events, parsed, in a thread."""
+
+    def __init__(self, url, token=None):
+        self.url = url
+        self.token = token
+        self.events = []        # dicts: the JSON data plus "_id", "_event"
+        self.comments = []
+        self._cond = threading.Condition()
+        self._resp = None
+        self.status = None
+        self.headers = None
+
+    def __enter__(self):
+        h = {"Accept": "text/event-stream"}
+        if self.token:
+            h["Authorization"] = "Bearer " + self.token
+        req = urllib.request.Request(self.url, headers=h)
+        self._resp = urllib.request.urlopen(req, timeout=120)
+        self.status = self._resp.status
+        self.headers = self._resp.headers
+        threading.Thread(target=self._read, daemon=True).start()
+        # the daemon greets at once: subscribed before the test goes on
+        self.wait_comment("subscribed", 5)
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            self._resp.close()
+        except Exception:
+            pass
+        return False
+
+    def _read(self):
+        fields = {}
+        try:
+            for raw in self._resp:
+                line = raw.decode("utf-8").rstrip("\r\n")
+                if line == "":
+                    if "data" in fields:
+                        ev = json.loads(fields["data"])
+                        ev["_id"] = fields.get("id")
+                        ev["_event"] = fields.get("event")
+                        with self._cond:
+                            self.events.append(ev)
+                            self._cond.notify_all()
+                    fields = {}
+                elif line.startswith(":"):
+                    with self._cond:
+                        self.comments.append(line[1:].strip())
+                        self._cond.notify_all()
+                else:
+                    k, _, v = line.partition(":")
+                    fields[k] = v[1:] if v.startswith(" ") else v
+        except Exception:
+            pass
+        with self._cond:
+            self.closed = True
+            self._cond.notify_all()
+
+    def wait_comment(self, text, timeout):
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while text not in self.comments:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError("SSE: no ': %s' within %s s" % (text, timeout))
+                self._cond.wait(left)
+
+    def wait(self, predicate, timeout=20, what="event"):
+        """The first event matching `predicate`."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for ev in self.events:
+                    if predicate(ev):
+                        return ev
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError("SSE: no %s within %s s; got %s" % (
+                        what, timeout, [(e.get("callId"), e.get("status"),
+                                         e.get("rtmpStreamStatus")) for e in self.events]))
+                self._cond.wait(left)
+
+    def wait_call(self, call_id, status=None, stream=None, timeout=20):
+        def match(ev):
+            return (ev.get("callId") == call_id and
+                    (status is None or ev.get("status") == status) and
+                    (stream is None or ev.get("rtmpStreamStatus") == stream))
+        return self.wait(match, timeout, "%s status=%s stream=%s" %
+                         (call_id, status, stream))
+
+    def of_call(self, call_id):
+        with self._cond:
+            return [e for e in self.events if e.get("callId") == call_id]
+
+
+class WebhookReceiver:
+    """A real HTTP server on 127.0.0.1 recording each POST (path, headers, JSON).
+
+    `fail_first`: answer that many requests with 500 first; `delay`: seconds
+    to sit on each request before answering.
+    """
+
+    def __init__(self, fail_first=0, delay=0.0):
+        self.fail_first = fail_first
+        self.delay = delay
+        self.received = []      # (path, headers, json) of answered-200 requests
+        self.attempts = 0
+        self._cond = threading.Condition()
+        self.server = None
+
+    def __enter__(self):
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if outer.delay:
+                    time.sleep(outer.delay)
+                with outer._cond:
+                    outer.attempts += 1
+                    fail = outer.attempts <= outer.fail_first
+                    if not fail:
+                        outer.received.append((self.path, dict(self.headers),
+                                               json.loads(body)))
+                    outer._cond.notify_all()
+                self.send_response(500 if fail else 200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer((LOOPBACK, 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+        return False
+
+    @property
+    def url(self):
+        return "http://%s:%d/hooks/call" % (LOOPBACK, self.server.server_address[1])
+
+    def events(self):
+        with self._cond:
+            return [j for (_, _, j) in self.received]
+
+    def wait(self, predicate, timeout=20, what="webhook"):
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for (_, _, j) in self.received:
+                    if predicate(j):
+                        return j
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError("webhook: no %s within %s s; got %s" % (
+                        what, timeout, [(j.get("sequence"), j.get("status"),
+                                         j.get("rtmpStreamStatus"))
+                                        for (_, _, j) in self.received]))
+                self._cond.wait(left)
+
+
+def call_body(sipp, nginx, stream, **extra):
+    """A native request calling a SIPp UAS and publishing to nginx-rtmp."""
+    body = {"callee": sipp.uri(), "rtmpUrl": "rtmp://%s:%d/live" % (LOOPBACK, nginx.port),
+            "rtmpStream": stream}
+    body.update(extra)
+    return body
