@@ -140,6 +140,7 @@ struct _GstSipSrc
   gboolean sipua_started;
   const gchar *state_name;
   gint sip_status;
+  gboolean on_hold;
   gchar *call_id;
   gchar *remote_sdp;
   gchar *codec_name[SIPUA_MEDIA_COUNT];
@@ -257,11 +258,19 @@ static void
 post_call_message (GstSipSrc * self, const gchar * state, gint sip_status,
     const gchar * reason, const gchar * call_id)
 {
-  GstStructure *s = gst_structure_new ("sip-call",
+  GstStructure *s;
+  gboolean on_hold;
+
+  g_mutex_lock (&self->call_lock);
+  on_hold = self->on_hold;
+  g_mutex_unlock (&self->call_lock);
+
+  s = gst_structure_new ("sip-call",
       "state", G_TYPE_STRING, state,
       "sip-status", G_TYPE_INT, sip_status,
       "reason", G_TYPE_STRING, reason ? reason : "",
-      "call-id", G_TYPE_STRING, call_id ? call_id : "", NULL);
+      "call-id", G_TYPE_STRING, call_id ? call_id : "",
+      "on-hold", G_TYPE_BOOLEAN, on_hold, NULL);
 
   gst_element_post_message (GST_ELEMENT_CAST (self),
       gst_message_new_element (GST_OBJECT_CAST (self), s));
@@ -412,7 +421,20 @@ call_event_handler (const struct sipua_call_event *ev, void *arg)
     g_free (self->remote_sdp);
     self->remote_sdp = g_strdup (ev->remote_sdp);
   }
-  expose_now = ev->streams && !self->exposed;
+  expose_now = ev->streams && !self->exposed && !ev->update;
+  if (ev->update && ev->streams) {
+    guint i;
+
+    self->on_hold = TRUE;
+    for (i = 0; i < SIPUA_MEDIA_COUNT; i++) {
+      if (ev->streams[i].accepted && ev->streams[i].remote_sends)
+        self->on_hold = FALSE;
+      if (self->streams[i] && self->exposed)
+        gst_sip_stream_update (self->streams[i], &ev->streams[i]);
+    }
+    GST_INFO_OBJECT (self, "re-INVITE: %s", self->on_hold ? "on hold" :
+        "media flowing");
+  }
   g_mutex_unlock (&self->call_lock);
 
   GST_INFO_OBJECT (self, "call %s: %s %u %s", ev->call_id, state,
@@ -754,6 +776,7 @@ release_streams (GstSipSrc * self)
     g_clear_pointer (&self->codec_name[i], g_free);
   }
   self->exposed = FALSE;
+  self->on_hold = FALSE;
   self->state_name = NULL;
   self->sip_status = 0;
   g_clear_pointer (&self->call_id, g_free);
@@ -850,7 +873,8 @@ gst_sip_src_handle_message (GstBin * bin, GstMessage * message)
     for (i = 0; i < SIPUA_MEDIA_COUNT; i++) {
       if (self->streams[i] && gst_sip_stream_owns (self->streams[i],
               GST_MESSAGE_SRC (message)))
-        dead = !g_strcmp0 (self->state_name, "established");
+        dead = !g_strcmp0 (self->state_name, "established") &&
+            !self->on_hold;
     }
     call_id = g_strdup (self->call_id);
     g_mutex_unlock (&self->call_lock);
@@ -1022,6 +1046,7 @@ gst_sip_src_get_stats (GstSipSrc * self)
       "call-id", G_TYPE_STRING, self->call_id ? self->call_id : "",
       "state", G_TYPE_STRING, self->state_name ? self->state_name : "idle",
       "sip-status", G_TYPE_INT, self->sip_status,
+      "on-hold", G_TYPE_BOOLEAN, self->on_hold,
       "audio-codec", G_TYPE_STRING,
       self->codec_name[SIPUA_MEDIA_AUDIO] ? self->codec_name[SIPUA_MEDIA_AUDIO]
       : "", "video-codec", G_TYPE_STRING,

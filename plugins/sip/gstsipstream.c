@@ -43,6 +43,8 @@ struct _GstSipStream
   /* children we added to the bin, removed in gst_sip_stream_free() */
   GList *elements;
   GstElement *rtp_src;
+  GstElement *rtcp_sink;
+  GstElement *rtp_sink;         /* silence, for sendrecv audio only */
   GstPad *ghost;
 
   /* read by the probe in the streaming thread */
@@ -431,6 +433,7 @@ stream_add_silence (GstSipStream * stream, GstElement * session,
       || !(sink = make_udpsink (stream, stream->rtp_socket,
               info->remote_address, info->remote_rtp_port, error)))
     return FALSE;
+  stream->rtp_sink = sink;
 
   caps = gst_caps_new_simple ("audio/x-raw", "rate", G_TYPE_INT, 8000,
       "channels", G_TYPE_INT, 1, NULL);
@@ -470,6 +473,7 @@ gst_sip_stream_activate (GstSipStream * stream,
               info->remote_address, info->remote_rtcp_port, error)))
     return NULL;
 
+  stream->rtcp_sink = rtcp_sink;
   if (latency_ms && !(jbuf = stream_make (stream, "rtpjitterbuffer", error)))
     return NULL;
 
@@ -502,7 +506,6 @@ gst_sip_stream_activate (GstSipStream * stream,
   }
 
   if (send_silence && stream->media == SIPUA_MEDIA_AUDIO &&
-      info->dir == SIPUA_DIR_SENDRECV &&
       !stream_add_silence (stream, session, info, error))
     return NULL;
 
@@ -526,6 +529,25 @@ gst_sip_stream_activate (GstSipStream * stream,
     gst_element_sync_state_with_parent (l->data);
 
   return stream->ghost;
+}
+
+/* A re-INVITE moved the peer's media: follow it. (A codec change would
+ * need new downstream elements and is not followed.) */
+void
+gst_sip_stream_update (GstSipStream * stream,
+    const struct sipua_stream_info *info)
+{
+  if (!info->accepted)
+    return;
+  if (stream->rtcp_sink)
+    g_object_set (stream->rtcp_sink, "host", info->remote_address,
+        "port", (gint) info->remote_rtcp_port, NULL);
+  if (stream->rtp_sink)
+    g_object_set (stream->rtp_sink, "host", info->remote_address,
+        "port", (gint) info->remote_rtp_port, NULL);
+  if (info->payload != stream->payload)
+    GST_WARNING ("re-INVITE changed the payload type %d -> %d: not followed",
+        stream->payload, info->payload);
 }
 
 gboolean

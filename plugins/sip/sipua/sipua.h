@@ -82,7 +82,7 @@ struct sipua_stream_info {
 	uint8_t channels;
 	char fmtp[256];
 	int dtmf_payload;       /**< -1: none */
-	enum sipua_dir dir;
+	bool remote_sends;      /**< false: on hold (sendonly/inactive from us) */
 };
 
 struct sipua_call_event {
@@ -93,6 +93,7 @@ struct sipua_call_event {
 	/** non-NULL (SIPUA_MEDIA_COUNT entries) when the answer is new */
 	const struct sipua_stream_info *streams;
 	const char *remote_sdp;
+	bool update;            /**< streams changed by a re-INVITE */
 };
 
 struct sipua_call;

@@ -216,18 +216,42 @@ static void estab_handler(const struct sip_msg *msg, void *arg)
 }
 
 
-/* A re-INVITE from the peer (hold, resume, new address): answer it */
+/* A re-INVITE from the peer (hold, resume, new address): answer it and
+ * tell the element where the media now comes from */
 static int offer_handler(struct mbuf **descp, const struct sip_msg *msg,
 			 void *arg)
 {
 	struct call *call = arg;
+	struct sipua_stream_info streamv[SIPUA_MEDIA_COUNT];
+	struct sipua_call_event ev;
 	int err;
 
 	err = sdp_decode(call->sdp, msg->mb, true);
 	if (err)
 		return err;
 
-	return sdp_encode(descp, call->sdp, false);
+	err = sdp_encode(descp, call->sdp, false);
+	if (err)
+		return err;
+
+	call->remote_sdp = mem_deref(call->remote_sdp);
+	(void)re_sdprintf(&call->remote_sdp, "%b", mbuf_buf(msg->mb),
+			  mbuf_get_left(msg->mb));
+
+	if (answer_read(streamv, call->sdp) || !call->handle || call->finished)
+		return 0;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.state = SIPUA_CALL_ESTABLISHED;
+	ev.sip_status = 0;
+	ev.reason = "re-INVITE";
+	ev.call_id = call->call_id;
+	ev.streams = streamv;
+	ev.remote_sdp = call->remote_sdp;
+	ev.update = true;
+	call->handle->eh(&ev, call->handle->arg);
+
+	return 0;
 }
 
 

@@ -248,15 +248,7 @@ static void stream_read(struct sipua_stream_info *si,
 	si->remote_rtcp_port = sa_port(&rtcp) ? sa_port(&rtcp) :
 		(uint16_t)(si->remote_rtp_port + 1);
 
-	switch (sdp_media_rdir(m)) {
-	case SDP_SENDONLY:
-	case SDP_SENDRECV:
-		si->dir = SIPUA_DIR_SENDRECV;
-		break;
-	default:
-		si->dir = SIPUA_DIR_RECVONLY;
-		break;
-	}
+	si->remote_sends = (sdp_media_rdir(m) & SDP_SENDONLY) != 0;
 }
 
 
