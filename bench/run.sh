@@ -1,0 +1,10 @@
+#!/bin/sh
+# sip2rtmp benchmark; see bench/RESULTS.md.  Example:
+#   bench/run.sh --calls 50,100,200,300 --rate 50 --repeat 3
+# Builds first (ninja), then runs bench/bench.py with Debian's python3.
+set -e
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+if [ ! -d "$root/build" ]; then meson setup "$root/build" "$root" >/dev/null; fi
+ninja -C "$root/build" >/dev/null
+exec /usr/bin/python3 "$here/bench.py" "$@"
