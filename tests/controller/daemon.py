@@ -79,10 +79,13 @@ class Daemon:
         self.wait_log("listening on", 10)
 
     def _pump(self):
-        for raw in self.proc.stderr:
-            with self._cond:
-                self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
-                self._cond.notify_all()
+        try:
+            for raw in self.proc.stderr:
+                with self._cond:
+                    self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
+                    self._cond.notify_all()
+        except ValueError:
+            pass  # closed by close()
         with self._cond:
             self._cond.notify_all()
 

@@ -1,0 +1,142 @@
+"""Every error sip2rtmpd answers: status code, and a JSON body naming the field.
+
+Also the security defaults: the token, loopback-only without one, and
+passwords never shown.
+"""
+
+import subprocess
+import sys
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from daemon import (Daemon, Sipp, NginxRtmp, call_body, daemon_binary,  # noqa: E402
+                    daemon_env, free_port, LOOPBACK)
+
+GOOD = {"callee": "sip:service@127.0.0.1:9", "rtmpUrl": "rtmp://127.0.0.1:9/live",
+        "rtmpStream": "s"}
+
+
+class DaemonErrorsTest(unittest.TestCase):
+
+    def assertError(self, r, status, field):
+        self.assertEqual(r.status, status, r)
+        self.assertEqual(r.headers.get_content_type(), "application/json")
+        self.assertEqual(r.json["status"], status)
+        self.assertEqual(r.json["field"], field, r)
+        self.assertTrue(r.json["message"])
+
+    def test_bad_json_is_400(self):
+        with Daemon() as d:
+            self.assertError(d.post("/api/v1/calls", "{not json"), 400, None)
+            self.assertError(d.post("/RESTCall/call", "[1, 2]"), 400, None)
+            self.assertError(d.post("/rest-api/call/startup", ""), 400, None)
+
+    def test_missing_or_malformed_fields_are_400_naming_the_field(self):
+        cases = [
+            ({"rtmpUrl": GOOD["rtmpUrl"], "rtmpStream": "s"}, "callee"),
+            (dict(GOOD, callee="bob smith"), "callee"),
+            (dict(GOOD, rtmpUrl="http://127.0.0.1/live"), "rtmpUrl"),
+            (dict(GOOD, rtmpStream=""), "rtmpStream"),
+            (dict(GOOD, callee=LOOPBACK, sipPort="5o60"), "sipPort"),
+            (dict(GOOD, callee=LOOPBACK, connection={"sipPort": 0}),
+             "connection.sipPort"),
+            (dict(GOOD, hasVideo="maybe"), "hasVideo"),
+        ]
+        with Daemon() as d:
+            for body, field in cases:
+                with self.subTest(field=field, body=body):
+                    self.assertError(d.post("/api/v1/calls", body), 400, field)
+            # the WCS routes answer the same
+            self.assertError(d.post("/RESTCall/call", cases[2][0]), 400, "rtmpUrl")
+            self.assertError(d.post("/rest-api/call/startup", cases[0][0]), 400,
+                             "callee")
+            self.assertError(d.post("/rest-api/call/terminate", {}), 400, "callId")
+            self.assertError(d.post("/rest-api/call/find", {"status": "SLEEPING"}),
+                             400, "status")
+
+    def test_unknown_call_is_404(self):
+        with Daemon() as d:
+            self.assertError(d.get("/api/v1/calls/nope"), 404, "callId")
+            self.assertError(d.delete("/api/v1/calls/nope"), 404, "callId")
+            self.assertError(d.post("/rest-api/call/terminate", {"callId": "nope"}),
+                             404, "callId")
+            self.assertError(d.get("/no/such/thing"), 404, None)
+
+    def test_call_id_or_stream_in_use_by_an_active_call_is_409(self):
+        with NginxRtmp() as nginx, Daemon() as d, d.events() as ev, \
+                Sipp("no_answer_cancel.xml") as sipp:
+            first = d.post("/api/v1/calls", call_body(sipp, nginx, "s1", callId="dup"))
+            self.assertEqual(first.status, 201, first)
+            ev.wait_call("dup", status="RING")
+            self.assertError(d.post("/api/v1/calls",
+                                    call_body(sipp, nginx, "s2", callId="dup")),
+                             409, "callId")
+            self.assertError(d.post("/RESTCall/call",
+                                    call_body(sipp, nginx, "s1", callId="other")),
+                             409, "rtmpStream")
+            # hung up (CANCEL), the id and the stream are free again
+            d.delete("/api/v1/calls/dup")
+            ev.wait_call("dup", status="FINISH")
+            self.assertEqual(sipp.wait(), 0, sipp.report())
+
+    def test_oversized_body_is_413(self):
+        with Daemon("[server]\nmax-body=1024\n") as d:
+            body = dict(GOOD, visibleName="x" * 900, padding="y" * 2000)
+            self.assertError(d.post("/api/v1/calls", body), 413, None)
+            self.assertEqual(d.get("/api/v1/calls").status, 200)
+
+    def test_beyond_max_calls_is_503(self):
+        with NginxRtmp() as nginx, Daemon("[server]\nmax-calls=1\n") as d, \
+                d.events() as ev, Sipp("no_answer_cancel.xml") as sipp:
+            first = d.post("/api/v1/calls", call_body(sipp, nginx, "a"))
+            self.assertEqual(first.status, 201, first)
+            self.assertError(d.post("/api/v1/calls", call_body(sipp, nginx, "b")),
+                             503, None)
+            d.delete("/api/v1/calls/%s" % first.json["callId"])
+            ev.wait_call(first.json["callId"], status="FINISH")
+
+    def test_token_is_required_on_every_endpoint_when_configured(self):
+        with Daemon("[server]\ntoken=t0ken-for-tests\n") as d:
+            for method, path, body in [("GET", "/api/v1/calls", None),
+                                       ("POST", "/api/v1/calls", GOOD),
+                                       ("GET", "/api/v1/calls/x", None),
+                                       ("GET", "/api/v1/events", None),
+                                       ("POST", "/RESTCall/call", GOOD),
+                                       ("POST", "/rest-api/call/find_all", {})]:
+                with self.subTest(path=path):
+                    r = d.request(method, path, body, token="")
+                    self.assertError(r, 401, "Authorization")
+                    self.assertEqual(r.headers["WWW-Authenticate"], "Bearer")
+                    self.assertError(d.request(method, path, body, token="wrong"),
+                                     401, "Authorization")
+            self.assertEqual(d.get("/api/v1/calls", token="t0ken-for-tests").status, 200)
+            self.assertNotIn("t0ken-for-tests", d.log())
+
+    def test_non_loopback_listen_without_token_is_refused(self):
+        r = subprocess.run([daemon_binary(), "--listen", "0.0.0.0:%d" % free_port()],
+                           env=daemon_env(), capture_output=True, text=True, timeout=10)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("without an API token", r.stderr)
+
+    def test_sip_password_never_appears_in_responses_events_or_logs(self):
+        secret = "Sekr3t-Passw0rd"
+        with NginxRtmp() as nginx, Daemon() as d, d.events() as ev, \
+                Sipp("auth_401.xml", duration_ms=2000, auth_user="alice",
+                     auth_pass=secret) as sipp:
+            r = d.post("/api/v1/calls", call_body(sipp, nginx, "auth", sipLogin="alice",
+                                                  sipPassword=secret))
+            self.assertEqual(r.status, 201, r)
+            cid = r.json["callId"]
+            ev.wait_call(cid, status="ESTABLISHED")
+            ev.wait_call(cid, status="FINISH", timeout=30)
+            self.assertEqual(sipp.wait(), 0, sipp.report())
+            everything = (r.text + d.get("/api/v1/calls").text +
+                          d.post("/rest-api/call/find_all", {}).text +
+                          repr(ev.events) + d.log())
+            self.assertNotIn(secret, everything)
+            self.assertEqual(r.json["sipLogin"], "alice")
+
+
+if __name__ == "__main__":
+    unittest.main()
