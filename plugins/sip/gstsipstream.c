@@ -284,6 +284,11 @@ gst_sip_stream_caps_from_answer (enum sipua_media media,
   if (info->fmtp[0])
     caps_add_fmtp (s, info->fmtp);
 
+  /* rtpsession answers an upstream force-key-unit event with PLI/FIR */
+  if (media == SIPUA_MEDIA_VIDEO)
+    gst_structure_set (s, "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE,
+        "rtcp-fb-ccm-fir", G_TYPE_BOOLEAN, TRUE, NULL);
+
   g_free (encoding);
   return caps;
 }
@@ -335,6 +340,7 @@ recv_rtp_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
   GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
   GstPadProbeReturn ret = GST_PAD_PROBE_OK;
+  gboolean first_video = FALSE;
   gint pt, seq;
 
   if (!gst_rtp_buffer_map (buf, GST_MAP_READ, &rtp))
@@ -350,6 +356,7 @@ recv_rtp_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
     ret = GST_PAD_PROBE_DROP;
   } else {
     g_mutex_lock (&stream->lock);
+    first_video = stream->packets == 0 && stream->media == SIPUA_MEDIA_VIDEO;
     stream->packets++;
     stream->bytes += gst_rtp_buffer_get_payload_len (&rtp);
     if (stream->last_seq >= 0) {
@@ -362,6 +369,13 @@ recv_rtp_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   }
 
   gst_rtp_buffer_unmap (&rtp);
+
+  /* The published video must start with a keyframe: as soon as the
+   * sender is known, ask it for one; rtpsession sends PLI (and FIR) */
+  if (first_video)
+    gst_pad_send_event (pad, gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM,
+            gst_structure_new ("GstForceKeyUnit", "all-headers",
+                G_TYPE_BOOLEAN, TRUE, NULL)));
   return ret;
 }
 
@@ -482,6 +496,8 @@ gst_sip_stream_activate (GstSipStream * stream,
   g_object_set (stream->rtp_src, "socket", stream->rtp_socket,
       "close-socket", FALSE, "caps", caps,
       "timeout", (guint64) rtp_timeout_s * GST_SECOND, NULL);
+  if (stream->media == SIPUA_MEDIA_VIDEO)
+    g_object_set (session, "rtp-profile", GST_RTP_PROFILE_AVPF, NULL);
   g_object_set (rtcp_src, "socket", stream->rtcp_socket,
       "close-socket", FALSE, "caps", rtcp_caps, NULL);
   gst_caps_unref (caps);

@@ -91,6 +91,13 @@ static int media_add_formats(struct sdp_media *m, const char *codecs,
 					     c->srate, c->ch, NULL, NULL, NULL,
 					     false, c->params ? "%s" : NULL,
 					     c->params);
+			/* so that we may ask for a keyframe (RFC 4585/5104) */
+			if (!err && kind == SIPUA_MEDIA_VIDEO)
+				err = sdp_media_set_lattr(m, false, "rtcp-fb",
+							  "%s nack pli", id);
+			if (!err && kind == SIPUA_MEDIA_VIDEO)
+				err = sdp_media_set_lattr(m, false, "rtcp-fb",
+							  "%s ccm fir", id);
 			if (err)
 				return err;
 			++n;
