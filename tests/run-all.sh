@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# The project's test command: configure (or reconfigure) build-ci, build, run
-# every meson test, and close with a plain "N passed, N failed" line.
+# The project's test command: install the Debian packages (as root, see
+# .ci/install-deps.sh), configure (or reconfigure) build-ci, build, run every
+# meson test, and close with a plain "N passed, N failed" line.
 #   tests/run-all.sh [meson test args, e.g. --suite scenarios]
 # BUILD_DIR overrides the build directory (default: build-ci).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build-ci}
+
+bash .ci/install-deps.sh
 
 if [ -f "$build/build.ninja" ]; then
   meson setup --reconfigure "$build"

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The one list of Debian 12 packages sip2rtmp needs: to build, to run the demo
+# and to run every test.  Used by examples/demo.sh, tests/run-all.sh and
+# .ci/run.
+#
+#   .ci/install-deps.sh            as root: installs whatever is missing
+#                                  (apt-get update + apt-get install -y);
+#                                  nothing to do when all are installed.
+#                                  not root: only checks and warns about what is missing.
+#   .ci/install-deps.sh --list     prints the list
+#
+# SIP2RTMP_SKIP_DEPS=1 skips it altogether.
+set -euo pipefail
+
+packages=(
+  # build
+  meson ninja-build pkg-config gcc
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
+  libre-dev libsoup-3.0-dev libjson-glib-dev
+  # run time of the pipelines
+  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
+  # real peers, analysis and tools of the demo and the tests (tests/peers/peers.py)
+  sip-tester baresip nginx libnginx-mod-rtmp ffmpeg sox
+  python3 curl util-linux procps
+  # the 'valgrind' test suite
+  valgrind
+)
+
+if [ "${1:-}" = "--list" ]; then
+  printf '%s\n' "${packages[@]}"
+  exit 0
+fi
+if [ "${SIP2RTMP_SKIP_DEPS:-}" = "1" ]; then
+  exit 0
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages are installed"
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: WARNING: not root, not installing: ${missing[*]}" >&2
+  exit 0
+fi
+
+# The tests and the demo start their own nginx: the system service must not be
+# needed (nor fail the install where port 80 is taken), so service starts are
+# forbidden while installing, unless a policy is already in place.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' > "$policy"
+  chmod +x "$policy"
+  trap 'rm -f "$policy"' EXIT
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+echo "install-deps: installing ${missing[*]}"
+apt-get update
+apt-get install -y "${packages[@]}"
