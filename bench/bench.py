@@ -119,7 +119,7 @@ def thread_names(pid):
     for tid in os.listdir("/proc/%d/task" % pid):
         try:
             with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
-                n = re.sub(r"\d+$", "#", f.read().strip())
+                n = re.sub(r"\d+", "#", f.read().strip())
             names[n] = names.get(n, 0) + 1
         except OSError:
             pass
@@ -144,6 +144,14 @@ def udp_drops(pid):
             if fl[9] in inodes:
                 drops += int(fl[-1])
     return drops
+
+
+def system_busy():
+    """(busy, total) jiffies of the whole machine from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + v[4]
+    return sum(v) - idle, sum(v)
 
 
 class CpuMeter:
@@ -472,7 +480,11 @@ class GatewayRun:
             poller.keep_samples = True
             drops0 = udp_drops(pid)
             meter = CpuMeter([pid])
-            meter.start()
+            peers_meter = CpuMeter([s.proc.pid for s in sipps] + [ng.proc.pid])
+            self_meter = CpuMeter([os.getpid()] + [p.proc.pid for p in pullers])
+            for m in (meter, peers_meter, self_meter):
+                m.start()
+            sys0 = system_busy()
             w0 = time.time()
             prof = None
             if a.profile and n == max(a.calls):
@@ -483,6 +495,10 @@ class GatewayRun:
                                         stderr=subprocess.DEVNULL)
             time.sleep(a.window)
             cores = meter.stop()
+            res["peers_cores"] = peers_meter.stop()
+            res["bench_cores"] = self_meter.stop()
+            sys1 = system_busy()
+            res["machine_busy_cores"] = (sys1[0] - sys0[0]) / (sys1[1] - sys0[1]) * os.cpu_count()
             w1 = time.time()
             if prof:
                 prof.wait()
@@ -543,6 +559,8 @@ class GatewayRun:
             t_stop = time.time()
             _kill(proc, signal.SIGTERM if a.gateway == "daemon" else signal.SIGINT, 30)
             res["shutdown_s"] = time.time() - t_stop
+            for f in self.dir.glob("*.log"):
+                shutil.copy(f, self.args.out_dir / ("%s-%s" % (self.dir.name, f.name)))
             return res
         finally:
             poller.stop()
@@ -754,6 +772,7 @@ def main():
     stamp = time.strftime("%Y%m%d-%H%M%S")
     outdir = (args.out / stamp).resolve()
     outdir.mkdir(parents=True, exist_ok=True)
+    args.out_dir = outdir
     work = Path(tempfile.mkdtemp(prefix="sip2rtmp-bench-"))
     tone = peers.make_tone_wav(work / "tone.wav", peers.TONE_HZ, 1.0, "ulaw")
     results = {"machine": machine(), "args": {k: str(v) for k, v in vars(args).items()},
@@ -784,6 +803,8 @@ def main():
                 r = g.run()
                 r["repeat"] = rep
                 results["gateway"].append(r)
+                log("  %.2f cores (machine %.2f busy, sipp+nginx %.2f, bench %.2f)" % (
+                    r["cores"], r["machine_busy_cores"], r["peers_cores"], r["bench_cores"]))
                 log("  %.3f%%/call, %.2f MB/call, %.2f threads/call, up %d/%d, "
                     "setup INVITE p50/p99 %s/%s ms, media p50/p99 %s/%s ms, stalls %s" % (
                         r["cpu_pct_per_call"], r["rss_mb_per_call"], r["threads_per_call"],
@@ -833,7 +854,7 @@ def report(results, outdir, args):
                          med(ff_rows, "rss_mb_per_call"), med(ff_rows, "pss_mb_per_call"),
                          med(ff_rows, "threads_per_call"), med(ff_rows, "ctxt_per_call_s")))
     lines.append("")
-    hdr = ("| N | up | cores | CPU %/call | x ffmpeg | x floor | RSS MB/call | threads/call "
+    hdr = ("| N | up | cores | machine busy | CPU %/call | x ffmpeg | x floor | RSS MB/call | threads/call "
            "| ctx sw/s/call | setup INVITE p50/p99 ms | setup media p50/p99 ms "
            "| UDP drops | max gap ms (pulled) | stalls |")
     lines.append(hdr)
@@ -847,9 +868,10 @@ def report(results, outdir, args):
         row = {"n": n, "cpu": c, "rss": med(rows, "rss_mb_per_call"),
                "cores": med(rows, "cores")}
         table.append(row)
-        lines.append("| %d | %s | %.2f | %.3f | %s | %s | %.2f | %.2f | %.0f | %s / %s | %s / %s "
+        lines.append("| %d | %s | %.2f | %.2f | %.3f | %s | %s | %.2f | %.2f | %.0f | %s / %s | %s / %s "
                      "| %s | %s | %s |" % (
-                         n, fmt(med(rows, "streams_up"), "%.0f"), row["cores"], c,
+                         n, fmt(med(rows, "streams_up"), "%.0f"), row["cores"],
+                         med(rows, "machine_busy_cores"), c,
                          fmt(c / ff_cpu if ff_rows else None), fmt(c / floor),
                          row["rss"], med(rows, "threads_per_call"),
                          med(rows, "ctxt_per_call_s"),
