@@ -177,10 +177,10 @@ class CpuMeter:
 # --------------------------------------------------------------------------
 # gateway template: the encoder settings the references must share
 
-def read_template(name="default"):
+def read_template(pipelines_dir, name="default"):
     cp = configparser.ConfigParser(interpolation=None, delimiters=("=",))
     cp.optionxform = str
-    cp.read(REPO / "pipelines" / ("%s.pipeline" % name))
+    cp.read(pipelines_dir / ("%s.pipeline" % name))
     audio = cp["template"]["audio"]
     # the floor is decode + resample + encode: no queues
     audio_noq = " ! ".join(e.strip() for e in audio.split("!")
@@ -382,7 +382,9 @@ class GatewayRun:
     def _start_daemon(self):
         port = peers.free_port()
         conf = self.dir / "sip2rtmpd.conf"
-        conf.write_text("[server]\nmax-calls=%d\nkeep-finished=60\n" % (self.n + 10))
+        # the template snapshot taken at start: the same chain for the whole run
+        conf.write_text("[server]\nmax-calls=%d\nkeep-finished=60\n[pipeline]\ndir=%s\n" % (
+            self.n + 10, self.args.pipelines))
         logf = open(self.dir / "sip2rtmpd.log", "wb")
         p = subprocess.Popen([str(self.args.build / "controller" / "sip2rtmpd"),
                               "--listen", "%s:%d" % (LOOPBACK, port), "--config", str(conf)],
@@ -768,12 +770,16 @@ def main():
     args.calls = [int(x) for x in args.calls.split(",")]
     args.build = args.build.resolve()
 
-    tmpl = read_template()
     stamp = time.strftime("%Y%m%d-%H%M%S")
     outdir = (args.out / stamp).resolve()
     outdir.mkdir(parents=True, exist_ok=True)
     args.out_dir = outdir
     work = Path(tempfile.mkdtemp(prefix="sip2rtmp-bench-"))
+    # others edit pipelines/ while we run: measure one snapshot of it
+    args.pipelines = work / "pipelines"
+    shutil.copytree(REPO / "pipelines", args.pipelines)
+    shutil.copytree(REPO / "pipelines", outdir / "pipelines")
+    tmpl = read_template(args.pipelines)
     tone = peers.make_tone_wav(work / "tone.wav", peers.TONE_HZ, 1.0, "ulaw")
     results = {"machine": machine(), "args": {k: str(v) for k, v in vars(args).items()},
                "template_audio": tmpl["audio"], "gateway": [], "ffmpeg": [], "floor": []}
@@ -800,7 +806,11 @@ def main():
                 g = GatewayRun(args, n, tmpl, d)
                 if rep > 0:
                     g.args = argparse.Namespace(**dict(vars(args), profile=False))
-                r = g.run()
+                try:
+                    r = g.run()
+                except (peers.PeerError, OSError, subprocess.SubprocessError) as e:
+                    log("  run failed, skipped: %s" % e)
+                    continue
                 r["repeat"] = rep
                 results["gateway"].append(r)
                 log("  %.2f cores (machine %.2f busy, sipp+nginx %.2f, bench %.2f)" % (
@@ -821,7 +831,11 @@ def main():
                         d = work / ("ff-%d-%d" % (nf, rep))
                         d.mkdir()
                         log("ffmpeg reference, %d processes, repeat %d" % (nf, rep + 1))
-                        r = ffmpeg_run(args, nf, tmpl, d, tone)
+                        try:
+                            r = ffmpeg_run(args, nf, tmpl, d, tone)
+                        except (peers.PeerError, OSError, subprocess.SubprocessError) as e:
+                            log("  run failed, skipped: %s" % e)
+                            continue
                         r["repeat"] = rep
                         results["ffmpeg"].append(r)
                         log("  %.3f%%/call, RSS %.1f MB, PSS %.1f MB/call, up %d/%d" % (
