@@ -20,6 +20,7 @@ packages=(
   # run time of the pipelines
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
+  gstreamer1.0-plugins-base-apps  # gst-play-1.0 (README: sip: URIs)
   # real peers, analysis and tools of the demo and the tests (tests/peers/peers.py)
   sip-tester baresip nginx libnginx-mod-rtmp ffmpeg sox
   python3 curl util-linux procps
