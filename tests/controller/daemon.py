@@ -11,6 +11,7 @@ import http.server
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -196,6 +197,12 @@ class EventStream:
         return self
 
     def __exit__(self, *exc):
+        # the reader thread holds the response's lock while it waits for the
+        # next event: end the connection under it rather than close() it
+        try:
+            self._resp.fp.raw._sock.shutdown(socket.SHUT_RDWR)
+        except Exception:
+            pass
         try:
             self._resp.close()
         except Exception:
