@@ -377,6 +377,10 @@ wcs5_find (S2rApi * api, SoupServerMessage * msg, gboolean all, GError ** error)
   send_calls (msg, found, TRUE);
 }
 
+static const char *const wcs5_actions[] = {
+  "startup", "terminate", "find", "find_all", NULL
+};
+
 /* POST /rest-api/call/{startup,terminate,find,find_all}: WCS 5 */
 static void
 wcs5_call_handler (SoupServer * server, SoupServerMessage * msg,
@@ -390,8 +394,7 @@ wcs5_call_handler (SoupServer * server, SoupServerMessage * msg,
   if (!check_request (api, msg, &err))
     goto error;
   if (!g_str_has_prefix (path, "/rest-api/call/") ||
-      !g_strv_contains ((const char *[]) {
-          "startup", "terminate", "find", "find_all", NULL}, action)) {
+      !g_strv_contains (wcs5_actions, action)) {
     s2r_set_error_field (&err, S2R_ERROR_NOT_FOUND, NULL, "no such method");
     goto error;
   }

@@ -125,7 +125,7 @@ emit_event (S2rCallManager * manager, S2rCall * call)
 typedef struct
 {
   S2rCallManager *manager;
-  char *call_id;
+  S2rCall *call;
 } ForgetData;
 
 static void
@@ -134,18 +134,19 @@ forget_data_free (gpointer data)
   ForgetData *fd = data;
 
   g_object_unref (fd->manager);
-  g_free (fd->call_id);
+  g_object_unref (fd->call);
   g_free (fd);
 }
 
+/* Unless a new call took the id meanwhile */
 static gboolean
 forget_cb (gpointer user_data)
 {
   ForgetData *fd = user_data;
-  S2rCall *call = g_hash_table_lookup (fd->manager->calls, fd->call_id);
+  const char *id = s2r_call_get_id (fd->call);
 
-  if (call && !s2r_call_is_active (call))
-    g_hash_table_remove (fd->manager->calls, fd->call_id);
+  if (g_hash_table_lookup (fd->manager->calls, id) == fd->call)
+    g_hash_table_remove (fd->manager->calls, id);
   return G_SOURCE_REMOVE;
 }
 
@@ -161,7 +162,7 @@ call_changed_cb (S2rCall * call, S2rCallManager * manager)
     g_object_set_data (G_OBJECT (call), "s2r-active", NULL);
     manager->n_active--;
     fd->manager = g_object_ref (manager);
-    fd->call_id = g_strdup (s2r_call_get_id (call));
+    fd->call = g_object_ref (call);
     g_timeout_add_seconds_full (G_PRIORITY_DEFAULT,
         MAX (1, s2r_config_get_keep_finished (manager->config)), forget_cb,
         fd, forget_data_free);

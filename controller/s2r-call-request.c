@@ -262,8 +262,7 @@ parse_host (const char *s, char **host, guint * port)
   }
 
   colon = strchr (s, ':');
-  if (colon && !g_ascii_string_to_unsigned (colon + 1, 10, 1, 65535, &p,
-          NULL))
+  if (colon && !g_ascii_string_to_unsigned (colon + 1, 10, 1, 65535, &p, NULL))
     return FALSE;
   *host = colon ? g_strndup (s, colon - s) : g_strdup (s);
   if (**host == '\0')
@@ -429,6 +428,8 @@ validate_http_url (const char *url, const char *field, GError ** error)
   return TRUE;
 }
 
+static const char *const transports[] = { "udp", "tcp", "tls", NULL };
+
 S2rCallRequest *
 s2r_call_request_new_from_json (JsonNode * root, GError ** error)
 {
@@ -495,8 +496,7 @@ s2r_call_request_new_from_json (JsonNode * root, GError ** error)
 
     g_free (req->transport);
     req->transport = lower;
-    if (!g_strv_contains ((const char *[]) {
-            "udp", "tcp", "tls", NULL}, req->transport)) {
+    if (!g_strv_contains (transports, req->transport)) {
       s2r_set_error_field (error, S2R_ERROR_INVALID, "sipTransport",
           "field 'sipTransport' must be udp, tcp or tls");
       return NULL;

@@ -32,8 +32,9 @@ struct _S2rCall
   S2rCallRequest *req;
   const S2rTemplate *tmpl;
   GstElement *pipeline;
-  guint bus_watch;
-  guint drain_timeout;
+  /* both attached to context */
+  GSource *bus_watch;
+  GSource *drain_timeout;
 
   S2rCallStatus status;
   S2rStreamStatus stream_status;
@@ -225,6 +226,15 @@ release_pending_pads (S2rCall * call)
 }
 
 static void
+clear_source (GSource ** source)
+{
+  if (*source) {
+    g_source_destroy (*source);
+    g_clear_pointer (source, g_source_unref);
+  }
+}
+
+static void
 finish (S2rCall * call)
 {
   g_autoptr (GstElement) sip = NULL;
@@ -234,17 +244,14 @@ finish (S2rCall * call)
     return;
   call->finished = TRUE;
 
-  g_clear_handle_id (&call->drain_timeout, g_source_remove);
+  clear_source (&call->drain_timeout);
 
   /* NULL hangs up: CANCEL before an answer, BYE after */
   sip = s2r_pipeline_get_sipsrc (call->pipeline);
   g_signal_handlers_disconnect_by_data (sip, call);
   gst_element_set_state (call->pipeline, GST_STATE_NULL);
   release_pending_pads (call);
-  if (call->bus_watch) {
-    g_source_remove (call->bus_watch);
-    call->bus_watch = 0;
-  }
+  clear_source (&call->bus_watch);
   gst_clear_object (&call->pipeline);
 
   call->ended = g_get_real_time ();
@@ -269,7 +276,7 @@ drain_timeout_cb (gpointer user_data)
 {
   S2rCall *call = user_data;
 
-  call->drain_timeout = 0;
+  g_clear_pointer (&call->drain_timeout, g_source_unref);
   GST_INFO ("call %s: no EOS in time, stopping", s2r_call_get_id (call));
   finish (call);
   return G_SOURCE_REMOVE;
@@ -278,9 +285,11 @@ drain_timeout_cb (gpointer user_data)
 static void
 arm_drain_timeout (S2rCall * call)
 {
-  if (call->drain_timeout == 0)
-    call->drain_timeout = g_timeout_add (DRAIN_TIMEOUT_MS, drain_timeout_cb,
-        call);
+  if (call->drain_timeout)
+    return;
+  call->drain_timeout = g_timeout_source_new (DRAIN_TIMEOUT_MS);
+  g_source_set_callback (call->drain_timeout, drain_timeout_cb, call, NULL);
+  g_source_attach (call->drain_timeout, call->context);
 }
 
 static gboolean
@@ -549,19 +558,18 @@ s2r_call_start (S2rCall * call, GError ** error)
 {
   g_autoptr (GstBus) bus = gst_element_get_bus (call->pipeline);
   g_autoptr (GstElement) sip = s2r_pipeline_get_sipsrc (call->pipeline);
-  g_autoptr (GSource) source = NULL;
 
   g_signal_connect (sip, "pad-added", G_CALLBACK (pad_added_cb), call);
   g_signal_connect (sip, "no-more-pads", G_CALLBACK (no_more_pads_cb), call);
 
-  source = gst_bus_create_watch (bus);
-  g_source_set_callback (source, (GSourceFunc) (GCallback) bus_cb, call, NULL);
-  call->bus_watch = g_source_attach (source, call->context);
+  call->bus_watch = gst_bus_create_watch (bus);
+  g_source_set_callback (call->bus_watch, (GSourceFunc) (GCallback) bus_cb,
+      call, NULL);
+  g_source_attach (call->bus_watch, call->context);
 
   if (gst_element_set_state (call->pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE) {
-    g_autoptr (GstMessage) msg = gst_bus_pop_filtered (bus,
-        GST_MESSAGE_ERROR);
+    g_autoptr (GstMessage) msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
     g_autoptr (GError) err = NULL;
 
     if (msg)

@@ -24,8 +24,9 @@ static void
 test_file_sets_server_sip_webhook_and_apps (void)
 {
   g_autoptr (GError) err = NULL;
-  g_autoptr (S2rConfig) config = s2r_config_new_from_data (
-      "[server]\nlisten=0.0.0.0:8081\ntoken=s3cret\nmax-calls=3\n"
+  g_autoptr (S2rConfig) config =
+      s2r_config_new_from_data
+      ("[server]\nlisten=0.0.0.0:8081\ntoken=s3cret\nmax-calls=3\n"
       "[sip]\nlocal-address=127.0.0.1\nanswer-timeout=20\n"
       "[webhook]\nmax-retries=2\n"
       "[app:callApp]\nurl=http://127.0.0.1:8080/hook\n"

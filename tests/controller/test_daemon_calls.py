@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from daemon import (Daemon, Sipp, NginxRtmp, call_body, pull_rtmp,  # noqa: E402
-                    dominant_frequency, LOOPBACK)
+                    dominant_frequency, free_port, LOOPBACK)
 
 
 class DaemonCallsTest(unittest.TestCase):
@@ -165,6 +165,18 @@ class DaemonCallsTest(unittest.TestCase):
             ev.wait_call(r.json["callId"], stream="UNPUBLISHED")
             got = d.get("/api/v1/calls/%s" % r.json["callId"])
             self.assertEqual(got.json["status"], "BUSY")
+            self.assertEqual(sipp.wait(), 0, sipp.report())
+
+    def test_unreachable_rtmp_server_fails_the_stream_and_hangs_up(self):
+        with Daemon() as d, d.events() as ev, \
+                Sipp("answer_pcmu_wait_bye.xml") as sipp:
+            body = {"callee": sipp.uri(), "rtmpStream": "nowhere",
+                    "rtmpUrl": "rtmp://%s:%d/live" % (LOOPBACK, free_port())}
+            r = d.post("/api/v1/calls", body)
+            self.assertEqual(r.status, 201, r)
+            failed = ev.wait_call(r.json["callId"], status="FAILED", stream="FAILED")
+            self.assertTrue(failed["reason"].startswith("RTMP:"), failed["reason"])
+            # the callee is not left connected to nothing: it got our BYE
             self.assertEqual(sipp.wait(), 0, sipp.report())
 
 
