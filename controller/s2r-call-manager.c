@@ -153,22 +153,21 @@ forget_cb (gpointer user_data)
 static void
 call_changed_cb (S2rCall * call, S2rCallManager * manager)
 {
-  gboolean was_counted = g_object_get_data (G_OBJECT (call), "s2r-active")
-      != NULL;
-
-  if (was_counted && !s2r_call_is_active (call)) {
-    ForgetData *fd = g_new0 (ForgetData, 1);
-
-    g_object_set_data (G_OBJECT (call), "s2r-active", NULL);
-    manager->n_active--;
-    fd->manager = g_object_ref (manager);
-    fd->call = g_object_ref (call);
-    g_timeout_add_seconds_full (G_PRIORITY_DEFAULT,
-        MAX (1, s2r_config_get_keep_finished (manager->config)), forget_cb,
-        fd, forget_data_free);
-  }
-
   emit_event (manager, call);
+}
+
+/* A call counts against max-calls until its pipeline is down */
+static void
+call_stopped_cb (S2rCall * call, S2rCallManager * manager)
+{
+  ForgetData *fd = g_new0 (ForgetData, 1);
+
+  manager->n_active--;
+  fd->manager = g_object_ref (manager);
+  fd->call = g_object_ref (call);
+  g_timeout_add_seconds_full (G_PRIORITY_DEFAULT,
+      MAX (1, s2r_config_get_keep_finished (manager->config)), forget_cb,
+      fd, forget_data_free);
 
   if (manager->shutting_down && manager->n_active == 0 &&
       manager->shutdown_done) {
@@ -241,9 +240,9 @@ s2r_call_manager_create (S2rCallManager * manager, S2rCallRequest * req,
   /* a finished call of the same id is replaced */
   g_hash_table_replace (manager->calls, g_strdup (call_id),
       g_object_ref (call));
-  g_object_set_data (G_OBJECT (call), "s2r-active", GINT_TO_POINTER (1));
   manager->n_active++;
   g_signal_connect (call, "changed", G_CALLBACK (call_changed_cb), manager);
+  g_signal_connect (call, "stopped", G_CALLBACK (call_stopped_cb), manager);
   emit_event (manager, call);
 
   if (!s2r_call_start (call, error))
@@ -299,7 +298,7 @@ s2r_call_manager_get_n_active (S2rCallManager * manager)
 /**
  * s2r_call_manager_shutdown:
  * @done: (scope async): a `void (*)(gpointer user_data)`, called once every
- *   call has ended
+ *   call has ended and its pipeline is down
  *
  * Refuses new calls and hangs up every active one.
  */

@@ -62,6 +62,7 @@ struct _S2rCall
 enum
 {
   SIGNAL_CHANGED,
+  SIGNAL_STOPPED,
   N_SIGNALS
 };
 
@@ -162,6 +163,16 @@ s2r_call_class_init (S2rCallClass * klass)
   signals[SIGNAL_CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass),
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 
+  /**
+   * S2rCall::stopped:
+   *
+   * The call has ended and its pipeline is down (BYE or CANCEL sent, sockets
+   * closed). Emitted once, after the last "changed", from the call's
+   * GMainContext.
+   */
+  signals[SIGNAL_STOPPED] = g_signal_new ("stopped", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+
   GST_DEBUG_CATEGORY_INIT (s2r_call_debug, "s2r-call", 0, "sip2rtmp calls");
 }
 
@@ -234,6 +245,30 @@ clear_source (GSource ** source)
   }
 }
 
+static gboolean
+stopped_cb (gpointer user_data)
+{
+  S2rCall *call = user_data;
+
+  g_signal_emit (call, signals[SIGNAL_STOPPED], 0);
+  return G_SOURCE_REMOVE;
+}
+
+/* A GStreamer pool thread: sipsrc's NULL transition waits for the SIP
+ * thread (up to seconds for an unanswered INVITE), never the main loop */
+static void
+stop_pipeline (GstElement * pipeline, gpointer user_data)
+{
+  S2rCall *call = user_data;
+
+  /* NULL hangs up: CANCEL before an answer, BYE after */
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  release_pending_pads (call);
+  gst_object_unref (pipeline);
+  g_main_context_invoke_full (call->context, G_PRIORITY_DEFAULT, stopped_cb,
+      g_object_ref (call), g_object_unref);
+}
+
 static void
 finish (S2rCall * call)
 {
@@ -245,14 +280,12 @@ finish (S2rCall * call)
   call->finished = TRUE;
 
   clear_source (&call->drain_timeout);
-
-  /* NULL hangs up: CANCEL before an answer, BYE after */
+  clear_source (&call->bus_watch);
   sip = s2r_pipeline_get_sipsrc (call->pipeline);
   g_signal_handlers_disconnect_by_data (sip, call);
-  gst_element_set_state (call->pipeline, GST_STATE_NULL);
-  release_pending_pads (call);
-  clear_source (&call->bus_watch);
-  gst_clear_object (&call->pipeline);
+  gst_element_call_async (call->pipeline, stop_pipeline, g_object_ref (call),
+      g_object_unref);
+  call->pipeline = NULL;        /* owned by stop_pipeline */
 
   call->ended = g_get_real_time ();
   if (!status_is_final (call->status)) {

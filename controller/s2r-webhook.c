@@ -68,8 +68,12 @@ url_for_log (const char *url)
 
   if (uri == NULL)
     return g_strdup ("(invalid url)");
-  return g_strdup_printf ("%s://%s:%d%s", g_uri_get_scheme (uri),
-      g_uri_get_host (uri), g_uri_get_port (uri), g_uri_get_path (uri));
+  /* no user info, no query: either may carry a secret */
+  if (g_uri_get_port (uri) > 0)
+    return g_strdup_printf ("%s://%s:%d%s", g_uri_get_scheme (uri),
+        g_uri_get_host (uri), g_uri_get_port (uri), g_uri_get_path (uri));
+  return g_strdup_printf ("%s://%s%s", g_uri_get_scheme (uri),
+      g_uri_get_host (uri), g_uri_get_path (uri));
 }
 
 static void send_head (Target * t);

@@ -128,6 +128,7 @@ class DaemonCallsTest(unittest.TestCase):
             r = d.post("/rest-api/call/startup", body)
             self.assertEqual(r.status, 200, r)
             ev.wait_call("wcs5-1", status="ESTABLISHED")
+            ev.wait_call("wcs5-1", stream="PUBLISHING")
 
             for flt in ({"callee": body["callee"]}, {"status": "ESTABLISHED"},
                         {"rtmpUrl": body["rtmpUrl"]}):
