@@ -61,6 +61,21 @@ class SipsrcMediaTest(SipsrcTestCase):
             self.assertTone(wav, TONE_HZ, start=end - 2.0, duration=1.5, ctx="(after 200)")
             self.assertSippPassed(uas)
 
+    def test_answer_sdp_differing_from_early_media_sdp_does_not_break_the_call(self):
+        # 183 with PCMU + 600 Hz for 2 s, then a 200 whose SDP says PCMA on
+        # another port + 1000 Hz A-law for 3 s, then SIPp hangs up.
+        # Observed (sipsrc of Nov 2026): the pad keeps the 183's PCMU caps and
+        # only PT 0 flows, so the 200's PCMA audio does not come out; the call
+        # itself is not disturbed. Asserted here: what must hold either way.
+        with Sipp("early_media_183_then_200_pcma.xml", duration_ms=3000) as uas:
+            r, wav = self.run_to_wav(uas.uri(), codecs="PCMU,PCMA")
+            self.assertSippPassed(uas, " (expects our ACK and our 200 to its BYE)")
+        self.assertEqual(r.returncode, 0, str(r))
+        self.assertStates(r, ["early-media", "established", "terminated"])
+        self.assertNotIn("failed", r.sip_call_states())
+        self.assertTrue(r.got_eos(), str(r))
+        self.assertTone(wav, EARLY_TONE_HZ, start=0.0, duration=1.5, ctx="(early media)")
+
     def test_baresip_callee_tone(self):
         tone = make_tone_wav(self.tmp / "baresip-tone.wav", 800, 30, "s16")
         with Baresip(tone) as callee:

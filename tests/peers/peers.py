@@ -170,7 +170,7 @@ _SOX_ENCODING = {
 }
 
 
-def make_tone_wav(path, freq, seconds, fmt="ulaw", rate=8000, volume=0.5):
+def make_tone_wav(path, freq, seconds, fmt="ulaw", rate=8000, volume=0.5, channels=1):
     """A mono sine WAV made by sox.
 
     fmt: 'ulaw' / 'alaw' (8-bit G.711, what SIPp's rtp_stream plays as PT 0 / 8)
@@ -178,7 +178,7 @@ def make_tone_wav(path, freq, seconds, fmt="ulaw", rate=8000, volume=0.5):
     """
     if fmt not in _SOX_ENCODING:
         raise ValueError("fmt must be one of %s" % ", ".join(_SOX_ENCODING))
-    subprocess.run(["sox", "-n", "-r", str(rate), "-c", "1"] + _SOX_ENCODING[fmt] +
+    subprocess.run(["sox", "-n", "-r", str(rate), "-c", str(channels)] + _SOX_ENCODING[fmt] +
                    [str(path), "synth", str(seconds), "sine", str(freq),
                     "vol", str(volume)],
                    check=True, stdin=subprocess.DEVNULL, timeout=30)
@@ -318,18 +318,21 @@ class Sipp(_TempDirPeer):
       rtp_stream file the scenario names is generated in the working dir:
       names containing 'pcma' are A-law, others u-law; names starting with
       'early' get EARLY_TONE_HZ, others TONE_HZ.
+    - files: {'name': make(path)} more files for the working dir, e.g. the
+      pcap of a `play_pcap_audio` (see rtp_pcap.py).
     - timeout: sipp's global -timeout; reaching it fails the scenario.
     """
 
     name = "sipp"
 
     def __init__(self, scenario, duration_ms=None, tones=None, timeout=60,
-                 extra_args=(), **keys):
+                 extra_args=(), files=None, **keys):
         super().__init__()
         p = Path(scenario)
-        self.scenario = p if p.is_absolute() or p.exists() else SCENARIOS_DIR / p
+        self.scenario = p.resolve() if p.is_absolute() or p.exists() else SCENARIOS_DIR / p
         self.duration_ms = duration_ms
         self.tones = dict(tones or {})
+        self.files = dict(files or {})
         self.timeout = timeout
         self.extra_args = list(extra_args)
         self.keys = keys
@@ -350,6 +353,8 @@ class Sipp(_TempDirPeer):
             hz = self.tones.get(fname, EARLY_TONE_HZ if fname.startswith("early")
                                 else TONE_HZ)
             make_tone_wav(self.dir / fname, hz, 1.0, fmt)
+        for fname, make in self.files.items():
+            make(self.dir / fname)
 
     def command(self):
         cmd = ["sipp", "-sf", str(self.scenario),
@@ -552,11 +557,18 @@ class Baresip(_TempDirPeer):
 
     name = "baresip"
 
-    def __init__(self, wav, user="callee", codecs=("PCMU/8000/1", "PCMA/8000/1")):
+    def __init__(self, wav, user="callee", codecs=("PCMU/8000/1", "PCMA/8000/1"),
+                 modules=("g711.so",), srate=8000, channels=1):
+        """codecs: baresip's audio_codecs of the account, e.g. ("G722/16000/1",);
+        modules: the codec modules to load (g711.so, g722.so, opus.so);
+        srate, channels: those of `wav` (baresip's opus wants 48000 Hz, 2)."""
         super().__init__()
         self.wav = Path(wav).resolve()
         self.user = user
         self.codecs = codecs
+        self.modules = modules
+        self.srate = srate
+        self.channels = channels
         self.port = None
         self.log = self.dir / "baresip.log"
 
@@ -571,20 +583,21 @@ sip_trans_def		udp
 audio_player		aufile,{d}/received.wav
 audio_source		aufile,{wav}
 audio_alert		aufile,{wav}
-audio_srate		8000
-audio_channels		1
+audio_srate		{srate}
+audio_channels		{channels}
 ausrc_format		s16
 auplay_format		s16
 rtp_ports		{rtp}-{rtp_end}
 net_interface		{ip}
 dns_server		127.0.0.1:53
 module_path		{modules}
-module			g711.so
+{codec_modules}
 module			aufile.so
 module_app		account.so
 module_app		menu.so
 """.format(ip=LOOPBACK, port=self.port, d=self.dir, wav=self.wav, rtp=rtp,
-           rtp_end=rtp + 9, modules=BARESIP_MODULES))
+           rtp_end=rtp + 9, modules=BARESIP_MODULES, srate=self.srate, channels=self.channels,
+           codec_modules="\n".join("module\t\t\t%s" % m for m in self.modules)))
         (self.dir / "accounts").write_text(
             "<sip:{u}@{ip}:{port}>;regint=0;answermode=auto;audio_codecs={c}\n".format(
                 u=self.user, ip=LOOPBACK, port=self.port, c=",".join(self.codecs)))
@@ -631,8 +644,10 @@ def parse_structure_fields(text):
     """Fields of a GstStructure string (as printed by gst-launch -m)."""
     out = {}
     for name, typ, val in _FIELD.findall(text):
+        # GstStructure escapes with a backslash: digit=(string)"\\#" is "#"
         if val.startswith('"'):
-            val = val[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+            val = val[1:-1]
+        val = re.sub(r"\\(.)", r"\1", val)
         if typ in ("int", "uint", "gint", "guint", "int64", "uint64"):
             try:
                 val = int(val)

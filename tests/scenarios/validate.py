@@ -18,6 +18,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "peers"))
 from peers import Sipp, free_port, LOOPBACK  # noqa: E402
+from rtp_pcap import write_pcap, dtmf_packets  # noqa: E402
 
 
 def run_uac(uas, scenario, *args, duration_ms=1000):
@@ -32,8 +33,9 @@ def run_uac(uas, scenario, *args, duration_ms=1000):
 
 class ScenarioCase(unittest.TestCase):
     def check(self, uas_xml, uac_xml, uas_rc=0, uac_args=(), uac_ms=1000,
-              uas_ms=1500, auth_user="alice", auth_pass="secret", then=None):
-        with Sipp(uas_xml, duration_ms=uas_ms, timeout=40,
+              uas_ms=1500, auth_user="alice", auth_pass="secret", then=None,
+              files=None):
+        with Sipp(uas_xml, duration_ms=uas_ms, timeout=40, files=files,
                   auth_user=auth_user, auth_pass=auth_pass) as uas:
             uac_rc = run_uac(uas, uac_xml, *uac_args, duration_ms=uac_ms)
             rc = uas.wait()
@@ -84,6 +86,26 @@ class ScenarioCase(unittest.TestCase):
         self.check("early_media_183.xml", "uac_call.xml",
                    then=lambda uas, _: self.assertTrue(uas.sent(183)))
 
+    def test_early_media_183_then_200_pcma(self):
+        def then(uas, _):
+            self.assertTrue(uas.sent(183))
+            self.assertIn("PCMA/8000", uas.sent(200)[0].text)
+        self.check("early_media_183_then_200_pcma.xml", "uac_call.xml", then=then)
+
+    def test_reinvite_hold_resume(self):
+        def then(uas, uac_rc):
+            self.assertEqual(uac_rc, 0)
+            ok = [m for m in uas.received(200) if "INVITE" in (m.header("CSeq") or "")]
+            self.assertEqual(len(ok), 2, "the caller answered both re-INVITEs")
+        self.check("reinvite_hold_resume.xml", "uac_call_reinvite.xml", uas_ms=1000,
+                   then=then)
+
+    def test_answer_pcmu_dtmf_bye(self):
+        self.check("answer_pcmu_dtmf_bye.xml", "uac_call.xml", uas_ms=2000,
+                   files={"dtmf.pcap": lambda p: write_pcap(p, dtmf_packets("1#"))},
+                   then=lambda uas, _: self.assertIn("telephone-event/8000",
+                                                     uas.sent(200)[0].text))
+
     def test_answer_malformed_sdp(self):
         self.check("answer_malformed_sdp.xml", "uac_call_hangup.xml")
 
@@ -102,6 +124,10 @@ class ScenarioCase(unittest.TestCase):
     def test_auth_wrong_403_fails_with_right_password(self):
         self.check("auth_wrong_403.xml", "uac_call.xml", uas_rc=1,
                    uac_args=["-au", "alice", "-ap", "secret"])
+
+    def test_reinvite_hold_resume_fails_if_caller_ignores_reinvite(self):
+        # uac_call.xml waits for a BYE only: our re-INVITE gets no answer
+        self.check("reinvite_hold_resume.xml", "uac_call.xml", uas_rc=1, uas_ms=1000)
 
     def test_answer_pcmu_bye_fails_if_caller_hangs_up_first(self):
         self.check("answer_pcmu_bye.xml", "uac_call_hangup.xml", uas_rc=1,
