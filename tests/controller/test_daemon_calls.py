@@ -5,7 +5,10 @@ nginx-rtmp as the RTMP server, ffmpeg pulling each stream back.
 """
 
 import sys
+import re
+import socket
 import threading
+import time
 import unittest
 from pathlib import Path
 
@@ -180,6 +183,33 @@ class DaemonCallsTest(unittest.TestCase):
             # the callee is not left connected to nothing: it got our BYE
             self.assertEqual(sipp.wait(), 0, sipp.report())
 
+    def test_hanging_up_a_silent_callee_never_blocks_the_api(self):
+        # a callee that receives the INVITE and never answers: stopping such
+        # a call takes sipsrc seconds, which must not be the API's seconds
+        silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        silent.bind((LOOPBACK, 0))
+        silent.settimeout(10)
+        callee = "sip:nobody@%s:%d" % silent.getsockname()
+        with silent, Daemon() as d, d.events() as ev:
+            ids = []
+            for i in range(3):
+                r = d.post("/api/v1/calls", {"callee": callee, "rtmpStream": "q%d" % i,
+                                             "rtmpUrl": "rtmp://%s:1/live" % LOOPBACK})
+                self.assertEqual(r.status, 201, r)
+                ids.append(r.json["callId"])
+            invites = set()
+            while len(invites) < 3:
+                msg = silent.recv(65535).decode("utf-8", "replace")
+                if msg.startswith("INVITE "):
+                    invites.add(re.search(r"^Call-ID:\s*(\S+)", msg,
+                                          re.M | re.I).group(1))
+            t0 = time.monotonic()
+            for cid in ids:
+                self.assertEqual(d.delete("/api/v1/calls/%s" % cid).status, 200)
+            self.assertEqual(d.get("/api/v1/calls").status, 200)
+            self.assertLess(time.monotonic() - t0, 0.5)
+            for cid in ids:
+                ev.wait_call(cid, status="FINISH")
 
 if __name__ == "__main__":
     unittest.main()
