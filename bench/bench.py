@@ -504,6 +504,9 @@ class GatewayRun:
             w1 = time.time()
             if prof:
                 prof.wait()
+            if proc.poll() is not None:
+                raise peers.PeerError("gateway exited with %s during the window%s" % (
+                    proc.returncode, peers._tail(next(self.dir.glob("*.log"), None))))
             rss, thr = proc_rss_mb(pid), proc_threads(pid)
             res["thread_names"] = thread_names(pid)
             res["udp_drops"] = udp_drops(pid) - drops0
@@ -766,8 +769,18 @@ def main():
                     help="perf record the gateway at the largest N (first repeat)")
     ap.add_argument("--build", type=Path, default=REPO / "build")
     ap.add_argument("--out", type=Path, default=BENCH_DIR / "out")
+    ap.add_argument("--report", type=Path, metavar="DIR",
+                    help="only print the table and plot again from DIR/results.json")
     args = ap.parse_args()
     args.calls = [int(x) for x in args.calls.split(",")]
+    if args.report:
+        results = json.loads((args.report / "results.json").read_text())
+        for k in ("repeat", "window", "rate", "gateway"):
+            v = results["args"][k]
+            setattr(args, k, v if k == "gateway" else int(float(v)))
+        args.calls = sorted({r["n"] for r in results["gateway"]})
+        report(results, args.report, args)
+        return
     args.build = args.build.resolve()
 
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -870,7 +883,7 @@ def report(results, outdir, args):
     lines.append("")
     hdr = ("| N | up | cores | machine busy | CPU %/call | x ffmpeg | x floor | RSS MB/call | threads/call "
            "| ctx sw/s/call | setup INVITE p50/p99 ms | setup media p50/p99 ms "
-           "| UDP drops | max gap ms (pulled) | stalls |")
+           "| UDP drops | max gap ms (pulled) | stalls med (max) |")
     lines.append(hdr)
     lines.append("|" + "|".join("---" for _ in range(hdr.count("|") - 1)) + "|")
     table = []
@@ -895,7 +908,9 @@ def report(results, outdir, args):
                          fmt(med(rows, "setup_media_p99"), "%.0f"),
                          fmt(med(rows, "udp_drops"), "%.0f"),
                          fmt(med(rows, "pull_max_gap_ms"), "%.0f"),
-                         fmt(max((r["stalls"] for r in rows), default=None), "%d")))
+                         "%s (%s)" % (fmt(med(rows, "stalls"), "%.0f"),
+                                      fmt(max((r["stalls"] for r in rows), default=None),
+                                          "%d"))))
     if len(table) >= 2:
         xs = [r["n"] for r in table]
         mx = statistics.mean(xs)
