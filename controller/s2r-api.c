@@ -491,10 +491,15 @@ s2r_api_listen (S2rApi * api, const char *host, guint16 port, GError ** error)
 guint16
 s2r_api_get_port (S2rApi * api)
 {
-  GSList *uris = soup_server_get_uris (api->server);
-  guint16 port = uris ? (guint16) g_uri_get_port (uris->data) : 0;
+  GSList *listeners = soup_server_get_listeners (api->server);
+  g_autoptr (GSocketAddress) addr = NULL;
+  guint16 port = 0;
 
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  if (listeners)
+    addr = g_socket_get_local_address (listeners->data, NULL);
+  if (addr && G_IS_INET_SOCKET_ADDRESS (addr))
+    port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (addr));
+  g_slist_free (listeners);
   return port;
 }
 
