@@ -147,6 +147,22 @@ class DaemonCallsTest(unittest.TestCase):
             d.post("/rest-api/call/terminate", {"callId": "wcs5-1"})
             ev.wait_call("wcs5-1", status="FINISH")
 
+    def test_early_media_is_published_before_the_answer(self):
+        with NginxRtmp() as nginx, Daemon() as d, d.events() as ev, \
+                Sipp("early_media_183.xml", duration_ms=3000,
+                     tones={"early-pcmu.wav": 600, "tone-pcmu.wav": 1000}) as sipp:
+            r = d.post("/api/v1/calls", call_body(sipp, nginx, "early"))
+            cid = r.json["callId"]
+            ev.wait_call(cid, status="SESSION_PROGRESS")
+            # the ringback/announcement is on the stream before any answer
+            ev.wait_call(cid, status="SESSION_PROGRESS", stream="PUBLISHING")
+            ev.wait_call(cid, status="ESTABLISHED")
+            ev.wait_call(cid, status="FINISH", stream="UNPUBLISHED", timeout=30)
+            self.assertEqual(sipp.wait(), 0, sipp.report())
+            self.assertEqual([e["status"] for e in ev.of_call(cid)
+                              if e["status"] in ("SESSION_PROGRESS", "ESTABLISHED")][:1],
+                             ["SESSION_PROGRESS"])
+
     def test_callee_hanging_up_finishes_the_call_and_the_stream(self):
         with NginxRtmp() as nginx, Daemon() as d, d.events() as ev, \
                 Sipp("answer_pcmu_bye.xml", duration_ms=3000) as sipp:
