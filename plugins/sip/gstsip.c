@@ -8,13 +8,17 @@
 #endif
 
 #include "gstsipsrc.h"
+#include "gstrtmppubsink.h"
 
 static gboolean
 plugin_init (GstPlugin * plugin)
 {
-  return GST_ELEMENT_REGISTER (sipsrc, plugin);
+  gboolean ok = GST_ELEMENT_REGISTER (sipsrc, plugin);
+
+  ok &= GST_ELEMENT_REGISTER (rtmppubsink, plugin);
+  return ok;
 }
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, sip,
-    "Places SIP calls and outputs their RTP (libre)", plugin_init, VERSION,
+    "SIP calls in, RTMP out, on libre's shared event loop", plugin_init, VERSION,
     GST_LICENSE, GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)

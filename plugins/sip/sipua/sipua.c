@@ -29,12 +29,6 @@
 #include "sipua_int.h"
 
 
-enum cmd {
-	CMD_CALL_START = 1,
-	CMD_CALL_STOP,
-	CMD_QUIT,
-};
-
 enum {
 	STACK_HASH_SIZE = 32,
 	/* How long closing stacks may take to finish BYE/CANCEL transactions */
@@ -281,11 +275,11 @@ static void mqueue_handler(int id, void *data, void *arg)
 
 	switch (id) {
 
-	case CMD_CALL_START:
+	case SIPUA_CMD_CALL_START:
 		call_begin(handle);
 		break;
 
-	case CMD_CALL_STOP:
+	case SIPUA_CMD_CALL_STOP:
 		call_end(handle);
 		pthread_mutex_lock(&handle->mutex);
 		handle->stopped = true;
@@ -293,7 +287,16 @@ static void mqueue_handler(int id, void *data, void *arg)
 		pthread_mutex_unlock(&handle->mutex);
 		break;
 
-	case CMD_QUIT:
+	case SIPUA_CMD_RTMP_START:
+		rtmp_begin(data);
+		break;
+
+	case SIPUA_CMD_RTMP_STOP:
+		rtmp_end(data);
+		rtmp_stopped(data);
+		break;
+
+	case SIPUA_CMD_QUIT:
 		quit_begin();
 		break;
 
@@ -326,6 +329,7 @@ static void *sip_thread(void *arg)
 		(void)re_main(NULL);  /* NULL: no process-wide signal handlers */
 
 	tmr_cancel(&ua.quit_tmr);
+	rtmp_shutdown();
 	list_flush(&ua.stacks);
 
 	pthread_mutex_lock(&ua.mutex);
@@ -390,7 +394,7 @@ void sipua_close(void)
 	}
 
 	pthread_mutex_lock(&ua.mutex);
-	(void)mqueue_push(ua.mq, CMD_QUIT, NULL);
+	(void)mqueue_push(ua.mq, SIPUA_CMD_QUIT, NULL);
 	pthread_mutex_unlock(&ua.mutex);
 
 	/* a new sipua_init() waits for this thread to be gone */
@@ -423,6 +427,19 @@ static void handle_free(struct sipua_call *h)
 	pthread_mutex_destroy(&h->mutex);
 	pthread_cond_destroy(&h->cond);
 	free(h);
+}
+
+
+/** Hand work to the SIP thread */
+int sipua_post(enum sipua_cmd cmd, void *data)
+{
+	int err;
+
+	pthread_mutex_lock(&ua.mutex);
+	err = ua.mq ? mqueue_push(ua.mq, (int)cmd, data) : ENODEV;
+	pthread_mutex_unlock(&ua.mutex);
+
+	return err;
 }
 
 
@@ -461,9 +478,7 @@ int sipua_call_start(struct sipua_call **callp,
 	pthread_mutex_init(&h->mutex, NULL);
 	pthread_cond_init(&h->cond, NULL);
 
-	pthread_mutex_lock(&ua.mutex);
-	err = ua.mq ? mqueue_push(ua.mq, CMD_CALL_START, h) : ENODEV;
-	pthread_mutex_unlock(&ua.mutex);
+	err = sipua_post(SIPUA_CMD_CALL_START, h);
 
 	if (err) {
 		handle_free(h);
@@ -492,9 +507,7 @@ void sipua_call_stop(struct sipua_call *h)
 		return;
 	}
 
-	pthread_mutex_lock(&ua.mutex);
-	err = ua.mq ? mqueue_push(ua.mq, CMD_CALL_STOP, h) : ENODEV;
-	pthread_mutex_unlock(&ua.mutex);
+	err = sipua_post(SIPUA_CMD_CALL_STOP, h);
 
 	if (!err) {
 		pthread_mutex_lock(&h->mutex);

@@ -113,6 +113,28 @@ int  sipua_call_start(struct sipua_call **callp,
 		      sipua_call_event_h *eh, void *arg);
 void sipua_call_stop(struct sipua_call *call);
 
+/* RTMP publishing, on the same thread */
+enum sipua_rtmp_state {
+	SIPUA_RTMP_CONNECTING = 0,
+	SIPUA_RTMP_PUBLISHING,
+	SIPUA_RTMP_RECONNECTING,
+	SIPUA_RTMP_FAILED,
+};
+
+struct sipua_rtmp;
+
+/** Called on the SIP thread. dropped_ms: media lost while not publishing */
+typedef void (sipua_rtmp_event_h)(enum sipua_rtmp_state state, int err,
+				  uint64_t dropped_ms, void *arg);
+
+int  sipua_rtmp_start(struct sipua_rtmp **hp, const char *url,
+		      uint32_t retry_budget_ms, sipua_rtmp_event_h *eh,
+		      void *arg);
+int  sipua_rtmp_send(struct sipua_rtmp *h, bool video, uint32_t ts,
+		     const uint8_t *data, size_t len, bool config,
+		     bool keyframe);
+void sipua_rtmp_stop(struct sipua_rtmp *h);
+
 int  sipua_local_address_for(const char *host, char *buf, size_t size);
 int  sipua_codec_media(const char *name);  /* enum sipua_media, -1 */
 

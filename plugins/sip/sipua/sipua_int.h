@@ -52,3 +52,20 @@ int  offer_build(struct sdp_session **sdpp, struct mbuf **descp,
 		 const struct sipua_call_params *prm);
 int  answer_read(struct sipua_stream_info *infov,
 		 const struct sdp_session *sdp);
+
+/* sipua.c: any thread */
+enum sipua_cmd {
+	SIPUA_CMD_CALL_START = 1,
+	SIPUA_CMD_CALL_STOP,
+	SIPUA_CMD_RTMP_START,
+	SIPUA_CMD_RTMP_STOP,
+	SIPUA_CMD_QUIT,
+};
+int  sipua_post(enum sipua_cmd cmd, void *data);
+
+/* sipua_rtmp.c: SIP thread only */
+struct sipua_rtmp;
+void rtmp_begin(struct sipua_rtmp *h);
+void rtmp_end(struct sipua_rtmp *h);
+void rtmp_stopped(struct sipua_rtmp *h);
+void rtmp_shutdown(void);
