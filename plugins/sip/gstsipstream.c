@@ -535,10 +535,16 @@ gst_sip_stream_activate (GstSipStream * stream,
   {
     gchar *id = gst_pad_create_stream_id (stream->ghost,
         GST_ELEMENT_CAST (stream->bin), pad_name);
-    gst_pad_store_sticky_event (stream->ghost, gst_event_new_stream_start (id));
+    GstEvent *event = gst_event_new_stream_start (id);
+
+    /* storing does not take the event */
+    gst_pad_store_sticky_event (stream->ghost, event);
+    gst_event_unref (event);
+    event = gst_event_new_caps (caps);
+    gst_pad_store_sticky_event (stream->ghost, event);
+    gst_event_unref (event);
     g_free (id);
   }
-  gst_pad_store_sticky_event (stream->ghost, gst_event_new_caps (caps));
   gst_caps_unref (caps);
 
   for (l = stream->elements; l; l = l->next)
