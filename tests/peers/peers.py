@@ -501,13 +501,30 @@ http {{
 }}
 """.format(module=NGINX_RTMP_MODULE, d=d, ip=LOOPBACK, port=self.port,
            http_port=self.http_port))
-        with open(d / "stdout.log", "wb") as out:
+        self._spawn()
+
+    def _spawn(self):
+        conf = self.dir / "nginx.conf"
+        with open(self.dir / "stdout.log", "ab") as out:
             self.proc = subprocess.Popen(
-                ["nginx", "-p", str(d), "-c", str(conf), "-e", str(self.error_log)],
+                ["nginx", "-p", str(self.dir), "-c", str(conf), "-e", str(self.error_log)],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True)
         wait_until(lambda: {self.port, self.http_port} <= _bound_ports("tcp"), 10,
                    "nginx-rtmp", self.proc, self.error_log)
+
+    def stop(self):
+        """Stop the server (SIGTERM: its clients see their connections close);
+        returns once its ports are no longer listening."""
+        _terminate(self.proc)
+        wait_until(lambda: not ({self.port, self.http_port} & _bound_ports("tcp")), 10,
+                   "nginx-rtmp stopped")
+
+    def restart(self):
+        """Start the server again, on the same ports, after stop()."""
+        if self.proc is not None and self.proc.poll() is None:
+            raise PeerError("nginx-rtmp is still running: stop() it first")
+        self._spawn()
 
     def url(self, app="live", stream="test"):
         return "rtmp://%s:%d/%s/%s" % (LOOPBACK, self.port, app, stream)
@@ -648,7 +665,7 @@ def parse_structure_fields(text):
         if val.startswith('"'):
             val = val[1:-1]
         val = re.sub(r"\\(.)", r"\1", val)
-        if typ in ("int", "uint", "gint", "guint", "int64", "uint64"):
+        if typ in ("int", "uint", "gint", "guint", "int64", "uint64", "gint64", "guint64"):
             try:
                 val = int(val)
             except ValueError:
