@@ -863,7 +863,7 @@ gst_sip_src_handle_message (GstBin * bin, GstMessage * message)
   GstSipSrc *self = GST_SIP_SRC (bin);
 
   if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ELEMENT &&
-      gst_message_has_name (message, "GstUDPSrcTimeout")) {
+      gst_message_has_name (message, "sip-rtp-timeout")) {
     gboolean dead = FALSE;
     gchar *call_id = NULL;
     guint timeout;

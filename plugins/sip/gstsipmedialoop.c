@@ -1,0 +1,307 @@
+/* sip2rtmp
+ * Copyright (C) 2026 sip2rtmp authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* The shared media loop: a thread per core, each with an epoll set and a
+ * fixed tick. A call's sockets belong to the least loaded thread. On each
+ * tick the thread asks epoll (without waiting) which sockets have data and
+ * lets their entries read it all, then gives every entry its tick (RTCP,
+ * silence, timeouts). At 20 ms a thread wakes 50 times a second whatever
+ * the number of calls, instead of 50 times a second per call.
+ *
+ * An entry's callbacks run under its recursive lock; remove() takes that
+ * lock, so when it returns no callback of the entry runs any more. The
+ * loop's own reference to an entry is dropped a tick later, since the
+ * current tick may still hold it in its epoll batch. */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+#include "gstsipmedialoop.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_sip_media_loop_debug);
+#define GST_CAT_DEFAULT gst_sip_media_loop_debug
+
+#define DEFAULT_TICK_MS 20
+#define MAX_THREADS 8
+#define MAX_EVENTS 256
+
+typedef struct _MediaThread MediaThread;
+
+typedef struct
+{
+  GstSipMediaEntry *entry;
+  gint fd;
+} Slot;
+
+struct _GstSipMediaEntry
+{
+  gint refcount;                /* atomic */
+  GRecMutex lock;               /* held while a callback runs */
+  gboolean active;              /* under lock */
+  Slot slots[2];
+  GstSipMediaReadFunc read_func;
+  GstSipMediaTickFunc tick_func;
+  gpointer user_data;
+  MediaThread *thread;
+};
+
+struct _MediaThread
+{
+  GThread *thread;
+  gint epfd;
+  /* Lock order: an entry's lock, then this lock, never the other way.
+   * Protects entries, graveyard and load. */
+  GMutex lock;
+  GCond cond;
+  GPtrArray *entries;
+  GPtrArray *graveyard;
+  guint load;
+};
+
+static MediaThread threads[MAX_THREADS];
+static guint n_threads;
+static gint64 tick_ns;
+
+static void
+entry_unref (GstSipMediaEntry * entry)
+{
+  if (g_atomic_int_dec_and_test (&entry->refcount)) {
+    g_rec_mutex_clear (&entry->lock);
+    g_free (entry);
+  }
+}
+
+static GstSipMediaEntry *
+entry_ref (GstSipMediaEntry * entry)
+{
+  g_atomic_int_inc (&entry->refcount);
+  return entry;
+}
+
+static void
+sleep_until (gint64 deadline_ns)
+{
+  struct timespec ts;
+
+  ts.tv_sec = deadline_ns / G_GINT64_CONSTANT (1000000000);
+  ts.tv_nsec = deadline_ns % G_GINT64_CONSTANT (1000000000);
+  while (clock_nanosleep (CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR);
+}
+
+static gint64
+monotonic_ns (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * G_GINT64_CONSTANT (1000000000) + ts.tv_nsec;
+}
+
+static gpointer
+media_thread_run (gpointer data)
+{
+  MediaThread *t = data;
+  struct epoll_event events[MAX_EVENTS];
+  gint64 next = monotonic_ns ();
+
+  for (;;) {
+    GPtrArray *snapshot, *dead;
+    gint64 now;
+    gint n, i;
+    guint j;
+
+    g_mutex_lock (&t->lock);
+    while (t->entries->len == 0 && t->graveyard->len == 0) {
+      g_cond_wait (&t->cond, &t->lock);
+      next = monotonic_ns ();
+    }
+    dead = t->graveyard;
+    t->graveyard = g_ptr_array_new ();
+    snapshot = g_ptr_array_new_full (t->entries->len, NULL);
+    for (j = 0; j < t->entries->len; j++)
+      g_ptr_array_add (snapshot, entry_ref (g_ptr_array_index (t->entries,
+                  j)));
+    g_mutex_unlock (&t->lock);
+
+    /* no event of the previous tick can point at these any more */
+    g_ptr_array_foreach (dead, (GFunc) entry_unref, NULL);
+    g_ptr_array_free (dead, TRUE);
+
+    next += tick_ns;
+    now = monotonic_ns ();
+    if (next < now - 10 * tick_ns)
+      next = now;               /* we fell far behind: do not race */
+    else if (next > now)
+      sleep_until (next);
+    now = monotonic_ns ();
+
+    n = epoll_wait (t->epfd, events, MAX_EVENTS, 0);
+    for (i = 0; i < n; i++) {
+      Slot *slot = events[i].data.ptr;
+      GstSipMediaEntry *entry = slot->entry;
+
+      g_rec_mutex_lock (&entry->lock);
+      if (entry->active)
+        entry->read_func (entry->user_data, slot->fd, now);
+      g_rec_mutex_unlock (&entry->lock);
+    }
+
+    for (j = 0; j < snapshot->len; j++) {
+      GstSipMediaEntry *entry = g_ptr_array_index (snapshot, j);
+
+      g_rec_mutex_lock (&entry->lock);
+      if (entry->active && entry->tick_func)
+        entry->tick_func (entry->user_data, now);
+      g_rec_mutex_unlock (&entry->lock);
+      entry_unref (entry);
+    }
+    g_ptr_array_free (snapshot, TRUE);
+  }
+
+  return NULL;
+}
+
+static void
+media_loop_init (void)
+{
+  static gsize done = 0;
+
+  if (g_once_init_enter (&done)) {
+    const gchar *env;
+    guint i;
+
+    GST_DEBUG_CATEGORY_INIT (gst_sip_media_loop_debug, "sipmedialoop", 0,
+        "Shared RTP receive threads of sipsrc");
+
+    n_threads = CLAMP (g_get_num_processors (), 1, MAX_THREADS);
+    env = g_getenv ("SIP2RTMP_MEDIA_THREADS");
+    if (env && atoi (env) > 0)
+      n_threads = CLAMP ((guint) atoi (env), 1, MAX_THREADS);
+    tick_ns = DEFAULT_TICK_MS * GST_MSECOND;
+    env = g_getenv ("SIP2RTMP_MEDIA_TICK_MS");
+    if (env && atoi (env) > 0)
+      tick_ns = CLAMP (atoi (env), 1, 200) * GST_MSECOND;
+
+    for (i = 0; i < n_threads; i++) {
+      MediaThread *t = &threads[i];
+      gchar *name = g_strdup_printf ("sipmedia%u", i);
+
+      t->epfd = epoll_create1 (EPOLL_CLOEXEC);
+      g_mutex_init (&t->lock);
+      g_cond_init (&t->cond);
+      t->entries = g_ptr_array_new ();
+      t->graveyard = g_ptr_array_new ();
+      t->thread = g_thread_new (name, media_thread_run, t);
+      g_free (name);
+    }
+    GST_INFO ("%u media threads, tick %" G_GINT64_FORMAT " ms", n_threads,
+        tick_ns / GST_MSECOND);
+    g_once_init_leave (&done, 1);
+  }
+}
+
+/* The latency the loop adds: packets wait up to a tick */
+GstClockTime
+gst_sip_media_loop_tick (void)
+{
+  media_loop_init ();
+  return (GstClockTime) tick_ns;
+}
+
+GstSipMediaEntry *
+gst_sip_media_loop_add (gint fd1, gint fd2, GstSipMediaReadFunc read_func,
+    GstSipMediaTickFunc tick_func, gpointer user_data)
+{
+  GstSipMediaEntry *entry;
+  MediaThread *t = NULL;
+  guint i;
+  gint k;
+
+  media_loop_init ();
+
+  entry = g_new0 (GstSipMediaEntry, 1);
+  entry->refcount = 1;          /* the caller's */
+  g_rec_mutex_init (&entry->lock);
+  entry->active = TRUE;
+  entry->slots[0].entry = entry;
+  entry->slots[0].fd = fd1;
+  entry->slots[1].entry = entry;
+  entry->slots[1].fd = fd2;
+  entry->read_func = read_func;
+  entry->tick_func = tick_func;
+  entry->user_data = user_data;
+
+  for (i = 0; i < n_threads; i++) {
+    g_mutex_lock (&threads[i].lock);
+    if (!t || threads[i].load < t->load)
+      t = &threads[i];
+    g_mutex_unlock (&threads[i].lock);
+  }
+  entry->thread = t;
+
+  g_mutex_lock (&t->lock);
+  t->load++;
+  g_ptr_array_add (t->entries, entry_ref (entry));
+  g_cond_signal (&t->cond);
+  g_mutex_unlock (&t->lock);
+
+  for (k = 0; k < 2; k++) {
+    struct epoll_event ev;
+
+    if (entry->slots[k].fd < 0)
+      continue;
+    memset (&ev, 0, sizeof (ev));
+    ev.events = EPOLLIN;
+    ev.data.ptr = &entry->slots[k];
+    if (epoll_ctl (t->epfd, EPOLL_CTL_ADD, entry->slots[k].fd, &ev) < 0)
+      GST_ERROR ("epoll_ctl: %s", g_strerror (errno));
+  }
+
+  return entry;
+}
+
+void
+gst_sip_media_loop_remove (GstSipMediaEntry * entry)
+{
+  MediaThread *t = entry->thread;
+  gint k;
+
+  /* waits for a running callback of this entry to finish */
+  g_rec_mutex_lock (&entry->lock);
+  entry->active = FALSE;
+  for (k = 0; k < 2; k++)
+    if (entry->slots[k].fd >= 0)
+      epoll_ctl (t->epfd, EPOLL_CTL_DEL, entry->slots[k].fd, NULL);
+  g_rec_mutex_unlock (&entry->lock);
+
+  g_mutex_lock (&t->lock);
+  if (g_ptr_array_remove_fast (t->entries, entry)) {
+    t->load--;
+    g_ptr_array_add (t->graveyard, entry);      /* the loop's reference */
+    g_cond_signal (&t->cond);
+  }
+  g_mutex_unlock (&t->lock);
+
+  entry_unref (entry);          /* the caller's */
+}
+
+void
+gst_sip_media_entry_lock (GstSipMediaEntry * entry)
+{
+  g_rec_mutex_lock (&entry->lock);
+}
+
+void
+gst_sip_media_entry_unlock (GstSipMediaEntry * entry)
+{
+  g_rec_mutex_unlock (&entry->lock);
+}

@@ -1,0 +1,766 @@
+/* sip2rtmp
+ * Copyright (C) 2026 sip2rtmp authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* One m-line's RTP, read by the shared media loop (gstsipmedialoop.c).
+ *
+ * Everything here but the public functions runs on a loop thread under
+ * the media entry's lock: reading and pushing packets, RTCP, silence and
+ * the RTP timeout. Packets carry the kernel's arrival time (SO_TIMESTAMPNS)
+ * so that batching them per tick does not blur their timestamps. */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#define _GNU_SOURCE 1
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <gst/rtp/rtp.h>
+#include "gstsiprtpsource.h"
+#include "gstsipmedialoop.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_sip_rtp_source_debug);
+#define GST_CAT_DEFAULT gst_sip_rtp_source_debug
+
+#define BATCH 32
+#define PACKET_MAX 2048
+#define RTCP_INTERVAL (5 * GST_SECOND)
+#define SEQ_JUMP_IS_RESET 3000
+#define SILENCE_SAMPLES 160     /* 20 ms of G.711 */
+#define NTP_UNIX_OFFSET G_GUINT64_CONSTANT (2208988800)
+
+struct _GstSipRtpSource
+{
+  GstElement parent;
+  GstPad *srcpad;
+
+  /* set at creation */
+  GSocket *rtp_socket;
+  GSocket *rtcp_socket;
+  GstCaps *caps;
+  gint payload;
+  gint dtmf_payload;
+  guint clock_rate;
+  gboolean video;
+  gboolean send_silence;
+  guint8 silence_byte;
+  gint64 rtp_timeout_ns;
+  guint32 ssrc;                 /* ours, in RTCP */
+  gchar *cname;
+
+  GstSipMediaEntry *entry;
+
+  /* Lock order: the media entry's lock, then stats_lock. The entry lock
+   * (held by the loop while it runs our callbacks) protects what follows
+   * up to stats_lock. */
+  struct sockaddr_storage remote_rtp;
+  struct sockaddr_storage remote_rtcp;
+  socklen_t remote_len;
+  gboolean need_events;
+  gboolean eos;
+  gboolean flow_error;
+  gint64 last_packet_ns;
+  gint64 started_ns;
+  gboolean timeout_posted;
+  gint64 next_rtcp_ns;
+  gint64 next_silence_ns;
+  guint16 silence_seq;
+  guint32 silence_ts;
+  guint32 dtmf_ts;
+  gboolean dtmf_seen;
+  /* RFC 3550 receiver statistics */
+  guint32 remote_ssrc;
+  gboolean have_remote;
+  guint16 max_seq;
+  guint32 cycles;
+  guint32 base_seq;
+  guint32 expected_prior;
+  guint32 received_prior;
+  guint32 received;
+  gdouble jitter;
+  gint64 last_transit;
+  guint32 lsr;
+  gint64 lsr_received_ns;
+
+  GMutex stats_lock;            /* protects the counters below */
+  guint64 packets;
+  guint64 bytes;
+  guint64 lost;
+};
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS ("application/x-rtp"));
+
+#define gst_sip_rtp_source_parent_class parent_class
+G_DEFINE_TYPE_WITH_CODE (GstSipRtpSource, gst_sip_rtp_source,
+    GST_TYPE_ELEMENT, GST_DEBUG_CATEGORY_INIT (gst_sip_rtp_source_debug,
+        "siprtpsource", 0, "RTP of one m-line, on the shared media loop"));
+
+static gint64
+clock_ns (clockid_t id)
+{
+  struct timespec ts;
+
+  clock_gettime (id, &ts);
+  return ts.tv_sec * G_GINT64_CONSTANT (1000000000) + ts.tv_nsec;
+}
+
+static void
+post_on_parent (GstSipRtpSource * self, GstStructure * s)
+{
+  GstObject *parent = gst_object_get_parent (GST_OBJECT_CAST (self));
+
+  if (!parent) {
+    gst_structure_free (s);
+    return;
+  }
+  gst_element_post_message (GST_ELEMENT_CAST (parent),
+      gst_message_new_element (parent, s));
+  gst_object_unref (parent);
+}
+
+static void
+set_address (struct sockaddr_storage *ss, socklen_t * len,
+    const gchar * host, guint16 port)
+{
+  struct sockaddr_in *in4 = (struct sockaddr_in *) ss;
+  struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) ss;
+
+  memset (ss, 0, sizeof (*ss));
+  if (inet_pton (AF_INET, host, &in4->sin_addr) == 1) {
+    in4->sin_family = AF_INET;
+    in4->sin_port = htons (port);
+    *len = sizeof (*in4);
+  } else if (inet_pton (AF_INET6, host, &in6->sin6_addr) == 1) {
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons (port);
+    *len = sizeof (*in6);
+  } else {
+    *len = 0;
+  }
+}
+
+static void
+send_to (GstSipRtpSource * self, GSocket * socket,
+    const struct sockaddr_storage *to, const guint8 * data, gsize len)
+{
+  if (!self->remote_len)
+    return;
+  if (sendto (g_socket_get_fd (socket), data, len, MSG_DONTWAIT,
+          (const struct sockaddr *) to, self->remote_len) < 0)
+    GST_LOG_OBJECT (self, "sendto: %s", g_strerror (errno));
+}
+
+/* RFC 3550 A.8: interarrival jitter, in RTP timestamp units */
+static void
+update_jitter (GstSipRtpSource * self, guint32 rtp_ts, gint64 arrival_ns)
+{
+  gint64 arrival = gst_util_uint64_scale_int (arrival_ns, self->clock_rate,
+      GST_SECOND);
+  gint64 transit = arrival - rtp_ts;
+
+  if (self->last_transit) {
+    gint64 d = transit - self->last_transit;
+    if (d < 0)
+      d = -d;
+    self->jitter += (d - self->jitter) / 16.0;
+  }
+  self->last_transit = transit;
+}
+
+static const gchar dtmf_digits[] = "0123456789*#ABCD";
+
+static void
+handle_dtmf (GstSipRtpSource * self, GstRTPBuffer * rtp)
+{
+  const guint8 *p = gst_rtp_buffer_get_payload (rtp);
+  guint32 ts = gst_rtp_buffer_get_timestamp (rtp);
+  gchar digit[2] = { 0, 0 };
+
+  if (gst_rtp_buffer_get_payload_len (rtp) < 4 || !(p[1] & 0x80)
+      || p[0] >= sizeof (dtmf_digits) - 1)
+    return;
+  /* the end packet is sent three times: report the event once */
+  if (self->dtmf_seen && self->dtmf_ts == ts)
+    return;
+  self->dtmf_seen = TRUE;
+  self->dtmf_ts = ts;
+  digit[0] = dtmf_digits[p[0]];
+  post_on_parent (self, gst_structure_new ("sip-dtmf",
+          "digit", G_TYPE_STRING, digit,
+          "duration", G_TYPE_UINT, GST_READ_UINT16_BE (p + 2) / 8, NULL));
+}
+
+static void
+push_events (GstSipRtpSource * self)
+{
+  GstSegment segment;
+  gchar *id = gst_pad_create_stream_id (self->srcpad, GST_ELEMENT_CAST (self),
+      NULL);
+
+  gst_pad_push_event (self->srcpad, gst_event_new_stream_start (id));
+  gst_pad_push_event (self->srcpad, gst_event_new_caps (self->caps));
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  gst_pad_push_event (self->srcpad, gst_event_new_segment (&segment));
+  g_free (id);
+  self->need_events = FALSE;
+}
+
+/* Running time of a packet from its kernel arrival time */
+static GstClockTime
+arrival_running_time (GstSipRtpSource * self, gint64 pkt_realtime_ns,
+    gint64 realtime_now_ns, GstClock * clock, GstClockTime base_time)
+{
+  GstClockTime now = gst_clock_get_time (clock);
+  gint64 age = realtime_now_ns - pkt_realtime_ns;
+  GstClockTime at;
+
+  if (age < 0 || !pkt_realtime_ns)
+    age = 0;
+  at = now > (GstClockTime) age ? now - age : 0;
+  return at > base_time ? at - base_time : 0;
+}
+
+/* One RTP packet: filter, count, push */
+static void
+handle_rtp (GstSipRtpSource * self, const guint8 * data, gsize len,
+    GstClockTime pts, gint64 arrival_ns)
+{
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  GstBuffer *buf;
+  gboolean first_video = FALSE, push = FALSE;
+  GstFlowReturn ret;
+  guint16 seq;
+  gint pt;
+
+  buf = gst_buffer_new_memdup (data, len);
+  if (!gst_rtp_buffer_map (buf, GST_MAP_READ, &rtp)) {
+    gst_buffer_unref (buf);     /* not RTP */
+    return;
+  }
+  pt = gst_rtp_buffer_get_payload_type (&rtp);
+  seq = gst_rtp_buffer_get_seq (&rtp);
+
+  if (pt == self->dtmf_payload) {
+    handle_dtmf (self, &rtp);
+  } else if (pt == self->payload) {
+    guint32 ssrc = gst_rtp_buffer_get_ssrc (&rtp);
+
+    g_mutex_lock (&self->stats_lock);
+    first_video = self->video && self->packets == 0;
+    if (!self->have_remote || ssrc != self->remote_ssrc) {
+      /* a new sender: its statistics start over */
+      self->have_remote = TRUE;
+      self->remote_ssrc = ssrc;
+      self->base_seq = self->max_seq = seq;
+      self->cycles = 0;
+      self->expected_prior = self->received_prior = 0;
+      self->received = 0;
+      self->last_transit = 0;
+    } else {
+      guint16 gap = (guint16) (seq - self->max_seq);
+
+      if (gap > 0 && gap < SEQ_JUMP_IS_RESET) {
+        if (seq < self->max_seq)
+          self->cycles += 65536;
+        self->lost += gap - 1;
+        self->max_seq = seq;
+      }
+    }
+    self->packets++;
+    self->received++;
+    self->bytes += gst_rtp_buffer_get_payload_len (&rtp);
+    g_mutex_unlock (&self->stats_lock);
+
+    update_jitter (self, gst_rtp_buffer_get_timestamp (&rtp), arrival_ns);
+    self->last_packet_ns = clock_ns (CLOCK_MONOTONIC);
+    self->timeout_posted = FALSE;
+    push = TRUE;
+  }
+  gst_rtp_buffer_unmap (&rtp);
+
+  if (!push || self->eos) {
+    gst_buffer_unref (buf);
+    return;
+  }
+
+  if (self->need_events)
+    push_events (self);
+
+  GST_BUFFER_PTS (buf) = pts;
+  ret = gst_pad_push (self->srcpad, buf);
+  if (ret < GST_FLOW_EOS && ret != GST_FLOW_NOT_LINKED && !self->flow_error) {
+    self->flow_error = TRUE;
+    GST_ELEMENT_FLOW_ERROR (self, ret);
+  }
+
+  /* the published video must start with a keyframe: ask right away */
+  if (first_video)
+    gst_pad_push_event (self->srcpad,
+        gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM,
+            gst_structure_new ("GstForceKeyUnit", "all-headers",
+                G_TYPE_BOOLEAN, TRUE, NULL)));
+}
+
+/* An SR's NTP time, for LSR/DLSR in our reports */
+static void
+handle_rtcp (GstSipRtpSource * self, const guint8 * data, gsize len)
+{
+  GstBuffer *buf;
+  GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
+  GstRTCPPacket packet;
+
+  if (!gst_rtcp_buffer_validate_data_reduced ((guint8 *) data, len))
+    return;
+  buf = gst_buffer_new_memdup (data, len);
+  gst_rtcp_buffer_map (buf, GST_MAP_READ, &rtcp);
+  if (gst_rtcp_buffer_get_first_packet (&rtcp, &packet)) {
+    do {
+      if (gst_rtcp_packet_get_type (&packet) == GST_RTCP_TYPE_SR) {
+        guint64 ntp;
+        gst_rtcp_packet_sr_get_sender_info (&packet, NULL, &ntp, NULL, NULL,
+            NULL);
+        self->lsr = (guint32) (ntp >> 16);
+        self->lsr_received_ns = clock_ns (CLOCK_MONOTONIC);
+      }
+    } while (gst_rtcp_packet_move_to_next (&packet));
+  }
+  gst_rtcp_buffer_unmap (&rtcp);
+  gst_buffer_unref (buf);
+}
+
+static void
+read_socket (gpointer user_data, gint fd, gint64 now)
+{
+  GstSipRtpSource *self = user_data;
+  static __thread guint8 storage[BATCH][PACKET_MAX];
+  static __thread union
+  {
+    struct cmsghdr align;
+    gchar buf[CMSG_SPACE (sizeof (struct timespec))];
+  } control[BATCH];
+  struct mmsghdr msgs[BATCH];
+  struct iovec iov[BATCH];
+  gboolean is_rtp = fd == g_socket_get_fd (self->rtp_socket);
+  gboolean playing = GST_STATE (self) == GST_STATE_PLAYING;
+  GstClock *clock = NULL;
+  GstClockTime base_time = 0;
+  gint64 realtime_now = clock_ns (CLOCK_REALTIME);
+  gint n, i;
+
+  if (playing && is_rtp) {
+    clock = gst_element_get_clock (GST_ELEMENT_CAST (self));
+    base_time = gst_element_get_base_time (GST_ELEMENT_CAST (self));
+  }
+
+  do {
+    memset (msgs, 0, sizeof (msgs));
+    for (i = 0; i < BATCH; i++) {
+      iov[i].iov_base = storage[i];
+      iov[i].iov_len = PACKET_MAX;
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+      msgs[i].msg_hdr.msg_control = control[i].buf;
+      msgs[i].msg_hdr.msg_controllen = sizeof (control[i].buf);
+    }
+    n = recvmmsg (fd, msgs, BATCH, MSG_DONTWAIT, NULL);
+
+    for (i = 0; i < n; i++) {
+      struct cmsghdr *cm;
+      gint64 pkt_ns = 0;
+
+      for (cm = CMSG_FIRSTHDR (&msgs[i].msg_hdr); cm;
+          cm = CMSG_NXTHDR (&msgs[i].msg_hdr, cm)) {
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_TIMESTAMPNS) {
+          struct timespec ts;
+          memcpy (&ts, CMSG_DATA (cm), sizeof (ts));
+          pkt_ns = ts.tv_sec * G_GINT64_CONSTANT (1000000000) + ts.tv_nsec;
+        }
+      }
+
+      if (!is_rtp)
+        handle_rtcp (self, storage[i], msgs[i].msg_len);
+      else if (clock)
+        handle_rtp (self, storage[i], msgs[i].msg_len,
+            arrival_running_time (self, pkt_ns, realtime_now, clock,
+                base_time), pkt_ns ? pkt_ns : realtime_now);
+      /* else: not playing, a live source drops what arrives */
+    }
+  } while (n == BATCH);
+
+  if (clock)
+    gst_object_unref (clock);
+}
+
+/* Receiver report (with a report block once we know the sender) and our
+ * CNAME; a PLI after them when asked for a keyframe */
+static void
+send_rtcp (GstSipRtpSource * self, gboolean pli)
+{
+  GstBuffer *buf = gst_rtcp_buffer_new (1400);
+  GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
+  GstRTCPPacket packet;
+  GstMapInfo map;
+
+  gst_rtcp_buffer_map (buf, GST_MAP_READWRITE, &rtcp);
+  gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_RR, &packet);
+  gst_rtcp_packet_rr_set_ssrc (&packet, self->ssrc);
+
+  g_mutex_lock (&self->stats_lock);
+  if (self->have_remote) {
+    guint32 ext_max = self->cycles + self->max_seq;
+    guint32 expected = ext_max - self->base_seq + 1;
+    guint32 exp_int = expected - self->expected_prior;
+    guint32 rec_int = self->received - self->received_prior;
+    gint32 lost_int = (gint32) (exp_int - rec_int);
+    guint8 fraction = (exp_int == 0 || lost_int <= 0) ? 0 :
+        (guint8) MIN (255, ((guint64) lost_int << 8) / exp_int);
+    guint32 dlsr = 0;
+
+    if (self->lsr_received_ns)
+      dlsr = (guint32) (((clock_ns (CLOCK_MONOTONIC) -
+                  self->lsr_received_ns) << 16) / GST_SECOND);
+    self->expected_prior = expected;
+    self->received_prior = self->received;
+    gst_rtcp_packet_add_rb (&packet, self->remote_ssrc, fraction,
+        (gint32) MIN (self->lost, 0x7fffff), ext_max, (guint32) self->jitter,
+        self->lsr, dlsr);
+  }
+  g_mutex_unlock (&self->stats_lock);
+
+  gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_SDES, &packet);
+  gst_rtcp_packet_sdes_add_item (&packet, self->ssrc);
+  gst_rtcp_packet_sdes_add_entry (&packet, GST_RTCP_SDES_CNAME,
+      strlen (self->cname), (const guint8 *) self->cname);
+
+  if (pli && self->have_remote) {
+    gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_PSFB, &packet);
+    gst_rtcp_packet_fb_set_type (&packet, GST_RTCP_PSFB_TYPE_PLI);
+    gst_rtcp_packet_fb_set_sender_ssrc (&packet, self->ssrc);
+    gst_rtcp_packet_fb_set_media_ssrc (&packet, self->remote_ssrc);
+  }
+  gst_rtcp_buffer_unmap (&rtcp);
+
+  gst_buffer_map (buf, &map, GST_MAP_READ);
+  send_to (self, self->rtcp_socket, &self->remote_rtcp, map.data, map.size);
+  gst_buffer_unmap (buf, &map);
+  gst_buffer_unref (buf);
+}
+
+/* 20 ms G.711 packets, paced by the ticks */
+static void
+send_silence (GstSipRtpSource * self, gint64 now)
+{
+  guint8 packet[12 + SILENCE_SAMPLES];
+
+  if (!self->next_silence_ns)
+    self->next_silence_ns = now;
+  while (self->next_silence_ns <= now) {
+    packet[0] = 0x80;
+    packet[1] = (guint8) self->payload;
+    GST_WRITE_UINT16_BE (packet + 2, self->silence_seq++);
+    GST_WRITE_UINT32_BE (packet + 4, self->silence_ts);
+    GST_WRITE_UINT32_BE (packet + 8, self->ssrc);
+    memset (packet + 12, self->silence_byte, SILENCE_SAMPLES);
+    self->silence_ts += SILENCE_SAMPLES;
+    send_to (self, self->rtp_socket, &self->remote_rtp, packet,
+        sizeof (packet));
+    self->next_silence_ns += 20 * GST_MSECOND;
+  }
+}
+
+static void
+tick (gpointer user_data, gint64 now)
+{
+  GstSipRtpSource *self = user_data;
+
+  if (GST_STATE (self) != GST_STATE_PLAYING)
+    return;
+
+  if (now >= self->next_rtcp_ns) {
+    send_rtcp (self, FALSE);
+    /* RFC 3550: randomised between 0.5 and 1.5 times the interval */
+    self->next_rtcp_ns = now + g_random_int_range (RTCP_INTERVAL / 2 /
+        GST_MSECOND, RTCP_INTERVAL * 3 / 2 / GST_MSECOND) * GST_MSECOND;
+  }
+
+  if (self->send_silence)
+    send_silence (self, now);
+
+  if (self->rtp_timeout_ns && !self->timeout_posted && !self->eos) {
+    gint64 since = self->last_packet_ns ? self->last_packet_ns :
+        self->started_ns;
+
+    if (since && now - since > self->rtp_timeout_ns) {
+      self->timeout_posted = TRUE;
+      /* from us, so that sipsrc's handle_message sees it */
+      gst_element_post_message (GST_ELEMENT_CAST (self),
+          gst_message_new_element (GST_OBJECT_CAST (self),
+              gst_structure_new_empty ("sip-rtp-timeout")));
+    }
+  }
+}
+
+static gboolean
+src_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstSipRtpSource *self = GST_SIP_RTP_SOURCE (parent);
+
+  if (gst_event_has_name (event, "GstForceKeyUnit") && self->video &&
+      self->entry) {
+    gst_sip_media_entry_lock (self->entry);
+    send_rtcp (self, TRUE);
+    gst_sip_media_entry_unlock (self->entry);
+    gst_event_unref (event);
+    return TRUE;
+  }
+  return gst_pad_event_default (pad, parent, event);
+}
+
+static gboolean
+src_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  GstSipRtpSource *self = GST_SIP_RTP_SOURCE (parent);
+
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_LATENCY:
+      /* packets wait up to a tick of the media loop */
+      gst_query_set_latency (query, TRUE, gst_sip_media_loop_tick (),
+          GST_CLOCK_TIME_NONE);
+      return TRUE;
+    case GST_QUERY_CAPS:{
+      GstCaps *filter, *caps;
+
+      gst_query_parse_caps (query, &filter);
+      caps = filter ? gst_caps_intersect_full (filter, self->caps,
+          GST_CAPS_INTERSECT_FIRST) : gst_caps_ref (self->caps);
+      gst_query_set_caps_result (query, caps);
+      gst_caps_unref (caps);
+      return TRUE;
+    }
+    default:
+      return gst_pad_query_default (pad, parent, query);
+  }
+}
+
+/* Push EOS after the last buffer: the loop is kept out meanwhile */
+void
+gst_sip_rtp_source_end (GstSipRtpSource * self)
+{
+  GstSipMediaEntry *entry;
+
+  GST_OBJECT_LOCK (self);
+  entry = self->entry;
+  GST_OBJECT_UNLOCK (self);
+
+  if (entry)
+    gst_sip_media_entry_lock (entry);
+  if (!self->eos) {
+    self->eos = TRUE;
+    if (self->need_events)
+      push_events (self);
+    gst_pad_push_event (self->srcpad, gst_event_new_eos ());
+  }
+  if (entry)
+    gst_sip_media_entry_unlock (entry);
+}
+
+static gboolean
+gst_sip_rtp_source_send_event (GstElement * element, GstEvent * event)
+{
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+    gst_sip_rtp_source_end (GST_SIP_RTP_SOURCE (element));
+    gst_event_unref (event);
+    return TRUE;
+  }
+  return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
+}
+
+void
+gst_sip_rtp_source_update (GstSipRtpSource * self,
+    const struct sipua_stream_info *info)
+{
+  GstSipMediaEntry *entry;
+
+  GST_OBJECT_LOCK (self);
+  entry = self->entry;
+  GST_OBJECT_UNLOCK (self);
+
+  if (entry)
+    gst_sip_media_entry_lock (entry);
+  set_address (&self->remote_rtp, &self->remote_len, info->remote_address,
+      info->remote_rtp_port);
+  set_address (&self->remote_rtcp, &self->remote_len, info->remote_address,
+      info->remote_rtcp_port);
+  if (info->payload != self->payload)
+    GST_WARNING_OBJECT (self, "re-INVITE changed the payload type %d -> %d: "
+        "not followed", self->payload, info->payload);
+  if (entry)
+    gst_sip_media_entry_unlock (entry);
+}
+
+void
+gst_sip_rtp_source_add_stats (GstSipRtpSource * self, GstStructure * s,
+    const gchar * prefix)
+{
+  gchar *packets = g_strdup_printf ("%s-packets-received", prefix);
+  gchar *bytes = g_strdup_printf ("%s-bytes-received", prefix);
+  gchar *lost = g_strdup_printf ("%s-packets-lost", prefix);
+  gchar *jitter = g_strdup_printf ("%s-jitter-ms", prefix);
+
+  g_mutex_lock (&self->stats_lock);
+  gst_structure_set (s, packets, G_TYPE_UINT64, self->packets,
+      bytes, G_TYPE_UINT64, self->bytes, lost, G_TYPE_UINT64, self->lost,
+      jitter, G_TYPE_DOUBLE, self->clock_rate ? self->jitter * 1000.0 /
+      self->clock_rate : 0.0, NULL);
+  g_mutex_unlock (&self->stats_lock);
+
+  g_free (packets);
+  g_free (bytes);
+  g_free (lost);
+  g_free (jitter);
+}
+
+static GstStateChangeReturn
+gst_sip_rtp_source_change_state (GstElement * element,
+    GstStateChange transition)
+{
+  GstSipRtpSource *self = GST_SIP_RTP_SOURCE (element);
+  GstStateChangeReturn ret;
+  GstSipMediaEntry *entry;
+
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
+    self->need_events = TRUE;
+    self->eos = FALSE;
+    self->flow_error = FALSE;
+    self->started_ns = clock_ns (CLOCK_MONOTONIC);
+    entry = gst_sip_media_loop_add (g_socket_get_fd (self->rtp_socket),
+        g_socket_get_fd (self->rtcp_socket), read_socket, tick, self);
+    GST_OBJECT_LOCK (self);
+    self->entry = entry;
+    GST_OBJECT_UNLOCK (self);
+  }
+
+  /* pad (de)activation happens in here: the loop must be out before the
+   * pad flushes, so remove first when going down */
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    GST_OBJECT_LOCK (self);
+    entry = self->entry;
+    self->entry = NULL;
+    GST_OBJECT_UNLOCK (self);
+    if (entry)
+      gst_sip_media_loop_remove (entry);
+  }
+
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      if (ret != GST_STATE_CHANGE_FAILURE)
+        ret = GST_STATE_CHANGE_NO_PREROLL;
+      break;
+    default:
+      break;
+  }
+  return ret;
+}
+
+GstElement *
+gst_sip_rtp_source_new (GSocket * rtp_socket, GSocket * rtcp_socket,
+    GstCaps * caps, const struct sipua_stream_info *info,
+    guint rtp_timeout_s, gboolean send_silence)
+{
+  GstSipRtpSource *self = g_object_new (GST_TYPE_SIP_RTP_SOURCE, NULL);
+  const GstStructure *s = gst_caps_get_structure (caps, 0);
+  gint one = 1, clock_rate = 0;
+
+  self->rtp_socket = g_object_ref (rtp_socket);
+  self->rtcp_socket = g_object_ref (rtcp_socket);
+  self->caps = gst_caps_ref (caps);
+  self->payload = info->payload;
+  self->dtmf_payload = info->dtmf_payload;
+  gst_structure_get_int (s, "clock-rate", &clock_rate);
+  self->clock_rate = clock_rate;
+  self->video = !g_strcmp0 (gst_structure_get_string (s, "media"), "video");
+  self->rtp_timeout_ns = (gint64) rtp_timeout_s * GST_SECOND;
+  self->ssrc = g_random_int ();
+  self->cname = g_strdup_printf ("sipsrc-%08x@%s", self->ssrc,
+      info->remote_address);
+
+  /* silence only in G.711, which is one byte per sample */
+  if (send_silence && !self->video) {
+    if (!g_ascii_strcasecmp (info->encoding, "PCMU")) {
+      self->send_silence = TRUE;
+      self->silence_byte = 0xFF;
+    } else if (!g_ascii_strcasecmp (info->encoding, "PCMA")) {
+      self->send_silence = TRUE;
+      self->silence_byte = 0xD5;
+    } else {
+      GST_WARNING_OBJECT (self, "not sending silence in %s: G.711 only",
+          info->encoding);
+    }
+  }
+
+  set_address (&self->remote_rtp, &self->remote_len, info->remote_address,
+      info->remote_rtp_port);
+  set_address (&self->remote_rtcp, &self->remote_len, info->remote_address,
+      info->remote_rtcp_port);
+
+  /* the kernel stamps each packet's arrival */
+  setsockopt (g_socket_get_fd (rtp_socket), SOL_SOCKET, SO_TIMESTAMPNS, &one,
+      sizeof (one));
+  g_socket_set_blocking (rtp_socket, FALSE);
+  g_socket_set_blocking (rtcp_socket, FALSE);
+
+  return GST_ELEMENT_CAST (self);
+}
+
+static void
+gst_sip_rtp_source_finalize (GObject * object)
+{
+  GstSipRtpSource *self = GST_SIP_RTP_SOURCE (object);
+
+  g_clear_object (&self->rtp_socket);
+  g_clear_object (&self->rtcp_socket);
+  gst_caps_replace (&self->caps, NULL);
+  g_free (self->cname);
+  g_mutex_clear (&self->stats_lock);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_sip_rtp_source_init (GstSipRtpSource * self)
+{
+  self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
+  gst_pad_set_event_function (self->srcpad, src_event);
+  gst_pad_set_query_function (self->srcpad, src_query);
+  gst_element_add_pad (GST_ELEMENT_CAST (self), self->srcpad);
+  g_mutex_init (&self->stats_lock);
+  self->payload = -1;
+  self->dtmf_payload = -1;
+  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
+}
+
+static void
+gst_sip_rtp_source_class_init (GstSipRtpSourceClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+
+  gobject_class->finalize = gst_sip_rtp_source_finalize;
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_sip_rtp_source_change_state);
+  element_class->send_event =
+      GST_DEBUG_FUNCPTR (gst_sip_rtp_source_send_event);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class, "SIP RTP source",
+      "Source/Network/RTP", "RTP of one m-line, read by sipsrc's shared "
+      "media loop", "sip2rtmp authors");
+}
