@@ -223,7 +223,116 @@ body_string (JsonNode * root, const char *name, const char **value,
   return TRUE;
 }
 
-/* POST /api/v1/calls, GET /api/v1/calls, GET|DELETE /api/v1/calls/{id} */
+static void
+send_destination (SoupServerMessage * msg, guint status, S2rDestination * d)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+
+  s2r_destination_to_json (d, b);
+  root = json_builder_get_root (b);
+  send_json (msg, status, root);
+}
+
+/* The call with its media statistics: GET /api/v1/calls/{id} only */
+static void
+send_call_with_stats (SoupServerMessage * msg, S2rCall * call)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+
+  json_builder_begin_object (b);
+  s2r_call_add_json_members (call, b, FALSE);
+  s2r_call_add_stats_members (call, b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  send_json (msg, SOUP_STATUS_OK, root);
+}
+
+static S2rDestination *
+find_destination (S2rCall * call, const char *dest_id, GError ** error)
+{
+  guint64 id = 0;
+
+  if (g_ascii_string_to_unsigned (dest_id, 10, 1, G_MAXUINT, &id, NULL))
+    for (guint i = 0; i < s2r_call_get_n_destinations (call); i++) {
+      S2rDestination *d = s2r_call_get_destination (call, i);
+
+      if (s2r_destination_get_id (d) == id)
+        return d;
+    }
+  s2r_set_error_field (error, S2R_ERROR_NOT_FOUND, "destId",
+      "call '%s' has no destination '%s'", s2r_call_get_id (call), dest_id);
+  return NULL;
+}
+
+/* GET|POST /api/v1/calls/{id}/destinations,
+ * GET|DELETE /api/v1/calls/{id}/destinations/{destId} */
+static void
+destinations_handler (S2rApi * api, SoupServerMessage * msg, S2rCall * call,
+    const char *dest_id)
+{
+  const char *method = soup_server_message_get_method (msg);
+  g_autoptr (GError) err = NULL;
+  S2rDestination *d;
+
+  if (dest_id == NULL) {
+    if (method == SOUP_METHOD_GET) {
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      g_autoptr (JsonNode) root = NULL;
+
+      json_builder_begin_array (b);
+      for (guint i = 0; i < s2r_call_get_n_destinations (call); i++)
+        s2r_destination_to_json (s2r_call_get_destination (call, i), b);
+      json_builder_end_array (b);
+      root = json_builder_get_root (b);
+      send_json (msg, SOUP_STATUS_OK, root);
+    } else if (method == SOUP_METHOD_POST) {
+      g_autoptr (JsonNode) root = parse_body (api, msg, &err);
+      S2rRtmpTarget *target;
+      g_autofree char *location = NULL;
+
+      if (root == NULL)
+        goto error;
+      target = s2r_rtmp_target_new_from_json (root, NULL, &err);
+      if (target == NULL)
+        goto error;
+      d = s2r_call_manager_add_destination (api->manager, call, target, &err);
+      if (d == NULL)
+        goto error;
+      location = g_strdup_printf (CALLS_PATH "/%s/destinations/%u",
+          s2r_call_get_id (call), s2r_destination_get_id (d));
+      soup_message_headers_replace (soup_server_message_get_response_headers
+          (msg), "Location", location);
+      send_destination (msg, SOUP_STATUS_CREATED, d);
+    } else {
+      send_method_not_allowed (msg, "GET, POST");
+    }
+    return;
+  }
+
+  if (method != SOUP_METHOD_GET && method != SOUP_METHOD_DELETE) {
+    send_method_not_allowed (msg, "GET, DELETE");
+    return;
+  }
+  d = find_destination (call, dest_id, &err);
+  if (d == NULL)
+    goto error;
+  if (method == SOUP_METHOD_GET) {
+    send_destination (msg, SOUP_STATUS_OK, d);
+  } else {
+    if (!s2r_call_remove_destination (call, s2r_destination_get_id (d), &err))
+      goto error;
+    send_call (msg, SOUP_STATUS_OK, call, FALSE);
+  }
+  return;
+
+error:
+  send_error (msg, err);
+}
+
+/* POST /api/v1/calls, GET /api/v1/calls, GET|DELETE /api/v1/calls/{id},
+ * and the call's destinations */
 static void
 calls_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
     GHashTable * query, gpointer user_data)
@@ -265,19 +374,34 @@ calls_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
     return;
   }
 
-  if (method != SOUP_METHOD_GET && method != SOUP_METHOD_DELETE) {
-    send_method_not_allowed (msg, "GET, DELETE");
-    return;
+  {
+    /* {id}, {id}/destinations, {id}/destinations/{destId} */
+    g_auto (GStrv) parts = g_strsplit (id, "/", 4);
+    guint n = g_strv_length (parts);
+
+    if (n > 3 || (n >= 2 && strcmp (parts[1], "destinations") != 0) ||
+        (n == 3 && *parts[2] == '\0')) {
+      s2r_set_error_field (&err, S2R_ERROR_NOT_FOUND, NULL, "no such resource");
+      goto error;
+    }
+    if (n == 1 && method != SOUP_METHOD_GET && method != SOUP_METHOD_DELETE) {
+      send_method_not_allowed (msg, "GET, DELETE");
+      return;
+    }
+    call = s2r_call_manager_lookup (api->manager, parts[0], &err);
+    if (call == NULL)
+      goto error;
+    if (n >= 2) {
+      destinations_handler (api, msg, call, n == 3 ? parts[2] : NULL);
+      return;
+    }
   }
-  call = s2r_call_manager_lookup (api->manager, id, &err);
-  if (call == NULL)
-    goto error;
   if (method == SOUP_METHOD_DELETE) {
     s2r_call_hangup (call);
     send_call (msg, s2r_call_is_active (call) ? SOUP_STATUS_ACCEPTED :
         SOUP_STATUS_OK, call, FALSE);
   } else {
-    send_call (msg, SOUP_STATUS_OK, call, FALSE);
+    send_call_with_stats (msg, call);
   }
   return;
 

@@ -9,6 +9,8 @@
 #include "s2r-call-manager.h"
 #include "s2r-error.h"
 
+#include <string.h>
+
 struct _S2rCallManager
 {
   GObject parent;
@@ -178,6 +180,7 @@ call_stopped_cb (S2rCall * call, S2rCallManager * manager)
   }
 }
 
+/* Any destination of any active call */
 static gboolean
 stream_in_use (S2rCallManager * manager, const char *location)
 {
@@ -188,12 +191,33 @@ stream_in_use (S2rCallManager * manager, const char *location)
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     S2rCall *call = value;
 
-    if (s2r_call_is_active (call) &&
-        g_strcmp0 (s2r_call_request_get_rtmp_location (s2r_call_get_request
-                (call)), location) == 0)
-      return TRUE;
+    if (!s2r_call_is_active (call))
+      continue;
+    for (guint i = 0; i < s2r_call_get_n_destinations (call); i++)
+      if (strcmp (s2r_rtmp_target_get_location (s2r_destination_get_target
+                  (s2r_call_get_destination (call, i))), location) == 0)
+        return TRUE;
   }
   return FALSE;
+}
+
+static gboolean
+check_streams_free (S2rCallManager * manager, S2rCallRequest * req,
+    GError ** error)
+{
+  for (guint i = 0; i < s2r_call_request_get_n_targets (req); i++)
+    if (stream_in_use (manager, s2r_rtmp_target_get_location
+            (s2r_call_request_get_target (req, i)))) {
+      if (i == 0)
+        s2r_set_error_field (error, S2R_ERROR_CONFLICT, "rtmpStream",
+            "rtmpUrl + rtmpStream is in use by an active call");
+      else
+        s2r_set_error_field (error, S2R_ERROR_CONFLICT, "destinations",
+            "destination %u (rtmpUrl + rtmpStream) is in use by an active "
+            "call", i + 1);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 S2rCall *
@@ -221,11 +245,8 @@ s2r_call_manager_create (S2rCallManager * manager, S2rCallRequest * req,
         "callId '%s' is in use by an active call", call_id);
     return NULL;
   }
-  if (stream_in_use (manager, s2r_call_request_get_rtmp_location (req))) {
-    s2r_set_error_field (error, S2R_ERROR_CONFLICT, "rtmpStream",
-        "rtmpUrl + rtmpStream is in use by an active call");
+  if (!check_streams_free (manager, req, error))
     return NULL;
-  }
   if (manager->n_active >= s2r_config_get_max_calls (manager->config)) {
     g_set_error (error, S2R_ERROR, S2R_ERROR_UNAVAILABLE,
         "the maximum of %u calls is reached",
@@ -245,9 +266,29 @@ s2r_call_manager_create (S2rCallManager * manager, S2rCallRequest * req,
   g_signal_connect (call, "stopped", G_CALLBACK (call_stopped_cb), manager);
   emit_event (manager, call);
 
-  if (!s2r_call_start (call, error))
-    return NULL;
+  /* the pipeline goes to PLAYING right after the answer is sent */
+  s2r_call_start (call);
   return g_steal_pointer (&call);
+}
+
+/**
+ * s2r_call_manager_add_destination:
+ * @target: (transfer full):
+ *
+ * Returns: (transfer none): the call's new destination, or %NULL: 409 when
+ * an active call publishes there already or the call has ended
+ */
+S2rDestination *
+s2r_call_manager_add_destination (S2rCallManager * manager, S2rCall * call,
+    S2rRtmpTarget * target, GError ** error)
+{
+  if (stream_in_use (manager, s2r_rtmp_target_get_location (target))) {
+    s2r_rtmp_target_free (target);
+    s2r_set_error_field (error, S2R_ERROR_CONFLICT, "rtmpStream",
+        "rtmpUrl + rtmpStream is in use by an active call");
+    return NULL;
+  }
+  return s2r_call_add_destination (call, target, error);
 }
 
 S2rCall *

@@ -26,6 +26,8 @@ S2rCallManager *s2r_call_manager_new (const S2rConfig * config,
 
 S2rCall *s2r_call_manager_create (S2rCallManager * manager,
     S2rCallRequest * req, GError ** error);
+S2rDestination *s2r_call_manager_add_destination (S2rCallManager * manager,
+    S2rCall * call, S2rRtmpTarget * target, GError ** error);
 S2rCall *s2r_call_manager_lookup (S2rCallManager * manager,
     const char *call_id, GError ** error);
 GPtrArray *s2r_call_manager_list (S2rCallManager * manager);

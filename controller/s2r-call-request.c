@@ -29,11 +29,21 @@ struct _S2rCallRequest
   char *visible_name;
   gboolean has_audio;
   gboolean has_video;
-  char *rtmp_url;
-  char *rtmp_stream;
-  char *rtmp_location;
+  /* S2rRtmpTarget, at least one; the first is rtmpUrl + rtmpStream */
+  GPtrArray *targets;
   char *app_key;
   char *callback_url;
+  /* seconds; -1: the config's default */
+  gint max_duration;
+  gint rtp_timeout;
+  gint rtmp_retry_budget;
+};
+
+struct _S2rRtmpTarget
+{
+  char *url;
+  char *stream;
+  char *location;
 };
 
 /* WCS 4 nests the SIP account in "connection"; WCS 5 and the native API are
@@ -195,6 +205,40 @@ get_port (const Fields * f, const char *name, guint * out, GError ** error)
   }
   s2r_set_error_field (error, S2R_ERROR_INVALID, field,
       "field '%s' must be a port number from 1 to 65535", field);
+  return FALSE;
+}
+
+/* Whole seconds up to max, as a number or a string of digits */
+static gboolean
+get_seconds (const Fields * f, const char *name, guint max, gint * out,
+    GError ** error)
+{
+  const char *path;
+  JsonNode *node = fields_lookup (f, name, &path);
+  g_autofree char *field = field_name (path, name);
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (JSON_NODE_HOLDS_VALUE (node)) {
+    GType type = json_node_get_value_type (node);
+    guint64 v;
+
+    if (type == G_TYPE_INT64) {
+      gint64 i = json_node_get_int (node);
+
+      if (i >= 0 && i <= max) {
+        *out = (gint) i;
+        return TRUE;
+      }
+    } else if (type == G_TYPE_STRING &&
+        g_ascii_string_to_unsigned (json_node_get_string (node), 10, 0, max,
+            &v, NULL)) {
+      *out = (gint) v;
+      return TRUE;
+    }
+  }
+  s2r_set_error_field (error, S2R_ERROR_INVALID, field,
+      "field '%s' must be a number of seconds from 0 to %u", field, max);
   return FALSE;
 }
 
@@ -394,7 +438,7 @@ map_proxy (const char *proxy, GError ** error)
 }
 
 static gboolean
-validate_rtmp_url (const char *url, GError ** error)
+validate_rtmp_url (const char *url, const char *field, GError ** error)
 {
   const char *rest;
 
@@ -403,13 +447,13 @@ validate_rtmp_url (const char *url, GError ** error)
   else if (g_ascii_strncasecmp (url, "rtmps://", 8) == 0)
     rest = url + 8;
   else {
-    s2r_set_error_field (error, S2R_ERROR_INVALID, "rtmpUrl",
-        "field 'rtmpUrl' must start with rtmp:// or rtmps://");
+    s2r_set_error_field (error, S2R_ERROR_INVALID, field,
+        "field '%s' must start with rtmp:// or rtmps://", field);
     return FALSE;
   }
   if (*rest == '\0' || *rest == '/' || strpbrk (url, " \t")) {
-    s2r_set_error_field (error, S2R_ERROR_INVALID, "rtmpUrl",
-        "field 'rtmpUrl' has no host");
+    s2r_set_error_field (error, S2R_ERROR_INVALID, field,
+        "field '%s' has no host", field);
     return FALSE;
   }
   return TRUE;
@@ -428,6 +472,244 @@ validate_http_url (const char *url, const char *field, GError ** error)
   return TRUE;
 }
 
+void
+s2r_rtmp_target_free (S2rRtmpTarget * target)
+{
+  if (target == NULL)
+    return;
+  g_free (target->url);
+  if (target->stream)
+    memset (target->stream, 0, strlen (target->stream));
+  g_free (target->stream);
+  if (target->location)
+    memset (target->location, 0, strlen (target->location));
+  g_free (target->location);
+  g_free (target);
+}
+
+/* Errors name `prefix.rtmpUrl` or the prefix itself for a whole URL */
+static S2rRtmpTarget *
+target_new (const char *url, const char *stream, const char *prefix,
+    GError ** error)
+{
+  g_autoptr (S2rRtmpTarget) t = g_new0 (S2rRtmpTarget, 1);
+  g_autofree char *url_field = prefix ?
+      g_strdup_printf ("%s.rtmpUrl", prefix) : g_strdup ("rtmpUrl");
+  g_autofree char *stream_field = prefix ?
+      g_strdup_printf ("%s.rtmpStream", prefix) : g_strdup ("rtmpStream");
+
+  if (!validate_rtmp_url (url, url_field, error))
+    return NULL;
+  if (*stream == '\0' || strpbrk (stream, " \t") || !string_is_clean (stream)) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, stream_field,
+        "field '%s' must be a stream name without spaces", stream_field);
+    return NULL;
+  }
+  t->url = g_strdup (url);
+  t->stream = g_strdup (stream);
+  /* that exact name, no prefix */
+  if (g_str_has_suffix (url, "/"))
+    t->location = g_strconcat (url, stream, NULL);
+  else
+    t->location = g_strconcat (url, "/", stream, NULL);
+  return g_steal_pointer (&t);
+}
+
+/* A whole URL: the stream name (key) is its last path element */
+static S2rRtmpTarget *
+target_new_from_location (const char *location, const char *field,
+    GError ** error)
+{
+  const char *host = strstr (location, "://");
+  const char *slash = host ? strrchr (host + 3, '/') : NULL;
+  g_autofree char *url = NULL;
+  g_autoptr (GError) err = NULL;
+  S2rRtmpTarget *t;
+
+  if (slash == NULL || strchr (host + 3, '/') == slash || slash[1] == '\0') {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, field,
+        "field '%s' must be rtmp://host[:port]/app/stream (or rtmps://)",
+        field);
+    return NULL;
+  }
+  url = g_strndup (location, slash - location);
+  t = target_new (url, slash + 1, field, &err);
+  if (t == NULL)
+    s2r_set_error_field (error, S2R_ERROR_INVALID, field, "field '%s': %s",
+        field, err->message);
+  return t;
+}
+
+static const char *
+member_string (JsonObject * obj, const char *name)
+{
+  JsonNode *node = json_object_get_member (obj, name);
+
+  if (node && JSON_NODE_HOLDS_VALUE (node) &&
+      json_node_get_value_type (node) == G_TYPE_STRING)
+    return json_node_get_string (node);
+  return NULL;
+}
+
+/**
+ * s2r_rtmp_target_new_from_json:
+ * @node: a whole URL (`"rtmp://host/app/stream"`), or an object with
+ *   `rtmpUrl` and `rtmpStream`, or with `url` (a whole URL)
+ * @field: (nullable): the field's name, for errors; %NULL for a whole body
+ *
+ * Returns: the destination, or %NULL with @error naming the field at fault
+ */
+S2rRtmpTarget *
+s2r_rtmp_target_new_from_json (JsonNode * node, const char *field,
+    GError ** error)
+{
+  if (node && JSON_NODE_HOLDS_VALUE (node) &&
+      json_node_get_value_type (node) == G_TYPE_STRING)
+    return target_new_from_location (json_node_get_string (node), field, error);
+  if (node && JSON_NODE_HOLDS_OBJECT (node)) {
+    JsonObject *obj = json_node_get_object (node);
+    const char *url = member_string (obj, "rtmpUrl");
+    const char *stream = member_string (obj, "rtmpStream");
+    const char *whole = member_string (obj, "url");
+
+    if (whole && !url && !stream) {
+      g_autofree char *f = field ? g_strdup_printf ("%s.url", field) :
+          g_strdup ("url");
+
+      return target_new_from_location (whole, f, error);
+    }
+    if (url && stream)
+      return target_new (url, stream, field, error);
+    {
+      const char *missing = url ? "rtmpStream" : "rtmpUrl";
+      g_autofree char *f = field ? g_strdup_printf ("%s.%s", field,
+          missing) : g_strdup (missing);
+
+      s2r_set_error_field (error, S2R_ERROR_INVALID, f,
+          "missing field '%s' (a destination is rtmpUrl and rtmpStream, "
+          "or url)", f);
+      return NULL;
+    }
+  }
+  s2r_set_error_field (error, S2R_ERROR_INVALID, field,
+      "field '%s' must be an RTMP URL or an object with rtmpUrl and "
+      "rtmpStream", field);
+  return NULL;
+}
+
+S2rRtmpTarget *
+s2r_rtmp_target_copy (const S2rRtmpTarget * target)
+{
+  S2rRtmpTarget *t = g_new0 (S2rRtmpTarget, 1);
+
+  t->url = g_strdup (target->url);
+  t->stream = g_strdup (target->stream);
+  t->location = g_strdup (target->location);
+  return t;
+}
+
+const char *
+s2r_rtmp_target_get_url (const S2rRtmpTarget * target)
+{
+  return target->url;
+}
+
+const char *
+s2r_rtmp_target_get_stream (const S2rRtmpTarget * target)
+{
+  return target->stream;
+}
+
+const char *
+s2r_rtmp_target_get_location (const S2rRtmpTarget * target)
+{
+  return target->location;
+}
+
+static gboolean
+add_target (S2rCallRequest * req, S2rRtmpTarget * t, const char *field,
+    GError ** error)
+{
+  for (guint i = 0; i < req->targets->len; i++)
+    if (strcmp (s2r_rtmp_target_get_location (g_ptr_array_index (req->targets,
+                    i)), t->location) == 0) {
+      s2r_set_error_field (error, S2R_ERROR_INVALID, field,
+          "field '%s' repeats a destination of this call", field);
+      s2r_rtmp_target_free (t);
+      return FALSE;
+    }
+  g_ptr_array_add (req->targets, t);
+  return TRUE;
+}
+
+/* rtmpUrl + rtmpStream first, then `destinations` and `rtmpUrls` (arrays of
+ * whole URLs or of {rtmpUrl, rtmpStream} objects) */
+static gboolean
+get_targets (S2rCallRequest * req, const Fields * f, GError ** error)
+{
+  static const char *const arrays[] = { "destinations", "rtmpUrls" };
+  g_autofree char *url = NULL;
+  g_autofree char *stream = NULL;
+
+  if (!get_string (f, "rtmpUrl", FALSE, &url, error) ||
+      !get_string (f, "rtmpStream", FALSE, &stream, error))
+    return FALSE;
+  if (url || stream) {
+    S2rRtmpTarget *t;
+
+    if (!url || !stream) {
+      const char *missing = url ? "rtmpStream" : "rtmpUrl";
+
+      s2r_set_error_field (error, S2R_ERROR_INVALID, missing,
+          "missing field '%s'", missing);
+      return FALSE;
+    }
+    t = target_new (url, stream, NULL, error);
+    if (t == NULL || !add_target (req, t, "rtmpStream", error))
+      return FALSE;
+  }
+
+  for (guint a = 0; a < G_N_ELEMENTS (arrays); a++) {
+    JsonNode *node = json_object_get_member (f->top, arrays[a]);
+    JsonArray *array;
+
+    if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+      continue;
+    if (!JSON_NODE_HOLDS_ARRAY (node)) {
+      s2r_set_error_field (error, S2R_ERROR_INVALID, arrays[a],
+          "field '%s' must be an array", arrays[a]);
+      return FALSE;
+    }
+    array = json_node_get_array (node);
+    if (json_array_get_length (array) > S2R_MAX_DESTINATIONS) {
+      s2r_set_error_field (error, S2R_ERROR_INVALID, arrays[a],
+          "a call has at most %d destinations", S2R_MAX_DESTINATIONS);
+      return FALSE;
+    }
+    for (guint i = 0; i < json_array_get_length (array); i++) {
+      g_autofree char *field = g_strdup_printf ("%s[%u]", arrays[a], i);
+      S2rRtmpTarget *t =
+          s2r_rtmp_target_new_from_json (json_array_get_element (array, i),
+          field, error);
+
+      if (t == NULL || !add_target (req, t, field, error))
+        return FALSE;
+    }
+  }
+
+  if (req->targets->len == 0) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, "rtmpUrl",
+        "missing field 'rtmpUrl' (or 'destinations')");
+    return FALSE;
+  }
+  if (req->targets->len > S2R_MAX_DESTINATIONS) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, "destinations",
+        "a call has at most %d destinations", S2R_MAX_DESTINATIONS);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static const char *const transports[] = { "udp", "tcp", "tls", NULL };
 
 S2rCallRequest *
@@ -440,6 +722,11 @@ s2r_call_request_new_from_json (JsonNode * root, GError ** error)
   req->ref_count = 1;
   req->has_audio = TRUE;
   req->has_video = FALSE;
+  req->targets = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      s2r_rtmp_target_free);
+  req->max_duration = -1;
+  req->rtp_timeout = -1;
+  req->rtmp_retry_budget = -1;
 
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
     s2r_set_error_field (error, S2R_ERROR_INVALID, NULL,
@@ -458,8 +745,7 @@ s2r_call_request_new_from_json (JsonNode * root, GError ** error)
 
   if (!get_string (&f, "callId", FALSE, &req->call_id, error) ||
       !get_string (&f, "callee", TRUE, &req->callee, error) ||
-      !get_string (&f, "rtmpUrl", TRUE, &req->rtmp_url, error) ||
-      !get_string (&f, "rtmpStream", TRUE, &req->rtmp_stream, error) ||
+      !get_targets (req, &f, error) ||
       !get_bool (&f, "hasAudio", &req->has_audio, error) ||
       !get_bool (&f, "hasVideo", &req->has_video, error) ||
       !get_string (&f, "sipLogin", FALSE, &req->sip_login, error) ||
@@ -473,19 +759,16 @@ s2r_call_request_new_from_json (JsonNode * root, GError ** error)
       !get_bool (&f, "sipRegisterRequired", &req->reg, error) ||
       !get_string (&f, "appKey", FALSE, &req->app_key, error) ||
       !get_string (&f, "visibleName", FALSE, &req->visible_name, error) ||
-      !get_string (&f, "callbackUrl", FALSE, &req->callback_url, error))
+      !get_string (&f, "callbackUrl", FALSE, &req->callback_url, error) ||
+      !get_seconds (&f, "maxDuration", 7 * 86400, &req->max_duration, error)
+      || !get_seconds (&f, "rtpTimeout", 3600, &req->rtp_timeout, error)
+      || !get_seconds (&f, "rtmpRetryBudget", 86400, &req->rtmp_retry_budget,
+          error))
     return NULL;
 
   if (req->call_id && !s2r_call_id_is_valid (req->call_id)) {
     s2r_set_error_field (error, S2R_ERROR_INVALID, "callId",
         "field 'callId' must be 1-128 characters of A-Z a-z 0-9 - _ . ~");
-    return NULL;
-  }
-  if (!validate_rtmp_url (req->rtmp_url, error))
-    return NULL;
-  if (strpbrk (req->rtmp_stream, " \t")) {
-    s2r_set_error_field (error, S2R_ERROR_INVALID, "rtmpStream",
-        "field 'rtmpStream' must not contain spaces");
     return NULL;
   }
   if (req->callback_url
@@ -537,13 +820,6 @@ s2r_call_request_new_from_json (JsonNode * root, GError ** error)
     req->from_uri = g_strdup_printf ("sip:%s@%s", req->sip_login, host);
   }
 
-  /* that exact name, no prefix */
-  if (g_str_has_suffix (req->rtmp_url, "/"))
-    req->rtmp_location = g_strconcat (req->rtmp_url, req->rtmp_stream, NULL);
-  else
-    req->rtmp_location = g_strconcat (req->rtmp_url, "/", req->rtmp_stream,
-        NULL);
-
   return g_steal_pointer (&req);
 }
 
@@ -572,9 +848,7 @@ s2r_call_request_unref (S2rCallRequest * req)
   g_free (req->sip_auth_name);
   g_free (req->sip_domain);
   g_free (req->visible_name);
-  g_free (req->rtmp_url);
-  g_free (req->rtmp_stream);
-  g_free (req->rtmp_location);
+  g_ptr_array_unref (req->targets);
   g_free (req->app_key);
   g_free (req->callback_url);
   g_free (req);
@@ -605,6 +879,38 @@ s2r_redact_url (const char *url)
       (int) (slash ? slash - host : (gssize) strlen (host)), host);
 }
 
+/* The first destination, what WCS calls rtmpUrl and rtmpStream */
+const char *
+s2r_call_request_get_rtmp_url (const S2rCallRequest * req)
+{
+  return s2r_rtmp_target_get_url (g_ptr_array_index (req->targets, 0));
+}
+
+const char *
+s2r_call_request_get_rtmp_stream (const S2rCallRequest * req)
+{
+  return s2r_rtmp_target_get_stream (g_ptr_array_index (req->targets, 0));
+}
+
+const char *
+s2r_call_request_get_rtmp_location (const S2rCallRequest * req)
+{
+  return s2r_rtmp_target_get_location (g_ptr_array_index (req->targets, 0));
+}
+
+guint
+s2r_call_request_get_n_targets (const S2rCallRequest * req)
+{
+  return req->targets->len;
+}
+
+const S2rRtmpTarget *
+s2r_call_request_get_target (const S2rCallRequest * req, guint i)
+{
+  g_return_val_if_fail (i < req->targets->len, NULL);
+  return g_ptr_array_index (req->targets, i);
+}
+
 #define GETTER(type, name, field) \
   type s2r_call_request_get_##name (const S2rCallRequest * req) \
   { return req->field; }
@@ -624,8 +930,8 @@ GETTER (gboolean, register, reg)
 GETTER (const char *, visible_name, visible_name)
 GETTER (gboolean, has_audio, has_audio)
 GETTER (gboolean, has_video, has_video)
-GETTER (const char *, rtmp_url, rtmp_url)
-GETTER (const char *, rtmp_stream, rtmp_stream)
-GETTER (const char *, rtmp_location, rtmp_location)
+GETTER (gint, max_duration, max_duration)
+GETTER (gint, rtp_timeout, rtp_timeout)
+GETTER (gint, rtmp_retry_budget, rtmp_retry_budget)
 GETTER (const char *, app_key, app_key)
 GETTER (const char *, callback_url, callback_url)

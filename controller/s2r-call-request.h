@@ -18,6 +18,26 @@ G_BEGIN_DECLS
  */
 typedef struct _S2rCallRequest S2rCallRequest;
 
+/* Destinations of one call, at most */
+#define S2R_MAX_DESTINATIONS 16
+
+/**
+ * S2rRtmpTarget:
+ *
+ * One RTMP destination: the server URL with its app (`rtmpUrl`), the stream
+ * name or key (`rtmpStream`) and the location published, `rtmpUrl + "/" +
+ * rtmpStream`.
+ */
+typedef struct _S2rRtmpTarget S2rRtmpTarget;
+
+S2rRtmpTarget *s2r_rtmp_target_new_from_json (JsonNode * node,
+    const char *field, GError ** error);
+S2rRtmpTarget *s2r_rtmp_target_copy (const S2rRtmpTarget * target);
+void s2r_rtmp_target_free (S2rRtmpTarget * target);
+const char *s2r_rtmp_target_get_url (const S2rRtmpTarget * target);
+const char *s2r_rtmp_target_get_stream (const S2rRtmpTarget * target);
+const char *s2r_rtmp_target_get_location (const S2rRtmpTarget * target);
+
 S2rCallRequest *s2r_call_request_new_from_json (JsonNode * root,
     GError ** error);
 S2rCallRequest *s2r_call_request_ref (S2rCallRequest * req);
@@ -42,6 +62,12 @@ gboolean s2r_call_request_get_has_video (const S2rCallRequest * req);
 const char *s2r_call_request_get_rtmp_url (const S2rCallRequest * req);
 const char *s2r_call_request_get_rtmp_stream (const S2rCallRequest * req);
 const char *s2r_call_request_get_rtmp_location (const S2rCallRequest * req);
+guint s2r_call_request_get_n_targets (const S2rCallRequest * req);
+const S2rRtmpTarget *s2r_call_request_get_target (const S2rCallRequest * req,
+    guint i);
+gint s2r_call_request_get_max_duration (const S2rCallRequest * req);
+gint s2r_call_request_get_rtp_timeout (const S2rCallRequest * req);
+gint s2r_call_request_get_rtmp_retry_budget (const S2rCallRequest * req);
 const char *s2r_call_request_get_app_key (const S2rCallRequest * req);
 const char *s2r_call_request_get_callback_url (const S2rCallRequest * req);
 
@@ -51,5 +77,6 @@ gboolean s2r_call_id_is_valid (const char *call_id);
 char *s2r_redact_url (const char *url);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (S2rCallRequest, s2r_call_request_unref);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (S2rRtmpTarget, s2r_rtmp_target_free);
 
 G_END_DECLS

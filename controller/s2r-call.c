@@ -24,6 +24,17 @@ typedef struct
   gulong probe;
 } PendingPad;
 
+/* One RTMP destination of a call */
+struct _S2rDestination
+{
+  guint id;                     /* the API's, from 1 per call */
+  S2rRtmpTarget *target;
+  guint sink_id;                /* rtmppubsink's, 0 until it publishes there */
+  S2rStreamStatus status;
+  guint64 dropped_ms;
+  char *error;
+};
+
 struct _S2rCall
 {
   GObject parent;
@@ -32,9 +43,22 @@ struct _S2rCall
   S2rCallRequest *req;
   const S2rTemplate *tmpl;
   GstElement *pipeline;
-  /* both attached to context */
-  GSource *bus_watch;
+  /* all attached to context */
+  GSource *start_source;
   GSource *drain_timeout;
+  GSource *max_duration_timeout;
+  /* effective limits, seconds */
+  guint max_duration;
+  guint rtp_timeout;
+  guint retry_budget;
+
+  /* S2rDestination, in the order they were given or added */
+  GPtrArray *destinations;
+  guint next_destination_id;
+  /* the last statistics of sipsrc and rtmppubsink, kept once the pipeline
+   * is gone */
+  GstStructure *sip_stats;
+  GstStructure *rtmp_stats;
 
   S2rCallStatus status;
   S2rStreamStatus stream_status;
@@ -54,9 +78,6 @@ struct _S2rCall
   /* protects pending_pads, filled from the SIP thread (pad-added) */
   GMutex lock;
   GArray *pending_pads;
-
-  /* buffers seen by rtmp2sink, counted in its streaming thread */
-  gint rtmp_buffers;
 };
 
 enum
@@ -76,7 +97,7 @@ static const char *const call_status_names[] = {
 };
 
 static const char *const stream_status_names[] = {
-  "PENDING", "PUBLISHING", "FAILED", "UNPUBLISHED"
+  "PENDING", "PUBLISHING", "RECONNECTING", "FAILED", "UNPUBLISHED"
 };
 
 const char *
@@ -142,6 +163,9 @@ s2r_call_finalize (GObject * object)
   g_free (call->audio_codec);
   g_free (call->video_codec);
   g_array_unref (call->pending_pads);
+  g_ptr_array_unref (call->destinations);
+  g_clear_pointer (&call->sip_stats, gst_structure_free);
+  g_clear_pointer (&call->rtmp_stats, gst_structure_free);
   g_mutex_clear (&call->lock);
 
   G_OBJECT_CLASS (s2r_call_parent_class)->finalize (object);
@@ -177,10 +201,20 @@ s2r_call_class_init (S2rCallClass * klass)
 }
 
 static void
+destination_free (S2rDestination * dest)
+{
+  s2r_rtmp_target_free (dest->target);
+  g_free (dest->error);
+  g_free (dest);
+}
+
+static void
 s2r_call_init (S2rCall * call)
 {
   g_mutex_init (&call->lock);
   call->pending_pads = g_array_new (FALSE, FALSE, sizeof (PendingPad));
+  call->destinations = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      destination_free);
   call->created = g_get_real_time ();
 }
 
@@ -203,23 +237,47 @@ set_status (S2rCall * call, S2rCallStatus status)
 }
 
 static void
-set_stream_status (S2rCall * call, S2rStreamStatus status)
-{
-  if (call->stream_status == status)
-    return;
-  call->stream_status = status;
-  g_message ("call %s: stream %s", s2r_call_get_id (call),
-      s2r_stream_status_to_string (status));
-  emit_changed (call);
-}
-
-static void
 set_reason (S2rCall * call, const char *reason)
 {
   if (reason == NULL || *reason == '\0')
     return;
   g_free (call->reason);
   call->reason = g_strdup (reason);
+}
+
+/* The call's stream status, from its destinations: publishing if one is,
+ * failed when every one has failed, reconnecting while one is retrying */
+static S2rStreamStatus
+aggregate_stream_status (S2rCall * call)
+{
+  gboolean reconnecting = FALSE, all_failed = call->destinations->len > 0;
+
+  for (guint i = 0; i < call->destinations->len; i++) {
+    S2rDestination *d = g_ptr_array_index (call->destinations, i);
+
+    if (d->status == S2R_STREAM_PUBLISHING)
+      return S2R_STREAM_PUBLISHING;
+    if (d->status == S2R_STREAM_RECONNECTING)
+      reconnecting = TRUE;
+    if (d->status != S2R_STREAM_FAILED)
+      all_failed = FALSE;
+  }
+  if (all_failed)
+    return S2R_STREAM_FAILED;
+  return reconnecting ? S2R_STREAM_RECONNECTING : S2R_STREAM_PENDING;
+}
+
+static gboolean
+update_stream_status (S2rCall * call)
+{
+  S2rStreamStatus status = aggregate_stream_status (call);
+
+  if (call->stream_status == status)
+    return FALSE;
+  call->stream_status = status;
+  g_message ("call %s: stream %s", s2r_call_get_id (call),
+      s2r_stream_status_to_string (status));
+  return TRUE;
 }
 
 static void
@@ -260,27 +318,60 @@ static void
 stop_pipeline (GstElement * pipeline, gpointer user_data)
 {
   S2rCall *call = user_data;
+  g_autoptr (GstBus) bus = gst_element_get_bus (pipeline);
 
-  /* NULL hangs up: CANCEL before an answer, BYE after */
+  /* NULL hangs up: CANCEL before an answer, BYE after; rtmppubsink sends
+   * what it queued, then closes */
   gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_bus_set_sync_handler (bus, NULL, NULL, NULL);
   release_pending_pads (call);
   gst_object_unref (pipeline);
   g_main_context_invoke_full (call->context, G_PRIORITY_DEFAULT, stopped_cb,
       g_object_ref (call), g_object_unref);
 }
 
+static GstStructure *
+get_stats (GstElement * element)
+{
+  GstStructure *stats = NULL;
+
+  if (element)
+    g_object_get (element, "stats", &stats, NULL);
+  return stats;
+}
+
+/* From the elements while the pipeline runs, else the last ones seen */
+static void
+refresh_stats (S2rCall * call)
+{
+  g_autoptr (GstElement) sip = NULL;
+  g_autoptr (GstElement) rtmp = NULL;
+
+  if (call->pipeline == NULL)
+    return;
+  sip = s2r_pipeline_get_sipsrc (call->pipeline);
+  g_clear_pointer (&call->sip_stats, gst_structure_free);
+  call->sip_stats = get_stats (sip);
+  if (call->media_linked) {
+    rtmp = s2r_pipeline_get_rtmpsink (call->pipeline);
+    g_clear_pointer (&call->rtmp_stats, gst_structure_free);
+    call->rtmp_stats = get_stats (rtmp);
+  }
+}
+
 static void
 finish (S2rCall * call)
 {
   g_autoptr (GstElement) sip = NULL;
-  gboolean changed = FALSE;
 
   if (call->finished)
     return;
   call->finished = TRUE;
 
+  clear_source (&call->start_source);
   clear_source (&call->drain_timeout);
-  clear_source (&call->bus_watch);
+  clear_source (&call->max_duration_timeout);
+  refresh_stats (call);
   sip = s2r_pipeline_get_sipsrc (call->pipeline);
   g_signal_handlers_disconnect_by_data (sip, call);
   gst_element_call_async (call->pipeline, stop_pipeline, g_object_ref (call),
@@ -288,20 +379,21 @@ finish (S2rCall * call)
   call->pipeline = NULL;        /* owned by stop_pipeline */
 
   call->ended = g_get_real_time ();
-  if (!status_is_final (call->status)) {
+  if (!status_is_final (call->status))
     call->status = S2R_CALL_FINISH;
-    changed = TRUE;
+  for (guint i = 0; i < call->destinations->len; i++) {
+    S2rDestination *d = g_ptr_array_index (call->destinations, i);
+
+    if (d->status != S2R_STREAM_FAILED)
+      d->status = S2R_STREAM_UNPUBLISHED;
   }
-  if (call->stream_status == S2R_STREAM_PENDING ||
-      call->stream_status == S2R_STREAM_PUBLISHING) {
+  if (call->stream_status != S2R_STREAM_FAILED)
     call->stream_status = S2R_STREAM_UNPUBLISHED;
-    changed = TRUE;
-  }
   g_message ("call %s: ended, %s, stream %s", s2r_call_get_id (call),
       s2r_call_status_to_string (call->status),
       s2r_stream_status_to_string (call->stream_status));
-  if (changed)
-    emit_changed (call);
+  /* always: "ended" is set, and the last event says so */
+  emit_changed (call);
 }
 
 static gboolean
@@ -325,28 +417,46 @@ arm_drain_timeout (S2rCall * call)
   g_source_attach (call->drain_timeout, call->context);
 }
 
+/* EOS first so rtmppubsink sends what it has and closes each stream
+ * cleanly, then NULL sends the BYE */
+static void
+hangup_with_reason (S2rCall * call, const char *reason)
+{
+  if (call->finished || call->hanging_up)
+    return;
+  call->hanging_up = TRUE;
+  set_reason (call, reason);
+  if (!call->media_linked) {
+    finish (call);
+    return;
+  }
+  gst_element_send_event (call->pipeline, gst_event_new_eos ());
+  arm_drain_timeout (call);
+}
+
 static gboolean
-stream_publishing_cb (gpointer user_data)
+max_duration_cb (gpointer user_data)
 {
   S2rCall *call = user_data;
 
-  if (!call->finished && call->stream_status == S2R_STREAM_PENDING)
-    set_stream_status (call, S2R_STREAM_PUBLISHING);
+  g_clear_pointer (&call->max_duration_timeout, g_source_unref);
+  g_message ("call %s: max duration reached (%u s)", s2r_call_get_id (call),
+      call->max_duration);
+  hangup_with_reason (call, "max duration reached");
   return G_SOURCE_REMOVE;
 }
 
-/* rtmp2sink's render blocks until it is connected: when a second buffer
- * arrives, the first one went out on a live RTMP session */
-static GstPadProbeReturn
-rtmp_buffer_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+/* Counted from the answer */
+static void
+arm_max_duration (S2rCall * call)
 {
-  S2rCall *call = user_data;
-
-  if (g_atomic_int_add (&call->rtmp_buffers, 1) + 1 < 2)
-    return GST_PAD_PROBE_OK;
-  g_main_context_invoke_full (call->context, G_PRIORITY_DEFAULT,
-      stream_publishing_cb, g_object_ref (call), g_object_unref);
-  return GST_PAD_PROBE_REMOVE;
+  if (call->max_duration == 0 || call->max_duration_timeout)
+    return;
+  call->max_duration_timeout = g_timeout_source_new_seconds
+      (call->max_duration);
+  g_source_set_callback (call->max_duration_timeout, max_duration_cb, call,
+      NULL);
+  g_source_attach (call->max_duration_timeout, call->context);
 }
 
 static void
@@ -383,13 +493,53 @@ record_codec (S2rCall * call, GstPad * pad)
     replace_string (&call->video_codec, encoding);
 }
 
+static void
+destination_failed_to_start (S2rCall * call, S2rDestination * d)
+{
+  d->status = S2R_STREAM_FAILED;
+  replace_string (&d->error, "the destination could not be added");
+}
+
+/* rtmppubsink runs: publish to a destination besides its first */
+static void
+start_destination (S2rCall * call, GstElement * rtmp, S2rDestination * d)
+{
+  g_signal_emit_by_name (rtmp, "add-location",
+      s2r_rtmp_target_get_location (d->target), &d->sink_id);
+  if (d->sink_id == 0)
+    destination_failed_to_start (call, d);
+}
+
+/* The sink has started with the first destination as its location: learn
+ * its id, then add the others */
+static void
+start_destinations (S2rCall * call, GstElement * rtmp)
+{
+  g_autoptr (GstStructure) stats = get_stats (rtmp);
+  const GValue *list = stats ?
+      gst_structure_get_value (stats, "destinations") : NULL;
+  S2rDestination *first = g_ptr_array_index (call->destinations, 0);
+
+  if (list && gst_value_array_get_size (list) > 0) {
+    const GstStructure *s =
+        gst_value_get_structure (gst_value_array_get_value (list, 0));
+
+    gst_structure_get_uint (s, "id", &first->sink_id);
+  }
+  if (first->sink_id == 0)
+    destination_failed_to_start (call, first);
+  for (guint i = 1; i < call->destinations->len; i++)
+    start_destination (call, rtmp, g_ptr_array_index (call->destinations, i));
+}
+
+static void fail_stream (S2rCall * call);
+
 /* On the call's context, once sipsrc has exposed every media pad */
 static gboolean
 link_media_cb (gpointer user_data)
 {
   S2rCall *call = user_data;
   g_autoptr (GstElement) rtmp = NULL;
-  g_autoptr (GstPad) rtmp_pad = NULL;
   guint linked = 0;
 
   if (call->finished || call->hanging_up || call->media_linked)
@@ -417,15 +567,18 @@ link_media_cb (gpointer user_data)
     return G_SOURCE_REMOVE;
   }
 
+  /* the first destination may have been replaced meanwhile */
   rtmp = s2r_pipeline_get_rtmpsink (call->pipeline);
-  rtmp_pad = gst_element_get_static_pad (rtmp, "sink");
-  gst_pad_add_probe (rtmp_pad,
-      GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-      rtmp_buffer_probe, g_object_ref (call), g_object_unref);
-
+  g_object_set (rtmp, "location", s2r_rtmp_target_get_location (((S2rDestination
+                  *) g_ptr_array_index (call->destinations, 0))->target), NULL);
   s2r_template_start_sink (call->pipeline);
   call->media_linked = TRUE;
+  start_destinations (call, rtmp);
   release_pending_pads (call);
+  if (update_stream_status (call))
+    emit_changed (call);
+  if (call->stream_status == S2R_STREAM_FAILED)
+    fail_stream (call);
   return G_SOURCE_REMOVE;
 }
 
@@ -475,8 +628,10 @@ handle_sip_call (S2rCall * call, const GstStructure * s)
     call->sip_call_id = g_strdup (sip_call_id);
 
   status = s2r_call_status_from_sip_state (state, call->sip_status);
-  if (status == S2R_CALL_ESTABLISHED && call->answered == 0)
+  if (status == S2R_CALL_ESTABLISHED && call->answered == 0) {
     call->answered = g_get_real_time ();
+    arm_max_duration (call);
+  }
   set_status (call, status);
 
   if (g_strcmp0 (state, "terminated") == 0) {
@@ -490,6 +645,85 @@ handle_sip_call (S2rCall * call, const GstStructure * s)
     /* the error follows; do not depend on it */
     arm_drain_timeout (call);
   }
+}
+
+static S2rDestination *
+find_destination_by_sink_id (S2rCall * call, guint sink_id)
+{
+  for (guint i = 0; i < call->destinations->len; i++) {
+    S2rDestination *d = g_ptr_array_index (call->destinations, i);
+
+    if (sink_id != 0 && d->sink_id == sink_id)
+      return d;
+  }
+  return NULL;
+}
+
+/* Every destination failed: the call has nowhere to go, hang up (BYE) */
+static void
+fail_stream (S2rCall * call)
+{
+  g_autofree char *reason = NULL;
+  S2rDestination *last = g_ptr_array_index (call->destinations,
+      call->destinations->len - 1);
+
+  if (call->destinations->len == 1) {
+    g_autofree char *url = s2r_redact_url (s2r_rtmp_target_get_location
+        (last->target));
+
+    reason = g_strdup_printf ("RTMP: could not publish to %s (%s)", url,
+        last->error ? last->error : "failed");
+  } else {
+    reason = g_strdup_printf ("RTMP: every destination failed (last: %s)",
+        last->error ? last->error : "failed");
+  }
+  set_reason (call, reason);
+  set_status (call, S2R_CALL_FAILED);
+  finish (call);
+}
+
+/* rtmppubsink: one destination's state (connecting, publishing,
+ * reconnecting, failed) and the media it lost so far */
+static void
+handle_rtmp_publish (S2rCall * call, const GstStructure * s)
+{
+  const char *state = gst_structure_get_string (s, "state");
+  guint sink_id = 0;
+  gint err = 0;
+  guint64 dropped_ms = 0;
+  S2rDestination *d;
+  S2rStreamStatus status;
+  gboolean changed;
+
+  gst_structure_get_uint (s, "id", &sink_id);
+  gst_structure_get_int (s, "error", &err);
+  gst_structure_get_uint64 (s, "dropped-ms", &dropped_ms);
+  d = find_destination_by_sink_id (call, sink_id);
+  if (d == NULL || d->status == S2R_STREAM_FAILED)
+    return;                     /* removed meanwhile, or already given up */
+
+  if (g_strcmp0 (state, "publishing") == 0)
+    status = S2R_STREAM_PUBLISHING;
+  else if (g_strcmp0 (state, "reconnecting") == 0)
+    status = S2R_STREAM_RECONNECTING;
+  else if (g_strcmp0 (state, "failed") == 0)
+    status = S2R_STREAM_FAILED;
+  else
+    status = d->status;         /* connecting: still pending */
+
+  if (err != 0)
+    replace_string (&d->error, g_strerror (err));
+  changed = d->status != status || d->dropped_ms != dropped_ms;
+  d->status = status;
+  d->dropped_ms = dropped_ms;
+  GST_INFO ("call %s: destination %u %s, %" G_GUINT64_FORMAT " ms lost",
+      s2r_call_get_id (call), d->id, s2r_stream_status_to_string (status),
+      dropped_ms);
+
+  if (update_stream_status (call) || changed)
+    emit_changed (call);
+  if (call->stream_status == S2R_STREAM_FAILED)
+    fail_stream (call);
 }
 
 static void
@@ -518,28 +752,33 @@ handle_error (S2rCall * call, GstMessage * msg)
     set_status (call, (call->sip_status == 486 || call->sip_status == 600) ?
         S2R_CALL_BUSY : S2R_CALL_FAILED);
   } else {
-    g_autofree char *reason = g_strdup_printf ("RTMP: %s", err->message);
+    g_autofree char *reason = g_strdup_printf ("%s: %s",
+        s2r_pipeline_is_rtmp_element (call->pipeline, GST_MESSAGE_SRC (msg)) ?
+        "RTMP" : "pipeline", err->message);
 
-    if (call->stream_status != S2R_STREAM_UNPUBLISHED)
+    if (s2r_pipeline_is_rtmp_element (call->pipeline, GST_MESSAGE_SRC (msg))) {
+      for (guint i = 0; i < call->destinations->len; i++)
+        ((S2rDestination *) g_ptr_array_index (call->destinations,
+                i))->status = S2R_STREAM_FAILED;
       call->stream_status = S2R_STREAM_FAILED;
+    }
     set_reason (call, reason);
     set_status (call, S2R_CALL_FAILED);
-    emit_changed (call);
   }
   finish (call);
 }
 
-static gboolean
-bus_cb (GstBus * bus, GstMessage * msg, gpointer user_data)
+static void
+handle_message (S2rCall * call, GstMessage * msg)
 {
-  S2rCall *call = user_data;
-
   switch (GST_MESSAGE_TYPE (msg)) {
     case GST_MESSAGE_ELEMENT:{
       const GstStructure *s = gst_message_get_structure (msg);
 
       if (gst_structure_has_name (s, "sip-call"))
         handle_sip_call (call, s);
+      else if (gst_structure_has_name (s, "rtmp-publish"))
+        handle_rtmp_publish (call, s);
       else if (gst_structure_has_name (s, "sip-dtmf"))
         GST_INFO ("call %s: DTMF %s", s2r_call_get_id (call),
             gst_structure_get_string (s, "digit"));
@@ -553,8 +792,7 @@ bus_cb (GstBus * bus, GstMessage * msg, gpointer user_data)
       finish (call);
       break;
     case GST_MESSAGE_LATENCY:
-      if (call->pipeline)
-        gst_bin_recalculate_latency (GST_BIN (call->pipeline));
+      gst_bin_recalculate_latency (GST_BIN (call->pipeline));
       break;
     case GST_MESSAGE_WARNING:{
       g_autoptr (GError) err = NULL;
@@ -567,8 +805,95 @@ bus_cb (GstBus * bus, GstMessage * msg, gpointer user_data)
     default:
       break;
   }
-  /* finish() removes the watch itself */
-  return call->finished ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
+}
+
+/* Bus messages of every call reach the calls' main context through one
+ * queue and at most one pending idle source, posted from the thread that
+ * posts them: no bus watch (a GSource polled on every loop iteration) per
+ * call, and the messages nobody reads (state changes, stream status...)
+ * are dropped where they are posted. */
+typedef struct
+{
+  S2rCall *call;
+  GstMessage *msg;
+} Forwarded;
+
+/* protects forward_queue and forward_scheduled */
+static GMutex forward_lock;
+static GQueue forward_queue = G_QUEUE_INIT;
+static gboolean forward_scheduled;
+
+static gboolean
+forward_dispatch_cb (gpointer user_data)
+{
+  GQueue batch = G_QUEUE_INIT;
+  Forwarded *f;
+
+  g_mutex_lock (&forward_lock);
+  batch = forward_queue;
+  g_queue_init (&forward_queue);
+  forward_scheduled = FALSE;
+  g_mutex_unlock (&forward_lock);
+
+  while ((f = g_queue_pop_head (&batch))) {
+    if (!f->call->finished)
+      handle_message (f->call, f->msg);
+    gst_message_unref (f->msg);
+    g_object_unref (f->call);
+    g_free (f);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+message_is_wanted (GstMessage * msg)
+{
+  switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_ERROR:
+    case GST_MESSAGE_EOS:
+    case GST_MESSAGE_WARNING:
+    case GST_MESSAGE_LATENCY:
+      return TRUE;
+    case GST_MESSAGE_ELEMENT:
+      return gst_message_has_name (msg, "sip-call") ||
+          gst_message_has_name (msg, "rtmp-publish") ||
+          gst_message_has_name (msg, "sip-dtmf");
+    default:
+      return FALSE;
+  }
+}
+
+/* Any thread; the call outlives its pipeline, hence this handler */
+static GstBusSyncReply
+bus_sync_cb (GstBus * bus, GstMessage * msg, gpointer user_data)
+{
+  S2rCall *call = user_data;
+  Forwarded *f;
+  gboolean wake;
+
+  if (!message_is_wanted (msg))
+    return GST_BUS_DROP;
+
+  f = g_new (Forwarded, 1);
+  f->call = g_object_ref (call);
+  f->msg = gst_message_ref (msg);
+  g_mutex_lock (&forward_lock);
+  g_queue_push_tail (&forward_queue, f);
+  wake = !forward_scheduled;
+  forward_scheduled = TRUE;
+  g_mutex_unlock (&forward_lock);
+
+  /* never dispatched from here, even on the main thread: set_state may be
+   * on the stack */
+  if (wake) {
+    GSource *idle = g_idle_source_new ();
+
+    g_source_set_priority (idle, G_PRIORITY_DEFAULT);
+    g_source_set_callback (idle, forward_dispatch_cb, NULL, NULL);
+    g_source_attach (idle, call->context);
+    g_source_unref (idle);
+  }
+  return GST_BUS_DROP;
 }
 
 S2rCall *
@@ -580,66 +905,212 @@ s2r_call_new (S2rCallRequest * req, const S2rTemplate * tmpl,
   call->context = g_main_context_ref_thread_default ();
   call->req = s2r_call_request_ref (req);
   call->tmpl = tmpl;
+  call->max_duration = s2r_call_request_get_max_duration (req) >= 0 ?
+      (guint) s2r_call_request_get_max_duration (req) :
+      s2r_config_get_max_duration (config);
+  call->rtp_timeout = s2r_call_request_get_rtp_timeout (req) >= 0 ?
+      (guint) s2r_call_request_get_rtp_timeout (req) :
+      s2r_config_get_rtp_timeout (config);
+  call->retry_budget = s2r_call_request_get_rtmp_retry_budget (req) >= 0 ?
+      (guint) s2r_call_request_get_rtmp_retry_budget (req) :
+      s2r_config_get_retry_budget (config);
+  for (guint i = 0; i < s2r_call_request_get_n_targets (req); i++) {
+    S2rDestination *d = g_new0 (S2rDestination, 1);
+
+    d->id = ++call->next_destination_id;
+    d->target = s2r_rtmp_target_copy (s2r_call_request_get_target (req, i));
+    g_ptr_array_add (call->destinations, d);
+  }
   call->pipeline = s2r_template_instantiate (tmpl, req, config, error);
   if (call->pipeline == NULL)
     return NULL;
   return g_steal_pointer (&call);
 }
 
-gboolean
-s2r_call_start (S2rCall * call, GError ** error)
+/* Right after the request was answered: the 201 does not wait for the
+ * state change */
+static gboolean
+start_cb (gpointer user_data)
+{
+  S2rCall *call = user_data;
+
+  g_clear_pointer (&call->start_source, g_source_unref);
+  if (gst_element_set_state (call->pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE) {
+    /* the error message on the bus gives the reason */
+    set_reason (call, "the call could not start");
+    arm_drain_timeout (call);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+void
+s2r_call_start (S2rCall * call)
 {
   g_autoptr (GstBus) bus = gst_element_get_bus (call->pipeline);
   g_autoptr (GstElement) sip = s2r_pipeline_get_sipsrc (call->pipeline);
 
   g_signal_connect (sip, "pad-added", G_CALLBACK (pad_added_cb), call);
   g_signal_connect (sip, "no-more-pads", G_CALLBACK (no_more_pads_cb), call);
+  gst_bus_set_sync_handler (bus, bus_sync_cb, call, NULL);
 
-  call->bus_watch = gst_bus_create_watch (bus);
-  g_source_set_callback (call->bus_watch, (GSourceFunc) (GCallback) bus_cb,
-      call, NULL);
-  g_source_attach (call->bus_watch, call->context);
+  call->start_source = g_idle_source_new ();
+  g_source_set_priority (call->start_source, G_PRIORITY_HIGH);
+  g_source_set_callback (call->start_source, start_cb, call, NULL);
+  g_source_attach (call->start_source, call->context);
 
-  if (gst_element_set_state (call->pipeline, GST_STATE_PLAYING) ==
-      GST_STATE_CHANGE_FAILURE) {
-    g_autoptr (GstMessage) msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-    g_autoptr (GError) err = NULL;
-
-    if (msg)
-      gst_message_parse_error (msg, &err, NULL);
-    s2r_set_error_field (error, S2R_ERROR_INVALID, NULL,
-        "the call cannot start: %s",
-        err ? err->message : "pipeline state change failed");
-    set_reason (call, err ? err->message : "cannot start");
-    call->status = S2R_CALL_FAILED;
-    finish (call);
-    return FALSE;
-  }
+  if (g_log_writer_default_would_drop (G_LOG_LEVEL_MESSAGE, G_LOG_DOMAIN))
+    return;
   {
     g_autofree char *url =
         s2r_redact_url (s2r_call_request_get_rtmp_url (call->req));
 
-    g_message ("call %s: calling %s, publishing to %s",
-        s2r_call_get_id (call), s2r_call_request_get_sip_uri (call->req), url);
+    g_message ("call %s: calling %s, publishing to %s%s",
+        s2r_call_get_id (call), s2r_call_request_get_sip_uri (call->req), url,
+        call->destinations->len > 1 ? " and more" : "");
   }
-  return TRUE;
 }
 
 void
 s2r_call_hangup (S2rCall * call)
 {
-  if (call->finished || call->hanging_up)
-    return;
-  call->hanging_up = TRUE;
-  set_reason (call, "hung up by the API");
-  if (!call->media_linked) {
-    finish (call);
-    return;
+  hangup_with_reason (call, "hung up by the API");
+}
+
+/* Destinations */
+
+guint
+s2r_call_get_n_destinations (S2rCall * call)
+{
+  return call->destinations->len;
+}
+
+S2rDestination *
+s2r_call_get_destination (S2rCall * call, guint i)
+{
+  g_return_val_if_fail (i < call->destinations->len, NULL);
+  return g_ptr_array_index (call->destinations, i);
+}
+
+const S2rRtmpTarget *
+s2r_destination_get_target (S2rDestination * dest)
+{
+  return dest->target;
+}
+
+guint
+s2r_destination_get_id (S2rDestination * dest)
+{
+  return dest->id;
+}
+
+/**
+ * s2r_call_add_destination:
+ * @target: (transfer full): where to publish too
+ *
+ * Publishes the call to one more RTMP destination: at once if it
+ * publishes already, else with the others once its media is known.
+ *
+ * Returns: (transfer none): the new destination, or %NULL if the call has
+ * ended or has its maximum of destinations
+ */
+S2rDestination *
+s2r_call_add_destination (S2rCall * call, S2rRtmpTarget * target,
+    GError ** error)
+{
+  S2rDestination *d;
+
+  if (call->finished || call->hanging_up) {
+    s2r_rtmp_target_free (target);
+    s2r_set_error_field (error, S2R_ERROR_CONFLICT, "callId",
+        "call '%s' has ended", s2r_call_get_id (call));
+    return NULL;
   }
-  /* EOS first so flvmux and rtmp2sink close the stream cleanly, then NULL
-   * sends the BYE */
-  gst_element_send_event (call->pipeline, gst_event_new_eos ());
-  arm_drain_timeout (call);
+  if (call->destinations->len >= S2R_MAX_DESTINATIONS) {
+    s2r_rtmp_target_free (target);
+    s2r_set_error_field (error, S2R_ERROR_CONFLICT, "destinations",
+        "a call has at most %d destinations", S2R_MAX_DESTINATIONS);
+    return NULL;
+  }
+  d = g_new0 (S2rDestination, 1);
+  d->id = ++call->next_destination_id;
+  d->target = target;
+  g_ptr_array_add (call->destinations, d);
+  if (call->media_linked) {
+    g_autoptr (GstElement) rtmp = s2r_pipeline_get_rtmpsink (call->pipeline);
+
+    start_destination (call, rtmp, d);
+  }
+  {
+    g_autofree char *url = s2r_redact_url (s2r_rtmp_target_get_location
+        (target));
+
+    g_message ("call %s: destination %u added: %s", s2r_call_get_id (call),
+        d->id, url);
+  }
+  update_stream_status (call);
+  emit_changed (call);
+  if (call->stream_status == S2R_STREAM_FAILED)
+    fail_stream (call);
+  return d;
+}
+
+/**
+ * s2r_call_remove_destination:
+ *
+ * Stops publishing to a destination (what it queued is sent first). The
+ * last destination of a call cannot be removed: hang up instead.
+ */
+gboolean
+s2r_call_remove_destination (S2rCall * call, guint id, GError ** error)
+{
+  S2rDestination *d = NULL;
+  guint index = 0;
+
+  for (guint i = 0; i < call->destinations->len; i++) {
+    S2rDestination *c = g_ptr_array_index (call->destinations, i);
+
+    if (c->id == id) {
+      d = c;
+      index = i;
+    }
+  }
+  if (d == NULL) {
+    s2r_set_error_field (error, S2R_ERROR_NOT_FOUND, "destId",
+        "call '%s' has no destination %u", s2r_call_get_id (call), id);
+    return FALSE;
+  }
+  if (call->finished) {
+    s2r_set_error_field (error, S2R_ERROR_CONFLICT, "callId",
+        "call '%s' has ended", s2r_call_get_id (call));
+    return FALSE;
+  }
+  if (call->destinations->len == 1) {
+    s2r_set_error_field (error, S2R_ERROR_CONFLICT, "destId",
+        "the last destination of a call cannot be removed: hang up instead");
+    return FALSE;
+  }
+  if (d->sink_id != 0) {
+    g_autoptr (GstElement) rtmp = s2r_pipeline_get_rtmpsink (call->pipeline);
+    gboolean removed = FALSE;
+
+    g_signal_emit_by_name (rtmp, "remove-location", d->sink_id, &removed);
+  }
+  g_message ("call %s: destination %u removed", s2r_call_get_id (call), id);
+  g_ptr_array_remove_index (call->destinations, index);
+  update_stream_status (call);
+  emit_changed (call);
+  if (call->stream_status == S2R_STREAM_FAILED)
+    fail_stream (call);
+  return TRUE;
+}
+
+static void add_destination_json (S2rDestination * d, JsonBuilder * b);
+
+void
+s2r_destination_to_json (S2rDestination * dest, JsonBuilder * b)
+{
+  add_destination_json (dest, b);
 }
 
 const char *
@@ -713,10 +1184,32 @@ add_bool (JsonBuilder * b, const char *name, gboolean value, gboolean wcs)
 }
 
 /* Never the password */
+static void
+add_destination_json (S2rDestination * d, JsonBuilder * b)
+{
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "id");
+  json_builder_add_int_value (b, d->id);
+  add_string (b, "rtmpUrl", s2r_rtmp_target_get_url (d->target));
+  add_string (b, "rtmpStream", s2r_rtmp_target_get_stream (d->target));
+  add_string (b, "status", s2r_stream_status_to_string (d->status));
+  json_builder_set_member_name (b, "droppedMs");
+  json_builder_add_int_value (b, (gint64) d->dropped_ms);
+  add_string (b, "error", d->error);
+  json_builder_end_object (b);
+}
+
 void
 s2r_call_add_json_members (S2rCall * call, JsonBuilder * b, gboolean wcs)
 {
   const S2rCallRequest *req = call->req;
+  S2rDestination *first = g_ptr_array_index (call->destinations, 0);
+  guint64 dropped_ms = 0;
+
+  /* media lost: the most any destination lost */
+  for (guint i = 0; i < call->destinations->len; i++)
+    dropped_ms = MAX (dropped_ms, ((S2rDestination *)
+            g_ptr_array_index (call->destinations, i))->dropped_ms);
 
   add_string (b, "callId", s2r_call_get_id (call));
   add_string (b, "callee", s2r_call_request_get_callee (req));
@@ -729,10 +1222,24 @@ s2r_call_add_json_members (S2rCall * call, JsonBuilder * b, gboolean wcs)
   add_bool (b, "hasVideo", s2r_call_request_get_has_video (req), wcs);
   add_string (b, "audioCodec", call->audio_codec);
   add_string (b, "videoCodec", call->video_codec);
-  add_string (b, "rtmpUrl", s2r_call_request_get_rtmp_url (req));
-  add_string (b, "rtmpStream", s2r_call_request_get_rtmp_stream (req));
+  /* WCS's single stream: the first destination */
+  add_string (b, "rtmpUrl", s2r_rtmp_target_get_url (first->target));
+  add_string (b, "rtmpStream", s2r_rtmp_target_get_stream (first->target));
   add_string (b, "rtmpStreamStatus",
       s2r_stream_status_to_string (call->stream_status));
+  json_builder_set_member_name (b, "rtmpDroppedMs");
+  json_builder_add_int_value (b, (gint64) dropped_ms);
+  json_builder_set_member_name (b, "destinations");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < call->destinations->len; i++)
+    add_destination_json (g_ptr_array_index (call->destinations, i), b);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "maxDuration");
+  json_builder_add_int_value (b, call->max_duration);
+  json_builder_set_member_name (b, "rtpTimeout");
+  json_builder_add_int_value (b, call->rtp_timeout);
+  json_builder_set_member_name (b, "rtmpRetryBudget");
+  json_builder_add_int_value (b, call->retry_budget);
   add_string (b, "sipLogin", s2r_call_request_get_sip_login (req));
   add_string (b, "sipDomain", s2r_call_request_get_sip_domain (req));
   add_string (b, "appKey", s2r_call_request_get_app_key (req));
@@ -749,4 +1256,70 @@ s2r_call_to_json (S2rCall * call, JsonBuilder * b, gboolean wcs)
   json_builder_begin_object (b);
   s2r_call_add_json_members (call, b, wcs);
   json_builder_end_object (b);
+}
+
+static void
+add_uint64_field (JsonBuilder * b, const char *name, const GstStructure * s,
+    const char *field)
+{
+  const GValue *v = gst_structure_get_value (s, field);
+
+  json_builder_set_member_name (b, name);
+  if (v && G_VALUE_HOLDS_UINT64 (v))
+    json_builder_add_int_value (b, (gint64) g_value_get_uint64 (v));
+  else if (v && G_VALUE_HOLDS_UINT (v))
+    json_builder_add_int_value (b, g_value_get_uint (v));
+  else if (v && G_VALUE_HOLDS_INT (v))
+    json_builder_add_int_value (b, g_value_get_int (v));
+  else if (v && G_VALUE_HOLDS_INT64 (v))
+    json_builder_add_int_value (b, g_value_get_int64 (v));
+  else
+    json_builder_add_null_value (b);
+}
+
+static void
+add_codec_field (JsonBuilder * b, const char *name, const GstStructure * s,
+    const char *field)
+{
+  const char *codec = gst_structure_get_string (s, field);
+
+  add_string (b, name, codec && *codec ? codec : NULL);
+}
+
+/**
+ * s2r_call_add_stats_members:
+ *
+ * `rtpStats` (sipsrc: packets and bytes received, packets lost, codecs)
+ * and `rtmpStats` (rtmppubsink: frames sent, frames dropped), read from the
+ * elements now, or the last values once the call has ended; null when not
+ * known yet.
+ */
+void
+s2r_call_add_stats_members (S2rCall * call, JsonBuilder * b)
+{
+  refresh_stats (call);
+
+  json_builder_set_member_name (b, "rtpStats");
+  if (call->sip_stats) {
+    json_builder_begin_object (b);
+    add_uint64_field (b, "packetsReceived", call->sip_stats,
+        "packets-received");
+    add_uint64_field (b, "packetsLost", call->sip_stats, "packets-lost");
+    add_uint64_field (b, "bytesReceived", call->sip_stats, "bytes-received");
+    add_codec_field (b, "audioCodec", call->sip_stats, "audio-codec");
+    add_codec_field (b, "videoCodec", call->sip_stats, "video-codec");
+    json_builder_end_object (b);
+  } else {
+    json_builder_add_null_value (b);
+  }
+
+  json_builder_set_member_name (b, "rtmpStats");
+  if (call->rtmp_stats) {
+    json_builder_begin_object (b);
+    add_uint64_field (b, "frames", call->rtmp_stats, "frames");
+    add_uint64_field (b, "droppedFrames", call->rtmp_stats, "dropped-frames");
+    json_builder_end_object (b);
+  } else {
+    json_builder_add_null_value (b);
+  }
 }

@@ -30,6 +30,7 @@ typedef enum
 {
   S2R_STREAM_PENDING,
   S2R_STREAM_PUBLISHING,
+  S2R_STREAM_RECONNECTING,
   S2R_STREAM_FAILED,
   S2R_STREAM_UNPUBLISHED,
 } S2rStreamStatus;
@@ -40,19 +41,22 @@ const char *s2r_stream_status_to_string (S2rStreamStatus status);
 S2rCallStatus s2r_call_status_from_sip_state (const char *state,
     gint sip_status);
 
+/* One RTMP destination of a call, owned by the call */
+typedef struct _S2rDestination S2rDestination;
+
 #define S2R_TYPE_CALL (s2r_call_get_type ())
 G_DECLARE_FINAL_TYPE (S2rCall, s2r_call, S2R, CALL, GObject)
 
 /**
  * S2rCall:
  *
- * One SIP call published to one RTMP stream: one pipeline, followed on the
- * bus from the GMainContext that created it. Every method is called from that
+ * One SIP call published to one or more RTMP destinations: one pipeline,
+ * followed from the GMainContext that created it. Every method is called from that
  * context; the "changed" signal is emitted there too.
  */
 S2rCall *s2r_call_new (S2rCallRequest * req, const S2rTemplate * tmpl,
     const S2rConfig * config, GError ** error);
-gboolean s2r_call_start (S2rCall * call, GError ** error);
+void s2r_call_start (S2rCall * call);
 void s2r_call_hangup (S2rCall * call);
 
 const char *s2r_call_get_id (S2rCall * call);
@@ -62,8 +66,19 @@ S2rStreamStatus s2r_call_get_stream_status (S2rCall * call);
 gboolean s2r_call_is_active (S2rCall * call);
 gint64 s2r_call_get_created (S2rCall * call);
 
+guint s2r_call_get_n_destinations (S2rCall * call);
+S2rDestination *s2r_call_get_destination (S2rCall * call, guint i);
+S2rDestination *s2r_call_add_destination (S2rCall * call,
+    S2rRtmpTarget * target, GError ** error);
+gboolean s2r_call_remove_destination (S2rCall * call, guint id,
+    GError ** error);
+guint s2r_destination_get_id (S2rDestination * dest);
+const S2rRtmpTarget *s2r_destination_get_target (S2rDestination * dest);
+void s2r_destination_to_json (S2rDestination * dest, JsonBuilder * builder);
+
 void s2r_call_to_json (S2rCall * call, JsonBuilder * builder,
     gboolean wcs_style);
+void s2r_call_add_stats_members (S2rCall * call, JsonBuilder * builder);
 void s2r_call_add_json_members (S2rCall * call, JsonBuilder * builder,
     gboolean wcs_style);
 

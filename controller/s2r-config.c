@@ -19,6 +19,8 @@
 #define DEFAULT_TEMPLATE "default"
 #define DEFAULT_ANSWER_TIMEOUT 60
 #define DEFAULT_RTP_TIMEOUT 30
+#define DEFAULT_MAX_DURATION 0
+#define DEFAULT_RETRY_BUDGET 60
 #define DEFAULT_WEBHOOK_QUEUE_SIZE 256
 #define DEFAULT_WEBHOOK_MAX_RETRIES 5
 #define DEFAULT_WEBHOOK_TIMEOUT 5
@@ -38,6 +40,8 @@ struct _S2rConfig
   char *user_agent;
   guint answer_timeout;
   guint rtp_timeout;
+  guint max_duration;
+  guint retry_budget;
 
   guint webhook_queue_size;
   guint webhook_max_retries;
@@ -69,6 +73,8 @@ s2r_config_new (void)
   config->template = g_strdup (DEFAULT_TEMPLATE);
   config->answer_timeout = DEFAULT_ANSWER_TIMEOUT;
   config->rtp_timeout = DEFAULT_RTP_TIMEOUT;
+  config->max_duration = DEFAULT_MAX_DURATION;
+  config->retry_budget = DEFAULT_RETRY_BUDGET;
   config->webhook_queue_size = DEFAULT_WEBHOOK_QUEUE_SIZE;
   config->webhook_max_retries = DEFAULT_WEBHOOK_MAX_RETRIES;
   config->webhook_timeout = DEFAULT_WEBHOOK_TIMEOUT;
@@ -184,7 +190,14 @@ config_load (S2rConfig * config, GKeyFile * kf, GError ** error)
       || !read_string (kf, "sip", "user-agent", &config->user_agent, error)
       || !read_uint (kf, "sip", "answer-timeout", 3600,
           &config->answer_timeout, error)
+      /* [sip] rtp-timeout: where it was first; [calls] wins */
       || !read_uint (kf, "sip", "rtp-timeout", 3600, &config->rtp_timeout,
+          error)
+      || !read_uint (kf, "calls", "rtp-timeout", 3600, &config->rtp_timeout,
+          error)
+      || !read_uint (kf, "calls", "max-duration", 7 * 86400,
+          &config->max_duration, error)
+      || !read_uint (kf, "rtmp", "retry-budget", 86400, &config->retry_budget,
           error)
       || !read_uint (kf, "webhook", "queue-size", 1000000,
           &config->webhook_queue_size, error)
@@ -312,6 +325,18 @@ guint
 s2r_config_get_rtp_timeout (const S2rConfig * config)
 {
   return config->rtp_timeout;
+}
+
+guint
+s2r_config_get_max_duration (const S2rConfig * config)
+{
+  return config->max_duration;
+}
+
+guint
+s2r_config_get_retry_budget (const S2rConfig * config)
+{
+  return config->retry_budget;
 }
 
 guint

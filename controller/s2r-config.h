@@ -27,7 +27,11 @@ G_BEGIN_DECLS
  * local-address=192.0.2.10
  * user-agent=sip2rtmp
  * answer-timeout=60
- * rtp-timeout=30
+ * [calls]
+ * max-duration=0          ; seconds from the answer; 0: no limit
+ * rtp-timeout=30          ; seconds without RTP; 0: off ([sip] rtp-timeout too)
+ * [rtmp]
+ * retry-budget=60         ; seconds a destination may stay down
  * [webhook]
  * queue-size=256
  * max-retries=5
@@ -57,6 +61,8 @@ const char *s2r_config_get_local_address (const S2rConfig * config);
 const char *s2r_config_get_user_agent (const S2rConfig * config);
 guint s2r_config_get_answer_timeout (const S2rConfig * config);
 guint s2r_config_get_rtp_timeout (const S2rConfig * config);
+guint s2r_config_get_max_duration (const S2rConfig * config);
+guint s2r_config_get_retry_budget (const S2rConfig * config);
 
 guint s2r_config_get_webhook_queue_size (const S2rConfig * config);
 guint s2r_config_get_webhook_max_retries (const S2rConfig * config);

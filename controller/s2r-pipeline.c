@@ -67,7 +67,6 @@ s2r_template_load (const char *dir, const char *name, GError ** error)
   g_autoptr (S2rTemplate) tmpl = g_new0 (S2rTemplate, 1);
   g_auto (GStrv) keys = NULL;
   g_autoptr (GstElement) sink = NULL;
-  g_autoptr (GstElement) mux = NULL;
   g_autoptr (GstElement) rtmp = NULL;
 
   GST_DEBUG_CATEGORY_INIT (s2r_pipeline_debug, "s2r-pipeline", 0,
@@ -110,12 +109,12 @@ s2r_template_load (const char *dir, const char *name, GError ** error)
   if (sink == NULL)
     goto failed;
   gst_object_ref_sink (sink);
-  mux = gst_bin_get_by_name (GST_BIN (sink), MUX_NAME);
   rtmp = gst_bin_get_by_name (GST_BIN (sink), RTMP_NAME);
-  if (mux == NULL || rtmp == NULL) {
+  if (rtmp == NULL || g_signal_lookup ("add-location",
+          G_OBJECT_TYPE (rtmp)) == 0) {
     g_set_error (error, S2R_ERROR, S2R_ERROR_INTERNAL,
-        "template %s: the sink must name its muxer \"" MUX_NAME
-        "\" and its RTMP sink \"" RTMP_NAME "\"", name);
+        "template %s: the sink must name its RTMP publisher (rtmppubsink) \""
+        RTMP_NAME "\"", name);
     goto failed;
   }
   return g_steal_pointer (&tmpl);
@@ -182,7 +181,9 @@ configure_sipsrc (GstElement * sip, const S2rCallRequest * req,
   set_prop (sip, "register", s2r_call_request_get_register (req) ?
       "true" : "false");
   set_uint_prop (sip, "answer-timeout", s2r_config_get_answer_timeout (config));
-  set_uint_prop (sip, "rtp-timeout", s2r_config_get_rtp_timeout (config));
+  set_uint_prop (sip, "rtp-timeout", s2r_call_request_get_rtp_timeout (req) >=
+      0 ? (guint) s2r_call_request_get_rtp_timeout (req) :
+      s2r_config_get_rtp_timeout (config));
 }
 
 GstElement *
@@ -216,11 +217,15 @@ s2r_template_instantiate (const S2rTemplate * tmpl, const S2rCallRequest * req,
 
   configure_sipsrc (sip, req, config);
   rtmp = gst_bin_get_by_name (GST_BIN (sink), RTMP_NAME);
+  /* the first destination; the others are added once it runs */
   g_object_set (rtmp, "location", s2r_call_request_get_rtmp_location (req),
-      NULL);
+      "retry-budget", s2r_call_request_get_rtmp_retry_budget (req) >= 0 ?
+      (guint) s2r_call_request_get_rtmp_retry_budget (req) :
+      s2r_config_get_retry_budget (config), NULL);
 
-  /* flvmux cannot take new pads once it streams: the muxer and sink wait
-   * until every media pad of the call is known and linked */
+  /* The muxer's pads are requested before data flows: the sink part waits
+   * until every media pad of the call is known and linked, and no RTMP
+   * session is opened for a call that is never answered */
   gst_element_set_locked_state (sink, TRUE);
 
   return g_steal_pointer (&pipeline);
@@ -236,6 +241,14 @@ GstElement *
 s2r_pipeline_get_rtmpsink (GstElement * pipeline)
 {
   return gst_bin_get_by_name (GST_BIN (pipeline), RTMP_NAME);
+}
+
+gboolean
+s2r_pipeline_is_rtmp_element (GstElement * pipeline, GstObject * obj)
+{
+  g_autoptr (GstElement) rtmp = s2r_pipeline_get_rtmpsink (pipeline);
+
+  return rtmp && obj == GST_OBJECT (rtmp);
 }
 
 gboolean
@@ -289,12 +302,20 @@ s2r_pipeline_get_pad_codec (GstElement * pipeline, GstPad * pad,
   return *media != NULL && *encoding != NULL;
 }
 
+/* The template's muxer: "mux" if it names one, else the publisher itself */
+static GstElement *
+get_muxer (GstElement * pipeline)
+{
+  GstElement *mux = gst_bin_get_by_name (GST_BIN (pipeline), MUX_NAME);
+
+  return mux ? mux : s2r_pipeline_get_rtmpsink (pipeline);
+}
+
 gboolean
 s2r_template_link_pad (const S2rTemplate * tmpl, GstElement * pipeline,
     GstPad * pad, GError ** error)
 {
-  g_autoptr (GstElement) mux = gst_bin_get_by_name (GST_BIN (pipeline),
-      MUX_NAME);
+  g_autoptr (GstElement) mux = get_muxer (pipeline);
   g_autoptr (GError) err = NULL;
   g_autofree char *encoding = NULL;
   g_autofree char *media = NULL;

@@ -34,6 +34,8 @@ GstElement *s2r_pipeline_get_rtmpsink (GstElement * pipeline);
 gboolean s2r_pipeline_get_pad_codec (GstElement * pipeline, GstPad * pad,
     char **media, char **encoding);
 gboolean s2r_pipeline_is_sip_element (GstElement * pipeline, GstObject * obj);
+gboolean s2r_pipeline_is_rtmp_element (GstElement * pipeline,
+    GstObject * obj);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (S2rTemplate, s2r_template_free);
 

@@ -188,14 +188,19 @@ class DaemonCallsTest(unittest.TestCase):
             self.assertEqual(sipp.wait(), 0, sipp.report())
 
     def test_unreachable_rtmp_server_fails_the_stream_and_hangs_up(self):
-        with Daemon() as d, d.events() as ev, \
+        # retried for [rtmp] retry-budget seconds, then given up
+        with Daemon("[rtmp]\nretry-budget=1\n") as d, d.events() as ev, \
                 Sipp("answer_pcmu_wait_bye.xml") as sipp:
             body = {"callee": sipp.uri(), "rtmpStream": "nowhere",
                     "rtmpUrl": "rtmp://%s:%d/live" % (LOOPBACK, free_port())}
             r = d.post("/api/v1/calls", body)
             self.assertEqual(r.status, 201, r)
+            self.assertEqual(r.json["rtmpRetryBudget"], 1)
+            ev.wait_call(r.json["callId"], status="ESTABLISHED", stream="RECONNECTING")
             failed = ev.wait_call(r.json["callId"], status="FAILED", stream="FAILED")
             self.assertTrue(failed["reason"].startswith("RTMP:"), failed["reason"])
+            self.assertNotIn("nowhere", failed["reason"])
+            self.assertEqual(failed["destinations"][0]["status"], "FAILED")
             # the callee is not left connected to nothing: it got our BYE
             self.assertEqual(sipp.wait(), 0, sipp.report())
 
