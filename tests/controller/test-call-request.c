@@ -236,6 +236,54 @@ test_redacted_url_hides_credentials_and_stream (void)
   g_assert_cmpstr (b, ==, "rtmps://host/...");
 }
 
+static void
+test_destinations_follow_rtmp_url_and_stream (void)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (S2rCallRequest) req = parse ("{\"callee\":\"sip:a@h\","
+      "\"rtmpUrl\":\"rtmp://a/live\",\"rtmpStream\":\"one\","
+      "\"destinations\":[{\"rtmpUrl\":\"rtmps://b/app/\",\"rtmpStream\":\"k?x=1\"},"
+      "\"rtmp://c:1936/live/three\"],\"rtmpUrls\":[\"rtmp://d/x/four\"],"
+      "\"maxDuration\":\"3600\",\"rtpTimeout\":0}", &err);
+
+  g_assert_no_error (err);
+  g_assert_cmpuint (s2r_call_request_get_n_targets (req), ==, 4);
+  g_assert_cmpstr (s2r_call_request_get_rtmp_location (req), ==,
+      "rtmp://a/live/one");
+  g_assert_cmpstr (s2r_rtmp_target_get_location (s2r_call_request_get_target
+          (req, 1)), ==, "rtmps://b/app/k?x=1");
+  g_assert_cmpstr (s2r_rtmp_target_get_url (s2r_call_request_get_target (req,
+              2)), ==, "rtmp://c:1936/live");
+  g_assert_cmpstr (s2r_rtmp_target_get_stream (s2r_call_request_get_target
+          (req, 2)), ==, "three");
+  g_assert_cmpstr (s2r_rtmp_target_get_location (s2r_call_request_get_target
+          (req, 3)), ==, "rtmp://d/x/four");
+  g_assert_cmpint (s2r_call_request_get_max_duration (req), ==, 3600);
+  g_assert_cmpint (s2r_call_request_get_rtp_timeout (req), ==, 0);
+  g_assert_cmpint (s2r_call_request_get_rtmp_retry_budget (req), ==, -1);
+}
+
+static void
+test_bad_destinations_are_400_naming_the_field (void)
+{
+  assert_rejected ("{\"callee\":\"sip:a@h\"}", "rtmpUrl");
+  assert_rejected ("{\"callee\":\"sip:a@h\",\"rtmpStream\":\"s\"}",
+      "rtmpUrl");
+  assert_rejected ("{\"callee\":\"sip:a@h\",\"rtmpUrls\":\"rtmp://a/b/c\"}",
+      "rtmpUrls");
+  assert_rejected ("{\"callee\":\"sip:a@h\",\"rtmpUrls\":[\"rtmp://a/c\"]}",
+      "rtmpUrls[0]");
+  assert_rejected ("{\"callee\":\"sip:a@h\",\"destinations\":"
+      "[{\"rtmpUrl\":\"rtmp://a/b\"}]}", "destinations[0].rtmpStream");
+  assert_rejected ("{\"callee\":\"sip:a@h\",\"destinations\":"
+      "[{\"rtmpUrl\":\"http://a/b\",\"rtmpStream\":\"s\"}]}",
+      "destinations[0].rtmpUrl");
+  assert_rejected ("{\"callee\":\"sip:a@h\",\"rtmpUrl\":\"rtmp://a/b\","
+      "\"rtmpStream\":\"s\",\"rtmpUrls\":[\"rtmp://a/b/s\"]}", "rtmpUrls[0]");
+  assert_rejected ("{\"callee\":\"sip:a@h\",\"rtmpUrls\":[\"rtmp://a/b/s\"],"
+      "\"maxDuration\":-5}", "maxDuration");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -269,5 +317,9 @@ main (int argc, char **argv)
       test_body_must_be_an_object);
   g_test_add_func ("/request/redacted-url-hides-credentials-and-stream",
       test_redacted_url_hides_credentials_and_stream);
+  g_test_add_func ("/request/destinations-follow-rtmp-url-and-stream",
+      test_destinations_follow_rtmp_url_and_stream);
+  g_test_add_func ("/request/bad-destinations-are-400-naming-the-field",
+      test_bad_destinations_are_400_naming_the_field);
   return g_test_run ();
 }

@@ -48,6 +48,29 @@ test_file_sets_server_sip_webhook_and_apps (void)
 }
 
 static void
+test_call_limits_and_retry_budget (void)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (S2rConfig) defaults = s2r_config_new ();
+  g_autoptr (S2rConfig) legacy =
+      s2r_config_new_from_data ("[sip]\nrtp-timeout=12\n", &err);
+  g_autoptr (S2rConfig) config =
+      s2r_config_new_from_data ("[sip]\nrtp-timeout=12\n"
+      "[calls]\nmax-duration=14400\nrtp-timeout=5\n"
+      "[rtmp]\nretry-budget=10\n", &err);
+
+  g_assert_no_error (err);
+  g_assert_cmpuint (s2r_config_get_max_duration (defaults), ==, 0);
+  g_assert_cmpuint (s2r_config_get_rtp_timeout (defaults), ==, 30);
+  g_assert_cmpuint (s2r_config_get_retry_budget (defaults), ==, 60);
+  /* [sip] rtp-timeout still read; [calls] wins */
+  g_assert_cmpuint (s2r_config_get_rtp_timeout (legacy), ==, 12);
+  g_assert_cmpuint (s2r_config_get_rtp_timeout (config), ==, 5);
+  g_assert_cmpuint (s2r_config_get_max_duration (config), ==, 14400);
+  g_assert_cmpuint (s2r_config_get_retry_budget (config), ==, 10);
+}
+
+static void
 test_malformed_values_are_errors (void)
 {
   const char *bad[] = {
@@ -159,6 +182,8 @@ main (int argc, char **argv)
       test_defaults_listen_on_loopback_9091);
   g_test_add_func ("/config/file-sets-server-sip-webhook-and-apps",
       test_file_sets_server_sip_webhook_and_apps);
+  g_test_add_func ("/config/call-limits-and-retry-budget",
+      test_call_limits_and_retry_budget);
   g_test_add_func ("/config/malformed-values-are-errors",
       test_malformed_values_are_errors);
   g_test_add_func ("/config/listen-forms-and-loopback",
