@@ -598,9 +598,30 @@ gst_sip_rtp_source_update (GstSipRtpSource * self,
       info->remote_rtp_port);
   set_address (&self->remote_rtcp, &self->remote_len, info->remote_address,
       info->remote_rtcp_port);
-  if (info->payload != self->payload)
-    GST_WARNING_OBJECT (self, "re-INVITE changed the payload type %d -> %d: "
-        "not followed", self->payload, info->payload);
+  self->dtmf_payload = info->dtmf_payload;
+  if (info->payload != self->payload) {
+    const GstStructure *s = gst_caps_get_structure (self->caps, 0);
+
+    if (!g_ascii_strcasecmp (gst_structure_get_string (s, "encoding-name"),
+            info->encoding)) {
+      /* the same codec under another number: follow it */
+      self->caps = gst_caps_make_writable (self->caps);
+      gst_caps_set_simple (self->caps, "payload", G_TYPE_INT, info->payload,
+          NULL);
+      self->payload = info->payload;
+      if (!self->need_events)
+        gst_pad_push_event (self->srcpad, gst_event_new_caps (self->caps));
+    } else {
+      /* downstream was built for the first codec */
+      GST_ELEMENT_WARNING (self, STREAM, CODEC_NOT_FOUND,
+          ("The peer changed the codec from %s to %s during the call: not "
+              "followed", gst_structure_get_string (s, "encoding-name"),
+              info->encoding), (NULL));
+    }
+  }
+  /* a resumed stream gets rtp-timeout from now on, not from before */
+  self->last_packet_ns = clock_ns (CLOCK_MONOTONIC);
+  self->timeout_posted = FALSE;
   if (entry)
     gst_sip_media_entry_unlock (entry);
 }

@@ -46,9 +46,8 @@ class SipsrcReinviteTest(SipsrcTestCase):
         self.assertTone(wav, RESUME_HZ, start=end - 1.5, duration=1.5,
                         ctx="(after the resume)")
 
-    # Not registered in meson yet: fails until sipsrc counts rtp-timeout from
-    # the resume (the element ends the call "no RTP received for 2 s" 1 s after
-    # the resume, counting the time on hold).
+    # The peer resumes RTP 1.5 s after its re-INVITE, within rtp-timeout=2
+    # counted from the resume (not from the last packet before the hold).
     def test_rtp_timeout_counts_from_the_resume(self):
         with self.hold_and_resume("reinvite_hold_resume_late_rtp.xml") as uas:
             r, wav = self.run_to_wav(uas.uri(), timeout=30, rtp_timeout=RTP_TIMEOUT)

@@ -212,6 +212,23 @@ static void estab_handler(const struct sip_msg *msg, void *arg)
 		return;
 	}
 
+	/* Early media already exposed the streams: the 200's SDP is the
+	 * answer (no 100rel), so the element follows what it changed */
+	if (call->streams_reported && call->handle && !call->finished &&
+	    msg && mbuf_get_left(msg->mb)) {
+		struct sipua_call_event ev;
+
+		memset(&ev, 0, sizeof(ev));
+		ev.state = SIPUA_CALL_ESTABLISHED;
+		ev.sip_status = msg->scode;
+		ev.reason = "answer after early media";
+		ev.call_id = call->call_id;
+		ev.streams = call->streamv;
+		ev.remote_sdp = call->remote_sdp;
+		ev.update = true;
+		call->handle->eh(&ev, call->handle->arg);
+	}
+
 	report_msg(call, SIPUA_CALL_ESTABLISHED, msg, true);
 }
 
