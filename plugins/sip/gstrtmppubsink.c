@@ -35,6 +35,7 @@
 
 #include <string.h>
 #include "gstrtmppubsink.h"
+#include "gststillvideo.h"
 #include "sipua/sipua.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_rtmp_pub_sink_debug);
@@ -45,6 +46,7 @@ enum
   PROP_0,
   PROP_LOCATION,
   PROP_RETRY_BUDGET,
+  PROP_STILL_VIDEO,
   PROP_STATS,
 };
 
@@ -56,6 +58,7 @@ enum
 };
 
 #define DEFAULT_RETRY_BUDGET 60
+#define DEFAULT_STILL_VIDEO FALSE
 
 #define FLV_AAC_HEADER 0xAF     /* AAC, 44 kHz, 16 bit, stereo: as FLV asks */
 #define FLV_AVC_KEY 0x17
@@ -83,6 +86,8 @@ struct _GstRtmpPubSink
    * lock protects every field below. */
   gchar *location;
   guint retry_budget;
+  gboolean still_video;
+  guint64 still_index;          /* next still frame to send */
   GPtrArray *destinations;
   guint next_id;
   gboolean started;
@@ -337,6 +342,33 @@ timestamp_ms (GstRtmpPubSink * self, GstPad * pad, GstClockTime t)
   return ms;
 }
 
+/* The generated video track follows the audio's clock */
+static void
+send_still_video (GstRtmpPubSink * self, guint32 audio_ts)
+{
+  gboolean on;
+
+  GST_OBJECT_LOCK (self);
+  on = self->still_video && !self->video_pad;
+  GST_OBJECT_UNLOCK (self);
+  if (!on)
+    return;
+
+  for (;;) {
+    guint8 header[5] = { FLV_AVC_INTER, 1, 0, 0, 0 };
+    gboolean key;
+    guint32 ts;
+    GstBuffer *frame = gst_still_video_frame (self->still_index, &ts, &key);
+
+    if (ts > audio_ts)
+      break;
+    if (key)
+      header[0] = FLV_AVC_KEY;
+    send_tag (self, TRUE, ts, header, sizeof (header), frame, FALSE, key);
+    self->still_index++;
+  }
+}
+
 static GstFlowReturn
 gst_rtmp_pub_sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 {
@@ -361,6 +393,7 @@ gst_rtmp_pub_sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   } else {
     const guint8 header[2] = { FLV_AAC_HEADER, 1 /* raw AAC */  };
     send_tag (self, FALSE, ts, header, sizeof (header), buf, FALSE, TRUE);
+    send_still_video (self, ts);
   }
 
   gst_buffer_unref (buf);
@@ -389,8 +422,18 @@ handle_caps (GstRtmpPubSink * self, GstPad * pad, GstCaps * caps)
     send_tag (self, TRUE, 0, header, sizeof (header), codec_data, TRUE, TRUE);
   } else {
     const guint8 header[2] = { FLV_AAC_HEADER, 0 };
+    gboolean still;
+
     send_tag (self, FALSE, 0, header, sizeof (header), codec_data, TRUE,
         TRUE);
+    GST_OBJECT_LOCK (self);
+    still = self->still_video && !self->video_pad;
+    GST_OBJECT_UNLOCK (self);
+    if (still) {
+      const guint8 vheader[5] = { FLV_AVC_KEY, 0, 0, 0, 0 };
+      send_tag (self, TRUE, 0, vheader, sizeof (vheader),
+          gst_still_video_codec_data (), TRUE, TRUE);
+    }
   }
   return TRUE;
 }
@@ -529,6 +572,16 @@ gst_rtmp_pub_sink_change_state (GstElement * element,
       break;
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       GST_OBJECT_LOCK (self);
+      ok = !self->still_video;
+      GST_OBJECT_UNLOCK (self);
+      /* encoded once per process, on first use */
+      if (!ok && !gst_still_video_ensure ()) {
+        GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN, (NULL),
+            ("could not encode the still picture (x264enc missing?)"));
+        return GST_STATE_CHANGE_FAILURE;
+      }
+      GST_OBJECT_LOCK (self);
+      self->still_index = 0;
       self->started = TRUE;
       self->have_base = FALSE;
       self->eos_pads = 0;
@@ -605,6 +658,9 @@ gst_rtmp_pub_sink_set_property (GObject * object, guint prop_id,
     case PROP_RETRY_BUDGET:
       self->retry_budget = g_value_get_uint (value);
       break;
+    case PROP_STILL_VIDEO:
+      self->still_video = g_value_get_boolean (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -631,6 +687,9 @@ gst_rtmp_pub_sink_get_property (GObject * object, guint prop_id,
     case PROP_RETRY_BUDGET:
       g_value_set_uint (value, self->retry_budget);
       break;
+    case PROP_STILL_VIDEO:
+      g_value_set_boolean (value, self->still_video);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -654,6 +713,7 @@ static void
 gst_rtmp_pub_sink_init (GstRtmpPubSink * self)
 {
   self->retry_budget = DEFAULT_RETRY_BUDGET;
+  self->still_video = DEFAULT_STILL_VIDEO;
   self->destinations = g_ptr_array_new ();
   GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SINK);
 }
@@ -683,6 +743,12 @@ gst_rtmp_pub_sink_class_init (GstRtmpPubSinkClass * klass)
           "destination may stay down (refused, dropped) while it is retried "
           "with backoff before it counts as failed (0 = no retry)", 0, 86400,
           DEFAULT_RETRY_BUDGET, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_STILL_VIDEO,
+      g_param_spec_boolean ("still-video", "Still video", "With no video "
+          "pad: add a video track, a black 640x360 H.264 picture (keyframe "
+          "every 2 s) for CDNs that require video; encoded once per process",
+          DEFAULT_STILL_VIDEO, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics", "frames, dropped-frames, "

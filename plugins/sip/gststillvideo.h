@@ -1,0 +1,22 @@
+/* sip2rtmp
+ * Copyright (C) 2026 sip2rtmp authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#ifndef __GST_STILL_VIDEO_H__
+#define __GST_STILL_VIDEO_H__
+
+#include <gst/gst.h>
+#include <gst/app/gstappsink.h>
+
+G_BEGIN_DECLS
+
+gboolean gst_still_video_ensure (void);
+GstBuffer *gst_still_video_codec_data (void);
+GstBuffer *gst_still_video_frame (guint64 index, guint32 * ts_ms,
+    gboolean * keyframe);
+guint gst_still_video_frame_ms (void);
+
+G_END_DECLS
+
+#endif
