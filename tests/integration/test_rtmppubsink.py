@@ -12,8 +12,7 @@ standard library cannot emit GObject signals.
 
 import os
 import re
-import shlex
-import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -279,6 +278,22 @@ class RtmpPubSinkTest(unittest.TestCase):
         self.assertTrue(is_subsequence(["connecting", "reconnecting", "failed"], got),
                         "states %s" % got)
         self.assertNotIn("publishing", got)
+
+    def test_server_that_never_answers_counts_against_the_budget(self):
+        # Fails until a connection whose RTMP handshake never completes times
+        # out: today it stays "connecting" for ever, the budget is never spent.
+        silent = socket.socket()
+        self.addCleanup(silent.close)
+        silent.bind((LOOPBACK, 0))
+        silent.listen(4)        # the kernel accepts; nobody ever answers
+        url = "rtmp://%s:%d/live/silent" % (LOOPBACK, silent.getsockname()[1])
+        with GstLaunch(tone_into(url, props="retry-budget=2")) as g:
+            failed = g.wait_for(FAILED % 1, 20)
+            g.interrupt()
+            result = g.wait(10)
+        self.assertTrue(failed, "no failed message 20 s into a 2 s budget, states %s" %
+                        states(result.stdout))
+        self.assertCleanExit(result)
 
     def test_location_added_at_run_time_publishes_and_removing_it_leaves_the_first(self):
         a, b = self.nginx(), self.nginx()
