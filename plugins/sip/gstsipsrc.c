@@ -929,13 +929,12 @@ gst_sip_src_send_event (GstElement * element, GstEvent * event)
   return TRUE;
 }
 
+/* Called with the object lock */
 static void
-set_string (GstSipSrc * self, gchar ** field, const GValue * value)
+set_string (gchar ** field, const GValue * value)
 {
-  GST_OBJECT_LOCK (self);
   g_free (*field);
   *field = g_value_dup_string (value);
-  GST_OBJECT_UNLOCK (self);
 }
 
 static void
@@ -944,99 +943,94 @@ gst_sip_src_set_property (GObject * object, guint prop_id,
 {
   GstSipSrc *self = GST_SIP_SRC (object);
 
+  GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_URI:
-      set_string (self, &self->uri, value);
+      set_string (&self->uri, value);
       break;
     case PROP_USER_ID:
-      set_string (self, &self->user_id, value);
+      set_string (&self->user_id, value);
       break;
     case PROP_USER_PW:
-      GST_OBJECT_LOCK (self);
       if (self->user_pw)
         memset (self->user_pw, 0, strlen (self->user_pw));
-      GST_OBJECT_UNLOCK (self);
-      set_string (self, &self->user_pw, value);
+      set_string (&self->user_pw, value);
       break;
     case PROP_AUTH_USER:
-      set_string (self, &self->auth_user, value);
+      set_string (&self->auth_user, value);
       break;
     case PROP_FROM_URI:
-      set_string (self, &self->from_uri, value);
+      set_string (&self->from_uri, value);
       break;
     case PROP_DISPLAY_NAME:
-      set_string (self, &self->display_name, value);
+      set_string (&self->display_name, value);
       break;
     case PROP_PROXY:
-      set_string (self, &self->proxy, value);
+      set_string (&self->proxy, value);
       break;
     case PROP_LOCAL_ADDRESS:
-      set_string (self, &self->local_address, value);
+      set_string (&self->local_address, value);
       break;
     case PROP_CODECS:
-      set_string (self, &self->codecs, value);
+      set_string (&self->codecs, value);
       break;
     case PROP_USER_AGENT:
-      set_string (self, &self->user_agent, value);
+      set_string (&self->user_agent, value);
       break;
     case PROP_TRANSPORT:
-      GST_OBJECT_LOCK (self);
       self->transport = g_value_get_enum (value);
-      GST_OBJECT_UNLOCK (self);
       break;
     case PROP_AUDIO:
+      self->media_mode[SIPUA_MEDIA_AUDIO] = g_value_get_enum (value);
+      break;
     case PROP_VIDEO:
-      GST_OBJECT_LOCK (self);
-      self->media_mode[prop_id == PROP_AUDIO ? SIPUA_MEDIA_AUDIO :
-          SIPUA_MEDIA_VIDEO] = g_value_get_enum (value);
-      GST_OBJECT_UNLOCK (self);
+      self->media_mode[SIPUA_MEDIA_VIDEO] = g_value_get_enum (value);
       break;
     case PROP_SIP_PORT:
-      GST_OBJECT_LOCK (self);
       self->sip_port = g_value_get_uint (value);
-      GST_OBJECT_UNLOCK (self);
       break;
     case PROP_RTP_PORT_MIN:
-      GST_OBJECT_LOCK (self);
       self->rtp_port_min = g_value_get_uint (value);
-      GST_OBJECT_UNLOCK (self);
       break;
     case PROP_RTP_PORT_MAX:
-      GST_OBJECT_LOCK (self);
       self->rtp_port_max = g_value_get_uint (value);
-      GST_OBJECT_UNLOCK (self);
       break;
     case PROP_ANSWER_TIMEOUT:
-      GST_OBJECT_LOCK (self);
       self->answer_timeout = g_value_get_uint (value);
-      GST_OBJECT_UNLOCK (self);
       break;
     case PROP_RTP_TIMEOUT:
-      GST_OBJECT_LOCK (self);
       self->rtp_timeout = g_value_get_uint (value);
-      GST_OBJECT_UNLOCK (self);
       break;
     case PROP_REGISTER:
-      GST_OBJECT_LOCK (self);
       self->do_register = g_value_get_boolean (value);
-      GST_OBJECT_UNLOCK (self);
       break;
     case PROP_LATENCY:
-      GST_OBJECT_LOCK (self);
       self->latency = g_value_get_uint (value);
-      GST_OBJECT_UNLOCK (self);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static guint64
+stats_counter (const GstStructure * s, const gchar * prefix,
+    const gchar * what)
+{
+  gchar *name = g_strdup_printf ("%s-%s", prefix, what);
+  guint64 v = 0;
+
+  gst_structure_get_uint64 (s, name, &v);
+  g_free (name);
+  return v;
 }
 
 static GstStructure *
 gst_sip_src_get_stats (GstSipSrc * self)
 {
   GstStructure *s;
-  guint64 packets = 0, bytes = 0, lost = 0, v;
+  guint64 packets = 0, bytes = 0, lost = 0;
   guint i;
 
   s = gst_structure_new_empty ("application/x-sipsrc-stats");
@@ -1055,23 +1049,13 @@ gst_sip_src_get_stats (GstSipSrc * self)
       self->remote_sdp ? self->remote_sdp : "", NULL);
   for (i = 0; i < SIPUA_MEDIA_COUNT; i++) {
     const gchar *prefix = i == SIPUA_MEDIA_AUDIO ? "audio" : "video";
-    gchar *name;
 
     if (!self->streams[i])
       continue;
     gst_sip_stream_add_stats (self->streams[i], s);
-    name = g_strdup_printf ("%s-packets-received", prefix);
-    gst_structure_get_uint64 (s, name, &v);
-    packets += v;
-    g_free (name);
-    name = g_strdup_printf ("%s-bytes-received", prefix);
-    gst_structure_get_uint64 (s, name, &v);
-    bytes += v;
-    g_free (name);
-    name = g_strdup_printf ("%s-packets-lost", prefix);
-    gst_structure_get_uint64 (s, name, &v);
-    lost += v;
-    g_free (name);
+    packets += stats_counter (s, prefix, "packets-received");
+    bytes += stats_counter (s, prefix, "bytes-received");
+    lost += stats_counter (s, prefix, "packets-lost");
   }
   g_mutex_unlock (&self->call_lock);
 

@@ -281,10 +281,7 @@ static void mqueue_handler(int id, void *data, void *arg)
 
 	case SIPUA_CMD_CALL_STOP:
 		call_end(handle);
-		pthread_mutex_lock(&handle->mutex);
-		handle->stopped = true;
-		pthread_cond_broadcast(&handle->cond);
-		pthread_mutex_unlock(&handle->mutex);
+		waiter_signal(&handle->stopped);
 		break;
 
 	case SIPUA_CMD_RTMP_START:
@@ -292,8 +289,7 @@ static void mqueue_handler(int id, void *data, void *arg)
 		break;
 
 	case SIPUA_CMD_RTMP_STOP:
-		rtmp_end(data);
-		rtmp_stopped(data);
+		rtmp_end(data);  /* signals its waiter */
 		break;
 
 	case SIPUA_CMD_QUIT:
@@ -424,8 +420,7 @@ static void handle_free(struct sipua_call *h)
 			memset(h->strv[i], 0, strlen(h->strv[i]));
 		free(h->strv[i]);
 	}
-	pthread_mutex_destroy(&h->mutex);
-	pthread_cond_destroy(&h->cond);
+	waiter_destroy(&h->stopped);
 	free(h);
 }
 
@@ -440,6 +435,43 @@ int sipua_post(enum sipua_cmd cmd, void *data)
 	pthread_mutex_unlock(&ua.mutex);
 
 	return err;
+}
+
+
+void waiter_init(struct waiter *w)
+{
+	pthread_mutex_init(&w->mutex, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	w->done = false;
+}
+
+
+void waiter_destroy(struct waiter *w)
+{
+	pthread_mutex_destroy(&w->mutex);
+	pthread_cond_destroy(&w->cond);
+}
+
+
+void waiter_signal(struct waiter *w)
+{
+	pthread_mutex_lock(&w->mutex);
+	w->done = true;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->mutex);
+}
+
+
+/** Hand work to the SIP thread and wait until it signals w */
+void sipua_post_wait(enum sipua_cmd cmd, void *data, struct waiter *w)
+{
+	if (sipua_post(cmd, data))
+		return;  /* no SIP thread: nothing to wait for */
+
+	pthread_mutex_lock(&w->mutex);
+	while (!w->done)
+		pthread_cond_wait(&w->cond, &w->mutex);
+	pthread_mutex_unlock(&w->mutex);
 }
 
 
@@ -475,8 +507,7 @@ int sipua_call_start(struct sipua_call **callp,
 	copy_str(h, 9, &h->prm.media[SIPUA_MEDIA_VIDEO].codecs);
 	h->eh = eh;
 	h->arg = arg;
-	pthread_mutex_init(&h->mutex, NULL);
-	pthread_cond_init(&h->cond, NULL);
+	waiter_init(&h->stopped);
 
 	err = sipua_post(SIPUA_CMD_CALL_START, h);
 
@@ -496,8 +527,6 @@ int sipua_call_start(struct sipua_call **callp,
  */
 void sipua_call_stop(struct sipua_call *h)
 {
-	int err;
-
 	if (!h)
 		return;
 
@@ -507,15 +536,7 @@ void sipua_call_stop(struct sipua_call *h)
 		return;
 	}
 
-	err = sipua_post(SIPUA_CMD_CALL_STOP, h);
-
-	if (!err) {
-		pthread_mutex_lock(&h->mutex);
-		while (!h->stopped)
-			pthread_cond_wait(&h->cond, &h->mutex);
-		pthread_mutex_unlock(&h->mutex);
-	}
-
+	sipua_post_wait(SIPUA_CMD_CALL_STOP, h, &h->stopped);
 	handle_free(h);
 }
 

@@ -21,6 +21,17 @@ struct stack {
 	uint16_t port;        /**< the port asked for (0: any) */
 };
 
+/** A thread waiting for the SIP thread to finish a command */
+struct waiter {
+	pthread_mutex_t mutex;  /* protects done */
+	pthread_cond_t cond;
+	bool done;
+};
+
+void waiter_init(struct waiter *w);
+void waiter_destroy(struct waiter *w);
+void waiter_signal(struct waiter *w);
+
 /** The handle other threads hold; see sipua_call_start() */
 struct sipua_call {
 	struct sipua_call_params prm;   /* strings below are our copies */
@@ -28,10 +39,7 @@ struct sipua_call {
 	sipua_call_event_h *eh;
 	void *arg;
 
-	/* Written on the SIP thread, waited for by sipua_call_stop() */
-	pthread_mutex_t mutex;  /* protects stopped */
-	pthread_cond_t cond;
-	bool stopped;
+	struct waiter stopped;  /* signalled by the SIP thread */
 
 	struct call *call;      /* SIP thread only */
 };
@@ -62,10 +70,10 @@ enum sipua_cmd {
 	SIPUA_CMD_QUIT,
 };
 int  sipua_post(enum sipua_cmd cmd, void *data);
+void sipua_post_wait(enum sipua_cmd cmd, void *data, struct waiter *w);
 
 /* sipua_rtmp.c: SIP thread only */
 struct sipua_rtmp;
 void rtmp_begin(struct sipua_rtmp *h);
 void rtmp_end(struct sipua_rtmp *h);
-void rtmp_stopped(struct sipua_rtmp *h);
 void rtmp_shutdown(void);

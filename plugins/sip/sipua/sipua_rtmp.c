@@ -49,15 +49,14 @@ struct sipua_rtmp {
 	sipua_rtmp_event_h *eh;
 	void *arg;
 
-	pthread_mutex_t mutex;  /* protects the queue, config and stopped */
-	pthread_cond_t cond;
+	pthread_mutex_t mutex;  /* protects the queue and the configurations */
+	struct waiter stopped;  /* signalled by the SIP thread */
 	struct frame *head, *tail;
 	unsigned queued;
 	uint64_t dropped_queue;
 	struct frame *audio_config;
 	struct frame *video_config;
 	unsigned config_gen;    /* bumped when a configuration changes */
-	bool stopped;
 
 	struct publisher *pub;  /* SIP thread only */
 };
@@ -446,8 +445,10 @@ void rtmp_end(struct sipua_rtmp *h)
 {
 	struct publisher *pub = h->pub;
 
-	if (!pub)
+	if (!pub) {
+		waiter_signal(&h->stopped);
 		return;
+	}
 
 	/* what is queued still goes out: an EOS must not lose the end */
 	if (pub->state == SIPUA_RTMP_PUBLISHING)
@@ -459,6 +460,7 @@ void rtmp_end(struct sipua_rtmp *h)
 	tmr_cancel(&pub->retry_tmr);
 	pub->close_deadline = tmr_jiffies() + CLOSE_LINGER_MS;
 	close_poll(pub);
+	waiter_signal(&h->stopped);
 }
 
 
@@ -480,7 +482,7 @@ static void handle_free(struct sipua_rtmp *h)
 		memset(h->url, 0, strlen(h->url));  /* it holds a stream key */
 	free(h->url);
 	pthread_mutex_destroy(&h->mutex);
-	pthread_cond_destroy(&h->cond);
+	waiter_destroy(&h->stopped);
 	free(h);
 }
 
@@ -509,7 +511,7 @@ int sipua_rtmp_start(struct sipua_rtmp **hp, const char *url,
 	h->eh = eh;
 	h->arg = arg;
 	pthread_mutex_init(&h->mutex, NULL);
-	pthread_cond_init(&h->cond, NULL);
+	waiter_init(&h->stopped);
 
 	err = sipua_post(SIPUA_CMD_RTMP_START, h);
 	if (err) {
@@ -585,33 +587,13 @@ int sipua_rtmp_send(struct sipua_rtmp *h, bool video, uint32_t ts,
  */
 void sipua_rtmp_stop(struct sipua_rtmp *h)
 {
-	int err;
-
 	if (!h)
 		return;
 
-	if (sipua_on_sip_thread()) {
+	if (sipua_on_sip_thread())
 		rtmp_end(h);
-		handle_free(h);
-		return;
-	}
-
-	err = sipua_post(SIPUA_CMD_RTMP_STOP, h);
-	if (!err) {
-		pthread_mutex_lock(&h->mutex);
-		while (!h->stopped)
-			pthread_cond_wait(&h->cond, &h->mutex);
-		pthread_mutex_unlock(&h->mutex);
-	}
+	else
+		sipua_post_wait(SIPUA_CMD_RTMP_STOP, h, &h->stopped);
 
 	handle_free(h);
-}
-
-
-void rtmp_stopped(struct sipua_rtmp *h)
-{
-	pthread_mutex_lock(&h->mutex);
-	h->stopped = true;
-	pthread_cond_broadcast(&h->cond);
-	pthread_mutex_unlock(&h->mutex);
 }
