@@ -19,6 +19,8 @@ GST_DEBUG_CATEGORY_STATIC (s2r_pipeline_debug);
 #define MUX_NAME "mux"
 #define RTMP_NAME "rtmp"
 
+typedef struct _Recipe Recipe;
+
 struct _S2rTemplate
 {
   char *name;
@@ -27,7 +29,186 @@ struct _S2rTemplate
   char *video;
   /* encoding-name (upper case) -> depayloader description */
   GHashTable *depayloaders;
+  /* parsed once: the sink part, and "MEDIA/ENCODING" -> Recipe of the
+   * depayloader followed by the media's chain */
+  Recipe *sink_recipe;
+  GHashTable *branch_recipes;
 };
+
+/* A linear chain parsed once, kept as a recipe: each call then creates the
+ * elements from their factories, sets the properties the description gave
+ * them and links them, without running gst_parse again. A description that
+ * is not a plain chain (bins, request or sometimes pads) has no recipe and
+ * is parsed per call. */
+typedef struct
+{
+  GstElementFactory *factory;
+  char *name;                   /* NULL: a unique name of GStreamer's */
+  GArray *names;                /* const char * (interned) */
+  GArray *values;               /* GValue */
+} ElementRecipe;
+
+struct _Recipe
+{
+  GPtrArray *elements;          /* ElementRecipe, upstream first */
+};
+
+static void
+element_recipe_free (ElementRecipe * e)
+{
+  gst_object_unref (e->factory);
+  g_free (e->name);
+  g_array_unref (e->names);
+  g_array_unref (e->values);
+  g_free (e);
+}
+
+static void
+recipe_free (Recipe * r)
+{
+  if (r == NULL)
+    return;
+  g_ptr_array_unref (r->elements);
+  g_free (r);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Recipe, recipe_free);
+
+static GstPad *
+only_pad (GstElement * element, GstPadDirection direction)
+{
+  GList *pads = direction == GST_PAD_SRC ? element->srcpads : element->sinkpads;
+  guint16 n = direction == GST_PAD_SRC ? element->numsrcpads :
+      element->numsinkpads;
+
+  return n == 1 ? pads->data : NULL;
+}
+
+/* What the description set: the properties that differ from a fresh
+ * element's */
+static ElementRecipe *
+element_recipe_new (GstElement * element, gboolean keep_name)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+  g_autoptr (GstElement) fresh = NULL;
+  ElementRecipe *e;
+  GParamSpec **specs;
+  guint n;
+
+  fresh = gst_object_ref_sink (gst_element_factory_create (factory, NULL));
+  e = g_new0 (ElementRecipe, 1);
+  e->factory = gst_object_ref (factory);
+  e->name = keep_name ? gst_element_get_name (element) : NULL;
+  e->names = g_array_new (FALSE, FALSE, sizeof (const char *));
+  e->values = g_array_new (FALSE, TRUE, sizeof (GValue));
+  g_array_set_clear_func (e->values, (GDestroyNotify) g_value_unset);
+
+  specs = g_object_class_list_properties (G_OBJECT_GET_CLASS (element), &n);
+  for (guint i = 0; i < n; i++) {
+    GParamSpec *spec = specs[i];
+    GValue now = G_VALUE_INIT, orig = G_VALUE_INIT;
+
+    if ((spec->flags & G_PARAM_READWRITE) != G_PARAM_READWRITE ||
+        (spec->flags & (G_PARAM_CONSTRUCT_ONLY | G_PARAM_DEPRECATED)) ||
+        spec->owner_type == GST_TYPE_OBJECT)
+      continue;
+    g_value_init (&now, spec->value_type);
+    g_value_init (&orig, spec->value_type);
+    g_object_get_property (G_OBJECT (element), spec->name, &now);
+    g_object_get_property (G_OBJECT (fresh), spec->name, &orig);
+    if (g_param_values_cmp (spec, &now, &orig) != 0) {
+      const char *name = g_intern_string (spec->name);
+
+      g_array_append_val (e->names, name);
+      g_array_append_val (e->values, now);
+    } else {
+      g_value_unset (&now);
+    }
+    g_value_unset (&orig);
+  }
+  g_free (specs);
+  return e;
+}
+
+static Recipe *
+recipe_new (const char *description, gboolean keep_names)
+{
+  g_autoptr (GstElement) bin = gst_parse_bin_from_description_full
+      (description, FALSE, NULL, GST_PARSE_FLAG_FATAL_ERRORS, NULL);
+  g_autoptr (Recipe) r = NULL;
+  GstElement *element = NULL;
+  GList *l;
+
+  if (bin == NULL)
+    return NULL;
+  gst_object_ref_sink (bin);
+  /* the upstream end: its sink pad, if any, is not linked */
+  for (l = GST_BIN_CHILDREN (bin); l; l = l->next) {
+    GstPad *sink = only_pad (l->data, GST_PAD_SINK);
+
+    if (GST_IS_BIN (l->data))
+      return NULL;
+    if (sink == NULL || !gst_pad_is_linked (sink)) {
+      if (element)
+        return NULL;            /* two sources: not a chain */
+      element = l->data;
+    }
+  }
+  r = g_new0 (Recipe, 1);
+  r->elements = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      element_recipe_free);
+  while (element) {
+    GstPad *src = only_pad (element, GST_PAD_SRC);
+    g_autoptr (GstPad) peer = src ? gst_pad_get_peer (src) : NULL;
+
+    for (l = element->pads; l; l = l->next)
+      if (GST_PAD_PAD_TEMPLATE (l->data) && GST_PAD_TEMPLATE_PRESENCE
+          (GST_PAD_PAD_TEMPLATE (l->data)) != GST_PAD_ALWAYS)
+        return NULL;
+    if (element->numsrcpads > 1 || element->numsinkpads > 1)
+      return NULL;
+    g_ptr_array_add (r->elements, element_recipe_new (element, keep_names));
+    element = peer ? GST_ELEMENT (GST_OBJECT_PARENT (peer)) : NULL;
+  }
+  if (r->elements->len != (guint) GST_BIN_NUMCHILDREN (bin))
+    return NULL;
+  return g_steal_pointer (&r);
+}
+
+/* The elements, linked, in a new bin; "sink" and "src" ghost pads at the
+ * ends when asked */
+static GstElement *
+recipe_instantiate (const Recipe * r, gboolean ghost)
+{
+  GstElement *bin = gst_bin_new (NULL);
+  GstElement *first = NULL, *prev = NULL;
+
+  for (guint i = 0; i < r->elements->len; i++) {
+    const ElementRecipe *e = g_ptr_array_index (r->elements, i);
+    GstElement *element = gst_element_factory_create (e->factory, e->name);
+
+    if (e->names->len)
+      g_object_setv (G_OBJECT (element), e->names->len,
+          (const char **) e->names->data, (const GValue *) e->values->data);
+    gst_bin_add (GST_BIN (bin), element);
+    if (prev)
+      gst_pad_link_full (only_pad (prev, GST_PAD_SRC),
+          only_pad (element, GST_PAD_SINK), GST_PAD_LINK_CHECK_TEMPLATE_CAPS);
+    else
+      first = element;
+    prev = element;
+  }
+  if (ghost) {
+    GstPad *sink = first ? only_pad (first, GST_PAD_SINK) : NULL;
+    GstPad *src = prev ? only_pad (prev, GST_PAD_SRC) : NULL;
+
+    if (sink)
+      gst_element_add_pad (bin, gst_ghost_pad_new ("sink", sink));
+    if (src)
+      gst_element_add_pad (bin, gst_ghost_pad_new ("src", src));
+  }
+  return bin;
+}
 
 void
 s2r_template_free (S2rTemplate * tmpl)
@@ -39,6 +220,8 @@ s2r_template_free (S2rTemplate * tmpl)
   g_free (tmpl->audio);
   g_free (tmpl->video);
   g_hash_table_unref (tmpl->depayloaders);
+  recipe_free (tmpl->sink_recipe);
+  g_hash_table_unref (tmpl->branch_recipes);
   g_free (tmpl);
 }
 
@@ -74,6 +257,8 @@ s2r_template_load (const char *dir, const char *name, GError ** error)
 
   tmpl->depayloaders = g_hash_table_new_full (g_str_hash, g_str_equal,
       g_free, g_free);
+  tmpl->branch_recipes = g_hash_table_new_full (g_str_hash, g_str_equal,
+      g_free, (GDestroyNotify) recipe_free);
   tmpl->name = g_strdup (name);
 
   if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error))
@@ -117,6 +302,27 @@ s2r_template_load (const char *dir, const char *name, GError ** error)
         RTMP_NAME "\"", name);
     goto failed;
   }
+  tmpl->sink_recipe = recipe_new (tmpl->sink, TRUE);
+  {
+    GHashTableIter iter;
+    gpointer key, value;
+    static const char *const media[] = { "audio", "video" };
+
+    g_hash_table_iter_init (&iter, tmpl->depayloaders);
+    while (g_hash_table_iter_next (&iter, &key, &value))
+      for (guint m = 0; m < G_N_ELEMENTS (media); m++) {
+        g_autofree char *desc = g_strdup_printf ("%s ! %s", (char *) value,
+            m == 0 ? tmpl->audio : tmpl->video);
+        Recipe *r = recipe_new (desc, FALSE);
+
+        if (r)
+          g_hash_table_replace (tmpl->branch_recipes,
+              g_strdup_printf ("%s/%s", media[m], (char *) key), r);
+      }
+  }
+  GST_INFO ("template %s: sink %s, %u chains parsed once", name,
+      tmpl->sink_recipe ? "parsed once" : "parsed per call",
+      g_hash_table_size (tmpl->branch_recipes));
   return g_steal_pointer (&tmpl);
 
 failed:
@@ -201,8 +407,11 @@ s2r_template_instantiate (const S2rTemplate * tmpl, const S2rCallRequest * req,
         "element sipsrc not found (GStreamer plugin 'sip' not installed)");
     return NULL;
   }
-  sink = gst_parse_bin_from_description_full (tmpl->sink, FALSE, NULL,
-      GST_PARSE_FLAG_FATAL_ERRORS, &err);
+  if (tmpl->sink_recipe)
+    sink = recipe_instantiate (tmpl->sink_recipe, FALSE);
+  else
+    sink = gst_parse_bin_from_description_full (tmpl->sink, FALSE, NULL,
+        GST_PARSE_FLAG_FATAL_ERRORS, &err);
   if (sink == NULL) {
     gst_object_unref (gst_object_ref_sink (sip));
     g_set_error (error, S2R_ERROR, S2R_ERROR_INTERNAL, "template %s: %s",
@@ -350,9 +559,18 @@ s2r_template_link_pad (const S2rTemplate * tmpl, GstElement * pipeline,
     return FALSE;
   }
 
-  description = g_strdup_printf ("%s ! %s", depay, chain);
-  branch = gst_parse_bin_from_description_full (description, TRUE, NULL,
-      GST_PARSE_FLAG_FATAL_ERRORS, &err);
+  {
+    g_autofree char *key = g_strdup_printf ("%s/%s", media, encoding);
+    const Recipe *r = g_hash_table_lookup (tmpl->branch_recipes, key);
+
+    if (r) {
+      branch = recipe_instantiate (r, TRUE);
+    } else {
+      description = g_strdup_printf ("%s ! %s", depay, chain);
+      branch = gst_parse_bin_from_description_full (description, TRUE, NULL,
+          GST_PARSE_FLAG_FATAL_ERRORS, &err);
+    }
+  }
   if (branch == NULL) {
     g_set_error (error, S2R_ERROR, S2R_ERROR_INTERNAL, "pad %s: %s",
         pad_name, err->message);
