@@ -72,7 +72,6 @@ typedef struct
   GstRtmpPubSink *sink;         /* not reffed: the sink outlives us */
   /* written on the SIP thread, read by stats: under the object lock */
   const gchar *state;
-  guint64 dropped_ms;
 } Destination;
 
 struct _GstRtmpPubSink
@@ -88,6 +87,7 @@ struct _GstRtmpPubSink
   guint retry_budget;
   gboolean still_video;
   guint64 still_index;          /* next still frame to send */
+  GBytes *config[2];            /* the last FLV config tags: audio, video */
   GPtrArray *destinations;
   guint next_id;
   gboolean started;
@@ -189,7 +189,6 @@ destination_event (enum sipua_rtmp_state state, int err, uint64_t dropped_ms,
 
   GST_OBJECT_LOCK (self);
   d->state = state_name (state);
-  d->dropped_ms = dropped_ms;
   GST_OBJECT_UNLOCK (self);
 
   GST_INFO_OBJECT (self, "destination %u (%s): %s (error %d, %"
@@ -225,6 +224,7 @@ static Destination *
 destination_start (GstRtmpPubSink * self, const gchar * location)
 {
   Destination *d = g_new0 (Destination, 1);
+  guint i;
 
   d->id = ++self->next_id;
   d->location = g_strdup (location);
@@ -235,6 +235,17 @@ destination_start (GstRtmpPubSink * self, const gchar * location)
     g_free (d->location);
     g_free (d);
     return NULL;
+  }
+
+  /* a destination added while running starts with the known configs */
+  for (i = 0; i < G_N_ELEMENTS (self->config); i++) {
+    gsize len;
+    const guint8 *data;
+
+    if (!self->config[i])
+      continue;
+    data = g_bytes_get_data (self->config[i], &len);
+    sipua_rtmp_send (d->handle, i == 1, 0, data, len, TRUE, TRUE);
   }
   g_ptr_array_add (self->destinations, d);
   return d;
@@ -288,6 +299,11 @@ send_all (GstRtmpPubSink * self, gboolean video, guint32 ts,
   guint i;
 
   GST_OBJECT_LOCK (self);
+  /* kept for destinations added later */
+  if (config) {
+    g_clear_pointer (&self->config[video ? 1 : 0], g_bytes_unref);
+    self->config[video ? 1 : 0] = g_bytes_new (data, len);
+  }
   for (i = 0; i < self->destinations->len; i++) {
     Destination *d = g_ptr_array_index (self->destinations, i);
 
@@ -539,6 +555,8 @@ stop_destinations (GstRtmpPubSink * self)
   old = self->destinations;
   self->destinations = g_ptr_array_new ();
   self->started = FALSE;
+  g_clear_pointer (&self->config[0], g_bytes_unref);
+  g_clear_pointer (&self->config[1], g_bytes_unref);
   GST_OBJECT_UNLOCK (self);
 
   g_ptr_array_foreach (old, (GFunc) destination_free, NULL);
@@ -632,7 +650,8 @@ gst_rtmp_pub_sink_get_stats (GstRtmpPubSink * self)
     g_value_take_boxed (&v, gst_structure_new ("destination",
             "id", G_TYPE_UINT, d->id, "location", G_TYPE_STRING, shown,
             "state", G_TYPE_STRING, d->state,
-            "dropped-ms", G_TYPE_UINT64, d->dropped_ms, NULL));
+            "dropped-ms", G_TYPE_UINT64,
+            sipua_rtmp_dropped_ms (d->handle), NULL));
     gst_value_array_append_and_take_value (&list, &v);
     g_free (shown);
   }
@@ -706,6 +725,8 @@ gst_rtmp_pub_sink_finalize (GObject * object)
     memset (self->location, 0, strlen (self->location));
   g_free (self->location);
   g_ptr_array_free (self->destinations, TRUE);
+  g_clear_pointer (&self->config[0], g_bytes_unref);
+  g_clear_pointer (&self->config[1], g_bytes_unref);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 

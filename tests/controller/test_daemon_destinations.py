@@ -147,12 +147,8 @@ class DaemonDestinationsTest(unittest.TestCase):
             ev.wait_call(cid, status="FINISH", stream="UNPUBLISHED")
             self.assertEqual(sipp.wait(), 0, sipp.report())
 
-    # rtmppubsink sends the AAC sequence header (codec_data) to the
-    # destinations it has when the caps arrive and after a reconnection, not
-    # to one added later: players then decode at 44.1 kHz (the FLV tag's
-    # default) and a 600 Hz tone comes out at ~550 Hz. Reported to the
-    # plugin's owner; this passes once the element sends it on add-location.
-    @unittest.expectedFailure
+    # Without the AAC sequence header a player decodes at FLV's default
+    # 44.1 kHz: a 600 Hz tone would come out at ~550 Hz.
     def test_an_added_destination_carries_the_tone(self):
         with NginxRtmp() as nginx, Daemon() as d, d.events() as ev, \
                 Sipp("answer_pcmu_wait_bye.xml", tones={"tone-pcmu.wav": 600}) as sipp:

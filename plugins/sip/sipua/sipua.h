@@ -134,6 +134,7 @@ int  sipua_rtmp_send(struct sipua_rtmp *h, bool video, uint32_t ts,
 		     const uint8_t *data, size_t len, bool config,
 		     bool keyframe);
 void sipua_rtmp_stop(struct sipua_rtmp *h);
+uint64_t sipua_rtmp_dropped_ms(struct sipua_rtmp *h);
 
 int  sipua_local_address_for(const char *host, char *buf, size_t size);
 int  sipua_codec_media(const char *name);  /* enum sipua_media, -1 */

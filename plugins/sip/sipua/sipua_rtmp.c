@@ -29,6 +29,8 @@ enum {
 	RETRY_FIRST_MS = 500,
 	RETRY_MAX_MS = 8000,
 	CLOSE_LINGER_MS = 2000,
+	/* a server that takes the TCP connection but not the publication */
+	PUBLISH_TIMEOUT_MS = 10000,
 	CLOSE_POLL_MS = 20,
 };
 
@@ -57,6 +59,7 @@ struct sipua_rtmp {
 	struct frame *audio_config;
 	struct frame *video_config;
 	unsigned config_gen;    /* bumped when a configuration changes */
+	uint64_t dropped_ms;    /* copied from the publisher at each drain */
 
 	struct publisher *pub;  /* SIP thread only */
 };
@@ -69,6 +72,7 @@ struct publisher {
 	struct rtmp_stream *stream;
 	struct tmr retry_tmr;
 	struct tmr close_tmr;
+	struct tmr publish_tmr;
 	enum sipua_rtmp_state state;
 	uint64_t down_since;    /* 0 while publishing */
 	uint64_t close_deadline;
@@ -114,6 +118,7 @@ static void connect_start(struct publisher *pub);
 
 static void conn_reset(struct publisher *pub)
 {
+	tmr_cancel(&pub->publish_tmr);
 	pub->stream = mem_deref(pub->stream);
 	pub->conn = mem_deref(pub->conn);
 	pub->sent_config = false;
@@ -178,6 +183,7 @@ static void command_handler(const struct odict *msg, void *arg)
 	sipua_log(6, "rtmp: onStatus %s", code ? code : "?");
 
 	if (code && !str_casecmp(code, "NetStream.Publish.Start")) {
+		tmr_cancel(&pub->publish_tmr);
 		pub->down_since = 0;
 		pub->retry_ms = RETRY_FIRST_MS;
 		pub->need_keyframe = true;
@@ -244,6 +250,15 @@ static int dnsc_get(struct dnsc **dnscp)
 }
 
 
+static void publish_timeout(void *arg)
+{
+	struct publisher *pub = arg;
+
+	sipua_log(4, "rtmp: the server did not start the publication");
+	conn_lost(pub, ETIMEDOUT);
+}
+
+
 static void connect_start(struct publisher *pub)
 {
 	struct dnsc *dnsc = NULL;
@@ -267,8 +282,17 @@ static void connect_start(struct publisher *pub)
 
 	err = rtmp_connect(&pub->conn, dnsc, pub->h->url, tls,
 			   estab_handler, command_handler, close_handler, pub);
-	if (!err)
+	if (!err) {
+		uint64_t spent = tmr_jiffies() - pub->down_since;
+		uint64_t left = pub->h->retry_budget_ms > spent ?
+			pub->h->retry_budget_ms - spent : 0;
+
 		tcp_conn_txqsz_set(rtmp_conn_tcpconn(pub->conn), TXQ_LIMIT);
+		/* no longer than the budget allows, but give it a second */
+		tmr_start(&pub->publish_tmr,
+			  MIN(PUBLISH_TIMEOUT_MS, MAX(left, 1000)),
+			  publish_timeout, pub);
+	}
 
  out:
 	if (err)
@@ -297,23 +321,43 @@ static bool frame_send(struct publisher *pub, const struct frame *f)
 }
 
 
-/* (Re)start a publication with the decoder configurations */
+static struct frame *frame_dup(const struct frame *f)
+{
+	struct frame *copy;
+
+	if (!f)
+		return NULL;
+	copy = malloc(sizeof(*f) + f->len);
+	if (copy) {
+		memcpy(copy, f, sizeof(*f) + f->len);
+		copy->next = NULL;
+	}
+	return copy;
+}
+
+
+/* (Re)start a publication with the decoder configurations. They are
+ * copied first: sending may fail and report, and reports must not run
+ * under h->mutex (the element takes its own lock in them). */
 static void config_send(struct publisher *pub)
 {
 	struct sipua_rtmp *h = pub->h;
 	struct frame *acfg, *vcfg;
 
 	pthread_mutex_lock(&h->mutex);
-	acfg = h->audio_config;
-	vcfg = h->video_config;
-	if (acfg)
-		(void)frame_send(pub, acfg);
-	if (vcfg && pub->state == SIPUA_RTMP_PUBLISHING)
-		(void)frame_send(pub, vcfg);
+	acfg = frame_dup(h->audio_config);
+	vcfg = frame_dup(h->video_config);
 	pub->sent_config_gen = h->config_gen;
 	pthread_mutex_unlock(&h->mutex);
 
 	pub->sent_config = true;
+	if (acfg && pub->stream)
+		(void)frame_send(pub, acfg);
+	if (vcfg && pub->stream)
+		(void)frame_send(pub, vcfg);
+
+	free(acfg);
+	free(vcfg);
 }
 
 
@@ -369,6 +413,10 @@ static void publisher_drain(struct publisher *pub)
 			pub->prev_audio_ts = f->ts;
 	}
 
+	pthread_mutex_lock(&h->mutex);
+	h->dropped_ms = pub->dropped_ms;
+	pthread_mutex_unlock(&h->mutex);
+
 	frames_free(list);
 }
 
@@ -396,6 +444,7 @@ static void publisher_destructor(void *data)
 
 	tmr_cancel(&pub->retry_tmr);
 	tmr_cancel(&pub->close_tmr);
+	tmr_cancel(&pub->publish_tmr);
 	list_unlink(&pub->le);
 	conn_reset(pub);
 }
@@ -415,6 +464,8 @@ void rtmp_begin(struct sipua_rtmp *h)
 	pub->h = h;
 	pub->retry_ms = RETRY_FIRST_MS;
 	pub->state = SIPUA_RTMP_CONNECTING;
+	/* not publishing yet: the budget counts from now */
+	pub->down_since = tmr_jiffies();
 	h->pub = pub;
 	list_append(&rt.pubs, &pub->le, pub);
 
@@ -596,4 +647,17 @@ void sipua_rtmp_stop(struct sipua_rtmp *h)
 		sipua_post_wait(SIPUA_CMD_RTMP_STOP, h, &h->stopped);
 
 	handle_free(h);
+}
+
+
+/** Media lost so far while not publishing (any thread) */
+uint64_t sipua_rtmp_dropped_ms(struct sipua_rtmp *h)
+{
+	uint64_t ms;
+
+	pthread_mutex_lock(&h->mutex);
+	ms = h->dropped_ms;
+	pthread_mutex_unlock(&h->mutex);
+
+	return ms;
 }
