@@ -33,6 +33,9 @@ GST_DEBUG_CATEGORY_STATIC (gst_sip_rtp_source_debug);
 #define RTCP_INTERVAL (5 * GST_SECOND)
 #define SEQ_JUMP_IS_RESET 3000
 #define SILENCE_SAMPLES 160     /* 20 ms of G.711 */
+#define SILENCE_DURATION (20 * GST_MSECOND)
+/* how long RTP may pause before silence fills the timeline */
+#define FILL_AFTER (60 * GST_MSECOND)
 #define NTP_UNIX_OFFSET G_GUINT64_CONSTANT (2208988800)
 
 struct _GstSipRtpSource
@@ -49,6 +52,7 @@ struct _GstSipRtpSource
   guint clock_rate;
   gboolean video;
   gboolean send_silence;
+  gboolean fill_gaps;           /* G.711 audio: we can make its silence */
   guint8 silence_byte;
   gint64 rtp_timeout_ns;
   guint32 ssrc;                 /* ours, in RTCP */
@@ -72,6 +76,9 @@ struct _GstSipRtpSource
   gint64 next_silence_ns;
   guint16 silence_seq;
   guint32 silence_ts;
+  GstClockTime last_pts;        /* of the last buffer pushed */
+  guint16 fill_seq;
+  guint32 fill_ts;
   guint32 dtmf_ts;
   gboolean dtmf_seen;
   /* RFC 3550 receiver statistics */
@@ -294,6 +301,7 @@ handle_rtp (GstSipRtpSource * self, const guint8 * data, gsize len,
     push_events (self);
 
   GST_BUFFER_PTS (buf) = pts;
+  self->last_pts = pts;
   ret = gst_pad_push (self->srcpad, buf);
   if (ret < GST_FLOW_EOS && ret != GST_FLOW_NOT_LINKED && !self->flow_error) {
     self->flow_error = TRUE;
@@ -475,6 +483,56 @@ send_silence (GstSipRtpSource * self, gint64 now)
   }
 }
 
+/* RTP stopped (hold, silence suppression, loss, a slow peer): the
+ * published timeline goes on with silence that follows the clock, in
+ * 20 ms packets of the negotiated G.711 codec, so players and CDNs
+ * neither stall nor cut. Real packets take over as soon as they come. */
+static void
+fill_gap (GstSipRtpSource * self)
+{
+  GstClock *clock = gst_element_get_clock (GST_ELEMENT_CAST (self));
+  GstClockTime base_time, now;
+
+  if (!clock)
+    return;
+  base_time = gst_element_get_base_time (GST_ELEMENT_CAST (self));
+  now = gst_clock_get_time (clock);
+  gst_object_unref (clock);
+  if (now < base_time + FILL_AFTER)
+    return;
+  now -= base_time + FILL_AFTER;
+
+  if (!GST_CLOCK_TIME_IS_VALID (self->last_pts)) {
+    self->last_pts = now;       /* the timeline starts with the answer */
+    return;
+  }
+
+  while (self->last_pts + SILENCE_DURATION <= now && !self->eos) {
+    GstBuffer *buf = gst_rtp_buffer_new_allocate (SILENCE_SAMPLES, 0, 0);
+    GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+    GstFlowReturn ret;
+
+    gst_rtp_buffer_map (buf, GST_MAP_WRITE, &rtp);
+    gst_rtp_buffer_set_payload_type (&rtp, self->payload);
+    gst_rtp_buffer_set_seq (&rtp, self->fill_seq++);
+    gst_rtp_buffer_set_timestamp (&rtp, self->fill_ts);
+    gst_rtp_buffer_set_ssrc (&rtp, self->ssrc);
+    memset (gst_rtp_buffer_get_payload (&rtp), self->silence_byte,
+        SILENCE_SAMPLES);
+    gst_rtp_buffer_unmap (&rtp);
+    self->fill_ts += SILENCE_SAMPLES;
+
+    if (self->need_events)
+      push_events (self);
+    self->last_pts += SILENCE_DURATION;
+    GST_BUFFER_PTS (buf) = self->last_pts;
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_GAP);
+    ret = gst_pad_push (self->srcpad, buf);
+    if (ret != GST_FLOW_OK)
+      break;
+  }
+}
+
 static void
 tick (gpointer user_data, gint64 now)
 {
@@ -482,6 +540,9 @@ tick (gpointer user_data, gint64 now)
 
   if (GST_STATE (self) != GST_STATE_PLAYING)
     return;
+
+  if (self->fill_gaps)
+    fill_gap (self);
 
   if (now >= self->next_rtcp_ns) {
     send_rtcp (self, FALSE);
@@ -658,6 +719,7 @@ gst_sip_rtp_source_change_state (GstElement * element,
 
   if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
     self->need_events = TRUE;
+    self->last_pts = GST_CLOCK_TIME_NONE;
     self->eos = FALSE;
     self->flow_error = FALSE;
     self->started_ns = clock_ns (CLOCK_MONOTONIC);
@@ -715,19 +777,18 @@ gst_sip_rtp_source_new (GSocket * rtp_socket, GSocket * rtcp_socket,
   self->cname = g_strdup_printf ("sipsrc-%08x@%s", self->ssrc,
       info->remote_address);
 
-  /* silence only in G.711, which is one byte per sample */
-  if (send_silence && !self->video) {
-    if (!g_ascii_strcasecmp (info->encoding, "PCMU")) {
-      self->send_silence = TRUE;
-      self->silence_byte = 0xFF;
-    } else if (!g_ascii_strcasecmp (info->encoding, "PCMA")) {
-      self->send_silence = TRUE;
-      self->silence_byte = 0xD5;
-    } else {
-      GST_WARNING_OBJECT (self, "not sending silence in %s: G.711 only",
-          info->encoding);
-    }
-  }
+  /* silence we can make: G.711, one byte per sample */
+  if (!self->video && !g_ascii_strcasecmp (info->encoding, "PCMU"))
+    self->silence_byte = 0xFF;
+  else if (!self->video && !g_ascii_strcasecmp (info->encoding, "PCMA"))
+    self->silence_byte = 0xD5;
+  self->fill_gaps = self->silence_byte != 0;
+  self->send_silence = send_silence && self->fill_gaps;
+  if (send_silence && !self->fill_gaps && !self->video)
+    GST_WARNING_OBJECT (self, "not sending silence in %s: G.711 only",
+        info->encoding);
+  self->fill_seq = (guint16) g_random_int ();
+  self->fill_ts = g_random_int ();
 
   set_address (&self->remote_rtp, &self->remote_len, info->remote_address,
       info->remote_rtp_port);

@@ -1,0 +1,51 @@
+#!/usr/bin/python3
+"""A continuous timeline: when the peer's RTP pauses (silence suppression, a
+slow peer, loss), sipsrc fills the gap with silence that follows the clock,
+so what is published keeps wall-clock time and nothing after the pause moves.
+
+The SIPp callee replays a capture made by tests/peers/rtp_pcap.py: 2 s of a
+1000 Hz tone, 3 s without any packet, 2 s of 600 Hz.
+"""
+
+from sipsrc_case import SipsrcTestCase, Sipp, main
+from peers import audio_rms, wav_duration
+from rtp_pcap import RtpStream, CLOCK, write_pcap
+
+FIRST_HZ, SECOND_HZ = 1000, 600
+TONE_S, PAUSE_S = 2.0, 3.0
+
+
+def paused_packets():
+    s = RtpStream()
+    s.tone(TONE_S, FIRST_HZ)
+    s.t += PAUSE_S                      # nothing sent: the RTP clock goes on
+    s.ts += int(PAUSE_S * CLOCK)
+    s.tone(TONE_S, SECOND_HZ)
+    return s.packets
+
+
+class SipsrcTimelineTest(SipsrcTestCase):
+
+    def test_a_pause_in_rtp_is_filled_with_silence_in_wall_clock_time(self):
+        packets = paused_packets()
+        total = packets[-1][0]
+        with Sipp("answer_pcmu_dtmf_bye.xml", duration_ms=int(total * 1000) + 800,
+                  files={"dtmf.pcap": lambda p: write_pcap(p, packets)}) as uas:
+            r, wav = self.run_to_wav(uas.uri(), timeout=30, rtp_timeout=0)
+            self.assertSippPassed(uas)
+        self.assertEqual(r.returncode, 0, str(r))
+        self.assertEqual(r.errors(), [], str(r))
+
+        # the pause is in the output, as long as it lasted: without the fill
+        # the 600 Hz would start 2 s in and the file would last ~4 s
+        self.assertGreater(wav_duration(wav), 2 * TONE_S + PAUSE_S - 0.3)
+        self.assertTone(wav, FIRST_HZ, start=0.3, duration=TONE_S - 0.6,
+                        ctx="(before the pause)")
+        self.assertLess(audio_rms(wav, start=TONE_S + 0.5, duration=PAUSE_S - 1.0),
+                        0.01, "the pause is not silence")
+        self.assertTone(wav, SECOND_HZ, start=TONE_S + PAUSE_S + 0.3,
+                        duration=TONE_S - 0.6, ctx="(after the pause)")
+
+
+if __name__ == "__main__":
+    main()
