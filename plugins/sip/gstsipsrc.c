@@ -18,8 +18,11 @@
  * status and reason. Setting the element to NULL sends CANCEL before the
  * answer and BYE after it.
  *
- * All sipsrc of a process share one libre thread and one SIP socket per
- * transport and local address.
+ * All sipsrc of a process share one libre thread (and one SIP socket per
+ * transport and local address) and a media loop of one thread per core,
+ * which reads every call's RTP each 20 ms and pushes it downstream: no
+ * sipsrc has a thread of its own. When G.711 RTP pauses, the timeline goes
+ * on with silence that follows the clock.
  *
  * ## Example launch line
  * |[
@@ -28,6 +31,12 @@
  *   audioresample ! avenc_aac ! aacparse ! flvmux streamable=true ! \
  *   rtmp2sink location=rtmp://127.0.0.1/live/room1
  * ]| Calls 1000 and publishes the call's audio to an RTMP server.
+ * |[
+ * gst-launch-1.0 -e sipsrc uri=sip:1000@127.0.0.1:5060 ! rtppcmudepay ! \
+ *   mulawdec ! audioconvert ! audioresample ! \
+ *   audio/x-raw,rate=48000,channels=1 ! voaacenc ! aacparse ! \
+ *   rtmppubsink location=rtmp://127.0.0.1/live/room1
+ * ]| The same without a thread per call (rtmppubsink).
  * |[
  * gst-play-1.0 sip:1000@127.0.0.1:5060
  * ]| Plays a call's audio through the URI handler.
