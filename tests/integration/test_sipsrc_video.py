@@ -1,0 +1,181 @@
+#!/usr/bin/python3
+"""sipsrc receives H.264 video from a real peer and asks it for a keyframe.
+
+The peer is SIPp (answer_pcmu_h264_bye.xml): it answers audio PCMU and video
+H.264 (packetization-mode=1), plays the PCMU tone and replays a capture of
+H.264 RTP encoded by GStreamer (tests/peers/video_pcap.py) to the video port
+of sipsrc's offer. Its answer names, as its video address, a socket of the
+test (RtcpListener), so the RTCP sipsrc sends the peer can be read: SIPp does
+not act on RTCP, nor let a scenario read it.
+"""
+
+import socket
+import struct
+import subprocess
+import threading
+import time
+
+from sipsrc_case import (SipsrcTestCase, Sipp, NginxRtmp, GstLaunch, main,  # noqa: F401
+                         sipsrc, wait_until, TONE_HZ, LOOPBACK)
+import peers
+import rtp_pcap
+import video_pcap
+
+SCENARIO = "answer_pcmu_h264_bye.xml"
+VIDEO_SIZE = (320, 240)
+RTCP_PSFB = 206
+PLI_FMT = 1
+PUBLISHING = r"rtmp-publish, id=\(uint\)1, [^\n]*state=\(string\)publishing"
+# sipsrc's pads, decoded to AAC and passed through as H.264, into rtmppubsink
+TO_RTMP = ("rtmppubsink name=pub location={url} "
+           "src. ! rtppcmudepay ! mulawdec ! audioconvert ! audioresample "
+           "! audio/x-raw,rate=48000,channels=1 ! voaacenc bitrate=64000 ! aacparse ! pub.audio "
+           "src. ! rtph264depay ! h264parse ! pub.video")
+
+
+def plis(packet):
+    """Media SSRCs of the PLI feedback messages in a compound RTCP packet."""
+    out = []
+    pos = 0
+    while pos + 4 <= len(packet):
+        first, pt, length = struct.unpack_from("!BBH", packet, pos)
+        if first >> 6 != 2:
+            break
+        if pt == RTCP_PSFB and first & 0x1F == PLI_FMT and pos + 12 <= len(packet):
+            out.append(struct.unpack_from("!I", packet, pos + 8)[0])
+        pos += 4 * (length + 1)
+    return out
+
+
+class RtcpListener:
+    """The video address the peer's answer names: RTP on `rtp_port` (unused,
+    the peer sends from SIPp's own port), RTCP on rtp_port + 1, where every
+    packet sipsrc sends is kept."""
+
+    def __init__(self):
+        self.rtp_port = None
+        self.packets = []
+        self._cond = threading.Condition()
+        self._sock = None
+
+    def __enter__(self):
+        self.rtp_port = peers.free_port(2)
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._sock.bind((LOOPBACK, self.rtp_port + 1))
+        threading.Thread(target=self._read, daemon=True).start()
+        return self
+
+    def _read(self):
+        while True:
+            try:
+                data = self._sock.recv(2048)
+            except OSError:
+                return
+            with self._cond:
+                self.packets.append(data)
+                self._cond.notify_all()
+
+    def __exit__(self, *exc):
+        # wakes the reader up: recv fails once the socket is shut down
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self._sock.close()
+        return False
+
+    def wait_pli(self, timeout):
+        """The media SSRC of the first PLI received, or None."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for p in self.packets:
+                    found = plis(p)
+                    if found:
+                        return found[0]
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self._cond.wait(left)
+
+
+class SipsrcVideoTest(SipsrcTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # one capture for every test: 10 s of 320x240 at 25 fps, an IDR every 30 frames
+        cls.video = video_pcap.h264_rtp_packets(10, width=VIDEO_SIZE[0],
+                                                height=VIDEO_SIZE[1])
+        cls.video_ssrc = struct.unpack_from("!I", cls.video[0][1], 8)[0]
+
+    def peer(self, rtcp, duration_ms):
+        return Sipp(SCENARIO, duration_ms=duration_ms, video_port=rtcp.rtp_port,
+                    files={"h264.pcap": lambda p: rtp_pcap.write_pcap(p, self.video)})
+
+    def test_h264_and_the_tone_reach_rtmp_and_the_video_decodes_from_its_first_frame(self):
+        with NginxRtmp() as nginx, RtcpListener() as rtcp, \
+                self.peer(rtcp, duration_ms=9000) as uas:
+            url = nginx.url(stream="video")
+            png = self.tmp / "first.png"
+            wav = self.tmp / "pulled.wav"
+            # The player joins before the publisher (nginx-rtmp keeps it
+            # waiting), so it sees the stream from its very first tag.
+            first = subprocess.Popen(
+                ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-y",
+                 "-rw_timeout", "15000000", "-i", url,
+                 "-map", "0:v", "-frames:v", "1", str(png),
+                 "-map", "0:a", "-t", "3", "-ac", "1", "-ar", "8000", str(wav)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                text=True)
+            self.addCleanup(peers._terminate, first)
+            wait_until(lambda: "<name>video</name>" in nginx.stat(), 10,
+                       "ffmpeg waiting on live/video", first)
+
+            pipeline = sipsrc(uas.uri(), video="recvonly", codecs="PCMU,H264") + " " + \
+                TO_RTMP.format(url=url)
+            with GstLaunch(pipeline) as g:
+                self.assertTrue(g.wait_for(PUBLISHING, 15), "not publishing\n" + g.output())
+                try:
+                    _, err = first.communicate(timeout=20)
+                except subprocess.TimeoutExpired:
+                    first.kill()
+                    _, err = first.communicate()
+                self.assertEqual(first.returncode, 0, "ffmpeg: %s" % err)
+                self.assertTrue(png.exists() and png.stat().st_size > 0, "no PNG written")
+                self.assertEqual(err.strip(), "", "the decoder complained")
+                self.assertTone(wav, TONE_HZ, ctx="(pulled from nginx-rtmp)")
+
+                probe = subprocess.run(
+                    ["ffprobe", "-v", "error", "-rw_timeout", "8000000",
+                     "-show_entries", "stream=codec_type,codec_name,width,height",
+                     "-of", "csv=p=0", url],
+                    stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+                # SIPp hangs up: EOS closes the RTMP stream and gst-launch ends by itself
+                r = g.wait(20)
+            streams = sorted(line.strip().rstrip(",") for line in probe.stdout.splitlines()
+                             if line.strip())
+            self.assertEqual(streams, ["aac,audio", "h264,video,%d,%d" % VIDEO_SIZE],
+                             "ffprobe found %s (%s)" % (streams, probe.stderr[-1000:]))
+            self.assertEqual(r.returncode, 0, str(r))
+            self.assertTrue(r.got_eos(), str(r))
+            self.assertSippPassed(uas)
+
+    def test_the_first_video_packet_asks_the_peer_for_a_keyframe_with_pli(self):
+        with RtcpListener() as rtcp, self.peer(rtcp, duration_ms=3000) as uas:
+            pipeline = sipsrc(uas.uri(), video="recvonly", codecs="PCMU,H264") + \
+                " src. ! rtppcmudepay ! fakesink src. ! rtph264depay ! fakesink"
+            with GstLaunch(pipeline) as g:
+                ssrc = rtcp.wait_pli(10)
+                r = g.wait(20)
+            self.assertIsNotNone(ssrc, "no PLI in the %d RTCP packets the peer got\n%s" %
+                                 (len(rtcp.packets), r))
+            self.assertEqual(ssrc, self.video_ssrc,
+                             "the PLI names SSRC %08x, the peer's video is %08x" %
+                             (ssrc, self.video_ssrc))
+            self.assertEqual(r.returncode, 0, str(r))
+            self.assertSippPassed(uas)
+
+
+if __name__ == "__main__":
+    main()
