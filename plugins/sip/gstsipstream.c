@@ -18,7 +18,6 @@
 #endif
 
 #include <gio/gio.h>
-#include <gst/rtp/rtp.h>
 #include <string.h>
 #include "gstsipstream.h"
 #include "gstsiprtpsource.h"
@@ -27,7 +26,6 @@ GST_DEBUG_CATEGORY_STATIC (gst_sip_stream_debug);
 #define GST_CAT_DEFAULT gst_sip_stream_debug
 
 #define BIND_ATTEMPTS 64
-#define SEQ_JUMP_IS_RESET 3000
 
 struct _GstSipStream
 {
