@@ -23,6 +23,7 @@ packages=(
   gstreamer1.0-plugins-base-apps  # gst-play-1.0 (README: sip: URIs)
   # real peers, analysis and tools of the demo and the tests (tests/peers/peers.py)
   sip-tester baresip nginx libnginx-mod-rtmp ffmpeg sox
+  libnginx-mod-stream openssl     # the RTMPS front end of the TLS tests
   python3 curl util-linux procps
   # the 'valgrind' test suite
   valgrind

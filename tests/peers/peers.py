@@ -26,6 +26,7 @@ LOOPBACK = "127.0.0.1"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS_DIR = REPO_ROOT / "tests" / "scenarios"
 NGINX_RTMP_MODULE = "/usr/lib/nginx/modules/ngx_rtmp_module.so"
+NGINX_STREAM_MODULE = "/usr/lib/nginx/modules/ngx_stream_module.so"
 BARESIP_MODULES = "/usr/lib/baresip/modules"
 
 # Frequencies of the tones the SIPp scenarios play (see tests/README.md).
@@ -455,10 +456,15 @@ class NginxRtmp(_TempDirPeer):
 
     name = "nginx"
 
-    def __init__(self):
+    def __init__(self, tls=False):
+        """tls: also terminate RTMPS (TLS with a self-signed certificate made
+        by openssl) on `tls_port` and pass it on to the RTMP port, as CDNs'
+        TLS front ends do (nginx's stream module)."""
         super().__init__()
         self.port = None
         self.http_port = None
+        self.tls = tls
+        self.tls_port = None
         self.error_log = self.dir / "error.log"
 
     def start(self):
@@ -470,9 +476,13 @@ class NginxRtmp(_TempDirPeer):
         d = self.dir
         for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (d / sub).mkdir()
+        stream = ""
+        if self.tls:
+            stream = self._tls_front_end()
         conf = d / "nginx.conf"
         conf.write_text("""
 load_module {module};
+{stream_module}
 daemon off;
 master_process off;
 worker_processes 1;
@@ -500,7 +510,9 @@ http {{
     }}
 }}
 """.format(module=NGINX_RTMP_MODULE, d=d, ip=LOOPBACK, port=self.port,
-           http_port=self.http_port))
+           http_port=self.http_port,
+           stream_module="load_module %s;" % NGINX_STREAM_MODULE if self.tls else "")
+            + stream)
         self._spawn()
 
     def _spawn(self):
@@ -510,14 +522,44 @@ http {{
                 ["nginx", "-p", str(self.dir), "-c", str(conf), "-e", str(self.error_log)],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True)
-        wait_until(lambda: {self.port, self.http_port} <= _bound_ports("tcp"), 10,
+        wait_until(lambda: set(self._ports()) <= _bound_ports("tcp"), 10,
                    "nginx-rtmp", self.proc, self.error_log)
+
+    def _ports(self):
+        return [p for p in (self.port, self.http_port, self.tls_port) if p]
+
+    def _tls_front_end(self):
+        """The stream module's part of the config: TLS on tls_port, proxied
+        to the RTMP port; the certificate (CN 127.0.0.1) is made here."""
+        if not os.path.exists(NGINX_STREAM_MODULE):
+            raise PeerError("%s missing (apt-get install libnginx-mod-stream)" %
+                            NGINX_STREAM_MODULE)
+        self.tls_port = free_port()
+        self.cert = self.dir / "cert.pem"
+        key = self.dir / "key.pem"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                        "-days", "1", "-subj", "/CN=%s" % LOOPBACK,
+                        "-addext", "subjectAltName=IP:%s" % LOOPBACK,
+                        "-keyout", str(key), "-out", str(self.cert)],
+                       check=True, stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=60)
+        return """
+stream {{
+    server {{
+        listen {ip}:{tls_port} ssl;
+        ssl_certificate {cert};
+        ssl_certificate_key {key};
+        proxy_pass {ip}:{port};
+    }}
+}}
+""".format(ip=LOOPBACK, tls_port=self.tls_port,
+           cert=self.cert, key=key, port=self.port)
 
     def stop(self):
         """Stop the server (SIGTERM: its clients see their connections close);
         returns once its ports are no longer listening."""
         _terminate(self.proc)
-        wait_until(lambda: not ({self.port, self.http_port} & _bound_ports("tcp")), 10,
+        wait_until(lambda: not (set(self._ports()) & _bound_ports("tcp")), 10,
                    "nginx-rtmp stopped")
 
     def restart(self):
@@ -528,6 +570,10 @@ http {{
 
     def url(self, app="live", stream="test"):
         return "rtmp://%s:%d/%s/%s" % (LOOPBACK, self.port, app, stream)
+
+    def rtmps_url(self, app="live", stream="test"):
+        """The same stream through the TLS front end (NginxRtmp(tls=True))."""
+        return "rtmps://%s:%d/%s/%s" % (LOOPBACK, self.tls_port, app, stream)
 
     def stat(self):
         import urllib.request
