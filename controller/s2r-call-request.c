@@ -37,6 +37,9 @@ struct _S2rCallRequest
   gint max_duration;
   gint rtp_timeout;
   gint rtmp_retry_budget;
+  /* -1: the config's default, else a generated video track when the call
+   * has no video (0 or 1) */
+  gint generate_video;
 };
 
 struct _S2rRtmpTarget
@@ -169,6 +172,23 @@ get_bool (const Fields * f, const char *name, gboolean * out, GError ** error)
   s2r_set_error_field (error, S2R_ERROR_INVALID, field,
       "field '%s' must be true or false", field);
   return FALSE;
+}
+
+/* A boolean whose absence means "the config's default": -1, 0 or 1 */
+static gboolean
+get_optional_bool (const Fields * f, const char *name, gint * out,
+    GError ** error)
+{
+  const char *path;
+  JsonNode *node = fields_lookup (f, name, &path);
+  gboolean value = FALSE;
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!get_bool (f, name, &value, error))
+    return FALSE;
+  *out = value ? 1 : 0;
+  return TRUE;
 }
 
 /* 1-65535, as a number or a string of digits */
@@ -727,6 +747,7 @@ s2r_call_request_new_from_json (JsonNode * root, GError ** error)
   req->max_duration = -1;
   req->rtp_timeout = -1;
   req->rtmp_retry_budget = -1;
+  req->generate_video = -1;
 
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
     s2r_set_error_field (error, S2R_ERROR_INVALID, NULL,
@@ -763,7 +784,8 @@ s2r_call_request_new_from_json (JsonNode * root, GError ** error)
       !get_seconds (&f, "maxDuration", 7 * 86400, &req->max_duration, error)
       || !get_seconds (&f, "rtpTimeout", 3600, &req->rtp_timeout, error)
       || !get_seconds (&f, "rtmpRetryBudget", 86400, &req->rtmp_retry_budget,
-          error))
+          error)
+      || !get_optional_bool (&f, "generateVideo", &req->generate_video, error))
     return NULL;
 
   if (req->call_id && !s2r_call_id_is_valid (req->call_id)) {
@@ -933,5 +955,6 @@ GETTER (gboolean, has_video, has_video)
 GETTER (gint, max_duration, max_duration)
 GETTER (gint, rtp_timeout, rtp_timeout)
 GETTER (gint, rtmp_retry_budget, rtmp_retry_budget)
+GETTER (gint, generate_video, generate_video)
 GETTER (const char *, app_key, app_key)
 GETTER (const char *, callback_url, callback_url)

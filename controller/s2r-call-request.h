@@ -68,6 +68,8 @@ const S2rRtmpTarget *s2r_call_request_get_target (const S2rCallRequest * req,
 gint s2r_call_request_get_max_duration (const S2rCallRequest * req);
 gint s2r_call_request_get_rtp_timeout (const S2rCallRequest * req);
 gint s2r_call_request_get_rtmp_retry_budget (const S2rCallRequest * req);
+/* -1: not in the request (the config decides), 0 or 1 */
+gint s2r_call_request_get_generate_video (const S2rCallRequest * req);
 const char *s2r_call_request_get_app_key (const S2rCallRequest * req);
 const char *s2r_call_request_get_callback_url (const S2rCallRequest * req);
 

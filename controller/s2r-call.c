@@ -51,6 +51,9 @@ struct _S2rCall
   guint max_duration;
   guint rtp_timeout;
   guint retry_budget;
+  /* a generated video track if the call has no video (rtmppubsink's
+   * still-video) */
+  gboolean generate_video;
 
   /* S2rDestination, in the order they were given or added */
   GPtrArray *destinations;
@@ -914,6 +917,9 @@ s2r_call_new (S2rCallRequest * req, const S2rTemplate * tmpl,
   call->retry_budget = s2r_call_request_get_rtmp_retry_budget (req) >= 0 ?
       (guint) s2r_call_request_get_rtmp_retry_budget (req) :
       s2r_config_get_retry_budget (config);
+  call->generate_video = s2r_call_request_get_generate_video (req) >= 0 ?
+      s2r_call_request_get_generate_video (req) == 1 :
+      s2r_config_get_still_video (config);
   for (guint i = 0; i < s2r_call_request_get_n_targets (req); i++) {
     S2rDestination *d = g_new0 (S2rDestination, 1);
 
@@ -1220,6 +1226,7 @@ s2r_call_add_json_members (S2rCall * call, JsonBuilder * b, gboolean wcs)
   add_string (b, "reason", call->reason);
   add_bool (b, "hasAudio", s2r_call_request_get_has_audio (req), wcs);
   add_bool (b, "hasVideo", s2r_call_request_get_has_video (req), wcs);
+  add_bool (b, "generateVideo", call->generate_video, wcs);
   add_string (b, "audioCodec", call->audio_codec);
   add_string (b, "videoCodec", call->video_codec);
   /* WCS's single stream: the first destination */

@@ -42,6 +42,7 @@ struct _S2rConfig
   guint rtp_timeout;
   guint max_duration;
   guint retry_budget;
+  gboolean still_video;
 
   guint webhook_queue_size;
   guint webhook_max_retries;
@@ -144,6 +145,28 @@ read_uint (GKeyFile * kf, const char *group, const char *key, guint max,
 }
 
 static gboolean
+read_bool (GKeyFile * kf, const char *group, const char *key,
+    gboolean * value, GError ** error)
+{
+  g_autofree char *str = NULL;
+
+  if (!read_string (kf, group, key, &str, error))
+    return FALSE;
+  if (str == NULL)
+    return TRUE;
+  if (g_ascii_strcasecmp (str, "true") == 0)
+    *value = TRUE;
+  else if (g_ascii_strcasecmp (str, "false") == 0)
+    *value = FALSE;
+  else {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, key,
+        "[%s] %s: expected true or false", group, key);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
 read_app_groups (S2rConfig * config, GKeyFile * kf, GError ** error)
 {
   g_auto (GStrv) groups = g_key_file_get_groups (kf, NULL);
@@ -199,6 +222,7 @@ config_load (S2rConfig * config, GKeyFile * kf, GError ** error)
           &config->max_duration, error)
       || !read_uint (kf, "rtmp", "retry-budget", 86400, &config->retry_budget,
           error)
+      || !read_bool (kf, "rtmp", "still-video", &config->still_video, error)
       || !read_uint (kf, "webhook", "queue-size", 1000000,
           &config->webhook_queue_size, error)
       || !read_uint (kf, "webhook", "max-retries", 100,
@@ -337,6 +361,12 @@ guint
 s2r_config_get_retry_budget (const S2rConfig * config)
 {
   return config->retry_budget;
+}
+
+gboolean
+s2r_config_get_still_video (const S2rConfig * config)
+{
+  return config->still_video;
 }
 
 guint

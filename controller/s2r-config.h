@@ -32,6 +32,7 @@ G_BEGIN_DECLS
  * rtp-timeout=30          ; seconds without RTP; 0: off ([sip] rtp-timeout too)
  * [rtmp]
  * retry-budget=60         ; seconds a destination may stay down
+ * still-video=false       ; a generated video track for calls without video
  * [webhook]
  * queue-size=256
  * max-retries=5
@@ -63,6 +64,7 @@ guint s2r_config_get_answer_timeout (const S2rConfig * config);
 guint s2r_config_get_rtp_timeout (const S2rConfig * config);
 guint s2r_config_get_max_duration (const S2rConfig * config);
 guint s2r_config_get_retry_budget (const S2rConfig * config);
+gboolean s2r_config_get_still_video (const S2rConfig * config);
 
 guint s2r_config_get_webhook_queue_size (const S2rConfig * config);
 guint s2r_config_get_webhook_max_retries (const S2rConfig * config);

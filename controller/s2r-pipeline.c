@@ -431,6 +431,12 @@ s2r_template_instantiate (const S2rTemplate * tmpl, const S2rCallRequest * req,
       "retry-budget", s2r_call_request_get_rtmp_retry_budget (req) >= 0 ?
       (guint) s2r_call_request_get_rtmp_retry_budget (req) :
       s2r_config_get_retry_budget (config), NULL);
+  /* Only used when no video pad is requested: a call whose callee sends
+   * video publishes that instead */
+  if (s2r_call_request_get_generate_video (req) >= 0 ?
+      s2r_call_request_get_generate_video (req) == 1 :
+      s2r_config_get_still_video (config))
+    g_object_set (rtmp, "still-video", TRUE, NULL);
 
   /* The muxer's pads are requested before data flows: the sink part waits
    * until every media pad of the call is known and linked, and no RTMP

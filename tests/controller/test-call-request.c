@@ -284,11 +284,39 @@ test_bad_destinations_are_400_naming_the_field (void)
       "\"maxDuration\":-5}", "maxDuration");
 }
 
+static void
+test_generate_video_is_optional_and_accepted_in_wcs_bodies (void)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (S2rCallRequest) absent = parse ("{\"callee\":\"sip:a@h\","
+      "\"rtmpUrls\":[\"rtmp://a/b/c\"]}", &err);
+  g_autoptr (S2rCallRequest) native = parse ("{\"callee\":\"sip:a@h\","
+      "\"rtmpUrls\":[\"rtmp://a/b/c\"],\"generateVideo\":true}", &err);
+  g_autoptr (S2rCallRequest) off = parse ("{\"callee\":\"sip:a@h\","
+      "\"rtmpUrls\":[\"rtmp://a/b/c\"],\"generateVideo\":false}", &err);
+  /* WCS 4 with the extension, as a string like its own booleans */
+  g_autoptr (S2rCallRequest) wcs4 = parse ("{\"callee\":\"h\","
+      "\"rtmpUrl\":\"rtmp://a/live\",\"rtmpStream\":\"s\","
+      "\"hasVideo\":\"false\",\"generateVideo\":\"true\","
+      "\"connection\":{\"sipDomain\":\"h\"}}", &err);
+
+  g_assert_no_error (err);
+  g_assert_cmpint (s2r_call_request_get_generate_video (absent), ==, -1);
+  g_assert_cmpint (s2r_call_request_get_generate_video (native), ==, 1);
+  g_assert_cmpint (s2r_call_request_get_generate_video (off), ==, 0);
+  g_assert_cmpint (s2r_call_request_get_generate_video (wcs4), ==, 1);
+  assert_rejected ("{\"callee\":\"sip:a@h\",\"rtmpUrls\":[\"rtmp://a/b/c\"],"
+      "\"generateVideo\":\"yes\"}", "generateVideo");
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
+  g_test_add_func
+      ("/request/generate-video-is-optional-and-accepted-in-wcs-bodies",
+      test_generate_video_is_optional_and_accepted_in_wcs_bodies);
   g_test_add_func ("/request/wcs4-article-body-calls-the-domain-on-its-port",
       test_wcs4_article_body_calls_the_domain_on_its_port);
   g_test_add_func ("/request/native-body-takes-real-json-types",

@@ -57,7 +57,7 @@ test_call_limits_and_retry_budget (void)
   g_autoptr (S2rConfig) config =
       s2r_config_new_from_data ("[sip]\nrtp-timeout=12\n"
       "[calls]\nmax-duration=14400\nrtp-timeout=5\n"
-      "[rtmp]\nretry-budget=10\n", &err);
+      "[rtmp]\nretry-budget=10\nstill-video=true\n", &err);
 
   g_assert_no_error (err);
   g_assert_cmpuint (s2r_config_get_max_duration (defaults), ==, 0);
@@ -68,6 +68,8 @@ test_call_limits_and_retry_budget (void)
   g_assert_cmpuint (s2r_config_get_rtp_timeout (config), ==, 5);
   g_assert_cmpuint (s2r_config_get_max_duration (config), ==, 14400);
   g_assert_cmpuint (s2r_config_get_retry_budget (config), ==, 10);
+  g_assert_false (s2r_config_get_still_video (defaults));
+  g_assert_true (s2r_config_get_still_video (config));
 }
 
 static void
@@ -78,6 +80,7 @@ test_malformed_values_are_errors (void)
     "[server]\nlisten=nohostport\n",
     "[server]\nlisten=127.0.0.1:0\n",
     "[app:x]\nurl=ftp://example.com\n",
+    "[rtmp]\nstill-video=sometimes\n",
     "not a key file",
   };
 
