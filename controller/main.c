@@ -9,6 +9,7 @@
 #include <glib-unix.h>
 #include <gst/gst.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include "s2r-api.h"
 #include "s2r-call-manager.h"
@@ -76,6 +77,20 @@ signal_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Every call holds a few sockets and bus fds: hundreds of calls need more
+ * than the usual soft limit of 1024 */
+static void
+raise_fd_limit (void)
+{
+  struct rlimit lim;
+
+  if (getrlimit (RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    if (setrlimit (RLIMIT_NOFILE, &lim) != 0)
+      g_warning ("could not raise the open files limit");
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -103,6 +118,7 @@ main (int argc, char **argv)
   guint16 port;
   Daemon d = { 0 };
 
+  raise_fd_limit ();
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
   if (!g_option_context_parse (ctx, &argc, &argv, &err)) {

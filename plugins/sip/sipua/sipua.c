@@ -309,6 +309,10 @@ static void *sip_thread(void *arg)
 	(void)arg;
 
 	err = libre_init();
+	/* libre indexes its handlers by fd number, 1024 by default: a process
+	 * with hundreds of calls has fds numbered well above that */
+	if (!err)
+		err = fd_setsize(-1);
 	if (!err)
 		err = mqueue_alloc(&mq, mqueue_handler, NULL);
 
