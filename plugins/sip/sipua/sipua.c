@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <netdb.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <arpa/inet.h>
 #include <re.h>
 
@@ -302,6 +303,17 @@ static void mqueue_handler(int id, void *data, void *arg)
 }
 
 
+static int open_files_limit(void)
+{
+	struct rlimit lim;
+
+	if (getrlimit(RLIMIT_NOFILE, &lim) || lim.rlim_cur == RLIM_INFINITY)
+		return 65536;
+
+	return (int)MIN(lim.rlim_cur, 1 << 20);
+}
+
+
 static void *sip_thread(void *arg)
 {
 	struct mqueue *mq = NULL;
@@ -312,7 +324,7 @@ static void *sip_thread(void *arg)
 	/* libre indexes its handlers by fd number, 1024 by default: a process
 	 * with hundreds of calls has fds numbered well above that */
 	if (!err)
-		err = fd_setsize(-1);
+		err = fd_setsize(open_files_limit());
 	if (!err)
 		err = mqueue_alloc(&mq, mqueue_handler, NULL);
 
