@@ -525,6 +525,8 @@ class GatewayRun:
             for s in sipps:
                 invites.update(parse_sipp_invites(s.messages()))
             to_inv = [(invites[k] - req_t[k]) * 1000 for k in req_t if k in invites]
+            # raw, in the order the requests were sent (the first pays warm-up)
+            res["setup_invite_ms"] = [round(x, 2) for x in to_inv]
             to_media = [(poller.first_media[k] - req_t[k]) * 1000 for k in req_t
                         if k in poller.first_media]
             res["invites_seen"] = len(to_inv)
