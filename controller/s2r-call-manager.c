@@ -90,7 +90,8 @@ s2r_call_manager_new (const S2rConfig * config, GError ** error)
 }
 
 static char *
-build_event_json (S2rCall * call, guint64 sequence)
+build_event_json (S2rCall * call, guint64 sequence, const char *digit,
+    guint duration)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonGenerator) gen = json_generator_new ();
@@ -100,7 +101,13 @@ build_event_json (S2rCall * call, guint64 sequence)
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "event");
-  json_builder_add_string_value (b, "CallStatusEvent");
+  json_builder_add_string_value (b, digit ? "DtmfEvent" : "CallStatusEvent");
+  if (digit) {
+    json_builder_set_member_name (b, "digit");
+    json_builder_add_string_value (b, digit);
+    json_builder_set_member_name (b, "durationMs");
+    json_builder_add_int_value (b, duration);
+  }
   json_builder_set_member_name (b, "sequence");
   json_builder_add_int_value (b, (gint64) sequence);
   json_builder_set_member_name (b, "timestamp");
@@ -114,14 +121,29 @@ build_event_json (S2rCall * call, guint64 sequence)
 }
 
 static void
-emit_event (S2rCallManager * manager, S2rCall * call)
+emit_event_full (S2rCallManager * manager, S2rCall * call, const char *digit,
+    guint duration)
 {
   g_autofree char *json = NULL;
 
   manager->sequence++;
-  json = build_event_json (call, manager->sequence);
+  json = build_event_json (call, manager->sequence, digit, duration);
   g_signal_emit (manager, signals[SIGNAL_CALL_EVENT], 0, call,
       manager->sequence, json);
+}
+
+static void
+emit_event (S2rCallManager * manager, S2rCall * call)
+{
+  emit_event_full (manager, call, NULL, 0);
+}
+
+/* Key presses go to the same consumers as state changes (SSE, webhooks) */
+static void
+call_dtmf_cb (S2rCall * call, const char *digit, guint duration,
+    S2rCallManager * manager)
+{
+  emit_event_full (manager, call, digit, duration);
 }
 
 typedef struct
@@ -264,6 +286,7 @@ s2r_call_manager_create (S2rCallManager * manager, S2rCallRequest * req,
   manager->n_active++;
   g_signal_connect (call, "changed", G_CALLBACK (call_changed_cb), manager);
   g_signal_connect (call, "stopped", G_CALLBACK (call_stopped_cb), manager);
+  g_signal_connect (call, "dtmf", G_CALLBACK (call_dtmf_cb), manager);
   emit_event (manager, call);
 
   /* the pipeline goes to PLAYING right after the answer is sent */

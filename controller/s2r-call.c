@@ -70,6 +70,7 @@ struct _S2rCall
   char *sip_call_id;
   char *audio_codec;
   char *video_codec;
+  GString *dtmf;                /* every digit the peer sent, in order */
   gint64 created;
   gint64 answered;
   gint64 ended;
@@ -87,6 +88,7 @@ enum
 {
   SIGNAL_CHANGED,
   SIGNAL_STOPPED,
+  SIGNAL_DTMF,
   N_SIGNALS
 };
 
@@ -165,6 +167,7 @@ s2r_call_finalize (GObject * object)
   g_free (call->sip_call_id);
   g_free (call->audio_codec);
   g_free (call->video_codec);
+  g_string_free (call->dtmf, TRUE);
   g_array_unref (call->pending_pads);
   g_ptr_array_unref (call->destinations);
   g_clear_pointer (&call->sip_stats, gst_structure_free);
@@ -200,6 +203,18 @@ s2r_call_class_init (S2rCallClass * klass)
   signals[SIGNAL_STOPPED] = g_signal_new ("stopped", G_TYPE_FROM_CLASS (klass),
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 
+  /**
+   * S2rCall::dtmf:
+   * @digit: the key, one of 0-9 * # A-D
+   * @duration: its length in ms
+   *
+   * The peer sent an RFC 4733 telephone-event. Emitted from the call's
+   * GMainContext.
+   */
+  signals[SIGNAL_DTMF] = g_signal_new ("dtmf", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING,
+      G_TYPE_UINT);
+
   GST_DEBUG_CATEGORY_INIT (s2r_call_debug, "s2r-call", 0, "sip2rtmp calls");
 }
 
@@ -219,6 +234,7 @@ s2r_call_init (S2rCall * call)
   call->destinations = g_ptr_array_new_with_free_func ((GDestroyNotify)
       destination_free);
   call->created = g_get_real_time ();
+  call->dtmf = g_string_new (NULL);
 }
 
 static void
@@ -772,6 +788,21 @@ handle_error (S2rCall * call, GstMessage * msg)
 }
 
 static void
+handle_dtmf (S2rCall * call, const GstStructure * s)
+{
+  const char *digit = gst_structure_get_string (s, "digit");
+  guint duration = 0;
+
+  if (digit == NULL)
+    return;
+  gst_structure_get_uint (s, "duration", &duration);
+  GST_INFO ("call %s: DTMF %s (%u ms)", s2r_call_get_id (call), digit,
+      duration);
+  g_string_append (call->dtmf, digit);
+  g_signal_emit (call, signals[SIGNAL_DTMF], 0, digit, duration);
+}
+
+static void
 handle_message (S2rCall * call, GstMessage * msg)
 {
   switch (GST_MESSAGE_TYPE (msg)) {
@@ -783,8 +814,7 @@ handle_message (S2rCall * call, GstMessage * msg)
       else if (gst_structure_has_name (s, "rtmp-publish"))
         handle_rtmp_publish (call, s);
       else if (gst_structure_has_name (s, "sip-dtmf"))
-        GST_INFO ("call %s: DTMF %s", s2r_call_get_id (call),
-            gst_structure_get_string (s, "digit"));
+        handle_dtmf (call, s);
       break;
     }
     case GST_MESSAGE_ERROR:
@@ -1252,6 +1282,7 @@ s2r_call_add_json_members (S2rCall * call, JsonBuilder * b, gboolean wcs)
   add_string (b, "appKey", s2r_call_request_get_app_key (req));
   add_string (b, "visibleName", s2r_call_request_get_visible_name (req));
   add_string (b, "sipCallId", call->sip_call_id);
+  add_string (b, "dtmf", call->dtmf->len ? call->dtmf->str : NULL);
   add_time (b, "created", call->created);
   add_time (b, "answered", call->answered);
   add_time (b, "ended", call->ended);

@@ -12,6 +12,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from daemon import (Daemon, Sipp, NginxRtmp, WebhookReceiver, call_body,  # noqa: E402
                     free_port, LOOPBACK)
+from rtp_pcap import write_pcap, dtmf_packets  # noqa: E402
 
 # The life of a call that rings, answers, publishes and is hung up
 LIFE = [("NEW", "PENDING"), ("TRYING", "PENDING"), ("RING", "PENDING"),
@@ -48,7 +49,7 @@ class DaemonEventsTest(unittest.TestCase):
                       j["rtmpStreamStatus"] == "UNPUBLISHED")
             got = hook.events()
             self.assertTrue(all(j["callId"] == cid for j in got))
-            self.assertTrue(all(j["event"] == "CallStatusEvent" for j in got))
+            self.assertTrue(all(j["event"] == "CallStatusEvent" for j in got), got)
             self.assertTrue(is_subsequence(LIFE, life(got)), life(got))
             seqs = [j["sequence"] for j in got]
             self.assertEqual(seqs, sorted(seqs))
@@ -104,6 +105,30 @@ class DaemonEventsTest(unittest.TestCase):
                 self.assertIn(key, final)
             self.assertIs(final["hasAudio"], True)
 
+
+    def test_dtmf_keys_are_events_on_sse_and_webhooks_and_in_the_call(self):
+        digits = "1#9*"
+        packets = dtmf_packets(digits, tone_hz=1000, event_seconds=0.12)
+        seconds = packets[-1][0]
+        with WebhookReceiver() as hook, NginxRtmp() as nginx, Daemon() as d, \
+                d.events() as ev, \
+                Sipp("answer_pcmu_dtmf_bye.xml", duration_ms=int(seconds * 1000) + 1500,
+                     files={"dtmf.pcap": lambda p: write_pcap(p, packets)}) as sipp:
+            r = d.post("/api/v1/calls", call_body(sipp, nginx, "dtmf",
+                                                   callbackUrl=hook.url))
+            self.assertEqual(r.status, 201, r)
+            cid = r.json["callId"]
+            ev.wait_call(cid, status="FINISH", timeout=30)
+            keys = [e for e in ev.of_call(cid) if e["event"] == "DtmfEvent"]
+            self.assertEqual("".join(e["digit"] for e in keys), digits, keys)
+            self.assertTrue(all(e["durationMs"] == 120 for e in keys), keys)
+            # the same events, in the same order, reach the webhook
+            hook.wait(lambda j: j["status"] == "FINISH", timeout=30)
+            self.assertEqual([(j["sequence"], j.get("digit")) for j in hook.events()
+                              if j["event"] == "DtmfEvent"],
+                             [(e["sequence"], e["digit"]) for e in keys])
+            self.assertEqual(d.get("/api/v1/calls/%s" % cid).json["dtmf"], digits)
+            self.assertEqual(sipp.wait(), 0, sipp.report())
 
 if __name__ == "__main__":
     unittest.main()
