@@ -9,11 +9,42 @@
 
 #include "gstsipsrc.h"
 #include "gstrtmppubsink.h"
+#include "sipua/sipua.h"
+
+GST_DEBUG_CATEGORY_STATIC (sipua_debug);
+
+/* libre's log (syslog levels) into the sipua category */
+static void
+sipua_log_to_gst (int level, const char *msg, void *arg)
+{
+  GstDebugLevel gst_level;
+
+  if (level <= 3)
+    gst_level = GST_LEVEL_ERROR;
+  else if (level == 4)
+    gst_level = GST_LEVEL_WARNING;
+  else if (level <= 6)
+    gst_level = GST_LEVEL_INFO;
+  else if (level == 7)
+    gst_level = GST_LEVEL_DEBUG;
+  else
+    gst_level = GST_LEVEL_LOG;
+
+  GST_CAT_LEVEL_LOG (sipua_debug, gst_level, NULL, "%s", msg);
+}
+
 
 static gboolean
 plugin_init (GstPlugin * plugin)
 {
-  gboolean ok = GST_ELEMENT_REGISTER (sipsrc, plugin);
+  gboolean ok;
+
+  /* every element of the plugin shares libre: its log goes to one place */
+  GST_DEBUG_CATEGORY_INIT (sipua_debug, "sipua", 0,
+      "libre, the SIP and RTMP stack of the plugin");
+  sipua_set_log_handler (sipua_log_to_gst, NULL);
+
+  ok = GST_ELEMENT_REGISTER (sipsrc, plugin);
 
   ok &= GST_ELEMENT_REGISTER (rtmppubsink, plugin);
   return ok;

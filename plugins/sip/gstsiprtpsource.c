@@ -234,6 +234,8 @@ arrival_running_time (GstSipRtpSource * self, gint64 pkt_realtime_ns,
   return at > base_time ? at - base_time : 0;
 }
 
+static void send_rtcp (GstSipRtpSource * self, gboolean pli);
+
 /* One RTP packet: filter, count, push */
 static void
 handle_rtp (GstSipRtpSource * self, const guint8 * data, gsize len,
@@ -308,12 +310,10 @@ handle_rtp (GstSipRtpSource * self, const guint8 * data, gsize len,
     GST_ELEMENT_FLOW_ERROR (self, ret);
   }
 
-  /* the published video must start with a keyframe: ask right away */
+  /* the published video must start with a keyframe: ask the peer right
+   * away (we run under the entry lock here) */
   if (first_video)
-    gst_pad_push_event (self->srcpad,
-        gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM,
-            gst_structure_new ("GstForceKeyUnit", "all-headers",
-                G_TYPE_BOOLEAN, TRUE, NULL)));
+    send_rtcp (self, TRUE);
 }
 
 /* An SR's NTP time, for LSR/DLSR in our reports */

@@ -54,7 +54,6 @@
 
 GST_DEBUG_CATEGORY_STATIC (gst_sip_src_debug);
 #define GST_CAT_DEFAULT gst_sip_src_debug
-GST_DEBUG_CATEGORY_STATIC (sipua_debug);
 
 typedef enum
 {
@@ -183,9 +182,7 @@ G_DEFINE_TYPE_WITH_CODE (GstSipSrc, gst_sip_src, GST_TYPE_BIN,
     G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER,
         gst_sip_src_uri_handler_init);
     GST_DEBUG_CATEGORY_INIT (gst_sip_src_debug, "sipsrc", 0,
-        "SIP call source");
-    GST_DEBUG_CATEGORY_INIT (sipua_debug, "sipua", 0,
-        "libre, the SIP stack of sipsrc"));
+        "SIP call source"));
 GST_ELEMENT_REGISTER_DEFINE (sipsrc, "sipsrc", GST_RANK_NONE, GST_TYPE_SIP_SRC);
 
 GType
@@ -221,26 +218,6 @@ gst_sip_media_mode_get_type (void)
     g_once_init_leave (&type, g_enum_register_static ("GstSipMediaMode",
             values));
   return type;
-}
-
-/* libre's log (syslog levels) into the sipua category */
-static void
-sipua_log_to_gst (int level, const char *msg, void *arg)
-{
-  GstDebugLevel gst_level;
-
-  if (level <= 3)
-    gst_level = GST_LEVEL_ERROR;
-  else if (level == 4)
-    gst_level = GST_LEVEL_WARNING;
-  else if (level <= 6)
-    gst_level = GST_LEVEL_INFO;
-  else if (level == 7)
-    gst_level = GST_LEVEL_DEBUG;
-  else
-    gst_level = GST_LEVEL_LOG;
-
-  GST_CAT_LEVEL_LOG (sipua_debug, gst_level, NULL, "%s", msg);
 }
 
 static const gchar *
@@ -1311,7 +1288,6 @@ gst_sip_src_class_init (GstSipSrcClass * klass)
   gst_type_mark_as_plugin_api (GST_TYPE_SIP_TRANSPORT, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_SIP_MEDIA_MODE, 0);
 
-  sipua_set_log_handler (sipua_log_to_gst, NULL);
 }
 
 /* GstURIHandler: sip: and sips: */

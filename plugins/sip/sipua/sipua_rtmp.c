@@ -20,6 +20,10 @@
 #include "sipua_int.h"
 
 
+/* Debian's ca-certificates bundle */
+#define SYSTEM_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
+
+
 enum {
 	DRAIN_INTERVAL_MS = 20,
 	/* Bytes a server may leave unread before we drop media for it */
@@ -259,6 +263,25 @@ static void publish_timeout(void *arg)
 }
 
 
+/* libre's TLS context trusts nothing until given CAs: the system's bundle,
+ * or the file OpenSSL's SSL_CERT_FILE names */
+static int ca_load(struct tls *tls)
+{
+	const char *file = getenv("SSL_CERT_FILE");
+	int err;
+
+	if (!file || !*file)
+		file = SYSTEM_CA_FILE;
+
+	err = tls_add_ca(tls, file);
+	if (err)
+		sipua_log(3, "rtmp: cannot load the CA certificates of %s (%m)",
+			  file, err);
+
+	return err;
+}
+
+
 static void connect_start(struct publisher *pub)
 {
 	struct dnsc *dnsc = NULL;
@@ -273,6 +296,8 @@ static void connect_start(struct publisher *pub)
 			err = tls_alloc(&rt.tls, TLS_METHOD_SSLV23, NULL, NULL);
 			if (err)
 				goto out;
+			/* without CAs every server is refused, as it should */
+			(void)ca_load(rt.tls);
 		}
 		tls = rt.tls;
 	}
