@@ -24,6 +24,7 @@ packages=(
   # real peers, analysis and tools of the demo and the tests (tests/peers/peers.py)
   sip-tester baresip nginx libnginx-mod-rtmp ffmpeg sox
   libnginx-mod-stream openssl     # the RTMPS front end of the TLS tests
+  ca-certificates                 # the CAs rtmppubsink trusts for rtmps://
   python3 curl util-linux procps
   # the 'valgrind' test suite
   valgrind
