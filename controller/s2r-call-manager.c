@@ -19,6 +19,8 @@ struct _S2rCallManager
   S2rTemplate *tmpl;
   /* call id -> S2rCall, active and recently finished */
   GHashTable *calls;
+  /* record file name -> S2rCall writing it, until its pipeline is down */
+  GHashTable *recordings;
   guint n_active;
   guint64 sequence;
 
@@ -43,6 +45,7 @@ s2r_call_manager_finalize (GObject * object)
   S2rCallManager *manager = S2R_CALL_MANAGER (object);
 
   g_hash_table_unref (manager->calls);
+  g_hash_table_unref (manager->recordings);
   g_clear_pointer (&manager->tmpl, s2r_template_free);
 
   G_OBJECT_CLASS (s2r_call_manager_parent_class)->finalize (object);
@@ -73,6 +76,8 @@ s2r_call_manager_init (S2rCallManager * manager)
   /* calls die only after their pipeline has stopped (finish) */
   manager->calls = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       g_object_unref);
+  manager->recordings = g_hash_table_new_full (g_str_hash, g_str_equal,
+      g_free, NULL);
 }
 
 S2rCallManager *
@@ -187,6 +192,11 @@ call_stopped_cb (S2rCall * call, S2rCallManager * manager)
   ForgetData *fd = g_new0 (ForgetData, 1);
 
   manager->n_active--;
+  if (s2r_call_request_get_record (s2r_call_get_request (call)) &&
+      g_hash_table_lookup (manager->recordings,
+          s2r_call_request_get_record (s2r_call_get_request (call))) == call)
+    g_hash_table_remove (manager->recordings,
+        s2r_call_request_get_record (s2r_call_get_request (call)));
   fd->manager = g_object_ref (manager);
   fd->call = g_object_ref (call);
   g_timeout_add_seconds_full (G_PRIORITY_DEFAULT,
@@ -248,6 +258,7 @@ s2r_call_manager_create (S2rCallManager * manager, S2rCallRequest * req,
 {
   g_autoptr (S2rCall) call = NULL;
   const char *call_id = s2r_call_request_get_call_id (req);
+  const char *record = s2r_call_request_get_record (req);
   S2rCall *existing;
 
   if (manager->shutting_down) {
@@ -269,6 +280,18 @@ s2r_call_manager_create (S2rCallManager * manager, S2rCallRequest * req,
   }
   if (!check_streams_free (manager, req, error))
     return NULL;
+  if (record) {
+    if (s2r_config_get_record_dir (manager->config) == NULL) {
+      s2r_set_error_field (error, S2R_ERROR_INVALID, "record",
+          "field 'record' needs a [record] dir in the daemon's config");
+      return NULL;
+    }
+    if (g_hash_table_contains (manager->recordings, record)) {
+      s2r_set_error_field (error, S2R_ERROR_CONFLICT, "record",
+          "record file '%s' is being written by an active call", record);
+      return NULL;
+    }
+  }
   if (manager->n_active >= s2r_config_get_max_calls (manager->config)) {
     g_set_error (error, S2R_ERROR, S2R_ERROR_UNAVAILABLE,
         "the maximum of %u calls is reached",
@@ -284,6 +307,8 @@ s2r_call_manager_create (S2rCallManager * manager, S2rCallRequest * req,
   g_hash_table_replace (manager->calls, g_strdup (call_id),
       g_object_ref (call));
   manager->n_active++;
+  if (record)
+    g_hash_table_insert (manager->recordings, g_strdup (record), call);
   g_signal_connect (call, "changed", G_CALLBACK (call_changed_cb), manager);
   g_signal_connect (call, "stopped", G_CALLBACK (call_stopped_cb), manager);
   g_signal_connect (call, "dtmf", G_CALLBACK (call_dtmf_cb), manager);

@@ -40,6 +40,8 @@ struct _S2rCallRequest
   /* -1: the config's default, else a generated video track when the call
    * has no video (0 or 1) */
   gint generate_video;
+  /* a file name in the config's record dir, .mkv or .mp4 */
+  char *record;
 };
 
 struct _S2rRtmpTarget
@@ -260,6 +262,18 @@ get_seconds (const Fields * f, const char *name, guint max, gint * out,
   s2r_set_error_field (error, S2R_ERROR_INVALID, field,
       "field '%s' must be a number of seconds from 0 to %u", field, max);
   return FALSE;
+}
+
+/* A name, never a path: the daemon writes it under its [record] dir */
+gboolean
+s2r_record_name_is_valid (const char *name)
+{
+  g_autofree char *lower = g_ascii_strdown (name, -1);
+
+  if (*name == '.' || strchr (name, '/') || strchr (name, '\\'))
+    return FALSE;
+  return (g_str_has_suffix (lower, ".mkv") || g_str_has_suffix (lower, ".mp4"))
+      && strlen (name) > 4;
 }
 
 gboolean
@@ -785,12 +799,19 @@ s2r_call_request_new_from_json (JsonNode * root, GError ** error)
       || !get_seconds (&f, "rtpTimeout", 3600, &req->rtp_timeout, error)
       || !get_seconds (&f, "rtmpRetryBudget", 86400, &req->rtmp_retry_budget,
           error)
-      || !get_optional_bool (&f, "generateVideo", &req->generate_video, error))
+      || !get_optional_bool (&f, "generateVideo", &req->generate_video, error)
+      || !get_string (&f, "record", FALSE, &req->record, error))
     return NULL;
 
   if (req->call_id && !s2r_call_id_is_valid (req->call_id)) {
     s2r_set_error_field (error, S2R_ERROR_INVALID, "callId",
         "field 'callId' must be 1-128 characters of A-Z a-z 0-9 - _ . ~");
+    return NULL;
+  }
+  if (req->record && !s2r_record_name_is_valid (req->record)) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, "record",
+        "field 'record' must be a file name ending in .mkv or .mp4, without "
+        "'/' and not starting with '.'");
     return NULL;
   }
   if (req->callback_url
@@ -873,6 +894,7 @@ s2r_call_request_unref (S2rCallRequest * req)
   g_ptr_array_unref (req->targets);
   g_free (req->app_key);
   g_free (req->callback_url);
+  g_free (req->record);
   g_free (req);
 }
 
@@ -958,3 +980,4 @@ GETTER (gint, rtmp_retry_budget, rtmp_retry_budget)
 GETTER (gint, generate_video, generate_video)
 GETTER (const char *, app_key, app_key)
 GETTER (const char *, callback_url, callback_url)
+GETTER (const char *, record, record)

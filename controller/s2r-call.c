@@ -17,6 +17,8 @@ GST_DEBUG_CATEGORY_STATIC (s2r_call_debug);
 /* How long a hung up call may take to drain its stream (EOS through the
  * muxer to rtmp2sink) or a terminated one to deliver its EOS */
 #define DRAIN_TIMEOUT_MS 3000
+/* How long a recording that missed that EOS may take to be finalized */
+#define RECORD_FINISH_TIMEOUT_MS 2000
 
 typedef struct
 {
@@ -54,6 +56,10 @@ struct _S2rCall
   /* a generated video track if the call has no video (rtmppubsink's
    * still-video) */
   gboolean generate_video;
+  /* the `record` file, if any, and how it goes */
+  S2rRecordStatus record_status;
+  /* atomic: set by stop_pipeline, reported by stopped_cb */
+  gint record_finalized;
 
   /* S2rDestination, in the order they were given or added */
   GPtrArray *destinations;
@@ -99,6 +105,10 @@ G_DEFINE_FINAL_TYPE (S2rCall, s2r_call, G_TYPE_OBJECT);
 static const char *const call_status_names[] = {
   "NEW", "TRYING", "RING", "SESSION_PROGRESS", "ESTABLISHED", "FINISH",
   "FAILED", "BUSY"
+};
+
+static const char *const record_status_names[] = {
+  NULL, "RECORDING", "FINISHED", "FAILED"
 };
 
 static const char *const stream_status_names[] = {
@@ -327,6 +337,14 @@ stopped_cb (gpointer user_data)
 {
   S2rCall *call = user_data;
 
+  /* what stop_pipeline made of a recording that was still open */
+  if (call->record_status == S2R_RECORD_RECORDING) {
+    call->record_status = g_atomic_int_get (&call->record_finalized) ?
+        S2R_RECORD_FINISHED : S2R_RECORD_FAILED;
+    g_message ("call %s: recording %s", s2r_call_get_id (call),
+        record_status_names[call->record_status]);
+    emit_changed (call);
+  }
   g_signal_emit (call, signals[SIGNAL_STOPPED], 0);
   return G_SOURCE_REMOVE;
 }
@@ -339,6 +357,9 @@ stop_pipeline (GstElement * pipeline, gpointer user_data)
   S2rCall *call = user_data;
   g_autoptr (GstBus) bus = gst_element_get_bus (pipeline);
 
+  if (call->record_status == S2R_RECORD_RECORDING)
+    g_atomic_int_set (&call->record_finalized,
+        s2r_pipeline_finish_recording (pipeline, RECORD_FINISH_TIMEOUT_MS));
   /* NULL hangs up: CANCEL before an answer, BYE after; rtmppubsink sends
    * what it queued, then closes */
   gst_element_set_state (pipeline, GST_STATE_NULL);
@@ -391,6 +412,11 @@ finish (S2rCall * call)
   clear_source (&call->drain_timeout);
   clear_source (&call->max_duration_timeout);
   refresh_stats (call);
+  /* a recording never started has no file; one still open is finalized by
+   * stop_pipeline, which reports it (stopped_cb) */
+  if (s2r_call_request_get_record (call->req) &&
+      call->record_status == S2R_RECORD_NONE)
+    call->record_status = S2R_RECORD_FAILED;
   sip = s2r_pipeline_get_sipsrc (call->pipeline);
   g_signal_handlers_disconnect_by_data (sip, call);
   gst_element_call_async (call->pipeline, stop_pipeline, g_object_ref (call),
@@ -591,6 +617,15 @@ link_media_cb (gpointer user_data)
   g_object_set (rtmp, "location", s2r_rtmp_target_get_location (((S2rDestination
                   *) g_ptr_array_index (call->destinations, 0))->target), NULL);
   s2r_template_start_sink (call->pipeline);
+  if (s2r_pipeline_has_recorder (call->pipeline)) {
+    if (s2r_pipeline_start_recorder (call->pipeline)) {
+      call->record_status = S2R_RECORD_RECORDING;
+    } else {
+      g_warning ("call %s: cannot record to %s", s2r_call_get_id (call),
+          s2r_call_request_get_record (call->req));
+      call->record_status = S2R_RECORD_FAILED;
+    }
+  }
   call->media_linked = TRUE;
   start_destinations (call, rtmp);
   release_pending_pads (call);
@@ -745,6 +780,22 @@ handle_rtmp_publish (S2rCall * call, const GstStructure * s)
     fail_stream (call);
 }
 
+/* The call goes on without its recording */
+static void
+handle_recorder_error (S2rCall * call, GstMessage * msg)
+{
+  g_autoptr (GError) err = NULL;
+
+  gst_message_parse_error (msg, &err, NULL);
+  g_warning ("call %s: recording %s failed: %s", s2r_call_get_id (call),
+      s2r_call_request_get_record (call->req), err->message);
+  s2r_pipeline_remove_recorder (call->pipeline);
+  if (call->record_status != S2R_RECORD_FAILED) {
+    call->record_status = S2R_RECORD_FAILED;
+    emit_changed (call);
+  }
+}
+
 static void
 handle_error (S2rCall * call, GstMessage * msg)
 {
@@ -803,8 +854,12 @@ handle_dtmf (S2rCall * call, const GstStructure * s)
 }
 
 static void
-handle_message (S2rCall * call, GstMessage * msg)
+handle_message (S2rCall * call, GstMessage * msg, gboolean from_recorder)
 {
+  if (from_recorder && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    handle_recorder_error (call, msg);
+    return;
+  }
   switch (GST_MESSAGE_TYPE (msg)) {
     case GST_MESSAGE_ELEMENT:{
       const GstStructure *s = gst_message_get_structure (msg);
@@ -822,6 +877,11 @@ handle_message (S2rCall * call, GstMessage * msg)
       break;
     case GST_MESSAGE_EOS:
       GST_INFO ("call %s: EOS", s2r_call_get_id (call));
+      /* every sink has it, the recorder's file too */
+      if (call->record_status == S2R_RECORD_RECORDING)
+        call->record_status =
+            s2r_pipeline_recording_is_complete (call->pipeline) ?
+            S2R_RECORD_FINISHED : S2R_RECORD_FAILED;
       finish (call);
       break;
     case GST_MESSAGE_LATENCY:
@@ -849,6 +909,7 @@ typedef struct
 {
   S2rCall *call;
   GstMessage *msg;
+  gboolean from_recorder;       /* known where posted: it may leave since */
 } Forwarded;
 
 /* protects forward_queue and forward_scheduled */
@@ -870,7 +931,7 @@ forward_dispatch_cb (gpointer user_data)
 
   while ((f = g_queue_pop_head (&batch))) {
     if (!f->call->finished)
-      handle_message (f->call, f->msg);
+      handle_message (f->call, f->msg, f->from_recorder);
     gst_message_unref (f->msg);
     g_object_unref (f->call);
     g_free (f);
@@ -910,6 +971,7 @@ bus_sync_cb (GstBus * bus, GstMessage * msg, gpointer user_data)
   f = g_new (Forwarded, 1);
   f->call = g_object_ref (call);
   f->msg = gst_message_ref (msg);
+  f->from_recorder = s2r_pipeline_recorder_message (msg);
   g_mutex_lock (&forward_lock);
   g_queue_push_tail (&forward_queue, f);
   wake = !forward_scheduled;
@@ -1283,6 +1345,8 @@ s2r_call_add_json_members (S2rCall * call, JsonBuilder * b, gboolean wcs)
   add_string (b, "visibleName", s2r_call_request_get_visible_name (req));
   add_string (b, "sipCallId", call->sip_call_id);
   add_string (b, "dtmf", call->dtmf->len ? call->dtmf->str : NULL);
+  add_string (b, "record", s2r_call_request_get_record (req));
+  add_string (b, "recordStatus", record_status_names[call->record_status]);
   add_time (b, "created", call->created);
   add_time (b, "answered", call->answered);
   add_time (b, "ended", call->ended);

@@ -35,6 +35,16 @@ typedef enum
   S2R_STREAM_UNPUBLISHED,
 } S2rStreamStatus;
 
+/* A call's `record` file: NONE (not asked for, or not started yet) is
+ * reported as null */
+typedef enum
+{
+  S2R_RECORD_NONE,
+  S2R_RECORD_RECORDING,
+  S2R_RECORD_FINISHED,
+  S2R_RECORD_FAILED,
+} S2rRecordStatus;
+
 const char *s2r_call_status_to_string (S2rCallStatus status);
 gboolean s2r_call_status_from_string (const char *str, S2rCallStatus * status);
 const char *s2r_stream_status_to_string (S2rStreamStatus status);

@@ -44,6 +44,8 @@ struct _S2rConfig
   guint retry_budget;
   gboolean still_video;
 
+  char *record_dir;             /* NULL: calls cannot ask for a recording */
+
   guint webhook_queue_size;
   guint webhook_max_retries;
   guint webhook_timeout;
@@ -97,6 +99,7 @@ s2r_config_free (S2rConfig * config)
   g_free (config->template);
   g_free (config->local_address);
   g_free (config->user_agent);
+  g_free (config->record_dir);
   g_hash_table_unref (config->app_urls);
   g_free (config);
 }
@@ -223,6 +226,7 @@ config_load (S2rConfig * config, GKeyFile * kf, GError ** error)
       || !read_uint (kf, "rtmp", "retry-budget", 86400, &config->retry_budget,
           error)
       || !read_bool (kf, "rtmp", "still-video", &config->still_video, error)
+      || !read_string (kf, "record", "dir", &config->record_dir, error)
       || !read_uint (kf, "webhook", "queue-size", 1000000,
           &config->webhook_queue_size, error)
       || !read_uint (kf, "webhook", "max-retries", 100,
@@ -239,6 +243,13 @@ config_load (S2rConfig * config, GKeyFile * kf, GError ** error)
     if (!s2r_parse_listen (listen, &host, &port, error))
       return FALSE;
     s2r_config_set_listen (config, listen);
+  }
+  /* checked once here, so a typo fails the daemon rather than each call */
+  if (config->record_dir &&
+      !g_file_test (config->record_dir, G_FILE_TEST_IS_DIR)) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, "dir",
+        "[record] dir: '%s' is not a directory", config->record_dir);
+    return FALSE;
   }
   config->max_body = max_body;
   if (config->webhook_queue_size == 0)
@@ -367,6 +378,12 @@ gboolean
 s2r_config_get_still_video (const S2rConfig * config)
 {
   return config->still_video;
+}
+
+const char *
+s2r_config_get_record_dir (const S2rConfig * config)
+{
+  return config->record_dir;
 }
 
 guint

@@ -33,6 +33,8 @@ G_BEGIN_DECLS
  * [rtmp]
  * retry-budget=60         ; seconds a destination may stay down
  * still-video=false       ; a generated video track for calls without video
+ * [record]
+ * dir=/var/lib/sip2rtmp   ; where calls' `record` files go; unset: none
  * [webhook]
  * queue-size=256
  * max-retries=5
@@ -65,6 +67,7 @@ guint s2r_config_get_rtp_timeout (const S2rConfig * config);
 guint s2r_config_get_max_duration (const S2rConfig * config);
 guint s2r_config_get_retry_budget (const S2rConfig * config);
 gboolean s2r_config_get_still_video (const S2rConfig * config);
+const char *s2r_config_get_record_dir (const S2rConfig * config);
 
 guint s2r_config_get_webhook_queue_size (const S2rConfig * config);
 guint s2r_config_get_webhook_max_retries (const S2rConfig * config);

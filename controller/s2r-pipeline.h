@@ -29,6 +29,13 @@ GstElement *s2r_template_instantiate (const S2rTemplate * tmpl,
 gboolean s2r_template_link_pad (const S2rTemplate * tmpl,
     GstElement * pipeline, GstPad * pad, GError ** error);
 void s2r_template_start_sink (GstElement * pipeline);
+gboolean s2r_pipeline_has_recorder (GstElement * pipeline);
+gboolean s2r_pipeline_start_recorder (GstElement * pipeline);
+gboolean s2r_pipeline_recorder_message (GstMessage * msg);
+void s2r_pipeline_remove_recorder (GstElement * pipeline);
+gboolean s2r_pipeline_finish_recording (GstElement * pipeline,
+    guint timeout_ms);
+gboolean s2r_pipeline_recording_is_complete (GstElement * pipeline);
 GstElement *s2r_pipeline_get_sipsrc (GstElement * pipeline);
 GstElement *s2r_pipeline_get_rtmpsink (GstElement * pipeline);
 gboolean s2r_pipeline_get_pad_codec (GstElement * pipeline, GstPad * pad,

@@ -309,10 +309,41 @@ test_generate_video_is_optional_and_accepted_in_wcs_bodies (void)
       "\"generateVideo\":\"yes\"}", "generateVideo");
 }
 
+static void
+test_record_is_a_file_name_ending_in_mkv_or_mp4 (void)
+{
+  static const char *const bad[] = { "a/b.mkv", "../a.mkv", ".a.mkv",
+    "/tmp/a.mp4", "a.wav", "a", ".mkv", "a.mkv/"
+  };
+  g_autoptr (GError) err = NULL;
+  g_autoptr (S2rCallRequest) absent = parse ("{\"callee\":\"sip:a@h\","
+      "\"rtmpUrls\":[\"rtmp://a/b/c\"]}", &err);
+  g_autoptr (S2rCallRequest) mkv = parse ("{\"callee\":\"sip:a@h\","
+      "\"rtmpUrls\":[\"rtmp://a/b/c\"],\"record\":\"call-1.mkv\"}", &err);
+  /* WCS 4 with the extension */
+  g_autoptr (S2rCallRequest) wcs4 = parse ("{\"callee\":\"h\","
+      "\"rtmpUrl\":\"rtmp://a/live\",\"rtmpStream\":\"s\","
+      "\"record\":\"Call.MP4\",\"connection\":{\"sipDomain\":\"h\"}}", &err);
+
+  g_assert_no_error (err);
+  g_assert_null (s2r_call_request_get_record (absent));
+  g_assert_cmpstr (s2r_call_request_get_record (mkv), ==, "call-1.mkv");
+  g_assert_cmpstr (s2r_call_request_get_record (wcs4), ==, "Call.MP4");
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autofree char *json = g_strdup_printf ("{\"callee\":\"sip:a@h\","
+        "\"rtmpUrls\":[\"rtmp://a/b/c\"],\"record\":\"%s\"}", bad[i]);
+
+    assert_rejected (json, "record");
+  }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/request/record-is-a-file-name-ending-in-mkv-or-mp4",
+      test_record_is_a_file_name_ending_in_mkv_or_mp4);
 
   g_test_add_func
       ("/request/generate-video-is-optional-and-accepted-in-wcs-bodies",

@@ -70,6 +70,7 @@ test_call_limits_and_retry_budget (void)
   g_assert_cmpuint (s2r_config_get_retry_budget (config), ==, 10);
   g_assert_false (s2r_config_get_still_video (defaults));
   g_assert_true (s2r_config_get_still_video (config));
+  g_assert_null (s2r_config_get_record_dir (defaults));
 }
 
 static void
@@ -81,6 +82,7 @@ test_malformed_values_are_errors (void)
     "[server]\nlisten=127.0.0.1:0\n",
     "[app:x]\nurl=ftp://example.com\n",
     "[rtmp]\nstill-video=sometimes\n",
+    "[record]\ndir=/nonexistent/sip2rtmp-recordings\n",
     "not a key file",
   };
 
