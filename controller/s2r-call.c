@@ -636,13 +636,18 @@ link_media_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Until the chain is linked, packets are dropped rather than held: the
+ * thread pushing them is sipsrc's shared media loop, which must never
+ * wait for this call's main context (every other call on that thread
+ * would stall). The sticky events stay on the pad and go out on linking;
+ * what is lost is the first few milliseconds of the call. */
 static GstPadProbeReturn
-block_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+drop_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
-  return GST_PAD_PROBE_OK;
+  return GST_PAD_PROBE_DROP;
 }
 
-/* SIP thread: hold the pad's data until the muxer is linked */
+/* sipsrc's thread: drop the pad's data until the chain is linked */
 static void
 pad_added_cb (GstElement * sip, GstPad * pad, S2rCall * call)
 {
@@ -651,8 +656,8 @@ pad_added_cb (GstElement * sip, GstPad * pad, S2rCall * call)
   if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
     return;
   p.pad = gst_object_ref (pad);
-  p.probe = gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM,
-      block_probe, NULL, NULL);
+  p.probe = gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_BUFFER_LIST, drop_probe, NULL, NULL);
   g_mutex_lock (&call->lock);
   g_array_append_val (call->pending_pads, p);
   g_mutex_unlock (&call->lock);
