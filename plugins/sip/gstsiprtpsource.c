@@ -24,6 +24,7 @@
 #include <gst/rtp/rtp.h>
 #include "gstsiprtpsource.h"
 #include "gstsipmedialoop.h"
+#include "gstsipsilence.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_sip_rtp_source_debug);
 #define GST_CAT_DEFAULT gst_sip_rtp_source_debug
@@ -32,7 +33,6 @@ GST_DEBUG_CATEGORY_STATIC (gst_sip_rtp_source_debug);
 #define PACKET_MAX 2048
 #define RTCP_INTERVAL (5 * GST_SECOND)
 #define SEQ_JUMP_IS_RESET 3000
-#define SILENCE_SAMPLES 160     /* 20 ms of G.711 */
 #define SILENCE_DURATION (20 * GST_MSECOND)
 /* how long RTP may pause before silence fills the timeline */
 #define FILL_AFTER (60 * GST_MSECOND)
@@ -52,8 +52,8 @@ struct _GstSipRtpSource
   guint clock_rate;
   gboolean video;
   gboolean send_silence;
-  gboolean fill_gaps;           /* G.711 audio: we can make its silence */
-  guint8 silence_byte;
+  GBytes *silence;              /* 20 ms of it in our codec, or NULL */
+  guint silence_ts_step;
   gint64 rtp_timeout_ns;
   guint32 ssrc;                 /* ours, in RTCP */
   gchar *cname;
@@ -461,12 +461,15 @@ send_rtcp (GstSipRtpSource * self, gboolean pli)
   gst_buffer_unref (buf);
 }
 
-/* 20 ms G.711 packets, paced by the ticks */
+/* 20 ms packets of silence, paced by the ticks */
 static void
 send_silence (GstSipRtpSource * self, gint64 now)
 {
-  guint8 packet[12 + SILENCE_SAMPLES];
+  gsize len;
+  const guint8 *payload = g_bytes_get_data (self->silence, &len);
+  guint8 packet[12 + 1500];
 
+  len = MIN (len, sizeof (packet) - 12);
   if (!self->next_silence_ns)
     self->next_silence_ns = now;
   while (self->next_silence_ns <= now) {
@@ -475,10 +478,9 @@ send_silence (GstSipRtpSource * self, gint64 now)
     GST_WRITE_UINT16_BE (packet + 2, self->silence_seq++);
     GST_WRITE_UINT32_BE (packet + 4, self->silence_ts);
     GST_WRITE_UINT32_BE (packet + 8, self->ssrc);
-    memset (packet + 12, self->silence_byte, SILENCE_SAMPLES);
-    self->silence_ts += SILENCE_SAMPLES;
-    send_to (self, self->rtp_socket, &self->remote_rtp, packet,
-        sizeof (packet));
+    memcpy (packet + 12, payload, len);
+    self->silence_ts += self->silence_ts_step;
+    send_to (self, self->rtp_socket, &self->remote_rtp, packet, 12 + len);
     self->next_silence_ns += 20 * GST_MSECOND;
   }
 }
@@ -508,7 +510,9 @@ fill_gap (GstSipRtpSource * self)
   }
 
   while (self->last_pts + SILENCE_DURATION <= now && !self->eos) {
-    GstBuffer *buf = gst_rtp_buffer_new_allocate (SILENCE_SAMPLES, 0, 0);
+    gsize len;
+    const guint8 *payload = g_bytes_get_data (self->silence, &len);
+    GstBuffer *buf = gst_rtp_buffer_new_allocate (len, 0, 0);
     GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
     GstFlowReturn ret;
 
@@ -517,10 +521,9 @@ fill_gap (GstSipRtpSource * self)
     gst_rtp_buffer_set_seq (&rtp, self->fill_seq++);
     gst_rtp_buffer_set_timestamp (&rtp, self->fill_ts);
     gst_rtp_buffer_set_ssrc (&rtp, self->ssrc);
-    memset (gst_rtp_buffer_get_payload (&rtp), self->silence_byte,
-        SILENCE_SAMPLES);
+    memcpy (gst_rtp_buffer_get_payload (&rtp), payload, len);
     gst_rtp_buffer_unmap (&rtp);
-    self->fill_ts += SILENCE_SAMPLES;
+    self->fill_ts += self->silence_ts_step;
 
     if (self->need_events)
       push_events (self);
@@ -541,7 +544,7 @@ tick (gpointer user_data, gint64 now)
   if (GST_STATE (self) != GST_STATE_PLAYING)
     return;
 
-  if (self->fill_gaps)
+  if (self->silence)
     fill_gap (self);
 
   if (now >= self->next_rtcp_ns) {
@@ -777,15 +780,13 @@ gst_sip_rtp_source_new (GSocket * rtp_socket, GSocket * rtcp_socket,
   self->cname = g_strdup_printf ("sipsrc-%08x@%s", self->ssrc,
       info->remote_address);
 
-  /* silence we can make: G.711, one byte per sample */
-  if (!self->video && !g_ascii_strcasecmp (info->encoding, "PCMU"))
-    self->silence_byte = 0xFF;
-  else if (!self->video && !g_ascii_strcasecmp (info->encoding, "PCMA"))
-    self->silence_byte = 0xD5;
-  self->fill_gaps = self->silence_byte != 0;
-  self->send_silence = send_silence && self->fill_gaps;
-  if (send_silence && !self->fill_gaps && !self->video)
-    GST_WARNING_OBJECT (self, "not sending silence in %s: G.711 only",
+  /* the silence that fills pauses, and that sendrecv calls send */
+  if (!self->video)
+    self->silence = gst_sip_silence_payload (info->encoding,
+        &self->silence_ts_step);
+  self->send_silence = send_silence && self->silence != NULL;
+  if (!self->video && !self->silence)
+    GST_WARNING_OBJECT (self, "no silence in %s: pauses are not filled",
         info->encoding);
   self->fill_seq = (guint16) g_random_int ();
   self->fill_ts = g_random_int ();
@@ -812,6 +813,7 @@ gst_sip_rtp_source_finalize (GObject * object)
   g_clear_object (&self->rtp_socket);
   g_clear_object (&self->rtcp_socket);
   gst_caps_replace (&self->caps, NULL);
+  g_clear_pointer (&self->silence, g_bytes_unref);
   g_free (self->cname);
   g_mutex_clear (&self->stats_lock);
   G_OBJECT_CLASS (parent_class)->finalize (object);

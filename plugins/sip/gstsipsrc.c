@@ -21,8 +21,8 @@
  * All sipsrc of a process share one libre thread (and one SIP socket per
  * transport and local address) and a media loop of one thread per core,
  * which reads every call's RTP each 20 ms and pushes it downstream: no
- * sipsrc has a thread of its own. When G.711 RTP pauses, the timeline goes
- * on with silence that follows the clock.
+ * sipsrc has a thread of its own. When RTP pauses, the timeline goes on
+ * with silence in the call's codec that follows the clock.
  *
  * ## Example launch line
  * |[
