@@ -145,7 +145,8 @@ body=$(cat <<EOF
  "sipDomain":"127.0.0.1","sipPort":"$sip_port","sipRegisterRequired":"false","appKey":"callApp"}}
 EOF
 )
-echo "$body"
+# shown as sent, but for the password (never printed, like the daemon does)
+echo "$body" | sed 's/"sipPassword":"[^"]*"/"sipPassword":"***"/'
 curl -sS -f -X POST -H 'Content-Type: application/json' -d "$body" "$api/RESTCall/call"
 echo
 
