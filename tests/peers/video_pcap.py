@@ -10,6 +10,10 @@ as a pcap by rtp_pcap.write_pcap, so SIPp replays it at the picture's pace.
 payloader's buffer lists and writes raw H.264 in the stream.)
 
     write_h264_pcap(path, seconds=6)
+
+h264_rtp_packets_of_frames encodes given raw I420 pictures instead (e.g.
+black ones with white flashes at known times, i420_frame), fed to GStreamer
+on its stdin through fdsrc ! rawvideoparse.
 """
 
 import socket
@@ -22,24 +26,25 @@ H264_PT = 96
 CLOCK = 90000
 
 
-def h264_rtp_packets(seconds=6.0, fps=25, width=320, height=240, key_int=30,
-                     pt=H264_PT, mtu=1200, env=None):
-    """[(send time in s, RTP packet)] of `seconds` of H.264 video."""
-    frames = int(round(seconds * fps))
+def _capture(source, stdin_data=None, pt=H264_PT, mtu=1200, key_int=30, env=None):
+    """[(send time in s, RTP packet)] of the raw video `source` (gst-launch
+    words) encoded, packetized and sent to a UDP socket of this process."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         # the whole capture fits in the receive buffer: nothing is read until the end
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
         sock.bind(("127.0.0.1", 0))
-        cmd = ["gst-launch-1.0", "-q",
-               "videotestsrc", "num-buffers=%d" % frames, "pattern=ball", "!",
-               "video/x-raw,width=%d,height=%d,framerate=%d/1" % (width, height, fps), "!",
-               "x264enc", "tune=zerolatency", "key-int-max=%d" % key_int, "bframes=0", "!",
+        cmd = ["gst-launch-1.0", "-q"] + source + [
+               "!", "x264enc", "tune=zerolatency", "key-int-max=%d" % key_int, "bframes=0", "!",
                "rtph264pay", "pt=%d" % pt, "mtu=%d" % mtu, "config-interval=-1", "!",
                "udpsink", "host=127.0.0.1", "port=%d" % sock.getsockname()[1],
                "sync=false"]
-        subprocess.run(cmd, check=True, stdin=subprocess.DEVNULL, capture_output=True,
-                       timeout=60, env=env)
+        if stdin_data is None:
+            subprocess.run(cmd, check=True, stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=60, env=env)
+        else:
+            subprocess.run(cmd, check=True, input=stdin_data, capture_output=True,
+                           timeout=60, env=env)
         sock.setblocking(False)
         datagrams = []
         while True:
@@ -63,6 +68,31 @@ def h264_rtp_packets(seconds=6.0, fps=25, width=320, height=240, key_int=30,
     if any((b - a) & 0xFFFF != 1 for a, b in zip(seqs, seqs[1:])):
         raise RuntimeError("H.264 RTP capture lost packets (receive buffer too small?)")
     return packets
+
+
+def h264_rtp_packets(seconds=6.0, fps=25, width=320, height=240, key_int=30,
+                     pt=H264_PT, mtu=1200, env=None):
+    """[(send time in s, RTP packet)] of `seconds` of H.264 video."""
+    frames = int(round(seconds * fps))
+    return _capture(["videotestsrc", "num-buffers=%d" % frames, "pattern=ball", "!",
+                     "video/x-raw,width=%d,height=%d,framerate=%d/1" % (width, height, fps)],
+                    pt=pt, mtu=mtu, key_int=key_int, env=env)
+
+
+def i420_frame(width, height, luma, chroma=128):
+    """One raw I420 picture of a single colour (luma 16 is black, 235 white)."""
+    return bytes([luma]) * (width * height) + bytes([chroma]) * (2 * (width // 2) * (height // 2))
+
+
+def h264_rtp_packets_of_frames(frames, fps=25, width=320, height=240, key_int=30,
+                               pt=H264_PT, mtu=1200, env=None):
+    """[(send time in s, RTP packet)] of the given raw I420 pictures (bytes each,
+    see i420_frame), frame n at n / fps s: the packets of frame n are sent at
+    that time."""
+    return _capture(["fdsrc", "fd=0", "!",
+                     "rawvideoparse", "width=%d" % width, "height=%d" % height,
+                     "format=i420", "framerate=%d/1" % fps],
+                    stdin_data=b"".join(frames), pt=pt, mtu=mtu, key_int=key_int, env=env)
 
 
 def write_h264_pcap(path, seconds=6.0, **kwargs):
