@@ -40,5 +40,24 @@ class SipsrcAuthTest(SipsrcTestCase):
             self.assertSippPassed(uas, " (caller must ACK the 403 and not retry)")
 
 
+    def test_register_first_registers_with_credentials_then_calls(self):
+        # one SIPp is registrar and callee: two SIPp calls, REGISTER and INVITE
+        with Sipp("register_then_answer_pcmu_bye.xml", duration_ms=2500,
+                  auth_user="alice", auth_pass="s3cret", extra_args=["-m", "2"]) as uas:
+            r, wav = self.run_to_wav(uas.uri("service"), user_id="alice",
+                                     user_pw="s3cret", register=True)
+            self.assertEqual(r.returncode, 0, str(r))
+            self.assertStates(r, ["established", "terminated"])
+            self.assertTone(wav, TONE_HZ)
+            self.assertSippPassed(uas, " (REGISTER authenticated, then the call)")
+            # REGISTER, again with credentials, and (when the call ends) the
+            # unregistration may already be there
+            registers = uas.received("REGISTER")
+            self.assertGreaterEqual(len(registers), 2, registers)
+            self.assertIn("Digest", registers[1].header("Authorization") or "")
+            self.assertEqual(len(uas.received("INVITE")), 1)
+            order = [m.method for m in uas.parsed_messages() if m.direction == "received"]
+            self.assertLess(order.index("REGISTER"), order.index("INVITE"), order)
+
 if __name__ == "__main__":
     main()
