@@ -236,8 +236,8 @@ caps_add_fmtp (GstStructure * s, const gchar * fmtp)
   g_strfreev (params);
 }
 
-GstCaps *
-gst_sip_stream_caps_from_answer (enum sipua_media media,
+static GstCaps *
+caps_from_answer (enum sipua_media media,
     const struct sipua_stream_info *info)
 {
   GstCaps *caps;
@@ -300,7 +300,7 @@ gst_sip_stream_activate (GstSipStream * stream,
 
   g_return_val_if_fail (stream->rtp_socket != NULL, NULL);
 
-  caps = gst_sip_stream_caps_from_answer (stream->media, info);
+  caps = caps_from_answer (stream->media, info);
   stream->rtp_src = gst_sip_rtp_source_new (stream->rtp_socket,
       stream->rtcp_socket, caps, info, rtp_timeout_s, send_silence);
   gst_bin_add (stream->bin, stream->rtp_src);

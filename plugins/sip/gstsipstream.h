@@ -25,9 +25,6 @@ gboolean gst_sip_stream_bind (GstSipStream * stream,
 guint16 gst_sip_stream_get_rtp_port (GstSipStream * stream);
 guint16 gst_sip_stream_get_rtcp_port (GstSipStream * stream);
 
-GstCaps *gst_sip_stream_caps_from_answer (enum sipua_media media,
-    const struct sipua_stream_info *info);
-
 GstPad *gst_sip_stream_activate (GstSipStream * stream,
     const struct sipua_stream_info *info, const gchar * pad_name,
     guint latency_ms, guint rtp_timeout_s, gboolean send_silence,

@@ -112,9 +112,3 @@ gst_still_video_frame (guint64 index, guint32 * ts_ms, gboolean * keyframe)
   *keyframe = i == 0;
   return g_ptr_array_index (frames, i);
 }
-
-guint
-gst_still_video_frame_ms (void)
-{
-  return FRAME_MS;
-}

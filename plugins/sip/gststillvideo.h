@@ -15,7 +15,6 @@ gboolean gst_still_video_ensure (void);
 GstBuffer *gst_still_video_codec_data (void);
 GstBuffer *gst_still_video_frame (guint64 index, guint32 * ts_ms,
     gboolean * keyframe);
-guint gst_still_video_frame_ms (void);
 
 G_END_DECLS
 

@@ -52,8 +52,10 @@ static void call_destructor(void *data)
 }
 
 
-static void report(struct call *call, enum sipua_call_state state,
-		   uint16_t scode, const char *reason, bool with_streams)
+/* Hand one event to the element, unless the call is over for it */
+static void deliver(struct call *call, enum sipua_call_state state,
+		    uint16_t scode, const char *reason,
+		    const struct sipua_stream_info *streamv, bool update)
 {
 	struct sipua_call_event ev;
 	struct sipua_call *h = call->handle;
@@ -70,12 +72,26 @@ static void report(struct call *call, enum sipua_call_state state,
 	ev.reason = reason ? reason : "";
 	ev.call_id = call->call_id;
 	ev.remote_sdp = call->remote_sdp;
-	if (with_streams && !call->streams_reported) {
-		ev.streams = call->streamv;
+	ev.streams = streamv;
+	ev.update = update;
+
+	h->eh(&ev, h->arg);
+}
+
+
+static void report(struct call *call, enum sipua_call_state state,
+		   uint16_t scode, const char *reason, bool with_streams)
+{
+	const struct sipua_stream_info *streamv = NULL;
+
+	/* the answer's streams go out once, with the first event after it */
+	if (with_streams && !call->streams_reported && call->handle &&
+	    !call->finished) {
+		streamv = call->streamv;
 		call->streams_reported = true;
 	}
 
-	h->eh(&ev, h->arg);
+	deliver(call, state, scode, reason, streamv, false);
 }
 
 
@@ -88,6 +104,25 @@ static void report_msg(struct call *call, enum sipua_call_state state,
 		pl_strcpy(&msg->reason, reason, sizeof(reason));
 
 	report(call, state, msg ? msg->scode : 0, reason, with_streams);
+}
+
+
+/* The streams changed on an established call (re-INVITE, or the final
+ * answer after early media): the element follows them */
+static void report_update(struct call *call,
+			  const struct sipua_stream_info *streamv,
+			  uint16_t scode, const char *reason)
+{
+	deliver(call, SIPUA_CALL_ESTABLISHED, scode, reason, streamv, true);
+}
+
+
+/* The peer's last SDP, for the element's stats */
+static void remote_sdp_keep(struct call *call, const struct sip_msg *msg)
+{
+	call->remote_sdp = mem_deref(call->remote_sdp);
+	(void)re_sdprintf(&call->remote_sdp, "%b", mbuf_buf(msg->mb),
+			  mbuf_get_left(msg->mb));
 }
 
 
@@ -129,9 +164,7 @@ static void answer_decode(struct call *call, const struct sip_msg *msg)
 	    !msg_ctype_cmp(&msg->ctyp, "application", "sdp"))
 		return;
 
-	call->remote_sdp = mem_deref(call->remote_sdp);
-	(void)re_sdprintf(&call->remote_sdp, "%b", mbuf_buf(msg->mb),
-			  mbuf_get_left(msg->mb));
+	remote_sdp_keep(call, msg);
 
 	err = sdp_decode(call->sdp, msg->mb, false);
 	if (err) {
@@ -214,20 +247,9 @@ static void estab_handler(const struct sip_msg *msg, void *arg)
 
 	/* Early media already exposed the streams: the 200's SDP is the
 	 * answer (no 100rel), so the element follows what it changed */
-	if (call->streams_reported && call->handle && !call->finished &&
-	    msg && mbuf_get_left(msg->mb)) {
-		struct sipua_call_event ev;
-
-		memset(&ev, 0, sizeof(ev));
-		ev.state = SIPUA_CALL_ESTABLISHED;
-		ev.sip_status = msg->scode;
-		ev.reason = "answer after early media";
-		ev.call_id = call->call_id;
-		ev.streams = call->streamv;
-		ev.remote_sdp = call->remote_sdp;
-		ev.update = true;
-		call->handle->eh(&ev, call->handle->arg);
-	}
+	if (call->streams_reported && msg && mbuf_get_left(msg->mb))
+		report_update(call, call->streamv, msg->scode,
+			      "answer after early media");
 
 	report_msg(call, SIPUA_CALL_ESTABLISHED, msg, true);
 }
@@ -240,7 +262,6 @@ static int offer_handler(struct mbuf **descp, const struct sip_msg *msg,
 {
 	struct call *call = arg;
 	struct sipua_stream_info streamv[SIPUA_MEDIA_COUNT];
-	struct sipua_call_event ev;
 	int err;
 
 	err = sdp_decode(call->sdp, msg->mb, true);
@@ -251,22 +272,10 @@ static int offer_handler(struct mbuf **descp, const struct sip_msg *msg,
 	if (err)
 		return err;
 
-	call->remote_sdp = mem_deref(call->remote_sdp);
-	(void)re_sdprintf(&call->remote_sdp, "%b", mbuf_buf(msg->mb),
-			  mbuf_get_left(msg->mb));
+	remote_sdp_keep(call, msg);
 
-	if (answer_read(streamv, call->sdp) || !call->handle || call->finished)
-		return 0;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.state = SIPUA_CALL_ESTABLISHED;
-	ev.sip_status = 0;
-	ev.reason = "re-INVITE";
-	ev.call_id = call->call_id;
-	ev.streams = streamv;
-	ev.remote_sdp = call->remote_sdp;
-	ev.update = true;
-	call->handle->eh(&ev, call->handle->arg);
+	if (!answer_read(streamv, call->sdp))
+		report_update(call, streamv, 0, "re-INVITE");
 
 	return 0;
 }

@@ -42,7 +42,6 @@ struct frame {
 	struct frame *next;
 	bool video;
 	bool keyframe;
-	bool config;
 	uint32_t ts;
 	size_t len;
 	uint8_t data[];
@@ -624,7 +623,6 @@ int sipua_rtmp_send(struct sipua_rtmp *h, bool video, uint32_t ts,
 	f->next = NULL;
 	f->video = video;
 	f->keyframe = keyframe;
-	f->config = config;
 	f->ts = ts;
 	f->len = len;
 	memcpy(f->data, data, len);
