@@ -17,7 +17,6 @@ import subprocess
 import sys
 import tempfile
 import shutil
-import threading
 import time
 import unittest
 from pathlib import Path
@@ -75,19 +74,7 @@ class Driver(GstLaunch):
     def __init__(self, pipeline):
         super().__init__("")
         self.cmd = [str(driver_path()), pipeline]
-
-    def __enter__(self):
-        self._t0 = time.monotonic()
-        self.proc = subprocess.Popen(self.cmd, env=self.env, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True, errors="replace", bufsize=1,
-                                     start_new_session=True)
-        self._threads = [threading.Thread(target=self._pump, args=(s, buf), daemon=True)
-                         for s, buf in ((self.proc.stdout, self._out),
-                                        (self.proc.stderr, self._err))]
-        for t in self._threads:
-            t.start()
-        return self
+        self.stdin = subprocess.PIPE
 
     def wait_for_after(self, offset, pattern, timeout):
         """The first match of `pattern` in stdout after `offset` characters, or None."""

@@ -813,10 +813,12 @@ class GstLaunch:
         self._cond = threading.Condition()
         self._t0 = None
         self.result = None
+        # a subclass that commands its process sets subprocess.PIPE
+        self.stdin = subprocess.DEVNULL
 
     def __enter__(self):
         self._t0 = time.monotonic()
-        self.proc = subprocess.Popen(self.cmd, env=self.env, stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(self.cmd, env=self.env, stdin=self.stdin,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True, errors="replace", bufsize=1,
                                      start_new_session=True)
