@@ -544,7 +544,9 @@ tick (gpointer user_data, gint64 now)
   if (GST_STATE (self) != GST_STATE_PLAYING)
     return;
 
-  if (self->silence)
+  /* RTP flowing: nothing to fill, and no clock to ask */
+  if (self->silence && (!self->last_packet_ns ||
+          now - self->last_packet_ns >= (gint64) FILL_AFTER))
     fill_gap (self);
 
   if (now >= self->next_rtcp_ns) {
