@@ -14,12 +14,9 @@
 #endif
 
 #include <string.h>
-#include <gst/app/gstappsink.h>
 #include <gst/rtp/rtp.h>
 #include "gstsipsilence.h"
-
-GST_DEBUG_CATEGORY_STATIC (gst_sip_silence_debug);
-#define GST_CAT_DEFAULT gst_sip_silence_debug
+#include "gstsipencode.h"
 
 #define G711_SAMPLES 160
 #define FRAMES 5                /* the encoder settles on silence */
@@ -48,41 +45,27 @@ static GMutex lock;             /* protects cache */
 static GBytes *cache[G_N_ELEMENTS (recipes)];
 static gboolean tried[G_N_ELEMENTS (recipes)];
 
+static void
+keep_payload (GstSample * sample, gpointer user_data)
+{
+  GBytes **payload = user_data;
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+
+  if (gst_rtp_buffer_map (gst_sample_get_buffer (sample), GST_MAP_READ, &rtp)) {
+    g_clear_pointer (payload, g_bytes_unref);
+    *payload = g_bytes_new (gst_rtp_buffer_get_payload (&rtp),
+        gst_rtp_buffer_get_payload_len (&rtp));
+    gst_rtp_buffer_unmap (&rtp);
+  }
+}
+
 /* The RTP payload of the last packet the pipeline made */
 static GBytes *
 encode (const gchar * description)
 {
-  GstElement *pipeline, *sink;
-  GstSample *sample;
   GBytes *payload = NULL;
-  GError *err = NULL;
 
-  pipeline = gst_parse_launch (description, &err);
-  if (!pipeline) {
-    GST_WARNING ("cannot make silence: %s", err->message);
-    g_clear_error (&err);
-    return NULL;
-  }
-  sink = gst_bin_get_by_name (GST_BIN (pipeline), "out");
-  gst_element_set_state (pipeline, GST_STATE_PLAYING);
-
-  while ((sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
-              2 * GST_SECOND))) {
-    GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-
-    if (gst_rtp_buffer_map (gst_sample_get_buffer (sample), GST_MAP_READ,
-            &rtp)) {
-      g_clear_pointer (&payload, g_bytes_unref);
-      payload = g_bytes_new (gst_rtp_buffer_get_payload (&rtp),
-          gst_rtp_buffer_get_payload_len (&rtp));
-      gst_rtp_buffer_unmap (&rtp);
-    }
-    gst_sample_unref (sample);
-  }
-
-  gst_element_set_state (pipeline, GST_STATE_NULL);
-  gst_object_unref (sink);
-  gst_object_unref (pipeline);
+  gst_sip_encode_once (description, keep_payload, &payload);
   return payload;
 }
 
@@ -100,13 +83,6 @@ gst_sip_silence_payload (const gchar * encoding, guint * ts_step)
 
   g_mutex_lock (&lock);
   if (!tried[i]) {
-    static gsize debug_done = 0;
-
-    if (g_once_init_enter (&debug_done)) {
-      GST_DEBUG_CATEGORY_INIT (gst_sip_silence_debug, "sipsilence", 0,
-          "Silence payloads for pauses in RTP");
-      g_once_init_leave (&debug_done, 1);
-    }
     tried[i] = TRUE;
     if (recipes[i].description) {
       cache[i] = encode (recipes[i].description);

@@ -14,6 +14,7 @@
 #endif
 
 #include "gststillvideo.h"
+#include "gstsipencode.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_still_video_debug);
 #define GST_CAT_DEFAULT gst_still_video_debug
@@ -26,48 +27,33 @@ static GPtrArray *frames;       /* GstBuffer*, one GOP, first a keyframe */
 static GstBuffer *codec_data;
 static gboolean tried;
 
+static void
+keep_frame (GstSample * sample, gpointer user_data)
+{
+  if (!codec_data) {
+    const GstStructure *s =
+        gst_caps_get_structure (gst_sample_get_caps (sample), 0);
+    const GValue *v = gst_structure_get_value (s, "codec_data");
+    if (v)
+      codec_data = gst_buffer_ref (gst_value_get_buffer (v));
+  }
+  g_ptr_array_add (frames, gst_buffer_ref (gst_sample_get_buffer (sample)));
+}
+
 static gboolean
 encode_gop (void)
 {
-  GstElement *pipeline, *sink;
-  GstSample *sample;
-  GError *err = NULL;
-  gboolean ok = FALSE;
+  gboolean ok;
 
-  pipeline = gst_parse_launch ("videotestsrc pattern=black num-buffers=50 "
+  frames = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
+  ok = gst_sip_encode_once ("videotestsrc pattern=black num-buffers=50 "
       "! video/x-raw,width=640,height=360,framerate=25/1,format=I420 "
       "! x264enc key-int-max=50 bframes=0 speed-preset=ultrafast "
       "tune=zerolatency bitrate=200 "
       "! h264parse ! video/x-h264,stream-format=avc,alignment=au "
-      "! appsink name=out sync=false max-buffers=0", &err);
-  if (!pipeline) {
-    GST_ERROR ("cannot encode the still picture: %s", err->message);
-    g_clear_error (&err);
-    return FALSE;
-  }
+      "! appsink name=out sync=false max-buffers=0", keep_frame, NULL);
 
-  sink = gst_bin_get_by_name (GST_BIN (pipeline), "out");
-  frames = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
-  gst_element_set_state (pipeline, GST_STATE_PLAYING);
-
-  while ((sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
-              5 * GST_SECOND))) {
-    if (!codec_data) {
-      const GstStructure *s =
-          gst_caps_get_structure (gst_sample_get_caps (sample), 0);
-      const GValue *v = gst_structure_get_value (s, "codec_data");
-      if (v)
-        codec_data = gst_buffer_ref (gst_value_get_buffer (v));
-    }
-    g_ptr_array_add (frames, gst_buffer_ref (gst_sample_get_buffer (sample)));
-    gst_sample_unref (sample);
-  }
-
-  gst_element_set_state (pipeline, GST_STATE_NULL);
-  gst_object_unref (sink);
-  gst_object_unref (pipeline);
-
-  ok = codec_data && frames->len == GOP_FRAMES &&
+  ok = ok && codec_data && frames->len == GOP_FRAMES &&
       !GST_BUFFER_FLAG_IS_SET (g_ptr_array_index (frames, 0),
       GST_BUFFER_FLAG_DELTA_UNIT);
   if (!ok) {

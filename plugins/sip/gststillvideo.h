@@ -7,7 +7,6 @@
 #define __GST_STILL_VIDEO_H__
 
 #include <gst/gst.h>
-#include <gst/app/gstappsink.h>
 
 G_BEGIN_DECLS
 
