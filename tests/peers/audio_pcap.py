@@ -9,33 +9,12 @@ is sent: silence suppression as phones do it).
     write_pcap(path, g722_packets([(2.0, 1000), (3.0, None), (2.0, 600)]))
 """
 
-import socket
 import struct
-import subprocess
+
+from rtp_pcap import gst_rtp_datagrams
 
 G722_PT = 9
 G722_CLOCK = 8000          # RFC 3551: 8000 although G.722 samples at 16 kHz
-
-
-def _capture(cmd_tail, env=None):
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
-        sock.bind(("127.0.0.1", 0))
-        cmd = ["gst-launch-1.0", "-q"] + cmd_tail + [
-            "!", "udpsink", "host=127.0.0.1", "port=%d" % sock.getsockname()[1],
-            "sync=false"]
-        subprocess.run(cmd, check=True, stdin=subprocess.DEVNULL, capture_output=True,
-                       timeout=60, env=env)
-        sock.setblocking(False)
-        out = []
-        while True:
-            try:
-                out.append(sock.recv(65536))
-            except BlockingIOError:
-                return out
-    finally:
-        sock.close()
 
 
 def g722_packets(parts, ssrc=0x6722CAFE):
@@ -48,7 +27,7 @@ def g722_packets(parts, ssrc=0x6722CAFE):
             ts += int(seconds * G722_CLOCK)
             continue
         n = int(round(seconds / 0.020))
-        got = _capture(["audiotestsrc", "num-buffers=%d" % n, "samplesperbuffer=320",
+        got = gst_rtp_datagrams(["audiotestsrc", "num-buffers=%d" % n, "samplesperbuffer=320",
                         "freq=%d" % hz, "volume=0.5", "!",
                         "audio/x-raw,rate=16000,channels=1", "!", "avenc_g722", "!",
                         "rtpg722pay", "pt=%d" % G722_PT, "max-ptime=20000000",

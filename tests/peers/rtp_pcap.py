@@ -9,7 +9,9 @@ libpcap file (Ethernet, IPv4, UDP).
 """
 
 import math
+import socket
 import struct
+import subprocess
 
 PCMU_PT = 0
 TELEPHONE_EVENT_PT = 101
@@ -122,3 +124,32 @@ def write_pcap(path, packets, src=("127.0.0.1", 40000), dst=("127.0.0.1", 6000))
     with open(path, "wb") as f:
         f.write(b"".join(out))
     return path
+
+
+def gst_rtp_datagrams(words, stdin_data=None, env=None):
+    """The RTP datagrams a gst-launch-1.0 pipeline (`words`, ending in an RTP
+    payloader) sends, as fast as it goes, to a UDP socket of this process on
+    127.0.0.1. For captures of codecs this module cannot write by hand."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        # the whole capture fits in the receive buffer: nothing is read until the end
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        sock.bind(("127.0.0.1", 0))
+        cmd = ["gst-launch-1.0", "-q"] + list(words) + [
+            "!", "udpsink", "host=127.0.0.1", "port=%d" % sock.getsockname()[1],
+            "sync=false"]
+        if stdin_data is None:
+            subprocess.run(cmd, check=True, stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=60, env=env)
+        else:
+            subprocess.run(cmd, check=True, input=stdin_data, capture_output=True,
+                           timeout=60, env=env)
+        sock.setblocking(False)
+        datagrams = []
+        while True:
+            try:
+                datagrams.append(sock.recv(65536))
+            except BlockingIOError:
+                return datagrams
+    finally:
+        sock.close()

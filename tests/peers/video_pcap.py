@@ -16,9 +16,7 @@ black ones with white flashes at known times, i420_frame), fed to GStreamer
 on its stdin through fdsrc ! rawvideoparse.
 """
 
-import socket
 import struct
-import subprocess
 
 import rtp_pcap
 
@@ -29,31 +27,11 @@ CLOCK = 90000
 def _capture(source, stdin_data=None, pt=H264_PT, mtu=1200, key_int=30, env=None):
     """[(send time in s, RTP packet)] of the raw video `source` (gst-launch
     words) encoded, packetized and sent to a UDP socket of this process."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        # the whole capture fits in the receive buffer: nothing is read until the end
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
-        sock.bind(("127.0.0.1", 0))
-        cmd = ["gst-launch-1.0", "-q"] + source + [
-               "!", "x264enc", "tune=zerolatency", "key-int-max=%d" % key_int, "bframes=0", "!",
-               "rtph264pay", "pt=%d" % pt, "mtu=%d" % mtu, "config-interval=-1", "!",
-               "udpsink", "host=127.0.0.1", "port=%d" % sock.getsockname()[1],
-               "sync=false"]
-        if stdin_data is None:
-            subprocess.run(cmd, check=True, stdin=subprocess.DEVNULL, capture_output=True,
-                           timeout=60, env=env)
-        else:
-            subprocess.run(cmd, check=True, input=stdin_data, capture_output=True,
-                           timeout=60, env=env)
-        sock.setblocking(False)
-        datagrams = []
-        while True:
-            try:
-                datagrams.append(sock.recv(65536))
-            except BlockingIOError:
-                break
-    finally:
-        sock.close()
+    datagrams = rtp_pcap.gst_rtp_datagrams(
+        source + ["!", "x264enc", "tune=zerolatency", "key-int-max=%d" % key_int,
+                  "bframes=0", "!",
+                  "rtph264pay", "pt=%d" % pt, "mtu=%d" % mtu, "config-interval=-1"],
+        stdin_data=stdin_data, env=env)
 
     packets = []
     first_ts = None
