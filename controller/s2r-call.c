@@ -858,6 +858,23 @@ handle_dtmf (S2rCall * call, const GstStructure * s)
   g_signal_emit (call, signals[SIGNAL_DTMF], 0, digit, duration);
 }
 
+/* The peer changed its codec (re-INVITE, answer after early media) and
+ * the call's branch followed: the call shows the codec now received */
+static void
+handle_codec_change (S2rCall * call, const GstStructure * s)
+{
+  const char *media = gst_structure_get_string (s, "media");
+  const char *encoding = gst_structure_get_string (s, "encoding");
+
+  GST_INFO ("call %s: %s codec now %s", s2r_call_get_id (call), media,
+      encoding);
+  if (g_strcmp0 (media, "audio") == 0)
+    replace_string (&call->audio_codec, encoding);
+  else if (g_strcmp0 (media, "video") == 0)
+    replace_string (&call->video_codec, encoding);
+  emit_changed (call);
+}
+
 static void
 handle_message (S2rCall * call, GstMessage * msg, gboolean from_recorder)
 {
@@ -875,6 +892,8 @@ handle_message (S2rCall * call, GstMessage * msg, gboolean from_recorder)
         handle_rtmp_publish (call, s);
       else if (gst_structure_has_name (s, "sip-dtmf"))
         handle_dtmf (call, s);
+      else if (gst_structure_has_name (s, S2R_CODEC_MESSAGE))
+        handle_codec_change (call, s);
       break;
     }
     case GST_MESSAGE_ERROR:
@@ -956,7 +975,8 @@ message_is_wanted (GstMessage * msg)
     case GST_MESSAGE_ELEMENT:
       return gst_message_has_name (msg, "sip-call") ||
           gst_message_has_name (msg, "rtmp-publish") ||
-          gst_message_has_name (msg, "sip-dtmf");
+          gst_message_has_name (msg, "sip-dtmf") ||
+          gst_message_has_name (msg, S2R_CODEC_MESSAGE);
     default:
       return FALSE;
   }

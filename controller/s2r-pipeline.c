@@ -34,10 +34,10 @@ struct _S2rTemplate
   char *video;
   /* encoding-name (upper case) -> depayloader description */
   GHashTable *depayloaders;
-  /* parsed once: the sink part, and "MEDIA/ENCODING" -> Recipe of the
-   * depayloader followed by the media's chain */
+  /* parsed once: the sink part, and each depayloader's and media chain's
+   * description -> its Recipe */
   Recipe *sink_recipe;
-  GHashTable *branch_recipes;
+  GHashTable *part_recipes;
 };
 
 /* A linear chain parsed once, kept as a recipe: each call then creates the
@@ -237,6 +237,7 @@ typedef struct
 } Recorder;
 
 static GQuark recorder_quark;
+static GQuark branch_quark;
 
 static void
 recorder_free (Recorder * rec)
@@ -387,7 +388,7 @@ s2r_template_free (S2rTemplate * tmpl)
   g_free (tmpl->video);
   g_hash_table_unref (tmpl->depayloaders);
   recipe_free (tmpl->sink_recipe);
-  g_hash_table_unref (tmpl->branch_recipes);
+  g_hash_table_unref (tmpl->part_recipes);
   g_free (tmpl);
 }
 
@@ -421,10 +422,11 @@ s2r_template_load (const char *dir, const char *name, GError ** error)
   GST_DEBUG_CATEGORY_INIT (s2r_pipeline_debug, "s2r-pipeline", 0,
       "sip2rtmp pipeline templates");
   recorder_quark = g_quark_from_static_string ("s2r-recorder");
+  branch_quark = g_quark_from_static_string ("s2r-branch");
 
   tmpl->depayloaders = g_hash_table_new_full (g_str_hash, g_str_equal,
       g_free, g_free);
-  tmpl->branch_recipes = g_hash_table_new_full (g_str_hash, g_str_equal,
+  tmpl->part_recipes = g_hash_table_new_full (g_str_hash, g_str_equal,
       g_free, (GDestroyNotify) recipe_free);
   tmpl->name = g_strdup (name);
 
@@ -471,25 +473,20 @@ s2r_template_load (const char *dir, const char *name, GError ** error)
   }
   tmpl->sink_recipe = recipe_new (tmpl->sink, TRUE);
   {
-    GHashTableIter iter;
-    gpointer key, value;
-    static const char *const media[] = { "audio", "video" };
+    g_autoptr (GList) parts = g_hash_table_get_values (tmpl->depayloaders);
 
-    g_hash_table_iter_init (&iter, tmpl->depayloaders);
-    while (g_hash_table_iter_next (&iter, &key, &value))
-      for (guint m = 0; m < G_N_ELEMENTS (media); m++) {
-        g_autofree char *desc = g_strdup_printf ("%s ! %s", (char *) value,
-            m == 0 ? tmpl->audio : tmpl->video);
-        Recipe *r = recipe_new (desc, FALSE);
+    parts = g_list_prepend (g_list_prepend (parts, tmpl->video), tmpl->audio);
+    for (GList * l = parts; l; l = l->next) {
+      Recipe *r = recipe_new (l->data, FALSE);
 
-        if (r)
-          g_hash_table_replace (tmpl->branch_recipes,
-              g_strdup_printf ("%s/%s", media[m], (char *) key), r);
-      }
+      if (r)
+        g_hash_table_replace (tmpl->part_recipes, g_strdup (l->data), r);
+    }
   }
-  GST_INFO ("template %s: sink %s, %u chains parsed once", name,
+  GST_INFO ("template %s: sink %s, %u of %u chains parsed once", name,
       tmpl->sink_recipe ? "parsed once" : "parsed per call",
-      g_hash_table_size (tmpl->branch_recipes));
+      g_hash_table_size (tmpl->part_recipes),
+      g_hash_table_size (tmpl->depayloaders) + 2);
   return g_steal_pointer (&tmpl);
 
 failed:
@@ -712,20 +709,238 @@ get_muxer (GstElement * pipeline)
   return mux ? mux : s2r_pipeline_get_rtmpsink (pipeline);
 }
 
+/* One part of a branch (a depayloader, a media chain) in a bin of its own
+ * with "sink" and "src" ghost pads: from its recipe, else parsed */
+static GstElement *
+part_new (const S2rTemplate * tmpl, const char *description, const char *name,
+    GError ** error)
+{
+  const Recipe *r = g_hash_table_lookup (tmpl->part_recipes, description);
+  GstElement *part;
+
+  if (r)
+    part = recipe_instantiate (r, TRUE);
+  else
+    part = gst_parse_bin_from_description_full (description, TRUE, NULL,
+        GST_PARSE_FLAG_FATAL_ERRORS, error);
+  if (part)
+    gst_object_set_name (GST_OBJECT (part), name);
+  return part;
+}
+
+/* A call's branch for one media pad of sipsrc: the bin "PAD-branch" holds
+ * the "depay" part (chosen by the pad's encoding) and the "chain" part (by
+ * its media). The peer may change the codec during the call (re-INVITE, or
+ * a 200 after a 183 with another codec): sipsrc then pushes new caps, and
+ * the branch replaces its depay part there, in the streaming thread,
+ * between the last packet of the old codec and the first of the new. The
+ * chain and its encoder go on untouched, so the output stays one stream. */
+typedef struct
+{
+  const S2rTemplate *tmpl;      /* outlives the calls */
+  char *media;
+  char *encoding;               /* the depay part's; streaming thread */
+} Branch;
+
+static void
+branch_free (Branch * b)
+{
+  g_free (b->media);
+  g_free (b->encoding);
+  g_free (b);
+}
+
+static char *
+caps_encoding (GstCaps * caps)
+{
+  const GstStructure *s;
+  const char *encoding;
+
+  if (caps == NULL || gst_caps_get_size (caps) != 1)
+    return NULL;
+  s = gst_caps_get_structure (caps, 0);
+  encoding = gst_structure_get_string (s, "encoding-name");
+  return encoding ? g_ascii_strup (encoding, -1) : NULL;
+}
+
+static void
+post_branch_error (GstElement * branch, GError * err)
+{
+  g_autofree char *debug = g_strdup_printf ("%s", err->message);
+
+  gst_element_post_message (branch, gst_message_new_error (GST_OBJECT
+          (branch), err, debug));
+}
+
+/* Streaming thread, holding the branch's sink stream lock: no data is in
+ * the old part (it has no queue), so it can go at once */
+static gboolean
+replace_depay (GstElement * branch, Branch * b, const char *encoding)
+{
+  const char *description = g_hash_table_lookup (b->tmpl->depayloaders,
+      encoding);
+  g_autoptr (GstElement) old = gst_bin_get_by_name (GST_BIN (branch), "depay");
+  g_autoptr (GstElement) chain = gst_bin_get_by_name (GST_BIN (branch),
+      "chain");
+  g_autoptr (GstPad) chain_sink = gst_element_get_static_pad (chain, "sink");
+  g_autoptr (GstPad) ghost = gst_element_get_static_pad (branch, "sink");
+  g_autoptr (GstPad) new_sink = NULL;
+  g_autoptr (GstPad) new_src = NULL;
+  g_autoptr (GError) err = NULL;
+  GstElement *depay;
+
+  depay = description ? part_new (b->tmpl, description, "depay-next", &err) :
+      NULL;
+  if (depay == NULL) {
+    GError *e = g_error_new (S2R_ERROR, S2R_ERROR_INTERNAL,
+        "the peer changed the %s codec from %s to %s: %s", b->media,
+        b->encoding, encoding, err ? err->message :
+        "no depayloader for it in the template");
+
+    post_branch_error (branch, e);
+    g_error_free (e);
+    return FALSE;
+  }
+  GST_INFO_OBJECT (branch, "%s codec %s -> %s: depayloader replaced",
+      b->media, b->encoding, encoding);
+
+  gst_element_set_state (old, GST_STATE_NULL);
+  gst_bin_remove (GST_BIN (branch), old);
+  gst_object_set_name (GST_OBJECT (depay), "depay");
+  gst_bin_add (GST_BIN (branch), depay);
+  new_sink = gst_element_get_static_pad (depay, "sink");
+  new_src = gst_element_get_static_pad (depay, "src");
+  gst_pad_link (new_src, chain_sink);
+  gst_element_sync_state_with_parent (depay);
+  /* the ghost's internal pad sends its sticky events (stream-start, the
+   * new caps, the segment) to the new part before the next packet */
+  gst_ghost_pad_set_target (GST_GHOST_PAD (ghost), new_sink);
+
+  g_free (b->encoding);
+  b->encoding = g_strdup (encoding);
+  gst_element_post_message (branch, gst_message_new_element (GST_OBJECT
+          (branch), gst_structure_new (S2R_CODEC_MESSAGE, "media",
+              G_TYPE_STRING, b->media, "encoding", G_TYPE_STRING, encoding,
+              NULL)));
+  return TRUE;
+}
+
+/* The encoding of @caps if it is not the depay part's, else NULL */
+static char *
+other_encoding (const Branch * b, GstCaps * caps)
+{
+  char *encoding = caps_encoding (caps);
+
+  if (g_strcmp0 (encoding, b->encoding) == 0)
+    g_clear_pointer (&encoding, g_free);
+  return encoding;
+}
+
+static gboolean
+branch_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  Branch *b = g_object_get_qdata (G_OBJECT (parent), branch_quark);
+  GstCaps *caps;
+  g_autofree char *encoding = NULL;
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
+    gst_event_parse_caps (event, &caps);
+    encoding = other_encoding (b, caps);
+    if (encoding && !replace_depay (GST_ELEMENT (parent), b, encoding)) {
+      gst_event_unref (event);
+      return FALSE;
+    }
+  }
+  return gst_pad_event_default (pad, parent, event);
+}
+
+/* Another codec than the depay part's is taken when the template has a
+ * depayloader for it: the part is replaced when its caps come */
+static gboolean
+branch_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  Branch *b = g_object_get_qdata (G_OBJECT (parent), branch_quark);
+  GstCaps *caps;
+  g_autofree char *encoding = NULL;
+
+  if (GST_QUERY_TYPE (query) == GST_QUERY_ACCEPT_CAPS) {
+    gst_query_parse_accept_caps (query, &caps);
+    encoding = other_encoding (b, caps);
+    if (encoding) {
+      const char *media = gst_structure_get_string (gst_caps_get_structure
+          (caps, 0), "media");
+
+      gst_query_set_accept_caps_result (query, g_strcmp0 (media, b->media) == 0
+          && g_hash_table_contains (b->tmpl->depayloaders, encoding));
+      return TRUE;
+    }
+  }
+  return gst_pad_query_default (pad, parent, query);
+}
+
+static GstElement *
+branch_new (const S2rTemplate * tmpl, const char *pad_name, const char *media,
+    const char *encoding, GError ** error)
+{
+  const char *chain_description = g_strcmp0 (media, "audio") == 0 ?
+      tmpl->audio : tmpl->video;
+  const char *depay_description = g_hash_table_lookup (tmpl->depayloaders,
+      encoding);
+  g_autofree char *name = g_strdup_printf ("%s-branch", pad_name);
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GstPad) depay_sink = NULL;
+  g_autoptr (GstPad) chain_src = NULL;
+  GstElement *branch, *depay, *chain;
+  GstPad *ghost;
+  Branch *b;
+
+  if (depay_description == NULL) {
+    g_set_error (error, S2R_ERROR, S2R_ERROR_INTERNAL,
+        "pad %s: no depayloader for %s in template %s", pad_name, encoding,
+        tmpl->name);
+    return NULL;
+  }
+  depay = part_new (tmpl, depay_description, "depay", &err);
+  chain = depay ? part_new (tmpl, chain_description, "chain", &err) : NULL;
+  if (chain == NULL) {
+    if (depay)
+      gst_object_unref (gst_object_ref_sink (depay));
+    g_set_error (error, S2R_ERROR, S2R_ERROR_INTERNAL, "pad %s: %s",
+        pad_name, err->message);
+    return NULL;
+  }
+
+  branch = gst_bin_new (name);
+  gst_bin_add_many (GST_BIN (branch), depay, chain, NULL);
+  gst_element_link_pads (depay, "src", chain, "sink");
+  depay_sink = gst_element_get_static_pad (depay, "sink");
+  chain_src = gst_element_get_static_pad (chain, "src");
+  ghost = gst_ghost_pad_new ("sink", depay_sink);
+  gst_pad_set_event_function (ghost, branch_sink_event);
+  gst_pad_set_query_function (ghost, branch_sink_query);
+  gst_element_add_pad (branch, ghost);
+  gst_element_add_pad (branch, gst_ghost_pad_new ("src", chain_src));
+
+  b = g_new0 (Branch, 1);
+  b->tmpl = tmpl;
+  b->media = g_strdup (media);
+  b->encoding = g_strdup (encoding);
+  g_object_set_qdata_full (G_OBJECT (branch), branch_quark, b,
+      (GDestroyNotify) branch_free);
+  return branch;
+}
+
 gboolean
 s2r_template_link_pad (const S2rTemplate * tmpl, GstElement * pipeline,
     GstPad * pad, GError ** error)
 {
   g_autoptr (GstElement) mux = get_muxer (pipeline);
-  g_autoptr (GError) err = NULL;
   g_autofree char *encoding = NULL;
   g_autofree char *media = NULL;
-  g_autofree char *description = NULL;
   g_autofree char *pad_name = gst_pad_get_name (pad);
   g_autoptr (GstPad) sinkpad = NULL;
   g_autoptr (GstPad) muxpad = NULL;
   g_autoptr (GstPad) srcpad = NULL;
-  const char *depay, *chain;
   GstElement *branch;
   GstPadLinkReturn ret = GST_PAD_LINK_REFUSED;
 
@@ -734,45 +949,14 @@ s2r_template_link_pad (const S2rTemplate * tmpl, GstElement * pipeline,
         "pad %s: unknown media or encoding", pad_name);
     return FALSE;
   }
-  if (g_strcmp0 (media, "audio") == 0)
-    chain = tmpl->audio;
-  else if (g_strcmp0 (media, "video") == 0)
-    chain = tmpl->video;
-  else {
+  if (g_strcmp0 (media, "audio") != 0 && g_strcmp0 (media, "video") != 0) {
     g_set_error (error, S2R_ERROR, S2R_ERROR_INTERNAL,
-        "pad %s: unsupported media %s", pad_name, media ? media : "(none)");
+        "pad %s: unsupported media %s", pad_name, media);
     return FALSE;
   }
-  depay = g_hash_table_lookup (tmpl->depayloaders, encoding);
-  if (depay == NULL) {
-    g_set_error (error, S2R_ERROR, S2R_ERROR_INTERNAL,
-        "pad %s: no depayloader for %s in template %s", pad_name, encoding,
-        tmpl->name);
+  branch = branch_new (tmpl, pad_name, media, encoding, error);
+  if (branch == NULL)
     return FALSE;
-  }
-
-  {
-    g_autofree char *key = g_strdup_printf ("%s/%s", media, encoding);
-    const Recipe *r = g_hash_table_lookup (tmpl->branch_recipes, key);
-
-    if (r) {
-      branch = recipe_instantiate (r, TRUE);
-    } else {
-      description = g_strdup_printf ("%s ! %s", depay, chain);
-      branch = gst_parse_bin_from_description_full (description, TRUE, NULL,
-          GST_PARSE_FLAG_FATAL_ERRORS, &err);
-    }
-  }
-  if (branch == NULL) {
-    g_set_error (error, S2R_ERROR, S2R_ERROR_INTERNAL, "pad %s: %s",
-        pad_name, err->message);
-    return FALSE;
-  }
-  {
-    g_autofree char *branch_name = g_strdup_printf ("%s-branch", pad_name);
-
-    gst_object_set_name (GST_OBJECT (branch), branch_name);
-  }
   gst_bin_add (GST_BIN (pipeline), branch);
 
   sinkpad = gst_element_get_static_pad (branch, "sink");

@@ -20,6 +20,10 @@ G_BEGIN_DECLS
  */
 typedef struct _S2rTemplate S2rTemplate;
 
+/* Element message of a branch whose depayloader followed a codec change
+ * of the peer: fields "media" and "encoding" (the new one) */
+#define S2R_CODEC_MESSAGE "s2r-codec-changed"
+
 S2rTemplate *s2r_template_load (const char *dir, const char *name,
     GError ** error);
 void s2r_template_free (S2rTemplate * tmpl);

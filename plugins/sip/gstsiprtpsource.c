@@ -51,6 +51,7 @@ struct _GstSipRtpSource
   gint dtmf_payload;
   guint clock_rate;
   gboolean video;
+  gboolean silence_wanted;       /* sendrecv: we send silence */
   gboolean send_silence;
   GBytes *silence;              /* 20 ms of it in our codec, or NULL */
   guint silence_ts_step;
@@ -59,6 +60,8 @@ struct _GstSipRtpSource
   gchar *cname;
 
   GstSipMediaEntry *entry;
+  /* a codec the peer switched to, until applied (object lock) */
+  GstCaps *pending_caps;
 
   /* Lock order: the media entry's lock, then stats_lock. The entry lock
    * (held by the loop while it runs our callbacks) protects what follows
@@ -601,11 +604,15 @@ src_query (GstPad * pad, GstObject * parent, GstQuery * query)
           GST_CLOCK_TIME_NONE);
       return TRUE;
     case GST_QUERY_CAPS:{
-      GstCaps *filter, *caps;
+      GstCaps *filter, *caps, *mine;
 
       gst_query_parse_caps (query, &filter);
-      caps = filter ? gst_caps_intersect_full (filter, self->caps,
-          GST_CAPS_INTERSECT_FIRST) : gst_caps_ref (self->caps);
+      GST_OBJECT_LOCK (self);
+      mine = gst_caps_ref (self->caps);
+      GST_OBJECT_UNLOCK (self);
+      caps = filter ? gst_caps_intersect_full (filter, mine,
+          GST_CAPS_INTERSECT_FIRST) : gst_caps_ref (mine);
+      gst_caps_unref (mine);
       gst_query_set_caps_result (query, caps);
       gst_caps_unref (caps);
       return TRUE;
@@ -648,11 +655,111 @@ gst_sip_rtp_source_send_event (GstElement * element, GstEvent * event)
   return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
 }
 
+/* Under the entry lock; the object lock keeps caps queries out */
+static void
+set_caps (GstSipRtpSource * self, GstCaps * caps)
+{
+  GST_OBJECT_LOCK (self);
+  gst_caps_replace (&self->caps, caps);
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* Whether downstream takes @caps: a pipeline built for one codec (a
+ * fixed depayloader) refuses another, a pipeline that follows codec
+ * changes (sip2rtmpd's) or takes any RTP accepts it. Nothing downstream
+ * yet: nothing refuses. */
+static gboolean
+downstream_accepts (GstSipRtpSource * self, GstCaps * caps)
+{
+  GstQuery *query = gst_query_new_accept_caps (caps);
+  gboolean result = TRUE;
+
+  if (gst_pad_peer_query (self->srcpad, query))
+    gst_query_parse_accept_caps_result (query, &result);
+  gst_query_unref (query);
+  return result;
+}
+
+/* On a thread of GStreamer's pool: the peer's latest codec becomes ours.
+ * The silence for it is made before the loop is locked out (the first one
+ * of a kind is encoded then); the caps event is pushed with the loop out,
+ * so it sits between the last packet of the old codec and the first of the
+ * new one, and downstream can replace its decoder in between. */
+static void
+apply_codec_change (GstElement * element, gpointer user_data)
+{
+  GstSipRtpSource *self = GST_SIP_RTP_SOURCE (element);
+  GstCaps *caps;
+  GstSipMediaEntry *entry;
+  const GstStructure *s;
+  GstCaps *old;
+  const gchar *encoding, *old_encoding;
+  GBytes *silence = NULL;
+  guint silence_ts_step = 0;
+  gint payload = -1, clock_rate = 0;
+
+  GST_OBJECT_LOCK (self);
+  caps = self->pending_caps;
+  self->pending_caps = NULL;
+  entry = self->entry;
+  old = gst_caps_ref (self->caps);
+  GST_OBJECT_UNLOCK (self);
+  if (!caps) {
+    gst_caps_unref (old);
+    return;                     /* a later change came first */
+  }
+
+  s = gst_caps_get_structure (caps, 0);
+  encoding = gst_structure_get_string (s, "encoding-name");
+  gst_structure_get_int (s, "payload", &payload);
+  gst_structure_get_int (s, "clock-rate", &clock_rate);
+  old_encoding = gst_structure_get_string (gst_caps_get_structure (old, 0),
+      "encoding-name");
+  if (!downstream_accepts (self, caps)) {
+    GST_ELEMENT_WARNING (self, STREAM, CODEC_NOT_FOUND,
+        ("The peer changed the codec from %s to %s during the call: "
+            "downstream does not take %s, not followed", old_encoding,
+            encoding, encoding), (NULL));
+    gst_caps_unref (old);
+    gst_caps_unref (caps);
+    return;
+  }
+  if (!self->video)
+    silence = gst_sip_silence_payload (encoding, &silence_ts_step);
+  GST_INFO_OBJECT (self, "codec %s -> %s (payload %d)", old_encoding,
+      encoding, payload);
+  gst_caps_unref (old);
+
+  if (entry)
+    gst_sip_media_entry_lock (entry);
+  set_caps (self, caps);
+  self->payload = payload;
+  self->clock_rate = clock_rate;
+  g_clear_pointer (&self->silence, g_bytes_unref);
+  self->silence = silence;
+  self->silence_ts_step = silence_ts_step;
+  self->send_silence = self->silence_wanted && silence != NULL;
+  /* the receiver statistics start over with the new stream (jitter is in
+   * its clock rate) */
+  g_mutex_lock (&self->stats_lock);
+  self->have_remote = FALSE;
+  self->jitter = 0;
+  g_mutex_unlock (&self->stats_lock);
+  if (!self->need_events && !self->eos)
+    gst_pad_push_event (self->srcpad, gst_event_new_caps (self->caps));
+  if (entry)
+    gst_sip_media_entry_unlock (entry);
+  gst_caps_unref (caps);
+}
+
+/* On the SIP thread: a re-INVITE (or the answer after early media) moved
+ * the peer's media, renumbered its payload or changed its codec */
 void
 gst_sip_rtp_source_update (GstSipRtpSource * self,
-    const struct sipua_stream_info *info)
+    const struct sipua_stream_info *info, GstCaps * caps)
 {
   GstSipMediaEntry *entry;
+  gboolean codec_changed;
 
   GST_OBJECT_LOCK (self);
   entry = self->entry;
@@ -665,31 +772,34 @@ gst_sip_rtp_source_update (GstSipRtpSource * self,
   set_address (&self->remote_rtcp, &self->remote_len, info->remote_address,
       info->remote_rtcp_port);
   self->dtmf_payload = info->dtmf_payload;
-  if (info->payload != self->payload) {
-    const GstStructure *s = gst_caps_get_structure (self->caps, 0);
+  codec_changed = g_ascii_strcasecmp (gst_structure_get_string
+      (gst_caps_get_structure (self->caps, 0), "encoding-name"),
+      info->encoding) != 0;
+  if (!codec_changed && info->payload != self->payload) {
+    /* the same codec under another number: follow it */
+    GstCaps *renumbered = gst_caps_copy (self->caps);
 
-    if (!g_ascii_strcasecmp (gst_structure_get_string (s, "encoding-name"),
-            info->encoding)) {
-      /* the same codec under another number: follow it */
-      self->caps = gst_caps_make_writable (self->caps);
-      gst_caps_set_simple (self->caps, "payload", G_TYPE_INT, info->payload,
-          NULL);
-      self->payload = info->payload;
-      if (!self->need_events)
-        gst_pad_push_event (self->srcpad, gst_event_new_caps (self->caps));
-    } else {
-      /* downstream was built for the first codec */
-      GST_ELEMENT_WARNING (self, STREAM, CODEC_NOT_FOUND,
-          ("The peer changed the codec from %s to %s during the call: not "
-              "followed", gst_structure_get_string (s, "encoding-name"),
-              info->encoding), (NULL));
-    }
+    gst_caps_set_simple (renumbered, "payload", G_TYPE_INT, info->payload,
+        NULL);
+    set_caps (self, renumbered);
+    gst_caps_unref (renumbered);
+    self->payload = info->payload;
+    if (!self->need_events)
+      gst_pad_push_event (self->srcpad, gst_event_new_caps (self->caps));
   }
   /* a resumed stream gets rtp-timeout from now on, not from before */
   self->last_packet_ns = clock_ns (CLOCK_MONOTONIC);
   self->timeout_posted = FALSE;
   if (entry)
     gst_sip_media_entry_unlock (entry);
+
+  /* another codec needs new elements downstream: not on the SIP thread */
+  GST_OBJECT_LOCK (self);
+  gst_caps_replace (&self->pending_caps, codec_changed ? caps : NULL);
+  GST_OBJECT_UNLOCK (self);
+  if (codec_changed)
+    gst_element_call_async (GST_ELEMENT_CAST (self), apply_codec_change, NULL,
+        NULL);
 }
 
 void
@@ -786,6 +896,7 @@ gst_sip_rtp_source_new (GSocket * rtp_socket, GSocket * rtcp_socket,
   if (!self->video)
     self->silence = gst_sip_silence_payload (info->encoding,
         &self->silence_ts_step);
+  self->silence_wanted = send_silence;
   self->send_silence = send_silence && self->silence != NULL;
   if (!self->video && !self->silence)
     GST_WARNING_OBJECT (self, "no silence in %s: pauses are not filled",
@@ -815,6 +926,7 @@ gst_sip_rtp_source_finalize (GObject * object)
   g_clear_object (&self->rtp_socket);
   g_clear_object (&self->rtcp_socket);
   gst_caps_replace (&self->caps, NULL);
+  gst_caps_replace (&self->pending_caps, NULL);
   g_clear_pointer (&self->silence, g_bytes_unref);
   g_free (self->cname);
   g_mutex_clear (&self->stats_lock);

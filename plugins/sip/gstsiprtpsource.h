@@ -26,7 +26,7 @@ GstElement *gst_sip_rtp_source_new (GSocket * rtp_socket,
     const struct sipua_stream_info *info, guint rtp_timeout_s,
     gboolean send_silence);
 void gst_sip_rtp_source_update (GstSipRtpSource * src,
-    const struct sipua_stream_info *info);
+    const struct sipua_stream_info *info, GstCaps * caps);
 void gst_sip_rtp_source_end (GstSipRtpSource * src);
 void gst_sip_rtp_source_add_stats (GstSipRtpSource * src, GstStructure * s,
     const gchar * prefix);

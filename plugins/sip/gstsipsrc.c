@@ -415,8 +415,12 @@ call_event_handler (const struct sipua_call_event *ev, void *arg)
     for (i = 0; i < SIPUA_MEDIA_COUNT; i++) {
       if (ev->streams[i].accepted && ev->streams[i].remote_sends)
         self->on_hold = FALSE;
-      if (self->streams[i] && self->exposed)
+      if (self->streams[i] && self->exposed && ev->streams[i].accepted) {
         gst_sip_stream_update (self->streams[i], &ev->streams[i]);
+        /* stats show the negotiated codec */
+        g_free (self->codec_name[i]);
+        self->codec_name[i] = g_strdup (ev->streams[i].encoding);
+      }
     }
     GST_INFO_OBJECT (self, "re-INVITE: %s", self->on_hold ? "on hold" :
         "media flowing");

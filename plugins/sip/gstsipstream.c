@@ -349,14 +349,21 @@ gst_sip_stream_activate (GstSipStream * stream,
   return stream->ghost;
 }
 
-/* A re-INVITE moved the peer's media: follow it. (A codec change would
- * need new downstream elements and is not followed.) */
+/* A re-INVITE (or the answer after early media) moved the peer's media
+ * or changed its codec: follow it. A new codec reaches the pad as new
+ * caps, when downstream accepts them (docs/sipsrc-contract.md). */
 void
 gst_sip_stream_update (GstSipStream * stream,
     const struct sipua_stream_info *info)
 {
-  if (info->accepted && stream->rtp_src)
-    gst_sip_rtp_source_update (GST_SIP_RTP_SOURCE (stream->rtp_src), info);
+  GstCaps *caps;
+
+  if (!info->accepted || !stream->rtp_src)
+    return;
+  caps = caps_from_answer (stream->media, info);
+  gst_sip_rtp_source_update (GST_SIP_RTP_SOURCE (stream->rtp_src), info,
+      caps);
+  gst_caps_unref (caps);
 }
 
 gboolean

@@ -7,7 +7,8 @@ NginxRtmp(tls=True)) with a self-signed certificate made by openssl for
 publisher trusts that certificate the way OpenSSL programs are told about a
 private CA: SSL_CERT_FILE. What is published is pulled back over plain RTMP
 from nginx-rtmp and the tone checked. A certificate nobody said to trust must
-be refused, not published to.
+be refused, not published to; so must a trusted certificate made for another
+host name than the one in the URL.
 """
 
 import re
@@ -93,6 +94,26 @@ class RtmpPubSinkTlsTest(unittest.TestCase):
                                   r"certificate)", n.error_log.read_text()),
                         "the TLS front end saw no refused certificate:\n%s" %
                         n.error_log.read_text()[-2000:])
+
+    def test_a_trusted_certificate_for_another_host_name_is_refused(self):
+        # trusted (SSL_CERT_FILE), but made for other.example, not 127.0.0.1
+        other = NginxRtmp(tls=True, cert_name="other.example")
+        other.__enter__()
+        self.addCleanup(other.close)
+        location = other.rtmps_url(stream="wrongname")
+        with GstLaunch(TONE.format(location=location, props="retry-budget=2"),
+                       env={"SSL_CERT_FILE": str(other.cert)}) as g:
+            self.assertTrue(g.wait_for(FAILED, 10), "no failed message\n" + g.output())
+            g.interrupt()
+            result = g.wait(10)
+        self.assertEqual(result.returncode, 0, "no clean stop\n%s" % result)
+        self.assertNotIn("publishing", states(result.stdout))
+        self.assertFalse(other.is_publishing("wrongname"))
+        # the handshake got as far as the certificate, which was refused
+        # for its name (alert 42), not for its issuer (unknown ca)
+        log = other.error_log.read_text()
+        self.assertRegex(log, r"SSL_do_handshake\(\) failed .*bad certificate")
+        self.assertNotIn("unknown ca", log)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 """sipsrc delivers the callee's audio: tone in, same tone out."""
 
 import os
+import re
 from sipsrc_case import (SipsrcTestCase, Sipp, NginxRtmp, Baresip, GstLaunch, main,
-                         sipsrc, pull_rtmp, make_tone_wav, wait_until, PCMU_TO_WAV,
+                         sipsrc, gst_launch, pull_rtmp, make_tone_wav, wait_until, PCMU_TO_WAV,
                          PCMA_TO_WAV, TONE_HZ, EARLY_TONE_HZ)
 
 
@@ -63,10 +64,11 @@ class SipsrcMediaTest(SipsrcTestCase):
 
     def test_answer_sdp_differing_from_early_media_sdp_does_not_break_the_call(self):
         # 183 with PCMU + 600 Hz for 2 s, then a 200 whose SDP says PCMA on
-        # another port + 1000 Hz A-law for 3 s, then SIPp hangs up.
-        # Observed (sipsrc of Nov 2026): the pad keeps the 183's PCMU caps and
-        # only PT 0 flows, so the 200's PCMA audio does not come out; the call
-        # itself is not disturbed. Asserted here: what must hold either way.
+        # another port + 1000 Hz A-law for 3 s, then SIPp hangs up. Downstream
+        # here is built for PCMU only (rtppcmudepay refuses PCMA caps): sipsrc
+        # says so in a warning and keeps the PCMU caps; the call itself is not
+        # disturbed. (A pipeline that follows codec changes gets the new caps:
+        # next test, and sip2rtmpd's tests/controller/test_daemon_codec_change.py.)
         with Sipp("early_media_183_then_200_pcma.xml", duration_ms=3000) as uas:
             r, wav = self.run_to_wav(uas.uri(), codecs="PCMU,PCMA")
             self.assertSippPassed(uas, " (expects our ACK and our 200 to its BYE)")
@@ -74,7 +76,26 @@ class SipsrcMediaTest(SipsrcTestCase):
         self.assertStates(r, ["early-media", "established", "terminated"])
         self.assertNotIn("failed", r.sip_call_states())
         self.assertTrue(r.got_eos(), str(r))
+        self.assertRegex(r.text, r"changed the codec from PCMU to PCMA during the "
+                         r"call: downstream does not take PCMA, not followed")
         self.assertTone(wav, EARLY_TONE_HZ, start=0.0, duration=1.5, ctx="(early media)")
+
+    def test_codec_change_gives_new_caps_to_a_pipeline_that_takes_them(self):
+        # the same callee; downstream takes any RTP (fakesink): the pad's caps
+        # follow the answer, PT 8 packets are pushed after PCMA caps
+        with Sipp("early_media_183_then_200_pcma.xml", duration_ms=2000) as uas:
+            r = gst_launch("-v " + sipsrc(uas.uri(), codecs="PCMU,PCMA") +
+                           " src. ! fakesink silent=false", timeout=25)
+            self.assertSippPassed(uas)
+        self.assertEqual(r.returncode, 0, str(r))
+        self.assertNotIn("not followed", r.text)
+        caps = re.findall(r"GstFakeSink:fakesink0\.GstPad:sink: caps = ([^\n]*)", r.stdout)
+        encodings = [re.search(r"encoding-name=\(string\)(\w+)", c).group(1) for c in caps]
+        self.assertEqual(encodings, ["PCMU", "PCMA"], str(r))
+        self.assertIn("payload=(int)8", caps[-1])
+        # the A-law packets reached the sink after their caps
+        after = r.stdout[r.stdout.rindex("encoding-name=(string)PCMA"):]
+        self.assertRegex(after, r"chain[^\n]*fakesink0[^\n]*\(\d+ bytes")
 
     def test_baresip_callee_tone(self):
         tone = make_tone_wav(self.tmp / "baresip-tone.wav", 800, 30, "s16")

@@ -456,14 +456,16 @@ class NginxRtmp(_TempDirPeer):
 
     name = "nginx"
 
-    def __init__(self, tls=False):
+    def __init__(self, tls=False, cert_name=None):
         """tls: also terminate RTMPS (TLS with a self-signed certificate made
         by openssl) on `tls_port` and pass it on to the RTMP port, as CDNs'
-        TLS front ends do (nginx's stream module)."""
+        TLS front ends do (nginx's stream module). cert_name: the DNS name
+        the certificate is made for, instead of the IP address 127.0.0.1."""
         super().__init__()
         self.port = None
         self.http_port = None
         self.tls = tls
+        self.cert_name = cert_name
         self.tls_port = None
         self.error_log = self.dir / "error.log"
 
@@ -530,16 +532,19 @@ http {{
 
     def _tls_front_end(self):
         """The stream module's part of the config: TLS on tls_port, proxied
-        to the RTMP port; the certificate (CN 127.0.0.1) is made here."""
+        to the RTMP port; the certificate (for 127.0.0.1, or cert_name) is
+        made here."""
         if not os.path.exists(NGINX_STREAM_MODULE):
             raise PeerError("%s missing (apt-get install libnginx-mod-stream)" %
                             NGINX_STREAM_MODULE)
         self.tls_port = free_port()
         self.cert = self.dir / "cert.pem"
         key = self.dir / "key.pem"
+        name = self.cert_name or LOOPBACK
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                        "-days", "1", "-subj", "/CN=%s" % LOOPBACK,
-                        "-addext", "subjectAltName=IP:%s" % LOOPBACK,
+                        "-days", "1", "-subj", "/CN=%s" % name,
+                        "-addext", "subjectAltName=%s:%s" %
+                        ("DNS" if self.cert_name else "IP", name),
                         "-keyout", str(key), "-out", str(self.cert)],
                        check=True, stdin=subprocess.DEVNULL, capture_output=True,
                        timeout=60)

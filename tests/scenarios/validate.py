@@ -100,6 +100,15 @@ class ScenarioCase(unittest.TestCase):
         self.check("reinvite_hold_resume.xml", "uac_call_reinvite.xml", uas_ms=1000,
                    then=then)
 
+    def test_reinvite_codec_change(self):
+        def then(uas, uac_rc):
+            self.assertEqual(uac_rc, 0)
+            reinvites = [m for m in uas.sent("INVITE")]
+            self.assertEqual(len(reinvites), 1, "one re-INVITE")
+            self.assertIn("RTP/AVP 8", reinvites[0].text, "it offers PCMA only")
+        self.check("reinvite_codec_change.xml", "uac_call_codec_change.xml",
+                   uas_ms=1000, then=then)
+
     def test_answer_pcmu_dtmf_bye(self):
         self.check("answer_pcmu_dtmf_bye.xml", "uac_call.xml", uas_ms=2000,
                    files={"dtmf.pcap": lambda p: write_pcap(p, dtmf_packets("1#"))},
