@@ -89,7 +89,9 @@ s2r_call_manager_new (const S2rConfig * config, GError ** error)
   manager->config = config;
   manager->tmpl = s2r_template_load (s2r_config_get_pipelines_dir (config),
       s2r_config_get_template (config), error);
-  if (manager->tmpl == NULL)
+  if (manager->tmpl == NULL ||
+      (s2r_config_get_codecs (config) && !s2r_template_check_codecs
+          (manager->tmpl, s2r_config_get_codecs (config), error)))
     return NULL;
   return g_steal_pointer (&manager);
 }

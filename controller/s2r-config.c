@@ -38,6 +38,7 @@ struct _S2rConfig
 
   char *local_address;
   char *user_agent;
+  char *codecs;                 /* NULL: sipsrc's default */
   guint answer_timeout;
   guint rtp_timeout;
   guint max_duration;
@@ -99,6 +100,7 @@ s2r_config_free (S2rConfig * config)
   g_free (config->template);
   g_free (config->local_address);
   g_free (config->user_agent);
+  g_free (config->codecs);
   g_free (config->record_dir);
   g_hash_table_unref (config->app_urls);
   g_free (config);
@@ -214,6 +216,7 @@ config_load (S2rConfig * config, GKeyFile * kf, GError ** error)
       || !read_string (kf, "sip", "local-address", &config->local_address,
           error)
       || !read_string (kf, "sip", "user-agent", &config->user_agent, error)
+      || !read_string (kf, "sip", "codecs", &config->codecs, error)
       || !read_uint (kf, "sip", "answer-timeout", 3600,
           &config->answer_timeout, error)
       /* [sip] rtp-timeout: where it was first; [calls] wins */
@@ -348,6 +351,12 @@ const char *
 s2r_config_get_user_agent (const S2rConfig * config)
 {
   return config->user_agent;
+}
+
+const char *
+s2r_config_get_codecs (const S2rConfig * config)
+{
+  return config->codecs;
 }
 
 guint

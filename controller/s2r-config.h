@@ -26,6 +26,7 @@ G_BEGIN_DECLS
  * [sip]
  * local-address=192.0.2.10
  * user-agent=sip2rtmp
+ * codecs=G722,PCMU,PCMA,H264
  * answer-timeout=60
  * [calls]
  * max-duration=0          ; seconds from the answer; 0: no limit
@@ -62,6 +63,7 @@ const char *s2r_config_get_template (const S2rConfig * config);
 
 const char *s2r_config_get_local_address (const S2rConfig * config);
 const char *s2r_config_get_user_agent (const S2rConfig * config);
+const char *s2r_config_get_codecs (const S2rConfig * config);
 guint s2r_config_get_answer_timeout (const S2rConfig * config);
 guint s2r_config_get_rtp_timeout (const S2rConfig * config);
 guint s2r_config_get_max_duration (const S2rConfig * config);

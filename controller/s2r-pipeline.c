@@ -494,6 +494,26 @@ failed:
   return NULL;
 }
 
+/* A codec [sip] codecs offers must be one the template can publish */
+gboolean
+s2r_template_check_codecs (const S2rTemplate * tmpl, const char *codecs,
+    GError ** error)
+{
+  g_auto (GStrv) names = g_strsplit (codecs ? codecs : "", ",", -1);
+
+  for (guint i = 0; names[i]; i++) {
+    g_autofree char *name = g_ascii_strup (g_strstrip (names[i]), -1);
+
+    if (!g_hash_table_contains (tmpl->depayloaders, name)) {
+      s2r_set_error_field (error, S2R_ERROR_INTERNAL, "codecs",
+          "[sip] codecs: template %s has no depayloader for '%s' "
+          "(its [depayloaders] section)", tmpl->name, names[i]);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
 /* Only set what this sipsrc has: the element is developed alongside */
 static void
 set_prop (GstElement * element, const char *name, const char *value)
@@ -543,6 +563,7 @@ configure_sipsrc (GstElement * sip, const S2rCallRequest * req,
   set_prop (sip, "transport", s2r_call_request_get_transport (req));
   set_string_prop (sip, "local-address", s2r_config_get_local_address (config));
   set_string_prop (sip, "user-agent", s2r_config_get_user_agent (config));
+  set_string_prop (sip, "codecs", s2r_config_get_codecs (config));
   /* WCS: both media are offered; "true" sends too, "false" only receives */
   set_prop (sip, "audio", s2r_call_request_get_has_audio (req) ?
       "sendrecv" : "recvonly");

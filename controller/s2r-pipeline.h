@@ -27,6 +27,8 @@ typedef struct _S2rTemplate S2rTemplate;
 S2rTemplate *s2r_template_load (const char *dir, const char *name,
     GError ** error);
 void s2r_template_free (S2rTemplate * tmpl);
+gboolean s2r_template_check_codecs (const S2rTemplate * tmpl,
+    const char *codecs, GError ** error);
 
 GstElement *s2r_template_instantiate (const S2rTemplate * tmpl,
     const S2rCallRequest * req, const S2rConfig * config, GError ** error);

@@ -18,9 +18,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from daemon import (Daemon, Sipp, NginxRtmp, call_body, pull_rtmp,  # noqa: E402
                     dominant_frequency, LOOPBACK)
 from peers import wav_duration, audio_rms  # noqa: E402
+from rtp_pcap import write_pcap  # noqa: E402
+from audio_pcap import g722_packets  # noqa: E402
 
 PCMU_HZ = 600
-PCMA_HZ = 1000
+PCMA_HZ = 1000          # and the G.722 capture's
 AFTER_CHANGE_MS = 5000
 PULL_S = 3.5
 
@@ -39,11 +41,12 @@ class DaemonCodecChangeTest(unittest.TestCase):
         self.assertAlmostEqual(got, hz, delta=hz * 0.03,
                                msg="tone %.1f Hz, expected %d Hz %s" % (got, hz, ctx))
 
-    def publish_and_pull(self, scenario, tones, first_status):
+    def publish_and_pull(self, scenario, tones, first_status, config="", files=None):
         """Calls the SIPp callee, pulls the stream from its first publishing
-        event to its end; returns (wav, the call's events, final call)."""
-        with NginxRtmp() as nginx, Daemon() as d, d.events() as ev, \
-                Sipp(scenario, duration_ms=AFTER_CHANGE_MS, tones=tones) as sipp:
+        event on; returns (wav, the call's events, final call, daemon log)."""
+        with NginxRtmp() as nginx, Daemon(config=config) as d, d.events() as ev, \
+                Sipp(scenario, duration_ms=AFTER_CHANGE_MS, tones=tones,
+                     files=files) as sipp:
             r = d.post("/api/v1/calls", call_body(sipp, nginx, "codec"))
             self.assertEqual(r.status, 201, r)
             cid = r.json["callId"]
@@ -68,13 +71,23 @@ class DaemonCodecChangeTest(unittest.TestCase):
                                "silence at %.1f s of %.1f %s" % (t, end, ctx))
             t += 0.05
 
-    def assertFollowed(self, events, final, log):
+    def assertOneStream(self, wav, final, change):
+        """One stream through the change: the first tone, then the second
+        to the end, nothing cut in between; the call ended normally."""
+        end = wav_duration(wav)
+        self.assertGreater(end, PULL_S - 0.2, "the stream went on after %s" % change)
+        self.assertTone(wav, PCMU_HZ, 0.0, 1.0, "(before %s)" % change)
+        self.assertTone(wav, PCMA_HZ, end - 1.2, 1.0, "(after %s)" % change)
+        self.assertNoGap(wav, "(through %s)" % change)
+        self.assertEqual(final["status"], "FINISH", final)
+
+    def assertFollowed(self, events, final, log, to="PCMA"):
         statuses = [e["status"] for e in events]
         self.assertNotIn("FAILED", statuses, log[-3000:])
         codecs = [e.get("audioCodec") for e in events if e.get("audioCodec")]
         self.assertEqual(codecs[0], "PCMU", codecs)
-        self.assertEqual(codecs[-1], "PCMA", "the call shows the new codec: %s" % codecs)
-        self.assertEqual(final["audioCodec"], "PCMA", final)
+        self.assertEqual(codecs[-1], to, "the call shows the new codec: %s" % codecs)
+        self.assertEqual(final["audioCodec"], to, final)
         self.assertNotIn("not followed", log)
 
     def test_reinvite_to_another_codec_is_followed_in_the_same_stream(self):
@@ -84,13 +97,7 @@ class DaemonCodecChangeTest(unittest.TestCase):
             "reinvite_codec_change.xml",
             {"tone-pcmu.wav": PCMU_HZ, "tone-pcma.wav": PCMA_HZ}, "ESTABLISHED")
         self.assertFollowed(events, final, log)
-        end = wav_duration(wav)
-        # one stream through the change: both tones, nothing cut in between
-        self.assertGreater(end, PULL_S - 0.2, "the stream went on after the change")
-        self.assertTone(wav, PCMU_HZ, 0.0, 1.0, "(before the re-INVITE)")
-        self.assertTone(wav, PCMA_HZ, end - 1.2, 1.0, "(after the re-INVITE)")
-        self.assertNoGap(wav, "(through the re-INVITE)")
-        self.assertEqual(final["status"], "FINISH", final)
+        self.assertOneStream(wav, final, "the re-INVITE")
 
     def test_answer_with_another_codec_than_the_early_media_is_followed(self):
         # 183 PCMU 600 Hz for 2 s, then 200 with PCMA 1000 Hz for 5 s, BYE
@@ -98,12 +105,19 @@ class DaemonCodecChangeTest(unittest.TestCase):
             "early_media_183_then_200_pcma.xml",
             {"early-pcmu.wav": PCMU_HZ, "tone-pcma.wav": PCMA_HZ}, "SESSION_PROGRESS")
         self.assertFollowed(events, final, log)
-        end = wav_duration(wav)
-        self.assertGreater(end, PULL_S - 0.2, "the stream went on after the answer")
-        self.assertTone(wav, PCMU_HZ, 0.0, 1.0, "(early media)")
-        self.assertTone(wav, PCMA_HZ, end - 1.2, 1.0, "(after the 200)")
-        self.assertNoGap(wav, "(through the answer)")
-        self.assertEqual(final["status"], "FINISH", final)
+        self.assertOneStream(wav, final, "the 200")
+
+    def test_reinvite_to_a_wideband_codec_is_followed_in_the_same_stream(self):
+        # PCMU 600 Hz (8 kHz) for 2 s, re-INVITE offering only G.722, then
+        # a G.722 capture (16 kHz audio) of 1000 Hz, BYE: the new decoder's
+        # rate reaches the same resampler and encoder
+        pcap = lambda p: write_pcap(p, g722_packets(  # noqa: E731
+            [(AFTER_CHANGE_MS / 1000.0, PCMA_HZ)]))
+        wav, events, final, log = self.publish_and_pull(
+            "reinvite_codec_g722.xml", {"tone-pcmu.wav": PCMU_HZ}, "ESTABLISHED",
+            config="[sip]\ncodecs=PCMU,PCMA,G722,H264\n", files={"audio.pcap": pcap})
+        self.assertFollowed(events, final, log, to="G722")
+        self.assertOneStream(wav, final, "the re-INVITE to G.722")
 
 
 if __name__ == "__main__":

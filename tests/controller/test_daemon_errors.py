@@ -4,7 +4,9 @@ Also the security defaults: the token, loopback-only without one, and
 passwords never shown.
 """
 
+import shutil
 import subprocess
+import tempfile
 import sys
 import unittest
 from pathlib import Path
@@ -118,6 +120,18 @@ class DaemonErrorsTest(unittest.TestCase):
                            env=daemon_env(), capture_output=True, text=True, timeout=10)
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertIn("without an API token", r.stderr)
+
+    def test_a_configured_codec_the_template_cannot_publish_stops_the_start(self):
+        conf = Path(tempfile.mkdtemp(prefix="sip2rtmp-test-")) / "bad-codecs.conf"
+        self.addCleanup(shutil.rmtree, conf.parent, True)
+        conf.write_text("[sip]\ncodecs=PCMU,GSM,H264\n")
+        r = subprocess.run([daemon_binary(), "--config", str(conf), "--listen",
+                            "%s:%d" % (LOOPBACK, free_port())],
+                           env=daemon_env(), capture_output=True, text=True, timeout=10)
+        # checked with the template at start-up: exit 1, as a broken template
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("[sip] codecs: template default has no depayloader for 'GSM'",
+                      r.stderr)
 
     def test_sip_password_never_appears_in_responses_events_or_logs(self):
         secret = "Sekr3t-Passw0rd"

@@ -19,6 +19,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "peers"))
 from peers import Sipp, free_port, LOOPBACK  # noqa: E402
 from rtp_pcap import write_pcap, dtmf_packets  # noqa: E402
+from audio_pcap import g722_packets  # noqa: E402
 
 
 def run_uac(uas, scenario, *args, duration_ms=1000):
@@ -100,14 +101,22 @@ class ScenarioCase(unittest.TestCase):
         self.check("reinvite_hold_resume.xml", "uac_call_reinvite.xml", uas_ms=1000,
                    then=then)
 
-    def test_reinvite_codec_change(self):
+    def check_codec_change(self, uas_xml, codec, pt, files=None):
         def then(uas, uac_rc):
             self.assertEqual(uac_rc, 0)
-            reinvites = [m for m in uas.sent("INVITE")]
+            reinvites = uas.sent("INVITE")
             self.assertEqual(len(reinvites), 1, "one re-INVITE")
-            self.assertIn("RTP/AVP 8", reinvites[0].text, "it offers PCMA only")
-        self.check("reinvite_codec_change.xml", "uac_call_codec_change.xml",
-                   uas_ms=1000, then=then)
+            self.assertRegex(reinvites[0].text, r"m=audio \d+ RTP/AVP %d\s" % pt,
+                             "it offers %s only" % codec)
+        self.check(uas_xml, "uac_call_codec_change.xml", uas_ms=1000, files=files,
+                   uac_args=["-key", "codec", codec, "-key", "pt", str(pt)], then=then)
+
+    def test_reinvite_codec_change(self):
+        self.check_codec_change("reinvite_codec_change.xml", "PCMA", 8)
+
+    def test_reinvite_codec_g722(self):
+        self.check_codec_change("reinvite_codec_g722.xml", "G722", 9, files={
+            "audio.pcap": lambda p: write_pcap(p, g722_packets([(1.0, 1000)]))})
 
     def test_answer_pcmu_dtmf_bye(self):
         self.check("answer_pcmu_dtmf_bye.xml", "uac_call.xml", uas_ms=2000,
