@@ -180,13 +180,12 @@ recipe_new (const char *description, gboolean keep_names)
   return g_steal_pointer (&r);
 }
 
-/* The elements, linked, in a new bin; "sink" and "src" ghost pads at the
- * ends when asked */
-static GstElement *
-recipe_instantiate (const Recipe * r, gboolean ghost)
+/* The elements, linked, added to @bin; each also appended to @elements
+ * when given */
+static void
+recipe_add_to (const Recipe * r, GstBin * bin, GPtrArray * elements)
 {
-  GstElement *bin = gst_bin_new (NULL);
-  GstElement *first = NULL, *prev = NULL;
+  GstElement *prev = NULL;
 
   for (guint i = 0; i < r->elements->len; i++) {
     const ElementRecipe *e = g_ptr_array_index (r->elements, i);
@@ -195,23 +194,23 @@ recipe_instantiate (const Recipe * r, gboolean ghost)
     if (e->names->len)
       g_object_setv (G_OBJECT (element), e->names->len,
           (const char **) e->names->data, (const GValue *) e->values->data);
-    gst_bin_add (GST_BIN (bin), element);
+    gst_bin_add (bin, element);
+    if (elements)
+      g_ptr_array_add (elements, gst_object_ref (element));
     if (prev)
       gst_pad_link_full (only_pad (prev, GST_PAD_SRC),
           only_pad (element, GST_PAD_SINK), GST_PAD_LINK_CHECK_TEMPLATE_CAPS);
-    else
-      first = element;
     prev = element;
   }
-  if (ghost) {
-    GstPad *sink = first ? only_pad (first, GST_PAD_SINK) : NULL;
-    GstPad *src = prev ? only_pad (prev, GST_PAD_SRC) : NULL;
+}
 
-    if (sink)
-      gst_element_add_pad (bin, gst_ghost_pad_new ("sink", sink));
-    if (src)
-      gst_element_add_pad (bin, gst_ghost_pad_new ("src", src));
-  }
+/* The elements, linked, in a new bin */
+static GstElement *
+recipe_instantiate (const Recipe * r)
+{
+  GstElement *bin = gst_bin_new (NULL);
+
+  recipe_add_to (r, GST_BIN (bin), NULL);
   return bin;
 }
 
@@ -593,7 +592,7 @@ s2r_template_instantiate (const S2rTemplate * tmpl, const S2rCallRequest * req,
     return NULL;
   }
   if (tmpl->sink_recipe)
-    sink = recipe_instantiate (tmpl->sink_recipe, FALSE);
+    sink = recipe_instantiate (tmpl->sink_recipe);
   else
     sink = gst_parse_bin_from_description_full (tmpl->sink, FALSE, NULL,
         GST_PARSE_FLAG_FATAL_ERRORS, &err);
@@ -730,44 +729,92 @@ get_muxer (GstElement * pipeline)
   return mux ? mux : s2r_pipeline_get_rtmpsink (pipeline);
 }
 
-/* One part of a branch (a depayloader, a media chain) in a bin of its own
- * with "sink" and "src" ghost pads: from its recipe, else parsed */
-static GstElement *
-part_new (const S2rTemplate * tmpl, const char *description, const char *name,
-    GError ** error)
-{
-  const Recipe *r = g_hash_table_lookup (tmpl->part_recipes, description);
-  GstElement *part;
-
-  if (r)
-    part = recipe_instantiate (r, TRUE);
-  else
-    part = gst_parse_bin_from_description_full (description, TRUE, NULL,
-        GST_PARSE_FLAG_FATAL_ERRORS, error);
-  if (part)
-    gst_object_set_name (GST_OBJECT (part), name);
-  return part;
-}
-
 /* A call's branch for one media pad of sipsrc: the bin "PAD-branch" holds
- * the "depay" part (chosen by the pad's encoding) and the "chain" part (by
- * its media). The peer may change the codec during the call (re-INVITE, or
- * a 200 after a 183 with another codec): sipsrc then pushes new caps, and
- * the branch replaces its depay part there, in the streaming thread,
- * between the last packet of the old codec and the first of the new. The
- * chain and its encoder go on untouched, so the output stays one stream. */
+ * a depayloader part (chosen by the pad's encoding) and a chain part (by
+ * its media), linked, with "sink" and "src" ghost pads at the ends. The
+ * peer may change the codec during the call (re-INVITE, or a 200 after a
+ * 183 with another codec): sipsrc then pushes new caps, and the branch
+ * replaces its depayloader part there, in the streaming thread, between
+ * the last packet of the old codec and the first of the new. The chain and
+ * its encoder go on untouched, so the output stays one stream. */
+typedef struct
+{
+  GPtrArray *elements;          /* upstream first */
+  GstPad *sink;                 /* the first's */
+  GstPad *src;                  /* the last's */
+} Part;
+
 typedef struct
 {
   const S2rTemplate *tmpl;      /* outlives the calls */
   char *media;
   char *encoding;               /* the depay part's; streaming thread */
+  Part depay;
+  GstPad *chain_sink;
 } Branch;
+
+static void
+part_clear (Part * part)
+{
+  g_clear_pointer (&part->elements, g_ptr_array_unref);
+  gst_clear_object (&part->sink);
+  gst_clear_object (&part->src);
+}
+
+/* A part's elements, in @bin, linked: from the description's recipe (no
+ * pad hop more than the elements' own), else parsed into a bin of their
+ * own with ghost pads */
+static gboolean
+part_add (const S2rTemplate * tmpl, const char *description, GstBin * bin,
+    Part * part, GError ** error)
+{
+  const Recipe *r = g_hash_table_lookup (tmpl->part_recipes, description);
+  GstElement *first, *last;
+
+  part->elements = g_ptr_array_new_with_free_func (gst_object_unref);
+  if (r) {
+    recipe_add_to (r, bin, part->elements);
+  } else {
+    GstElement *sub = gst_parse_bin_from_description_full (description, TRUE,
+        NULL, GST_PARSE_FLAG_FATAL_ERRORS, error);
+
+    if (sub == NULL)
+      return FALSE;
+    gst_bin_add (bin, sub);
+    g_ptr_array_add (part->elements, gst_object_ref (sub));
+  }
+  first = g_ptr_array_index (part->elements, 0);
+  last = g_ptr_array_index (part->elements, part->elements->len - 1);
+  part->sink = gst_element_get_static_pad (first, "sink");
+  part->src = gst_element_get_static_pad (last, "src");
+  if (part->sink == NULL || part->src == NULL) {
+    g_set_error (error, S2R_ERROR, S2R_ERROR_INTERNAL,
+        "template %s: '%s' does not start with a sink pad and end with a "
+        "source pad", tmpl->name, description);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+part_remove (Part * part, GstBin * bin)
+{
+  for (guint i = 0; i < part->elements->len; i++) {
+    GstElement *e = g_ptr_array_index (part->elements, i);
+
+    gst_element_set_state (e, GST_STATE_NULL);
+    gst_bin_remove (bin, e);
+  }
+  part_clear (part);
+}
 
 static void
 branch_free (Branch * b)
 {
   g_free (b->media);
   g_free (b->encoding);
+  part_clear (&b->depay);
+  gst_clear_object (&b->chain_sink);
   g_free (b);
 }
 
@@ -800,24 +847,19 @@ replace_depay (GstElement * branch, Branch * b, const char *encoding)
 {
   const char *description = g_hash_table_lookup (b->tmpl->depayloaders,
       encoding);
-  g_autoptr (GstElement) old = gst_bin_get_by_name (GST_BIN (branch), "depay");
-  g_autoptr (GstElement) chain = gst_bin_get_by_name (GST_BIN (branch),
-      "chain");
-  g_autoptr (GstPad) chain_sink = gst_element_get_static_pad (chain, "sink");
   g_autoptr (GstPad) ghost = gst_element_get_static_pad (branch, "sink");
-  g_autoptr (GstPad) new_sink = NULL;
-  g_autoptr (GstPad) new_src = NULL;
   g_autoptr (GError) err = NULL;
-  GstElement *depay;
+  Part depay = { 0 };
 
-  depay = description ? part_new (b->tmpl, description, "depay-next", &err) :
-      NULL;
-  if (depay == NULL) {
+  if (description == NULL || !part_add (b->tmpl, description,
+          GST_BIN (branch), &depay, &err)) {
     GError *e = g_error_new (S2R_ERROR, S2R_ERROR_INTERNAL,
         "the peer changed the %s codec from %s to %s: %s", b->media,
         b->encoding, encoding, err ? err->message :
         "no depayloader for it in the template");
 
+    if (depay.elements)
+      part_remove (&depay, GST_BIN (branch));
     post_branch_error (branch, e);
     g_error_free (e);
     return FALSE;
@@ -825,17 +867,15 @@ replace_depay (GstElement * branch, Branch * b, const char *encoding)
   GST_INFO_OBJECT (branch, "%s codec %s -> %s: depayloader replaced",
       b->media, b->encoding, encoding);
 
-  gst_element_set_state (old, GST_STATE_NULL);
-  gst_bin_remove (GST_BIN (branch), old);
-  gst_object_set_name (GST_OBJECT (depay), "depay");
-  gst_bin_add (GST_BIN (branch), depay);
-  new_sink = gst_element_get_static_pad (depay, "sink");
-  new_src = gst_element_get_static_pad (depay, "src");
-  gst_pad_link (new_src, chain_sink);
-  gst_element_sync_state_with_parent (depay);
+  part_remove (&b->depay, GST_BIN (branch));
+  b->depay = depay;
+  gst_pad_link (b->depay.src, b->chain_sink);
+  for (guint i = 0; i < b->depay.elements->len; i++)
+    gst_element_sync_state_with_parent (g_ptr_array_index (b->depay.elements,
+            i));
   /* the ghost's internal pad sends its sticky events (stream-start, the
    * new caps, the segment) to the new part before the next packet */
-  gst_ghost_pad_set_target (GST_GHOST_PAD (ghost), new_sink);
+  gst_ghost_pad_set_target (GST_GHOST_PAD (ghost), b->depay.sink);
 
   g_free (b->encoding);
   b->encoding = g_strdup (encoding);
@@ -909,9 +949,8 @@ branch_new (const S2rTemplate * tmpl, const char *pad_name, const char *media,
       encoding);
   g_autofree char *name = g_strdup_printf ("%s-branch", pad_name);
   g_autoptr (GError) err = NULL;
-  g_autoptr (GstPad) depay_sink = NULL;
-  g_autoptr (GstPad) chain_src = NULL;
-  GstElement *branch, *depay, *chain;
+  GstElement *branch;
+  Part chain = { 0 };
   GstPad *ghost;
   Branch *b;
 
@@ -921,33 +960,30 @@ branch_new (const S2rTemplate * tmpl, const char *pad_name, const char *media,
         tmpl->name);
     return NULL;
   }
-  depay = part_new (tmpl, depay_description, "depay", &err);
-  chain = depay ? part_new (tmpl, chain_description, "chain", &err) : NULL;
-  if (chain == NULL) {
-    if (depay)
-      gst_object_unref (gst_object_ref_sink (depay));
-    g_set_error (error, S2R_ERROR, S2R_ERROR_INTERNAL, "pad %s: %s",
-        pad_name, err->message);
-    return NULL;
-  }
-
   branch = gst_bin_new (name);
-  gst_bin_add_many (GST_BIN (branch), depay, chain, NULL);
-  gst_element_link_pads (depay, "src", chain, "sink");
-  depay_sink = gst_element_get_static_pad (depay, "sink");
-  chain_src = gst_element_get_static_pad (chain, "src");
-  ghost = gst_ghost_pad_new ("sink", depay_sink);
-  gst_pad_set_event_function (ghost, branch_sink_event);
-  gst_pad_set_query_function (ghost, branch_sink_query);
-  gst_element_add_pad (branch, ghost);
-  gst_element_add_pad (branch, gst_ghost_pad_new ("src", chain_src));
-
   b = g_new0 (Branch, 1);
   b->tmpl = tmpl;
   b->media = g_strdup (media);
   b->encoding = g_strdup (encoding);
   g_object_set_qdata_full (G_OBJECT (branch), branch_quark, b,
       (GDestroyNotify) branch_free);
+  if (!part_add (tmpl, depay_description, GST_BIN (branch), &b->depay, &err)
+      || !part_add (tmpl, chain_description, GST_BIN (branch), &chain, &err)) {
+    part_clear (&chain);
+    gst_object_unref (gst_object_ref_sink (branch));
+    g_set_error (error, S2R_ERROR, S2R_ERROR_INTERNAL, "pad %s: %s",
+        pad_name, err->message);
+    return NULL;
+  }
+  gst_pad_link (b->depay.src, chain.sink);
+  b->chain_sink = gst_object_ref (chain.sink);
+
+  ghost = gst_ghost_pad_new ("sink", b->depay.sink);
+  gst_pad_set_event_function (ghost, branch_sink_event);
+  gst_pad_set_query_function (ghost, branch_sink_query);
+  gst_element_add_pad (branch, ghost);
+  gst_element_add_pad (branch, gst_ghost_pad_new ("src", chain.src));
+  part_clear (&chain);
   return branch;
 }
 
