@@ -82,20 +82,26 @@ class SipsrcMediaTest(SipsrcTestCase):
 
     def test_codec_change_gives_new_caps_to_a_pipeline_that_takes_them(self):
         # the same callee; downstream takes any RTP (fakesink): the pad's caps
-        # follow the answer, PT 8 packets are pushed after PCMA caps
-        with Sipp("early_media_183_then_200_pcma.xml", duration_ms=2000) as uas:
-            r = gst_launch("-v " + sipsrc(uas.uri(), codecs="PCMU,PCMA") +
-                           " src. ! fakesink silent=false", timeout=25)
-            self.assertSippPassed(uas)
-        self.assertEqual(r.returncode, 0, str(r))
-        self.assertNotIn("not followed", r.text)
-        caps = re.findall(r"GstFakeSink:fakesink0\.GstPad:sink: caps = ([^\n]*)", r.stdout)
-        encodings = [re.search(r"encoding-name=\(string\)(\w+)", c).group(1) for c in caps]
-        self.assertEqual(encodings, ["PCMU", "PCMA"], str(r))
-        self.assertIn("payload=(int)8", caps[-1])
-        # the A-law packets reached the sink after their caps
-        after = r.stdout[r.stdout.rindex("encoding-name=(string)PCMA"):]
-        self.assertRegex(after, r"chain[^\n]*fakesink0[^\n]*\(\d+ bytes")
+        # follow the answer, PT 8 packets are pushed after PCMA caps; also
+        # through sipsrc's jitter buffer (latency > 0)
+        for latency in (0, 100):
+            with self.subTest(latency=latency):
+                with Sipp("early_media_183_then_200_pcma.xml", duration_ms=2000) as uas:
+                    r = gst_launch("-v " + sipsrc(uas.uri(), codecs="PCMU,PCMA",
+                                                  latency=latency) +
+                                   " src. ! fakesink silent=false", timeout=25)
+                    self.assertSippPassed(uas)
+                self.assertEqual(r.returncode, 0, str(r))
+                self.assertNotIn("not followed", r.text)
+                caps = re.findall(r"GstFakeSink:fakesink0\.GstPad:sink: caps = ([^\n]*)",
+                                  r.stdout)
+                encodings = [re.search(r"encoding-name=\(string\)(\w+)", c).group(1)
+                             for c in caps]
+                self.assertEqual(encodings, ["PCMU", "PCMA"], str(r))
+                self.assertIn("payload=(int)8", caps[-1])
+                # the A-law packets reached the sink after their caps
+                after = r.stdout[r.stdout.rindex("encoding-name=(string)PCMA"):]
+                self.assertRegex(after, r"chain[^\n]*fakesink0[^\n]*\(\d+ bytes")
 
     def test_baresip_callee_tone(self):
         tone = make_tone_wav(self.tmp / "baresip-tone.wav", 800, 30, "s16")
