@@ -163,7 +163,12 @@ class SipsrcAvSyncTest(SipsrcTestCase):
         self.assertEqual(len(flashes), len(EVENTS), "flashes found" + ctx)
         # a silence ending with the stream is no beep
         self.assertGreaterEqual(len(beeps), len(EVENTS), "beeps found" + ctx + alog[-2000:])
-        beeps = beeps[:len(EVENTS)]
+        # each flash with the beep onset nearest to it: an onset that is no
+        # beep (a blip as the stream starts, seen once in ~10 runs at 0.1 s)
+        # pairs with nothing; events are 1 s apart, so a real offset of
+        # more than 100 ms (and up to 500 ms) still fails
+        beeps = [min(beeps, key=lambda b: abs(f - b)) for f in flashes]
+        self.assertEqual(len(set(beeps)), len(EVENTS), "one beep per flash" + ctx)
         offsets = [round(f - b, 3) for f, b in zip(flashes, beeps)]
         print("\nvideo flash - audio beep, per event (s): %s" % offsets)
         for i, (f, b) in enumerate(zip(flashes, beeps)):
