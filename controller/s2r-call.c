@@ -524,18 +524,24 @@ replace_string (char **str, const char *value)
   *str = g_strdup (value);
 }
 
+/* What the call shows as its audio or video codec */
+static void
+set_codec (S2rCall * call, const char *media, const char *encoding)
+{
+  if (g_strcmp0 (media, "audio") == 0)
+    replace_string (&call->audio_codec, encoding);
+  else if (g_strcmp0 (media, "video") == 0)
+    replace_string (&call->video_codec, encoding);
+}
+
 static void
 record_codec (S2rCall * call, GstPad * pad)
 {
   g_autofree char *media = NULL;
   g_autofree char *encoding = NULL;
 
-  if (!s2r_pipeline_get_pad_codec (call->pipeline, pad, &media, &encoding))
-    return;
-  if (g_strcmp0 (media, "audio") == 0)
-    replace_string (&call->audio_codec, encoding);
-  else if (g_strcmp0 (media, "video") == 0)
-    replace_string (&call->video_codec, encoding);
+  if (s2r_pipeline_get_pad_codec (call->pipeline, pad, &media, &encoding))
+    set_codec (call, media, encoding);
 }
 
 static void
@@ -868,10 +874,7 @@ handle_codec_change (S2rCall * call, const GstStructure * s)
 
   GST_INFO ("call %s: %s codec now %s", s2r_call_get_id (call), media,
       encoding);
-  if (g_strcmp0 (media, "audio") == 0)
-    replace_string (&call->audio_codec, encoding);
-  else if (g_strcmp0 (media, "video") == 0)
-    replace_string (&call->video_codec, encoding);
+  set_codec (call, media, encoding);
   emit_changed (call);
 }
 

@@ -678,6 +678,20 @@ s2r_pipeline_is_sip_element (GstElement * pipeline, GstObject * obj)
       gst_object_has_as_ancestor (obj, GST_OBJECT (sip));
 }
 
+/* The encoding-name of fixed caps, upper case, or NULL */
+static char *
+caps_encoding (GstCaps * caps)
+{
+  const GstStructure *s;
+  const char *encoding;
+
+  if (caps == NULL || gst_caps_get_size (caps) != 1)
+    return NULL;
+  s = gst_caps_get_structure (caps, 0);
+  encoding = gst_structure_get_string (s, "encoding-name");
+  return encoding ? g_ascii_strup (encoding, -1) : NULL;
+}
+
 /* The caps event only comes with the first packet: the encoding is read
  * from the caps when known, else from sipsrc's stats; the media from the
  * caps or the pad's name (audio_%u, video_%u). */
@@ -703,11 +717,9 @@ s2r_pipeline_get_pad_codec (GstElement * pipeline, GstPad * pad,
   else if (g_str_has_prefix (pad_name, "video"))
     *media = g_strdup ("video");
 
-  if (s && gst_caps_is_fixed (caps) &&
-      gst_structure_get_string (s, "encoding-name"))
-    *encoding = g_ascii_strup (gst_structure_get_string (s, "encoding-name"),
-        -1);
-  else if (*media) {
+  if (caps && gst_caps_is_fixed (caps))
+    *encoding = caps_encoding (caps);
+  if (*encoding == NULL && *media) {
     g_autoptr (GstElement) sip = s2r_pipeline_get_sipsrc (pipeline);
     g_autoptr (GstStructure) stats = NULL;
     g_autofree char *field = g_strdup_printf ("%s-codec", *media);
@@ -818,28 +830,6 @@ branch_free (Branch * b)
   g_free (b);
 }
 
-static char *
-caps_encoding (GstCaps * caps)
-{
-  const GstStructure *s;
-  const char *encoding;
-
-  if (caps == NULL || gst_caps_get_size (caps) != 1)
-    return NULL;
-  s = gst_caps_get_structure (caps, 0);
-  encoding = gst_structure_get_string (s, "encoding-name");
-  return encoding ? g_ascii_strup (encoding, -1) : NULL;
-}
-
-static void
-post_branch_error (GstElement * branch, GError * err)
-{
-  g_autofree char *debug = g_strdup_printf ("%s", err->message);
-
-  gst_element_post_message (branch, gst_message_new_error (GST_OBJECT
-          (branch), err, debug));
-}
-
 /* Streaming thread, holding the branch's sink stream lock: no data is in
  * the old part (it has no queue), so it can go at once */
 static gboolean
@@ -860,7 +850,8 @@ replace_depay (GstElement * branch, Branch * b, const char *encoding)
 
     if (depay.elements)
       part_remove (&depay, GST_BIN (branch));
-    post_branch_error (branch, e);
+    gst_element_post_message (branch, gst_message_new_error (GST_OBJECT
+            (branch), e, NULL));
     g_error_free (e);
     return FALSE;
   }
