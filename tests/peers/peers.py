@@ -384,6 +384,16 @@ class Sipp(_TempDirPeer):
         wait_until(lambda: self.port in _bound_ports("udp"), 10,
                    "sipp %s" % self.scenario.name, self.proc, self.out_file)
 
+    def close(self):
+        """Also ends what a scenario's <exec command> started: it runs in
+        sipp's process group (sipp leads a session of its own)."""
+        super().close()
+        if self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
     @property
     def host_port(self):
         return "%s:%d" % (LOOPBACK, self.port)
