@@ -247,18 +247,13 @@ class EventStream:
 
     def wait(self, predicate, timeout=20, what="event"):
         """The first event matching `predicate`."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                for ev in self.events:
-                    if predicate(ev):
-                        return ev
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError("SSE: no %s within %s s; got %s" % (
-                        what, timeout, [(e.get("callId"), e.get("status"),
-                                         e.get("rtmpStreamStatus")) for e in self.events]))
-                self._cond.wait(left)
+        ev = peers.wait_for_item(self._cond, self.events, predicate, timeout)
+        if ev is None:
+            with self._cond:
+                got = [(e.get("callId"), e.get("status"), e.get("rtmpStreamStatus"))
+                       for e in self.events]
+            raise AssertionError("SSE: no %s within %s s; got %s" % (what, timeout, got))
+        return ev
 
     def wait_call(self, call_id, status=None, stream=None, timeout=20):
         def match(ev):

@@ -1,17 +1,40 @@
 #!/usr/bin/python3
-"""sipsrc follows the peer's re-INVITEs: hold and resume.
+"""sipsrc follows the peer's re-INVITEs: hold and resume, a move to another
+address, and a new RTP stream (SSRC) from the peer.
 
 The SIPp callee (reinvite_hold_resume.xml) plays TONE_HZ, puts the call on
 hold (re-INVITE a=inactive, RTP paused) for longer than rtp-timeout, resumes
 it (re-INVITE a=sendrecv) with RESUME_HZ, and hangs up.
+The other callee (reinvite_new_address_new_ssrc.xml) sends two RTP streams
+back to back and moves its media address by a re-INVITE meanwhile.
 """
 
-from sipsrc_case import SipsrcTestCase, Sipp, main, PCMU_TO_WAV, TONE_HZ
-from peers import wav_duration
+from sipsrc_case import SipsrcTestCase, Sipp, main, PCMU_TO_WAV, TO_WAV, TONE_HZ
+from peers import wav_duration, free_port, loud_spans, UdpListener
+import rtp_pcap
 
 RESUME_HZ = 600
 HOLD_MS = 5000          # more than twice the rtp-timeout below
 RTP_TIMEOUT = 2
+
+NEW_STREAM_HZ = 600
+STREAM_S = 3.0          # each of the two streams of streams.pcap
+# audiorate puts the timeline into the file: a jump or a lost packet in the
+# output becomes a silence there (arrival stamps jitter by far less than 15 ms)
+PCMU_TIMELINE_TO_WAV = ("src. ! rtppcmudepay ! mulawdec ! audiorate tolerance=15000000 ! " +
+                        TO_WAV)
+
+
+def two_streams(path):
+    """TONE_HZ for STREAM_S from one SSRC, then NEW_STREAM_HZ for STREAM_S from
+    another (new sequence and timestamp bases), the second 20 ms after the
+    last packet of the first: the peer restarted its sender."""
+    first = rtp_pcap.RtpStream(ssrc=0x1111AAAA, seq=1000, ts=160000)
+    first.tone(STREAM_S, TONE_HZ)
+    second = rtp_pcap.RtpStream(ssrc=0x2222BBBB, seq=41000, ts=3000000000)
+    second.t = first.t
+    second.tone(STREAM_S, NEW_STREAM_HZ)
+    return rtp_pcap.write_pcap(path, first.packets + second.packets)
 
 
 class SipsrcReinviteTest(SipsrcTestCase):
@@ -57,6 +80,42 @@ class SipsrcReinviteTest(SipsrcTestCase):
         end = wav_duration(wav)
         self.assertTone(wav, RESUME_HZ, start=end - 1.0, duration=1.0,
                         ctx="(after the resume)")
+
+    # The peer moves (re-INVITE naming another port, 1.5 s in) and restarts
+    # its RTP (another SSRC, 3 s in): sipsrc sends to the new port from then
+    # on, and the output is one tone then the other, not a packet lost nor
+    # a gap between them, with the jitter buffer (latency) or without.
+    def test_a_move_to_another_port_and_a_new_ssrc_are_followed_without_a_gap(self):
+        for latency in (0, 100):
+            with self.subTest(latency=latency):
+                self.move_and_restart(latency)
+
+    def move_and_restart(self, latency):
+        new_port = free_port(2)
+        with UdpListener(new_port) as rtp, \
+                Sipp("reinvite_new_address_new_ssrc.xml", duration_ms=6000,
+                     new_port=new_port, files={"streams.pcap": two_streams}) as uas:
+            r, wav = self.run_to_wav(uas.uri(), decode=PCMU_TIMELINE_TO_WAV, timeout=30,
+                                     audio="sendrecv", latency=latency)
+            self.assertSippPassed(uas, " (expects 200 to the re-INVITE)")
+            ctx = "(latency=%d)\n%s" % (latency, r)
+            self.assertEqual(r.returncode, 0, ctx)
+            self.assertEqual(r.errors(), [], ctx)
+
+            # sendrecv: our silence (PCMU) goes to the new port (our RTCP
+            # too, but its 2.5-7.5 s interval may not fall in the call)
+            self.assertIsNotNone(rtp.wait_for(lambda d: len(d) > 12 and d[1] & 0x7F == 0, 0),
+                                 "no PCMU from sipsrc at the re-INVITE's port " + ctx)
+
+        spans = loud_spans(wav)
+        ctx += "\nsounding spans (s): %s" % [(round(a, 2), round(b, 2)) for a, b in spans]
+        self.assertTrue(spans, "no audio " + ctx)
+        start, end = spans[0]
+        self.assertAlmostEqual(end - start, 2 * STREAM_S, delta=0.03,
+                               msg="both streams as one sound, nothing lost or inserted " + ctx)
+        self.assertTone(wav, TONE_HZ, start=start + 0.2, duration=STREAM_S - 0.4, ctx=ctx)
+        self.assertTone(wav, NEW_STREAM_HZ, start=start + STREAM_S + 0.2,
+                        duration=STREAM_S - 0.4, ctx=ctx)
 
 
 if __name__ == "__main__":

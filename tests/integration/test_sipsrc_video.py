@@ -9,11 +9,8 @@ test (RtcpListener), so the RTCP sipsrc sends the peer can be read: SIPp does
 not act on RTCP, nor let a scenario read it.
 """
 
-import socket
 import struct
 import subprocess
-import threading
-import time
 
 from sipsrc_case import (SipsrcTestCase, Sipp, NginxRtmp, GstLaunch, main,  # noqa: F401
                          sipsrc, wait_until, TONE_HZ, LOOPBACK)
@@ -47,56 +44,19 @@ def plis(packet):
     return out
 
 
-class RtcpListener:
+class RtcpListener(peers.UdpListener):
     """The video address the peer's answer names: RTP on `rtp_port` (unused,
     the peer sends from SIPp's own port), RTCP on rtp_port + 1, where every
     packet sipsrc sends is kept."""
 
     def __init__(self):
-        self.rtp_port = None
-        self.packets = []
-        self._cond = threading.Condition()
-        self._sock = None
-
-    def __enter__(self):
         self.rtp_port = peers.free_port(2)
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self._sock.bind((LOOPBACK, self.rtp_port + 1))
-        threading.Thread(target=self._read, daemon=True).start()
-        return self
-
-    def _read(self):
-        while True:
-            try:
-                data = self._sock.recv(2048)
-            except OSError:
-                return
-            with self._cond:
-                self.packets.append(data)
-                self._cond.notify_all()
-
-    def __exit__(self, *exc):
-        # wakes the reader up: recv fails once the socket is shut down
-        try:
-            self._sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self._sock.close()
-        return False
+        super().__init__(self.rtp_port + 1)
 
     def wait_pli(self, timeout):
         """The media SSRC of the first PLI received, or None."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                for p in self.packets:
-                    found = plis(p)
-                    if found:
-                        return found[0]
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return None
-                self._cond.wait(left)
+        p = self.wait_for(plis, timeout)
+        return plis(p)[0] if p else None
 
 
 class SipsrcVideoTest(SipsrcTestCase):

@@ -113,6 +113,22 @@ def wait_until(predicate, timeout, what, proc=None, log=None, interval=0.02):
     raise PeerError("%s: not ready after %.1f s%s" % (what, timeout, _tail(log)))
 
 
+def wait_for_item(cond, items, match, timeout):
+    """The first of `items` (a list other threads append to while holding the
+    Condition `cond`, then notify it) for which match(item) is true, waiting
+    up to `timeout` s for one; None if none came."""
+    deadline = time.monotonic() + timeout
+    with cond:
+        while True:
+            for item in items:
+                if match(item):
+                    return item
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            cond.wait(left)
+
+
 def _tail(path, n=2000):
     if not path:
         return ""
@@ -159,6 +175,53 @@ class _TempDirPeer:
         _terminate(self.proc)
         if not self.keep:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class UdpListener:
+    """A UDP socket on 127.0.0.1 keeping every datagram it gets, read by a
+    thread of its own: the address a peer's SDP names, when a test must see
+    what sipsrc sends there (SIPp lets a scenario read neither RTP nor RTCP).
+
+        with UdpListener(port) as rtp:
+            ...
+            data = rtp.wait_for(lambda d: d[1] == 0, 10)   # first PCMU packet
+    """
+
+    def __init__(self, port):
+        self.port = port
+        self.packets = []               # datagrams, in arrival order
+        self._cond = threading.Condition()
+        self._sock = None
+
+    def __enter__(self):
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._sock.bind((LOOPBACK, self.port))
+        threading.Thread(target=self._read, daemon=True).start()
+        return self
+
+    def _read(self):
+        while True:
+            try:
+                data = self._sock.recv(2048)
+            except OSError:
+                return
+            with self._cond:
+                self.packets.append(data)
+                self._cond.notify_all()
+
+    def __exit__(self, *exc):
+        # wakes the reader up: recv fails once the socket is shut down
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self._sock.close()
+        return False
+
+    def wait_for(self, match, timeout):
+        """The first datagram (received so far or within `timeout` s) for
+        which match(datagram) is true, or None."""
+        return wait_for_item(self._cond, self.packets, match, timeout)
 
 
 # --------------------------------------------------------------------------
@@ -277,6 +340,22 @@ def audio_rms(wav_path, start=0.0, duration=None):
     first = int(start * rate)
     last = len(samples) if duration is None else first + int(duration * rate)
     return rms(samples[first:last])
+
+
+def loud_spans(wav_path, window=0.01, min_rms=100.0):
+    """[(start, end)] in seconds of the runs of `window`-long slices whose
+    RMS reaches min_rms: where something sounds, and every gap between."""
+    samples, rate = _read_pcm16_mono_8k(wav_path)
+    n = int(window * rate)
+    runs = []                           # [first slice, last slice + 1]
+    for k in range(len(samples) // n):
+        if rms(samples[k * n:(k + 1) * n]) < min_rms:
+            continue
+        if runs and runs[-1][1] == k:
+            runs[-1][1] = k + 1
+        else:
+            runs.append([k, k + 1])
+    return [(a * n / float(rate), b * n / float(rate)) for a, b in runs]
 
 
 def assert_frequency(testcase, wav_path, expected, start=0.0, duration=None,

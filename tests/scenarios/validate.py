@@ -18,7 +18,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "peers"))
 from peers import Sipp, free_port, LOOPBACK  # noqa: E402
-from rtp_pcap import write_pcap, dtmf_packets  # noqa: E402
+from rtp_pcap import write_pcap, dtmf_packets, RtpStream  # noqa: E402
 from audio_pcap import g722_packets  # noqa: E402
 
 
@@ -35,9 +35,9 @@ def run_uac(uas, scenario, *args, duration_ms=1000):
 class ScenarioCase(unittest.TestCase):
     def check(self, uas_xml, uac_xml, uas_rc=0, uac_args=(), uac_ms=1000,
               uas_ms=1500, auth_user="alice", auth_pass="secret", then=None,
-              files=None):
+              files=None, keys=None):
         with Sipp(uas_xml, duration_ms=uas_ms, timeout=40, files=files,
-                  auth_user=auth_user, auth_pass=auth_pass) as uas:
+                  auth_user=auth_user, auth_pass=auth_pass, **(keys or {})) as uas:
             uac_rc = run_uac(uas, uac_xml, *uac_args, duration_ms=uac_ms)
             rc = uas.wait()
             self.assertEqual(rc, uas_rc, "UAS %s exit %s (UAC exit %s)%s" %
@@ -117,6 +117,24 @@ class ScenarioCase(unittest.TestCase):
     def test_reinvite_codec_g722(self):
         self.check_codec_change("reinvite_codec_g722.xml", "G722", 9, files={
             "audio.pcap": lambda p: write_pcap(p, g722_packets([(1.0, 1000)]))})
+
+    def test_reinvite_new_address_new_ssrc(self):
+        new_port = free_port(2)
+
+        def then(uas, uac_rc):
+            self.assertEqual(uac_rc, 0)
+            reinvites = uas.sent("INVITE")
+            self.assertEqual(len(reinvites), 1, "one re-INVITE")
+            self.assertRegex(reinvites[0].text, r"m=audio %d RTP/AVP 0\s" % new_port,
+                             "it names the new port")
+
+        def tone(path):
+            s = RtpStream()
+            s.tone(1.0, 1000)
+            return write_pcap(path, s.packets)
+        self.check("reinvite_new_address_new_ssrc.xml", "uac_call_codec_change.xml",
+                   uas_ms=1000, files={"streams.pcap": tone}, keys={"new_port": new_port},
+                   uac_args=["-key", "codec", "PCMU", "-key", "pt", "0"], then=then)
 
     def test_answer_pcmu_dtmf_bye(self):
         self.check("answer_pcmu_dtmf_bye.xml", "uac_call.xml", uas_ms=2000,
