@@ -12,8 +12,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from daemon import (Daemon, Sipp, NginxRtmp, call_body, pull_rtmp,  # noqa: E402
-                    dominant_frequency, free_port, LOOPBACK)
-from peers import TONE_HZ  # noqa: E402
+                    dominant_frequency, free_port, wait_until, LOOPBACK)
+from peers import TONE_HZ, _terminate  # noqa: E402
+import av_sync  # noqa: E402
 import rtp_pcap  # noqa: E402
 import video_pcap  # noqa: E402
 
@@ -73,6 +74,30 @@ class DaemonVideoTest(unittest.TestCase):
             # the callee hangs up at the end of its capture
             ev.wait_call("video-1", status="FINISH", stream="UNPUBLISHED", timeout=30)
             self.assertEqual(sipp.wait(), 0, sipp.report())
+
+    # What a viewer of the CDN sees: each white flash of the callee's video
+    # within 100 ms of its audio beep (tests/peers/av_sync.py), through the
+    # default template (AAC audio, H.264 passed through).
+    def test_the_callees_beeps_and_flashes_stay_within_100_ms_on_the_cdn(self):
+        with NginxRtmp() as nginx, Daemon() as d, d.events() as ev, \
+                Sipp(av_sync.SCENARIO, duration_ms=int(av_sync.LENGTH_S * 1000) + 1000,
+                     video_port=free_port(2), files=av_sync.callee_files()) as sipp:
+            flv = sipp.dir / "pulled.flv"
+            pull = av_sync.start_pull(nginx.url(stream="avsync"), flv)
+            self.addCleanup(_terminate, pull)
+            wait_until(lambda: "<name>avsync</name>" in nginx.stat(), 10,
+                       "ffmpeg waiting on live/avsync", pull)
+
+            r = d.post("/api/v1/calls", call_body(sipp, nginx, "avsync", callId="av-1",
+                                                  hasVideo="false"))
+            self.assertEqual(r.status, 201, r)
+            err = av_sync.finish_pull(pull)
+            self.assertEqual(pull.returncode, 0, "ffmpeg: %s\n%s" % (err, d.log()))
+            ev.wait_call("av-1", status="FINISH", timeout=30)
+            call = d.get("/api/v1/calls/av-1").json
+            self.assertEqual((call["audioCodec"], call["videoCodec"]), ("PCMU", "H264"))
+            self.assertEqual(sipp.wait(), 0, sipp.report())
+            av_sync.flash_beep_offsets(self, flv)
 
     def test_generate_video_gives_an_audio_only_call_a_640x360_h264_track(self):
         with NginxRtmp() as nginx, Daemon() as d, d.events() as ev, \
