@@ -37,6 +37,9 @@ GST_DEBUG_CATEGORY_STATIC (gst_sip_rtp_source_debug);
 /* how long RTP may pause before silence fills the timeline */
 #define FILL_AFTER (60 * GST_MSECOND)
 #define NTP_UNIX_OFFSET G_GUINT64_CONSTANT (2208988800)
+/* keyframe requests (PLI) are at least this far apart: a depayloader asks
+ * on every loss it sees, and a burst of loss needs one keyframe */
+#define PLI_MIN_INTERVAL (500 * GST_MSECOND)
 
 struct _GstSipRtpSource
 {
@@ -76,6 +79,7 @@ struct _GstSipRtpSource
   gint64 started_ns;
   gboolean timeout_posted;
   gint64 next_rtcp_ns;
+  gint64 last_pli_ns;
   gint64 next_silence_ns;
   guint16 silence_seq;
   guint32 silence_ts;
@@ -237,7 +241,7 @@ arrival_running_time (GstSipRtpSource * self, gint64 pkt_realtime_ns,
   return at > base_time ? at - base_time : 0;
 }
 
-static void send_rtcp (GstSipRtpSource * self, gboolean pli);
+static void request_keyframe (GstSipRtpSource * self);
 
 /* One RTP packet: filter, count, push */
 static void
@@ -316,7 +320,7 @@ handle_rtp (GstSipRtpSource * self, const guint8 * data, gsize len,
   /* the published video must start with a keyframe: ask the peer right
    * away (we run under the entry lock here) */
   if (first_video)
-    send_rtcp (self, TRUE);
+    request_keyframe (self);
 }
 
 /* An SR's NTP time, for LSR/DLSR in our reports */
@@ -464,6 +468,25 @@ send_rtcp (GstSipRtpSource * self, gboolean pli)
   gst_buffer_unref (buf);
 }
 
+/* A PLI (in a compound packet with our report) unless one went out less
+ * than PLI_MIN_INTERVAL ago; nothing before the peer's first packet, whose
+ * SSRC the PLI names. Under the entry lock. */
+static void
+request_keyframe (GstSipRtpSource * self)
+{
+  gint64 now = clock_ns (CLOCK_MONOTONIC);
+  gboolean have_remote;
+
+  g_mutex_lock (&self->stats_lock);
+  have_remote = self->have_remote;
+  g_mutex_unlock (&self->stats_lock);
+  if (!have_remote || (self->last_pli_ns &&
+          now - self->last_pli_ns < (gint64) PLI_MIN_INTERVAL))
+    return;
+  self->last_pli_ns = now;
+  send_rtcp (self, TRUE);
+}
+
 /* 20 ms packets of silence, paced by the ticks */
 static void
 send_silence (GstSipRtpSource * self, gint64 now)
@@ -584,7 +607,7 @@ src_event (GstPad * pad, GstObject * parent, GstEvent * event)
   if (gst_event_has_name (event, "GstForceKeyUnit") && self->video &&
       self->entry) {
     gst_sip_media_entry_lock (self->entry);
-    send_rtcp (self, TRUE);
+    request_keyframe (self);
     gst_sip_media_entry_unlock (self->entry);
     gst_event_unref (event);
     return TRUE;

@@ -15,6 +15,7 @@ from daemon import (Daemon, Sipp, NginxRtmp, call_body, pull_rtmp,  # noqa: E402
                     dominant_frequency, free_port, wait_until, LOOPBACK)
 from peers import TONE_HZ, _terminate  # noqa: E402
 import av_sync  # noqa: E402
+from rtcp_feedback import RtcpListener  # noqa: E402
 import rtp_pcap  # noqa: E402
 import video_pcap  # noqa: E402
 
@@ -98,6 +99,25 @@ class DaemonVideoTest(unittest.TestCase):
             self.assertEqual((call["audioCodec"], call["videoCodec"]), ("PCMU", "H264"))
             self.assertEqual(sipp.wait(), 0, sipp.report())
             av_sync.flash_beep_offsets(self, flv)
+
+    # The default template's depayloader asks for a keyframe on loss: the
+    # callee gets an RTCP PLI for its first video packet and one after a
+    # packet of its video is lost (2 s in).
+    def test_loss_in_the_callees_video_asks_it_for_a_keyframe(self):
+        video = video_pcap.h264_rtp_packets(4, width=CALLEE_VIDEO[0], height=CALLEE_VIDEO[1])
+        lost = min(range(len(video)), key=lambda i: abs(video[i][0] - 2.0))
+        lossy = video[:lost] + video[lost + 1:]
+        with NginxRtmp() as nginx, Daemon() as d, d.events() as ev, RtcpListener() as rtcp, \
+                Sipp("answer_pcmu_h264_bye.xml", duration_ms=4500, video_port=rtcp.rtp_port,
+                     files={"h264.pcap": lambda p: rtp_pcap.write_pcap(p, lossy)}) as sipp:
+            r = d.post("/api/v1/calls", call_body(sipp, nginx, "lossy", callId="loss-1",
+                                                  hasVideo="false"))
+            self.assertEqual(r.status, 201, r)
+            ev.wait_call("loss-1", status="FINISH", timeout=30)
+            self.assertEqual(sipp.wait(), 0, sipp.report())
+            pli = [round(t - rtcp.pli_times()[0], 2) for t in rtcp.pli_times()]
+        self.assertTrue([t for t in pli if 1.8 < t < 2.5],
+                        "PLIs at %s s after the first: none after the loss at 2 s" % pli)
 
     def test_generate_video_gives_an_audio_only_call_a_640x360_h264_track(self):
         with NginxRtmp() as nginx, Daemon() as d, d.events() as ev, \

@@ -17,46 +17,16 @@ from sipsrc_case import (SipsrcTestCase, Sipp, NginxRtmp, GstLaunch, main,  # no
 import peers
 import rtp_pcap
 import video_pcap
+from rtcp_feedback import RtcpListener
 
 SCENARIO = "answer_pcmu_h264_bye.xml"
 VIDEO_SIZE = (320, 240)
-RTCP_PSFB = 206
-PLI_FMT = 1
 PUBLISHING = r"rtmp-publish, id=\(uint\)1, [^\n]*state=\(string\)publishing"
 # sipsrc's pads, decoded to AAC and passed through as H.264, into rtmppubsink
 TO_RTMP = ("rtmppubsink name=pub location={url} "
            "src. ! rtppcmudepay ! mulawdec ! audioconvert ! audioresample "
            "! audio/x-raw,rate=48000,channels=1 ! voaacenc bitrate=64000 ! aacparse ! pub.audio "
            "src. ! rtph264depay ! h264parse ! pub.video")
-
-
-def plis(packet):
-    """Media SSRCs of the PLI feedback messages in a compound RTCP packet."""
-    out = []
-    pos = 0
-    while pos + 4 <= len(packet):
-        first, pt, length = struct.unpack_from("!BBH", packet, pos)
-        if first >> 6 != 2:
-            break
-        if pt == RTCP_PSFB and first & 0x1F == PLI_FMT and pos + 12 <= len(packet):
-            out.append(struct.unpack_from("!I", packet, pos + 8)[0])
-        pos += 4 * (length + 1)
-    return out
-
-
-class RtcpListener(peers.UdpListener):
-    """The video address the peer's answer names: RTP on `rtp_port` (unused,
-    the peer sends from SIPp's own port), RTCP on rtp_port + 1, where every
-    packet sipsrc sends is kept."""
-
-    def __init__(self):
-        self.rtp_port = peers.free_port(2)
-        super().__init__(self.rtp_port + 1)
-
-    def wait_pli(self, timeout):
-        """The media SSRC of the first PLI received, or None."""
-        p = self.wait_for(plis, timeout)
-        return plis(p)[0] if p else None
 
 
 class SipsrcVideoTest(SipsrcTestCase):
@@ -69,9 +39,10 @@ class SipsrcVideoTest(SipsrcTestCase):
                                                 height=VIDEO_SIZE[1])
         cls.video_ssrc = struct.unpack_from("!I", cls.video[0][1], 8)[0]
 
-    def peer(self, rtcp, duration_ms):
+    def peer(self, rtcp, duration_ms, video=None):
+        video = self.video if video is None else video
         return Sipp(SCENARIO, duration_ms=duration_ms, video_port=rtcp.rtp_port,
-                    files={"h264.pcap": lambda p: rtp_pcap.write_pcap(p, self.video)})
+                    files={"h264.pcap": lambda p: rtp_pcap.write_pcap(p, video)})
 
     def test_h264_and_the_tone_reach_rtmp_and_the_video_decodes_from_its_first_frame(self):
         with NginxRtmp() as nginx, RtcpListener() as rtcp, \
@@ -135,6 +106,37 @@ class SipsrcVideoTest(SipsrcTestCase):
                              (ssrc, self.video_ssrc))
             self.assertEqual(r.returncode, 0, str(r))
             self.assertSippPassed(uas)
+
+    # A depayloader that sees loss asks upstream for a keyframe
+    # (rtph264depay request-keyframe=true, as sip2rtmpd's template does):
+    # sipsrc sends the peer a PLI, and no more than one per 500 ms however
+    # much is lost.
+    def test_loss_asks_the_peer_for_a_keyframe_again_at_most_every_500_ms(self):
+        one_loss, burst = 1.0, (2.0, 3.0)     # s into the capture
+        lost = {i for i, (t, _) in enumerate(self.video)
+                if abs(t - one_loss) < 0.02 or (burst[0] <= t < burst[1] and i % 4 == 0)}
+        lossy = [p for i, p in enumerate(self.video) if i not in lost and p[0] < 4.0]
+        with RtcpListener() as rtcp, self.peer(rtcp, duration_ms=4500, video=lossy) as uas:
+            pipeline = sipsrc(uas.uri(), video="recvonly", codecs="PCMU,H264") + \
+                " src. ! rtppcmudepay ! fakesink" + \
+                " src. ! rtph264depay request-keyframe=true ! fakesink"
+            with GstLaunch(pipeline) as g:
+                self.assertIsNotNone(rtcp.wait_pli(10), "no first PLI\n" + g.output())
+                r = g.wait(20)
+            self.assertEqual(r.returncode, 0, str(r))
+            self.assertSippPassed(uas)
+            pli_at = rtcp.pli_times()
+
+        ctx = "\nPLIs at (s after the first): %s (%d packets of %d lost)" % (
+            [round(t - pli_at[0], 3) for t in pli_at], len(lost), len(self.video))
+        # the first packet's, one for the single loss, then the burst's, spaced
+        after = [t - pli_at[0] for t in pli_at[1:]]
+        self.assertTrue([t for t in after if one_loss - 0.2 < t < one_loss + 0.5],
+                        "no PLI after the loss at %.1f s%s" % (one_loss, ctx))
+        in_burst = [t for t in after if burst[0] - 0.2 < t < burst[1] + 0.3]
+        self.assertGreaterEqual(len(in_burst), 2, "PLIs during the burst of loss" + ctx)
+        gaps = [b - a for a, b in zip(pli_at, pli_at[1:])]
+        self.assertGreaterEqual(min(gaps), 0.45, "PLIs closer than 500 ms" + ctx)
 
 
 if __name__ == "__main__":

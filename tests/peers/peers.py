@@ -190,6 +190,7 @@ class UdpListener:
     def __init__(self, port):
         self.port = port
         self.packets = []               # datagrams, in arrival order
+        self.arrivals = []              # time.monotonic() of each
         self._cond = threading.Condition()
         self._sock = None
 
@@ -207,6 +208,7 @@ class UdpListener:
                 return
             with self._cond:
                 self.packets.append(data)
+                self.arrivals.append(time.monotonic())
                 self._cond.notify_all()
 
     def __exit__(self, *exc):
