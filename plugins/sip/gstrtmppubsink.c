@@ -341,6 +341,7 @@ timestamp_ms (GstRtmpPubSink * self, GstPad * pad, GstClockTime t)
 {
   GstSegment *segment = gst_pad_get_element_private (pad);
   GstClockTime running;
+  gboolean early;
   guint32 ms;
 
   running = gst_segment_to_running_time (segment, GST_FORMAT_TIME, t);
@@ -352,9 +353,12 @@ timestamp_ms (GstRtmpPubSink * self, GstPad * pad, GstClockTime t)
     self->base = running;
     self->have_base = TRUE;
   }
-  ms = running > self->base ? (guint32) ((running - self->base) /
-      GST_MSECOND) : 0;
+  early = running < self->base;
+  ms = early ? 0 : (guint32) ((running - self->base) / GST_MSECOND);
   GST_OBJECT_UNLOCK (self);
+  if (early)
+    GST_DEBUG_OBJECT (pad, "%" GST_TIME_FORMAT " before the stream's start, "
+        "sent at 0", GST_TIME_ARGS (running));
   return ms;
 }
 

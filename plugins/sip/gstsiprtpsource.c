@@ -84,6 +84,7 @@ struct _GstSipRtpSource
   guint16 silence_seq;
   guint32 silence_ts;
   GstClockTime last_pts;        /* of the last buffer pushed */
+  gboolean filling;             /* that buffer was silence of fill_gap */
   guint16 fill_seq;
   guint32 fill_ts;
   guint32 dtmf_ts;
@@ -242,6 +243,7 @@ arrival_running_time (GstSipRtpSource * self, gint64 pkt_realtime_ns,
 }
 
 static void request_keyframe (GstSipRtpSource * self);
+static GstClockTime close_fill (GstSipRtpSource * self, GstClockTime pts);
 
 /* One RTP packet: filter, count, push */
 static void
@@ -309,6 +311,8 @@ handle_rtp (GstSipRtpSource * self, const guint8 * data, gsize len,
   if (self->need_events)
     push_events (self);
 
+  if (self->filling)
+    pts = close_fill (self, pts);
   GST_BUFFER_PTS (buf) = pts;
   self->last_pts = pts;
   ret = gst_pad_push (self->srcpad, buf);
@@ -511,15 +515,44 @@ send_silence (GstSipRtpSource * self, gint64 now)
   }
 }
 
+/* One buffer of silence (flagged GAP) on the fill's own RTP sequence:
+ * the first `len` bytes of the codec's 20 ms of silence, moving the RTP
+ * clock by `ts_step`, stamped `pts` */
+static GstFlowReturn
+push_fill (GstSipRtpSource * self, gsize len, guint ts_step, GstClockTime pts)
+{
+  const guint8 *payload = g_bytes_get_data (self->silence, NULL);
+  GstBuffer *buf = gst_rtp_buffer_new_allocate (len, 0, 0);
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+
+  gst_rtp_buffer_map (buf, GST_MAP_WRITE, &rtp);
+  gst_rtp_buffer_set_payload_type (&rtp, self->payload);
+  gst_rtp_buffer_set_seq (&rtp, self->fill_seq++);
+  gst_rtp_buffer_set_timestamp (&rtp, self->fill_ts);
+  gst_rtp_buffer_set_ssrc (&rtp, self->ssrc);
+  memcpy (gst_rtp_buffer_get_payload (&rtp), payload, len);
+  gst_rtp_buffer_unmap (&rtp);
+  self->fill_ts += ts_step;
+
+  if (self->need_events)
+    push_events (self);
+  GST_BUFFER_PTS (buf) = pts;
+  GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_GAP);
+  self->filling = TRUE;
+  return gst_pad_push (self->srcpad, buf);
+}
+
 /* RTP stopped (hold, silence suppression, loss, a slow peer): the
  * published timeline goes on with silence that follows the clock, in
- * 20 ms packets of the negotiated G.711 codec, so players and CDNs
- * neither stall nor cut. Real packets take over as soon as they come. */
+ * 20 ms packets of the negotiated codec, so players and CDNs neither
+ * stall nor cut. Real packets take over as soon as they come
+ * (close_fill). */
 static void
 fill_gap (GstSipRtpSource * self)
 {
   GstClock *clock = gst_element_get_clock (GST_ELEMENT_CAST (self));
   GstClockTime base_time, now;
+  gsize len;
 
   if (!clock)
     return;
@@ -535,31 +568,43 @@ fill_gap (GstSipRtpSource * self)
     return;
   }
 
+  g_bytes_get_data (self->silence, &len);
   while (self->last_pts + SILENCE_DURATION <= now && !self->eos) {
-    gsize len;
-    const guint8 *payload = g_bytes_get_data (self->silence, &len);
-    GstBuffer *buf = gst_rtp_buffer_new_allocate (len, 0, 0);
-    GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-    GstFlowReturn ret;
-
-    gst_rtp_buffer_map (buf, GST_MAP_WRITE, &rtp);
-    gst_rtp_buffer_set_payload_type (&rtp, self->payload);
-    gst_rtp_buffer_set_seq (&rtp, self->fill_seq++);
-    gst_rtp_buffer_set_timestamp (&rtp, self->fill_ts);
-    gst_rtp_buffer_set_ssrc (&rtp, self->ssrc);
-    memcpy (gst_rtp_buffer_get_payload (&rtp), payload, len);
-    gst_rtp_buffer_unmap (&rtp);
-    self->fill_ts += self->silence_ts_step;
-
-    if (self->need_events)
-      push_events (self);
     self->last_pts += SILENCE_DURATION;
-    GST_BUFFER_PTS (buf) = self->last_pts;
-    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_GAP);
-    ret = gst_pad_push (self->srcpad, buf);
-    if (ret != GST_FLOW_OK)
+    if (push_fill (self, len, self->silence_ts_step, self->last_pts) !=
+        GST_FLOW_OK)
       break;
   }
+}
+
+/* The first real packet after the fill, which lags the clock by
+ * FILL_AFTER: silence up to the packet's arrival, so that the timeline
+ * has no hole there (to the sample for G.711 and G.722, whose payload is
+ * a byte per RTP tick; in whole 20 ms packets otherwise). A packet that
+ * arrived within the last silence packet starts where that one ends.
+ * Returns the packet's pts. */
+static GstClockTime
+close_fill (GstSipRtpSource * self, GstClockTime pts)
+{
+  GstClockTime end = self->last_pts + SILENCE_DURATION;
+  gsize len;
+  guint ticks, n = 0;
+
+  self->filling = FALSE;
+  if (pts <= end)
+    return end;
+
+  g_bytes_get_data (self->silence, &len);
+  /* the fill runs every tick: more than a second is no hole of ours */
+  while (pts - end >= SILENCE_DURATION && n++ < GST_SECOND / SILENCE_DURATION
+      && push_fill (self, len, self->silence_ts_step, end) == GST_FLOW_OK)
+    end += SILENCE_DURATION;
+  ticks = (guint) gst_util_uint64_scale (pts - end, self->clock_rate,
+      GST_SECOND);
+  if (len == self->silence_ts_step && ticks > 0 && ticks < len)
+    push_fill (self, ticks, ticks, end);
+  self->filling = FALSE;
+  return pts;
 }
 
 static void
@@ -858,6 +903,7 @@ gst_sip_rtp_source_change_state (GstElement * element,
   if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
     self->need_events = TRUE;
     self->last_pts = GST_CLOCK_TIME_NONE;
+    self->filling = FALSE;
     self->eos = FALSE;
     self->flow_error = FALSE;
     self->started_ns = clock_ns (CLOCK_MONOTONIC);

@@ -3,12 +3,13 @@
 slow peer, loss), sipsrc fills the gap with silence that follows the clock,
 so what is published keeps wall-clock time and nothing after the pause moves.
 
-The SIPp callee replays a capture made by tests/peers/rtp_pcap.py: 2 s of a
-1000 Hz tone, 3 s without any packet, 2 s of 600 Hz.
+The callee (answer_one_clock_bye.xml: SIPp, and one gst-launch-1.0 sending
+at the capture's own pace) replays a capture made by tests/peers/rtp_pcap.py:
+2 s of a 1000 Hz tone, 3 s without any packet, 2 s of 600 Hz.
 """
 
 from sipsrc_case import SipsrcTestCase, Sipp, main, TO_WAV
-from peers import audio_rms, wav_duration
+from peers import audio_rms, wav_duration, loud_spans
 from rtp_pcap import RtpStream, CLOCK, write_pcap
 from audio_pcap import g722_packets
 
@@ -45,12 +46,23 @@ class SipsrcTimelineTest(SipsrcTestCase):
         self.assertLess(pause, tone / 100.0, "the pause is not silence")
         self.assertTone(wav, SECOND_HZ, start=TONE_S + PAUSE_S + 0.3,
                         duration=TONE_S - 0.6, ctx="(after the pause)")
+        # and the file keeps time to the sample: the second tone starts
+        # TONE_S + PAUSE_S after the first (the silence lasts as long as the
+        # pause, no hole where RTP comes back: the fill lags the clock by
+        # 60 ms, and was 60 ms short there before it was closed)
+        spans = loud_spans(wav, window=0.005)
+        starts = [round(a, 3) for a, _ in spans]
+        self.assertEqual(len(spans), 2, "two tones, sounding spans %s" % spans)
+        self.assertAlmostEqual(starts[1] - starts[0], TONE_S + PAUSE_S, delta=0.010,
+                               msg="second tone %.3f s after the first (tones at %s)" % (
+                                   starts[1] - starts[0], starts))
 
     def test_a_pause_in_rtp_is_filled_with_silence_in_wall_clock_time(self):
         packets = paused_packets()
         total = packets[-1][0]
-        with Sipp("answer_pcmu_dtmf_bye.xml", duration_ms=int(total * 1000) + 800,
-                  files={"dtmf.pcap": lambda p: write_pcap(p, packets)}) as uas:
+        with Sipp("answer_one_clock_bye.xml", duration_ms=int(total * 1000) + 800,
+                  pt=0, codec="PCMU/8000",
+                  files={"audio.pcap": lambda p: write_pcap(p, packets)}) as uas:
             r, wav = self.run_to_wav(uas.uri(), timeout=30, rtp_timeout=0)
             self.assertSippPassed(uas)
         self.assertPauseKept(r, wav)
@@ -59,7 +71,8 @@ class SipsrcTimelineTest(SipsrcTestCase):
         packets = g722_packets([(TONE_S, FIRST_HZ), (PAUSE_S, None),
                                 (TONE_S, SECOND_HZ)])
         total = packets[-1][0]
-        with Sipp("answer_g722_pcap_bye.xml", duration_ms=int(total * 1000) + 800,
+        with Sipp("answer_one_clock_bye.xml", duration_ms=int(total * 1000) + 800,
+                  pt=9, codec="G722/8000",
                   files={"audio.pcap": lambda p: write_pcap(p, packets)}) as uas:
             r, wav = self.run_to_wav(uas.uri(), decode=G722_TO_WAV, timeout=30,
                                      rtp_timeout=0, codecs="G722")

@@ -32,6 +32,13 @@ def run_uac(uas, scenario, *args, duration_ms=1000):
     return r.returncode
 
 
+def tone_pcap(path):
+    """1 s of a PCMU tone, for a scenario that replays a capture."""
+    s = RtpStream()
+    s.tone(1.0, 1000)
+    return write_pcap(path, s.packets)
+
+
 class ScenarioCase(unittest.TestCase):
     def check(self, uas_xml, uac_xml, uas_rc=0, uac_args=(), uac_ms=1000,
               uas_ms=1500, auth_user="alice", auth_pass="secret", then=None,
@@ -127,14 +134,17 @@ class ScenarioCase(unittest.TestCase):
             self.assertEqual(len(reinvites), 1, "one re-INVITE")
             self.assertRegex(reinvites[0].text, r"m=audio %d RTP/AVP 0\s" % new_port,
                              "it names the new port")
-
-        def tone(path):
-            s = RtpStream()
-            s.tone(1.0, 1000)
-            return write_pcap(path, s.packets)
         self.check("reinvite_new_address_new_ssrc.xml", "uac_call_codec_change.xml",
-                   uas_ms=1000, files={"streams.pcap": tone}, keys={"new_port": new_port},
+                   uas_ms=1000, files={"streams.pcap": tone_pcap}, keys={"new_port": new_port},
                    uac_args=["-key", "codec", "PCMU", "-key", "pt", "0"], then=then)
+
+    def test_answer_one_clock_bye(self):
+        def then(uas, uac_rc):
+            self.assertEqual(uac_rc, 0)
+            self.assertIn("a=rtpmap:0 PCMU/8000", uas.sent(200)[0].text)
+        self.check("answer_one_clock_bye.xml", "uac_call.xml", uas_ms=1500,
+                   files={"audio.pcap": tone_pcap}, keys={"pt": 0, "codec": "PCMU/8000"},
+                   then=then)
 
     def test_answer_pcmu_dtmf_bye(self):
         self.check("answer_pcmu_dtmf_bye.xml", "uac_call.xml", uas_ms=2000,
