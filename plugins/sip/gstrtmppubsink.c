@@ -14,6 +14,8 @@
  * never blocks. A server that refuses, drops or restarts is retried with
  * backoff within `retry-budget`, on the same stream name; media is dropped
  * (and counted) meanwhile, so the call and the other destinations go on.
+ * Video goes to a destination from a keyframe on: as one starts (or starts
+ * again) publishing, an upstream force-key-unit event asks for one.
  *
  * Each destination's state is posted as an `rtmp-publish` element message
  * (`id`, `state`: connecting, publishing, reconnecting, failed;
@@ -34,6 +36,7 @@
 #endif
 
 #include <string.h>
+#include <gst/video/video.h>
 #include "gstrtmppubsink.h"
 #include "gststillvideo.h"
 #include "sipua/sipua.h"
@@ -177,6 +180,28 @@ state_name (enum sipua_rtmp_state state)
   }
 }
 
+/* A destination that starts publishing, or starts again after an outage,
+ * sends video from the next keyframe on: ask upstream for one now (sipsrc
+ * sends the callee a PLI) rather than wait for the source's next periodic
+ * keyframe. On a thread of GStreamer's pool, not the SIP thread. */
+static void
+ask_for_keyframe (GstElement * element, gpointer user_data)
+{
+  GstRtmpPubSink *self = GST_RTMP_PUB_SINK (element);
+  GstPad *pad = NULL;
+
+  GST_OBJECT_LOCK (self);
+  if (self->video_pad)
+    pad = gst_object_ref (self->video_pad);
+  GST_OBJECT_UNLOCK (self);
+  if (!pad)
+    return;
+  GST_DEBUG_OBJECT (pad, "publishing: asking upstream for a keyframe");
+  gst_pad_push_event (pad, gst_video_event_new_upstream_force_key_unit
+      (GST_CLOCK_TIME_NONE, TRUE, 0));
+  gst_object_unref (pad);
+}
+
 /* On the SIP thread */
 static void
 destination_event (enum sipua_rtmp_state state, int err, uint64_t dropped_ms,
@@ -202,6 +227,9 @@ destination_event (enum sipua_rtmp_state state, int err, uint64_t dropped_ms,
   gst_element_post_message (GST_ELEMENT_CAST (self),
       gst_message_new_element (GST_OBJECT_CAST (self), s));
 
+  if (state == SIPUA_RTMP_PUBLISHING)
+    gst_element_call_async (GST_ELEMENT_CAST (self), ask_for_keyframe, NULL,
+        NULL);
   if (state == SIPUA_RTMP_FAILED)
     GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
         ("Could not publish to %s", shown), ("error %d, retry budget spent",
@@ -335,7 +363,13 @@ send_tag (GstRtmpPubSink * self, gboolean video, guint32 ts,
   gst_buffer_unmap (payload, &map);
 }
 
-/* Milliseconds since the first buffer of any pad */
+/* The RTMP clock starts this long before the first buffer of any pad: a
+ * buffer of the other pad with an earlier running time still gets its own
+ * time (audio waits 20-40 ms in its encoder while video passes through, so
+ * the first video frame often comes first with a later time) */
+#define START_MARGIN (100 * GST_MSECOND)
+
+/* Milliseconds since START_MARGIN before the first buffer of any pad */
 static guint32
 timestamp_ms (GstRtmpPubSink * self, GstPad * pad, GstClockTime t)
 {
@@ -350,7 +384,7 @@ timestamp_ms (GstRtmpPubSink * self, GstPad * pad, GstClockTime t)
 
   GST_OBJECT_LOCK (self);
   if (!self->have_base) {
-    self->base = running;
+    self->base = running > START_MARGIN ? running - START_MARGIN : 0;
     self->have_base = TRUE;
   }
   early = running < self->base;

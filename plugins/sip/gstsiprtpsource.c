@@ -38,7 +38,8 @@ GST_DEBUG_CATEGORY_STATIC (gst_sip_rtp_source_debug);
 #define FILL_AFTER (60 * GST_MSECOND)
 #define NTP_UNIX_OFFSET G_GUINT64_CONSTANT (2208988800)
 /* keyframe requests (PLI) are at least this far apart: a depayloader asks
- * on every loss it sees, and a burst of loss needs one keyframe */
+ * on every loss it sees, and a burst of loss needs one keyframe; a request
+ * within it is sent when it is over */
 #define PLI_MIN_INTERVAL (500 * GST_MSECOND)
 
 struct _GstSipRtpSource
@@ -80,6 +81,7 @@ struct _GstSipRtpSource
   gboolean timeout_posted;
   gint64 next_rtcp_ns;
   gint64 last_pli_ns;
+  gboolean pli_pending;         /* asked within PLI_MIN_INTERVAL of the last */
   gint64 next_silence_ns;
   guint16 silence_seq;
   guint32 silence_ts;
@@ -472,9 +474,11 @@ send_rtcp (GstSipRtpSource * self, gboolean pli)
   gst_buffer_unref (buf);
 }
 
-/* A PLI (in a compound packet with our report) unless one went out less
- * than PLI_MIN_INTERVAL ago; nothing before the peer's first packet, whose
- * SSRC the PLI names. Under the entry lock. */
+/* A PLI (in a compound packet with our report), or, when one went out
+ * less than PLI_MIN_INTERVAL ago, one when that interval is over (tick):
+ * no request is lost, a burst of them is one PLI. Nothing before the
+ * peer's first packet, whose SSRC the PLI names (that packet asks itself).
+ * Under the entry lock. */
 static void
 request_keyframe (GstSipRtpSource * self)
 {
@@ -484,9 +488,13 @@ request_keyframe (GstSipRtpSource * self)
   g_mutex_lock (&self->stats_lock);
   have_remote = self->have_remote;
   g_mutex_unlock (&self->stats_lock);
-  if (!have_remote || (self->last_pli_ns &&
-          now - self->last_pli_ns < (gint64) PLI_MIN_INTERVAL))
+  if (!have_remote)
     return;
+  if (self->last_pli_ns && now - self->last_pli_ns < (gint64) PLI_MIN_INTERVAL) {
+    self->pli_pending = TRUE;
+    return;
+  }
+  self->pli_pending = FALSE;
   self->last_pli_ns = now;
   send_rtcp (self, TRUE);
 }
@@ -619,6 +627,9 @@ tick (gpointer user_data, gint64 now)
   if (self->silence && (!self->last_packet_ns ||
           now - self->last_packet_ns >= (gint64) FILL_AFTER))
     fill_gap (self);
+
+  if (self->pli_pending && now - self->last_pli_ns >= (gint64) PLI_MIN_INTERVAL)
+    request_keyframe (self);
 
   if (now >= self->next_rtcp_ns) {
     send_rtcp (self, FALSE);

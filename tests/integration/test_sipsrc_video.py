@@ -11,6 +11,7 @@ not act on RTCP, nor let a scenario read it.
 
 import struct
 import subprocess
+import time
 
 from sipsrc_case import (SipsrcTestCase, Sipp, NginxRtmp, GstLaunch, main,  # noqa: F401
                          sipsrc, wait_until, TONE_HZ, LOOPBACK)
@@ -22,6 +23,7 @@ from rtcp_feedback import RtcpListener
 SCENARIO = "answer_pcmu_h264_bye.xml"
 VIDEO_SIZE = (320, 240)
 PUBLISHING = r"rtmp-publish, id=\(uint\)1, [^\n]*state=\(string\)publishing"
+RECONNECTING = r"rtmp-publish, id=\(uint\)1, [^\n]*state=\(string\)reconnecting"
 # sipsrc's pads, decoded to AAC and passed through as H.264, into rtmppubsink
 TO_RTMP = ("rtmppubsink name=pub location={url} "
            "src. ! rtppcmudepay ! mulawdec ! audioconvert ! audioresample "
@@ -137,6 +139,39 @@ class SipsrcVideoTest(SipsrcTestCase):
         self.assertGreaterEqual(len(in_burst), 2, "PLIs during the burst of loss" + ctx)
         gaps = [b - a for a, b in zip(pli_at, pli_at[1:])]
         self.assertGreaterEqual(min(gaps), 0.45, "PLIs closer than 500 ms" + ctx)
+
+    # After an outage of the RTMP server, rtmppubsink sends video from the
+    # next keyframe on: it asks upstream for one as it publishes again, and
+    # sipsrc sends the callee a PLI then (the capture has no loss: nothing
+    # else asks), rather than the stream waiting for a periodic keyframe.
+    def test_publishing_again_after_an_outage_asks_the_peer_for_a_keyframe(self):
+        with NginxRtmp() as nginx, RtcpListener() as rtcp, \
+                self.peer(rtcp, duration_ms=9000) as uas:
+            pipeline = sipsrc(uas.uri(), video="recvonly", codecs="PCMU,H264") + " " + \
+                TO_RTMP.format(url=nginx.url(stream="again"))
+            with GstLaunch(pipeline) as g:
+                self.assertTrue(g.wait_for(PUBLISHING, 15), "not publishing\n" + g.output())
+                self.assertIsNotNone(rtcp.wait_pli(10), "no PLI for the first packet")
+                # a request in the first packet's 500 ms (seen: one, at the
+                # start of the stream) goes out when they are over: let it
+                # go before the outage, so that what follows is the outage's
+                rtcp.wait_pli_after(rtcp.pli_times()[0] + 0.01, 0.7)
+                stopped = time.monotonic()
+                nginx.stop()
+                self.assertTrue(g.wait_for(RECONNECTING, 5), "no reconnecting\n" + g.output())
+                nginx.restart()
+                self.assertTrue(g.wait_for(r"(?s)(%s.*){2}" % PUBLISHING, 15),
+                                "not publishing again\n" + g.output())
+                again = time.monotonic()
+                # within the 500 ms sipsrc keeps between two PLIs, and the trip
+                pli = rtcp.wait_pli_after(stopped, 3)
+                r = g.wait(20)
+            self.assertEqual(r.returncode, 0, str(r))
+            self.assertSippPassed(uas)
+        times = [round(t - again, 2) for t in rtcp.pli_times()]
+        self.assertIsNotNone(pli, "no PLI since the outage; PLIs at %s s from publishing "
+                             "again" % times)
+        self.assertLess(pli - again, 1.0, "PLIs at %s s from publishing again" % times)
 
 
 if __name__ == "__main__":

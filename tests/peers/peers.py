@@ -189,10 +189,15 @@ class UdpListener:
 
     def __init__(self, port):
         self.port = port
-        self.packets = []               # datagrams, in arrival order
-        self.arrivals = []              # time.monotonic() of each
+        self.received = []              # (time.monotonic() of arrival, datagram)
         self._cond = threading.Condition()
         self._sock = None
+
+    @property
+    def packets(self):
+        """The datagrams so far, in arrival order."""
+        with self._cond:
+            return [d for _, d in self.received]
 
     def __enter__(self):
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -207,8 +212,7 @@ class UdpListener:
             except OSError:
                 return
             with self._cond:
-                self.packets.append(data)
-                self.arrivals.append(time.monotonic())
+                self.received.append((time.monotonic(), data))
                 self._cond.notify_all()
 
     def __exit__(self, *exc):
@@ -223,7 +227,13 @@ class UdpListener:
     def wait_for(self, match, timeout):
         """The first datagram (received so far or within `timeout` s) for
         which match(datagram) is true, or None."""
-        return wait_for_item(self._cond, self.packets, match, timeout)
+        got = self.wait_for_arrival(lambda _, d: match(d), timeout)
+        return got[1] if got else None
+
+    def wait_for_arrival(self, match, timeout):
+        """The first (arrival time, datagram) for which match(time, datagram)
+        is true, waiting up to `timeout` s; None if none came."""
+        return wait_for_item(self._cond, self.received, lambda r: match(*r), timeout)
 
 
 # --------------------------------------------------------------------------

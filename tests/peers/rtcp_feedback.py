@@ -45,4 +45,10 @@ class RtcpListener(peers.UdpListener):
     def pli_times(self):
         """time.monotonic() of each packet carrying a PLI, so far."""
         with self._cond:
-            return [t for t, p in zip(self.arrivals, self.packets) if plis(p)]
+            return [t for t, p in self.received if plis(p)]
+
+    def wait_pli_after(self, since, timeout):
+        """Arrival time of the first PLI received at `since` (time.monotonic())
+        or later, waiting up to `timeout` s; None if none came."""
+        got = self.wait_for_arrival(lambda t, p: t >= since and plis(p), timeout)
+        return got[0] if got else None
