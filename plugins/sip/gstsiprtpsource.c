@@ -57,6 +57,7 @@ struct _GstSipRtpSource
   gboolean video;
   gboolean silence_wanted;       /* sendrecv: we send silence */
   gboolean send_silence;
+  gboolean fill_pauses;         /* no jitter buffer after us (see _new) */
   GBytes *silence;              /* 20 ms of it in our codec, or NULL */
   guint silence_ts_step;
   gint64 rtp_timeout_ns;
@@ -624,7 +625,7 @@ tick (gpointer user_data, gint64 now)
     return;
 
   /* RTP flowing: nothing to fill, and no clock to ask */
-  if (self->silence && (!self->last_packet_ns ||
+  if (self->fill_pauses && self->silence && (!self->last_packet_ns ||
           now - self->last_packet_ns >= (gint64) FILL_AFTER))
     fill_gap (self);
 
@@ -953,7 +954,7 @@ gst_sip_rtp_source_change_state (GstElement * element,
 GstElement *
 gst_sip_rtp_source_new (GSocket * rtp_socket, GSocket * rtcp_socket,
     GstCaps * caps, const struct sipua_stream_info *info,
-    guint rtp_timeout_s, gboolean send_silence)
+    guint rtp_timeout_s, gboolean send_silence, gboolean fill_pauses)
 {
   GstSipRtpSource *self = g_object_new (GST_TYPE_SIP_RTP_SOURCE, NULL);
   const GstStructure *s = gst_caps_get_structure (caps, 0);
@@ -978,6 +979,7 @@ gst_sip_rtp_source_new (GSocket * rtp_socket, GSocket * rtcp_socket,
         &self->silence_ts_step);
   self->silence_wanted = send_silence;
   self->send_silence = send_silence && self->silence != NULL;
+  self->fill_pauses = fill_pauses;
   if (!self->video && !self->silence)
     GST_WARNING_OBJECT (self, "no silence in %s: pauses are not filled",
         info->encoding);

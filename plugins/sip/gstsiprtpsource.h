@@ -24,7 +24,7 @@ G_DECLARE_FINAL_TYPE (GstSipRtpSource, gst_sip_rtp_source, GST,
 GstElement *gst_sip_rtp_source_new (GSocket * rtp_socket,
     GSocket * rtcp_socket, GstCaps * caps,
     const struct sipua_stream_info *info, guint rtp_timeout_s,
-    gboolean send_silence);
+    gboolean send_silence, gboolean fill_pauses);
 void gst_sip_rtp_source_update (GstSipRtpSource * src,
     const struct sipua_stream_info *info, GstCaps * caps);
 void gst_sip_rtp_source_end (GstSipRtpSource * src);

@@ -364,6 +364,11 @@ expose_streams (GstElement * element, gpointer user_data)
   }
   if (any)
     gst_element_no_more_pads (element);
+  /* data flows once the pads are linked (the state lock keeps the
+   * streams alive) */
+  for (i = 0; i < SIPUA_MEDIA_COUNT; i++)
+    if (pads[i])
+      gst_sip_stream_start (self->streams[i]);
 
   GST_STATE_UNLOCK (self);
 }
@@ -1276,7 +1281,8 @@ gst_sip_src_class_init (GstSipSrcClass * klass)
           GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_LATENCY,
       UINT_PARAM ("latency", "Latency", "Jitter buffer in ms (0 = none: "
-          "packets go out as they arrive)", 10000, DEFAULT_LATENCY));
+          "packets go out as they arrive, pauses filled with silence; "
+          "with one, pauses are not filled)", 10000, DEFAULT_LATENCY));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics", "call-id, state, "
           "sip-status, audio-codec, video-codec, remote-sdp, "

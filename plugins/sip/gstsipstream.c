@@ -296,13 +296,17 @@ gst_sip_stream_activate (GstSipStream * stream,
   GstElement *jbuf = NULL, *out;
   GstCaps *caps;
   GstPad *pad;
-  GList *l;
 
   g_return_val_if_fail (stream->rtp_socket != NULL, NULL);
 
   caps = caps_from_answer (stream->media, info);
+  /* With a jitter buffer after it, the source does not fill pauses: the
+   * jitter buffer orders packets by sequence number, and the fill's own
+   * sequence between the peer's confuses it (seen: the hole the fill
+   * closes at a resume back in 1 run of 3 with latency=100). */
   stream->rtp_src = gst_sip_rtp_source_new (stream->rtp_socket,
-      stream->rtcp_socket, caps, info, rtp_timeout_s, send_silence);
+      stream->rtcp_socket, caps, info, rtp_timeout_s, send_silence,
+      latency_ms == 0);
   gst_bin_add (stream->bin, stream->rtp_src);
   stream->elements = g_list_prepend (stream->elements, stream->rtp_src);
   out = stream->rtp_src;
@@ -343,10 +347,19 @@ gst_sip_stream_activate (GstSipStream * stream,
   }
   gst_caps_unref (caps);
 
+  return stream->ghost;
+}
+
+/* Once the pad is exposed (and linked by pad-added handlers): a jitter
+ * buffer that started pushing before would meet an unlinked pad, pause
+ * its task on not-linked and hold every packet until the next caps */
+void
+gst_sip_stream_start (GstSipStream * stream)
+{
+  GList *l;
+
   for (l = stream->elements; l; l = l->next)
     gst_element_sync_state_with_parent (l->data);
-
-  return stream->ghost;
 }
 
 /* A re-INVITE (or the answer after early media) moved the peer's media

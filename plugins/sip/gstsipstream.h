@@ -29,6 +29,7 @@ GstPad *gst_sip_stream_activate (GstSipStream * stream,
     const struct sipua_stream_info *info, const gchar * pad_name,
     guint latency_ms, guint rtp_timeout_s, gboolean send_silence,
     GError ** error);
+void gst_sip_stream_start (GstSipStream * stream);
 void gst_sip_stream_update (GstSipStream * stream,
     const struct sipua_stream_info *info);
 gboolean gst_sip_stream_owns (GstSipStream * stream, GstObject * object);
