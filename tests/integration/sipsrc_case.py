@@ -23,6 +23,14 @@ TO_WAV = ("audioconvert ! audioresample ! audio/x-raw,format=S16LE,rate=8000,cha
           "! wavenc ! filesink location={wav}")
 PCMU_TO_WAV = "src. ! rtppcmudepay ! mulawdec ! " + TO_WAV
 PCMA_TO_WAV = "src. ! rtppcmadepay ! alawdec ! " + TO_WAV
+# sipsrc's PCMU and H.264 pads, audio to AAC and H.264 passed through, into
+# rtmppubsink (its first destination's state in PUBLISHING)
+PCMU_H264_TO_RTMP = (
+    "rtmppubsink name=pub location={url} "
+    "src. ! rtppcmudepay ! mulawdec ! audioconvert ! audioresample "
+    "! audio/x-raw,rate=48000,channels=1 ! voaacenc bitrate=64000 ! aacparse ! pub.audio "
+    "src. ! rtph264depay ! h264parse ! pub.video")
+PUBLISHING = r"rtmp-publish, id=\(uint\)1, [^\n]*state=\(string\)publishing"
 
 
 def sipsrc(uri, **props):

@@ -78,18 +78,23 @@ class RtmpPubSinkTlsTest(unittest.TestCase):
         self.assertEqual(msgs[0]["location"], "rtmps://%s:%d/live/***" % (LOOPBACK, n.tls_port))
         self.assertNotIn("failed", [m["state"] for m in msgs])
 
-    def test_a_certificate_nobody_trusts_is_refused(self):
-        n = self.nginx
-        location = n.rtmps_url(stream="untrusted")
-        # no SSL_CERT_FILE: the self-signed certificate is trusted by no one
-        with GstLaunch(TONE.format(location=location, props="retry-budget=2"),
-                       env={"SSL_CERT_FILE": "/nonexistent"}) as g:
+    def assertRefused(self, nginx, stream, cert_file):
+        """Publishing to `stream` over rtmps, trusting `cert_file`, ends
+        failed (retry budget 2 s) without ever publishing, and stops cleanly."""
+        with GstLaunch(TONE.format(location=nginx.rtmps_url(stream=stream),
+                                   props="retry-budget=2"),
+                       env={"SSL_CERT_FILE": cert_file}) as g:
             self.assertTrue(g.wait_for(FAILED, 10), "no failed message\n" + g.output())
             g.interrupt()
             result = g.wait(10)
         self.assertEqual(result.returncode, 0, "no clean stop\n%s" % result)
         self.assertNotIn("publishing", states(result.stdout))
-        self.assertFalse(n.is_publishing("untrusted"))
+        self.assertFalse(nginx.is_publishing(stream))
+
+    def test_a_certificate_nobody_trusts_is_refused(self):
+        n = self.nginx
+        # no SSL_CERT_FILE: the self-signed certificate is trusted by no one
+        self.assertRefused(n, "untrusted", "/nonexistent")
         self.assertTrue(re.search(r"SSL_do_handshake\(\) failed .*(unknown ca|"
                                   r"certificate)", n.error_log.read_text()),
                         "the TLS front end saw no refused certificate:\n%s" %
@@ -100,15 +105,7 @@ class RtmpPubSinkTlsTest(unittest.TestCase):
         other = NginxRtmp(tls=True, cert_name="other.example")
         other.__enter__()
         self.addCleanup(other.close)
-        location = other.rtmps_url(stream="wrongname")
-        with GstLaunch(TONE.format(location=location, props="retry-budget=2"),
-                       env={"SSL_CERT_FILE": str(other.cert)}) as g:
-            self.assertTrue(g.wait_for(FAILED, 10), "no failed message\n" + g.output())
-            g.interrupt()
-            result = g.wait(10)
-        self.assertEqual(result.returncode, 0, "no clean stop\n%s" % result)
-        self.assertNotIn("publishing", states(result.stdout))
-        self.assertFalse(other.is_publishing("wrongname"))
+        self.assertRefused(other, "wrongname", str(other.cert))
         # the handshake got as far as the certificate, which was refused
         # for its name (alert 42), not for its issuer (unknown ca)
         log = other.error_log.read_text()

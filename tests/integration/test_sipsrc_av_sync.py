@@ -15,15 +15,10 @@ white frame, by its pts) must come within 100 ms of its beep's onset
 """
 
 from sipsrc_case import (SipsrcTestCase, Sipp, NginxRtmp, GstLaunch, main,  # noqa: F401
-                         sipsrc, wait_until)
+                         sipsrc, wait_until, PCMU_H264_TO_RTMP, PUBLISHING)
 import peers
 import av_sync
 
-PUBLISHING = r"rtmp-publish, id=\(uint\)1, [^\n]*state=\(string\)publishing"
-TO_RTMP = ("rtmppubsink name=pub location={url} "
-           "src. ! rtppcmudepay ! mulawdec ! audioconvert ! audioresample "
-           "! audio/x-raw,rate=48000,channels=1 ! voaacenc bitrate=64000 ! aacparse ! pub.audio "
-           "src. ! rtph264depay ! h264parse ! pub.video")
 
 
 class SipsrcAvSyncTest(SipsrcTestCase):
@@ -40,7 +35,7 @@ class SipsrcAvSyncTest(SipsrcTestCase):
                        "ffmpeg waiting on live/avsync", pull)
 
             pipeline = sipsrc(uas.uri(), video="recvonly", codecs="PCMU,H264") + " " + \
-                TO_RTMP.format(url=url)
+                PCMU_H264_TO_RTMP.format(url=url)
             with GstLaunch(pipeline) as g:
                 self.assertTrue(g.wait_for(PUBLISHING, 15), "not publishing\n" + g.output())
                 err = av_sync.finish_pull(pull)

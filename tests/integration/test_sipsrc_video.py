@@ -14,7 +14,8 @@ import subprocess
 import time
 
 from sipsrc_case import (SipsrcTestCase, Sipp, NginxRtmp, GstLaunch, main,  # noqa: F401
-                         sipsrc, wait_until, TONE_HZ, LOOPBACK)
+                         sipsrc, wait_until, TONE_HZ, LOOPBACK,
+                         PCMU_H264_TO_RTMP, PUBLISHING)
 import peers
 import rtp_pcap
 import video_pcap
@@ -22,13 +23,7 @@ from rtcp_feedback import RtcpListener
 
 SCENARIO = "answer_pcmu_h264_bye.xml"
 VIDEO_SIZE = (320, 240)
-PUBLISHING = r"rtmp-publish, id=\(uint\)1, [^\n]*state=\(string\)publishing"
 RECONNECTING = r"rtmp-publish, id=\(uint\)1, [^\n]*state=\(string\)reconnecting"
-# sipsrc's pads, decoded to AAC and passed through as H.264, into rtmppubsink
-TO_RTMP = ("rtmppubsink name=pub location={url} "
-           "src. ! rtppcmudepay ! mulawdec ! audioconvert ! audioresample "
-           "! audio/x-raw,rate=48000,channels=1 ! voaacenc bitrate=64000 ! aacparse ! pub.audio "
-           "src. ! rtph264depay ! h264parse ! pub.video")
 
 
 class SipsrcVideoTest(SipsrcTestCase):
@@ -66,7 +61,7 @@ class SipsrcVideoTest(SipsrcTestCase):
                        "ffmpeg waiting on live/video", first)
 
             pipeline = sipsrc(uas.uri(), video="recvonly", codecs="PCMU,H264") + " " + \
-                TO_RTMP.format(url=url)
+                PCMU_H264_TO_RTMP.format(url=url)
             with GstLaunch(pipeline) as g:
                 self.assertTrue(g.wait_for(PUBLISHING, 15), "not publishing\n" + g.output())
                 try:
@@ -148,7 +143,7 @@ class SipsrcVideoTest(SipsrcTestCase):
         with NginxRtmp() as nginx, RtcpListener() as rtcp, \
                 self.peer(rtcp, duration_ms=9000) as uas:
             pipeline = sipsrc(uas.uri(), video="recvonly", codecs="PCMU,H264") + " " + \
-                TO_RTMP.format(url=nginx.url(stream="again"))
+                PCMU_H264_TO_RTMP.format(url=nginx.url(stream="again"))
             with GstLaunch(pipeline) as g:
                 self.assertTrue(g.wait_for(PUBLISHING, 15), "not publishing\n" + g.output())
                 self.assertIsNotNone(rtcp.wait_pli(10), "no PLI for the first packet")
