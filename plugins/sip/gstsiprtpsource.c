@@ -87,7 +87,7 @@ struct _GstSipRtpSource
   guint16 silence_seq;
   guint32 silence_ts;
   GstClockTime last_pts;        /* of the last buffer pushed */
-  gboolean filling;             /* that buffer was silence of fill_gap */
+  gboolean filling;             /* that buffer was fill_gap's silence */
   guint16 fill_seq;
   guint32 fill_ts;
   guint32 dtmf_ts;
@@ -547,7 +547,6 @@ push_fill (GstSipRtpSource * self, gsize len, guint ts_step, GstClockTime pts)
     push_events (self);
   GST_BUFFER_PTS (buf) = pts;
   GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_GAP);
-  self->filling = TRUE;
   return gst_pad_push (self->srcpad, buf);
 }
 
@@ -580,6 +579,7 @@ fill_gap (GstSipRtpSource * self)
   g_bytes_get_data (self->silence, &len);
   while (self->last_pts + SILENCE_DURATION <= now && !self->eos) {
     self->last_pts += SILENCE_DURATION;
+    self->filling = TRUE;
     if (push_fill (self, len, self->silence_ts_step, self->last_pts) !=
         GST_FLOW_OK)
       break;
@@ -612,7 +612,6 @@ close_fill (GstSipRtpSource * self, GstClockTime pts)
       GST_SECOND);
   if (len == self->silence_ts_step && ticks > 0 && ticks < len)
     push_fill (self, ticks, ticks, end);
-  self->filling = FALSE;
   return pts;
 }
 
