@@ -84,8 +84,9 @@ struct _GstRtmpPubSink
   GstPad *audio_pad;
   GstPad *video_pad;
 
-  /* Lock order: the object lock, then sipua's internal locks. The object
-   * lock protects every field below. */
+  /* The object lock protects every field below; under it only sipua's
+   * RTMP handle mutex is taken (sipua_rtmp_send). The process's lock order:
+   * docs/sipsrc-contract.md, "Threads and locks". */
   gchar *location;
   guint retry_budget;
   gboolean still_video;

@@ -61,7 +61,8 @@ struct _MediaThread
 {
   GThread *thread;
   gint epfd;
-  /* Lock order: an entry's lock, then this lock, never the other way.
+  /* Lock order: an entry's lock, then this lock, never the other way
+   * (the whole process's: docs/sipsrc-contract.md, "Threads and locks").
    * Protects entries, graveyard and load. */
   GMutex lock;
   GCond cond;

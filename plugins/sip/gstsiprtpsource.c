@@ -8,7 +8,12 @@
  * Everything here but the public functions runs on a loop thread under
  * the media entry's lock: reading and pushing packets, RTCP, silence and
  * the RTP timeout. Packets carry the kernel's arrival time (SO_TIMESTAMPNS)
- * so that batching them per tick does not blur their timestamps. */
+ * so that batching them per tick does not blur their timestamps.
+ *
+ * Threads and locks: docs/sipsrc-contract.md, "Threads and locks". Under
+ * the entry lock nothing is posted (messages wait in the outbox, which a
+ * thread of GStreamer's pool empties) and the SIP thread never takes it
+ * (a re-INVITE's new address waits in `pending`, applied by the loop). */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -25,6 +30,7 @@
 #include "gstsiprtpsource.h"
 #include "gstsipmedialoop.h"
 #include "gstsipsilence.h"
+#include "gstsiptesthook.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_sip_rtp_source_debug);
 #define GST_CAT_DEFAULT gst_sip_rtp_source_debug
@@ -65,10 +71,25 @@ struct _GstSipRtpSource
   gchar *cname;
 
   GstSipMediaEntry *entry;
-  /* a codec the peer switched to, until applied (object lock) */
+  /* The object lock (a leaf: nothing is taken or called under it)
+   * protects entry and the three hand-overs below. */
+  /* a codec the peer switched to, until applied */
   GstCaps *pending_caps;
+  /* what the SIP thread learnt from a re-INVITE, until the loop applies it */
+  struct
+  {
+    gboolean set;
+    struct sockaddr_storage rtp, rtcp;
+    socklen_t len;
+    gint dtmf_payload;
+    gint payload;               /* the same codec renumbered, or -1 */
+  } pending;
+  /* messages made under the entry lock, posted by deliver_outbox() */
+  GQueue outbox;
+  gboolean outbox_scheduled;
 
-  /* Lock order: the media entry's lock, then stats_lock. The entry lock
+  /* Lock order: the media entry's lock, then stats_lock (the process's:
+   * docs/sipsrc-contract.md, "Threads and locks"). The entry lock
    * (held by the loop while it runs our callbacks) protects what follows
    * up to stats_lock. */
   struct sockaddr_storage remote_rtp;
@@ -129,6 +150,46 @@ clock_ns (clockid_t id)
   return ts.tv_sec * G_GINT64_CONSTANT (1000000000) + ts.tv_nsec;
 }
 
+/* On a thread of GStreamer's pool, with no lock held: post what the loop
+ * queued, in order. A bin handles a child's message on the posting thread
+ * (sipsrc's handle_message takes its call_lock and may hang up, which
+ * waits for the SIP thread): never on a loop thread under the entry lock. */
+static void
+deliver_outbox (GstElement * element, gpointer user_data)
+{
+  GstSipRtpSource *self = GST_SIP_RTP_SOURCE (element);
+  GstMessage *message;
+
+  for (;;) {
+    GST_OBJECT_LOCK (self);
+    message = g_queue_pop_head (&self->outbox);
+    if (!message)
+      self->outbox_scheduled = FALSE;
+    GST_OBJECT_UNLOCK (self);
+    if (!message)
+      return;
+    gst_element_post_message (GST_ELEMENT_CAST (GST_MESSAGE_SRC (message)),
+        message);
+  }
+}
+
+/* Under the entry lock: @message (whose source is us or our parent) is
+ * posted later, by deliver_outbox */
+static void
+queue_message (GstSipRtpSource * self, GstMessage * message)
+{
+  gboolean schedule;
+
+  GST_OBJECT_LOCK (self);
+  g_queue_push_tail (&self->outbox, message);
+  schedule = !self->outbox_scheduled;
+  self->outbox_scheduled = TRUE;
+  GST_OBJECT_UNLOCK (self);
+  if (schedule)
+    gst_element_call_async (GST_ELEMENT_CAST (self), deliver_outbox, NULL,
+        NULL);
+}
+
 static void
 post_on_parent (GstSipRtpSource * self, GstStructure * s)
 {
@@ -138,8 +199,7 @@ post_on_parent (GstSipRtpSource * self, GstStructure * s)
     gst_structure_free (s);
     return;
   }
-  gst_element_post_message (GST_ELEMENT_CAST (parent),
-      gst_message_new_element (parent, s));
+  queue_message (self, gst_message_new_element (parent, s));
   gst_object_unref (parent);
 }
 
@@ -247,6 +307,7 @@ arrival_running_time (GstSipRtpSource * self, gint64 pkt_realtime_ns,
 
 static void request_keyframe (GstSipRtpSource * self);
 static GstClockTime close_fill (GstSipRtpSource * self, GstClockTime pts);
+static void set_caps (GstSipRtpSource * self, GstCaps * caps);
 
 /* One RTP packet: filter, count, push */
 static void
@@ -318,10 +379,20 @@ handle_rtp (GstSipRtpSource * self, const guint8 * data, gsize len,
     pts = close_fill (self, pts);
   GST_BUFFER_PTS (buf) = pts;
   self->last_pts = pts;
+  GST_SIP_TEST_HOOK ("rtp-push-under-entry-lock");
   ret = gst_pad_push (self->srcpad, buf);
   if (ret < GST_FLOW_EOS && ret != GST_FLOW_NOT_LINKED && !self->flow_error) {
+    GError *err = g_error_new (GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+        "Internal data stream error.");
+    gchar *debug = g_strdup_printf ("streaming stopped, reason %s (%d)",
+        gst_flow_get_name (ret), ret);
+
+    /* GST_ELEMENT_FLOW_ERROR's message, posted from the outbox */
     self->flow_error = TRUE;
-    GST_ELEMENT_FLOW_ERROR (self, ret);
+    queue_message (self, gst_message_new_error (GST_OBJECT_CAST (self), err,
+            debug));
+    g_error_free (err);
+    g_free (debug);
   }
 
   /* the published video must start with a keyframe: ask the peer right
@@ -357,6 +428,44 @@ handle_rtcp (GstSipRtpSource * self, const guint8 * data, gsize len)
   gst_buffer_unref (buf);
 }
 
+/* Under the entry lock (or before the loop has the entry): what a
+ * re-INVITE changed */
+static void
+apply_pending_update (GstSipRtpSource * self)
+{
+  gboolean set;
+  gint renumbered = -1;
+
+  GST_OBJECT_LOCK (self);
+  set = self->pending.set;
+  if (set) {
+    self->remote_rtp = self->pending.rtp;
+    self->remote_rtcp = self->pending.rtcp;
+    self->remote_len = self->pending.len;
+    self->dtmf_payload = self->pending.dtmf_payload;
+    renumbered = self->pending.payload;
+    self->pending.set = FALSE;
+  }
+  GST_OBJECT_UNLOCK (self);
+  if (!set)
+    return;
+
+  if (renumbered >= 0 && renumbered != self->payload) {
+    /* the same codec under another number: follow it */
+    GstCaps *caps = gst_caps_copy (self->caps);
+
+    gst_caps_set_simple (caps, "payload", G_TYPE_INT, renumbered, NULL);
+    set_caps (self, caps);
+    gst_caps_unref (caps);
+    self->payload = renumbered;
+    if (!self->need_events && !self->eos)
+      gst_pad_push_event (self->srcpad, gst_event_new_caps (self->caps));
+  }
+  /* a resumed stream gets rtp-timeout from now on, not from before */
+  self->last_packet_ns = clock_ns (CLOCK_MONOTONIC);
+  self->timeout_posted = FALSE;
+}
+
 static void
 read_socket (gpointer user_data, gint fd, gint64 now)
 {
@@ -376,6 +485,7 @@ read_socket (gpointer user_data, gint fd, gint64 now)
   gint64 realtime_now = clock_ns (CLOCK_REALTIME);
   gint n, i;
 
+  apply_pending_update (self);
   if (playing && is_rtp) {
     clock = gst_element_get_clock (GST_ELEMENT_CAST (self));
     base_time = gst_element_get_base_time (GST_ELEMENT_CAST (self));
@@ -620,6 +730,7 @@ tick (gpointer user_data, gint64 now)
 {
   GstSipRtpSource *self = user_data;
 
+  apply_pending_update (self);
   if (GST_STATE (self) != GST_STATE_PLAYING)
     return;
 
@@ -647,9 +758,9 @@ tick (gpointer user_data, gint64 now)
 
     if (since && now - since > self->rtp_timeout_ns) {
       self->timeout_posted = TRUE;
+      GST_SIP_TEST_HOOK ("rtp-timeout-under-entry-lock");
       /* from us, so that sipsrc's handle_message sees it */
-      gst_element_post_message (GST_ELEMENT_CAST (self),
-          gst_message_new_element (GST_OBJECT_CAST (self),
+      queue_message (self, gst_message_new_element (GST_OBJECT_CAST (self),
               gst_structure_new_empty ("sip-rtp-timeout")));
     }
   }
@@ -832,50 +943,31 @@ apply_codec_change (GstElement * element, gpointer user_data)
 }
 
 /* On the SIP thread: a re-INVITE (or the answer after early media) moved
- * the peer's media, renumbered its payload or changed its codec */
+ * the peer's media, renumbered its payload or changed its codec. Never
+ * waits for the loop (which may be pushing into a slow downstream): the
+ * change is handed over under the object lock and the loop applies it on
+ * its next tick; a codec change goes to GStreamer's pool. */
 void
 gst_sip_rtp_source_update (GstSipRtpSource * self,
     const struct sipua_stream_info *info, GstCaps * caps)
 {
-  GstSipMediaEntry *entry;
   gboolean codec_changed;
 
   GST_OBJECT_LOCK (self);
-  entry = self->entry;
-  GST_OBJECT_UNLOCK (self);
-
-  if (entry)
-    gst_sip_media_entry_lock (entry);
-  set_address (&self->remote_rtp, &self->remote_len, info->remote_address,
+  set_address (&self->pending.rtp, &self->pending.len, info->remote_address,
       info->remote_rtp_port);
-  set_address (&self->remote_rtcp, &self->remote_len, info->remote_address,
+  set_address (&self->pending.rtcp, &self->pending.len, info->remote_address,
       info->remote_rtcp_port);
-  self->dtmf_payload = info->dtmf_payload;
+  self->pending.dtmf_payload = info->dtmf_payload;
   codec_changed = g_ascii_strcasecmp (gst_structure_get_string
       (gst_caps_get_structure (self->caps, 0), "encoding-name"),
       info->encoding) != 0;
-  if (!codec_changed && info->payload != self->payload) {
-    /* the same codec under another number: follow it */
-    GstCaps *renumbered = gst_caps_copy (self->caps);
-
-    gst_caps_set_simple (renumbered, "payload", G_TYPE_INT, info->payload,
-        NULL);
-    set_caps (self, renumbered);
-    gst_caps_unref (renumbered);
-    self->payload = info->payload;
-    if (!self->need_events)
-      gst_pad_push_event (self->srcpad, gst_event_new_caps (self->caps));
-  }
-  /* a resumed stream gets rtp-timeout from now on, not from before */
-  self->last_packet_ns = clock_ns (CLOCK_MONOTONIC);
-  self->timeout_posted = FALSE;
-  if (entry)
-    gst_sip_media_entry_unlock (entry);
-
+  self->pending.payload = codec_changed ? -1 : info->payload;
+  self->pending.set = TRUE;
   /* another codec needs new elements downstream: not on the SIP thread */
-  GST_OBJECT_LOCK (self);
   gst_caps_replace (&self->pending_caps, codec_changed ? caps : NULL);
   GST_OBJECT_UNLOCK (self);
+
   if (codec_changed)
     gst_element_call_async (GST_ELEMENT_CAST (self), apply_codec_change, NULL,
         NULL);
@@ -918,6 +1010,7 @@ gst_sip_rtp_source_change_state (GstElement * element,
     self->eos = FALSE;
     self->flow_error = FALSE;
     self->started_ns = clock_ns (CLOCK_MONOTONIC);
+    apply_pending_update (self);
     entry = gst_sip_media_loop_add (g_socket_get_fd (self->rtp_socket),
         g_socket_get_fd (self->rtcp_socket), read_socket, tick, self);
     GST_OBJECT_LOCK (self);
@@ -1009,6 +1102,8 @@ gst_sip_rtp_source_finalize (GObject * object)
   gst_caps_replace (&self->caps, NULL);
   gst_caps_replace (&self->pending_caps, NULL);
   g_clear_pointer (&self->silence, g_bytes_unref);
+  /* empty: a scheduled delivery holds a reference to us */
+  g_queue_clear_full (&self->outbox, (GDestroyNotify) gst_message_unref);
   g_free (self->cname);
   g_mutex_clear (&self->stats_lock);
   G_OBJECT_CLASS (parent_class)->finalize (object);

@@ -50,6 +50,7 @@
 #include "gstsipsrc.h"
 #include "gstsipstream.h"
 #include "gstsipuri.h"
+#include "gstsiptesthook.h"
 #include "sipua/sipua.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_sip_src_debug);
@@ -136,15 +137,21 @@ struct _GstSipSrc
   gchar *user_agent;
   guint latency;
 
-  /* Lock order: the element's STATE_LOCK, then call_lock, then the object
-   * lock. call_lock protects everything below. It is never held while
-   * waiting for the SIP thread (sipua_call_stop), since that thread takes
-   * it to report events. */
+  /* call_lock protects everything below. The process's lock order and
+   * which thread runs what: docs/sipsrc-contract.md, "Threads and locks".
+   * Here: the STATE_LOCK, then call_lock, then the leaf locks of our
+   * children (a rtp source's object lock, its stats lock). Under call_lock
+   * nothing is posted, emitted, pushed or waited for: the SIP thread takes
+   * it to report every event. */
   GMutex call_lock;
   struct sipua_call *call;
   GstSipStream *streams[SIPUA_MEDIA_COUNT];
   gboolean shutting_down;
-  gboolean exposed;
+  gboolean exposing;            /* expose_streams() is building the pads */
+  gboolean exposed;             /* ...and is done: the streams are whole */
+  /* a re-INVITE that came while exposing, applied when exposed */
+  gboolean update_pending;
+  struct sipua_stream_info pending_update[SIPUA_MEDIA_COUNT];
   gboolean sipua_started;
   const gchar *state_name;
   gint sip_status;
@@ -307,13 +314,32 @@ typedef struct
   struct sipua_stream_info streams[SIPUA_MEDIA_COUNT];
 } AnswerData;
 
+/* Under call_lock: follow a re-INVITE on every exposed stream */
+static void
+update_streams (GstSipSrc * self, const struct sipua_stream_info *streams)
+{
+  guint i;
+
+  for (i = 0; i < SIPUA_MEDIA_COUNT; i++) {
+    if (!self->streams[i] || !streams[i].accepted)
+      continue;
+    gst_sip_stream_update (self->streams[i], &streams[i]);
+    /* stats show the negotiated codec */
+    g_free (self->codec_name[i]);
+    self->codec_name[i] = g_strdup (streams[i].encoding);
+  }
+}
+
 /* In GStreamer's thread pool, with the state lock so that a concurrent
- * state change and this never see half a stream */
+ * state change and this never see half a stream. The elements are made
+ * and added without call_lock (adding emits the bin's signals); the SIP
+ * thread keeps a re-INVITE meanwhile in pending_update. */
 static void
 expose_streams (GstElement * element, gpointer user_data)
 {
   GstSipSrc *self = GST_SIP_SRC (element);
   AnswerData *answer = user_data;
+  GstSipStream *streams[SIPUA_MEDIA_COUNT] = { NULL, };
   GstPad *pads[SIPUA_MEDIA_COUNT] = { NULL, };
   guint latency, rtp_timeout, i;
   gboolean send_silence[SIPUA_MEDIA_COUNT];
@@ -328,30 +354,43 @@ expose_streams (GstElement * element, gpointer user_data)
   GST_OBJECT_UNLOCK (self);
 
   g_mutex_lock (&self->call_lock);
-  if (self->shutting_down || self->exposed) {
+  if (self->shutting_down || self->exposing) {
     g_mutex_unlock (&self->call_lock);
     GST_STATE_UNLOCK (self);
     return;
   }
-  self->exposed = TRUE;
-
+  self->exposing = TRUE;
   for (i = 0; i < SIPUA_MEDIA_COUNT; i++) {
-    const struct sipua_stream_info *info = &answer->streams[i];
+    if (!answer->streams[i].accepted || !self->streams[i])
+      continue;
+    streams[i] = self->streams[i];
+    g_free (self->codec_name[i]);
+    self->codec_name[i] = g_strdup (answer->streams[i].encoding);
+  }
+  g_mutex_unlock (&self->call_lock);
+
+  /* the state lock keeps the streams: they are freed in a state change */
+  for (i = 0; i < SIPUA_MEDIA_COUNT; i++) {
     GError *err = NULL;
 
-    if (!info->accepted || !self->streams[i])
+    if (!streams[i])
       continue;
-
-    g_free (self->codec_name[i]);
-    self->codec_name[i] = g_strdup (info->encoding);
-    pads[i] = gst_sip_stream_activate (self->streams[i], info,
+    pads[i] = gst_sip_stream_activate (streams[i], &answer->streams[i],
         i == SIPUA_MEDIA_AUDIO ? "audio_0" : "video_0", latency,
         rtp_timeout, send_silence[i], &err);
     if (!pads[i]) {
       GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN, (NULL),
-          ("could not receive %s: %s", info->encoding, err->message));
+          ("could not receive %s: %s", answer->streams[i].encoding,
+              err->message));
       g_clear_error (&err);
     }
+  }
+
+  g_mutex_lock (&self->call_lock);
+  self->exposed = TRUE;
+  if (self->update_pending) {
+    update_streams (self, self->pending_update);
+    self->update_pending = FALSE;
   }
   g_mutex_unlock (&self->call_lock);
 
@@ -368,7 +407,7 @@ expose_streams (GstElement * element, gpointer user_data)
    * streams alive) */
   for (i = 0; i < SIPUA_MEDIA_COUNT; i++)
     if (pads[i])
-      gst_sip_stream_start (self->streams[i]);
+      gst_sip_stream_start (streams[i]);
 
   GST_STATE_UNLOCK (self);
 }
@@ -379,14 +418,19 @@ end_streams (GstElement * element, gpointer user_data)
   GstSipSrc *self = GST_SIP_SRC (element);
   guint i;
 
+  GstSipStream *streams[SIPUA_MEDIA_COUNT] = { NULL, };
+
+  /* EOS goes downstream: not under call_lock; the state lock keeps the
+   * streams */
   GST_STATE_LOCK (self);
   g_mutex_lock (&self->call_lock);
-  if (!self->shutting_down) {
+  if (!self->shutting_down && self->exposed)
     for (i = 0; i < SIPUA_MEDIA_COUNT; i++)
-      if (self->streams[i])
-        gst_sip_stream_send_eos (self->streams[i]);
-  }
+      streams[i] = self->streams[i];
   g_mutex_unlock (&self->call_lock);
+  for (i = 0; i < SIPUA_MEDIA_COUNT; i++)
+    if (streams[i])
+      gst_sip_stream_send_eos (streams[i]);
   GST_STATE_UNLOCK (self);
 }
 
@@ -412,20 +456,22 @@ call_event_handler (const struct sipua_call_event *ev, void *arg)
     g_free (self->remote_sdp);
     self->remote_sdp = g_strdup (ev->remote_sdp);
   }
-  expose_now = ev->streams && !self->exposed && !ev->update;
+  expose_now = ev->streams && !self->exposing && !ev->update;
   if (ev->update && ev->streams) {
     guint i;
 
     self->on_hold = TRUE;
-    for (i = 0; i < SIPUA_MEDIA_COUNT; i++) {
+    for (i = 0; i < SIPUA_MEDIA_COUNT; i++)
       if (ev->streams[i].accepted && ev->streams[i].remote_sends)
         self->on_hold = FALSE;
-      if (self->streams[i] && self->exposed && ev->streams[i].accepted) {
-        gst_sip_stream_update (self->streams[i], &ev->streams[i]);
-        /* stats show the negotiated codec */
-        g_free (self->codec_name[i]);
-        self->codec_name[i] = g_strdup (ev->streams[i].encoding);
-      }
+    GST_SIP_TEST_HOOK ("reinvite-under-call-lock");
+    if (self->exposed) {
+      update_streams (self, ev->streams);
+      GST_SIP_TEST_HOOK ("reinvite-followed");
+    } else if (self->exposing) {
+      memcpy (self->pending_update, ev->streams,
+          sizeof (self->pending_update));
+      self->update_pending = TRUE;
     }
     GST_INFO_OBJECT (self, "re-INVITE: %s", self->on_hold ? "on hold" :
         "media flowing");
@@ -770,7 +816,9 @@ release_streams (GstSipSrc * self)
     self->streams[i] = NULL;
     g_clear_pointer (&self->codec_name[i], g_free);
   }
+  self->exposing = FALSE;
   self->exposed = FALSE;
+  self->update_pending = FALSE;
   self->on_hold = FALSE;
   self->state_name = NULL;
   self->sip_status = 0;
@@ -851,7 +899,9 @@ gst_sip_src_change_state (GstElement * element, GstStateChange transition)
   return ret;
 }
 
-/* No RTP for rtp-timeout seconds on an established call: it is dead */
+/* No RTP for rtp-timeout seconds on an established call: it is dead.
+ * The message comes from a rtp source's outbox, on a thread of GStreamer's
+ * pool with no lock held: hanging up may wait for the SIP thread here. */
 static void
 gst_sip_src_handle_message (GstBin * bin, GstMessage * message)
 {
@@ -866,8 +916,8 @@ gst_sip_src_handle_message (GstBin * bin, GstMessage * message)
 
     g_mutex_lock (&self->call_lock);
     for (i = 0; i < SIPUA_MEDIA_COUNT; i++) {
-      if (self->streams[i] && gst_sip_stream_owns (self->streams[i],
-              GST_MESSAGE_SRC (message)))
+      if (self->streams[i] && self->exposed &&
+          gst_sip_stream_owns (self->streams[i], GST_MESSAGE_SRC (message)))
         dead = !g_strcmp0 (self->state_name, "established") &&
             !self->on_hold;
     }
@@ -907,7 +957,7 @@ gst_sip_src_send_event (GstElement * element, GstEvent * event)
     return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
 
   g_mutex_lock (&self->call_lock);
-  unanswered = !self->exposed && !self->shutting_down;
+  unanswered = !self->exposing && !self->shutting_down;
   call_id = g_strdup (self->call_id);
   g_mutex_unlock (&self->call_lock);
 
@@ -1045,7 +1095,8 @@ gst_sip_src_get_stats (GstSipSrc * self)
   for (i = 0; i < SIPUA_MEDIA_COUNT; i++) {
     const gchar *prefix = i == SIPUA_MEDIA_AUDIO ? "audio" : "video";
 
-    if (!self->streams[i])
+    /* while exposing, expose_streams is still building them */
+    if (!self->streams[i] || !self->exposed)
       continue;
     gst_sip_stream_add_stats (self->streams[i], s);
     packets += stats_counter (s, prefix, "packets-received");

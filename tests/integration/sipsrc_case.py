@@ -63,10 +63,11 @@ class SipsrcTestCase(unittest.TestCase):
         if os.environ.get("SIP2RTMP_KEEP_TEMP") != "1":
             self.addCleanup(shutil.rmtree, self.tmp, True)
 
-    def run_to_wav(self, uri, decode=PCMU_TO_WAV, timeout=25, verbose=False, **props):
+    def run_to_wav(self, uri, decode=PCMU_TO_WAV, timeout=25, verbose=False, env=None,
+                   **props):
         wav = self.tmp / "out.wav"
         args = sipsrc(uri, **props) + " " + decode.format(wav=wav)
-        return gst_launch(("-v " if verbose else "") + args, timeout=timeout), wav
+        return gst_launch(("-v " if verbose else "") + args, env=env, timeout=timeout), wav
 
     # --- assertions on what a user sees
 

@@ -108,6 +108,15 @@ class ScenarioCase(unittest.TestCase):
         self.check("reinvite_hold_resume.xml", "uac_call_reinvite.xml", uas_ms=1000,
                    then=then)
 
+    def test_reinvite_silent_wait_bye(self):
+        def then(uas, uac_rc):
+            self.assertEqual(uac_rc, 0)
+            ok = [m for m in uas.received(200) if "INVITE" in (m.header("CSeq") or "")]
+            self.assertEqual(len(ok), 1, "the caller answered the re-INVITE")
+            self.assertTrue(uas.received("BYE"), "the caller hung up")
+        self.check("reinvite_silent_wait_bye.xml", "uac_call_reinvite_hangup.xml",
+                   uac_ms=1500, then=then)
+
     def check_codec_change(self, uas_xml, codec, pt, files=None):
         def then(uas, uac_rc):
             self.assertEqual(uac_rc, 0)

@@ -39,7 +39,8 @@ enum {
 
 
 /*
- * Lock order: lifecycle, then mutex, then log_mutex; a handle's mutex is
+ * Lock order (the whole process's: docs/sipsrc-contract.md, "Threads and
+ * locks"): lifecycle, then mutex, then log_mutex; a handle's mutex is
  * never held with any of them.
  * lifecycle serialises sipua_init() and sipua_close() (held while the
  * thread starts and is joined); it protects refs.
