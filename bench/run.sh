@@ -1,10 +1,16 @@
 #!/bin/sh
 # sip2rtmp benchmark; see bench/RESULTS.md.  Example:
 #   bench/run.sh --calls 50,100,200,300 --rate 50 --repeat 3
+#   bench/run.sh --admission [--rate 50] [--window 20]
 # Builds first (ninja), then runs bench/bench.py with Debian's python3.
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 if [ ! -d "$root/build" ]; then meson setup "$root/build" "$root" >/dev/null; fi
 ninja -C "$root/build" >/dev/null
+# --admission: push calls until the daemon refuses them (bench/admission.py)
+if [ "${1:-}" = "--admission" ]; then
+  shift
+  exec /usr/bin/python3 "$here/admission.py" "$@"
+fi
 exec /usr/bin/python3 "$here/bench.py" "$@"

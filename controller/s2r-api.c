@@ -409,23 +409,51 @@ error:
   send_error (msg, err);
 }
 
+/* A GET-only resource: the token, then the method. Answers when not. */
+static gboolean
+accept_get (S2rApi * api, SoupServerMessage * msg)
+{
+  g_autoptr (GError) err = NULL;
+
+  if (!check_request (api, msg, &err)) {
+    send_error (msg, err);
+    return FALSE;
+  }
+  if (soup_server_message_get_method (msg) != SOUP_METHOD_GET) {
+    send_method_not_allowed (msg, "GET");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* GET /api/v1/status: the calls carried and the load admission control
+ * decides on */
+static void
+status_handler (SoupServer * server, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer user_data)
+{
+  S2rApi *api = user_data;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+
+  if (!accept_get (api, msg))
+    return;
+  json_builder_begin_object (b);
+  s2r_call_manager_add_status_members (api->manager, b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  send_json (msg, SOUP_STATUS_OK, root);
+}
+
 /* GET /api/v1/events */
 static void
 events_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
     GHashTable * query, gpointer user_data)
 {
   S2rApi *api = user_data;
-  g_autoptr (GError) err = NULL;
 
-  if (!check_request (api, msg, &err)) {
-    send_error (msg, err);
-    return;
-  }
-  if (soup_server_message_get_method (msg) != SOUP_METHOD_GET) {
-    send_method_not_allowed (msg, "GET");
-    return;
-  }
-  s2r_events_add_client (api->events, msg);
+  if (accept_get (api, msg))
+    s2r_events_add_client (api->events, msg);
 }
 
 /* POST /RESTCall/call: WCS 4, the article's body unchanged */
@@ -587,6 +615,8 @@ s2r_api_new (S2rCallManager * manager, S2rEvents * events,
   soup_server_add_handler (api->server, NULL, default_handler, api, NULL);
   soup_server_add_handler (api->server, CALLS_PATH, calls_handler, api, NULL);
   soup_server_add_handler (api->server, "/api/v1/events", events_handler, api,
+      NULL);
+  soup_server_add_handler (api->server, "/api/v1/status", status_handler, api,
       NULL);
   soup_server_add_handler (api->server, "/RESTCall/call", wcs4_call_handler,
       api, NULL);

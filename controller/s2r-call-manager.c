@@ -7,6 +7,7 @@
 #endif
 
 #include "s2r-call-manager.h"
+#include "s2r-admission.h"
 #include "s2r-error.h"
 
 #include <string.h>
@@ -22,6 +23,8 @@ struct _S2rCallManager
   /* record file name -> S2rCall writing it, until its pipeline is down */
   GHashTable *recordings;
   guint n_active;
+  gdouble active_units;         /* s2r_admission_call_units of those */
+  S2rAdmission *admission;
   guint64 sequence;
 
   gboolean shutting_down;
@@ -47,6 +50,7 @@ s2r_call_manager_finalize (GObject * object)
   g_hash_table_unref (manager->calls);
   g_hash_table_unref (manager->recordings);
   g_clear_pointer (&manager->tmpl, s2r_template_free);
+  g_clear_pointer (&manager->admission, s2r_admission_free);
 
   G_OBJECT_CLASS (s2r_call_manager_parent_class)->finalize (object);
 }
@@ -93,6 +97,7 @@ s2r_call_manager_new (const S2rConfig * config, GError ** error)
       (s2r_config_get_codecs (config) && !s2r_template_check_codecs
           (manager->tmpl, s2r_config_get_codecs (config), error)))
     return NULL;
+  manager->admission = s2r_admission_new (config);
   return g_steal_pointer (&manager);
 }
 
@@ -194,6 +199,11 @@ call_stopped_cb (S2rCall * call, S2rCallManager * manager)
   ForgetData *fd = g_new0 (ForgetData, 1);
 
   manager->n_active--;
+  manager->active_units -= s2r_admission_call_units (s2r_call_get_request
+      (call), manager->config);
+  if (manager->n_active == 0)
+    manager->active_units = 0;  /* no rounding left over */
+  s2r_admission_set_active_units (manager->admission, manager->active_units);
   if (s2r_call_request_get_record (s2r_call_get_request (call)) &&
       g_hash_table_lookup (manager->recordings,
           s2r_call_request_get_record (s2r_call_get_request (call))) == call)
@@ -262,6 +272,7 @@ s2r_call_manager_create (S2rCallManager * manager, S2rCallRequest * req,
   const char *call_id = s2r_call_request_get_call_id (req);
   const char *record = s2r_call_request_get_record (req);
   S2rCall *existing;
+  gdouble units;
 
   if (manager->shutting_down) {
     g_set_error (error, S2R_ERROR, S2R_ERROR_UNAVAILABLE,
@@ -300,6 +311,9 @@ s2r_call_manager_create (S2rCallManager * manager, S2rCallRequest * req,
         s2r_config_get_max_calls (manager->config));
     return NULL;
   }
+  units = s2r_admission_call_units (req, manager->config);
+  if (!s2r_admission_admit (manager->admission, units, error))
+    return NULL;
 
   call = s2r_call_new (req, manager->tmpl, manager->config, error);
   if (call == NULL)
@@ -309,6 +323,8 @@ s2r_call_manager_create (S2rCallManager * manager, S2rCallRequest * req,
   g_hash_table_replace (manager->calls, g_strdup (call_id),
       g_object_ref (call));
   manager->n_active++;
+  manager->active_units += units;
+  s2r_admission_set_active_units (manager->admission, manager->active_units);
   if (record)
     g_hash_table_insert (manager->recordings, g_strdup (record), call);
   g_signal_connect (call, "changed", G_CALLBACK (call_changed_cb), manager);
@@ -378,6 +394,39 @@ s2r_call_manager_list (S2rCallManager * manager)
     g_ptr_array_add (calls, g_object_ref (value));
   g_ptr_array_sort (calls, compare_created);
   return calls;
+}
+
+/* The load figures behind admission control, as members of an object */
+void
+s2r_call_manager_add_status_members (S2rCallManager * manager,
+    JsonBuilder * b)
+{
+  gdouble cpu_busy, unit_cost, media_busy, media_late_ms;
+  guint64 refused;
+
+  s2r_admission_get_figures (manager->admission, &cpu_busy, &unit_cost,
+      &media_busy, &media_late_ms, &refused);
+  json_builder_set_member_name (b, "activeCalls");
+  json_builder_add_int_value (b, manager->n_active);
+  json_builder_set_member_name (b, "maxCalls");
+  json_builder_add_int_value (b, s2r_config_get_max_calls (manager->config));
+  json_builder_set_member_name (b, "shuttingDown");
+  json_builder_add_boolean_value (b, manager->shutting_down);
+  json_builder_set_member_name (b, "admission");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "cpuBusyPercent");
+  json_builder_add_double_value (b, cpu_busy * 100);
+  json_builder_set_member_name (b, "callCostPercent");
+  json_builder_add_double_value (b, unit_cost * 100);
+  json_builder_set_member_name (b, "activeUnits");
+  json_builder_add_double_value (b, manager->active_units);
+  json_builder_set_member_name (b, "mediaBusyPercent");
+  json_builder_add_double_value (b, media_busy * 100);
+  json_builder_set_member_name (b, "mediaLateMs");
+  json_builder_add_double_value (b, media_late_ms);
+  json_builder_set_member_name (b, "refused");
+  json_builder_add_int_value (b, (gint64) refused);
+  json_builder_end_object (b);
 }
 
 guint

@@ -32,6 +32,8 @@ S2rCall *s2r_call_manager_lookup (S2rCallManager * manager,
     const char *call_id, GError ** error);
 GPtrArray *s2r_call_manager_list (S2rCallManager * manager);
 guint s2r_call_manager_get_n_active (S2rCallManager * manager);
+void s2r_call_manager_add_status_members (S2rCallManager * manager,
+    JsonBuilder * builder);
 void s2r_call_manager_shutdown (S2rCallManager * manager,
     GCallback done, gpointer user_data);
 

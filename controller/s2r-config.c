@@ -24,6 +24,16 @@
 #define DEFAULT_WEBHOOK_QUEUE_SIZE 256
 #define DEFAULT_WEBHOOK_MAX_RETRIES 5
 #define DEFAULT_WEBHOOK_TIMEOUT 5
+/* admission control (s2r-admission.c): the machine's CPU may be this busy
+ * (percent) with the new call counted in; the busiest media thread may
+ * spend this share of its time working; its ticks may start this late on
+ * average (half a tick) */
+#define DEFAULT_ADMISSION_CPU_LIMIT 85
+#define DEFAULT_ADMISSION_MEDIA_BUSY_LIMIT 70
+#define DEFAULT_ADMISSION_MEDIA_LATE_MS 10
+/* percent of a core per audio call, until the process has measured it:
+ * about 3 x the encoding floor of bench/RESULTS.md */
+#define DEFAULT_ADMISSION_CALL_COST 1.0
 
 struct _S2rConfig
 {
@@ -50,6 +60,12 @@ struct _S2rConfig
   guint webhook_queue_size;
   guint webhook_max_retries;
   guint webhook_timeout;
+
+  gboolean admission;
+  guint admission_cpu_limit;
+  guint admission_media_busy_limit;
+  guint admission_media_late_ms;
+  gdouble admission_call_cost;
 
   /* appKey -> webhook URL, from the [app:NAME] groups */
   GHashTable *app_urls;
@@ -82,6 +98,11 @@ s2r_config_new (void)
   config->webhook_queue_size = DEFAULT_WEBHOOK_QUEUE_SIZE;
   config->webhook_max_retries = DEFAULT_WEBHOOK_MAX_RETRIES;
   config->webhook_timeout = DEFAULT_WEBHOOK_TIMEOUT;
+  config->admission = TRUE;
+  config->admission_cpu_limit = DEFAULT_ADMISSION_CPU_LIMIT;
+  config->admission_media_busy_limit = DEFAULT_ADMISSION_MEDIA_BUSY_LIMIT;
+  config->admission_media_late_ms = DEFAULT_ADMISSION_MEDIA_LATE_MS;
+  config->admission_call_cost = DEFAULT_ADMISSION_CALL_COST;
   config->app_urls = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       g_free);
   return config;
@@ -146,6 +167,28 @@ read_uint (GKeyFile * kf, const char *group, const char *key, guint max,
     return FALSE;
   }
   *value = (guint) v;
+  return TRUE;
+}
+
+static gboolean
+read_percent (GKeyFile * kf, const char *group, const char *key,
+    gdouble * value, GError ** error)
+{
+  g_autofree char *str = NULL;
+  char *end = NULL;
+  gdouble v;
+
+  if (!read_string (kf, group, key, &str, error))
+    return FALSE;
+  if (str == NULL)
+    return TRUE;
+  v = g_ascii_strtod (str, &end);
+  if (end == str || *end != '\0' || !(v > 0 && v <= 100)) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, key,
+        "[%s] %s: expected a percentage above 0, at most 100", group, key);
+    return FALSE;
+  }
+  *value = v;
   return TRUE;
 }
 
@@ -236,6 +279,15 @@ config_load (S2rConfig * config, GKeyFile * kf, GError ** error)
           &config->webhook_max_retries, error)
       || !read_uint (kf, "webhook", "timeout", 600, &config->webhook_timeout,
           error)
+      || !read_bool (kf, "admission", "enabled", &config->admission, error)
+      || !read_uint (kf, "admission", "cpu-limit", 100,
+          &config->admission_cpu_limit, error)
+      || !read_uint (kf, "admission", "media-busy-limit", 1000,
+          &config->admission_media_busy_limit, error)
+      || !read_uint (kf, "admission", "media-late-limit", 10000,
+          &config->admission_media_late_ms, error)
+      || !read_percent (kf, "admission", "call-cost",
+          &config->admission_call_cost, error)
       || !read_app_groups (config, kf, error))
     return FALSE;
 
@@ -315,6 +367,17 @@ guint
 s2r_config_get_max_calls (const S2rConfig * config)
 {
   return config->max_calls;
+}
+
+gboolean
+s2r_config_get_admission (const S2rConfig * config, guint * cpu_limit,
+    guint * media_busy_limit, guint * media_late_ms, gdouble * call_cost)
+{
+  *cpu_limit = config->admission_cpu_limit;
+  *media_busy_limit = config->admission_media_busy_limit;
+  *media_late_ms = config->admission_media_late_ms;
+  *call_cost = config->admission_call_cost;
+  return config->admission;
 }
 
 gsize

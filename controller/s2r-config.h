@@ -36,6 +36,12 @@ G_BEGIN_DECLS
  * still-video=false       ; a generated video track for calls without video
  * [record]
  * dir=/var/lib/sip2rtmp   ; where calls' `record` files go; unset: none
+ * [admission]
+ * enabled=true            ; refuse calls (503) by measured headroom
+ * cpu-limit=85            ; % of the machine's CPU, the new call counted in
+ * media-busy-limit=70     ; % of the busiest media thread's time
+ * media-late-limit=10     ; ms media ticks may start late, on average
+ * call-cost=1.0           ; % of a core per audio call, until measured
  * [webhook]
  * queue-size=256
  * max-retries=5
@@ -56,6 +62,9 @@ void s2r_config_set_listen (S2rConfig * config, const char *listen);
 const char *s2r_config_get_token (const S2rConfig * config);
 guint s2r_config_get_max_calls (const S2rConfig * config);
 gsize s2r_config_get_max_body (const S2rConfig * config);
+gboolean s2r_config_get_admission (const S2rConfig * config,
+    guint * cpu_limit, guint * media_busy_limit, guint * media_late_ms,
+    gdouble * call_cost);
 guint s2r_config_get_keep_finished (const S2rConfig * config);
 
 const char *s2r_config_get_pipelines_dir (const S2rConfig * config);

@@ -36,6 +36,8 @@ GST_DEBUG_CATEGORY_STATIC (gst_sip_media_loop_debug);
 #define DEFAULT_NICE 5
 #define MAX_THREADS 8
 #define MAX_EVENTS 256
+/* the load is measured over windows this long */
+#define LOAD_WINDOW (GST_SECOND)
 
 typedef struct _MediaThread MediaThread;
 
@@ -63,12 +65,20 @@ struct _MediaThread
   gint epfd;
   /* Lock order: an entry's lock, then this lock, never the other way
    * (the whole process's: docs/sipsrc-contract.md, "Threads and locks").
-   * Protects entries, graveyard and load. */
+   * Protects entries, graveyard, load and the last window's figures. */
   GMutex lock;
   GCond cond;
   GPtrArray *entries;
   GPtrArray *graveyard;
   guint load;
+  gdouble last_busy;            /* share of the last window spent working */
+  gint64 last_late_ns;          /* how late its ticks started, on average */
+
+  /* the window being measured: the thread's own */
+  gint64 window_start_ns;
+  gint64 window_busy_ns;
+  gint64 window_late_ns;        /* summed over its ticks */
+  guint window_ticks;
 };
 
 static MediaThread threads[MAX_THREADS];
@@ -109,6 +119,29 @@ monotonic_ns (void)
 
   clock_gettime (CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * G_GINT64_CONSTANT (1000000000) + ts.tv_nsec;
+}
+
+/* One tick's work (from @start to @end) counts into the current window;
+ * a complete window becomes the thread's published figures */
+static void
+measure_window (MediaThread * t, gint64 start, gint64 end)
+{
+  if (!t->window_start_ns)
+    t->window_start_ns = start;
+  t->window_busy_ns += end - start;
+  if (end - t->window_start_ns < (gint64) LOAD_WINDOW)
+    return;
+
+  g_mutex_lock (&t->lock);
+  t->last_busy = (gdouble) t->window_busy_ns / (end - t->window_start_ns);
+  /* on average: one late wake-up is no trend, a loop that cannot keep up
+   * is late on every tick */
+  t->last_late_ns = t->window_late_ns / MAX (1, t->window_ticks);
+  g_mutex_unlock (&t->lock);
+  t->window_start_ns = end;
+  t->window_busy_ns = 0;
+  t->window_late_ns = 0;
+  t->window_ticks = 0;
 }
 
 static gpointer
@@ -155,6 +188,10 @@ media_thread_run (gpointer data)
 
     next += tick_ns;
     now = monotonic_ns ();
+    /* a tick that starts late delays every call's packets: admission
+     * control reads it (gst_sip_media_loop_get_load) */
+    t->window_late_ns += MAX (0, now - next);
+    t->window_ticks++;
     if (next < now - 10 * tick_ns)
       next = now;               /* we fell far behind: do not race */
     else if (next > now)
@@ -182,17 +219,19 @@ media_thread_run (gpointer data)
       entry_unref (entry);
     }
     g_ptr_array_free (snapshot, TRUE);
+    measure_window (t, now, monotonic_ns ());
   }
 
   return NULL;
 }
 
+/* set once the threads exist */
+static gsize loop_started = 0;
+
 static void
 media_loop_init (void)
 {
-  static gsize done = 0;
-
-  if (g_once_init_enter (&done)) {
+  if (g_once_init_enter (&loop_started)) {
     const gchar *env;
     guint i;
 
@@ -227,7 +266,7 @@ media_loop_init (void)
     }
     GST_INFO ("%u media threads, tick %" G_GINT64_FORMAT " ms", n_threads,
         tick_ns / GST_MSECOND);
-    g_once_init_leave (&done, 1);
+    g_once_init_leave (&loop_started, 1);
   }
 }
 
@@ -289,6 +328,33 @@ gst_sip_media_loop_add (gint fd1, gint fd2, GstSipMediaReadFunc read_func,
   }
 
   return entry;
+}
+
+void
+gst_sip_media_loop_get_load (gdouble * busy, GstClockTime * late)
+{
+  gint64 max_late = 0;
+  gdouble max_busy = 0;
+  guint i;
+
+  *busy = 0;
+  *late = 0;
+  /* no thread is started to answer this */
+  if (!g_atomic_pointer_get (&loop_started))
+    return;
+  for (i = 0; i < n_threads; i++) {
+    MediaThread *t = &threads[i];
+
+    g_mutex_lock (&t->lock);
+    /* an idle thread (waiting for entries) measures nothing */
+    if (t->entries->len > 0) {
+      max_busy = MAX (max_busy, t->last_busy);
+      max_late = MAX (max_late, t->last_late_ns);
+    }
+    g_mutex_unlock (&t->lock);
+  }
+  *busy = max_busy;
+  *late = (GstClockTime) max_late;
 }
 
 void

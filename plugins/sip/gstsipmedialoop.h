@@ -33,6 +33,12 @@ void gst_sip_media_entry_unlock (GstSipMediaEntry * entry);
 
 GstClockTime gst_sip_media_loop_tick (void);
 
+/* How loaded the loop is, over its last complete second: the busiest
+ * thread's share of that second spent working (0..1), and how late its
+ * ticks started on average (the most of any thread). Zeros before the
+ * loop has run. */
+void gst_sip_media_loop_get_load (gdouble * busy, GstClockTime * late);
+
 G_END_DECLS
 
 #endif

@@ -51,6 +51,7 @@
 #include "gstsipstream.h"
 #include "gstsipuri.h"
 #include "gstsiptesthook.h"
+#include "gstsipmedialoop.h"
 #include "sipua/sipua.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_sip_src_debug);
@@ -1076,6 +1077,8 @@ gst_sip_src_get_stats (GstSipSrc * self)
 {
   GstStructure *s;
   guint64 packets = 0, bytes = 0, lost = 0;
+  gdouble loop_busy;
+  GstClockTime loop_late;
   guint i;
 
   s = gst_structure_new_empty ("application/x-sipsrc-stats");
@@ -1108,6 +1111,14 @@ gst_sip_src_get_stats (GstSipSrc * self)
   gst_structure_set (s, "packets-received", G_TYPE_UINT64, packets,
       "bytes-received", G_TYPE_UINT64, bytes,
       "packets-lost", G_TYPE_UINT64, lost, NULL);
+
+  /* the process's shared media loop, the same in every sipsrc: what an
+   * application needs to refuse calls before the admitted ones fall
+   * behind the clock */
+  gst_sip_media_loop_get_load (&loop_busy, &loop_late);
+  gst_structure_set (s, "media-loop-busy", G_TYPE_DOUBLE, loop_busy,
+      "media-loop-late-ms", G_TYPE_DOUBLE,
+      (gdouble) loop_late / GST_MSECOND, NULL);
   return s;
 }
 
@@ -1336,8 +1347,12 @@ gst_sip_src_class_init (GstSipSrcClass * klass)
           "with one, pauses are not filled)", 10000, DEFAULT_LATENCY));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics", "call-id, state, "
-          "sip-status, audio-codec, video-codec, remote-sdp, "
-          "packets-received, bytes-received, packets-lost",
+          "sip-status, on-hold, audio-codec, video-codec, remote-sdp, "
+          "packets-received, bytes-received, packets-lost (and per media "
+          "audio-/video-: the same and jitter-ms); the process's shared "
+          "media loop: media-loop-busy (the busiest thread's share of the "
+          "last second spent working), media-loop-late-ms (how late its "
+          "ticks started, on average)",
           GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   gst_element_class_add_static_pad_template (element_class, &audio_template);

@@ -48,6 +48,43 @@ test_file_sets_server_sip_webhook_and_apps (void)
 }
 
 static void
+test_admission_limits_have_defaults_and_are_checked (void)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (S2rConfig) defaults = s2r_config_new ();
+  g_autoptr (S2rConfig) config =
+      s2r_config_new_from_data ("[admission]\nenabled=false\ncpu-limit=70\n"
+      "media-busy-limit=50\nmedia-late-limit=5\ncall-cost=0.4\n", &err);
+  g_autoptr (S2rConfig) bad = NULL;
+  guint cpu, busy, late;
+  gdouble cost;
+
+  g_assert_no_error (err);
+  g_assert_true (s2r_config_get_admission (defaults, &cpu, &busy, &late,
+          &cost));
+  g_assert_cmpuint (cpu, ==, 85);
+  g_assert_cmpuint (busy, ==, 70);
+  g_assert_cmpuint (late, ==, 10);
+  g_assert_cmpfloat_with_epsilon (cost, 1.0, 1e-9);
+
+  g_assert_false (s2r_config_get_admission (config, &cpu, &busy, &late,
+          &cost));
+  g_assert_cmpuint (cpu, ==, 70);
+  g_assert_cmpuint (busy, ==, 50);
+  g_assert_cmpuint (late, ==, 5);
+  g_assert_cmpfloat_with_epsilon (cost, 0.4, 1e-9);
+
+  bad = s2r_config_new_from_data ("[admission]\ncall-cost=0\n", &err);
+  g_assert_null (bad);
+  g_assert_error (err, S2R_ERROR, S2R_ERROR_INVALID);
+  g_assert_cmpstr (s2r_error_get_field (err), ==, "call-cost");
+  g_clear_error (&err);
+  bad = s2r_config_new_from_data ("[admission]\ncpu-limit=101\n", &err);
+  g_assert_null (bad);
+  g_assert_cmpstr (s2r_error_get_field (err), ==, "cpu-limit");
+}
+
+static void
 test_call_limits_and_retry_budget (void)
 {
   g_autoptr (GError) err = NULL;
@@ -187,6 +224,8 @@ main (int argc, char **argv)
       test_defaults_listen_on_loopback_9091);
   g_test_add_func ("/config/file-sets-server-sip-webhook-and-apps",
       test_file_sets_server_sip_webhook_and_apps);
+  g_test_add_func ("/config/admission-limits-have-defaults-and-are-checked",
+      test_admission_limits_have_defaults_and_are_checked);
   g_test_add_func ("/config/call-limits-and-retry-budget",
       test_call_limits_and_retry_budget);
   g_test_add_func ("/config/malformed-values-are-errors",
