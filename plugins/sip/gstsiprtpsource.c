@@ -62,7 +62,6 @@ struct _GstSipRtpSource
   guint clock_rate;
   gboolean video;
   gboolean silence_wanted;       /* sendrecv: we send silence */
-  gboolean send_silence;
   gboolean fill_pauses;         /* no jitter buffer after us (see _new) */
   GBytes *silence;              /* 20 ms of it in our codec, or NULL */
   guint silence_ts_step;
@@ -83,6 +82,7 @@ struct _GstSipRtpSource
     socklen_t len;
     gint dtmf_payload;
     gint payload;               /* the same codec renumbered, or -1 */
+    gboolean peer_receives;
   } pending;
   /* messages made under the entry lock, posted by deliver_outbox() */
   GQueue outbox;
@@ -95,6 +95,10 @@ struct _GstSipRtpSource
   struct sockaddr_storage remote_rtp;
   struct sockaddr_storage remote_rtcp;
   socklen_t remote_len;
+  /* the negotiated direction lets us send: the peer's SDP says it
+   * receives (RFC 3264: a sendonly or inactive peer gets nothing) */
+  gboolean peer_receives;
+  gboolean send_silence;        /* silence_wanted, peer_receives, a codec */
   gboolean need_events;
   gboolean eos;
   gboolean flow_error;
@@ -443,6 +447,9 @@ apply_pending_update (GstSipRtpSource * self)
     self->remote_rtcp = self->pending.rtcp;
     self->remote_len = self->pending.len;
     self->dtmf_payload = self->pending.dtmf_payload;
+    self->peer_receives = self->pending.peer_receives;
+    self->send_silence = self->silence_wanted && self->peer_receives &&
+        self->silence != NULL;
     renumbered = self->pending.payload;
     self->pending.set = FALSE;
   }
@@ -928,7 +935,8 @@ apply_codec_change (GstElement * element, gpointer user_data)
   g_clear_pointer (&self->silence, g_bytes_unref);
   self->silence = silence;
   self->silence_ts_step = silence_ts_step;
-  self->send_silence = self->silence_wanted && silence != NULL;
+  self->send_silence = self->silence_wanted && self->peer_receives &&
+      silence != NULL;
   /* the receiver statistics start over with the new stream (jitter is in
    * its clock rate) */
   g_mutex_lock (&self->stats_lock);
@@ -959,6 +967,7 @@ gst_sip_rtp_source_update (GstSipRtpSource * self,
   set_address (&self->pending.rtcp, &self->pending.len, info->remote_address,
       info->remote_rtcp_port);
   self->pending.dtmf_payload = info->dtmf_payload;
+  self->pending.peer_receives = info->remote_receives;
   codec_changed = g_ascii_strcasecmp (gst_structure_get_string
       (gst_caps_get_structure (self->caps, 0), "encoding-name"),
       info->encoding) != 0;
@@ -1070,7 +1079,9 @@ gst_sip_rtp_source_new (GSocket * rtp_socket, GSocket * rtcp_socket,
     self->silence = gst_sip_silence_payload (info->encoding,
         &self->silence_ts_step);
   self->silence_wanted = send_silence;
-  self->send_silence = send_silence && self->silence != NULL;
+  self->peer_receives = info->remote_receives;
+  self->send_silence = send_silence && self->peer_receives &&
+      self->silence != NULL;
   self->fill_pauses = fill_pauses;
   if (!self->video && !self->silence)
     GST_WARNING_OBJECT (self, "no silence in %s: pauses are not filled",

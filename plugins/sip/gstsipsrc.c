@@ -463,7 +463,8 @@ call_event_handler (const struct sipua_call_event *ev, void *arg)
 
     self->on_hold = TRUE;
     for (i = 0; i < SIPUA_MEDIA_COUNT; i++)
-      if (ev->streams[i].accepted && ev->streams[i].remote_sends)
+      /* RFC 3264 8.4: a peer that holds says sendonly or inactive */
+      if (ev->streams[i].accepted && ev->streams[i].remote_receives)
         self->on_hold = FALSE;
     GST_SIP_TEST_HOOK ("reinvite-under-call-lock");
     if (self->exposed) {

@@ -117,6 +117,32 @@ class ScenarioCase(unittest.TestCase):
         self.check("reinvite_silent_wait_bye.xml", "uac_call_reinvite_hangup.xml",
                    uac_ms=1500, then=then)
 
+    def test_update_refresh_bye(self):
+        def then(uas, uac_rc):
+            self.assertEqual(uac_rc, 0)
+            ok = [m for m in uas.received(200) if "UPDATE" in (m.header("CSeq") or "")]
+            self.assertEqual(len(ok), 2, "the caller answered both UPDATEs")
+        self.check("update_refresh_bye.xml", "uac_call_update.xml", uas_ms=500, then=then)
+
+    def test_update_refresh_bye_fails_if_caller_refuses_update(self):
+        # uac_call.xml answers no UPDATE: our UPDATE times out
+        self.check("update_refresh_bye.xml", "uac_call.xml", uas_rc=1, uas_ms=500)
+
+    def test_reinvite_without_sdp_bye(self):
+        def then(uas, uac_rc):
+            self.assertEqual(uac_rc, 0)
+            acks = [m for m in uas.sent("ACK") if "m=audio" in m.text]
+            self.assertEqual(len(acks), 1, "the answer went in the ACK")
+        self.check("reinvite_without_sdp_bye.xml", "uac_call_reinvite_offer.xml",
+                   uas_ms=500, then=then)
+
+    def test_answer_direction_bye(self):
+        def then(uas, uac_rc):
+            self.assertEqual(uac_rc, 0)
+            self.assertIn("a=sendonly", uas.sent(200)[0].text)
+        self.check("answer_direction_bye.xml", "uac_call.xml", uas_ms=500, then=then,
+                   keys={"dir": "sendonly", "rtp_sink": str(free_port(2))})
+
     def check_codec_change(self, uas_xml, codec, pt, files=None):
         def then(uas, uac_rc):
             self.assertEqual(uac_rc, 0)

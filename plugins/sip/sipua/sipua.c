@@ -147,6 +147,7 @@ static void stack_destructor(void *data)
 	struct stack *st = data;
 
 	list_unlink(&st->le);
+	st->lsnr = mem_deref(st->lsnr);
 	st->sock = mem_deref(st->sock);
 	sip_close(st->sip, true);
 	st->sip = mem_deref(st->sip);
@@ -169,6 +170,27 @@ static void incoming_handler(const struct sip_msg *msg, void *arg)
 	struct stack *st = arg;
 
 	(void)sip_treply(NULL, st->sip, msg, 603, "Decline");
+}
+
+
+/* The requests sipsess leaves unhandled (libre would answer 501): an
+ * UPDATE in a call's dialog, and OPTIONS, which proxies and carriers send
+ * as a keepalive and health probe, in a dialog or not */
+static bool request_handler(const struct sip_msg *msg, void *arg)
+{
+	struct stack *st = arg;
+
+	if (!pl_strcmp(&msg->met, "OPTIONS")) {
+		(void)sip_treplyf(NULL, NULL, st->sip, msg, false, 200, "OK",
+				  "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS,"
+				  " UPDATE, INFO\r\n"
+				  "Accept: application/sdp\r\n"
+				  "Content-Length: 0\r\n"
+				  "\r\n");
+		return true;
+	}
+
+	return call_update_handler(st->sip, msg);
 }
 
 
@@ -226,6 +248,11 @@ int sipua_stack_get(struct stack **stp, enum sipua_transport tp,
 		goto out;
 
 	err = sipsess_listen(&st->sock, st->sip, 32, incoming_handler, st);
+	if (err)
+		goto out;
+
+	/* after sipsess's: libre asks its request listeners in order */
+	err = sip_listen(&st->lsnr, st->sip, true, request_handler, st);
 	if (err)
 		goto out;
 

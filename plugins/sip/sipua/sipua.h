@@ -82,7 +82,10 @@ struct sipua_stream_info {
 	uint8_t channels;
 	char fmtp[256];
 	int dtmf_payload;       /**< -1: none */
-	bool remote_sends;      /**< false: on hold (sendonly/inactive from us) */
+	bool remote_sends;      /**< its SDP says sendrecv or sendonly */
+	bool remote_receives;   /**< its SDP says sendrecv or recvonly; if
+				     not (sendonly, inactive: it holds the
+				     call) we must not send any media */
 };
 
 struct sipua_call_event {

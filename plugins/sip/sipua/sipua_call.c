@@ -20,6 +20,7 @@ enum {
 };
 
 struct call {
+	struct le le;               /* in calls */
 	struct sipua_call *handle;  /* NULL once stopped: no more events */
 	struct stack *stack;
 	struct sipsess *sess;
@@ -38,10 +39,16 @@ struct call {
 };
 
 
+/* Every call of the process, for the in-dialog requests sipsess leaves
+ * to us (UPDATE) */
+static struct list calls;
+
+
 static void call_destructor(void *data)
 {
 	struct call *call = data;
 
+	list_unlink(&call->le);
 	tmr_cancel(&call->answer_tmr);
 	/* Dereferencing the session sends CANCEL or BYE as needed */
 	call->sess = mem_deref(call->sess);
@@ -218,12 +225,31 @@ static void progress_handler(const struct sip_msg *msg, void *arg)
 }
 
 
+/* The answer to our offer: in the final response to the INVITE, or in
+ * the ACK of a re-INVITE that had no SDP (offer_handler) */
 static int answer_handler(const struct sip_msg *msg, void *arg)
 {
 	struct call *call = arg;
+	struct sipua_stream_info streamv[SIPUA_MEDIA_COUNT];
 
-	/* Problems are acted on once the dialog exists (estab_handler) */
-	answer_decode(call, msg);
+	if (!call->established) {
+		/* Problems are acted on once the dialog exists
+		   (estab_handler) */
+		answer_decode(call, msg);
+		return 0;
+	}
+
+	if (!mbuf_get_left(msg->mb) ||
+	    !msg_ctype_cmp(&msg->ctyp, "application", "sdp") ||
+	    sdp_decode(call->sdp, msg->mb, false)) {
+		sipua_log(4, "call %s: no usable answer in the ACK to our offer",
+			  call->call_id);
+		return 0;
+	}
+
+	remote_sdp_keep(call, msg);
+	if (!answer_read(streamv, call->sdp))
+		report_update(call, streamv, 0, "re-INVITE without SDP");
 
 	return 0;
 }
@@ -255,14 +281,17 @@ static void estab_handler(const struct sip_msg *msg, void *arg)
 }
 
 
-/* A re-INVITE from the peer (hold, resume, new address): answer it and
- * tell the element where the media now comes from */
-static int offer_handler(struct mbuf **descp, const struct sip_msg *msg,
-			 void *arg)
+/* An offer in the dialog (a re-INVITE or an UPDATE with SDP: hold,
+ * resume, a new address or codec): answer it and tell the element where
+ * the media now comes from */
+static int offer_answer(struct call *call, const struct sip_msg *msg,
+			struct mbuf **descp, const char *reason)
 {
-	struct call *call = arg;
 	struct sipua_stream_info streamv[SIPUA_MEDIA_COUNT];
 	int err;
+
+	if (!msg_ctype_cmp(&msg->ctyp, "application", "sdp"))
+		return EPROTO;
 
 	err = sdp_decode(call->sdp, msg->mb, true);
 	if (err)
@@ -275,9 +304,116 @@ static int offer_handler(struct mbuf **descp, const struct sip_msg *msg,
 	remote_sdp_keep(call, msg);
 
 	if (!answer_read(streamv, call->sdp))
-		report_update(call, streamv, 0, "re-INVITE");
+		report_update(call, streamv, 0, reason);
 
 	return 0;
+}
+
+
+static int offer_handler(struct mbuf **descp, const struct sip_msg *msg,
+			 void *arg)
+{
+	struct call *call = arg;
+
+	/* RFC 3264: a re-INVITE without SDP (a session refresh, a PBX
+	   re-routing media) asks us to offer; the answer comes with the ACK
+	   (answer_handler). Decoding the empty body as an offer would answer
+	   every m-line with port 0 and remove the media. */
+	if (!mbuf_get_left(msg->mb))
+		return sdp_encode(descp, call->sdp, true);
+
+	return offer_answer(call, msg, descp, "re-INVITE");
+}
+
+
+static struct call *call_find(const struct sip_msg *msg)
+{
+	struct le *le;
+
+	for (le = calls.head; le; le = le->next) {
+		struct call *call = le->data;
+
+		if (call->sess && call->established &&
+		    sip_dialog_cmp(sipsess_dialog(call->sess), msg))
+			return call;
+	}
+
+	return NULL;
+}
+
+
+/**
+ * An UPDATE (RFC 3311) in one of our dialogs, which libre 1.1.0's session
+ * code leaves unhandled (it would answer 501): with SDP it is an offer
+ * like a re-INVITE's; without, a session refresh (RFC 4028), answered 200
+ * and the call goes on.
+ *
+ * @return true if the request was for us (always answered)
+ */
+bool call_update_handler(struct sip *sip, const struct sip_msg *msg)
+{
+	struct call *call;
+	struct mbuf *desc = NULL;
+	struct sip_contact contact;
+	struct sa laddr;
+	int err;
+
+	if (pl_strcmp(&msg->met, "UPDATE"))
+		return false;
+
+	call = call_find(msg);
+	if (!call) {
+		(void)sip_reply(sip, msg, 481, "Call/Transaction Does Not Exist");
+		return true;
+	}
+
+	if (!sip_dialog_rseq_valid(sipsess_dialog(call->sess), msg)) {
+		(void)sip_reply(sip, msg, 500, "Server Internal Error");
+		return true;
+	}
+
+	if (mbuf_get_left(msg->mb)) {
+		if (!msg_ctype_cmp(&msg->ctyp, "application", "sdp")) {
+			(void)sip_replyf(sip, msg, 415,
+					 "Unsupported Media Type",
+					 "Accept: application/sdp\r\n"
+					 "Content-Length: 0\r\n\r\n");
+			return true;
+		}
+		err = offer_answer(call, msg, &desc, "UPDATE");
+		if (err) {
+			(void)sip_reply(sip, msg, 488, "Not Acceptable Here");
+			return true;
+		}
+	}
+
+	/* a 2xx to UPDATE carries our Contact (RFC 3311 5.2) */
+	err = sip_transp_laddr(sip, &laddr, msg->tp, &msg->src);
+	sip_contact_set(&contact, "sipsrc", &laddr, msg->tp);
+	if (err) {
+		(void)sip_reply(sip, msg, 500, "Server Internal Error");
+	}
+	else if (desc) {
+		(void)sip_treplyf(NULL, NULL, sip, msg, true, 200, "OK",
+				  "%H"
+				  "Content-Type: application/sdp\r\n"
+				  "Content-Length: %zu\r\n"
+				  "\r\n"
+				  "%b",
+				  sip_contact_print, &contact,
+				  mbuf_get_left(desc),
+				  mbuf_buf(desc), mbuf_get_left(desc));
+	}
+	else {
+		(void)sip_treplyf(NULL, NULL, sip, msg, true, 200, "OK",
+				  "%H"
+				  "Content-Length: 0\r\n"
+				  "\r\n",
+				  sip_contact_print, &contact);
+	}
+
+	mem_deref(desc);
+	return true;
 }
 
 
@@ -441,6 +577,7 @@ void call_begin(struct sipua_call *handle)
 	call->handle = handle;
 	handle->call = call;
 	tmr_init(&call->answer_tmr);
+	list_append(&calls, &call->le, call);
 
 	err = sipua_stack_get(&call->stack, prm->transport,
 			      prm->local_address, prm->sip_port);

@@ -15,6 +15,7 @@ struct stack {
 	struct le le;
 	struct sip *sip;
 	struct sipsess_sock *sock;
+	struct sip_lsnr *lsnr;   /**< what sipsess leaves: UPDATE, OPTIONS */
 	struct tls *tls;
 	enum sipua_transport transport;
 	char laddr[64];
@@ -51,8 +52,11 @@ void sipua_log(int level, const char *fmt, ...);
 bool sipua_on_sip_thread(void);
 
 /* sipua_call.c: SIP thread only */
+struct sip;
+struct sip_msg;
 void call_begin(struct sipua_call *handle);
 void call_end(struct sipua_call *handle);
+bool call_update_handler(struct sip *sip, const struct sip_msg *msg);
 
 /* sipua_sdp.c: SIP thread only */
 struct sdp_session;

@@ -255,7 +255,12 @@ static void stream_read(struct sipua_stream_info *si,
 	si->remote_rtcp_port = sa_port(&rtcp) ? sa_port(&rtcp) :
 		(uint16_t)(si->remote_rtp_port + 1);
 
-	si->remote_sends = (sdp_media_rdir(m) & SDP_SENDONLY) != 0;
+	/* libre keeps the remote direction as seen from us: the peer's
+	   a=sendonly is SDP_RECVONLY (we only receive) */
+	si->remote_sends = (sdp_media_rdir(m) & SDP_RECVONLY) != 0;
+	/* RFC 3264 6.1: what the answer says it does not receive, we do
+	   not send */
+	si->remote_receives = (sdp_media_rdir(m) & SDP_SENDONLY) != 0;
 }
 
 

@@ -1,0 +1,113 @@
+#!/usr/bin/python3
+"""The SIP carriers and PBXs speak on long calls (issue 12's three faults and
+the keepalive probe): a session refresh by UPDATE (with or without SDP) or by
+a re-INVITE without SDP is answered and the call and its audio go on; the
+negotiated direction decides whether we send (a sendonly or inactive peer
+gets no RTP from us); OPTIONS is answered 200.
+"""
+
+import subprocess
+from pathlib import Path
+
+from sipsrc_case import SipsrcTestCase, Sipp, GstLaunch, main, sipsrc, wait_until, \
+    PCMU_TO_WAV, TONE_HZ
+from peers import free_port, UdpListener, LOOPBACK, wav_duration
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+
+
+def pcmu_rtp(packets):
+    return [d for d in packets if len(d) > 12 and d[0] >> 6 == 2 and d[1] & 0x7F == 0]
+
+
+class SipsrcCarrierTest(SipsrcTestCase):
+
+    def assertToneBeforeAndAfter(self, wav, at, ctx):
+        self.assertTone(wav, TONE_HZ, start=0.3, duration=at - 0.5, ctx="(before %s)" % ctx)
+        end = wav_duration(wav)
+        self.assertGreater(end, at + 1.5, "audio after %s" % ctx)
+        self.assertTone(wav, TONE_HZ, start=at + 0.3, duration=end - at - 0.5,
+                        ctx="(after %s)" % ctx)
+
+    # Before: libre 1.1.0 answered the UPDATE 501 Not Implemented, and a
+    # carrier ends a call whose refresh fails.
+    def test_update_with_and_without_sdp_is_answered_and_the_audio_goes_on(self):
+        with Sipp("update_refresh_bye.xml", duration_ms=2000) as uas:
+            r, wav = self.run_to_wav(uas.uri(), timeout=30)
+            self.assertSippPassed(uas, " (expects 200 to both UPDATEs, then to its BYE)")
+            answers = [m for m in uas.received(200) if "UPDATE" in (m.header("CSeq") or "")]
+            self.assertEqual(len(answers), 2, uas.report())
+            for a in answers:
+                self.assertIn("sip:", a.header("Contact") or "", "a 2xx to UPDATE names "
+                              "our Contact\n" + a.text)
+            self.assertNotIn("m=audio", answers[0].text, "a refresh is answered without SDP")
+            self.assertRegex(answers[1].text, r"m=audio [1-9]\d* ", "the offer keeps its audio")
+        self.assertEqual(r.returncode, 0, str(r))
+        self.assertNotIn("failed", r.sip_call_states(), str(r))
+        self.assertStates(r, ["established", "terminated"])
+        self.assertToneBeforeAndAfter(wav, 1.5, "the UPDATEs")
+
+    # Before: the empty body was decoded as an offer and answered with every
+    # m-line at port 0, which under RFC 3264 removes the audio.
+    def test_a_reinvite_without_sdp_gets_our_offer_and_the_audio_goes_on(self):
+        with Sipp("reinvite_without_sdp_bye.xml", duration_ms=2000) as uas:
+            r, wav = self.run_to_wav(uas.uri(), timeout=30)
+            self.assertSippPassed(uas, " (expects an offer with audio in our 200)")
+            ok = [m for m in uas.received(200) if "INVITE" in (m.header("CSeq") or "")]
+            self.assertEqual(len(ok), 1, uas.report())
+            self.assertRegex(ok[0].text, r"m=audio [1-9]\d* RTP/AVP", ok[0].text)
+            self.assertIn("a=recvonly", ok[0].text, "our offer keeps our direction")
+        self.assertEqual(r.returncode, 0, str(r))
+        self.assertNotIn("failed", r.sip_call_states(), str(r))
+        updates = [m for m in r.element_messages("sip-call")
+                   if m.get("reason") == "re-INVITE without SDP"]
+        self.assertEqual(len(updates), 1, "the answer in the ACK is followed\n%s" % r)
+        self.assertToneBeforeAndAfter(wav, 1.5, "the re-INVITE")
+
+    # Before: a sendrecv call sent 50 packets of silence a second whatever
+    # the peer answered.
+    def test_the_answers_direction_decides_whether_we_send(self):
+        for direction, we_send in (("sendonly", False), ("inactive", False),
+                                   ("recvonly", True), ("sendrecv", True)):
+            with self.subTest(direction=direction):
+                port = free_port(2)
+                with UdpListener(port) as rtp, \
+                        Sipp("answer_direction_bye.xml", duration_ms=1500,
+                             dir=direction, rtp_sink=port) as uas:
+                    r, wav = self.run_to_wav(uas.uri(), timeout=20, audio="sendrecv")
+                    self.assertSippPassed(uas)
+                    sent = pcmu_rtp(rtp.packets)
+                ctx = "(peer a=%s)\n%s" % (direction, r)
+                self.assertEqual(r.returncode, 0, ctx)
+                if we_send:
+                    self.assertGreater(len(sent), 40, "our silence, 50 packets/s " + ctx)
+                else:
+                    self.assertEqual(sent, [], "RTP sent to a peer that does not receive " + ctx)
+                if direction in ("sendonly", "sendrecv"):
+                    self.assertTone(wav, TONE_HZ, ctx=ctx)
+
+    def test_options_is_answered_during_a_call(self):
+        sip_port = free_port()
+        with Sipp("answer_pcmu_wait_bye.xml") as uas:
+            wav = self.tmp / "out.wav"
+            with GstLaunch(sipsrc(uas.uri(), sip_port=sip_port) + " " +
+                           PCMU_TO_WAV.format(wav=wav)) as gst:
+                self.assertTrue(gst.wait_for(r"state=\(string\)established", 10), gst.output())
+                probe = subprocess.run(
+                    ["sipp", "-sf", str(SCENARIOS / "uac" / "uac_options.xml"),
+                     "%s:%d" % (LOOPBACK, sip_port), "-i", LOOPBACK, "-p", str(free_port()),
+                     "-m", "1", "-nostdin", "-timeout", "10s", "-timeout_error"],
+                    stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+                self.assertEqual(probe.returncode, 0, "no 200 with Allow: ...UPDATE to "
+                                 "OPTIONS\n" + probe.stdout[-2000:] + probe.stderr[-2000:])
+                wait_until(lambda: wav.exists() and wav.stat().st_size > 16000, 10,
+                           "audio in the wav", gst.proc)
+                gst.interrupt()
+                r = gst.wait(15)
+            self.assertEqual(r.returncode, 0, str(r))
+            self.assertTone(wav, TONE_HZ)
+            self.assertSippPassed(uas, " (expects our BYE)")
+
+
+if __name__ == "__main__":
+    main()
