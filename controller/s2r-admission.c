@@ -54,7 +54,7 @@ struct _S2rAdmission
 
   /* the last sample */
   gint64 sampled_at;
-  guint64 machine_busy_jiffies, machine_total_jiffies;
+  guint64 machine_busy_jiffies, machine_nice_jiffies, machine_total_jiffies;
   gint64 process_cpu_us;
   gdouble cpu_busy;             /* the machine, 0..1 */
   gdouble unit_cost;            /* fraction of one core per unit */
@@ -68,10 +68,13 @@ struct _S2rAdmission
   gint64 refusal_logged_at;
 };
 
-/* The machine's busy and total jiffies, every process included: other
- * programs on the host take the headroom too */
+/* The machine's jiffies: busy at normal priority, busy niced, and all.
+ * Other programs on the host take the headroom too, except niced batch
+ * work (a fuzzer, a backup), which yields to the calls; but the media
+ * threads are niced themselves (gstsipmedialoop.c), so their share of the
+ * niced time is counted back from the process's own CPU (sample). */
 static gboolean
-read_machine_cpu (guint64 * busy, guint64 * total)
+read_machine_cpu (guint64 * busy, guint64 * nice, guint64 * total)
 {
   g_autofree char *text = NULL;
   guint64 v[8] = { 0, };
@@ -84,7 +87,8 @@ read_machine_cpu (guint64 * busy, guint64 * total)
     return FALSE;
   /* user nice system idle iowait irq softirq steal */
   *total = v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
-  *busy = *total - v[3] - v[4];
+  *nice = v[1];
+  *busy = *total - v[1] - v[3] - v[4];
   return TRUE;
 }
 
@@ -119,15 +123,24 @@ sample (S2rAdmission * admission)
 {
   gint64 now = g_get_monotonic_time ();
   gint64 cpu_us = process_cpu_us ();
-  guint64 busy = 0, total = 0;
+  guint64 busy = 0, nice = 0, total = 0;
   Admitted *a;
 
-  if (read_machine_cpu (&busy, &total) &&
+  if (read_machine_cpu (&busy, &nice, &total) &&
       total > admission->machine_total_jiffies &&
-      admission->machine_total_jiffies)
-    admission->cpu_busy = (gdouble) (busy - admission->machine_busy_jiffies)
-        / (total - admission->machine_total_jiffies);
+      admission->machine_total_jiffies && now > admission->sampled_at) {
+    gdouble all = total - admission->machine_total_jiffies;
+    gdouble niced = (nice - admission->machine_nice_jiffies) / all;
+    gdouble ours = (gdouble) (cpu_us - admission->process_cpu_us) /
+        (now - admission->sampled_at) / admission->n_cores;
+
+    /* the niced time that is our media threads' counts, other niced
+     * work does not */
+    admission->cpu_busy = (busy - admission->machine_busy_jiffies) / all +
+        MIN (niced, ours);
+  }
   admission->machine_busy_jiffies = busy;
+  admission->machine_nice_jiffies = nice;
   admission->machine_total_jiffies = total;
 
   /* what a unit costs, from what the process spent carrying the calls */
