@@ -19,6 +19,7 @@ struct _S2rApi
 {
   SoupServer *server;
   S2rConnections *connections;
+  guint16 port;
   S2rCallManager *manager;
   S2rEvents *events;
   const S2rConfig *config;
@@ -602,22 +603,14 @@ s2r_api_listen (S2rApi * api, const char *host, guint16 port, GError ** error)
     return FALSE;
   }
   saddr = g_inet_socket_address_new (addr, port);
-  return soup_server_listen (api->server, saddr, 0, error);
+  api->port = s2r_connections_listen (api->connections, saddr, error);
+  return api->port != 0;
 }
 
 guint16
 s2r_api_get_port (S2rApi * api)
 {
-  GSList *listeners = soup_server_get_listeners (api->server);
-  g_autoptr (GSocketAddress) addr = NULL;
-  guint16 port = 0;
-
-  if (listeners)
-    addr = g_socket_get_local_address (listeners->data, NULL);
-  if (addr && G_IS_INET_SOCKET_ADDRESS (addr))
-    port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (addr));
-  g_slist_free (listeners);
-  return port;
+  return api->port;
 }
 
 void

@@ -10,12 +10,16 @@
 #include "s2r-error.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
-/* After a refusal, how long the client may still send what it had in flight
- * (read and dropped): closing with unread data would reset the connection
- * and could lose the answer before the client read it. */
+/* After a refusal, how long and how much the client may still send of what
+ * it had in flight (read and dropped): closing with unread data resets the
+ * connection, which can lose the answer before the client read it. A
+ * client that goes on sending beyond that gets the reset. */
 #define LINGER_MS 2000
+#define LINGER_BYTES (1024 * 1024)
 
 typedef enum
 {
@@ -27,9 +31,12 @@ typedef enum
 typedef struct
 {
   S2rConnections *owner;
-  GSocket *socket;              /* the key; a ref, so no later socket reuses it */
-  /* the request in progress or the last one; it holds the connection, which
-   * stealing it from this message closes */
+  GSocketConnection *connection;
+  /* the key: the address object given to libsoup with the connection, the
+   * one soup_server_message_get_remote_address() returns */
+  GSocketAddress *remote;
+  /* the request in progress or the last one; it holds libsoup's side of the
+   * connection, which stealing it from this message takes */
   SoupServerMessage *msg;
   ConnState state;
   goffset body_read;
@@ -41,12 +48,13 @@ typedef struct
 struct _S2rConnections
 {
   SoupServer *server;
+  GSocketService *service;
   gsize max_body;
   guint idle_timeout_s;
   guint request_timeout_s;
   S2rRefuseFunc refuse;
   gpointer refuse_data;
-  GHashTable *conns;            /* GSocket -> Conn */
+  GHashTable *conns;            /* remote GSocketAddress -> Conn */
   gulong handlers[3];
 };
 
@@ -59,6 +67,7 @@ typedef struct
   GCancellable *cancellable;
   GSource *deadline;
   GBytes *answer;
+  gsize lingered;
   char buf[4096];
 } Closing;
 
@@ -90,14 +99,15 @@ conn_free (Conn * conn)
     g_signal_handlers_disconnect_by_data (conn->msg, conn);
     g_object_unref (conn->msg);
   }
-  g_object_unref (conn->socket);
+  g_object_unref (conn->remote);
+  g_object_unref (conn->connection);
   g_free (conn);
 }
 
 static void
 forget (Conn * conn)
 {
-  g_hash_table_remove (conn->owner->conns, conn->socket);
+  g_hash_table_remove (conn->owner->conns, conn->remote);
 }
 
 static void
@@ -118,7 +128,7 @@ lingered_cb (GObject * source, GAsyncResult * res, gpointer user_data)
   Closing *c = user_data;
   gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), res, NULL);
 
-  if (n <= 0) {
+  if (n <= 0 || (c->lingered += n) > LINGER_BYTES) {
     closing_finish (c);
     return;
   }
@@ -188,7 +198,8 @@ refuse_and_close (Conn * conn, const GError * error)
 {
   S2rConnections *conns = conn->owner;
   g_autoptr (SoupServerMessage) msg = g_object_ref (conn->msg);
-  GSocket *socket = g_object_ref (conn->socket);
+  GSocket *socket =
+      g_object_ref (g_socket_connection_get_socket (conn->connection));
   GIOStream *stream;
   Closing *c;
 
@@ -328,22 +339,22 @@ disconnected_cb (SoupServerMessage * msg, Conn * conn)
   forget (conn);
 }
 
+static Conn *
+lookup (S2rConnections * conns, SoupServerMessage * msg)
+{
+  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
+
+  return remote ? g_hash_table_lookup (conns->conns, remote) : NULL;
+}
+
 static void
 request_started_cb (SoupServer * server, SoupServerMessage * msg,
     S2rConnections * conns)
 {
-  GSocket *socket = soup_server_message_get_socket (msg);
-  Conn *conn;
+  Conn *conn = lookup (conns, msg);
 
-  if (socket == NULL)
+  if (conn == NULL)
     return;
-  conn = g_hash_table_lookup (conns->conns, socket);
-  if (conn == NULL) {
-    conn = g_new0 (Conn, 1);
-    conn->owner = conns;
-    conn->socket = g_object_ref (socket);
-    g_hash_table_insert (conns->conns, socket, conn);
-  }
   if (conn->msg) {
     g_signal_handlers_disconnect_by_data (conn->msg, conn);
     g_object_unref (conn->msg);
@@ -368,8 +379,7 @@ static void
 request_ended_cb (SoupServer * server, SoupServerMessage * msg,
     S2rConnections * conns)
 {
-  GSocket *socket = soup_server_message_get_socket (msg);
-  Conn *conn = socket ? g_hash_table_lookup (conns->conns, socket) : NULL;
+  Conn *conn = lookup (conns, msg);
 
   if (conn == NULL || conn->msg != msg)
     return;
@@ -377,17 +387,67 @@ request_ended_cb (SoupServer * server, SoupServerMessage * msg,
   clear_source (&conn->timer);
   clear_source (&conn->watch);
   conn->timer = add_timer (conns->idle_timeout_s, idle_timeout_cb, conn);
-  conn->watch = g_socket_create_source (socket,
-      G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+  conn->watch =
+      g_socket_create_source (g_socket_connection_get_socket
+      (conn->connection), G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
   g_source_set_priority (conn->watch, G_PRIORITY_HIGH);
   g_source_set_callback (conn->watch, G_SOURCE_FUNC (idle_readable_cb), conn,
       NULL);
   g_source_attach (conn->watch, NULL);
 }
 
+/* Accepted here rather than by soup_server_listen(): libsoup 3.2's listener
+ * keeps a reference to every socket it accepts (about 340 bytes a
+ * connection, for ever; upstream "soup-listener: Plug a leak", 3.3.x) */
+static gboolean
+incoming_cb (GSocketService * service, GSocketConnection * connection,
+    GObject * source, S2rConnections * conns)
+{
+  GSocket *socket = g_socket_connection_get_socket (connection);
+  g_autoptr (GSocketAddress) local =
+      g_socket_connection_get_local_address (connection, NULL);
+  g_autoptr (GSocketAddress) remote =
+      g_socket_connection_get_remote_address (connection, NULL);
+  Conn *conn;
+
+  if (local == NULL || remote == NULL)
+    return TRUE;                /* gone already; closed as it is dropped */
+  /* what libsoup's listener sets: answers are small, Nagle only delays them */
+  g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
+  conn = g_new0 (Conn, 1);
+  conn->owner = conns;
+  conn->connection = g_object_ref (connection);
+  conn->remote = g_object_ref (remote);
+  g_hash_table_insert (conns->conns, remote, conn);
+  /* its first request starts in here (request-started) */
+  soup_server_accept_iostream (conns->server, G_IO_STREAM (connection), local,
+      remote, NULL);
+  return TRUE;
+}
+
+/**
+ * s2r_connections_listen:
+ * @address: where to listen; port 0 for any
+ *
+ * Returns: the port listened on, 0 with @error set on failure
+ */
+guint16
+s2r_connections_listen (S2rConnections * conns, GSocketAddress * address,
+    GError ** error)
+{
+  g_autoptr (GSocketAddress) effective = NULL;
+
+  if (!g_socket_listener_add_address (G_SOCKET_LISTENER (conns->service),
+          address, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL,
+          &effective, error))
+    return 0;
+  g_socket_service_start (conns->service);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
+}
+
 /**
  * s2r_connections_new:
- * @server: the server whose connections are followed
+ * @server: the server to hand each connection to
  * @max_body: bytes a request body may have
  * @idle_timeout_s: seconds a keep-alive connection may wait for a request
  * @request_timeout_s: seconds a request may take to arrive whole
@@ -410,6 +470,9 @@ s2r_connections_new (SoupServer * server, gsize max_body,
   conns->refuse_data = user_data;
   conns->conns = g_hash_table_new_full (NULL, NULL, NULL,
       (GDestroyNotify) conn_free);
+  conns->service = g_socket_service_new ();
+  g_signal_connect (conns->service, "incoming", G_CALLBACK (incoming_cb),
+      conns);
   conns->handlers[0] = g_signal_connect (server, "request-started",
       G_CALLBACK (request_started_cb), conns);
   conns->handlers[1] = g_signal_connect (server, "request-finished",
@@ -424,6 +487,10 @@ s2r_connections_free (S2rConnections * conns)
 {
   if (conns == NULL)
     return;
+  g_socket_service_stop (conns->service);
+  g_socket_listener_close (G_SOCKET_LISTENER (conns->service));
+  g_signal_handlers_disconnect_by_data (conns->service, conns);
+  g_object_unref (conns->service);
   for (guint i = 0; i < G_N_ELEMENTS (conns->handlers); i++)
     g_signal_handler_disconnect (conns->server, conns->handlers[i]);
   g_hash_table_destroy (conns->conns);

@@ -11,9 +11,9 @@ G_BEGIN_DECLS
 /**
  * S2rConnections:
  *
- * Every HTTP connection of one SoupServer, followed from its accept to its
- * close on the server's main context, so that no client can hold the
- * daemon's memory, fds or attention:
+ * The listening socket of one SoupServer and every HTTP connection it
+ * accepts, followed from its accept to its close on the main context, so
+ * that no client can hold the daemon's memory, fds or attention:
  * - a body over max-body is refused by its headers (Content-Length), or as
  *   it arrives (chunked), answered 413 at once and the connection closed
  *   without reading the rest (libsoup 3.2 reads a whole body before it
@@ -42,6 +42,8 @@ S2rConnections *s2r_connections_new (SoupServer * server, gsize max_body,
     guint idle_timeout_s, guint request_timeout_s, S2rRefuseFunc refuse,
     gpointer user_data);
 void s2r_connections_free (S2rConnections * conns);
+guint16 s2r_connections_listen (S2rConnections * conns,
+    GSocketAddress * address, GError ** error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (S2rConnections, s2r_connections_free);
 
