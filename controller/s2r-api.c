@@ -241,7 +241,7 @@ find_destination (S2rCall * call, const char *dest_id, GError ** error)
 {
   guint64 id = 0;
 
-  /* no id at all: nothing to echo back either */
+  /* not a number: no destination has it, and it is not echoed back */
   if (!g_ascii_string_to_unsigned (dest_id, 10, 1, G_MAXUINT, &id, NULL)) {
     s2r_set_error_field (error, S2R_ERROR_INVALID, "destId",
         "'destId' must be a number from 1 to %u", G_MAXUINT);
