@@ -471,6 +471,9 @@ s2r_connections_new (SoupServer * server, gsize max_body,
   conns->conns = g_hash_table_new_full (NULL, NULL, NULL,
       (GDestroyNotify) conn_free);
   conns->service = g_socket_service_new ();
+  /* GLib's default of 10 pending connections: a burst of a few hundred
+   * clients overflowed it and waited for their SYN to be resent (1 s, 3 s..) */
+  g_socket_listener_set_backlog (G_SOCKET_LISTENER (conns->service), 128);
   g_signal_connect (conns->service, "incoming", G_CALLBACK (incoming_cb),
       conns);
   conns->handlers[0] = g_signal_connect (server, "request-started",
