@@ -7,7 +7,9 @@
 #endif
 
 #include "s2r-api.h"
+#include "s2r-connections.h"
 #include "s2r-error.h"
+#include "s2r-json.h"
 
 #include <string.h>
 
@@ -16,6 +18,8 @@
 struct _S2rApi
 {
   SoupServer *server;
+  S2rConnections *connections;
+  guint16 port;
   S2rCallManager *manager;
   S2rEvents *events;
   const S2rConfig *config;
@@ -119,8 +123,9 @@ check_request (S2rApi * api, SoupServerMessage * msg, GError ** error)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   const char *token = s2r_config_get_token (api->config);
-  goffset length;
 
+  /* a body over max-body never gets here: S2rConnections refuses it by its
+   * headers or as it arrives */
   if (token) {
     const char *auth = soup_message_headers_get_one (headers, "Authorization");
 
@@ -131,31 +136,14 @@ check_request (S2rApi * api, SoupServerMessage * msg, GError ** error)
       return FALSE;
     }
   }
-  length = soup_message_headers_get_content_length (headers);
-  if (soup_message_headers_get_encoding (headers) ==
-      SOUP_ENCODING_CONTENT_LENGTH
-      && length > (goffset) s2r_config_get_max_body (api->config)) {
-    g_set_error (error, S2R_ERROR, S2R_ERROR_TOO_LARGE,
-        "the body is larger than %" G_GSIZE_FORMAT " bytes",
-        s2r_config_get_max_body (api->config));
-    return FALSE;
-  }
   return TRUE;
 }
 
-/* After the headers, before the body is read: refuse early */
+/* S2rConnections' refusals (413, 408) carry the API's error body */
 static void
-early_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
-    GHashTable * query, gpointer user_data)
+refuse_cb (SoupServerMessage * msg, const GError * error, gpointer user_data)
 {
-  g_autoptr (GError) err = NULL;
-
-  if (!check_request (user_data, msg, &err)) {
-    send_error (msg, err);
-    /* the body may still be coming: do not keep the connection */
-    soup_message_headers_replace (soup_server_message_get_response_headers
-        (msg), "Connection", "close");
-  }
+  send_error (msg, error);
 }
 
 static JsonNode *
@@ -163,11 +151,8 @@ parse_body (S2rApi * api, SoupServerMessage * msg, GError ** error)
 {
   SoupMessageBody *body = soup_server_message_get_request_body (msg);
   g_autoptr (GBytes) bytes = soup_message_body_flatten (body);
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (GError) err = NULL;
   gsize len;
   const char *data = g_bytes_get_data (bytes, &len);
-  JsonNode *root;
 
   if (len > s2r_config_get_max_body (api->config)) {
     g_set_error (error, S2R_ERROR, S2R_ERROR_TOO_LARGE,
@@ -175,18 +160,7 @@ parse_body (S2rApi * api, SoupServerMessage * msg, GError ** error)
         s2r_config_get_max_body (api->config));
     return NULL;
   }
-  if (len == 0 || !json_parser_load_from_data (parser, data, len, &err)) {
-    s2r_set_error_field (error, S2R_ERROR_INVALID, NULL, "invalid JSON: %s",
-        err ? err->message : "empty body");
-    return NULL;
-  }
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
-    s2r_set_error_field (error, S2R_ERROR_INVALID, NULL,
-        "the body must be a JSON object");
-    return NULL;
-  }
-  return json_node_copy (root);
+  return s2r_json_parse_object (data, len, error);
 }
 
 static S2rCall *
@@ -201,6 +175,19 @@ start_call (S2rApi * api, SoupServerMessage * msg, GError ** error)
   if (req == NULL)
     return NULL;
   return s2r_call_manager_create (api->manager, req, error);
+}
+
+/* A call id from a path or a body: one that no call can have is refused
+ * as such (a 404 would echo CR/LF or anything else back in its message) */
+static S2rCall *
+lookup_call (S2rApi * api, const char *call_id, GError ** error)
+{
+  if (!s2r_call_id_is_valid (call_id)) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, "callId",
+        "'callId' must be 1-128 characters of A-Z a-z 0-9 - _ . ~");
+    return NULL;
+  }
+  return s2r_call_manager_lookup (api->manager, call_id, error);
 }
 
 /* A string member of the body, for terminate and find */
@@ -254,13 +241,18 @@ find_destination (S2rCall * call, const char *dest_id, GError ** error)
 {
   guint64 id = 0;
 
-  if (g_ascii_string_to_unsigned (dest_id, 10, 1, G_MAXUINT, &id, NULL))
-    for (guint i = 0; i < s2r_call_get_n_destinations (call); i++) {
-      S2rDestination *d = s2r_call_get_destination (call, i);
+  /* not a number: no destination has it, and it is not echoed back */
+  if (!g_ascii_string_to_unsigned (dest_id, 10, 1, G_MAXUINT, &id, NULL)) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, "destId",
+        "'destId' must be a number from 1 to %u", G_MAXUINT);
+    return NULL;
+  }
+  for (guint i = 0; i < s2r_call_get_n_destinations (call); i++) {
+    S2rDestination *d = s2r_call_get_destination (call, i);
 
-      if (s2r_destination_get_id (d) == id)
-        return d;
-    }
+    if (s2r_destination_get_id (d) == id)
+      return d;
+  }
   s2r_set_error_field (error, S2R_ERROR_NOT_FOUND, "destId",
       "call '%s' has no destination '%s'", s2r_call_get_id (call), dest_id);
   return NULL;
@@ -388,7 +380,7 @@ calls_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
       send_method_not_allowed (msg, "GET, DELETE");
       return;
     }
-    call = s2r_call_manager_lookup (api->manager, parts[0], &err);
+    call = lookup_call (api, parts[0], &err);
     if (call == NULL)
       goto error;
     if (n >= 2) {
@@ -571,7 +563,7 @@ wcs5_call_handler (SoupServer * server, SoupServerMessage * msg,
           "missing field 'callId'");
       goto error;
     }
-    call = s2r_call_manager_lookup (api->manager, call_id, &err);
+    call = lookup_call (api, call_id, &err);
     if (call == NULL)
       goto error;
     s2r_call_hangup (call);
@@ -611,7 +603,9 @@ s2r_api_new (S2rCallManager * manager, S2rEvents * events,
   api->server = soup_server_new ("server-header", "sip2rtmp/" VERSION " ",
       NULL);
 
-  soup_server_add_early_handler (api->server, NULL, early_handler, api, NULL);
+  api->connections = s2r_connections_new (api->server,
+      s2r_config_get_max_body (config), s2r_config_get_idle_timeout (config),
+      s2r_config_get_request_timeout (config), refuse_cb, api);
   soup_server_add_handler (api->server, NULL, default_handler, api, NULL);
   soup_server_add_handler (api->server, CALLS_PATH, calls_handler, api, NULL);
   soup_server_add_handler (api->server, "/api/v1/events", events_handler, api,
@@ -639,22 +633,14 @@ s2r_api_listen (S2rApi * api, const char *host, guint16 port, GError ** error)
     return FALSE;
   }
   saddr = g_inet_socket_address_new (addr, port);
-  return soup_server_listen (api->server, saddr, 0, error);
+  api->port = s2r_connections_listen (api->connections, saddr, error);
+  return api->port != 0;
 }
 
 guint16
 s2r_api_get_port (S2rApi * api)
 {
-  GSList *listeners = soup_server_get_listeners (api->server);
-  g_autoptr (GSocketAddress) addr = NULL;
-  guint16 port = 0;
-
-  if (listeners)
-    addr = g_socket_get_local_address (listeners->data, NULL);
-  if (addr && G_IS_INET_SOCKET_ADDRESS (addr))
-    port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (addr));
-  g_slist_free (listeners);
-  return port;
+  return api->port;
 }
 
 void
@@ -662,6 +648,7 @@ s2r_api_free (S2rApi * api)
 {
   if (api == NULL)
     return;
+  s2r_connections_free (api->connections);
   soup_server_disconnect (api->server);
   g_object_unref (api->server);
   g_object_unref (api->manager);

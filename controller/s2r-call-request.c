@@ -270,7 +270,9 @@ s2r_record_name_is_valid (const char *name)
 {
   g_autofree char *lower = g_ascii_strdown (name, -1);
 
-  if (*name == '.' || strchr (name, '/') || strchr (name, '\\'))
+  /* longer names than a file system takes would fail only in the muxer */
+  if (*name == '.' || strchr (name, '/') || strchr (name, '\\') ||
+      strlen (name) > 255)
     return FALSE;
   return (g_str_has_suffix (lower, ".mkv") || g_str_has_suffix (lower, ".mp4"))
       && strlen (name) > 4;
@@ -283,16 +285,48 @@ s2r_call_id_is_valid (const char *call_id)
 
   if (len == 0 || len > 128)
     return FALSE;
+  /* it is a path segment of /api/v1/calls/{id}: "." and ".." would be
+   * resolved away there, and the call could never be addressed */
+  if (strcmp (call_id, ".") == 0 || strcmp (call_id, "..") == 0)
+    return FALSE;
   for (const char *p = call_id; *p; p++)
     if (!g_ascii_isalnum (*p) && !strchr ("-_.~", *p))
       return FALSE;
   return TRUE;
 }
 
+/* An IPv4 address or a host name (RFC 1123: labels of letters, digits and
+ * inner hyphens, 1-63 each, 253 in all), as the resolver would take it:
+ * `..`, `-a.b` or `1.2.3.999` are none and would only fail later, in the
+ * SIP stack */
 static gboolean
-is_host_char (char c)
+host_name_is_valid (const char *host)
 {
-  return g_ascii_isalnum (c) || c == '.' || c == '-';
+  gsize len = strlen (host);
+  const char *label = host;
+  gboolean numeric = TRUE;
+
+  if (len == 0 || len > 253)
+    return FALSE;
+  if (g_hostname_is_ip_address (host))
+    return strchr (host, ':') == NULL;
+  for (const char *c = host;; c++) {
+    if (*c == '.' || *c == '\0') {
+      gsize n = c - label;
+
+      if (n == 0 || n > 63 || label[0] == '-' || c[-1] == '-')
+        return FALSE;
+      if (*c == '\0')
+        break;
+      label = c + 1;
+      numeric = TRUE;
+    } else if (g_ascii_isalpha (*c) || *c == '-')
+      numeric = FALSE;
+    else if (!g_ascii_isdigit (*c))
+      return FALSE;
+  }
+  /* all digits in the last label: a malformed address, not a name */
+  return !numeric;
 }
 
 static gboolean
@@ -343,15 +377,37 @@ parse_host (const char *s, char **host, guint * port)
   if (colon && !g_ascii_string_to_unsigned (colon + 1, 10, 1, 65535, &p, NULL))
     return FALSE;
   *host = colon ? g_strndup (s, colon - s) : g_strdup (s);
-  if (**host == '\0')
+  if (!host_name_is_valid (*host)) {
+    g_clear_pointer (host, g_free);
     return FALSE;
-  for (const char *c = *host; *c; c++)
-    if (!is_host_char (*c)) {
-      g_clear_pointer (host, g_free);
-      return FALSE;
-    }
+  }
   *port = (guint) p;
   return TRUE;
+}
+
+/* sip:[user[:password]@]host[:port][;params][?headers], sips: too: the host
+ * must be one parse_host() takes, the user (if any) not empty */
+static gboolean
+sip_uri_is_valid (const char *uri)
+{
+  const char *rest = uri + (g_ascii_strncasecmp (uri, "sips:", 5) == 0 ? 5 : 4);
+  g_autofree char *hostport = NULL;
+  g_autofree char *host = NULL;
+  const char *at, *end;
+  guint port = 0;
+
+  /* a header value may hold '@': the host ends before '?' */
+  end = strchr (rest, '?');
+  hostport = end ? g_strndup (rest, end - rest) : g_strdup (rest);
+  /* a user may hold ';' (user parameters): its '@' is the last one */
+  at = strrchr (hostport, '@');
+  if (at == hostport)
+    return FALSE;
+  rest = at ? at + 1 : hostport;
+  end = strchr (rest, ';');
+  if (end)
+    hostport[end - hostport] = '\0';
+  return parse_host (rest, &host, &port);
 }
 
 static gboolean
@@ -402,6 +458,11 @@ s2r_map_callee (const char *callee, const char *sip_domain, guint sip_port,
     if (callee[g_ascii_strncasecmp (callee, "sip:", 4) == 0 ? 4 : 5] == '\0') {
       s2r_set_error_field (error, S2R_ERROR_INVALID, "callee",
           "field 'callee' is an empty SIP URI");
+      return NULL;
+    }
+    if (!sip_uri_is_valid (callee)) {
+      s2r_set_error_field (error, S2R_ERROR_INVALID, "callee",
+          "field 'callee' has no valid host name or IP address");
       return NULL;
     }
     return g_strdup (callee);
@@ -459,8 +520,14 @@ map_proxy (const char *proxy, GError ** error)
   g_auto (GStrv) parts = NULL;
 
   if (g_ascii_strncasecmp (proxy, "sip:", 4) == 0 ||
-      g_ascii_strncasecmp (proxy, "sips:", 5) == 0)
+      g_ascii_strncasecmp (proxy, "sips:", 5) == 0) {
+    if (!sip_uri_is_valid (proxy)) {
+      s2r_set_error_field (error, S2R_ERROR_INVALID, "sipOutboundProxy",
+          "field 'sipOutboundProxy' has no valid host name or IP address");
+      return NULL;
+    }
     return g_strdup (proxy);
+  }
   /* host[:port][;params] */
   parts = g_strsplit (proxy, ";", 2);
   if (!parse_host (parts[0], &host, &port)) {
@@ -521,6 +588,22 @@ s2r_rtmp_target_free (S2rRtmpTarget * target)
   g_free (target);
 }
 
+/* The last element of the published URL: one path element (no '/', not "."
+ * or "..", which a server would take as another app or stream), then a
+ * query string as some CDNs' keys have, where '/' may occur (base64) */
+static gboolean
+stream_name_is_valid (const char *stream)
+{
+  gsize name_len = strcspn (stream, "?");
+
+  if (name_len == 0 || strpbrk (stream, " \t") || !string_is_clean (stream))
+    return FALSE;
+  if (memchr (stream, '/', name_len))
+    return FALSE;
+  return !((name_len == 1 && stream[0] == '.') ||
+      (name_len == 2 && stream[0] == '.' && stream[1] == '.'));
+}
+
 /* Errors name `prefix.rtmpUrl` or the prefix itself for a whole URL */
 static S2rRtmpTarget *
 target_new (const char *url, const char *stream, const char *prefix,
@@ -534,9 +617,10 @@ target_new (const char *url, const char *stream, const char *prefix,
 
   if (!validate_rtmp_url (url, url_field, error))
     return NULL;
-  if (*stream == '\0' || strpbrk (stream, " \t") || !string_is_clean (stream)) {
+  if (!stream_name_is_valid (stream)) {
     s2r_set_error_field (error, S2R_ERROR_INVALID, stream_field,
-        "field '%s' must be a stream name without spaces", stream_field);
+        "field '%s' must be a stream name without spaces, control "
+        "characters or '/' (a query string may follow)", stream_field);
     return NULL;
   }
   t->url = g_strdup (url);

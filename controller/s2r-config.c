@@ -16,6 +16,8 @@
 #define DEFAULT_MAX_CALLS 200
 #define DEFAULT_MAX_BODY 65536
 #define DEFAULT_KEEP_FINISHED 300
+#define DEFAULT_IDLE_TIMEOUT 60
+#define DEFAULT_REQUEST_TIMEOUT 10
 #define DEFAULT_TEMPLATE "default"
 #define DEFAULT_ANSWER_TIMEOUT 60
 #define DEFAULT_RTP_TIMEOUT 30
@@ -42,6 +44,8 @@ struct _S2rConfig
   guint max_calls;
   gsize max_body;
   guint keep_finished;
+  guint idle_timeout;
+  guint request_timeout;
 
   char *pipelines_dir;
   char *template;
@@ -89,6 +93,8 @@ s2r_config_new (void)
   config->max_calls = DEFAULT_MAX_CALLS;
   config->max_body = DEFAULT_MAX_BODY;
   config->keep_finished = DEFAULT_KEEP_FINISHED;
+  config->idle_timeout = DEFAULT_IDLE_TIMEOUT;
+  config->request_timeout = DEFAULT_REQUEST_TIMEOUT;
   config->pipelines_dir = g_strdup (default_pipelines_dir ());
   config->template = g_strdup (DEFAULT_TEMPLATE);
   config->answer_timeout = DEFAULT_ANSWER_TIMEOUT;
@@ -254,6 +260,10 @@ config_load (S2rConfig * config, GKeyFile * kf, GError ** error)
           error)
       || !read_uint (kf, "server", "keep-finished", 86400,
           &config->keep_finished, error)
+      || !read_uint (kf, "server", "idle-timeout", 3600,
+          &config->idle_timeout, error)
+      || !read_uint (kf, "server", "request-timeout", 3600,
+          &config->request_timeout, error)
       || !read_string (kf, "pipeline", "dir", &config->pipelines_dir, error)
       || !read_string (kf, "pipeline", "template", &config->template, error)
       || !read_string (kf, "sip", "local-address", &config->local_address,
@@ -307,6 +317,9 @@ config_load (S2rConfig * config, GKeyFile * kf, GError ** error)
     return FALSE;
   }
   config->max_body = max_body;
+  /* 0 would close every connection at once: at least a second */
+  config->idle_timeout = MAX (config->idle_timeout, 1);
+  config->request_timeout = MAX (config->request_timeout, 1);
   if (config->webhook_queue_size == 0)
     config->webhook_queue_size = 1;
   if (config->pipelines_dir == NULL)
@@ -390,6 +403,18 @@ guint
 s2r_config_get_keep_finished (const S2rConfig * config)
 {
   return config->keep_finished;
+}
+
+guint
+s2r_config_get_idle_timeout (const S2rConfig * config)
+{
+  return config->idle_timeout;
+}
+
+guint
+s2r_config_get_request_timeout (const S2rConfig * config)
+{
+  return config->request_timeout;
 }
 
 const char *

@@ -20,6 +20,8 @@ G_BEGIN_DECLS
  * max-calls=200
  * max-body=65536
  * keep-finished=300       ; seconds a finished call stays listed
+ * idle-timeout=60         ; s an HTTP connection may wait for a request
+ * request-timeout=10      ; s from a request's first byte to its last
  * [pipeline]
  * dir=/usr/share/sip2rtmp/pipelines
  * template=default
@@ -66,6 +68,8 @@ gboolean s2r_config_get_admission (const S2rConfig * config,
     guint * cpu_limit, guint * media_busy_limit, guint * media_late_ms,
     gdouble * call_cost);
 guint s2r_config_get_keep_finished (const S2rConfig * config);
+guint s2r_config_get_idle_timeout (const S2rConfig * config);
+guint s2r_config_get_request_timeout (const S2rConfig * config);
 
 const char *s2r_config_get_pipelines_dir (const S2rConfig * config);
 const char *s2r_config_get_template (const S2rConfig * config);

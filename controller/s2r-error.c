@@ -76,6 +76,8 @@ s2r_error_to_http_status (const GError * error)
       return 409;
     case S2R_ERROR_TOO_LARGE:
       return 413;
+    case S2R_ERROR_TIMEOUT:
+      return 408;
     case S2R_ERROR_UNAVAILABLE:
       return 503;
     case S2R_ERROR_INTERNAL:
@@ -103,6 +105,8 @@ s2r_error_code_name (const GError * error)
       return "conflict";
     case S2R_ERROR_TOO_LARGE:
       return "too-large";
+    case S2R_ERROR_TIMEOUT:
+      return "timeout";
     case S2R_ERROR_UNAVAILABLE:
       return "unavailable";
     case S2R_ERROR_INTERNAL:

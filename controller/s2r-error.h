@@ -22,6 +22,7 @@ typedef enum
   S2R_ERROR_METHOD,             /* 405 */
   S2R_ERROR_CONFLICT,           /* 409 */
   S2R_ERROR_TOO_LARGE,          /* 413 */
+  S2R_ERROR_TIMEOUT,            /* 408: the request did not arrive in time */
   S2R_ERROR_UNAVAILABLE,        /* 503: maximum of calls reached */
   S2R_ERROR_INTERNAL,           /* 500 */
 } S2rError;

@@ -163,6 +163,79 @@ test_malformed_callee_is_400 (void)
 }
 
 static void
+test_a_host_must_be_a_host_name_or_address (void)
+{
+  static const char *const bad_callees[] = {
+    "sip:..:5060", "sip:..", "sips:bob@..", "sip:bob@a..example",
+    "sip:bob@-pbx.example", "sip:bob@pbx-.example", "sip:bob@1.2.3.999",
+    "sip:@pbx.example", "sip:bob@pbx_1.example;transport=tcp",
+    "bob@..", "bob@1.2.3.4.5", "..", "a..b", ".pbx.example",
+    "[::1", "bob@[::g]:5060",
+  };
+  static const char *const good_callees[] = {
+    "sip:+15551234567;npdi@pbx.example.com;user=phone?Subject=a@b",
+    "sips:bob@[2001:db8::1]:5061;transport=tls", "sip:10.0.0.1",
+    "sip:bob@localhost", "bob@a-1.example", "pbx.example.com.local",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad_callees); i++) {
+    g_autoptr (GError) err = NULL;
+    g_autofree char *uri = s2r_map_callee (bad_callees[i], NULL, 5060, &err);
+
+    g_assert_null (uri);
+    g_assert_error (err, S2R_ERROR, S2R_ERROR_INVALID);
+    g_assert_cmpstr (s2r_error_get_field (err), ==, "callee");
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (good_callees); i++) {
+    g_autoptr (GError) err = NULL;
+    g_autofree char *uri = s2r_map_callee (good_callees[i], NULL, 5060, &err);
+
+    g_assert_no_error (err);
+  }
+  assert_rejected ("{\"callee\":\"1000\",\"sipDomain\":\"pbx..example\","
+      "\"rtmpUrl\":\"rtmp://h/a\",\"rtmpStream\":\"s\"}", "sipDomain");
+  assert_rejected ("{\"callee\":\"sip:a@h\",\"sipOutboundProxy\":\"sip:..\","
+      "\"rtmpUrl\":\"rtmp://h/a\",\"rtmpStream\":\"s\"}", "sipOutboundProxy");
+  assert_rejected ("{\"callee\":\"sip:a@h\",\"sipOutboundProxy\":\"-p:5060\","
+      "\"rtmpUrl\":\"rtmp://h/a\",\"rtmpStream\":\"s\"}", "sipOutboundProxy");
+}
+
+static void
+test_stream_names_and_call_ids_are_one_path_element (void)
+{
+  static const char *const bad_streams[] = {
+    "a/b", "..", ".", "../live2/s", "s\\r\\nX: 1", "a b", "?x=1",
+  };
+  g_autoptr (GError) err = NULL;
+  /* a query string may hold '/' (base64 tokens) */
+  g_autoptr (S2rCallRequest) query = parse ("{\"callee\":\"sip:a@h\","
+      "\"rtmpUrl\":\"rtmp://h/live\",\"rtmpStream\":\"k..ey?t=a/b+c==\"}",
+      &err);
+
+  g_assert_no_error (err);
+  g_assert_cmpstr (s2r_call_request_get_rtmp_location (query), ==,
+      "rtmp://h/live/k..ey?t=a/b+c==");
+  for (guint i = 0; i < G_N_ELEMENTS (bad_streams); i++) {
+    g_autofree char *json = g_strdup_printf ("{\"callee\":\"sip:a@h\","
+        "\"rtmpUrl\":\"rtmp://h/live\",\"rtmpStream\":\"%s\"}",
+        bad_streams[i]);
+    g_autofree char *dest = g_strdup_printf ("{\"callee\":\"sip:a@h\","
+        "\"destinations\":[{\"rtmpUrl\":\"rtmp://h/live\","
+        "\"rtmpStream\":\"%s\"}]}", bad_streams[i]);
+
+    assert_rejected (json, "rtmpStream");
+    assert_rejected (dest, "destinations[0].rtmpStream");
+  }
+  g_assert_false (s2r_call_id_is_valid (".."));
+  g_assert_false (s2r_call_id_is_valid ("."));
+  g_assert_false (s2r_call_id_is_valid ("a\r\nb"));
+  g_assert_false (s2r_call_id_is_valid ("a b"));
+  g_assert_true (s2r_call_id_is_valid ("a..b"));
+  assert_rejected ("{\"callId\":\"..\",\"callee\":\"sip:a@h\","
+      "\"rtmpUrl\":\"rtmp://h/a\",\"rtmpStream\":\"s\"}", "callId");
+}
+
+static void
 test_control_characters_are_refused (void)
 {
   /* they would end up in SIP headers */
@@ -267,8 +340,7 @@ static void
 test_bad_destinations_are_400_naming_the_field (void)
 {
   assert_rejected ("{\"callee\":\"sip:a@h\"}", "rtmpUrl");
-  assert_rejected ("{\"callee\":\"sip:a@h\",\"rtmpStream\":\"s\"}",
-      "rtmpUrl");
+  assert_rejected ("{\"callee\":\"sip:a@h\",\"rtmpStream\":\"s\"}", "rtmpUrl");
   assert_rejected ("{\"callee\":\"sip:a@h\",\"rtmpUrls\":\"rtmp://a/b/c\"}",
       "rtmpUrls");
   assert_rejected ("{\"callee\":\"sip:a@h\",\"rtmpUrls\":[\"rtmp://a/c\"]}",
@@ -362,6 +434,10 @@ main (int argc, char **argv)
       test_missing_callee_is_400_naming_callee);
   g_test_add_func ("/request/malformed-callee-is-400",
       test_malformed_callee_is_400);
+  g_test_add_func ("/request/a-host-must-be-a-host-name-or-address",
+      test_a_host_must_be_a_host_name_or_address);
+  g_test_add_func ("/request/stream-names-and-call-ids-are-one-path-element",
+      test_stream_names_and_call_ids_are_one_path_element);
   g_test_add_func ("/request/control-characters-are-refused",
       test_control_characters_are_refused);
   g_test_add_func ("/request/rtmp-url-needs-rtmp-scheme",

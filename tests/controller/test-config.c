@@ -27,6 +27,7 @@ test_file_sets_server_sip_webhook_and_apps (void)
   g_autoptr (S2rConfig) config =
       s2r_config_new_from_data
       ("[server]\nlisten=0.0.0.0:8081\ntoken=s3cret\nmax-calls=3\n"
+      "idle-timeout=5\nrequest-timeout=2\n"
       "[sip]\nlocal-address=127.0.0.1\nanswer-timeout=20\n"
       "[webhook]\nmax-retries=2\n"
       "[app:callApp]\nurl=http://127.0.0.1:8080/hook\n"
@@ -36,6 +37,8 @@ test_file_sets_server_sip_webhook_and_apps (void)
   g_assert_cmpstr (s2r_config_get_listen (config), ==, "0.0.0.0:8081");
   g_assert_cmpstr (s2r_config_get_token (config), ==, "s3cret");
   g_assert_cmpuint (s2r_config_get_max_calls (config), ==, 3);
+  g_assert_cmpuint (s2r_config_get_idle_timeout (config), ==, 5);
+  g_assert_cmpuint (s2r_config_get_request_timeout (config), ==, 2);
   g_assert_cmpstr (s2r_config_get_local_address (config), ==, "127.0.0.1");
   g_assert_cmpuint (s2r_config_get_answer_timeout (config), ==, 20);
   g_assert_cmpuint (s2r_config_get_webhook_max_retries (config), ==, 2);
@@ -165,7 +168,8 @@ test_each_error_has_its_http_status (void)
     {S2R_ERROR_INVALID, 400}, {S2R_ERROR_UNAUTHORIZED, 401},
     {S2R_ERROR_NOT_FOUND, 404}, {S2R_ERROR_METHOD, 405},
     {S2R_ERROR_CONFLICT, 409}, {S2R_ERROR_TOO_LARGE, 413},
-    {S2R_ERROR_UNAVAILABLE, 503}, {S2R_ERROR_INTERNAL, 500},
+    {S2R_ERROR_TIMEOUT, 408}, {S2R_ERROR_UNAVAILABLE, 503},
+    {S2R_ERROR_INTERNAL, 500},
   };
   g_autoptr (GError) foreign = g_error_new_literal (G_IO_ERROR,
       G_IO_ERROR_FAILED, "x");
