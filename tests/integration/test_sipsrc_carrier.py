@@ -86,6 +86,55 @@ class SipsrcCarrierTest(SipsrcTestCase):
                 if direction in ("sendonly", "sendrecv"):
                     self.assertTone(wav, TONE_HZ, ctx=ctx)
 
+    # RFC 4028: our INVITE offers the timer; the carrier makes us the
+    # refresher; we refresh at half the interval, by UPDATE when its Allow
+    # names it, by re-INVITE otherwise (Twilio allows no UPDATE).
+    def test_we_refresh_the_session_by_update_when_the_peer_allows_it(self):
+        with Sipp("session_timer_refresh_by_update.xml") as uas:
+            r, wav = self.run_to_wav(uas.uri(), timeout=30)
+            self.assertSippPassed(uas, " (expects two UPDATEs within 4 s each)")
+            invite = uas.received("INVITE")[0]
+            self.assertIn("timer", invite.header("Supported") or "", invite.text)
+            self.assertEqual(invite.header("Session-Expires"), "1800", invite.text)
+            for u in uas.received("UPDATE"):
+                self.assertEqual(u.header("Session-Expires"), "4;refresher=uac", u.text)
+        self.assertEqual(r.returncode, 0, str(r))
+        self.assertNotIn("failed", r.sip_call_states(), str(r))
+        self.assertToneBeforeAndAfter(wav, 2.0, "the first refresh")
+
+    def test_we_refresh_the_session_by_reinvite_when_the_peer_allows_no_update(self):
+        with Sipp("session_timer_refresh_by_reinvite.xml") as uas:
+            r, wav = self.run_to_wav(uas.uri(), timeout=30)
+            self.assertSippPassed(uas, " (expects a re-INVITE with an offer within 4 s)")
+            self.assertEqual(uas.received("UPDATE"), [])
+        self.assertEqual(r.returncode, 0, str(r))
+        self.assertNotIn("failed", r.sip_call_states(), str(r))
+        refreshed = [m for m in r.element_messages("sip-call")
+                     if m.get("reason") == "session refresh"]
+        self.assertEqual(len(refreshed), 1, "the answer to our refresh is followed\n%s" % r)
+        self.assertTone(wav, TONE_HZ, start=0.3)
+
+    def test_a_session_the_peer_does_not_refresh_ends_with_bye_and_its_reason(self):
+        with Sipp("session_timer_peer_silent.xml") as uas:
+            r, _ = self.run_to_wav(uas.uri(), timeout=20)
+            self.assertFailedWith(r, 408)
+            self.assertIn("session expired", str(r))
+            self.assertSippPassed(uas, " (expects our BYE before the session expires)")
+            self.assertEqual(len(uas.received("BYE")), 1)
+        # 3 s interval: BYE by min(32 s, a third) before it expires
+        self.assertLess(r.elapsed, 6, str(r))
+
+    def test_422_is_followed_with_the_peers_min_se(self):
+        with Sipp("session_timer_422.xml", duration_ms=1500, extra_args=["-m", "2"]) as uas:
+            r, wav = self.run_to_wav(uas.uri(), timeout=30)
+            self.assertSippPassed(uas, " (expects an INVITE asking for 3600 s after the 422)")
+            invites = uas.received("INVITE")
+            self.assertEqual([i.header("Session-Expires") for i in invites], ["1800", "3600"],
+                             uas.report())
+        self.assertEqual(r.returncode, 0, str(r))
+        self.assertStates(r, ["established", "terminated"])
+        self.assertTone(wav, TONE_HZ)
+
     def test_options_is_answered_during_a_call(self):
         sip_port = free_port()
         with Sipp("answer_pcmu_wait_bye.xml") as uas:

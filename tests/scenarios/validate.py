@@ -143,6 +143,11 @@ class ScenarioCase(unittest.TestCase):
         self.check("answer_direction_bye.xml", "uac_call.xml", uas_ms=500, then=then,
                    keys={"dir": "sendonly", "rtp_sink": str(free_port(2))})
 
+    def test_session_timer_peer_silent(self):
+        # the caller hangs up (as sipsrc does when the session expires)
+        self.check("session_timer_peer_silent.xml", "uac_call_hangup.xml", uac_ms=500,
+                   then=lambda uas, rc: self.assertTrue(uas.received("BYE")))
+
     def check_codec_change(self, uas_xml, codec, pt, files=None):
         def then(uas, uac_rc):
             self.assertEqual(uac_rc, 0)

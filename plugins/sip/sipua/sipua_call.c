@@ -28,6 +28,9 @@ struct call {
 	struct sdp_session *sdp;
 	struct mbuf *offer;
 	struct tmr answer_tmr;
+	struct session_timer timer;
+	struct sip_request *refresh_req;  /* our UPDATE refreshing it */
+	const char *offer_reason;   /* what our pending offer is for */
 	char call_id[128];
 	char *remote_sdp;
 	struct sipua_stream_info streamv[SIPUA_MEDIA_COUNT];
@@ -44,12 +47,19 @@ struct call {
 static struct list calls;
 
 
+static int invite_send(struct call *call);
+static void session_refresh(void *arg);
+static void session_expired(void *arg);
+
+
 static void call_destructor(void *data)
 {
 	struct call *call = data;
 
 	list_unlink(&call->le);
 	tmr_cancel(&call->answer_tmr);
+	session_timer_stop(&call->timer);
+	call->refresh_req = mem_deref(call->refresh_req);
 	/* Dereferencing the session sends CANCEL or BYE as needed */
 	call->sess = mem_deref(call->sess);
 	call->reg = mem_deref(call->reg);
@@ -225,8 +235,9 @@ static void progress_handler(const struct sip_msg *msg, void *arg)
 }
 
 
-/* The answer to our offer: in the final response to the INVITE, or in
- * the ACK of a re-INVITE that had no SDP (offer_handler) */
+/* The answer to our offer: in the final response to the INVITE, in the
+ * ACK of a re-INVITE that had no SDP (offer_handler), or in the 2xx to
+ * our refreshing re-INVITE (session_refresh) */
 static int answer_handler(const struct sip_msg *msg, void *arg)
 {
 	struct call *call = arg;
@@ -239,17 +250,21 @@ static int answer_handler(const struct sip_msg *msg, void *arg)
 		return 0;
 	}
 
+	if (!msg->req)
+		session_timer_update(&call->timer, msg, false);
+
 	if (!mbuf_get_left(msg->mb) ||
 	    !msg_ctype_cmp(&msg->ctyp, "application", "sdp") ||
 	    sdp_decode(call->sdp, msg->mb, false)) {
-		sipua_log(4, "call %s: no usable answer in the ACK to our offer",
+		sipua_log(4, "call %s: no usable answer to our offer",
 			  call->call_id);
 		return 0;
 	}
 
 	remote_sdp_keep(call, msg);
 	if (!answer_read(streamv, call->sdp))
-		report_update(call, streamv, 0, "re-INVITE without SDP");
+		report_update(call, streamv, 0, call->offer_reason ?
+			      call->offer_reason : "answer to our offer");
 
 	return 0;
 }
@@ -276,6 +291,9 @@ static void estab_handler(const struct sip_msg *msg, void *arg)
 	if (call->streams_reported && msg && mbuf_get_left(msg->mb))
 		report_update(call, call->streamv, msg->scode,
 			      "answer after early media");
+
+	if (msg)
+		session_timer_update(&call->timer, msg, false);
 
 	report_msg(call, SIPUA_CALL_ESTABLISHED, msg, true);
 }
@@ -319,10 +337,25 @@ static int offer_handler(struct mbuf **descp, const struct sip_msg *msg,
 	   re-routing media) asks us to offer; the answer comes with the ACK
 	   (answer_handler). Decoding the empty body as an offer would answer
 	   every m-line with port 0 and remove the media. */
-	if (!mbuf_get_left(msg->mb))
+	session_timer_update(&call->timer, msg, true);
+
+	if (!mbuf_get_left(msg->mb)) {
+		call->offer_reason = "re-INVITE without SDP";
 		return sdp_encode(descp, call->sdp, true);
+	}
 
 	return offer_answer(call, msg, descp, "re-INVITE");
+}
+
+
+static int session_expires_print(struct re_printf *pf,
+				 const struct session_timer *st)
+{
+	if (!st->interval_s)
+		return 0;
+
+	return re_hprintf(pf, "Session-Expires: %u;refresher=%s\r\n",
+			  st->interval_s, st->we_refresh ? "uas" : "uac");
 }
 
 
@@ -372,6 +405,8 @@ bool call_update_handler(struct sip *sip, const struct sip_msg *msg)
 		return true;
 	}
 
+	session_timer_update(&call->timer, msg, true);
+
 	if (mbuf_get_left(msg->mb)) {
 		if (!msg_ctype_cmp(&msg->ctyp, "application", "sdp")) {
 			(void)sip_replyf(sip, msg, 415,
@@ -393,23 +428,23 @@ bool call_update_handler(struct sip *sip, const struct sip_msg *msg)
 	if (err) {
 		(void)sip_reply(sip, msg, 500, "Server Internal Error");
 	}
-	else if (desc) {
+	else {
+		/* the interval and who refreshes, as the peer (the UAC of
+		   this UPDATE) asked or as they were (RFC 4028 9) */
 		(void)sip_treplyf(NULL, NULL, sip, msg, true, 200, "OK",
 				  "%H"
-				  "Content-Type: application/sdp\r\n"
+				  "%H"
+				  "%s"
 				  "Content-Length: %zu\r\n"
 				  "\r\n"
 				  "%b",
 				  sip_contact_print, &contact,
-				  mbuf_get_left(desc),
-				  mbuf_buf(desc), mbuf_get_left(desc));
-	}
-	else {
-		(void)sip_treplyf(NULL, NULL, sip, msg, true, 200, "OK",
-				  "%H"
-				  "Content-Length: 0\r\n"
-				  "\r\n",
-				  sip_contact_print, &contact);
+				  session_expires_print, &call->timer,
+				  desc ? "Content-Type: application/sdp\r\n" :
+				  "",
+				  desc ? mbuf_get_left(desc) : (size_t)0,
+				  desc ? mbuf_buf(desc) : NULL,
+				  desc ? mbuf_get_left(desc) : (size_t)0);
 	}
 
 	mem_deref(desc);
@@ -431,7 +466,19 @@ static void close_handler(int err, const struct sip_msg *msg, void *arg)
 	char reason[128];
 
 	tmr_cancel(&call->answer_tmr);
+	session_timer_stop(&call->timer);
 	dialog_info(call);
+
+	/* 422 Session Interval Too Small: the same call again, asking for
+	   the interval the peer's Min-SE names */
+	if (msg && msg->scode == 422 && !call->established &&
+	    session_timer_too_small(&call->timer, msg)) {
+		call->sess = mem_deref(call->sess);
+		call->call_id[0] = '\0';
+		call->auth_attempts = 0;
+		if (!invite_send(call))
+			return;
+	}
 
 	if (msg && msg->scode >= 300) {
 		report_msg(call, SIPUA_CALL_FAILED, msg, false);
@@ -450,6 +497,94 @@ static void close_handler(int err, const struct sip_msg *msg, void *arg)
 	}
 
 	call->sess = mem_deref(call->sess);
+}
+
+
+static int refresh_send_handler(enum sip_transp tp, const struct sa *src,
+				const struct sa *dst, struct mbuf *mb,
+				void *arg)
+{
+	struct sip_contact contact;
+	(void)dst;
+	(void)arg;
+
+	sip_contact_set(&contact, "sipsrc", src, tp);
+
+	return mbuf_printf(mb, "%H", sip_contact_print, &contact);
+}
+
+
+static void refresh_resp_handler(int err, const struct sip_msg *msg,
+				 void *arg)
+{
+	struct call *call = arg;
+
+	call->refresh_req = mem_deref(call->refresh_req);
+	if (!err && msg && msg->scode < 200)
+		return;
+
+	if (!err && msg && msg->scode < 300) {
+		session_timer_update(&call->timer, msg, false);
+		return;
+	}
+
+	/* RFC 4028 10: a refresh that fails with 408 or 481 ends the call */
+	if (err == ETIMEDOUT || (msg && (msg->scode == 408 ||
+					 msg->scode == 481))) {
+		fail(call, STATUS_TIMEOUT, "the session refresh (UPDATE) "
+		     "was not answered");
+		return;
+	}
+
+	sipua_log(4, "call %s: session refresh: %u %r (%m)", call->call_id,
+		  msg ? msg->scode : 0, msg ? &msg->reason : NULL, err);
+}
+
+
+/* Our turn to refresh the session: an UPDATE without SDP when the peer
+ * allows it (nothing is renegotiated), a re-INVITE with our offer
+ * otherwise (Twilio allows no UPDATE) */
+static void session_refresh(void *arg)
+{
+	struct call *call = arg;
+	struct mbuf *desc = NULL;
+	int err;
+
+	if (!call->sess || call->refresh_req)
+		return;
+
+	if (call->timer.peer_allows_update) {
+		err = sip_drequestf(&call->refresh_req, call->stack->sip, true,
+				    "UPDATE", sipsess_dialog(call->sess), 0,
+				    NULL, refresh_send_handler,
+				    refresh_resp_handler, call,
+				    "Session-Expires: %u;refresher=uac\r\n"
+				    "Supported: timer\r\n"
+				    "Content-Length: 0\r\n"
+				    "\r\n", call->timer.interval_s);
+	}
+	else {
+		call->offer_reason = "session refresh";
+		err = sdp_encode(&desc, call->sdp, true);
+		if (!err)
+			err = sipsess_modify(call->sess, desc);
+		mem_deref(desc);
+	}
+
+	if (err)
+		sipua_log(4, "call %s: could not refresh the session: %m",
+			  call->call_id, err);
+}
+
+
+static void session_expired(void *arg)
+{
+	struct call *call = arg;
+	char reason[96];
+
+	re_snprintf(reason, sizeof(reason), "session expired: no refresh "
+		    "from the peer within %u s", call->timer.interval_s);
+	fail(call, STATUS_TIMEOUT, reason);
 }
 
 
@@ -482,8 +617,11 @@ static int invite_send(struct call *call)
 			      offer_handler, answer_handler,
 			      progress_handler, estab_handler,
 			      info_handler, NULL, close_handler, call,
-			      prm->user_agent ? "User-Agent: %s\r\n" : NULL,
-			      prm->user_agent);
+			      "%H%s%s%s",
+			      session_timer_print, &call->timer,
+			      prm->user_agent ? "User-Agent: " : "",
+			      prm->user_agent ? prm->user_agent : "",
+			      prm->user_agent ? "\r\n" : "");
 	if (err)
 		return err;
 
@@ -577,6 +715,8 @@ void call_begin(struct sipua_call *handle)
 	call->handle = handle;
 	handle->call = call;
 	tmr_init(&call->answer_tmr);
+	session_timer_init(&call->timer, session_refresh, session_expired,
+			   call);
 	list_append(&calls, &call->le, call);
 
 	err = sipua_stack_get(&call->stack, prm->transport,

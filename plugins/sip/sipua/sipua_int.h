@@ -58,6 +58,32 @@ void call_begin(struct sipua_call *handle);
 void call_end(struct sipua_call *handle);
 bool call_update_handler(struct sip *sip, const struct sip_msg *msg);
 
+/* sipua_timer.c: SIP thread only */
+typedef void (session_timer_h)(void *arg);
+
+/** RFC 4028 for one call; the fields are sipua_timer.c's */
+struct session_timer {
+	struct tmr tmr;
+	uint32_t asked_s;        /**< in our INVITE */
+	uint32_t interval_s;     /**< negotiated; 0: no timer */
+	unsigned retries;        /**< 422s followed */
+	bool we_refresh;
+	bool peer_allows_update;
+	session_timer_h *refreshh;
+	session_timer_h *expiredh;
+	void *arg;
+};
+
+void session_timer_init(struct session_timer *st, session_timer_h *refreshh,
+			session_timer_h *expiredh, void *arg);
+void session_timer_stop(struct session_timer *st);
+int  session_timer_print(struct re_printf *pf,
+			 const struct session_timer *st);
+void session_timer_update(struct session_timer *st,
+			  const struct sip_msg *msg, bool peer_is_uac);
+bool session_timer_too_small(struct session_timer *st,
+			     const struct sip_msg *msg);
+
 /* sipua_sdp.c: SIP thread only */
 struct sdp_session;
 int  offer_build(struct sdp_session **sdpp, struct mbuf **descp,
