@@ -31,6 +31,7 @@
 #include "gstsipmedialoop.h"
 #include "gstsipsilence.h"
 #include "gstsiptesthook.h"
+#include "gstsipdtmfsender.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_sip_rtp_source_debug);
 #define GST_CAT_DEFAULT gst_sip_rtp_source_debug
@@ -64,6 +65,7 @@ struct _GstSipRtpSource
   gboolean silence_wanted;       /* sendrecv: we send silence */
   gboolean fill_pauses;         /* no jitter buffer after us (see _new) */
   GBytes *silence;              /* 20 ms of it in our codec, or NULL */
+  GstSipDtmfSender *dtmf_out;   /* RFC 4733 events we send (audio) */
   guint silence_ts_step;
   gint64 rtp_timeout_ns;
   guint32 ssrc;                 /* ours, in RTCP */
@@ -617,17 +619,23 @@ request_keyframe (GstSipRtpSource * self)
   send_rtcp (self, TRUE);
 }
 
-/* 20 ms packets of silence, paced by the ticks */
+/* 20 ms packets of silence, paced by the ticks; while a DTMF event is
+ * sent, the audio's clock goes on without packets (RFC 4733 2.5.1.1) */
 static void
 send_silence (GstSipRtpSource * self, gint64 now)
 {
   gsize len;
   const guint8 *payload = g_bytes_get_data (self->silence, &len);
   guint8 packet[12 + 1500];
+  gboolean dtmf = self->dtmf_out && gst_sip_dtmf_sender_busy (self->dtmf_out);
 
   len = MIN (len, sizeof (packet) - 12);
   if (!self->next_silence_ns)
     self->next_silence_ns = now;
+  while (dtmf && self->next_silence_ns <= now) {
+    self->silence_ts += self->silence_ts_step;
+    self->next_silence_ns += 20 * GST_MSECOND;
+  }
   while (self->next_silence_ns <= now) {
     packet[0] = 0x80;
     packet[1] = (guint8) self->payload;
@@ -639,6 +647,42 @@ send_silence (GstSipRtpSource * self, gint64 now)
     send_to (self, self->rtp_socket, &self->remote_rtp, packet, 12 + len);
     self->next_silence_ns += 20 * GST_MSECOND;
   }
+}
+
+/* The next RFC 4733 event packet, when one is due; the stream's SSRC,
+ * sequence and clock */
+static void
+send_dtmf (GstSipRtpSource * self, gint64 now)
+{
+  GstSipDtmfPacket dtmf;
+  guint8 packet[12 + sizeof (dtmf.payload)];
+
+  if (!gst_sip_dtmf_sender_next (self->dtmf_out, now, self->silence_ts,
+          &dtmf))
+    return;
+  packet[0] = 0x80;
+  packet[1] = (dtmf.marker ? 0x80 : 0) | (guint8) self->dtmf_payload;
+  GST_WRITE_UINT16_BE (packet + 2, self->silence_seq++);
+  GST_WRITE_UINT32_BE (packet + 4, dtmf.timestamp);
+  GST_WRITE_UINT32_BE (packet + 8, self->ssrc);
+  memcpy (packet + 12, dtmf.payload, sizeof (dtmf.payload));
+  send_to (self, self->rtp_socket, &self->remote_rtp, packet, sizeof (packet));
+
+  if (dtmf.digit_done) {
+    gchar digit[2] = { dtmf.digit_done, 0 };
+
+    post_on_parent (self, gst_structure_new ("sip-dtmf-sent",
+            "digit", G_TYPE_STRING, digit, "method", G_TYPE_STRING, "rfc4733",
+            "duration", G_TYPE_UINT, GST_SIP_DTMF_TONE_MS, NULL));
+  }
+}
+
+/* Any thread: digits to send as RFC 4733 events (sipsrc decided that
+ * they can reach the peer so). FALSE: a character of no DTMF. */
+gboolean
+gst_sip_rtp_source_send_dtmf (GstSipRtpSource * self, const gchar * digits)
+{
+  return self->dtmf_out && gst_sip_dtmf_sender_queue (self->dtmf_out, digits);
 }
 
 /* One buffer of silence (flagged GAP) on the fill's own RTP sequence:
@@ -755,6 +799,11 @@ tick (gpointer user_data, gint64 now)
     self->next_rtcp_ns = now + g_random_int_range (RTCP_INTERVAL / 2 /
         GST_MSECOND, RTCP_INTERVAL * 3 / 2 / GST_MSECOND) * GST_MSECOND;
   }
+
+  /* the peer's answer named telephone-event and takes our media */
+  if (self->dtmf_out && self->dtmf_payload >= 0 && self->peer_receives &&
+      self->silence_wanted)
+    send_dtmf (self, now);
 
   if (self->send_silence)
     send_silence (self, now);
@@ -1083,6 +1132,8 @@ gst_sip_rtp_source_new (GSocket * rtp_socket, GSocket * rtcp_socket,
   self->send_silence = send_silence && self->peer_receives &&
       self->silence != NULL;
   self->fill_pauses = fill_pauses;
+  if (!self->video)
+    self->dtmf_out = gst_sip_dtmf_sender_new (self->clock_rate);
   if (!self->video && !self->silence)
     GST_WARNING_OBJECT (self, "no silence in %s: pauses are not filled",
         info->encoding);
@@ -1113,6 +1164,7 @@ gst_sip_rtp_source_finalize (GObject * object)
   gst_caps_replace (&self->caps, NULL);
   gst_caps_replace (&self->pending_caps, NULL);
   g_clear_pointer (&self->silence, g_bytes_unref);
+  gst_sip_dtmf_sender_free (self->dtmf_out);
   /* empty: a scheduled delivery holds a reference to us */
   g_queue_clear_full (&self->outbox, (GDestroyNotify) gst_message_unref);
   g_free (self->cname);

@@ -28,6 +28,8 @@ GstElement *gst_sip_rtp_source_new (GSocket * rtp_socket,
 void gst_sip_rtp_source_update (GstSipRtpSource * src,
     const struct sipua_stream_info *info, GstCaps * caps);
 void gst_sip_rtp_source_end (GstSipRtpSource * src);
+gboolean gst_sip_rtp_source_send_dtmf (GstSipRtpSource * src,
+    const gchar * digits);
 void gst_sip_rtp_source_add_stats (GstSipRtpSource * src, GstStructure * s,
     const gchar * prefix);
 

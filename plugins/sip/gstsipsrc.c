@@ -52,6 +52,8 @@
 #include "gstsipuri.h"
 #include "gstsiptesthook.h"
 #include "gstsipmedialoop.h"
+#include "gstsipdtmfsender.h"
+#include "gstsipheaders.h"
 #include "sipua/sipua.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_sip_src_debug);
@@ -94,8 +96,18 @@ enum
   PROP_REGISTER,
   PROP_USER_AGENT,
   PROP_LATENCY,
+  PROP_DTMF,
+  PROP_SIP_HEADERS,
   PROP_STATS,
 };
+
+enum
+{
+  SIGNAL_SEND_DTMF,
+  LAST_SIGNAL
+};
+
+static guint signals[LAST_SIGNAL];
 
 #define DEFAULT_TRANSPORT GST_SIP_TRANSPORT_UDP
 #define DEFAULT_SIP_PORT 0
@@ -137,6 +149,8 @@ struct _GstSipSrc
   gboolean do_register;
   gchar *user_agent;
   guint latency;
+  gchar *dtmf;                  /* the dial string sent once answered */
+  GstStructure *sip_headers;    /* more headers for the INVITE */
 
   /* call_lock protects everything below. The process's lock order and
    * which thread runs what: docs/sipsrc-contract.md, "Threads and locks".
@@ -160,6 +174,12 @@ struct _GstSipSrc
   gchar *call_id;
   gchar *remote_sdp;
   gchar *codec_name[SIPUA_MEDIA_COUNT];
+  /* the last answer or offer of the peer, per media */
+  struct sipua_stream_info stream_info[SIPUA_MEDIA_COUNT];
+  gboolean have_stream_info;
+  gboolean established;
+  gboolean dial_string_sent;
+  GstStructure *remote_headers; /* the peer's X- headers, or NULL */
 };
 
 /**
@@ -252,11 +272,13 @@ static void
 post_call_message (GstSipSrc * self, const gchar * state, gint sip_status,
     const gchar * reason, const gchar * call_id)
 {
-  GstStructure *s;
+  GstStructure *s, *headers;
   gboolean on_hold;
 
   g_mutex_lock (&self->call_lock);
   on_hold = self->on_hold;
+  headers = self->remote_headers ? gst_structure_copy (self->remote_headers)
+      : NULL;
   g_mutex_unlock (&self->call_lock);
 
   s = gst_structure_new ("sip-call",
@@ -265,9 +287,26 @@ post_call_message (GstSipSrc * self, const gchar * state, gint sip_status,
       "reason", G_TYPE_STRING, reason ? reason : "",
       "call-id", G_TYPE_STRING, call_id ? call_id : "",
       "on-hold", G_TYPE_BOOLEAN, on_hold, NULL);
+  /* the peer's X- headers of its final response (X-Twilio-CallSid...) */
+  if (headers) {
+    gst_structure_set (s, "remote-headers", GST_TYPE_STRUCTURE, headers,
+        NULL);
+    gst_structure_free (headers);
+  }
 
   gst_element_post_message (GST_ELEMENT_CAST (self),
       gst_message_new_element (GST_OBJECT_CAST (self), s));
+}
+
+/* A digit went out (RFC 4733's come from the audio source's outbox) */
+static void
+post_dtmf_sent (GstSipSrc * self, const gchar * digit, const gchar * method)
+{
+  gst_element_post_message (GST_ELEMENT_CAST (self),
+      gst_message_new_element (GST_OBJECT_CAST (self),
+          gst_structure_new ("sip-dtmf-sent", "digit", G_TYPE_STRING, digit,
+              "method", G_TYPE_STRING, method, "duration", G_TYPE_UINT,
+              GST_SIP_DTMF_TONE_MS, NULL)));
 }
 
 /* A call that failed: the message, then a fatal error a program can read */
@@ -314,6 +353,77 @@ typedef struct
 {
   struct sipua_stream_info streams[SIPUA_MEDIA_COUNT];
 } AnswerData;
+
+/* Under call_lock: RFC 4733 events reach the peer when we send audio
+ * (sendrecv), its SDP names telephone-event, takes our media, and the
+ * audio clock is telephone-event's 8 kHz (ours); otherwise, SIP INFO.
+ * @method: "rfc4733", "info" or NULL (whichever reaches the peer).
+ * FALSE: no established call, a character of no DTMF, or RFC 4733 asked
+ * for where it cannot reach the peer. */
+static gboolean
+send_dtmf_locked (GstSipSrc * self, const gchar * digits,
+    const gchar * method)
+{
+  const struct sipua_stream_info *info =
+      &self->stream_info[SIPUA_MEDIA_AUDIO];
+  GstSipStream *audio = self->streams[SIPUA_MEDIA_AUDIO];
+  gboolean rfc4733, sendrecv;
+
+  if (!self->call || !self->established || !self->exposed || !digits ||
+      !*digits || strspn (digits, GST_SIP_DTMF_DIGITS) != strlen (digits))
+    return FALSE;
+
+  GST_OBJECT_LOCK (self);
+  sendrecv = self->media_mode[SIPUA_MEDIA_AUDIO] == GST_SIP_MEDIA_SENDRECV;
+  GST_OBJECT_UNLOCK (self);
+  rfc4733 = audio && self->have_stream_info && sendrecv && info->accepted &&
+      info->dtmf_payload >= 0 && info->clock_rate == 8000 &&
+      info->remote_receives;
+
+  if (!g_strcmp0 (method, "rfc4733") || (!method && rfc4733)) {
+    if (!rfc4733) {
+      GST_WARNING_OBJECT (self, "RFC 4733 cannot reach the peer: no "
+          "telephone-event in its SDP, a recvonly call or a peer that does "
+          "not receive");
+      return FALSE;
+    }
+    GST_INFO_OBJECT (self, "DTMF %s by RFC 4733", digits);
+    return gst_sip_stream_send_dtmf (audio, digits);
+  }
+  if (method && g_strcmp0 (method, "info"))
+    return FALSE;
+  GST_INFO_OBJECT (self, "DTMF %s by SIP INFO", digits);
+  return sipua_call_send_dtmf (self->call, digits) == 0;
+}
+
+/* Under call_lock: the dtmf property's digits, once, when answered */
+static void
+send_dial_string_locked (GstSipSrc * self)
+{
+  gchar *digits;
+
+  if (self->dial_string_sent || !self->established || !self->exposed)
+    return;
+  self->dial_string_sent = TRUE;
+  GST_OBJECT_LOCK (self);
+  digits = g_strdup (self->dtmf);
+  GST_OBJECT_UNLOCK (self);
+  if (digits && !send_dtmf_locked (self, digits, NULL))
+    GST_WARNING_OBJECT (self, "could not send the dtmf property's digits");
+  g_free (digits);
+}
+
+static gboolean
+gst_sip_src_send_dtmf (GstSipSrc * self, const gchar * digits,
+    const gchar * method)
+{
+  gboolean ok;
+
+  g_mutex_lock (&self->call_lock);
+  ok = send_dtmf_locked (self, digits, method && *method ? method : NULL);
+  g_mutex_unlock (&self->call_lock);
+  return ok;
+}
 
 /* Under call_lock: follow a re-INVITE on every exposed stream */
 static void
@@ -393,6 +503,7 @@ expose_streams (GstElement * element, gpointer user_data)
     update_streams (self, self->pending_update);
     self->update_pending = FALSE;
   }
+  send_dial_string_locked (self);
   g_mutex_unlock (&self->call_lock);
 
   for (i = 0; i < SIPUA_MEDIA_COUNT; i++) {
@@ -443,12 +554,27 @@ call_event_handler (const struct sipua_call_event *ev, void *arg)
   const gchar *state = state_name (ev->state);
   gboolean expose_now = FALSE;
 
+  if (ev->dtmf_sent) {
+    post_dtmf_sent (self, ev->dtmf_sent, "info");
+    return;
+  }
+
   g_mutex_lock (&self->call_lock);
   if (self->shutting_down) {
     g_mutex_unlock (&self->call_lock);
     return;
   }
   self->state_name = state;
+  if (ev->streams) {
+    memcpy (self->stream_info, ev->streams, sizeof (self->stream_info));
+    self->have_stream_info = TRUE;
+  }
+  if (ev->remote_headers && !self->remote_headers)
+    self->remote_headers = gst_sip_headers_parse (ev->remote_headers);
+  if (ev->state == SIPUA_CALL_ESTABLISHED && !self->established) {
+    self->established = TRUE;
+    send_dial_string_locked (self);
+  }
   if (ev->sip_status)
     self->sip_status = ev->sip_status;
   if (ev->call_id && *ev->call_id && !self->call_id)
@@ -515,6 +641,7 @@ typedef struct
   gchar *display_name;
   gchar *auth_user;
   gchar *password;
+  gchar *extra_headers;
   guint rtp_port_min, rtp_port_max;
 } CallPlan;
 
@@ -533,6 +660,7 @@ call_plan_free (CallPlan * plan)
   if (plan->password)
     memset (plan->password, 0, strlen (plan->password));
   g_free (plan->password);
+  g_free (plan->extra_headers);
   g_free (plan);
 }
 
@@ -593,6 +721,12 @@ call_plan_new (GstSipSrc * self, GError ** error)
   if (self->auth_user && !*self->auth_user) {
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
         "Invalid property 'auth-user': empty");
+    goto fail;
+  }
+  if (self->dtmf && (!*self->dtmf || strlen (self->dtmf) > 60 ||
+          strspn (self->dtmf, GST_SIP_DTMF_DIGITS) != strlen (self->dtmf))) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Invalid property 'dtmf': 1 to 60 of 0-9 * # A-D and w");
     goto fail;
   }
   if (self->user_pw && !self->user_id && !self->auth_user) {
@@ -692,6 +826,14 @@ call_plan_new (GstSipSrc * self, GError ** error)
   plan->auth_user = g_strdup (self->auth_user ? self->auth_user :
       self->user_id);
   plan->password = g_strdup (self->user_pw);
+  if (self->sip_headers) {
+    plan->extra_headers = gst_sip_headers_format (self->sip_headers, &err);
+    if (!plan->extra_headers) {
+      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+          "Invalid property 'sip-headers': %s", err->message);
+      goto fail;
+    }
+  }
   plan->rtp_port_min = self->rtp_port_min;
   plan->rtp_port_max = self->rtp_port_max;
 
@@ -771,6 +913,7 @@ start_call (GstElement * element, gpointer user_data)
   prm->password = plan->password;
   prm->route = plan->route;
   prm->user_agent = plan->user_agent;
+  prm->extra_headers = plan->extra_headers;
   prm->local_address = plan->local_address;
 
   GST_INFO_OBJECT (self, "calling %s from %s via %s", prm->request_uri,
@@ -821,6 +964,10 @@ release_streams (GstSipSrc * self)
   self->exposing = FALSE;
   self->exposed = FALSE;
   self->update_pending = FALSE;
+  self->have_stream_info = FALSE;
+  self->established = FALSE;
+  self->dial_string_sent = FALSE;
+  g_clear_pointer (&self->remote_headers, gst_structure_free);
   self->on_hold = FALSE;
   self->state_name = NULL;
   self->sip_status = 0;
@@ -1024,6 +1171,13 @@ gst_sip_src_set_property (GObject * object, guint prop_id,
     case PROP_USER_AGENT:
       set_string (&self->user_agent, value);
       break;
+    case PROP_DTMF:
+      set_string (&self->dtmf, value);
+      break;
+    case PROP_SIP_HEADERS:
+      g_clear_pointer (&self->sip_headers, gst_structure_free);
+      self->sip_headers = g_value_dup_boxed (value);
+      break;
     case PROP_TRANSPORT:
       self->transport = g_value_get_enum (value);
       break;
@@ -1167,6 +1321,12 @@ gst_sip_src_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_USER_AGENT:
       g_value_set_string (value, self->user_agent);
       break;
+    case PROP_DTMF:
+      g_value_set_string (value, self->dtmf);
+      break;
+    case PROP_SIP_HEADERS:
+      g_value_set_boxed (value, self->sip_headers);
+      break;
     case PROP_TRANSPORT:
       g_value_set_enum (value, self->transport);
       break;
@@ -1221,6 +1381,9 @@ gst_sip_src_finalize (GObject * object)
   g_free (self->local_address);
   g_free (self->codecs);
   g_free (self->user_agent);
+  g_free (self->dtmf);
+  g_clear_pointer (&self->sip_headers, gst_structure_free);
+  g_clear_pointer (&self->remote_headers, gst_structure_free);
   g_free (self->call_id);
   g_free (self->remote_sdp);
   g_mutex_clear (&self->call_lock);
@@ -1346,6 +1509,22 @@ gst_sip_src_class_init (GstSipSrcClass * klass)
       UINT_PARAM ("latency", "Latency", "Jitter buffer in ms (0 = none: "
           "packets go out as they arrive, pauses filled with silence; "
           "with one, pauses are not filled)", 10000, DEFAULT_LATENCY));
+  g_object_class_install_property (gobject_class, PROP_DTMF,
+      g_param_spec_string ("dtmf", "DTMF", "Digits sent once the call is "
+          "answered, like a phone's dial string: 0-9 * # A-D, w for a 0.5 s "
+          "pause (e.g. wwww1234#w5678# to enter a meeting and its PIN); "
+          "RFC 4733 events when they can reach the peer, SIP INFO "
+          "otherwise", NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_SIP_HEADERS,
+      g_param_spec_boxed ("sip-headers", "SIP headers", "More headers for "
+          "the INVITE, one string field each, e.g. \"headers, "
+          "X-Room=(string)42\": X- headers and P-Asserted-Identity, "
+          "P-Preferred-Identity, Remote-Party-ID, Privacy, Subject, Priority, "
+          "Organization, Call-Info, Alert-Info, User-to-User, Diversion; the "
+          "headers the SIP stack writes cannot be set; values on one line",
+          GST_TYPE_STRUCTURE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics", "call-id, state, "
           "sip-status, on-hold, audio-codec, video-codec, remote-sdp, "
@@ -1361,6 +1540,26 @@ gst_sip_src_class_init (GstSipSrcClass * klass)
   gst_element_class_set_static_metadata (element_class, "SIP call source",
       "Source/Network/RTP", "Places a SIP call and outputs its RTP",
       "sip2rtmp authors");
+
+  /**
+   * GstSipSrc::send-dtmf:
+   * @sipsrc: the element
+   * @digits: 0-9 * # A-D, w for a 0.5 s pause
+   * @method: "rfc4733", "info", or NULL: RFC 4733 events when they can
+   *   reach the peer (a sendrecv call whose peer's SDP names
+   *   telephone-event and receives), SIP INFO (application/dtmf-relay)
+   *   otherwise
+   *
+   * Sends digits to the peer of an established call, after any not sent
+   * yet: each digit 100 ms, 60 ms apart. Each is reported by a
+   * `sip-dtmf-sent` element message (digit, method, duration) once sent.
+   *
+   * Returns: %TRUE if the digits were queued
+   */
+  signals[SIGNAL_SEND_DTMF] = g_signal_new_class_handler ("send-dtmf",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
+      G_CALLBACK (gst_sip_src_send_dtmf), NULL, NULL, NULL, G_TYPE_BOOLEAN,
+      2, G_TYPE_STRING, G_TYPE_STRING);
 
   gst_type_mark_as_plugin_api (GST_TYPE_SIP_TRANSPORT, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_SIP_MEDIA_MODE, 0);

@@ -379,6 +379,15 @@ gst_sip_stream_update (GstSipStream * stream,
   gst_caps_unref (caps);
 }
 
+/* RFC 4733 events on this (audio) stream */
+gboolean
+gst_sip_stream_send_dtmf (GstSipStream * stream, const gchar * digits)
+{
+  return stream->rtp_src &&
+      gst_sip_rtp_source_send_dtmf (GST_SIP_RTP_SOURCE (stream->rtp_src),
+      digits);
+}
+
 gboolean
 gst_sip_stream_owns (GstSipStream * stream, GstObject * object)
 {

@@ -32,6 +32,8 @@ GstPad *gst_sip_stream_activate (GstSipStream * stream,
 void gst_sip_stream_start (GstSipStream * stream);
 void gst_sip_stream_update (GstSipStream * stream,
     const struct sipua_stream_info *info);
+gboolean gst_sip_stream_send_dtmf (GstSipStream * stream,
+    const gchar * digits);
 gboolean gst_sip_stream_owns (GstSipStream * stream, GstObject * object);
 void gst_sip_stream_send_eos (GstSipStream * stream);
 void gst_sip_stream_add_stats (GstSipStream * stream, GstStructure * s);

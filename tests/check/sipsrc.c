@@ -225,6 +225,33 @@ GST_START_TEST (test_bad_properties_fail_the_state_change_naming_them)
       "local-address", "not-an-ip", NULL);
   check_bad_property ("rtp-port-min", "uri", "sip:1@127.0.0.1",
       "rtp-port-min", 20000, "rtp-port-max", 10000, NULL);
+  check_bad_property ("dtmf", "uri", "sip:1@127.0.0.1", "dtmf", "12x#",
+      NULL);
+}
+
+GST_END_TEST;
+
+/* Our own headers cannot be set, values cannot start another header */
+static void
+check_bad_headers (const gchar * name, const gchar * value)
+{
+  GstStructure *headers = gst_structure_new ("headers", name, G_TYPE_STRING,
+      value, NULL);
+
+  check_bad_property ("sip-headers", "uri", "sip:1@127.0.0.1", "sip-headers",
+      headers, NULL);
+  gst_structure_free (headers);
+}
+
+GST_START_TEST (test_sip_headers_refuse_our_own_and_line_breaks)
+{
+  check_bad_headers ("Via", "SIP/2.0/UDP 192.0.2.1");
+  check_bad_headers ("Call-ID", "x");
+  check_bad_headers ("Contact", "<sip:evil@192.0.2.1>");
+  check_bad_headers ("Session-Expires", "1");
+  check_bad_headers ("X-Room", "42\r\nVia: SIP/2.0/UDP 192.0.2.1");
+  check_bad_headers ("X-Room", "42\nBYE");
+  check_bad_headers ("X-Room", "");
 }
 
 GST_END_TEST;
@@ -462,6 +489,7 @@ sipsrc_suite (void)
   tcase_add_test (tc, test_uri_completion);
   tcase_add_test (tc, test_uri_malformed_are_refused_with_a_reason);
   tcase_add_test (tc, test_bad_properties_fail_the_state_change_naming_them);
+  tcase_add_test (tc, test_sip_headers_refuse_our_own_and_line_breaks);
   tcase_add_test (tc, test_state_cycling_without_a_call_leaks_nothing);
   tcase_add_test (tc,
       test_state_cycling_with_calls_hangs_up_and_leaks_nothing);

@@ -135,6 +135,25 @@ class SipsrcCarrierTest(SipsrcTestCase):
         self.assertStates(r, ["established", "terminated"])
         self.assertTone(wav, TONE_HZ)
 
+    # Headers both ways: ours reach the carrier (SIPp checks them), the
+    # carrier's X- headers of its 200 are reported with the call
+    def test_custom_headers_go_out_and_the_peers_x_headers_come_back(self):
+        headers = ('"headers, X-Room=(string)42, '
+                   'P-Asserted-Identity=(string)\\\"<sip:+15550001@example.com>\\\""')
+        with Sipp("answer_headers_bye.xml", duration_ms=1500) as uas:
+            r, wav = self.run_to_wav(uas.uri(), timeout=20, sip_headers=headers)
+            self.assertSippPassed(uas, " (expects X-Room and P-Asserted-Identity)")
+            invite = uas.received("INVITE")[0]
+            self.assertEqual(invite.header("X-Room"), "42", invite.text)
+        self.assertEqual(r.returncode, 0, str(r))
+        established = [m for m in r.stdout.splitlines()
+                       if "sip-call" in m and "state=(string)established" in m]
+        self.assertTrue(established, str(r))
+        self.assertIn("X-Twilio-CallSid", established[0], str(r))
+        self.assertIn("CA0123456789abcdef", established[0], str(r))
+        self.assertIn("X-Conference", established[0], str(r))
+        self.assertTone(wav, TONE_HZ)
+
     def test_options_is_answered_during_a_call(self):
         sip_port = free_port()
         with Sipp("answer_pcmu_wait_bye.xml") as uas:

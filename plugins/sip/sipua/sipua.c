@@ -313,6 +313,10 @@ static void mqueue_handler(int id, void *data, void *arg)
 		waiter_signal(&handle->stopped);
 		break;
 
+	case SIPUA_CMD_CALL_DTMF:
+		call_dtmf_begin(data);  /* frees it */
+		break;
+
 	case SIPUA_CMD_RTMP_START:
 		rtmp_begin(data);
 		break;
@@ -549,6 +553,7 @@ int sipua_call_start(struct sipua_call **callp,
 	copy_str(h, 7, &h->prm.local_address);
 	copy_str(h, 8, &h->prm.media[SIPUA_MEDIA_AUDIO].codecs);
 	copy_str(h, 9, &h->prm.media[SIPUA_MEDIA_VIDEO].codecs);
+	copy_str(h, 10, &h->prm.extra_headers);
 	h->eh = eh;
 	h->arg = arg;
 	waiter_init(&h->stopped);
@@ -582,6 +587,39 @@ void sipua_call_stop(struct sipua_call *h)
 
 	sipua_post_wait(SIPUA_CMD_CALL_STOP, h, &h->stopped);
 	handle_free(h);
+}
+
+
+/**
+ * Send digits by SIP INFO (application/dtmf-relay), one after the other,
+ * each reported by an event once sent: 0-9 * # A-D, w for a 0.5 s pause.
+ * The call must be established; digits queue behind those not sent yet.
+ *
+ * @return 0 if handed to the SIP thread, EINVAL for a digit of no DTMF
+ */
+int sipua_call_send_dtmf(struct sipua_call *h, const char *digits)
+{
+	struct dtmf_job *job;
+	int err;
+
+	if (!h || !digits || !*digits ||
+	    strlen(digits) >= sizeof(job->digits) ||
+	    strspn(digits, "0123456789*#ABCDw") != strlen(digits))
+		return EINVAL;
+
+	job = calloc(1, sizeof(*job));
+	if (!job)
+		return ENOMEM;
+
+	job->handle = h;
+	str_ncpy(job->digits, digits, sizeof(job->digits));
+
+	/* queued before any stop of this call: the handle outlives it */
+	err = sipua_post(SIPUA_CMD_CALL_DTMF, job);
+	if (err)
+		free(job);
+
+	return err;
 }
 
 

@@ -63,6 +63,9 @@ struct sipua_call_params {
 	const char *route;          /**< outbound proxy URI, may be NULL */
 	const char *user_agent;     /**< may be NULL */
 	const char *local_address;  /**< IP literal of our side */
+	/** more headers for the INVITE, "Name: value\r\n" each, checked by
+	    the caller (names it may set, no CR/LF in values); may be NULL */
+	const char *extra_headers;
 	enum sipua_transport transport;
 	uint16_t sip_port;          /**< 0: any, shared by all such calls */
 	uint32_t answer_timeout_ms;
@@ -97,6 +100,12 @@ struct sipua_call_event {
 	const struct sipua_stream_info *streams;
 	const char *remote_sdp;
 	bool update;            /**< streams changed by a re-INVITE */
+	/** non-NULL: this event says one digit was sent by SIP INFO (the
+	    state is the call's, unchanged) */
+	const char *dtmf_sent;
+	/** the peer's X- headers of a final response, "Name: value\r\n"
+	    each, or NULL */
+	const char *remote_headers;
 };
 
 struct sipua_call;
@@ -115,6 +124,7 @@ int  sipua_call_start(struct sipua_call **callp,
 		      const struct sipua_call_params *prm,
 		      sipua_call_event_h *eh, void *arg);
 void sipua_call_stop(struct sipua_call *call);
+int  sipua_call_send_dtmf(struct sipua_call *call, const char *digits);
 
 /* RTMP publishing, on the same thread */
 enum sipua_rtmp_state {

@@ -5,6 +5,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <stdlib.h>
 #include <string.h>
 #include <re.h>
 #include "sipua.h"
@@ -31,8 +32,11 @@ struct call {
 	struct session_timer timer;
 	struct sip_request *refresh_req;  /* our UPDATE refreshing it */
 	const char *offer_reason;   /* what our pending offer is for */
+	struct tmr dtmf_tmr;        /* paces the SIP INFO digits */
+	char dtmf_queue[128];       /* digits not sent yet */
 	char call_id[128];
 	char *remote_sdp;
+	char *remote_headers;       /* X- of the final response */
 	struct sipua_stream_info streamv[SIPUA_MEDIA_COUNT];
 	const char *answer_error;   /* why the answer is unusable */
 	unsigned auth_attempts;
@@ -59,6 +63,7 @@ static void call_destructor(void *data)
 	list_unlink(&call->le);
 	tmr_cancel(&call->answer_tmr);
 	session_timer_stop(&call->timer);
+	tmr_cancel(&call->dtmf_tmr);
 	call->refresh_req = mem_deref(call->refresh_req);
 	/* Dereferencing the session sends CANCEL or BYE as needed */
 	call->sess = mem_deref(call->sess);
@@ -66,6 +71,7 @@ static void call_destructor(void *data)
 	call->sdp = mem_deref(call->sdp);
 	call->offer = mem_deref(call->offer);
 	call->remote_sdp = mem_deref(call->remote_sdp);
+	call->remote_headers = mem_deref(call->remote_headers);
 }
 
 
@@ -91,6 +97,7 @@ static void deliver(struct call *call, enum sipua_call_state state,
 	ev.remote_sdp = call->remote_sdp;
 	ev.streams = streamv;
 	ev.update = update;
+	ev.remote_headers = call->remote_headers;
 
 	h->eh(&ev, h->arg);
 }
@@ -131,6 +138,38 @@ static void report_update(struct call *call,
 			  uint16_t scode, const char *reason)
 {
 	deliver(call, SIPUA_CALL_ESTABLISHED, scode, reason, streamv, true);
+}
+
+
+/* The peer's X- headers of its final response (X-Twilio-CallSid, a
+ * bridge's conference id...), "Name: value\r\n" each, for the element */
+static void remote_headers_keep(struct call *call, const struct sip_msg *msg)
+{
+	struct mbuf *mb;
+	struct le *le;
+
+	call->remote_headers = mem_deref(call->remote_headers);
+	if (!msg)
+		return;
+
+	mb = mbuf_alloc(128);
+	if (!mb)
+		return;
+
+	for (le = msg->hdrl.head; le; le = le->next) {
+		const struct sip_hdr *hdr = le->data;
+
+		if (hdr->name.l > 2 && (hdr->name.p[0] | 0x20) == 'x' &&
+		    hdr->name.p[1] == '-')
+			(void)mbuf_printf(mb, "%r: %r\r\n", &hdr->name,
+					  &hdr->val);
+	}
+
+	if (mb->end) {
+		mbuf_set_pos(mb, 0);
+		(void)mbuf_strdup(mb, &call->remote_headers, mb->end);
+	}
+	mem_deref(mb);
 }
 
 
@@ -295,6 +334,7 @@ static void estab_handler(const struct sip_msg *msg, void *arg)
 	if (msg)
 		session_timer_update(&call->timer, msg, false);
 
+	remote_headers_keep(call, msg);
 	report_msg(call, SIPUA_CALL_ESTABLISHED, msg, true);
 }
 
@@ -452,6 +492,103 @@ bool call_update_handler(struct sip *sip, const struct sip_msg *msg)
 }
 
 
+enum {
+	/* a digit lasts DTMF_TONE_MS, then DTMF_GAP_MS before the next;
+	   'w' waits DTMF_PAUSE_MS, as a phone's dial string */
+	DTMF_TONE_MS = 100,
+	DTMF_GAP_MS = 60,
+	DTMF_PAUSE_MS = 500,
+};
+
+
+static void dtmf_info_resp(int err, const struct sip_msg *msg, void *arg)
+{
+	struct call *call = arg;
+
+	if (err || (msg && msg->scode >= 300))
+		sipua_log(4, "call %s: DTMF INFO refused: %u %m",
+			  call->call_id, msg ? msg->scode : 0, err);
+}
+
+
+/* The next queued digit, by SIP INFO (application/dtmf-relay, as most
+ * PBXs and Twilio read it) */
+static void dtmf_next(void *arg)
+{
+	struct call *call = arg;
+	struct mbuf *body;
+	char digit[2] = {0, 0};
+	size_t n = strlen(call->dtmf_queue);
+	int err;
+
+	if (!n || !call->sess || call->finished)
+		return;
+
+	digit[0] = call->dtmf_queue[0];
+	memmove(call->dtmf_queue, call->dtmf_queue + 1, n);
+
+	if (digit[0] == 'w') {
+		tmr_start(&call->dtmf_tmr, DTMF_PAUSE_MS, dtmf_next, call);
+		return;
+	}
+
+	body = mbuf_alloc(64);
+	err = body ? mbuf_printf(body, "Signal=%s\r\nDuration=%u\r\n",
+				 digit, DTMF_TONE_MS) : ENOMEM;
+	if (!err) {
+		mbuf_set_pos(body, 0);
+		err = sipsess_info(call->sess, "application/dtmf-relay", body,
+				   dtmf_info_resp, call);
+	}
+	if (err) {
+		sipua_log(4, "call %s: could not send DTMF INFO: %m",
+			  call->call_id, err);
+	}
+	else {
+		struct sipua_call_event ev;
+
+		memset(&ev, 0, sizeof(ev));
+		ev.state = SIPUA_CALL_ESTABLISHED;
+		ev.reason = "";
+		ev.call_id = call->call_id;
+		ev.dtmf_sent = digit;
+		if (call->handle)
+			call->handle->eh(&ev, call->handle->arg);
+	}
+	mem_deref(body);
+
+	tmr_start(&call->dtmf_tmr, DTMF_TONE_MS + DTMF_GAP_MS, dtmf_next,
+		  call);
+}
+
+
+/** On the SIP thread: queue digits for SIP INFO (sipua_call_send_dtmf) */
+void call_dtmf_begin(struct dtmf_job *job)
+{
+	struct call *call = job->handle->call;
+	size_t have;
+
+	if (!call || !call->established || call->finished) {
+		sipua_log(4, "DTMF for a call that is not established: dropped");
+		goto out;
+	}
+
+	have = strlen(call->dtmf_queue);
+	if (have + strlen(job->digits) >= sizeof(call->dtmf_queue)) {
+		sipua_log(4, "call %s: too many DTMF digits queued: dropped",
+			  call->call_id);
+		goto out;
+	}
+	str_ncpy(call->dtmf_queue + have, job->digits,
+		 sizeof(call->dtmf_queue) - have);
+	if (!tmr_isrunning(&call->dtmf_tmr))
+		dtmf_next(call);
+
+ out:
+	free(job);
+}
+
+
 static void info_handler(struct sip *sip, const struct sip_msg *msg,
 			 void *arg)
 {
@@ -481,6 +618,7 @@ static void close_handler(int err, const struct sip_msg *msg, void *arg)
 	}
 
 	if (msg && msg->scode >= 300) {
+		remote_headers_keep(call, msg);
 		report_msg(call, SIPUA_CALL_FAILED, msg, false);
 	}
 	else if (call->established && err == ECONNRESET) {
@@ -617,11 +755,12 @@ static int invite_send(struct call *call)
 			      offer_handler, answer_handler,
 			      progress_handler, estab_handler,
 			      info_handler, NULL, close_handler, call,
-			      "%H%s%s%s",
+			      "%H%s%s%s%s",
 			      session_timer_print, &call->timer,
 			      prm->user_agent ? "User-Agent: " : "",
 			      prm->user_agent ? prm->user_agent : "",
-			      prm->user_agent ? "\r\n" : "");
+			      prm->user_agent ? "\r\n" : "",
+			      prm->extra_headers ? prm->extra_headers : "");
 	if (err)
 		return err;
 
@@ -715,6 +854,7 @@ void call_begin(struct sipua_call *handle)
 	call->handle = handle;
 	handle->call = call;
 	tmr_init(&call->answer_tmr);
+	tmr_init(&call->dtmf_tmr);
 	session_timer_init(&call->timer, session_refresh, session_expired,
 			   call);
 	list_append(&calls, &call->le, call);

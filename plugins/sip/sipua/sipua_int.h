@@ -36,7 +36,7 @@ void waiter_signal(struct waiter *w);
 /** The handle other threads hold; see sipua_call_start() */
 struct sipua_call {
 	struct sipua_call_params prm;   /* strings below are our copies */
-	char *strv[10];
+	char *strv[11];
 	sipua_call_event_h *eh;
 	void *arg;
 
@@ -57,6 +57,13 @@ struct sip_msg;
 void call_begin(struct sipua_call *handle);
 void call_end(struct sipua_call *handle);
 bool call_update_handler(struct sip *sip, const struct sip_msg *msg);
+
+/** Digits for a call's SIP INFO sender, handed to the SIP thread */
+struct dtmf_job {
+	struct sipua_call *handle;
+	char digits[64];
+};
+void call_dtmf_begin(struct dtmf_job *job);
 
 /* sipua_timer.c: SIP thread only */
 typedef void (session_timer_h)(void *arg);
@@ -95,6 +102,7 @@ int  answer_read(struct sipua_stream_info *infov,
 enum sipua_cmd {
 	SIPUA_CMD_CALL_START = 1,
 	SIPUA_CMD_CALL_STOP,
+	SIPUA_CMD_CALL_DTMF,
 	SIPUA_CMD_RTMP_START,
 	SIPUA_CMD_RTMP_STOP,
 	SIPUA_CMD_QUIT,
