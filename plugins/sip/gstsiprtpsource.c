@@ -85,6 +85,7 @@ struct _GstSipRtpSource
     gint dtmf_payload;
     gint payload;               /* the same codec renumbered, or -1 */
     gboolean peer_receives;
+    gboolean new_peer;
   } pending;
   /* messages made under the entry lock, posted by deliver_outbox() */
   GQueue outbox;
@@ -119,6 +120,12 @@ struct _GstSipRtpSource
   guint32 fill_ts;
   guint32 dtmf_ts;
   gboolean dtmf_seen;
+  /* where the peer's RTP comes from; after a transfer, the previous
+   * party's source, whose packets are dropped (it may send a while) */
+  struct sockaddr_storage peer_src;
+  socklen_t peer_src_len;
+  struct sockaddr_storage stale_src;
+  socklen_t stale_src_len;
   /* RFC 3550 receiver statistics */
   guint32 remote_ssrc;
   gboolean have_remote;
@@ -441,10 +448,13 @@ apply_pending_update (GstSipRtpSource * self)
 {
   gboolean set;
   gint renumbered = -1;
+  gboolean new_peer = FALSE;
 
   GST_OBJECT_LOCK (self);
   set = self->pending.set;
   if (set) {
+    new_peer = self->pending.new_peer;
+    self->pending.new_peer = FALSE;
     self->remote_rtp = self->pending.rtp;
     self->remote_rtcp = self->pending.rtcp;
     self->remote_len = self->pending.len;
@@ -458,6 +468,13 @@ apply_pending_update (GstSipRtpSource * self)
   GST_OBJECT_UNLOCK (self);
   if (!set)
     return;
+
+  /* the previous party may still send a while: its stream is not ours */
+  if (new_peer && self->peer_src_len) {
+    self->stale_src = self->peer_src;
+    self->stale_src_len = self->peer_src_len;
+    self->peer_src_len = 0;
+  }
 
   if (renumbered >= 0 && renumbered != self->payload) {
     /* the same codec under another number: follow it */
@@ -475,6 +492,30 @@ apply_pending_update (GstSipRtpSource * self)
   self->timeout_posted = FALSE;
 }
 
+static gboolean
+same_address (const struct sockaddr_storage *a, socklen_t a_len,
+    const struct sockaddr_storage *b, socklen_t b_len)
+{
+  return a_len == b_len && memcmp (a, b, a_len) == 0;
+}
+
+/* Under the entry lock: a RTP datagram's source is our peer's; after a
+ * transfer, the previous party's is not (it may send until it sees our
+ * BYE). The first source of a party is where its RTP comes from. */
+static gboolean
+from_peer (GstSipRtpSource * self, const struct sockaddr_storage *src,
+    socklen_t src_len)
+{
+  if (self->stale_src_len && same_address (src, src_len, &self->stale_src,
+          self->stale_src_len))
+    return FALSE;
+  if (!self->peer_src_len) {
+    self->peer_src = *src;
+    self->peer_src_len = src_len;
+  }
+  return TRUE;
+}
+
 static void
 read_socket (gpointer user_data, gint fd, gint64 now)
 {
@@ -485,6 +526,7 @@ read_socket (gpointer user_data, gint fd, gint64 now)
     struct cmsghdr align;
     gchar buf[CMSG_SPACE (sizeof (struct timespec))];
   } control[BATCH];
+  struct sockaddr_storage from[BATCH];
   struct mmsghdr msgs[BATCH];
   struct iovec iov[BATCH];
   gboolean is_rtp = fd == g_socket_get_fd (self->rtp_socket);
@@ -509,6 +551,8 @@ read_socket (gpointer user_data, gint fd, gint64 now)
       msgs[i].msg_hdr.msg_iovlen = 1;
       msgs[i].msg_hdr.msg_control = control[i].buf;
       msgs[i].msg_hdr.msg_controllen = sizeof (control[i].buf);
+      msgs[i].msg_hdr.msg_name = &from[i];
+      msgs[i].msg_hdr.msg_namelen = sizeof (from[i]);
     }
     n = recvmmsg (fd, msgs, BATCH, MSG_DONTWAIT, NULL);
 
@@ -527,6 +571,8 @@ read_socket (gpointer user_data, gint fd, gint64 now)
 
       if (!is_rtp)
         handle_rtcp (self, storage[i], msgs[i].msg_len);
+      else if (!from_peer (self, &from[i], msgs[i].msg_hdr.msg_namelen))
+        continue;               /* a transferred call's previous party */
       else if (clock)
         handle_rtp (self, storage[i], msgs[i].msg_len,
             arrival_running_time (self, pkt_ns, realtime_now, clock,
@@ -1017,6 +1063,8 @@ gst_sip_rtp_source_update (GstSipRtpSource * self,
       info->remote_rtcp_port);
   self->pending.dtmf_payload = info->dtmf_payload;
   self->pending.peer_receives = info->remote_receives;
+  /* a transfer: keep the news of it until the loop has applied it */
+  self->pending.new_peer |= info->new_peer;
   codec_changed = g_ascii_strcasecmp (gst_structure_get_string
       (gst_caps_get_structure (self->caps, 0), "encoding-name"),
       info->encoding) != 0;

@@ -14,6 +14,7 @@ from sipsrc_case import SipsrcTestCase, Sipp, GstLaunch, main, sipsrc, wait_unti
 from peers import free_port, UdpListener, LOOPBACK, wav_duration
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+TRANSFER_HZ = 600
 
 
 def pcmu_rtp(packets):
@@ -153,6 +154,26 @@ class SipsrcCarrierTest(SipsrcTestCase):
         self.assertIn("CA0123456789abcdef", established[0], str(r))
         self.assertIn("X-Conference", established[0], str(r))
         self.assertTone(wav, TONE_HZ)
+
+    # A blind transfer: the transferor (1000 Hz) REFERs us to a target
+    # (600 Hz); the target's media continues the same pads (the same
+    # stream), the transferor gets NOTIFY 100 then 200 and our BYE.
+    def test_a_refer_moves_the_call_to_the_target_on_the_same_stream(self):
+        with Sipp("answer_pcmu_bye.xml", duration_ms=2500,
+                  tones={"tone-pcmu.wav": TRANSFER_HZ}) as target, \
+                Sipp("refer_blind_transfer.xml", target=target.host_port) as pbx:
+            r, wav = self.run_to_wav(pbx.uri(), timeout=30)
+            self.assertSippPassed(pbx, " (expects 202, NOTIFY 100 and 200, then our BYE)")
+            self.assertSippPassed(target, " (the transfer target: answered, hung up)")
+        self.assertEqual(r.returncode, 0, str(r))
+        self.assertTrue(r.got_eos(), "the target's BYE ends the stream\n%s" % r)
+        transferred = [m for m in r.element_messages("sip-call")
+                       if (m.get("reason") or "").startswith("transferred to sip:service@")]
+        self.assertEqual(len(transferred), 1, str(r))
+        self.assertNotIn("failed", r.sip_call_states(), str(r))
+        end = wav_duration(wav)
+        self.assertTone(wav, TONE_HZ, start=0.3, duration=1.0, ctx="(the transferor)")
+        self.assertTone(wav, TRANSFER_HZ, start=end - 1.8, duration=1.5, ctx="(the target)")
 
     def test_options_is_answered_during_a_call(self):
         sip_port = free_port()

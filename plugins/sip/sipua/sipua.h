@@ -86,6 +86,9 @@ struct sipua_stream_info {
 	char fmtp[256];
 	int dtmf_payload;       /**< -1: none */
 	bool remote_sends;      /**< its SDP says sendrecv or sendonly */
+	bool new_peer;          /**< another party sends now (a transfer):
+				     what the previous one still sends is
+				     not this stream's */
 	bool remote_receives;   /**< its SDP says sendrecv or recvonly; if
 				     not (sendonly, inactive: it holds the
 				     call) we must not send any media */

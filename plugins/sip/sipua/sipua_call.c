@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <re.h>
 #include "sipua.h"
 #include "sipua_int.h"
@@ -33,6 +34,14 @@ struct call {
 	struct sip_request *refresh_req;  /* our UPDATE refreshing it */
 	const char *offer_reason;   /* what our pending offer is for */
 	struct tmr dtmf_tmr;        /* paces the SIP INFO digits */
+	/* a transfer (REFER): on the leg that was asked, the new leg until it
+	   answers (it holds the new leg); on the new leg, the leg that asked
+	   and where it calls */
+	struct call *transfer;
+	struct call *transferor;
+	char *target;
+	struct tmr free_tmr;        /* a failed new leg frees itself */
+	bool peer_gone;             /* the transferor hung up meanwhile */
 	char dtmf_queue[128];       /* digits not sent yet */
 	char call_id[128];
 	char *remote_sdp;
@@ -54,6 +63,14 @@ static struct list calls;
 static int invite_send(struct call *call);
 static void session_refresh(void *arg);
 static void session_expired(void *arg);
+static void transfer_progress(struct call *leg, enum sipua_call_state state,
+			      uint16_t scode, const char *reason);
+static int call_alloc(struct call **callp, struct sipua_call *handle);
+static int contact_send_handler(enum sip_transp tp, const struct sa *src,
+				const struct sa *dst, struct mbuf *mb,
+				void *arg);
+static void refer_handler(struct sip *sip, const struct sip_msg *msg,
+			  void *arg);
 
 
 static void call_destructor(void *data)
@@ -62,6 +79,9 @@ static void call_destructor(void *data)
 
 	list_unlink(&call->le);
 	tmr_cancel(&call->answer_tmr);
+	tmr_cancel(&call->free_tmr);
+	call->transfer = mem_deref(call->transfer);
+	call->target = mem_deref(call->target);
 	session_timer_stop(&call->timer);
 	tmr_cancel(&call->dtmf_tmr);
 	call->refresh_req = mem_deref(call->refresh_req);
@@ -85,6 +105,12 @@ static void deliver(struct call *call, enum sipua_call_state state,
 
 	if (!h || call->finished)
 		return;
+
+	/* a new leg's events are the transfer's, not the call's */
+	if (call->transferor) {
+		transfer_progress(call, state, scode, reason);
+		return;
+	}
 
 	if (state == SIPUA_CALL_TERMINATED || state == SIPUA_CALL_FAILED)
 		call->finished = true;
@@ -589,6 +615,210 @@ void call_dtmf_begin(struct dtmf_job *job)
 }
 
 
+/*
+ * Transfer (REFER, RFC 3515): a blind transfer, as Twilio's <Refer> and
+ * PBXs send it. We call the Refer-To target with the call's settings and
+ * the same RTP ports, so the element's streams (and the stream published
+ * from them) go on; when the target answers, its media replaces the old
+ * leg's as a re-INVITE would, the transferor gets NOTIFY 200 and BYE.
+ * Until then the old leg carries on; if the target fails, it stays (or,
+ * if the transferor hung up meanwhile, the call ends). Attended transfer
+ * (Refer-To with Replaces) is refused with 501.
+ */
+
+/* The transfer's progress to the transferor, as sipfrag (RFC 3515 2.4.5) */
+static void refer_notify(struct call *call, uint16_t scode,
+			 const char *reason, bool final)
+{
+	char frag[96];
+	int n;
+
+	if (!call->sess)
+		return;
+
+	n = re_snprintf(frag, sizeof(frag), "SIP/2.0 %u %s\r\n", scode,
+			reason);
+	if (n < 0)
+		return;
+
+	(void)sip_drequestf(NULL, call->stack->sip, true, "NOTIFY",
+			    sipsess_dialog(call->sess), 0, NULL,
+			    contact_send_handler, NULL, NULL,
+			    "Event: refer\r\n"
+			    "Subscription-State: %s\r\n"
+			    "Content-Type: message/sipfrag;version=2.0\r\n"
+			    "Content-Length: %d\r\n"
+			    "\r\n"
+			    "%s",
+			    final ? "terminated;reason=noresource" :
+			    "active;expires=60", n, frag);
+}
+
+
+static void leg_free(void *arg)
+{
+	mem_deref(arg);
+}
+
+
+/* The new leg answered: it becomes the call */
+static void transfer_complete(struct call *leg, uint16_t scode)
+{
+	struct call *old = leg->transferor;
+	char reason[300];
+	int i;
+
+	re_snprintf(reason, sizeof(reason), "transferred to %s", leg->target);
+	leg->transferor = NULL;
+	old->transfer = NULL;          /* its reference is the handle's now */
+	leg->handle->call = leg;
+	refer_notify(old, 200, "OK", true);
+	old->handle = NULL;
+	mem_deref(old);                /* BYE, unless the transferor left */
+
+	for (i = 0; i < SIPUA_MEDIA_COUNT; i++)
+		leg->streamv[i].new_peer = true;
+	deliver(leg, SIPUA_CALL_ESTABLISHED, scode, reason, leg->streamv,
+		true);
+	for (i = 0; i < SIPUA_MEDIA_COUNT; i++)
+		leg->streamv[i].new_peer = false;
+}
+
+
+/* The new leg failed: the old one goes on, unless its peer left */
+static void transfer_failed(struct call *leg, uint16_t scode,
+			    const char *why)
+{
+	struct call *old = leg->transferor;
+	char reason[300];
+
+	leg->transferor = NULL;
+	leg->handle = NULL;            /* no event from it any more */
+	old->transfer = NULL;
+	tmr_start(&leg->free_tmr, 0, leg_free, leg);  /* not on its stack */
+
+	refer_notify(old, scode >= 300 ? scode : 503,
+		     scode >= 300 ? why : "Service Unavailable", true);
+	re_snprintf(reason, sizeof(reason), "transfer to %s failed: %s",
+		    leg->target, why);
+	if (old->peer_gone)
+		deliver(old, SIPUA_CALL_TERMINATED, scode, reason, NULL, false);
+	else
+		deliver(old, SIPUA_CALL_ESTABLISHED, scode, reason, NULL,
+			false);
+}
+
+
+static void transfer_progress(struct call *leg, enum sipua_call_state state,
+			      uint16_t scode, const char *reason)
+{
+	switch (state) {
+
+	case SIPUA_CALL_ESTABLISHED:
+		transfer_complete(leg, scode);
+		break;
+
+	case SIPUA_CALL_FAILED:
+	case SIPUA_CALL_TERMINATED:
+		transfer_failed(leg, scode, reason);
+		break;
+
+	default:
+		break;   /* trying, ringing: the old leg still carries media */
+	}
+}
+
+
+static bool pl_starts_nocase(const struct pl *pl, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return pl->l >= n && !strncasecmp(pl->p, prefix, n);
+}
+
+
+/* The Refer-To URI, without <> and parameters of the header; embedded
+ * headers (?Replaces=...: attended transfer) are refused */
+static int refer_target(char **targetp, const struct sip_msg *msg,
+			uint16_t *scode, const char **reason)
+{
+	const struct sip_hdr *hdr = sip_msg_hdr(msg, SIP_HDR_REFER_TO);
+	struct pl uri;
+
+	*scode = 400;
+	*reason = "Bad Refer-To";
+	if (!hdr)
+		return EINVAL;
+
+	if (re_regex(hdr->val.p, hdr->val.l, "<[^>]+>", &uri))
+		uri = hdr->val;
+
+	if (pl_strchr(&uri, '?')) {
+		*scode = 501;
+		*reason = "Attended Transfer Not Supported";
+		return ENOTSUP;
+	}
+	if (uri.l < 5 || uri.l > 255 ||
+	    (!pl_starts_nocase(&uri, "sip:") &&
+	     !pl_starts_nocase(&uri, "sips:")) ||
+	    pl_strchr(&uri, '\r') || pl_strchr(&uri, '\n') ||
+	    pl_strchr(&uri, ' '))
+		return EINVAL;
+
+	return pl_strdup(targetp, &uri);
+}
+
+
+static void refer_handler(struct sip *sip, const struct sip_msg *msg,
+			  void *arg)
+{
+	struct call *call = arg;
+	struct call *leg = NULL;
+	struct sip_contact contact;
+	struct sa laddr;
+	const char *reason;
+	uint16_t scode;
+	char *target = NULL;
+	int err;
+
+	if (call->transfer || !call->established || !call->handle) {
+		(void)sip_reply(sip, msg, 491, "Request Pending");
+		return;
+	}
+
+	if (refer_target(&target, msg, &scode, &reason)) {
+		(void)sip_reply(sip, msg, scode, reason);
+		return;
+	}
+
+	err = call_alloc(&leg, call->handle);
+	if (!err)
+		err = sip_transp_laddr(sip, &laddr, msg->tp, &msg->src);
+	if (err) {
+		(void)sip_reply(sip, msg, 503, "Service Unavailable");
+		mem_deref(leg);
+		mem_deref(target);
+		return;
+	}
+
+	sip_contact_set(&contact, "sipsrc", &laddr, msg->tp);
+	(void)sip_treplyf(NULL, NULL, sip, msg, true, 202, "Accepted",
+			  "%H"
+			  "Content-Length: 0\r\n"
+			  "\r\n",
+			  sip_contact_print, &contact);
+	refer_notify(call, 100, "Trying", false);
+
+	sipua_log(6, "call %s: transfer to %s", call->call_id, target);
+	leg->target = target;
+	leg->transferor = call;
+	call->transfer = leg;
+	err = invite_send(leg);
+	if (err)
+		transfer_failed(leg, 0, "could not send the INVITE");
+}
+
+
 static void info_handler(struct sip *sip, const struct sip_msg *msg,
 			 void *arg)
 {
@@ -605,6 +835,14 @@ static void close_handler(int err, const struct sip_msg *msg, void *arg)
 	tmr_cancel(&call->answer_tmr);
 	session_timer_stop(&call->timer);
 	dialog_info(call);
+
+	/* the transferor hangs up while we call the new target: the call
+	   goes on there (or ends if that fails) */
+	if (call->transfer) {
+		call->peer_gone = true;
+		call->sess = mem_deref(call->sess);
+		return;
+	}
 
 	/* 422 Session Interval Too Small: the same call again, asking for
 	   the interval the peer's Min-SE names */
@@ -638,7 +876,7 @@ static void close_handler(int err, const struct sip_msg *msg, void *arg)
 }
 
 
-static int refresh_send_handler(enum sip_transp tp, const struct sa *src,
+static int contact_send_handler(enum sip_transp tp, const struct sa *src,
 				const struct sa *dst, struct mbuf *mb,
 				void *arg)
 {
@@ -694,7 +932,7 @@ static void session_refresh(void *arg)
 	if (call->timer.peer_allows_update) {
 		err = sip_drequestf(&call->refresh_req, call->stack->sip, true,
 				    "UPDATE", sipsess_dialog(call->sess), 0,
-				    NULL, refresh_send_handler,
+				    NULL, contact_send_handler,
 				    refresh_resp_handler, call,
 				    "Session-Expires: %u;refresher=uac\r\n"
 				    "Supported: timer\r\n"
@@ -747,14 +985,15 @@ static int invite_send(struct call *call)
 	routev[0] = prm->route;
 
 	err = sipsess_connect(&call->sess, call->stack->sock,
-			      prm->request_uri, prm->display_name,
+			      call->target ? call->target : prm->request_uri,
+			      prm->display_name,
 			      prm->from_uri, "sipsrc",
 			      prm->route ? routev : NULL, prm->route ? 1 : 0,
 			      "application/sdp", call->offer,
 			      auth_handler, call, false,
 			      offer_handler, answer_handler,
 			      progress_handler, estab_handler,
-			      info_handler, NULL, close_handler, call,
+			      info_handler, refer_handler, close_handler, call,
 			      "%H%s%s%s%s",
 			      session_timer_print, &call->timer,
 			      prm->user_agent ? "User-Agent: " : "",
@@ -838,23 +1077,23 @@ static int register_send(struct call *call)
 }
 
 
-void call_begin(struct sipua_call *handle)
+/* A call (or a transfer's new leg) of the handle, ready to send its
+ * INVITE: its SIP stack, its SDP offer (the handle's ports: a new leg
+ * reuses the element's sockets), its answer timer */
+static int call_alloc(struct call **callp, struct sipua_call *handle)
 {
 	const struct sipua_call_params *prm = &handle->prm;
 	struct call *call;
-	char reason[128];
 	int err;
 
 	call = mem_zalloc(sizeof(*call), call_destructor);
-	if (!call) {
-		err = ENOMEM;
-		goto out;
-	}
+	if (!call)
+		return ENOMEM;
 
 	call->handle = handle;
-	handle->call = call;
 	tmr_init(&call->answer_tmr);
 	tmr_init(&call->dtmf_tmr);
+	tmr_init(&call->free_tmr);
 	session_timer_init(&call->timer, session_refresh, session_expired,
 			   call);
 	list_append(&calls, &call->le, call);
@@ -872,7 +1111,28 @@ void call_begin(struct sipua_call *handle)
 		tmr_start(&call->answer_tmr, prm->answer_timeout_ms,
 			  answer_timeout, call);
 
-	if (prm->register_first)
+ out:
+	if (err)
+		mem_deref(call);
+	else
+		*callp = call;
+
+	return err;
+}
+
+
+void call_begin(struct sipua_call *handle)
+{
+	struct call *call = NULL;
+	char reason[128];
+	int err;
+
+	err = call_alloc(&call, handle);
+	if (err)
+		goto out;
+
+	handle->call = call;
+	if (handle->prm.register_first)
 		err = register_send(call);
 	else
 		err = invite_send(call);
