@@ -413,12 +413,13 @@ class Sipp(_TempDirPeer):
     - files: {'name': make(path)} more files for the working dir, e.g. the
       pcap of a `play_pcap_audio` (see rtp_pcap.py).
     - timeout: sipp's global -timeout; reaching it fails the scenario.
+    - tcp: SIP over TCP (-t t1) instead of UDP.
     """
 
     name = "sipp"
 
     def __init__(self, scenario, duration_ms=None, tones=None, timeout=60,
-                 extra_args=(), files=None, **keys):
+                 extra_args=(), files=None, tcp=False, **keys):
         super().__init__()
         p = Path(scenario)
         self.scenario = p.resolve() if p.is_absolute() or p.exists() else SCENARIOS_DIR / p
@@ -427,6 +428,7 @@ class Sipp(_TempDirPeer):
         self.files = dict(files or {})
         self.timeout = timeout
         self.extra_args = list(extra_args)
+        self.tcp = tcp
         self.keys = keys
         self.port = None
         self.media_port = None
@@ -458,6 +460,8 @@ class Sipp(_TempDirPeer):
                "-trace_err", "-error_file", str(self.err_file)]
         if self.duration_ms is not None:
             cmd += ["-d", str(int(self.duration_ms))]
+        if self.tcp:
+            cmd += ["-t", "t1"]
         for k, v in self.keys.items():
             cmd += ["-key", k, str(v)]
         return cmd + self.extra_args
@@ -472,7 +476,7 @@ class Sipp(_TempDirPeer):
                                          stdin=subprocess.DEVNULL, stdout=out,
                                          stderr=subprocess.STDOUT,
                                          start_new_session=True)
-        wait_until(lambda: self.port in _bound_ports("udp"), 10,
+        wait_until(lambda: self.port in _bound_ports("tcp" if self.tcp else "udp"), 10,
                    "sipp %s" % self.scenario.name, self.proc, self.out_file)
 
     def close(self):
