@@ -148,6 +148,7 @@ static void stack_destructor(void *data)
 
 	list_unlink(&st->le);
 	st->sock = mem_deref(st->sock);
+	st->lsnr = mem_deref(st->lsnr);
 	sip_close(st->sip, true);
 	st->sip = mem_deref(st->sip);
 	st->tls = mem_deref(st->tls);
@@ -169,6 +170,32 @@ static void incoming_handler(const struct sip_msg *msg, void *arg)
 	struct stack *st = arg;
 
 	(void)sip_treply(NULL, st->sip, msg, 603, "Decline");
+}
+
+
+/*
+ * In-dialog requests, before the session code sees them: libre 1.1.0's
+ * takes any body of a re-INVITE for an SDP offer, so one that is not SDP
+ * gets 415 here (RFC 3261, 21.4.13) and the call goes on as it was.
+ */
+static bool request_handler(const struct sip_msg *msg, void *arg)
+{
+	struct stack *st = arg;
+
+	if (pl_strcmp(&msg->met, "INVITE") || !pl_isset(&msg->to.tag) ||
+	    !mbuf_get_left(msg->mb) ||
+	    msg_ctype_cmp(&msg->ctyp, "application", "sdp"))
+		return false;
+
+	sipua_log(4, "re-INVITE refused: its body is %r/%r, not SDP",
+		  &msg->ctyp.type, &msg->ctyp.subtype);
+	(void)sip_treplyf(NULL, NULL, st->sip, msg, false, 415,
+			  "Unsupported Media Type",
+			  "Accept: application/sdp\r\n"
+			  "Content-Length: 0\r\n"
+			  "\r\n");
+
+	return true;
 }
 
 
@@ -222,6 +249,11 @@ int sipua_stack_get(struct stack **stp, enum sipua_transport tp,
 	else {
 		err = sip_transp_add(st->sip, transpv[tp], &sa);
 	}
+	if (err)
+		goto out;
+
+	/* listeners are called in the order they were added */
+	err = sip_listen(&st->lsnr, st->sip, true, request_handler, st);
 	if (err)
 		goto out;
 
