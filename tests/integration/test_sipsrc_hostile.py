@@ -19,7 +19,8 @@ import re
 import subprocess
 
 from sipsrc_case import SipsrcTestCase, Sipp, main, TO_WAV, TONE_HZ, EARLY_TONE_HZ
-from peers import GstLaunch, build_dir, parse_structure_fields, loud_spans
+from peers import (GstLaunch, build_dir, parse_structure_fields, loud_spans,
+                   free_port, UdpListener, REPO_ROOT)
 import hostile_sdp
 
 HEALTHY_HZ = 700        # the hostile callees play TONE_HZ (1000) or EARLY_TONE_HZ (600)
@@ -29,6 +30,7 @@ STAGGER_MS = 1000       # the hostile call starts this long after the healthy on
 # first packet, with room for a busy machine; a stalled loop is seconds
 MAX_LATENESS_MS = 250
 PCMU_TO_WAV = "! rtppcmudepay ! mulawdec ! " + TO_WAV
+FLOOD = REPO_ROOT / "tests" / "peers" / "rtp_flood.py"
 HUGE = {"filler.sdp": hostile_sdp.filler}
 ACK_THEN_BYE = "our ACK, then our BYE"
 
@@ -229,6 +231,20 @@ class SipsrcHostilePeerTest(SipsrcTestCase):
         calls, _ = self.against("answer_truncated_sdp_wait_bye.xml", ACK_THEN_BYE)
         self.assertHostileFailed(calls, 200, r"malformed SDP answer", within_s=1)
 
+    # c=IN IP4 0.0.0.0: the callee wants no media. The call goes on (its RTP
+    # is received) and nothing is sent there: Linux delivers a datagram to
+    # 0.0.0.0 to the local host, here the test's socket at the answer's port.
+    # Before: our silence (sendrecv) and RTCP went to it.
+    def test_an_answer_at_0_0_0_0_is_received_and_nothing_is_sent_there(self):
+        port = free_port(2)
+        with UdpListener(port) as rtp, UdpListener(port + 1) as rtcp, \
+                Sipp("answer_unspecified_address_wait_bye.xml", answer_port=port) as uas:
+            calls, wav = self.beside_a_healthy_call(uas, audio="sendrecv")
+            self.assertSippPassed(uas, " (expects %s)" % ACK_THEN_BYE)
+            self.assertEqual((len(rtp.packets), len(rtcp.packets)), (0, 0),
+                             "datagrams sent to 0.0.0.0 (RTP, RTCP)")
+        self.assertHostileGoesOn(calls, wav)
+
     # Port 0 on the only m-line: the callee refused the stream. Before: "no
     # common codec", which it was not. Now said as it is.
     def test_an_answer_refusing_every_stream_with_port_0_fails_saying_so(self):
@@ -264,6 +280,35 @@ class SipsrcHostilePeerTest(SipsrcTestCase):
         self.assertEqual(len(spans), 1, "the hostile call's tone has no gap: %s" % spans)
         self.assertNotIn("re-INVITE", [m.get("reason") for m in calls.messages("hostile")],
                          "a refused re-INVITE is not reported as followed")
+
+    # 20000 datagrams of garbage and malformed RTP in 2 s, at the call's RTP
+    # port and its RTCP port (empty, short, version 0/1/3, CSRCs, extension
+    # or padding beyond the packet, RTCP at the RTP port, random bytes):
+    # dropped and counted, the call goes on with its tone alone. Before: each
+    # empty datagram was a GStreamer-CRITICAL (an abort here), and random
+    # bytes passing as RTP went out as noise (the output grew to twice the
+    # call's length).
+    def test_a_flood_of_garbage_rtp_is_dropped_and_the_call_goes_on(self):
+        with Sipp("answer_pcmu_rtp_flood_bye.xml", duration_ms=4000, flood=FLOOD,
+                  count=20000, seconds=2, flood_args="--rtcp") as uas:
+            calls, wav = self.beside_a_healthy_call(uas, healthy_s=6.0)
+            self.assertSippPassed(uas, " (expects our 200 to its BYE)")
+            flood = (uas.dir / "flood.log").read_text()
+        self.assertRegex(flood, r"^sent 20000 datagrams")
+        self.assertHostileGoesOn(calls, wav, ctx=flood)
+        self.assertEqual(calls.ended(2), "eos", "ended by the callee's BYE")
+        spans = loud_spans(wav)
+        self.assertEqual(len(spans), 1, "the hostile call's tone alone: %s" % spans)
+        self.assertAlmostEqual(spans[0][1] - spans[0][0], 4.0, delta=0.3,
+                               msg="no noise added to the call's 4 s: %s" % spans)
+        # counted: at least the 2222 shorter than an RTP header at the RTP
+        # port (half the flood goes to the RTCP port), and the random bytes
+        # that passed for RTP from senders that never sent two in sequence
+        stats = calls.stats("hostile")
+        self.assertGreater(stats.get("audio-packets-invalid", 0), 2000, str(stats))
+        self.assertAlmostEqual(stats.get("audio-packets-received"), 200, delta=5,
+                               msg="the callee's 4 s of 20 ms packets, nothing else: %s" %
+                               stats)
 
 
 if __name__ == "__main__":
