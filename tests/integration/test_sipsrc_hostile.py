@@ -20,7 +20,7 @@ import subprocess
 
 from sipsrc_case import SipsrcTestCase, Sipp, main, TO_WAV, TONE_HZ, EARLY_TONE_HZ
 from peers import (GstLaunch, build_dir, parse_structure_fields, loud_spans,
-                   free_port, UdpListener, REPO_ROOT)
+                   free_port, UdpListener, REPO_ROOT, TCP)
 import hostile_sdp
 
 HEALTHY_HZ = 700        # the hostile callees play TONE_HZ (1000) or EARLY_TONE_HZ (600)
@@ -188,7 +188,7 @@ class SipsrcHostilePeerTest(SipsrcTestCase):
     # valid answer, however large: the call is taken and goes on.
     def test_a_60_kb_sdp_answer_over_tcp_is_taken_and_the_call_goes_on(self):
         calls, wav = self.against("answer_huge_sdp_wait_bye.xml", ACK_THEN_BYE,
-                                  sipp={"tcp": True, "files": HUGE}, transport="tcp")
+                                  sipp={"extra_args": TCP, "files": HUGE}, transport="tcp")
         self.assertHostileGoesOn(calls, wav)
         self.assertGreater(len(calls.stats("hostile").get("remote-sdp", "")), 60000,
                            "the whole SDP was read")

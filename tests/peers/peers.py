@@ -23,6 +23,7 @@ import math
 from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
+TCP = ("-t", "t1")          # Sipp(extra_args=TCP): a scenario over TCP
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS_DIR = REPO_ROOT / "tests" / "scenarios"
 NGINX_RTMP_MODULE = "/usr/lib/nginx/modules/ngx_rtmp_module.so"
@@ -413,13 +414,12 @@ class Sipp(_TempDirPeer):
     - files: {'name': make(path)} more files for the working dir, e.g. the
       pcap of a `play_pcap_audio` (see rtp_pcap.py).
     - timeout: sipp's global -timeout; reaching it fails the scenario.
-    - tcp: SIP over TCP (-t t1) instead of UDP.
     """
 
     name = "sipp"
 
     def __init__(self, scenario, duration_ms=None, tones=None, timeout=60,
-                 extra_args=(), files=None, tcp=False, **keys):
+                 extra_args=(), files=None, **keys):
         super().__init__()
         p = Path(scenario)
         self.scenario = p.resolve() if p.is_absolute() or p.exists() else SCENARIOS_DIR / p
@@ -428,7 +428,6 @@ class Sipp(_TempDirPeer):
         self.files = dict(files or {})
         self.timeout = timeout
         self.extra_args = list(extra_args)
-        self.tcp = tcp
         self.keys = keys
         self.port = None
         self.media_port = None
@@ -460,8 +459,6 @@ class Sipp(_TempDirPeer):
                "-trace_err", "-error_file", str(self.err_file)]
         if self.duration_ms is not None:
             cmd += ["-d", str(int(self.duration_ms))]
-        if self.tcp:
-            cmd += ["-t", "t1"]
         for k, v in self.keys.items():
             cmd += ["-key", k, str(v)]
         return cmd + self.extra_args
@@ -488,6 +485,11 @@ class Sipp(_TempDirPeer):
                 os.killpg(self.proc.pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
+
+    @property
+    def tcp(self):
+        """SIP over TCP: Sipp(..., extra_args=TCP) (sipp's -t t1)."""
+        return any(a in ("t1", "tn") for a in self.extra_args)
 
     @property
     def host_port(self):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "peers"))
-from peers import Sipp, free_port, LOOPBACK  # noqa: E402
+from peers import Sipp, free_port, LOOPBACK, TCP  # noqa: E402
 from rtp_pcap import write_pcap, dtmf_packets, RtpStream  # noqa: E402
 from audio_pcap import g722_packets  # noqa: E402
 import hostile_sdp  # noqa: E402
@@ -45,8 +45,9 @@ class ScenarioCase(unittest.TestCase):
     def check(self, uas_xml, uac_xml, uas_rc=0, uac_args=(), uac_ms=1000,
               uas_ms=1500, auth_user="alice", auth_pass="secret", then=None,
               files=None, keys=None, tcp=False, uac_timeout_s=40):
-        with Sipp(uas_xml, duration_ms=uas_ms, timeout=40, files=files, tcp=tcp,
-                  auth_user=auth_user, auth_pass=auth_pass, **(keys or {})) as uas:
+        with Sipp(uas_xml, duration_ms=uas_ms, timeout=40, files=files,
+                  extra_args=TCP if tcp else (), auth_user=auth_user, auth_pass=auth_pass,
+                  **(keys or {})) as uas:
             uac_rc = run_uac(uas, uac_xml, *uac_args, duration_ms=uac_ms,
                              timeout_s=uac_timeout_s)
             rc = uas.wait()
