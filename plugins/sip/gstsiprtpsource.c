@@ -38,6 +38,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_sip_rtp_source_debug);
 
 #define BATCH 32
 #define PACKET_MAX 2048
+#define RTP_HEADER_LEN 12
 #define RTCP_INTERVAL (5 * GST_SECOND)
 #define SEQ_JUMP_IS_RESET 3000
 #define SILENCE_DURATION (20 * GST_MSECOND)
@@ -126,6 +127,12 @@ struct _GstSipRtpSource
   socklen_t peer_src_len;
   struct sockaddr_storage stale_src;
   socklen_t stale_src_len;
+  /* RFC 3550, A.1: a sender is taken after two packets in sequence */
+  gboolean proven;
+  guint32 proven_ssrc;
+  GstBuffer *probation;         /* a new sender's first packet, held */
+  guint32 probation_ssrc;
+  guint16 probation_seq;
   /* RFC 3550 receiver statistics */
   guint32 remote_ssrc;
   gboolean have_remote;
@@ -144,6 +151,9 @@ struct _GstSipRtpSource
   guint64 packets;
   guint64 bytes;
   guint64 lost;
+  /* datagrams at the RTP port that are no RTP of this call: too short
+   * for a header, or from a sender that never sent two in sequence */
+  guint64 invalid;
 };
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
@@ -235,6 +245,12 @@ set_address (struct sockaddr_storage *ss, socklen_t * len,
   } else {
     *len = 0;
   }
+  /* 0.0.0.0 (RFC 2543's "send me nothing") is no address: Linux would
+   * deliver what we send there to the local host */
+  if ((in4->sin_family == AF_INET && in4->sin_addr.s_addr == htonl (INADDR_ANY))
+      || (in6->sin6_family == AF_INET6
+          && IN6_IS_ADDR_UNSPECIFIED (&in6->sin6_addr)))
+    *len = 0;
 }
 
 static void
@@ -322,15 +338,83 @@ static void request_keyframe (GstSipRtpSource * self);
 static GstClockTime close_fill (GstSipRtpSource * self, GstClockTime pts);
 static void set_caps (GstSipRtpSource * self, GstCaps * caps);
 
+static void
+count_invalid (GstSipRtpSource * self)
+{
+  g_mutex_lock (&self->stats_lock);
+  self->invalid++;
+  g_mutex_unlock (&self->stats_lock);
+}
+
+/* RFC 3550, A.1: a packet of a sender (SSRC) other than the one we take
+ * is held until the next packet of that sender comes in sequence, which
+ * makes it the one we take: a peer's new stream loses nothing, and random
+ * bytes that pass for RTP of our payload type (a new SSRC each) never
+ * reach the pad nor reset the statistics. Returns whether @buf is of the
+ * sender we take; if it just became so, its first packet in *held. Takes
+ * @buf when it holds it. */
+static gboolean
+sender_taken (GstSipRtpSource * self, guint32 ssrc, guint16 seq,
+    GstBuffer * buf, GstClockTime pts, GstBuffer ** held)
+{
+  *held = NULL;
+  if (self->proven && ssrc == self->proven_ssrc)
+    return TRUE;
+
+  if (self->probation && ssrc == self->probation_ssrc &&
+      seq == (guint16) (self->probation_seq + 1)) {
+    *held = self->probation;
+    self->probation = NULL;
+    self->proven = TRUE;
+    self->proven_ssrc = ssrc;
+    return TRUE;
+  }
+
+  if (self->probation)
+    count_invalid (self);
+  gst_buffer_replace (&self->probation, NULL);
+  GST_BUFFER_PTS (buf) = pts;
+  self->probation = gst_buffer_ref (buf);
+  self->probation_ssrc = ssrc;
+  self->probation_seq = seq;
+  return FALSE;
+}
+
+/* Under the entry lock: one buffer of the peer's down the pad */
+static void
+push_packet (GstSipRtpSource * self, GstBuffer * buf, GstClockTime pts)
+{
+  GstFlowReturn ret;
+
+  if (self->filling)
+    pts = close_fill (self, pts);
+  GST_BUFFER_PTS (buf) = pts;
+  self->last_pts = pts;
+  GST_SIP_TEST_HOOK ("rtp-push-under-entry-lock");
+  ret = gst_pad_push (self->srcpad, buf);
+  if (ret < GST_FLOW_EOS && ret != GST_FLOW_NOT_LINKED && !self->flow_error) {
+    GError *err = g_error_new (GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+        "Internal data stream error.");
+    gchar *debug = g_strdup_printf ("streaming stopped, reason %s (%d)",
+        gst_flow_get_name (ret), ret);
+
+    /* GST_ELEMENT_FLOW_ERROR's message, posted from the outbox */
+    self->flow_error = TRUE;
+    queue_message (self, gst_message_new_error (GST_OBJECT_CAST (self), err,
+            debug));
+    g_error_free (err);
+    g_free (debug);
+  }
+}
+
 /* One RTP packet: filter, count, push */
 static void
 handle_rtp (GstSipRtpSource * self, const guint8 * data, gsize len,
     GstClockTime pts, gint64 arrival_ns)
 {
   GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-  GstBuffer *buf;
+  GstBuffer *buf, *held = NULL;
   gboolean first_video = FALSE, push = FALSE;
-  GstFlowReturn ret;
   guint16 seq;
   gint pt;
 
@@ -344,13 +428,17 @@ handle_rtp (GstSipRtpSource * self, const guint8 * data, gsize len,
 
   if (pt == self->dtmf_payload) {
     handle_dtmf (self, &rtp);
+  } else if (pt == self->payload && !sender_taken (self,
+          gst_rtp_buffer_get_ssrc (&rtp), seq, buf, pts, &held)) {
+    GST_LOG_OBJECT (self, "new sender %08x on probation",
+        gst_rtp_buffer_get_ssrc (&rtp));
   } else if (pt == self->payload) {
     guint32 ssrc = gst_rtp_buffer_get_ssrc (&rtp);
 
     g_mutex_lock (&self->stats_lock);
     first_video = self->video && self->packets == 0;
     if (!self->have_remote || ssrc != self->remote_ssrc) {
-      /* a new sender: its statistics start over */
+      /* a new sender: its statistics start over, from its first packet */
       self->have_remote = TRUE;
       self->remote_ssrc = ssrc;
       self->base_seq = self->max_seq = seq;
@@ -358,6 +446,17 @@ handle_rtp (GstSipRtpSource * self, const guint8 * data, gsize len,
       self->expected_prior = self->received_prior = 0;
       self->received = 0;
       self->last_transit = 0;
+      if (held) {
+        GstRTPBuffer first = GST_RTP_BUFFER_INIT;
+
+        self->base_seq = (guint16) (seq - 1);
+        self->packets++;
+        self->received++;
+        if (gst_rtp_buffer_map (held, GST_MAP_READ, &first)) {
+          self->bytes += gst_rtp_buffer_get_payload_len (&first);
+          gst_rtp_buffer_unmap (&first);
+        }
+      }
     } else {
       guint16 gap = (guint16) (seq - self->max_seq);
 
@@ -382,31 +481,17 @@ handle_rtp (GstSipRtpSource * self, const guint8 * data, gsize len,
 
   if (!push || self->eos) {
     gst_buffer_unref (buf);
+    if (held)
+      gst_buffer_unref (held);
     return;
   }
 
   if (self->need_events)
     push_events (self);
 
-  if (self->filling)
-    pts = close_fill (self, pts);
-  GST_BUFFER_PTS (buf) = pts;
-  self->last_pts = pts;
-  GST_SIP_TEST_HOOK ("rtp-push-under-entry-lock");
-  ret = gst_pad_push (self->srcpad, buf);
-  if (ret < GST_FLOW_EOS && ret != GST_FLOW_NOT_LINKED && !self->flow_error) {
-    GError *err = g_error_new (GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
-        "Internal data stream error.");
-    gchar *debug = g_strdup_printf ("streaming stopped, reason %s (%d)",
-        gst_flow_get_name (ret), ret);
-
-    /* GST_ELEMENT_FLOW_ERROR's message, posted from the outbox */
-    self->flow_error = TRUE;
-    queue_message (self, gst_message_new_error (GST_OBJECT_CAST (self), err,
-            debug));
-    g_error_free (err);
-    g_free (debug);
-  }
+  if (held)
+    push_packet (self, held, GST_BUFFER_PTS (held));
+  push_packet (self, buf, pts);
 
   /* the published video must start with a keyframe: ask the peer right
    * away (we run under the entry lock here) */
@@ -571,6 +656,8 @@ read_socket (gpointer user_data, gint fd, gint64 now)
 
       if (!is_rtp)
         handle_rtcp (self, storage[i], msgs[i].msg_len);
+      else if (msgs[i].msg_len < RTP_HEADER_LEN)
+        count_invalid (self);   /* no buffer: an empty one is an error */
       else if (!from_peer (self, &from[i], msgs[i].msg_hdr.msg_namelen))
         continue;               /* a transferred call's previous party */
       else if (clock)
@@ -1087,18 +1174,20 @@ gst_sip_rtp_source_add_stats (GstSipRtpSource * self, GstStructure * s,
   gchar *bytes = g_strdup_printf ("%s-bytes-received", prefix);
   gchar *lost = g_strdup_printf ("%s-packets-lost", prefix);
   gchar *jitter = g_strdup_printf ("%s-jitter-ms", prefix);
+  gchar *invalid = g_strdup_printf ("%s-packets-invalid", prefix);
 
   g_mutex_lock (&self->stats_lock);
   gst_structure_set (s, packets, G_TYPE_UINT64, self->packets,
       bytes, G_TYPE_UINT64, self->bytes, lost, G_TYPE_UINT64, self->lost,
       jitter, G_TYPE_DOUBLE, self->clock_rate ? self->jitter * 1000.0 /
-      self->clock_rate : 0.0, NULL);
+      self->clock_rate : 0.0, invalid, G_TYPE_UINT64, self->invalid, NULL);
   g_mutex_unlock (&self->stats_lock);
 
   g_free (packets);
   g_free (bytes);
   g_free (lost);
   g_free (jitter);
+  g_free (invalid);
 }
 
 static GstStateChangeReturn
@@ -1133,6 +1222,9 @@ gst_sip_rtp_source_change_state (GstElement * element,
     GST_OBJECT_UNLOCK (self);
     if (entry)
       gst_sip_media_loop_remove (entry);
+    /* the loop is out: a sender proves itself again next time */
+    gst_buffer_replace (&self->probation, NULL);
+    self->proven = FALSE;
   }
 
   ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
@@ -1211,6 +1303,7 @@ gst_sip_rtp_source_finalize (GObject * object)
   g_clear_object (&self->rtcp_socket);
   gst_caps_replace (&self->caps, NULL);
   gst_caps_replace (&self->pending_caps, NULL);
+  gst_buffer_replace (&self->probation, NULL);
   g_clear_pointer (&self->silence, g_bytes_unref);
   gst_sip_dtmf_sender_free (self->dtmf_out);
   /* empty: a scheduled delivery holds a reference to us */

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "driver-output.h"
 
 typedef struct
 {
@@ -30,55 +31,17 @@ typedef struct
   guint seq;
 } Driver;
 
-static void
-say (const gchar * format, ...)
-{
-  va_list args;
-
-  va_start (args, format);
-  vprintf (format, args);
-  va_end (args);
-  putchar ('\n');
-  fflush (stdout);
-}
-
 static gboolean
 on_bus (GstBus * bus, GstMessage * msg, gpointer data)
 {
   Driver *d = data;
-  const GstStructure *s = gst_message_get_structure (msg);
-  gchar *text = s ? gst_structure_to_string (s) : g_strdup ("no message details");
 
-  say ("Got message #%u from element \"%s\" (%s): %s", ++d->seq,
-      GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), GST_MESSAGE_TYPE_NAME (msg),
-      text);
-  g_free (text);
-
+  driver_print_message (msg, ++d->seq);
   switch (GST_MESSAGE_TYPE (msg)) {
-    case GST_MESSAGE_ERROR:{
-      GError *err = NULL;
-      gchar *dbg = NULL;
-
-      gst_message_parse_error (msg, &err, &dbg);
-      say ("ERROR: from element %s: %s (%s)", GST_OBJECT_NAME (msg->src),
-          err->message, dbg ? dbg : "");
-      g_clear_error (&err);
-      g_free (dbg);
+    case GST_MESSAGE_ERROR:
       d->status = 1;
       g_main_loop_quit (d->loop);
       break;
-    }
-    case GST_MESSAGE_WARNING:{
-      GError *err = NULL;
-      gchar *dbg = NULL;
-
-      gst_message_parse_warning (msg, &err, &dbg);
-      say ("WARNING: from element %s: %s (%s)", GST_OBJECT_NAME (msg->src),
-          err->message, dbg ? dbg : "");
-      g_clear_error (&err);
-      g_free (dbg);
-      break;
-    }
     case GST_MESSAGE_EOS:
       if (d->quitting)
         g_main_loop_quit (d->loop);
@@ -94,7 +57,7 @@ eos_timeout (gpointer data)
 {
   Driver *d = data;
 
-  say ("EOS not received within 5 s");
+  driver_say ("EOS not received within 5 s");
   d->status = 1;
   g_main_loop_quit (d->loop);
   return G_SOURCE_REMOVE;
@@ -107,20 +70,20 @@ command (Driver * d, const gchar * line)
     guint id = 0;
 
     g_signal_emit_by_name (d->sink, "add-location", line + 4, &id);
-    say ("added %u", id);
+    driver_say ("added %u", id);
   } else if (g_str_has_prefix (line, "remove ")) {
     gboolean removed = FALSE;
 
     g_signal_emit_by_name (d->sink, "remove-location",
         (guint) g_ascii_strtoull (line + 7, NULL, 10), &removed);
-    say ("removed %d", removed ? 1 : 0);
+    driver_say ("removed %d", removed ? 1 : 0);
   } else if (!strcmp (line, "stats")) {
     GstStructure *stats = NULL;
     gchar *text;
 
     g_object_get (d->sink, "stats", &stats, NULL);
     text = gst_structure_to_string (stats);
-    say ("stats %s", text);
+    driver_say ("stats %s", text);
     g_free (text);
     gst_structure_free (stats);
   } else if (!strcmp (line, "quit")) {
@@ -128,7 +91,7 @@ command (Driver * d, const gchar * line)
     gst_element_send_event (d->pipeline, gst_event_new_eos ());
     g_timeout_add_seconds (5, eos_timeout, d);
   } else {
-    say ("unknown command: %s", line);
+    driver_say ("unknown command: %s", line);
   }
 }
 
@@ -171,13 +134,13 @@ main (int argc, char **argv)
 
   d.pipeline = gst_parse_launch (argv[1], &err);
   if (!d.pipeline) {
-    say ("ERROR: could not parse the pipeline: %s", err->message);
+    driver_say ("ERROR: could not parse the pipeline: %s", err->message);
     g_clear_error (&err);
     return 1;
   }
   d.sink = gst_bin_get_by_name (GST_BIN (d.pipeline), "pub");
   if (!d.sink) {
-    say ("ERROR: no element named pub");
+    driver_say ("ERROR: no element named pub");
     return 1;
   }
 
@@ -197,12 +160,12 @@ main (int argc, char **argv)
       gst_message_unref (m);
     }
   } else {
-    say ("playing");
+    driver_say ("playing");
     g_main_loop_run (d.loop);
   }
 
   gst_element_set_state (d.pipeline, GST_STATE_NULL);
-  say ("stopped");
+  driver_say ("stopped");
 
   g_io_channel_unref (in);
   gst_bus_remove_watch (bus);

@@ -69,6 +69,27 @@ class SipsrcReinviteTest(SipsrcTestCase):
         self.assertTone(wav, RESUME_HZ, start=end - 1.5, duration=1.5,
                         ctx="(after the resume)")
 
+    # A re-INVITE without SDP (a session refresh, RFC 4028, as carriers send
+    # them) asks for our offer in the 200: it keeps the call's audio, and the
+    # callee's answer in its ACK is followed. Before: the 200's SDP refused
+    # our own audio (m=audio 0), which a callee following it stops sending.
+    def test_a_reinvite_without_sdp_gets_our_offer_and_the_call_goes_on(self):
+        with Sipp("reinvite_without_sdp_bye.xml", duration_ms=1500) as uas:
+            r, wav = self.run_to_wav(uas.uri(), timeout=30)
+            self.assertSippPassed(uas, " (expects an offer with our audio in our 200)")
+            offer = [m for m in uas.received(200) if "1 INVITE" in (m.header("CSeq") or "")]
+        self.assertEqual(r.returncode, 0, str(r))
+        self.assertRegex(offer[0].text, r"m=audio [1-9]\d* RTP/AVP 0\b", "our offer")
+        self.assertStates(r, ["established", "established", "terminated"])
+        self.assertEqual([m.get("reason") for m in r.element_messages("sip-call")
+                          if m.get("reason", "").startswith("re-INVITE")],
+                         ["re-INVITE without SDP"],
+                         "the ACK's answer was followed\n%s" % r)
+        spans = loud_spans(wav)
+        self.assertEqual(len(spans), 1, "the tone went on through the refresh: %s" % spans)
+        self.assertGreater(spans[0][1] - spans[0][0], 2.0, str(spans))
+        self.assertTone(wav, TONE_HZ)
+
     # The peer resumes RTP 1.5 s after its re-INVITE, within rtp-timeout=2
     # counted from the resume (not from the last packet before the hold).
     def test_rtp_timeout_counts_from_the_resume(self):

@@ -23,6 +23,7 @@ import math
 from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
+TCP = ("-t", "t1")          # Sipp(extra_args=TCP): a scenario over TCP
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS_DIR = REPO_ROOT / "tests" / "scenarios"
 NGINX_RTMP_MODULE = "/usr/lib/nginx/modules/ngx_rtmp_module.so"
@@ -472,7 +473,7 @@ class Sipp(_TempDirPeer):
                                          stdin=subprocess.DEVNULL, stdout=out,
                                          stderr=subprocess.STDOUT,
                                          start_new_session=True)
-        wait_until(lambda: self.port in _bound_ports("udp"), 10,
+        wait_until(lambda: self.port in _bound_ports("tcp" if self.tcp else "udp"), 10,
                    "sipp %s" % self.scenario.name, self.proc, self.out_file)
 
     def close(self):
@@ -484,6 +485,11 @@ class Sipp(_TempDirPeer):
                 os.killpg(self.proc.pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
+
+    @property
+    def tcp(self):
+        """SIP over TCP: Sipp(..., extra_args=TCP) (sipp's -t t1)."""
+        return any(a in ("t1", "tn") for a in self.extra_args)
 
     @property
     def host_port(self):

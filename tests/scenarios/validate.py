@@ -17,16 +17,18 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "peers"))
-from peers import Sipp, free_port, LOOPBACK  # noqa: E402
+from peers import Sipp, free_port, LOOPBACK, TCP  # noqa: E402
 from rtp_pcap import write_pcap, dtmf_packets, RtpStream  # noqa: E402
 from audio_pcap import g722_packets  # noqa: E402
+import hostile_sdp  # noqa: E402
 
 
-def run_uac(uas, scenario, *args, duration_ms=1000):
+def run_uac(uas, scenario, *args, duration_ms=1000, timeout_s=40):
     cmd = ["sipp", "-sf", str(HERE / "uac" / scenario), uas.host_port,
            "-s", "service", "-i", LOOPBACK, "-p", str(free_port()),
            "-mi", LOOPBACK, "-mp", str(free_port(4)), "-m", "1", "-nostdin",
-           "-d", str(duration_ms), "-timeout", "40s", "-timeout_error"] + list(args)
+           "-d", str(duration_ms), "-timeout", "%ds" % timeout_s,
+           "-timeout_error"] + list(args)
     r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
                        text=True, timeout=60)
     return r.returncode
@@ -42,10 +44,12 @@ def tone_pcap(path):
 class ScenarioCase(unittest.TestCase):
     def check(self, uas_xml, uac_xml, uas_rc=0, uac_args=(), uac_ms=1000,
               uas_ms=1500, auth_user="alice", auth_pass="secret", then=None,
-              files=None, keys=None):
+              files=None, keys=None, tcp=False, uac_timeout_s=40):
         with Sipp(uas_xml, duration_ms=uas_ms, timeout=40, files=files,
-                  auth_user=auth_user, auth_pass=auth_pass, **(keys or {})) as uas:
-            uac_rc = run_uac(uas, uac_xml, *uac_args, duration_ms=uac_ms)
+                  extra_args=TCP if tcp else (), auth_user=auth_user, auth_pass=auth_pass,
+                  **(keys or {})) as uas:
+            uac_rc = run_uac(uas, uac_xml, *uac_args, duration_ms=uac_ms,
+                             timeout_s=uac_timeout_s)
             rc = uas.wait()
             self.assertEqual(rc, uas_rc, "UAS %s exit %s (UAC exit %s)%s" %
                              (uas_xml, rc, uac_rc, uas.report()))
@@ -128,14 +132,6 @@ class ScenarioCase(unittest.TestCase):
         # uac_call.xml answers no UPDATE: our UPDATE times out
         self.check("update_refresh_bye.xml", "uac_call.xml", uas_rc=1, uas_ms=500)
 
-    def test_reinvite_without_sdp_bye(self):
-        def then(uas, uac_rc):
-            self.assertEqual(uac_rc, 0)
-            acks = [m for m in uas.sent("ACK") if "m=audio" in m.text]
-            self.assertEqual(len(acks), 1, "the answer went in the ACK")
-        self.check("reinvite_without_sdp_bye.xml", "uac_call_reinvite_offer.xml",
-                   uas_ms=500, then=then)
-
     def test_answer_direction_bye(self):
         def then(uas, uac_rc):
             self.assertEqual(uac_rc, 0)
@@ -198,6 +194,119 @@ class ScenarioCase(unittest.TestCase):
     def test_answer_no_common_codec(self):
         self.check("answer_no_common_codec.xml", "uac_call_hangup.xml")
 
+    # --- hostile callees (tests/integration/test_sipsrc_hostile.py): each
+    # scenario runs to its end against a caller that does what sipsrc must do,
+    # and sends what it claims to send
+    def answer_body(self, uas):
+        """The body of the 200 the callee sent, as sent, and its Content-Length."""
+        ok = [m for m in uas.sent(200) if "INVITE" in (m.header("CSeq") or "")][0]
+        return ok.text.split("\n\n", 1)[1], int(ok.header("Content-Length"))
+
+    def test_answer_huge_sdp_wait_bye(self):
+        def then(uas, uac_rc):
+            self.assertEqual(uac_rc, 0)
+            body, clen = self.answer_body(uas)
+            self.assertGreater(clen, 60000, "a 60 KB answer")
+            self.assertIn("m=audio", body)
+        # over TCP (SIPp's trace shows the messages with LF line ends)
+        self.check("answer_huge_sdp_wait_bye.xml", "uac_call_hangup.xml", then=then,
+                   files={"filler.sdp": hostile_sdp.filler}, tcp=True,
+                   uac_args=["-t", "t1"])
+
+    def test_answer_many_m_lines_wait_bye(self):
+        def then(uas, uac_rc):
+            self.assertEqual(uac_rc, 0)
+            self.assertGreaterEqual(self.answer_body(uas)[0].count("m="), 40)
+        self.check("answer_many_m_lines_wait_bye.xml", "uac_call_hangup.xml", then=then,
+                   files={"m-lines.sdp": hostile_sdp.m_lines})
+
+    def test_answer_content_length_too_large_wait_bye(self):
+        def then(uas, uac_rc):
+            self.assertEqual(uac_rc, 0)
+            body, clen = self.answer_body(uas)
+            self.assertEqual(clen, 1000)
+            self.assertLess(len(body.replace("\n", "\r\n")), 500, "a body far shorter")
+        self.check("answer_content_length_too_large_wait_bye.xml", "uac_call_hangup.xml",
+                   then=then)
+
+    def test_answer_content_length_too_small_wait_bye(self):
+        def then(uas, uac_rc):
+            self.assertEqual(uac_rc, 0)
+            body, clen = self.answer_body(uas)
+            wire = body.replace("\n", "\r\n")
+            self.assertEqual(clen, 125)
+            self.assertTrue(wire[:clen].endswith("a=sendonly\r\n"),
+                            "Content-Length ends exactly after the SDP: %r" % wire[:clen])
+            self.assertIn("garbage", wire[clen:])
+        self.check("answer_content_length_too_small_wait_bye.xml", "uac_call_hangup.xml",
+                   then=then)
+
+    def test_answer_truncated_sdp_wait_bye(self):
+        def then(uas, uac_rc):
+            self.assertEqual(uac_rc, 0)
+            self.assertRegex(self.answer_body(uas)[0].rstrip(), r"\nm=audio \d+$")
+        self.check("answer_truncated_sdp_wait_bye.xml", "uac_call_hangup.xml", then=then)
+
+    def test_answer_unspecified_address_wait_bye(self):
+        port = free_port(2)
+
+        def then(uas, uac_rc):
+            self.assertEqual(uac_rc, 0)
+            body = self.answer_body(uas)[0]
+            self.assertIn("c=IN IP4 0.0.0.0", body)
+            self.assertIn("m=audio %d RTP/AVP 0" % port, body)
+        self.check("answer_unspecified_address_wait_bye.xml", "uac_call_hangup.xml",
+                   keys={"answer_port": port}, then=then)
+
+    def test_answer_port_zero_wait_bye(self):
+        self.check("answer_port_zero_wait_bye.xml", "uac_call_hangup.xml",
+                   then=lambda uas, uac_rc: self.assertIn("m=audio 0 RTP/AVP 0",
+                                                          self.answer_body(uas)[0]))
+
+    def test_early_media_183_no_answer(self):
+        def then(uas, uac_rc):
+            self.assertEqual(uac_rc, 0)
+            self.assertTrue(uas.sent(183))
+            self.assertFalse(uas.sent(200)[1:], "no final answer but to the CANCEL")
+            self.assertTrue(uas.received("CANCEL"))
+        self.check("early_media_183_no_answer.xml", "uac_cancel_early_media.xml", then=then)
+
+    def test_reinvite_malformed_bye(self):
+        def then(uas, uac_rc):
+            self.assertEqual(uac_rc, 0)
+            self.assertEqual([m.status for m in uas.received(488) + uas.received(415)],
+                             [488, 488, 415])
+            self.assertEqual(len(uas.sent("ACK")), 3, "the callee ACKed each refusal")
+        self.check("reinvite_malformed_bye.xml", "uac_call_refuse_reinvites.xml",
+                   uas_ms=500, then=then)
+
+    def test_reinvite_without_sdp_bye(self):
+        def then(uas, uac_rc):
+            self.assertEqual(uac_rc, 0)
+            reinvite = uas.sent("INVITE")[0]
+            self.assertEqual(reinvite.header("Content-Length"), "0", "no SDP")
+            acks = uas.sent("ACK")
+            self.assertEqual(len(acks), 1)
+            self.assertIn("m=audio", acks[0].text, "our answer in the ACK")
+        self.check("reinvite_without_sdp_bye.xml", "uac_call_codec_change.xml", uas_ms=500,
+                   uac_args=["-key", "codec", "PCMU", "-key", "pt", "0"], then=then)
+
+    def test_reinvite_without_sdp_bye_fails_if_the_offer_refuses_the_audio(self):
+        # the caller's 200 offers its audio at port 0 (what sipsrc did):
+        # SIPp, which follows the media of an SDP, stops with a fatal error
+        # (exit 255, "no m=audio ... line found")
+        self.check("reinvite_without_sdp_bye.xml", "uac_call_refuse_audio.xml", uas_rc=255,
+                   uas_ms=500, uac_timeout_s=4)
+
+    def test_answer_pcmu_rtp_flood_bye(self):
+        def then(uas, uac_rc):
+            self.assertEqual(uac_rc, 0)
+            self.assertRegex((uas.dir / "flood.log").read_text(),
+                             r"^sent 2000 datagrams in ")
+        self.check("answer_pcmu_rtp_flood_bye.xml", "uac_call.xml", uas_ms=1500, then=then,
+                   keys={"flood": HERE.parent / "peers" / "rtp_flood.py", "count": 2000,
+                         "seconds": 0.5, "flood_args": "--seed 1"})
+
     # --- negative: a misbehaving caller fails the scenario
     def test_auth_401_rejects_wrong_password(self):
         self.check("auth_401.xml", "uac_call.xml", uas_rc=1,
@@ -214,6 +323,13 @@ class ScenarioCase(unittest.TestCase):
     def test_reinvite_hold_resume_fails_if_caller_ignores_reinvite(self):
         # uac_call.xml waits for a BYE only: our re-INVITE gets no answer
         self.check("reinvite_hold_resume.xml", "uac_call.xml", uas_rc=1, uas_ms=1000)
+
+    def test_reinvite_malformed_bye_fails_if_caller_accepts_them(self):
+        # uac_call_codec_change.xml answers the first re-INVITE with 200 (then
+        # waits in vain for an ACK: its own timeout ends it)
+        self.check("reinvite_malformed_bye.xml", "uac_call_codec_change.xml", uas_rc=1,
+                   uas_ms=500, uac_args=["-key", "codec", "PCMU", "-key", "pt", "0"],
+                   uac_timeout_s=4)
 
     def test_answer_pcmu_bye_fails_if_caller_hangs_up_first(self):
         self.check("answer_pcmu_bye.xml", "uac_call_hangup.xml", uas_rc=1,

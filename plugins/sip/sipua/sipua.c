@@ -147,8 +147,9 @@ static void stack_destructor(void *data)
 	struct stack *st = data;
 
 	list_unlink(&st->le);
-	st->lsnr = mem_deref(st->lsnr);
+	st->lsnr_before = mem_deref(st->lsnr_before);
 	st->sock = mem_deref(st->sock);
+	st->lsnr_after = mem_deref(st->lsnr_after);
 	sip_close(st->sip, true);
 	st->sip = mem_deref(st->sip);
 	st->tls = mem_deref(st->tls);
@@ -173,17 +174,43 @@ static void incoming_handler(const struct sip_msg *msg, void *arg)
 }
 
 
-/* The requests sipsess leaves unhandled (libre would answer 501): an
- * UPDATE in a call's dialog, and OPTIONS, which proxies and carriers send
- * as a keepalive and health probe, in a dialog or not */
-static bool request_handler(const struct sip_msg *msg, void *arg)
+/*
+ * In-dialog requests, before the session code sees them: libre 1.1.0's
+ * takes any body of a re-INVITE for an SDP offer, so one that is not SDP
+ * gets 415 here (RFC 3261, 21.4.13) and the call goes on as it was.
+ */
+static bool early_request_handler(const struct sip_msg *msg, void *arg)
+{
+	struct stack *st = arg;
+
+	if (pl_strcmp(&msg->met, "INVITE") || !pl_isset(&msg->to.tag) ||
+	    !mbuf_get_left(msg->mb) ||
+	    msg_ctype_cmp(&msg->ctyp, "application", "sdp"))
+		return false;
+
+	sipua_log(4, "re-INVITE refused: its body is %r/%r, not SDP",
+		  &msg->ctyp.type, &msg->ctyp.subtype);
+	(void)sip_treplyf(NULL, NULL, st->sip, msg, false, 415,
+			  "Unsupported Media Type",
+			  "Accept: application/sdp\r\n"
+			  "Content-Length: 0\r\n"
+			  "\r\n");
+
+	return true;
+}
+
+
+/* The requests the session code leaves unhandled (libre would answer
+ * 501): an UPDATE in a call's dialog, and OPTIONS, which proxies and
+ * carriers send as a keepalive and health probe, in a dialog or not */
+static bool late_request_handler(const struct sip_msg *msg, void *arg)
 {
 	struct stack *st = arg;
 
 	if (!pl_strcmp(&msg->met, "OPTIONS")) {
 		(void)sip_treplyf(NULL, NULL, st->sip, msg, false, 200, "OK",
 				  "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS,"
-				  " UPDATE, INFO\r\n"
+				  " UPDATE, INFO, REFER\r\n"
 				  "Accept: application/sdp\r\n"
 				  "Content-Length: 0\r\n"
 				  "\r\n");
@@ -247,12 +274,19 @@ int sipua_stack_get(struct stack **stp, enum sipua_transport tp,
 	if (err)
 		goto out;
 
+	/* libre asks its request listeners in the order they listen */
+	err = sip_listen(&st->lsnr_before, st->sip, true,
+			 early_request_handler, st);
+	if (err)
+		goto out;
+
 	err = sipsess_listen(&st->sock, st->sip, 32, incoming_handler, st);
 	if (err)
 		goto out;
 
-	/* after sipsess's: libre asks its request listeners in order */
-	err = sip_listen(&st->lsnr, st->sip, true, request_handler, st);
+	/* after sipsess's: what it leaves */
+	err = sip_listen(&st->lsnr_after, st->sip, true, late_request_handler,
+			 st);
 	if (err)
 		goto out;
 

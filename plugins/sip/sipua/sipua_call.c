@@ -19,6 +19,9 @@ enum {
 	MAX_AUTH_ATTEMPTS = 3,
 	REGISTER_EXPIRES_S = 3600,
 	STATUS_TIMEOUT = 408,
+	/* libre 1.1.0 reads this much of a UDP datagram, so a larger SIP
+	 * message arrives cut (UDP_RXSZ_DEFAULT in its udp.c) */
+	UDP_READ_MAX = 8192,
 };
 
 struct call {
@@ -48,6 +51,7 @@ struct call {
 	char *remote_headers;       /* X- of the final response */
 	struct sipua_stream_info streamv[SIPUA_MEDIA_COUNT];
 	const char *answer_error;   /* why the answer is unusable */
+	char answer_reason[160];    /* answer_error, when it has numbers */
 	unsigned auth_attempts;
 	bool streams_reported;
 	bool established;
@@ -200,11 +204,34 @@ static void remote_headers_keep(struct call *call, const struct sip_msg *msg)
 
 
 /* The peer's last SDP, for the element's stats */
-static void remote_sdp_keep(struct call *call, const struct sip_msg *msg)
+static void remote_sdp_keep(struct call *call, const struct mbuf *body)
 {
 	call->remote_sdp = mem_deref(call->remote_sdp);
-	(void)re_sdprintf(&call->remote_sdp, "%b", mbuf_buf(msg->mb),
-			  mbuf_get_left(msg->mb));
+	(void)re_sdprintf(&call->remote_sdp, "%b", mbuf_buf(body),
+			  mbuf_get_left(body));
+}
+
+
+/*
+ * A view of the message's body as its Content-Length delimits it: the
+ * bytes beyond are ignored (RFC 3261, 18.3; libre's UDP transport does
+ * not cut them off). A body shorter than its Content-Length was cut in
+ * transit (over UDP, libre reads UDP_READ_MAX bytes of a datagram):
+ * EBADMSG, with *arrived and *clen saying how much.
+ */
+static int body_view(struct mbuf *view, const struct sip_msg *msg,
+		     size_t *arrived, uint32_t *clen)
+{
+	*view = *msg->mb;
+	*arrived = mbuf_get_left(view);
+	*clen = pl_isset(&msg->clen) ? pl_u32(&msg->clen) : (uint32_t)*arrived;
+
+	if (*clen > *arrived)
+		return EBADMSG;
+
+	view->end = view->pos + *clen;
+
+	return 0;
 }
 
 
@@ -238,25 +265,86 @@ static int auth_handler(char **user, char **pass, const char *realm,
 }
 
 
+/* The m-lines of an SDP body */
+static unsigned mline_count(const struct mbuf *body)
+{
+	const char *p = (const char *)mbuf_buf(body);
+	size_t i, n = mbuf_get_left(body);
+	unsigned count = 0;
+
+	for (i = 0; i + 1 < n; i++) {
+		if ((i == 0 || p[i-1] == '\n') && p[i] == 'm' && p[i+1] == '=')
+			++count;
+	}
+
+	return count;
+}
+
+
+/* Why the streams of an answer (or offer) cannot be used, from
+ * answer_read()'s error */
+static const char *streams_error(int err)
+{
+	return err == ECONNREFUSED ?
+		"the callee refused every stream (port 0 in its SDP)" :
+		"no common codec in the SDP answer";
+}
+
+
 static void answer_decode(struct call *call, const struct sip_msg *msg)
 {
+	struct mbuf body;
+	size_t arrived;
+	uint32_t clen;
 	int err;
 
 	if (!msg || !mbuf_get_left(msg->mb) ||
 	    !msg_ctype_cmp(&msg->ctyp, "application", "sdp"))
 		return;
 
-	remote_sdp_keep(call, msg);
+	if (body_view(&body, msg, &arrived, &clen)) {
+		re_snprintf(call->answer_reason, sizeof(call->answer_reason),
+			    "SDP answer cut short: %zu of %u bytes arrived%s",
+			    arrived, clen,
+			    msg->tp == SIP_TRANSP_UDP &&
+			    msg->mb->end >= UDP_READ_MAX ?
+			    " (over UDP a SIP message is read up to 8 KB: "
+			    "use transport=tcp)" : "");
+		call->answer_error = call->answer_reason;
+		return;
+	}
 
-	err = sdp_decode(call->sdp, msg->mb, false);
-	if (err) {
+	remote_sdp_keep(call, &body);
+
+	err = sdp_decode(call->sdp, &body, false);
+	if (err == EPROTO) {
+		/* an m-line the offer does not have at its place (RFC 3264:
+		 * one for each of the offer's, in order) */
+		unsigned offered = list_count(sdp_session_medial(call->sdp,
+								 false));
+		unsigned answered = mline_count(&body);
+
+		if (answered != offered)
+			re_snprintf(call->answer_reason,
+				    sizeof(call->answer_reason),
+				    "SDP answer has %u m-lines for the "
+				    "offer's %u", answered, offered);
+		else
+			re_snprintf(call->answer_reason,
+				    sizeof(call->answer_reason),
+				    "SDP answer's m-lines are not the offer's "
+				    "(another media in their place)");
+		call->answer_error = call->answer_reason;
+		return;
+	}
+	else if (err) {
 		call->answer_error = "malformed SDP answer";
 		return;
 	}
 
 	err = answer_read(call->streamv, call->sdp);
 	if (err) {
-		call->answer_error = "no common codec in the SDP answer";
+		call->answer_error = streams_error(err);
 		return;
 	}
 
@@ -306,29 +394,24 @@ static void progress_handler(const struct sip_msg *msg, void *arg)
 static int answer_handler(const struct sip_msg *msg, void *arg)
 {
 	struct call *call = arg;
-	struct sipua_stream_info streamv[SIPUA_MEDIA_COUNT];
 
-	if (!call->established) {
-		/* Problems are acted on once the dialog exists
-		   (estab_handler) */
-		answer_decode(call, msg);
-		return 0;
-	}
-
-	if (!msg->req)
+	if (call->established && !msg->req)
 		session_timer_update(&call->timer, msg, false);
 
-	if (!mbuf_get_left(msg->mb) ||
-	    !msg_ctype_cmp(&msg->ctyp, "application", "sdp") ||
-	    sdp_decode(call->sdp, msg->mb, false)) {
-		sipua_log(4, "call %s: no usable answer to our offer",
-			  call->call_id);
+	/* Problems are acted on once the dialog exists (estab_handler) */
+	answer_decode(call, msg);
+	if (!call->established)
 		return 0;
-	}
 
-	remote_sdp_keep(call, msg);
-	if (!answer_read(streamv, call->sdp))
-		report_update(call, streamv, 0, call->offer_reason ?
+	/* The answer to an offer we made in the dialog: in the ACK of a
+	 * re-INVITE without SDP, or in the 2xx to our refreshing re-INVITE.
+	 * It cannot be refused: an unusable one leaves the media as it was. */
+	if (call->answer_error || !mbuf_get_left(msg->mb))
+		sipua_log(4, "call %s: the answer to our offer is not "
+			  "followed: %s", call->call_id, call->answer_error ?
+			  call->answer_error : "no SDP");
+	else
+		report_update(call, call->streamv, 0, call->offer_reason ?
 			      call->offer_reason : "answer to our offer");
 
 	return 0;
@@ -343,7 +426,7 @@ static void estab_handler(const struct sip_msg *msg, void *arg)
 	tmr_cancel(&call->answer_tmr);
 	call->established = true;
 
-	if (!call->remote_sdp)
+	if (!call->remote_sdp && !call->answer_error)
 		call->answer_error = "no SDP in the answer";
 
 	if (call->answer_error) {
@@ -365,30 +448,50 @@ static void estab_handler(const struct sip_msg *msg, void *arg)
 }
 
 
-/* An offer in the dialog (a re-INVITE or an UPDATE with SDP: hold,
- * resume, a new address or codec): answer it and tell the element where
- * the media now comes from */
+/*
+ * An offer in the dialog (a re-INVITE or an UPDATE with SDP: hold, resume,
+ * a new address or codec): answer it and tell the element where the media
+ * now comes from. An offer we cannot take (not SDP, cut short, malformed,
+ * no stream we can receive) is refused: libre answers 488 (our UPDATE
+ * handler too) and the call goes on as it was.
+ */
 static int offer_answer(struct call *call, const struct sip_msg *msg,
 			struct mbuf **descp, const char *reason)
 {
 	struct sipua_stream_info streamv[SIPUA_MEDIA_COUNT];
+	struct mbuf body;
+	size_t arrived;
+	uint32_t clen;
 	int err;
 
 	if (!msg_ctype_cmp(&msg->ctyp, "application", "sdp"))
 		return EPROTO;
 
-	err = sdp_decode(call->sdp, msg->mb, true);
-	if (err)
+	err = body_view(&body, msg, &arrived, &clen);
+	if (err) {
+		sipua_log(4, "%s refused: its SDP is cut short "
+			  "(%zu of %u bytes)", reason, arrived, clen);
 		return err;
+	}
+
+	err = sdp_decode(call->sdp, &body, true);
+	if (err) {
+		sipua_log(4, "%s refused: malformed SDP (%m)", reason, err);
+		return err;
+	}
+
+	err = answer_read(streamv, call->sdp);
+	if (err) {
+		sipua_log(4, "%s refused: %s", reason, streams_error(err));
+		return err;
+	}
 
 	err = sdp_encode(descp, call->sdp, false);
 	if (err)
 		return err;
 
-	remote_sdp_keep(call, msg);
-
-	if (!answer_read(streamv, call->sdp))
-		report_update(call, streamv, 0, reason);
+	remote_sdp_keep(call, &body);
+	report_update(call, streamv, 0, reason);
 
 	return 0;
 }

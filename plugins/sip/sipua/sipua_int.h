@@ -8,14 +8,17 @@
 #include <pthread.h>
 
 struct sip;
+struct sip_lsnr;
 struct sipsess_sock;
 
 /** A SIP stack: one socket per transport, local address and port */
 struct stack {
 	struct le le;
 	struct sip *sip;
+	struct sip_lsnr *lsnr_before;  /**< ahead of the session code's */
 	struct sipsess_sock *sock;
-	struct sip_lsnr *lsnr;   /**< what sipsess leaves: UPDATE, OPTIONS */
+	struct sip_lsnr *lsnr_after;   /**< what sipsess leaves: UPDATE,
+					    OPTIONS */
 	struct tls *tls;
 	enum sipua_transport transport;
 	char laddr[64];
@@ -96,7 +99,7 @@ struct sdp_session;
 int  offer_build(struct sdp_session **sdpp, struct mbuf **descp,
 		 const struct sipua_call_params *prm);
 int  answer_read(struct sipua_stream_info *infov,
-		 const struct sdp_session *sdp);
+		 const struct sdp_session *sdp);  /* ECONNREFUSED, EPROTO */
 
 /* sipua.c: any thread */
 enum sipua_cmd {

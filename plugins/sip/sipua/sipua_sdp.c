@@ -268,6 +268,7 @@ static void stream_read(struct sipua_stream_info *si,
  * Read the decoded answer into one stream info per media type
  *
  * @return 0 if at least one stream was accepted with a common codec,
+ *         ECONNREFUSED if the peer refused every one (port 0),
  *         EPROTO otherwise
  */
 int answer_read(struct sipua_stream_info *infov,
@@ -275,6 +276,7 @@ int answer_read(struct sipua_stream_info *infov,
 {
 	struct le *le;
 	bool any = false;
+	unsigned streams = 0, refused = 0;
 	int i;
 
 	for (i = 0; i < SIPUA_MEDIA_COUNT; i++) {
@@ -295,6 +297,10 @@ int answer_read(struct sipua_stream_info *infov,
 		else
 			continue;
 
+		++streams;
+		if (!sdp_media_rport(m))
+			++refused;
+
 		stream_read(&infov[kind], m);
 		sipua_log(7, "answer %s: port %u, %s %s/%u pt %d, dtmf pt %d",
 			  name, sdp_media_rport(m),
@@ -304,5 +310,8 @@ int answer_read(struct sipua_stream_info *infov,
 		any |= infov[kind].accepted;
 	}
 
-	return any ? 0 : EPROTO;
+	if (any)
+		return 0;
+
+	return streams && refused == streams ? ECONNREFUSED : EPROTO;
 }
