@@ -12,6 +12,7 @@ from pathlib import Path
 from sipsrc_case import SipsrcTestCase, Sipp, GstLaunch, main, sipsrc, wait_until, \
     PCMU_TO_WAV, TONE_HZ
 from peers import free_port, UdpListener, LOOPBACK, wav_duration
+import rtp_pcap
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 TRANSFER_HZ = 600
@@ -142,8 +143,13 @@ class SipsrcCarrierTest(SipsrcTestCase):
     # (600 Hz); the target's media continues the same pads (the same
     # stream), the transferor gets NOTIFY 100 then 200 and our BYE.
     def test_a_refer_moves_the_call_to_the_target_on_the_same_stream(self):
-        with Sipp("answer_pcmu_bye.xml", duration_ms=2500,
-                  tones={"tone-pcmu.wav": TRANSFER_HZ}) as target, \
+        # the target replays a capture: its own SSRC, as RFC 3550 senders
+        # pick one at random (SIPp's rtp_stream uses one SSRC for every call)
+        target_audio = rtp_pcap.RtpStream(ssrc=0x7A7A0001, seq=200, ts=4000)
+        target_audio.tone(2.5, TRANSFER_HZ)
+        with Sipp("answer_one_clock_bye.xml", duration_ms=3300, pt=0, codec="PCMU/8000",
+                  files={"audio.pcap": lambda p: rtp_pcap.write_pcap(
+                      p, target_audio.packets)}) as target, \
                 Sipp("refer_blind_transfer.xml", target=target.host_port) as pbx:
             r, wav = self.run_to_wav(pbx.uri(), timeout=30)
             self.assertSippPassed(pbx, " (expects 202, NOTIFY 100 and 200, then our BYE)")
