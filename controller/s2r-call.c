@@ -985,7 +985,9 @@ message_is_wanted (GstMessage * msg)
   }
 }
 
-/* Any thread; the call outlives its pipeline, hence this handler */
+/* Any thread; the call outlives its pipeline, hence this handler. The
+ * message is ours whatever we answer: GST_BUS_DROP does not free it, and
+ * each one kept holds its source (the pipeline, an element, a pad). */
 static GstBusSyncReply
 bus_sync_cb (GstBus * bus, GstMessage * msg, gpointer user_data)
 {
@@ -993,12 +995,14 @@ bus_sync_cb (GstBus * bus, GstMessage * msg, gpointer user_data)
   Forwarded *f;
   gboolean wake;
 
-  if (!message_is_wanted (msg))
+  if (!message_is_wanted (msg)) {
+    gst_message_unref (msg);
     return GST_BUS_DROP;
+  }
 
   f = g_new (Forwarded, 1);
   f->call = g_object_ref (call);
-  f->msg = gst_message_ref (msg);
+  f->msg = msg;
   f->from_recorder = s2r_pipeline_recorder_message (msg);
   g_mutex_lock (&forward_lock);
   g_queue_push_tail (&forward_queue, f);
