@@ -18,6 +18,9 @@ struct _S2rCallManager
 
   const S2rConfig *config;
   S2rTemplate *tmpl;
+  /* every call's bus messages, to the context the manager was made on,
+   * where the calls, the API and the events run */
+  S2rBusForwarder *forwarder;
   /* call id -> S2rCall, active and recently finished */
   GHashTable *calls;
   /* record file name -> S2rCall writing it, until its pipeline is down */
@@ -51,6 +54,7 @@ s2r_call_manager_finalize (GObject * object)
   g_hash_table_unref (manager->recordings);
   g_clear_pointer (&manager->tmpl, s2r_template_free);
   g_clear_pointer (&manager->admission, s2r_admission_free);
+  g_clear_pointer (&manager->forwarder, s2r_bus_forwarder_unref);
 
   G_OBJECT_CLASS (s2r_call_manager_parent_class)->finalize (object);
 }
@@ -84,13 +88,16 @@ s2r_call_manager_init (S2rCallManager * manager)
       g_free, NULL);
 }
 
+/* The calls run on the thread-default context of the caller */
 S2rCallManager *
 s2r_call_manager_new (const S2rConfig * config, GError ** error)
 {
   g_autoptr (S2rCallManager) manager = g_object_new (S2R_TYPE_CALL_MANAGER,
       NULL);
+  g_autoptr (GMainContext) context = g_main_context_ref_thread_default ();
 
   manager->config = config;
+  manager->forwarder = s2r_bus_forwarder_new (context);
   manager->tmpl = s2r_template_load (s2r_config_get_pipelines_dir (config),
       s2r_config_get_template (config), error);
   if (manager->tmpl == NULL ||
@@ -197,6 +204,7 @@ static void
 call_stopped_cb (S2rCall * call, S2rCallManager * manager)
 {
   ForgetData *fd = g_new0 (ForgetData, 1);
+  g_autoptr (GSource) forget = NULL;
 
   manager->n_active--;
   manager->active_units -= s2r_admission_call_units (s2r_call_get_request
@@ -211,9 +219,10 @@ call_stopped_cb (S2rCall * call, S2rCallManager * manager)
         s2r_call_request_get_record (s2r_call_get_request (call)));
   fd->manager = g_object_ref (manager);
   fd->call = g_object_ref (call);
-  g_timeout_add_seconds_full (G_PRIORITY_DEFAULT,
-      MAX (1, s2r_config_get_keep_finished (manager->config)), forget_cb,
-      fd, forget_data_free);
+  forget = g_timeout_source_new_seconds (MAX (1,
+          s2r_config_get_keep_finished (manager->config)));
+  g_source_set_callback (forget, forget_cb, fd, forget_data_free);
+  g_source_attach (forget, s2r_bus_forwarder_get_context (manager->forwarder));
 
   if (manager->shutting_down && manager->n_active == 0 &&
       manager->shutdown_done) {
@@ -315,7 +324,8 @@ s2r_call_manager_create (S2rCallManager * manager, S2rCallRequest * req,
   if (!s2r_admission_admit (manager->admission, units, error))
     return NULL;
 
-  call = s2r_call_new (req, manager->tmpl, manager->config, error);
+  call = s2r_call_new (req, manager->tmpl, manager->config,
+      manager->forwarder, error);
   if (call == NULL)
     return NULL;
 

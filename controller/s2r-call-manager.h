@@ -19,7 +19,9 @@ G_DECLARE_FINAL_TYPE (S2rCallManager, s2r_call_manager, S2R, CALL_MANAGER,
  * The calls of the process, by id: admission (maximum of calls, ids and
  * streams in use), lookup, hang-up, shutdown. Every state change of a call
  * is re-emitted as "call-event" with a process-wide sequence number and its
- * JSON, once, for the SSE stream and the webhooks alike.
+ * JSON, once, for the SSE stream and the webhooks alike. The calls, their
+ * bus messages and the signals run on the thread-default GMainContext of
+ * whoever made the manager (the daemon's main loop).
  */
 S2rCallManager *s2r_call_manager_new (const S2rConfig * config,
     GError ** error);

@@ -41,6 +41,10 @@ struct _S2rCall
 {
   GObject parent;
 
+  /* the call manager's: bus messages come through it, and everything of
+   * the call but the pipeline's own threads runs on its context (the
+   * forwarder's, borrowed) */
+  S2rBusForwarder *forwarder;
   GMainContext *context;
   S2rCallRequest *req;
   const S2rTemplate *tmpl;
@@ -85,7 +89,9 @@ struct _S2rCall
   gboolean hanging_up;
   gboolean finished;
 
-  /* protects pending_pads, filled from the SIP thread (pad-added) */
+  /* protects pending_pads, filled by pad-added: sipsrc exposes its pads
+   * from GStreamer's thread pool (gst_element_call_async). A leaf lock:
+   * nothing is linked, posted or emitted while it is held. */
   GMutex lock;
   GArray *pending_pads;
 };
@@ -165,14 +171,18 @@ status_is_final (S2rCallStatus status)
   return status >= S2R_CALL_FINISH;
 }
 
+static void release_pending_pads (S2rCall * call);
+
 static void
 s2r_call_finalize (GObject * object)
 {
   S2rCall *call = S2R_CALL (object);
 
   g_assert (call->pipeline == NULL);
+  /* a pad-added that came after stop_pipeline released the others */
+  release_pending_pads (call);
   g_clear_pointer (&call->req, s2r_call_request_unref);
-  g_clear_pointer (&call->context, g_main_context_unref);
+  g_clear_pointer (&call->forwarder, s2r_bus_forwarder_unref);
   g_free (call->reason);
   g_free (call->sip_call_id);
   g_free (call->audio_codec);
@@ -197,8 +207,8 @@ s2r_call_class_init (S2rCallClass * klass)
   /**
    * S2rCall::changed:
    *
-   * The status or the stream status changed. Emitted from the call's
-   * GMainContext.
+   * The status or the stream status changed. Emitted from the call
+   * manager's GMainContext.
    */
   signals[SIGNAL_CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass),
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
@@ -207,8 +217,8 @@ s2r_call_class_init (S2rCallClass * klass)
    * S2rCall::stopped:
    *
    * The call has ended and its pipeline is down (BYE or CANCEL sent, sockets
-   * closed). Emitted once, after the last "changed", from the call's
-   * GMainContext.
+   * closed). Emitted once, after the last "changed", from the call
+   * manager's GMainContext.
    */
   signals[SIGNAL_STOPPED] = g_signal_new ("stopped", G_TYPE_FROM_CLASS (klass),
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
@@ -218,8 +228,8 @@ s2r_call_class_init (S2rCallClass * klass)
    * @digit: the key, one of 0-9 * # A-D
    * @duration: its length in ms
    *
-   * The peer sent an RFC 4733 telephone-event. Emitted from the call's
-   * GMainContext.
+   * The peer sent an RFC 4733 telephone-event. Emitted from the call
+   * manager's GMainContext.
    */
   signals[SIGNAL_DTMF] = g_signal_new ("dtmf", G_TYPE_FROM_CLASS (klass),
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING,
@@ -309,18 +319,36 @@ update_stream_status (S2rCall * call)
   return TRUE;
 }
 
-static void
-release_pending_pads (S2rCall * call)
+/* The pads sipsrc exposed so far, now the call's to link or release */
+static GArray *
+take_pending_pads (S2rCall * call)
 {
+  GArray *pads;
+
   g_mutex_lock (&call->lock);
-  for (guint i = 0; i < call->pending_pads->len; i++) {
-    PendingPad *p = &g_array_index (call->pending_pads, PendingPad, i);
+  pads = call->pending_pads;
+  call->pending_pads = g_array_new (FALSE, FALSE, sizeof (PendingPad));
+  g_mutex_unlock (&call->lock);
+  return pads;
+}
+
+/* Their data flows again (linked) or they are gone (stopped) */
+static void
+free_pending_pads (GArray * pads)
+{
+  for (guint i = 0; i < pads->len; i++) {
+    PendingPad *p = &g_array_index (pads, PendingPad, i);
 
     gst_pad_remove_probe (p->pad, p->probe);
     gst_object_unref (p->pad);
   }
-  g_array_set_size (call->pending_pads, 0);
-  g_mutex_unlock (&call->lock);
+  g_array_unref (pads);
+}
+
+static void
+release_pending_pads (S2rCall * call)
+{
+  free_pending_pads (take_pending_pads (call));
 }
 
 static void
@@ -363,8 +391,13 @@ stop_pipeline (GstElement * pipeline, gpointer user_data)
   /* NULL hangs up: CANCEL before an answer, BYE after; rtmppubsink sends
    * what it queued, then closes */
   gst_element_set_state (pipeline, GST_STATE_NULL);
+  /* A message left queued on the bus would hold its source, and so the
+   * pipeline that owns the bus, for good: late ones are dropped */
+  gst_bus_set_flushing (bus, TRUE);
   gst_bus_set_sync_handler (bus, NULL, NULL, NULL);
   release_pending_pads (call);
+  /* the call's reference: once the pool drops its own, every element and
+   * pad goes, and the bus with its two fds */
   gst_object_unref (pipeline);
   g_main_context_invoke_full (call->context, G_PRIORITY_DEFAULT, stopped_cb,
       g_object_ref (call), g_object_unref);
@@ -585,20 +618,22 @@ start_destinations (S2rCall * call, GstElement * rtmp)
 
 static void fail_stream (S2rCall * call);
 
-/* On the call's context, once sipsrc has exposed every media pad */
+/* On the call manager's context, once sipsrc has exposed every media pad */
 static gboolean
 link_media_cb (gpointer user_data)
 {
   S2rCall *call = user_data;
   g_autoptr (GstElement) rtmp = NULL;
+  GArray *pads;
   guint linked = 0;
 
   if (call->finished || call->hanging_up || call->media_linked)
     return G_SOURCE_REMOVE;
 
-  g_mutex_lock (&call->lock);
-  for (guint i = 0; i < call->pending_pads->len; i++) {
-    PendingPad *p = &g_array_index (call->pending_pads, PendingPad, i);
+  /* linked outside the lock: linking calls into the elements */
+  pads = take_pending_pads (call);
+  for (guint i = 0; i < pads->len; i++) {
+    PendingPad *p = &g_array_index (pads, PendingPad, i);
     g_autoptr (GError) err = NULL;
 
     if (s2r_template_link_pad (call->tmpl, call->pipeline, p->pad, &err)) {
@@ -609,9 +644,9 @@ link_media_cb (gpointer user_data)
       link_to_fakesink (call, p->pad);
     }
   }
-  g_mutex_unlock (&call->lock);
 
   if (linked == 0) {
+    free_pending_pads (pads);
     set_reason (call, "no media the pipeline can publish");
     set_status (call, S2R_CALL_FAILED);
     finish (call);
@@ -634,7 +669,8 @@ link_media_cb (gpointer user_data)
   }
   call->media_linked = TRUE;
   start_destinations (call, rtmp);
-  release_pending_pads (call);
+  /* the sink runs: data may flow */
+  free_pending_pads (pads);
   if (update_stream_status (call))
     emit_changed (call);
   if (call->stream_status == S2R_STREAM_FAILED)
@@ -644,7 +680,7 @@ link_media_cb (gpointer user_data)
 
 /* Until the chain is linked, packets are dropped rather than held: the
  * thread pushing them is sipsrc's shared media loop, which must never
- * wait for this call's main context (every other call on that thread
+ * wait for the call manager's context (every other call on that thread
  * would stall). The sticky events stay on the pad and go out on linking;
  * what is lost is the first few milliseconds of the call. */
 static GstPadProbeReturn
@@ -653,7 +689,8 @@ drop_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   return GST_PAD_PROBE_DROP;
 }
 
-/* sipsrc's thread: drop the pad's data until the chain is linked */
+/* GStreamer's thread pool, where sipsrc exposes its pads: drop the pad's
+ * data until the chain is linked */
 static void
 pad_added_cb (GstElement * sip, GstPad * pad, S2rCall * call)
 {
@@ -669,7 +706,7 @@ pad_added_cb (GstElement * sip, GstPad * pad, S2rCall * call)
   g_mutex_unlock (&call->lock);
 }
 
-/* SIP thread */
+/* The pool thread of pad-added, after the last one */
 static void
 no_more_pads_cb (GstElement * sip, S2rCall * call)
 {
@@ -927,43 +964,18 @@ handle_message (S2rCall * call, GstMessage * msg, gboolean from_recorder)
   }
 }
 
-/* Bus messages of every call reach the calls' main context through one
- * queue and at most one pending idle source, posted from the thread that
- * posts them: no bus watch (a GSource polled on every loop iteration) per
- * call, and the messages nobody reads (state changes, stream status...)
- * are dropped where they are posted. */
-typedef struct
+/* What bus_sync_cb knew where the message was posted: the recorder may
+ * have left the pipeline since */
+#define FROM_RECORDER (1 << 0)
+
+/* The call manager's context */
+static void
+handle_forwarded (GObject * target, GstMessage * msg, guint flags)
 {
-  S2rCall *call;
-  GstMessage *msg;
-  gboolean from_recorder;       /* known where posted: it may leave since */
-} Forwarded;
+  S2rCall *call = S2R_CALL (target);
 
-/* protects forward_queue and forward_scheduled */
-static GMutex forward_lock;
-static GQueue forward_queue = G_QUEUE_INIT;
-static gboolean forward_scheduled;
-
-static gboolean
-forward_dispatch_cb (gpointer user_data)
-{
-  GQueue batch = G_QUEUE_INIT;
-  Forwarded *f;
-
-  g_mutex_lock (&forward_lock);
-  batch = forward_queue;
-  g_queue_init (&forward_queue);
-  forward_scheduled = FALSE;
-  g_mutex_unlock (&forward_lock);
-
-  while ((f = g_queue_pop_head (&batch))) {
-    if (!f->call->finished)
-      handle_message (f->call, f->msg, f->from_recorder);
-    gst_message_unref (f->msg);
-    g_object_unref (f->call);
-    g_free (f);
-  }
-  return G_SOURCE_REMOVE;
+  if (!call->finished)
+    handle_message (call, msg, (flags & FROM_RECORDER) != 0);
 }
 
 static gboolean
@@ -985,47 +997,36 @@ message_is_wanted (GstMessage * msg)
   }
 }
 
-/* Any thread; the call outlives its pipeline, hence this handler */
+/* Any thread; the call outlives its pipeline, hence this handler. The
+ * message is ours whatever we answer: GST_BUS_DROP does not free it, and
+ * each one kept holds its source (the pipeline, an element, a pad). */
 static GstBusSyncReply
 bus_sync_cb (GstBus * bus, GstMessage * msg, gpointer user_data)
 {
   S2rCall *call = user_data;
-  Forwarded *f;
-  gboolean wake;
 
-  if (!message_is_wanted (msg))
+  if (!message_is_wanted (msg)) {
+    gst_message_unref (msg);
     return GST_BUS_DROP;
-
-  f = g_new (Forwarded, 1);
-  f->call = g_object_ref (call);
-  f->msg = gst_message_ref (msg);
-  f->from_recorder = s2r_pipeline_recorder_message (msg);
-  g_mutex_lock (&forward_lock);
-  g_queue_push_tail (&forward_queue, f);
-  wake = !forward_scheduled;
-  forward_scheduled = TRUE;
-  g_mutex_unlock (&forward_lock);
-
-  /* never dispatched from here, even on the main thread: set_state may be
-   * on the stack */
-  if (wake) {
-    GSource *idle = g_idle_source_new ();
-
-    g_source_set_priority (idle, G_PRIORITY_DEFAULT);
-    g_source_set_callback (idle, forward_dispatch_cb, NULL, NULL);
-    g_source_attach (idle, call->context);
-    g_source_unref (idle);
   }
+  s2r_bus_forwarder_push (call->forwarder, handle_forwarded, G_OBJECT (call),
+      msg, s2r_pipeline_recorder_message (msg) ? FROM_RECORDER : 0);
   return GST_BUS_DROP;
 }
 
+/**
+ * s2r_call_new:
+ * @forwarder: brings the pipeline's bus messages to the call manager's
+ *   context, where the call runs
+ */
 S2rCall *
 s2r_call_new (S2rCallRequest * req, const S2rTemplate * tmpl,
-    const S2rConfig * config, GError ** error)
+    const S2rConfig * config, S2rBusForwarder * forwarder, GError ** error)
 {
   g_autoptr (S2rCall) call = g_object_new (S2R_TYPE_CALL, NULL);
 
-  call->context = g_main_context_ref_thread_default ();
+  call->forwarder = s2r_bus_forwarder_ref (forwarder);
+  call->context = s2r_bus_forwarder_get_context (forwarder);
   call->req = s2r_call_request_ref (req);
   call->tmpl = tmpl;
   call->max_duration = s2r_call_request_get_max_duration (req) >= 0 ?

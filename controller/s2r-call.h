@@ -7,6 +7,7 @@
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
 
+#include "s2r-bus-forwarder.h"
 #include "s2r-call-request.h"
 #include "s2r-config.h"
 #include "s2r-pipeline.h"
@@ -61,11 +62,12 @@ G_DECLARE_FINAL_TYPE (S2rCall, s2r_call, S2R, CALL, GObject)
  * S2rCall:
  *
  * One SIP call published to one or more RTMP destinations: one pipeline,
- * followed from the GMainContext that created it. Every method is called from that
- * context; the "changed" signal is emitted there too.
+ * followed from the GMainContext of its bus forwarder (the call
+ * manager's). Every method is called from that context; the signals are
+ * emitted there too.
  */
 S2rCall *s2r_call_new (S2rCallRequest * req, const S2rTemplate * tmpl,
-    const S2rConfig * config, GError ** error);
+    const S2rConfig * config, S2rBusForwarder * forwarder, GError ** error);
 void s2r_call_start (S2rCall * call);
 void s2r_call_hangup (S2rCall * call);
 

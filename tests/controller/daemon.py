@@ -7,6 +7,7 @@ printed its "listening" line; `EventStream` follows `GET /api/v1/events`;
 Tests wait on events (SSE, webhooks, process exit), never on sleeps.
 """
 
+import contextlib
 import http.server
 import json
 import os
@@ -177,6 +178,7 @@ class EventStream:
         self.url = url
         self.token = token
         self.events = []        # dicts: the JSON data plus "_id", "_event"
+        self.by_call = {}       # callId: its events, for long runs
         self.comments = []
         self._cond = threading.Condition()
         self._resp = None
@@ -221,6 +223,7 @@ class EventStream:
                         ev["_event"] = fields.get("event")
                         with self._cond:
                             self.events.append(ev)
+                            self.by_call.setdefault(ev.get("callId"), []).append(ev)
                             self._cond.notify_all()
                     fields = {}
                 elif line.startswith(":"):
@@ -262,6 +265,19 @@ class EventStream:
                     (stream is None or ev.get("rtmpStreamStatus") == stream))
         return self.wait(match, timeout, "%s status=%s stream=%s" %
                          (call_id, status, stream))
+
+    def wait_call_event(self, call_id, match, timeout, what):
+        """The first event of that call matching `match`; looks at that
+        call's events only (thousands of calls in one stream)."""
+        with self._cond:
+            events = self.by_call.setdefault(call_id, [])
+        ev = peers.wait_for_item(self._cond, events, match, timeout)
+        if ev is None:
+            with self._cond:
+                got = [(e.get("status"), e.get("rtmpStreamStatus")) for e in events]
+            raise AssertionError("SSE: no %s of %s within %s s; got %s" %
+                                 (what, call_id, timeout, got))
+        return ev
 
     def of_call(self, call_id):
         with self._cond:
@@ -345,3 +361,161 @@ def call_body(sipp, nginx, stream, **extra):
             "rtmpStream": stream}
     body.update(extra)
     return body
+
+
+class CallCycles:
+    """Calls from request to end, `at_once` at a time, of several kinds:
+
+    hangup           answered, published, hung up through the API
+    remote_bye       answered; the callee hangs up (BYE)
+    busy             486 Busy Here
+    cancel           ringing, hung up through the API (CANCEL)
+    rtmp_refused     answered; nothing listens at the RTMP port (retry budget
+                     0): FAILED, BYE
+    sip_unreachable  nothing at the SIP port: FAILED 408 after the daemon's
+                     [sip] answer-timeout
+
+    One SIPp UAS per scenario answers `counts[kind]` calls (sizes its -m),
+    so that wait_callees() is 0 only if each call ended as its scenario
+    says. Used by the long-run test and `bench/run.sh --soak`.
+    """
+
+    KINDS = ("hangup", "remote_bye", "busy", "cancel", "rtmp_refused",
+             "sip_unreachable")
+    # (kind, share of the cycles)
+    MIX = (("hangup", 0.60), ("remote_bye", 0.10), ("busy", 0.10),
+           ("cancel", 0.10), ("rtmp_refused", 0.05), ("sip_unreachable", 0.05))
+    EXPECTED = {"hangup": ("FINISH", None), "remote_bye": ("FINISH", None),
+                "cancel": ("FINISH", None), "busy": ("BUSY", 486),
+                "rtmp_refused": ("FAILED", None),
+                "sip_unreachable": ("FAILED", 408)}
+    SCENARIOS = (("hangup", "answer_pcmu_wait_bye.xml", {}),
+                 ("remote_bye", "answer_pcmu_bye.xml", {"duration_ms": 300}),
+                 ("busy", "busy_486.xml", {}),
+                 ("cancel", "no_answer_cancel.xml", {}))
+
+    @classmethod
+    def plan(cls, n, rng):
+        """n kinds of cycle in MIX's proportions, shuffled by rng."""
+        kinds = []
+        for kind, share in cls.MIX:
+            kinds += [kind] * int(round(n * share))
+        kinds = (kinds + ["hangup"] * n)[:n]
+        rng.shuffle(kinds)
+        return kinds
+
+    def __init__(self, daemon, events, nginx, kinds, at_once=8, sipp_timeout=600,
+                 sipp_args=()):
+        """kinds: every cycle this object will run (sizes the callees)."""
+        self.d, self.ev, self.nginx = daemon, events, nginx
+        self.at_once = at_once
+        self.callees = {}
+        self.sipp_timeout = sipp_timeout
+        self.sipp_args = list(sipp_args)
+        self.counts = {k: kinds.count(k) for k in self.KINDS}
+        self.unreachable_port = free_port()
+        self.no_rtmp_port = free_port()
+        self.done = 0
+        self._lock = threading.Lock()
+
+    def __enter__(self):
+        with contextlib.ExitStack() as stack:
+            for kind, scenario, extra in self.SCENARIOS:
+                n = self.counts[kind]
+                if kind == "hangup":
+                    n += self.counts["rtmp_refused"]
+                if n:
+                    self.callees[kind] = stack.enter_context(Sipp(
+                        scenario, calls=n, timeout=self.sipp_timeout,
+                        extra_args=self.sipp_args, **extra))
+            self._callees_stack = stack.pop_all()
+        return self
+
+    def __exit__(self, *exc):
+        return self._callees_stack.__exit__(*exc)
+
+    def request(self, i, kind):
+        cid = "cycle-%d" % i
+        body = {"callId": cid, "rtmpStream": cid,
+                "rtmpUrl": "rtmp://%s:%d/live" % (LOOPBACK, self.nginx.port)}
+        if kind == "sip_unreachable":
+            body["callee"] = "sip:nobody@%s:%d" % (LOOPBACK, self.unreachable_port)
+        elif kind == "rtmp_refused":
+            body["callee"] = self.callees["hangup"].uri("c%d" % i)
+            body["rtmpUrl"] = "rtmp://%s:%d/live" % (LOOPBACK, self.no_rtmp_port)
+            body["rtmpRetryBudget"] = 0
+        else:
+            body["callee"] = self.callees[kind].uri("c%d" % i)
+        return cid, body
+
+    def cycle(self, i, kind):
+        """One call of that kind, from the request to its last event; raises
+        AssertionError when it does not end as a user would expect."""
+        cid, body = self.request(i, kind)
+        r = self.d.post("/api/v1/calls", body)
+        if r.status != 201:
+            raise AssertionError("%s (%s): POST answered %r" % (cid, kind, r))
+
+        def until(match, what):
+            return self.ev.wait_call_event(cid, match, 40, what)
+        if kind == "hangup":
+            until(lambda e: e.get("status") == "ESTABLISHED" and
+                  e.get("rtmpStreamStatus") == "PUBLISHING", "publishing")
+        elif kind == "cancel":
+            until(lambda e: e.get("status") == "RING", "ringing")
+        if kind in ("hangup", "cancel"):
+            r = self.d.delete("/api/v1/calls/%s" % cid)
+            if r.status not in (200, 202):
+                raise AssertionError("%s: DELETE answered %r" % (cid, r))
+        end = until(lambda e: e.get("ended"), "end")
+        status, sip_status = self.EXPECTED[kind]
+        if end["status"] != status or (sip_status and end["sipStatus"] != sip_status) \
+                or (kind == "rtmp_refused" and not end["reason"].startswith("RTMP:")):
+            raise AssertionError("%s (%s) ended %s, sipStatus %s, reason %r" % (
+                cid, kind, end["status"], end["sipStatus"], end["reason"]))
+
+    def run(self, kinds, first=0, progress=None):
+        """Runs the cycles numbered first, first+1... `at_once` at a time;
+        progress(done) after each. Raises AssertionError with the first
+        failures (the others stop at their next cycle)."""
+        todo = list(enumerate(kinds, first))
+        todo.reverse()
+        failures = []
+
+        def worker():
+            while True:
+                with self._lock:
+                    if failures or not todo:
+                        return
+                    i, kind = todo.pop()
+                try:
+                    self.cycle(i, kind)
+                except Exception as e:
+                    with self._lock:
+                        failures.append("cycle %d (%s): %s" % (i, kind, e))
+                    return
+                with self._lock:
+                    self.done += 1
+                    done = self.done
+                if progress:
+                    progress(done)
+        threads = [threading.Thread(target=worker, daemon=True)
+                   for _ in range(self.at_once)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if failures:
+            raise AssertionError("; ".join(failures))
+
+    def wait_all_forgotten(self, timeout=40):
+        """Every call ended, its pipeline down and the call dropped from the
+        list (the daemon's keep-finished must be short)."""
+        wait_until(lambda: self.d.get("/api/v1/calls").json == [], timeout,
+                   "every call forgotten", self.d.proc)
+        time.sleep(0.5)     # the pool thread drops its ref right after stopping
+
+    def wait_callees(self, timeout=30):
+        """{kind: sipp's exit code}: 0 when every call of it followed its
+        scenario to the end."""
+        return {k: c.wait(timeout) for k, c in self.callees.items()}

@@ -401,7 +401,8 @@ class SipMessage:
 
 
 class Sipp(_TempDirPeer):
-    """A SIPp UAS on 127.0.0.1 running one call of a scenario (`-m 1`).
+    """A SIPp UAS on 127.0.0.1 running one call of a scenario (`-m 1`), or
+    `calls` of them.
 
     Sipp('answer_pcmu_bye.xml', duration_ms=3000, auth_user='alice')
     - scenario: file name under tests/scenarios/ or a path.
@@ -414,13 +415,16 @@ class Sipp(_TempDirPeer):
     - files: {'name': make(path)} more files for the working dir, e.g. the
       pcap of a `play_pcap_audio` (see rtp_pcap.py).
     - timeout: sipp's global -timeout; reaching it fails the scenario.
+    - calls: how many calls it answers before it exits (-m); wait() is 0 only
+      if each one followed the scenario to its end.
     """
 
     name = "sipp"
 
     def __init__(self, scenario, duration_ms=None, tones=None, timeout=60,
-                 extra_args=(), files=None, **keys):
+                 extra_args=(), files=None, calls=1, **keys):
         super().__init__()
+        self.calls = calls
         p = Path(scenario)
         self.scenario = p.resolve() if p.is_absolute() or p.exists() else SCENARIOS_DIR / p
         self.duration_ms = duration_ms
@@ -453,7 +457,7 @@ class Sipp(_TempDirPeer):
         cmd = ["sipp", "-sf", str(self.scenario),
                "-i", LOOPBACK, "-p", str(self.port),
                "-mi", LOOPBACK, "-mp", str(self.media_port),
-               "-m", "1", "-nostdin",
+               "-m", str(self.calls), "-nostdin",
                "-timeout", "%ds" % self.timeout, "-timeout_error",
                "-trace_msg", "-message_file", str(self.msg_file),
                "-trace_err", "-error_file", str(self.err_file)]
