@@ -7,6 +7,7 @@
 #endif
 
 #include "s2r-api.h"
+#include "s2r-sip-fields.h"
 #include "s2r-connections.h"
 #include "s2r-error.h"
 #include "s2r-json.h"
@@ -210,6 +211,72 @@ body_string (JsonNode * root, const char *name, const char **value,
   return TRUE;
 }
 
+/* Digits and how to send them, checked: "method" names the native API's
+ * values; WCS 5's "type" (RFC2833, INFO) maps to them */
+static gboolean
+send_dtmf (S2rCall * call, const char *digits, const char *digits_field,
+    const char *method, const char *method_field, GError ** error)
+{
+  if (!s2r_dtmf_digits_are_valid (digits)) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, digits_field,
+        "field '%s' must be 1 to %d of 0-9 * # A-D and w (a 0.5 s pause)",
+        digits_field, S2R_DTMF_MAX);
+    return FALSE;
+  }
+  if (method && !s2r_dtmf_method_is_valid (method)) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, method_field,
+        "field '%s' must be %s", method_field,
+        g_str_equal (method_field, "type") ? "RFC2833 or INFO" :
+        "rfc4733 or info");
+    return FALSE;
+  }
+  return s2r_call_send_dtmf (call, digits, method, error);
+}
+
+static void
+send_dtmf_accepted (SoupServerMessage * msg, S2rCall * call,
+    const char *digits, const char *method)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "callId");
+  json_builder_add_string_value (b, s2r_call_get_id (call));
+  json_builder_set_member_name (b, "digits");
+  json_builder_add_string_value (b, digits);
+  json_builder_set_member_name (b, "method");
+  if (method)
+    json_builder_add_string_value (b, method);
+  else
+    json_builder_add_null_value (b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  send_json (msg, SOUP_STATUS_ACCEPTED, root);
+}
+
+/* POST /api/v1/calls/{id}/dtmf {"digits": "1234#", "method": "rfc4733"} */
+static void
+dtmf_handler (S2rApi * api, SoupServerMessage * msg, S2rCall * call)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  const char *digits, *method;
+
+  if (soup_server_message_get_method (msg) != SOUP_METHOD_POST) {
+    send_method_not_allowed (msg, "POST");
+    return;
+  }
+  root = parse_body (api, msg, &err);
+  if (root == NULL || !body_string (root, "digits", &digits, &err) ||
+      !body_string (root, "method", &method, &err) ||
+      !send_dtmf (call, digits, "digits", method, "method", &err)) {
+    send_error (msg, err);
+    return;
+  }
+  send_dtmf_accepted (msg, call, digits, method);
+}
+
 static void
 send_destination (SoupServerMessage * msg, guint status, S2rDestination * d)
 {
@@ -371,8 +438,10 @@ calls_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
     g_auto (GStrv) parts = g_strsplit (id, "/", 4);
     guint n = g_strv_length (parts);
 
-    if (n > 3 || (n >= 2 && strcmp (parts[1], "destinations") != 0) ||
-        (n == 3 && *parts[2] == '\0')) {
+    gboolean dtmf = n == 2 && strcmp (parts[1], "dtmf") == 0;
+
+    if (n > 3 || (n >= 2 && !dtmf && strcmp (parts[1], "destinations") != 0)
+        || (n == 3 && *parts[2] == '\0')) {
       s2r_set_error_field (&err, S2R_ERROR_NOT_FOUND, NULL, "no such resource");
       goto error;
     }
@@ -383,6 +452,10 @@ calls_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
     call = lookup_call (api, parts[0], &err);
     if (call == NULL)
       goto error;
+    if (dtmf) {
+      dtmf_handler (api, msg, call);
+      return;
+    }
     if (n >= 2) {
       destinations_handler (api, msg, call, n == 3 ? parts[2] : NULL);
       return;
@@ -522,7 +595,7 @@ wcs5_find (S2rApi * api, SoupServerMessage * msg, gboolean all, GError ** error)
 }
 
 static const char *const wcs5_actions[] = {
-  "startup", "terminate", "find", "find_all", NULL
+  "startup", "terminate", "find", "find_all", "send_dtmf", NULL
 };
 
 /* POST /rest-api/call/{startup,terminate,find,find_all}: WCS 5 */
@@ -567,6 +640,29 @@ wcs5_call_handler (SoupServer * server, SoupServerMessage * msg,
     if (call == NULL)
       goto error;
     s2r_call_hangup (call);
+    send_call (msg, SOUP_STATUS_OK, call, TRUE);
+  } else if (strcmp (action, "send_dtmf") == 0) {
+    /* WCS 5: {"callId", "dtmf", "type": "RFC2833" | "INFO"} */
+    g_autoptr (JsonNode) root = parse_body (api, msg, &err);
+    const char *call_id, *digits, *type;
+    const char *method = NULL;
+
+    if (root == NULL || !body_string (root, "callId", &call_id, &err) ||
+        !body_string (root, "dtmf", &digits, &err) ||
+        !body_string (root, "type", &type, &err))
+      goto error;
+    if (call_id == NULL) {
+      s2r_set_error_field (&err, S2R_ERROR_INVALID, "callId",
+          "missing field 'callId'");
+      goto error;
+    }
+    if (type)
+      method = g_ascii_strcasecmp (type, "RFC2833") == 0 ? "rfc4733" :
+          g_ascii_strcasecmp (type, "INFO") == 0 ? "info" : type;
+    call = lookup_call (api, call_id, &err);
+    if (call == NULL || !send_dtmf (call, digits, "dtmf", method, "type",
+            &err))
+      goto error;
     send_call (msg, SOUP_STATUS_OK, call, TRUE);
   } else {
     wcs5_find (api, msg, strcmp (action, "find_all") == 0, &err);

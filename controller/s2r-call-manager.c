@@ -108,9 +108,11 @@ s2r_call_manager_new (const S2rConfig * config, GError ** error)
   return g_steal_pointer (&manager);
 }
 
+/* @digit: a DtmfEvent's key, else NULL; @method: how we sent it
+ * ("rfc4733", "info"), NULL for one the peer sent */
 static char *
 build_event_json (S2rCall * call, guint64 sequence, const char *digit,
-    guint duration)
+    guint duration, const char *method)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonGenerator) gen = json_generator_new ();
@@ -126,6 +128,12 @@ build_event_json (S2rCall * call, guint64 sequence, const char *digit,
     json_builder_add_string_value (b, digit);
     json_builder_set_member_name (b, "durationMs");
     json_builder_add_int_value (b, duration);
+    json_builder_set_member_name (b, "direction");
+    json_builder_add_string_value (b, method ? "sent" : "received");
+    if (method) {
+      json_builder_set_member_name (b, "method");
+      json_builder_add_string_value (b, method);
+    }
   }
   json_builder_set_member_name (b, "sequence");
   json_builder_add_int_value (b, (gint64) sequence);
@@ -141,12 +149,12 @@ build_event_json (S2rCall * call, guint64 sequence, const char *digit,
 
 static void
 emit_event_full (S2rCallManager * manager, S2rCall * call, const char *digit,
-    guint duration)
+    guint duration, const char *method)
 {
   g_autofree char *json = NULL;
 
   manager->sequence++;
-  json = build_event_json (call, manager->sequence, digit, duration);
+  json = build_event_json (call, manager->sequence, digit, duration, method);
   g_signal_emit (manager, signals[SIGNAL_CALL_EVENT], 0, call,
       manager->sequence, json);
 }
@@ -154,7 +162,7 @@ emit_event_full (S2rCallManager * manager, S2rCall * call, const char *digit,
 static void
 emit_event (S2rCallManager * manager, S2rCall * call)
 {
-  emit_event_full (manager, call, NULL, 0);
+  emit_event_full (manager, call, NULL, 0, NULL);
 }
 
 /* Key presses go to the same consumers as state changes (SSE, webhooks) */
@@ -162,7 +170,15 @@ static void
 call_dtmf_cb (S2rCall * call, const char *digit, guint duration,
     S2rCallManager * manager)
 {
-  emit_event_full (manager, call, digit, duration);
+  emit_event_full (manager, call, digit, duration, NULL);
+}
+
+/* Digits we sent go to the same consumers, marked sent */
+static void
+call_dtmf_sent_cb (S2rCall * call, const char *digit, const char *method,
+    guint duration, S2rCallManager * manager)
+{
+  emit_event_full (manager, call, digit, duration, method);
 }
 
 typedef struct
@@ -340,6 +356,8 @@ s2r_call_manager_create (S2rCallManager * manager, S2rCallRequest * req,
   g_signal_connect (call, "changed", G_CALLBACK (call_changed_cb), manager);
   g_signal_connect (call, "stopped", G_CALLBACK (call_stopped_cb), manager);
   g_signal_connect (call, "dtmf", G_CALLBACK (call_dtmf_cb), manager);
+  g_signal_connect (call, "dtmf-sent", G_CALLBACK (call_dtmf_sent_cb),
+      manager);
   emit_event (manager, call);
 
   /* the pipeline goes to PLAYING right after the answer is sent */

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "s2r-call-request.h"
+#include "s2r-sip-fields.h"
 #include "s2r-error.h"
 
 #include <gio/gio.h>
@@ -42,6 +43,10 @@ struct _S2rCallRequest
   gint generate_video;
   /* a file name in the config's record dir, .mkv or .mp4 */
   char *record;
+  /* digits sent once the call is answered (s2r-sip-fields.h) */
+  char *dtmf;
+  /* INVITE headers: name, value, name, value..., NULL */
+  GStrv sip_headers;
 };
 
 struct _S2rRtmpTarget
@@ -828,6 +833,64 @@ get_targets (S2rCallRequest * req, const Fields * f, GError ** error)
   return TRUE;
 }
 
+/* "sipHeaders": {"X-Room": "42", ...}, names and values as sipsrc takes
+ * them (s2r-sip-fields.h) */
+static gboolean
+get_sip_headers (S2rCallRequest * req, const Fields * f, GError ** error)
+{
+  const char *path;
+  JsonNode *node = fields_lookup (f, "sipHeaders", &path);
+  g_autofree char *field = field_name (path, "sipHeaders");
+  g_autoptr (GStrvBuilder) builder = NULL;
+  JsonObject *obj;
+  GList *members;
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_OBJECT (node)) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, field,
+        "field '%s' must be an object of header names and string values",
+        field);
+    return FALSE;
+  }
+  obj = json_node_get_object (node);
+  if (json_object_get_size (obj) > S2R_SIP_HEADERS_MAX) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, field,
+        "field '%s' has more than %d headers", field, S2R_SIP_HEADERS_MAX);
+    return FALSE;
+  }
+  builder = g_strv_builder_new ();
+  members = json_object_get_members (obj);
+  for (GList * l = members; l; l = l->next) {
+    const char *name = l->data;
+    JsonNode *value = json_object_get_member (obj, name);
+
+    if (!s2r_sip_header_name_is_allowed (name)) {
+      s2r_set_error_field (error, S2R_ERROR_INVALID, field,
+          "field '%s': header '%s' cannot be set (X- headers and "
+          "P-Asserted-Identity, P-Preferred-Identity, Remote-Party-ID, "
+          "Privacy, Subject, Priority, Organization, Call-Info, Alert-Info, "
+          "User-to-User, Diversion only)", field, name);
+      g_list_free (members);
+      return FALSE;
+    }
+    if (!JSON_NODE_HOLDS_VALUE (value) ||
+        json_node_get_value_type (value) != G_TYPE_STRING ||
+        !s2r_sip_header_value_is_valid (json_node_get_string (value))) {
+      s2r_set_error_field (error, S2R_ERROR_INVALID, field,
+          "field '%s': header '%s' must be a string of 1 to %d characters "
+          "on one line", field, name, S2R_SIP_HEADER_VALUE_MAX);
+      g_list_free (members);
+      return FALSE;
+    }
+    g_strv_builder_add (builder, name);
+    g_strv_builder_add (builder, json_node_get_string (value));
+  }
+  g_list_free (members);
+  req->sip_headers = g_strv_builder_end (builder);
+  return TRUE;
+}
+
 static const char *const transports[] = { "udp", "tcp", "tls", NULL };
 
 S2rCallRequest *
@@ -884,8 +947,17 @@ s2r_call_request_new_from_json (JsonNode * root, GError ** error)
       || !get_seconds (&f, "rtmpRetryBudget", 86400, &req->rtmp_retry_budget,
           error)
       || !get_optional_bool (&f, "generateVideo", &req->generate_video, error)
-      || !get_string (&f, "record", FALSE, &req->record, error))
+      || !get_string (&f, "record", FALSE, &req->record, error)
+      || !get_string (&f, "dtmf", FALSE, &req->dtmf, error)
+      || !get_sip_headers (req, &f, error))
     return NULL;
+
+  if (req->dtmf && !s2r_dtmf_digits_are_valid (req->dtmf)) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, "dtmf",
+        "field 'dtmf' must be 1 to %d of 0-9 * # A-D and w (a 0.5 s pause)",
+        S2R_DTMF_MAX);
+    return NULL;
+  }
 
   if (req->call_id && !s2r_call_id_is_valid (req->call_id)) {
     s2r_set_error_field (error, S2R_ERROR_INVALID, "callId",
@@ -979,6 +1051,8 @@ s2r_call_request_unref (S2rCallRequest * req)
   g_free (req->app_key);
   g_free (req->callback_url);
   g_free (req->record);
+  g_free (req->dtmf);
+  g_strfreev (req->sip_headers);
   g_free (req);
 }
 
@@ -1065,3 +1139,10 @@ GETTER (gint, generate_video, generate_video)
 GETTER (const char *, app_key, app_key)
 GETTER (const char *, callback_url, callback_url)
 GETTER (const char *, record, record)
+GETTER (const char *, dtmf, dtmf)
+
+const char *const *
+s2r_call_request_get_sip_headers (const S2rCallRequest * req)
+{
+  return (const char *const *) req->sip_headers;
+}

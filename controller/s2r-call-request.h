@@ -74,6 +74,9 @@ const char *s2r_call_request_get_app_key (const S2rCallRequest * req);
 const char *s2r_call_request_get_callback_url (const S2rCallRequest * req);
 /* NULL: no recording; else a file name checked by s2r_record_name_is_valid() */
 const char *s2r_call_request_get_record (const S2rCallRequest * req);
+const char *s2r_call_request_get_dtmf (const S2rCallRequest * req);
+const char *const *s2r_call_request_get_sip_headers (const S2rCallRequest *
+    req);
 
 char *s2r_map_callee (const char *callee, const char *sip_domain,
     guint sip_port, GError ** error);

@@ -81,6 +81,8 @@ struct _S2rCall
   char *audio_codec;
   char *video_codec;
   GString *dtmf;                /* every digit the peer sent, in order */
+  GString *dtmf_sent;           /* every digit we sent, in order */
+  GstStructure *remote_headers; /* the peer's X- headers, or NULL */
   gint64 created;
   gint64 answered;
   gint64 ended;
@@ -101,6 +103,7 @@ enum
   SIGNAL_CHANGED,
   SIGNAL_STOPPED,
   SIGNAL_DTMF,
+  SIGNAL_DTMF_SENT,
   N_SIGNALS
 };
 
@@ -188,6 +191,8 @@ s2r_call_finalize (GObject * object)
   g_free (call->audio_codec);
   g_free (call->video_codec);
   g_string_free (call->dtmf, TRUE);
+  g_string_free (call->dtmf_sent, TRUE);
+  g_clear_pointer (&call->remote_headers, gst_structure_free);
   g_array_unref (call->pending_pads);
   g_ptr_array_unref (call->destinations);
   g_clear_pointer (&call->sip_stats, gst_structure_free);
@@ -235,6 +240,19 @@ s2r_call_class_init (S2rCallClass * klass)
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING,
       G_TYPE_UINT);
 
+  /**
+   * S2rCall::dtmf-sent:
+   * @digit: the key sent
+   * @method: "rfc4733" or "info"
+   * @duration: its length in ms
+   *
+   * A digit of the call's dtmf field or of s2r_call_send_dtmf() went out.
+   * Emitted from the call manager's GMainContext.
+   */
+  signals[SIGNAL_DTMF_SENT] = g_signal_new ("dtmf-sent",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_UINT);
+
   GST_DEBUG_CATEGORY_INIT (s2r_call_debug, "s2r-call", 0, "sip2rtmp calls");
 }
 
@@ -255,6 +273,7 @@ s2r_call_init (S2rCall * call)
       destination_free);
   call->created = g_get_real_time ();
   call->dtmf = g_string_new (NULL);
+  call->dtmf_sent = g_string_new (NULL);
 }
 
 static void
@@ -726,6 +745,11 @@ handle_sip_call (S2rCall * call, const GstStructure * s)
   if (sip_status > 0)
     call->sip_status = sip_status;
   set_reason (call, gst_structure_get_string (s, "reason"));
+  /* the peer's X- headers of its final response (X-Twilio-CallSid...) */
+  if (call->remote_headers == NULL &&
+      gst_structure_has_field_typed (s, "remote-headers", GST_TYPE_STRUCTURE))
+    gst_structure_get (s, "remote-headers", GST_TYPE_STRUCTURE,
+        &call->remote_headers, NULL);
   if (sip_call_id && call->sip_call_id == NULL)
     call->sip_call_id = g_strdup (sip_call_id);
 
@@ -901,6 +925,22 @@ handle_dtmf (S2rCall * call, const GstStructure * s)
   g_signal_emit (call, signals[SIGNAL_DTMF], 0, digit, duration);
 }
 
+static void
+handle_dtmf_sent (S2rCall * call, const GstStructure * s)
+{
+  const char *digit = gst_structure_get_string (s, "digit");
+  const char *method = gst_structure_get_string (s, "method");
+  guint duration = 0;
+
+  if (digit == NULL || method == NULL)
+    return;
+  gst_structure_get_uint (s, "duration", &duration);
+  GST_INFO ("call %s: DTMF %s sent by %s", s2r_call_get_id (call), digit,
+      method);
+  g_string_append (call->dtmf_sent, digit);
+  g_signal_emit (call, signals[SIGNAL_DTMF_SENT], 0, digit, method, duration);
+}
+
 /* The peer changed its codec (re-INVITE, answer after early media) and
  * the call's branch followed: the call shows the codec now received */
 static void
@@ -932,6 +972,8 @@ handle_message (S2rCall * call, GstMessage * msg, gboolean from_recorder)
         handle_rtmp_publish (call, s);
       else if (gst_structure_has_name (s, "sip-dtmf"))
         handle_dtmf (call, s);
+      else if (gst_structure_has_name (s, "sip-dtmf-sent"))
+        handle_dtmf_sent (call, s);
       else if (gst_structure_has_name (s, S2R_CODEC_MESSAGE))
         handle_codec_change (call, s);
       break;
@@ -991,6 +1033,7 @@ message_is_wanted (GstMessage * msg)
       return gst_message_has_name (msg, "sip-call") ||
           gst_message_has_name (msg, "rtmp-publish") ||
           gst_message_has_name (msg, "sip-dtmf") ||
+          gst_message_has_name (msg, "sip-dtmf-sent") ||
           gst_message_has_name (msg, S2R_CODEC_MESSAGE);
     default:
       return FALSE;
@@ -1096,6 +1139,32 @@ s2r_call_start (S2rCall * call)
         s2r_call_get_id (call), s2r_call_request_get_sip_uri (call->req), url,
         call->destinations->len > 1 ? " and more" : "");
   }
+}
+
+/* Digits to the peer of an established call (sipsrc's send-dtmf: it
+ * only queues them, the SIP thread and the media loop send them) */
+gboolean
+s2r_call_send_dtmf (S2rCall * call, const char *digits, const char *method,
+    GError ** error)
+{
+  g_autoptr (GstElement) sip = NULL;
+  gboolean queued = FALSE;
+
+  if (call->pipeline == NULL || call->status != S2R_CALL_ESTABLISHED) {
+    s2r_set_error_field (error, S2R_ERROR_CONFLICT, NULL,
+        "call '%s' is not established", s2r_call_get_id (call));
+    return FALSE;
+  }
+  sip = s2r_pipeline_get_sipsrc (call->pipeline);
+  g_signal_emit_by_name (sip, "send-dtmf", digits, method, &queued);
+  if (!queued) {
+    s2r_set_error_field (error, S2R_ERROR_CONFLICT, "method",
+        "the digits cannot reach the peer%s", method &&
+        g_str_equal (method, "rfc4733") ? " by RFC 4733 (no telephone-event "
+        "in its SDP, or it does not receive our audio): use 'info'" : "");
+    return FALSE;
+  }
+  return TRUE;
 }
 
 void
@@ -1374,6 +1443,24 @@ s2r_call_add_json_members (S2rCall * call, JsonBuilder * b, gboolean wcs)
   add_string (b, "visibleName", s2r_call_request_get_visible_name (req));
   add_string (b, "sipCallId", call->sip_call_id);
   add_string (b, "dtmf", call->dtmf->len ? call->dtmf->str : NULL);
+  add_string (b, "dtmfSent", call->dtmf_sent->len ? call->dtmf_sent->str :
+      NULL);
+  if (call->remote_headers) {
+    json_builder_set_member_name (b, "remoteHeaders");
+    json_builder_begin_object (b);
+    for (gint i = 0; i < gst_structure_n_fields (call->remote_headers); i++) {
+      const char *name = gst_structure_nth_field_name (call->remote_headers,
+          i);
+      const char *value = gst_structure_get_string (call->remote_headers,
+          name);
+
+      if (value) {
+        json_builder_set_member_name (b, name);
+        json_builder_add_string_value (b, value);
+      }
+    }
+    json_builder_end_object (b);
+  }
   add_string (b, "record", s2r_call_request_get_record (req));
   add_string (b, "recordStatus", record_status_names[call->record_status]);
   add_time (b, "created", call->created);

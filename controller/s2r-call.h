@@ -70,6 +70,8 @@ S2rCall *s2r_call_new (S2rCallRequest * req, const S2rTemplate * tmpl,
     const S2rConfig * config, S2rBusForwarder * forwarder, GError ** error);
 void s2r_call_start (S2rCall * call);
 void s2r_call_hangup (S2rCall * call);
+gboolean s2r_call_send_dtmf (S2rCall * call, const char *digits,
+    const char *method, GError ** error);
 
 const char *s2r_call_get_id (S2rCall * call);
 S2rCallRequest *s2r_call_get_request (S2rCall * call);

@@ -570,6 +570,17 @@ configure_sipsrc (GstElement * sip, const S2rCallRequest * req,
       "sendrecv" : "recvonly");
   set_prop (sip, "register", s2r_call_request_get_register (req) ?
       "true" : "false");
+  set_string_prop (sip, "dtmf", s2r_call_request_get_dtmf (req));
+  if (s2r_call_request_get_sip_headers (req)) {
+    const char *const *h = s2r_call_request_get_sip_headers (req);
+    GstStructure *headers = gst_structure_new_empty ("headers");
+
+    /* checked by the request (s2r-sip-fields.c), as sipsrc will */
+    for (; h[0] && h[1]; h += 2)
+      gst_structure_set (headers, h[0], G_TYPE_STRING, h[1], NULL);
+    g_object_set (sip, "sip-headers", headers, NULL);
+    gst_structure_free (headers);
+  }
   set_uint_prop (sip, "answer-timeout", s2r_config_get_answer_timeout (config));
   set_uint_prop (sip, "rtp-timeout", s2r_call_request_get_rtp_timeout (req) >=
       0 ? (guint) s2r_call_request_get_rtp_timeout (req) :
