@@ -758,6 +758,13 @@ handle_sip_call (S2rCall * call, const GstStructure * s)
     call->answered = g_get_real_time ();
     arm_max_duration (call);
   }
+  /* a transfer (or its failure) moves an established call: its own
+   * event, though the status stays */
+  if (status == call->status && status == S2R_CALL_ESTABLISHED &&
+      g_str_has_prefix (call->reason ? call->reason : "", "transfer")) {
+    g_message ("call %s: %s", s2r_call_get_id (call), call->reason);
+    emit_changed (call);
+  }
   set_status (call, status);
 
   if (g_strcmp0 (state, "terminated") == 0) {

@@ -15,6 +15,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from daemon import (Daemon, Sipp, NginxRtmp, call_body, pull_rtmp,  # noqa: E402
                     dominant_frequency, LOOPBACK)
 from peers import TONE_HZ, loud_spans  # noqa: E402
+import rtp_pcap  # noqa: E402
+
+TRANSFER_HZ = 600
 
 
 class DaemonCarrierTest(unittest.TestCase):
@@ -81,6 +84,37 @@ class DaemonCarrierTest(unittest.TestCase):
                               "X-Conference": "room-7"}, established)
             self.assertEqual(sipp.wait(), 0, "the callee checks X-Room and P-Asserted-"
                              "Identity" + sipp.report())
+
+    # A blind transfer keeps the broadcast: one publication on the CDN
+    # carries the transferor's tone, then the target's (no new stream).
+    def test_a_transfer_continues_the_same_stream_on_the_cdn(self):
+        target_audio = rtp_pcap.RtpStream(ssrc=0x7A7A0001, seq=200, ts=4000)
+        target_audio.tone(4.0, TRANSFER_HZ)
+        with NginxRtmp() as nginx, Daemon() as d, d.events() as ev, \
+                Sipp("answer_one_clock_bye.xml", duration_ms=4800, pt=0, codec="PCMU/8000",
+                     files={"audio.pcap": lambda p: rtp_pcap.write_pcap(
+                         p, target_audio.packets)}) as target, \
+                Sipp("refer_blind_transfer.xml", target=target.host_port) as pbx:
+            r = d.post("/api/v1/calls", call_body(pbx, nginx, "xfer"))
+            cid = r.json["callId"]
+            ev.wait_call(cid, stream="PUBLISHING")
+            wav = Path(pbx.dir) / "xfer.wav"
+            pulled = pull_rtmp("rtmp://%s:%d/live/xfer" % (LOOPBACK, nginx.port), 3.5, wav)
+            self.assertEqual(pulled.returncode, 0, pulled.stderr)
+            moved = ev.wait(lambda e: e.get("callId") == cid and
+                            (e.get("reason") or "").startswith("transferred to sip:"), 10,
+                            "the transfer")
+            self.assertEqual((moved["status"], moved["rtmpStreamStatus"]),
+                             ("ESTABLISHED", "PUBLISHING"), moved)
+            # one pull across the transfer: the transferor's tone, then the target's
+            self.assertAlmostEqual(dominant_frequency(str(wav), 0.2, 0.8), TONE_HZ,
+                                   delta=TONE_HZ * 0.03)
+            self.assertAlmostEqual(dominant_frequency(str(wav), 2.6, 0.8), TRANSFER_HZ,
+                                   delta=TRANSFER_HZ * 0.03)
+            # the target's BYE ends the call and closes the one stream
+            ev.wait_call(cid, status="FINISH", stream="UNPUBLISHED", timeout=15)
+            self.assertEqual(pbx.wait(), 0, pbx.report())
+            self.assertEqual(target.wait(), 0, target.report())
 
     def test_malformed_dtmf_and_headers_are_400_naming_the_field(self):
         with NginxRtmp() as nginx, Daemon() as d, d.events() as ev, \
