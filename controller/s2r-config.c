@@ -51,6 +51,7 @@ struct _S2rConfig
   char *template;
 
   char *local_address;
+  char *public_address;         /* a NAT's, announced in Contact and SDP */
   char *user_agent;
   char *codecs;                 /* NULL: sipsrc's default */
   guint answer_timeout;
@@ -126,6 +127,7 @@ s2r_config_free (S2rConfig * config)
   g_free (config->pipelines_dir);
   g_free (config->template);
   g_free (config->local_address);
+  g_free (config->public_address);
   g_free (config->user_agent);
   g_free (config->codecs);
   g_free (config->record_dir);
@@ -266,6 +268,8 @@ config_load (S2rConfig * config, GKeyFile * kf, GError ** error)
           &config->request_timeout, error)
       || !read_string (kf, "pipeline", "dir", &config->pipelines_dir, error)
       || !read_string (kf, "pipeline", "template", &config->template, error)
+      || !read_string (kf, "sip", "public-address", &config->public_address,
+          error)
       || !read_string (kf, "sip", "local-address", &config->local_address,
           error)
       || !read_string (kf, "sip", "user-agent", &config->user_agent, error)
@@ -308,6 +312,17 @@ config_load (S2rConfig * config, GKeyFile * kf, GError ** error)
     if (!s2r_parse_listen (listen, &host, &port, error))
       return FALSE;
     s2r_config_set_listen (config, listen);
+  }
+  if (config->public_address) {
+    g_autoptr (GInetAddress) addr =
+        g_inet_address_new_from_string (config->public_address);
+
+    if (addr == NULL) {
+      s2r_set_error_field (error, S2R_ERROR_INVALID, "public-address",
+          "[sip] public-address: '%s' is not an IP address",
+          config->public_address);
+      return FALSE;
+    }
   }
   /* checked once here, so a typo fails the daemon rather than each call */
   if (config->record_dir &&
@@ -427,6 +442,12 @@ const char *
 s2r_config_get_template (const S2rConfig * config)
 {
   return config->template;
+}
+
+const char *
+s2r_config_get_public_address (const S2rConfig * config)
+{
+  return config->public_address;
 }
 
 const char *

@@ -27,6 +27,7 @@ G_BEGIN_DECLS
  * template=default
  * [sip]
  * local-address=192.0.2.10
+ * public-address=198.51.100.7 ; a NAT's, in Contact and SDP
  * user-agent=sip2rtmp
  * codecs=G722,PCMU,PCMA,H264
  * answer-timeout=60
@@ -75,6 +76,7 @@ const char *s2r_config_get_pipelines_dir (const S2rConfig * config);
 const char *s2r_config_get_template (const S2rConfig * config);
 
 const char *s2r_config_get_local_address (const S2rConfig * config);
+const char *s2r_config_get_public_address (const S2rConfig * config);
 const char *s2r_config_get_user_agent (const S2rConfig * config);
 const char *s2r_config_get_codecs (const S2rConfig * config);
 guint s2r_config_get_answer_timeout (const S2rConfig * config);

@@ -127,6 +127,9 @@ struct _GstSipRtpSource
   socklen_t peer_src_len;
   struct sockaddr_storage stale_src;
   socklen_t stale_src_len;
+  /* where the peer's RTCP comes from */
+  struct sockaddr_storage rtcp_src;
+  socklen_t rtcp_src_len;
   /* RFC 3550, A.1: a sender is taken after two packets in sequence */
   gboolean proven;
   guint32 proven_ssrc;
@@ -255,13 +258,75 @@ set_address (struct sockaddr_storage *ss, socklen_t * len,
 
 static void
 send_to (GstSipRtpSource * self, GSocket * socket,
-    const struct sockaddr_storage *to, const guint8 * data, gsize len)
+    const struct sockaddr_storage *to, socklen_t to_len, const guint8 * data,
+    gsize len)
 {
   if (!self->remote_len)
     return;
   if (sendto (g_socket_get_fd (socket), data, len, MSG_DONTWAIT,
-          (const struct sockaddr *) to, self->remote_len) < 0)
+          (const struct sockaddr *) to, to_len) < 0)
     GST_LOG_OBJECT (self, "sendto: %s", g_strerror (errno));
+}
+
+static gboolean
+same_host (const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+  if (a->ss_family != b->ss_family)
+    return FALSE;
+  if (a->ss_family == AF_INET)
+    return ((const struct sockaddr_in *) a)->sin_addr.s_addr ==
+        ((const struct sockaddr_in *) b)->sin_addr.s_addr;
+  if (a->ss_family == AF_INET6)
+    return memcmp (&((const struct sockaddr_in6 *) a)->sin6_addr,
+        &((const struct sockaddr_in6 *) b)->sin6_addr,
+        sizeof (struct in6_addr)) == 0;
+  return FALSE;
+}
+
+/* Symmetric RTP (latching): when the peer's RTP comes from another host
+ * than its SDP names (a NAT rewrote it: the SDP has the private address),
+ * our RTP goes back where it comes from, our RTCP where its RTCP comes
+ * from (or the port above). A peer on the host its SDP names is taken at
+ * its word: some send from another port than they receive on. */
+static gboolean
+peer_is_behind_nat (GstSipRtpSource * self)
+{
+  return self->peer_src_len && self->remote_len &&
+      !same_host (&self->peer_src, &self->remote_rtp);
+}
+
+static void
+send_rtp (GstSipRtpSource * self, const guint8 * data, gsize len)
+{
+  if (peer_is_behind_nat (self))
+    send_to (self, self->rtp_socket, &self->peer_src, self->peer_src_len,
+        data, len);
+  else
+    send_to (self, self->rtp_socket, &self->remote_rtp, self->remote_len,
+        data, len);
+}
+
+static void
+send_rtcp_datagram (GstSipRtpSource * self, const guint8 * data, gsize len)
+{
+  struct sockaddr_storage to;
+
+  if (!peer_is_behind_nat (self)) {
+    send_to (self, self->rtcp_socket, &self->remote_rtcp, self->remote_len,
+        data, len);
+  } else if (self->rtcp_src_len) {
+    send_to (self, self->rtcp_socket, &self->rtcp_src, self->rtcp_src_len,
+        data, len);
+  } else {
+    to = self->peer_src;
+    if (to.ss_family == AF_INET)
+      ((struct sockaddr_in *) &to)->sin_port =
+          htons (ntohs (((struct sockaddr_in *) &to)->sin_port) + 1);
+    else
+      ((struct sockaddr_in6 *) &to)->sin6_port =
+          htons (ntohs (((struct sockaddr_in6 *) &to)->sin6_port) + 1);
+    send_to (self, self->rtcp_socket, &to, self->peer_src_len, data, len);
+  }
 }
 
 /* RFC 3550 A.8: interarrival jitter, in RTP timestamp units */
@@ -533,12 +598,14 @@ apply_pending_update (GstSipRtpSource * self)
 {
   gboolean set;
   gint renumbered = -1;
-  gboolean new_peer = FALSE;
+  gboolean new_peer = FALSE, moved = FALSE;
 
   GST_OBJECT_LOCK (self);
   set = self->pending.set;
   if (set) {
     new_peer = self->pending.new_peer;
+    moved = self->pending.len != self->remote_len ||
+        memcmp (&self->pending.rtp, &self->remote_rtp, self->remote_len);
     self->pending.new_peer = FALSE;
     self->remote_rtp = self->pending.rtp;
     self->remote_rtcp = self->pending.rtcp;
@@ -558,7 +625,11 @@ apply_pending_update (GstSipRtpSource * self)
   if (new_peer && self->peer_src_len) {
     self->stale_src = self->peer_src;
     self->stale_src_len = self->peer_src_len;
+  }
+  /* media elsewhere: where it comes from is learnt again */
+  if (new_peer || moved) {
     self->peer_src_len = 0;
+    self->rtcp_src_len = 0;
   }
 
   if (renumbered >= 0 && renumbered != self->payload) {
@@ -654,8 +725,15 @@ read_socket (gpointer user_data, gint fd, gint64 now)
         }
       }
 
-      if (!is_rtp)
+      if (!is_rtp) {
+        /* the peer's first RTCP source since the last negotiation */
+        if (!self->rtcp_src_len && !(self->stale_src_len &&
+                same_host (&from[i], &self->stale_src))) {
+          self->rtcp_src = from[i];
+          self->rtcp_src_len = msgs[i].msg_hdr.msg_namelen;
+        }
         handle_rtcp (self, storage[i], msgs[i].msg_len);
+      }
       else if (msgs[i].msg_len < RTP_HEADER_LEN)
         count_invalid (self);   /* no buffer: an empty one is an error */
       else if (!from_peer (self, &from[i], msgs[i].msg_hdr.msg_namelen))
@@ -722,7 +800,7 @@ send_rtcp (GstSipRtpSource * self, gboolean pli)
   gst_rtcp_buffer_unmap (&rtcp);
 
   gst_buffer_map (buf, &map, GST_MAP_READ);
-  send_to (self, self->rtcp_socket, &self->remote_rtcp, map.data, map.size);
+  send_rtcp_datagram (self, map.data, map.size);
   gst_buffer_unmap (buf, &map);
   gst_buffer_unref (buf);
 }
@@ -777,7 +855,7 @@ send_silence (GstSipRtpSource * self, gint64 now)
     GST_WRITE_UINT32_BE (packet + 8, self->ssrc);
     memcpy (packet + 12, payload, len);
     self->silence_ts += self->silence_ts_step;
-    send_to (self, self->rtp_socket, &self->remote_rtp, packet, 12 + len);
+    send_rtp (self, packet, 12 + len);
     self->next_silence_ns += 20 * GST_MSECOND;
   }
 }
@@ -799,7 +877,7 @@ send_dtmf (GstSipRtpSource * self, gint64 now)
   GST_WRITE_UINT32_BE (packet + 4, dtmf.timestamp);
   GST_WRITE_UINT32_BE (packet + 8, self->ssrc);
   memcpy (packet + 12, dtmf.payload, sizeof (dtmf.payload));
-  send_to (self, self->rtp_socket, &self->remote_rtp, packet, sizeof (packet));
+  send_rtp (self, packet, sizeof (packet));
 
   if (dtmf.digit_done) {
     gchar digit[2] = { dtmf.digit_done, 0 };

@@ -47,6 +47,7 @@
 #endif
 
 #include <string.h>
+#include <gio/gio.h>
 #include "gstsipsrc.h"
 #include "gstsipstream.h"
 #include "gstsipuri.h"
@@ -98,6 +99,7 @@ enum
   PROP_LATENCY,
   PROP_DTMF,
   PROP_SIP_HEADERS,
+  PROP_PUBLIC_ADDRESS,
   PROP_STATS,
 };
 
@@ -151,6 +153,7 @@ struct _GstSipSrc
   guint latency;
   gchar *dtmf;                  /* the dial string sent once answered */
   GstStructure *sip_headers;    /* more headers for the INVITE */
+  gchar *public_address;        /* a NAT's, in Contact and SDP */
 
   /* call_lock protects everything below. The process's lock order and
    * which thread runs what: docs/sipsrc-contract.md, "Threads and locks".
@@ -642,6 +645,7 @@ typedef struct
   gchar *auth_user;
   gchar *password;
   gchar *extra_headers;
+  gchar *public_address;
   guint rtp_port_min, rtp_port_max;
 } CallPlan;
 
@@ -661,6 +665,7 @@ call_plan_free (CallPlan * plan)
     memset (plan->password, 0, strlen (plan->password));
   g_free (plan->password);
   g_free (plan->extra_headers);
+  g_free (plan->public_address);
   g_free (plan);
 }
 
@@ -834,6 +839,17 @@ call_plan_new (GstSipSrc * self, GError ** error)
       goto fail;
     }
   }
+  if (self->public_address) {
+    GInetAddress *addr = g_inet_address_new_from_string (self->public_address);
+
+    if (!addr) {
+      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+          "Invalid property 'public-address': not an IP address");
+      goto fail;
+    }
+    g_object_unref (addr);
+    plan->public_address = g_strdup (self->public_address);
+  }
   plan->rtp_port_min = self->rtp_port_min;
   plan->rtp_port_max = self->rtp_port_max;
 
@@ -914,6 +930,7 @@ start_call (GstElement * element, gpointer user_data)
   prm->route = plan->route;
   prm->user_agent = plan->user_agent;
   prm->extra_headers = plan->extra_headers;
+  prm->public_address = plan->public_address;
   prm->local_address = plan->local_address;
 
   GST_INFO_OBJECT (self, "calling %s from %s via %s", prm->request_uri,
@@ -1178,6 +1195,9 @@ gst_sip_src_set_property (GObject * object, guint prop_id,
       g_clear_pointer (&self->sip_headers, gst_structure_free);
       self->sip_headers = g_value_dup_boxed (value);
       break;
+    case PROP_PUBLIC_ADDRESS:
+      set_string (&self->public_address, value);
+      break;
     case PROP_TRANSPORT:
       self->transport = g_value_get_enum (value);
       break;
@@ -1327,6 +1347,9 @@ gst_sip_src_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_SIP_HEADERS:
       g_value_set_boxed (value, self->sip_headers);
       break;
+    case PROP_PUBLIC_ADDRESS:
+      g_value_set_string (value, self->public_address);
+      break;
     case PROP_TRANSPORT:
       g_value_set_enum (value, self->transport);
       break;
@@ -1384,6 +1407,7 @@ gst_sip_src_finalize (GObject * object)
   g_free (self->dtmf);
   g_clear_pointer (&self->sip_headers, gst_structure_free);
   g_clear_pointer (&self->remote_headers, gst_structure_free);
+  g_free (self->public_address);
   g_free (self->call_id);
   g_free (self->remote_sdp);
   g_mutex_clear (&self->call_lock);
@@ -1525,6 +1549,12 @@ gst_sip_src_class_init (GstSipSrcClass * klass)
           "headers the SIP stack writes cannot be set; values on one line",
           GST_TYPE_STRUCTURE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_PUBLIC_ADDRESS,
+      STR_PARAM ("public-address", "Public address", "IP address of a NAT "
+          "in front of us, announced in Contact and in the SDP instead of the "
+          "local one (its SIP and RTP ports forwarded as they are). Whatever "
+          "it is, a peer whose RTP comes from another host than its SDP "
+          "names (itself behind a NAT) gets our RTP and RTCP back there"));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics", "call-id, state, "
           "sip-status, on-hold, audio-codec, video-codec, remote-sdp, "

@@ -6,7 +6,9 @@ negotiated direction decides whether we send (a sendonly or inactive peer
 gets no RTP from us); OPTIONS is answered 200.
 """
 
+import re
 import subprocess
+import time
 from pathlib import Path
 
 from sipsrc_case import SipsrcTestCase, Sipp, GstLaunch, main, sipsrc, wait_until, \
@@ -163,6 +165,34 @@ class SipsrcCarrierTest(SipsrcTestCase):
         end = wav_duration(wav)
         self.assertTone(wav, TONE_HZ, start=0.3, duration=1.0, ctx="(the transferor)")
         self.assertTone(wav, TRANSFER_HZ, start=end - 1.8, duration=1.5, ctx="(the target)")
+
+    # NAT both ways. We are behind one (public-address 127.0.0.9: Contact
+    # and SDP say so, SIPp checks); the callee is behind one too: its SDP
+    # names 127.0.0.3 (nothing there), its RTP comes from 127.0.0.2. Our
+    # silence must go back where its RTP comes from (symmetric RTP).
+    def test_behind_nat_our_public_address_is_announced_and_rtp_goes_back_to_its_source(self):
+        peer = UdpListener(free_port(2), host="127.0.0.2")
+        tone = rtp_pcap.RtpStream(ssrc=0x5A5A0001)
+        tone.tone(2.0, TONE_HZ)
+        with peer, Sipp("answer_behind_nat_bye.xml", duration_ms=3000,
+                        sdp_port=free_port(2)) as uas:
+            gst = GstLaunch(sipsrc(uas.uri(), audio="sendrecv", public_address="127.0.0.9")
+                            + " " + PCMU_TO_WAV.format(wav=self.tmp / "out.wav"))
+            with gst:
+                self.assertTrue(gst.wait_for(r"state=\(string\)established", 10), gst.output())
+                invite = uas.received("INVITE")[0].text
+                our_port = int(re.search(r"m=audio (\d+) ", invite).group(1))
+                start = time.monotonic()
+                for i, (t, pkt) in enumerate(tone.packets):
+                    delay = start + t - time.monotonic()
+                    if delay > 0:
+                        time.sleep(delay)
+                    peer.send(pkt, LOOPBACK, our_port)
+                r = gst.wait(15)
+            self.assertSippPassed(uas, " (expects 127.0.0.9 in Contact and SDP)")
+        ours = [d for d in pcmu_rtp(peer.packets) if d[8:12] != b"\x5a\x5a\x00\x01"]
+        self.assertGreater(len(ours), 40, "our RTP went back to the callee's source\n%s" % r)
+        self.assertTone(self.tmp / "out.wav", TONE_HZ)
 
     def test_options_is_answered_during_a_call(self):
         sip_port = free_port()

@@ -188,8 +188,9 @@ class UdpListener:
             data = rtp.wait_for(lambda d: d[1] == 0, 10)   # first PCMU packet
     """
 
-    def __init__(self, port):
+    def __init__(self, port, host=LOOPBACK):
         self.port = port
+        self.host = host                # another 127.x.y.z: a host of its own
         self.received = []              # (time.monotonic() of arrival, datagram)
         self._cond = threading.Condition()
         self._sock = None
@@ -202,7 +203,7 @@ class UdpListener:
 
     def __enter__(self):
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self._sock.bind((LOOPBACK, self.port))
+        self._sock.bind((self.host, self.port))
         threading.Thread(target=self._read, daemon=True).start()
         return self
 
@@ -224,6 +225,10 @@ class UdpListener:
             pass
         self._sock.close()
         return False
+
+    def send(self, data, host, port):
+        """A datagram from this socket (it answers from where it listens)."""
+        self._sock.sendto(data, (host, port))
 
     def wait_for(self, match, timeout):
         """The first datagram (received so far or within `timeout` s) for

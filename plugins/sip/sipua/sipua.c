@@ -221,14 +221,23 @@ static bool late_request_handler(const struct sip_msg *msg, void *arg)
 }
 
 
+static const enum sip_transp transpv[] = {
+	[SIPUA_TRANSPORT_UDP] = SIP_TRANSP_UDP,
+	[SIPUA_TRANSPORT_TCP] = SIP_TRANSP_TCP,
+	[SIPUA_TRANSPORT_TLS] = SIP_TRANSP_TLS,
+};
+
+
+/** libre's transport of a stack */
+enum sip_transp sipua_stack_transp(const struct stack *st)
+{
+	return transpv[st->transport];
+}
+
+
 int sipua_stack_get(struct stack **stp, enum sipua_transport tp,
 		    const char *laddr, uint16_t port)
 {
-	static const enum sip_transp transpv[] = {
-		[SIPUA_TRANSPORT_UDP] = SIP_TRANSP_UDP,
-		[SIPUA_TRANSPORT_TCP] = SIP_TRANSP_TCP,
-		[SIPUA_TRANSPORT_TLS] = SIP_TRANSP_TLS,
-	};
 	struct stack *st;
 	struct sa sa;
 	struct le *le;
@@ -588,6 +597,7 @@ int sipua_call_start(struct sipua_call **callp,
 	copy_str(h, 8, &h->prm.media[SIPUA_MEDIA_AUDIO].codecs);
 	copy_str(h, 9, &h->prm.media[SIPUA_MEDIA_VIDEO].codecs);
 	copy_str(h, 10, &h->prm.extra_headers);
+	copy_str(h, 11, &h->prm.public_address);
 	h->eh = eh;
 	h->arg = arg;
 	waiter_init(&h->stopped);

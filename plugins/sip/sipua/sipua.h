@@ -63,6 +63,10 @@ struct sipua_call_params {
 	const char *route;          /**< outbound proxy URI, may be NULL */
 	const char *user_agent;     /**< may be NULL */
 	const char *local_address;  /**< IP literal of our side */
+	/** IP literal announced in Contact and SDP instead (the public
+	    address of a NAT in front of us, ports forwarded as they are);
+	    may be NULL */
+	const char *public_address;
 	/** more headers for the INVITE, "Name: value\r\n" each, checked by
 	    the caller (names it may set, no CR/LF in values); may be NULL */
 	const char *extra_headers;

@@ -44,6 +44,9 @@ struct call {
 	struct call *transferor;
 	char *target;
 	struct tmr free_tmr;        /* a failed new leg frees itself */
+	struct sip_request *notify_req;  /* our last NOTIFY of a transfer */
+	struct sa public_sa;        /* announced in Contact; AF_UNSPEC: none */
+	char *contact_uri;          /* the INVITE's Contact with public_sa */
 	bool peer_gone;             /* the transferor hung up meanwhile */
 	char dtmf_queue[128];       /* digits not sent yet */
 	char call_id[128];
@@ -70,6 +73,9 @@ static void session_expired(void *arg);
 static void transfer_progress(struct call *leg, enum sipua_call_state state,
 			      uint16_t scode, const char *reason);
 static int call_alloc(struct call **callp, struct sipua_call *handle);
+static void contact_set(struct sip_contact *contact, struct sa *buf,
+			const struct call *call, const struct sa *src,
+			enum sip_transp tp);
 static int contact_send_handler(enum sip_transp tp, const struct sa *src,
 				const struct sa *dst, struct mbuf *mb,
 				void *arg);
@@ -84,6 +90,8 @@ static void call_destructor(void *data)
 	list_unlink(&call->le);
 	tmr_cancel(&call->answer_tmr);
 	tmr_cancel(&call->free_tmr);
+	call->notify_req = mem_deref(call->notify_req);
+	call->contact_uri = mem_deref(call->contact_uri);
 	call->transfer = mem_deref(call->transfer);
 	call->target = mem_deref(call->target);
 	session_timer_stop(&call->timer);
@@ -557,7 +565,7 @@ bool call_update_handler(struct sip *sip, const struct sip_msg *msg)
 	struct call *call;
 	struct mbuf *desc = NULL;
 	struct sip_contact contact;
-	struct sa laddr;
+	struct sa laddr, public;
 	int err;
 
 	if (pl_strcmp(&msg->met, "UPDATE"))
@@ -593,7 +601,7 @@ bool call_update_handler(struct sip *sip, const struct sip_msg *msg)
 
 	/* a 2xx to UPDATE carries our Contact (RFC 3311 5.2) */
 	err = sip_transp_laddr(sip, &laddr, msg->tp, &msg->src);
-	sip_contact_set(&contact, "sipsrc", &laddr, msg->tp);
+	contact_set(&contact, &public, call, &laddr, msg->tp);
 	if (err) {
 		(void)sip_reply(sip, msg, 500, "Server Internal Error");
 	}
@@ -729,6 +737,18 @@ void call_dtmf_begin(struct dtmf_job *job)
  * (Refer-To with Replaces) is refused with 501.
  */
 
+static void notify_resp_handler(int err, const struct sip_msg *msg,
+				void *arg)
+{
+	struct call *call = arg;
+	(void)err;
+
+	if (msg && msg->scode < 200)
+		return;
+	call->notify_req = mem_deref(call->notify_req);
+}
+
+
 /* The transfer's progress to the transferor, as sipfrag (RFC 3515 2.4.5) */
 static void refer_notify(struct call *call, uint16_t scode,
 			 const char *reason, bool final)
@@ -744,9 +764,10 @@ static void refer_notify(struct call *call, uint16_t scode,
 	if (n < 0)
 		return;
 
-	(void)sip_drequestf(NULL, call->stack->sip, true, "NOTIFY",
-			    sipsess_dialog(call->sess), 0, NULL,
-			    contact_send_handler, NULL, NULL,
+	call->notify_req = mem_deref(call->notify_req);
+	(void)sip_drequestf(&call->notify_req, call->stack->sip, true,
+			    "NOTIFY", sipsess_dialog(call->sess), 0, NULL,
+			    contact_send_handler, notify_resp_handler, call,
 			    "Event: refer\r\n"
 			    "Subscription-State: %s\r\n"
 			    "Content-Type: message/sipfrag;version=2.0\r\n"
@@ -878,7 +899,7 @@ static void refer_handler(struct sip *sip, const struct sip_msg *msg,
 	struct call *call = arg;
 	struct call *leg = NULL;
 	struct sip_contact contact;
-	struct sa laddr;
+	struct sa laddr, public;
 	const char *reason;
 	uint16_t scode;
 	char *target = NULL;
@@ -904,7 +925,7 @@ static void refer_handler(struct sip *sip, const struct sip_msg *msg,
 		return;
 	}
 
-	sip_contact_set(&contact, "sipsrc", &laddr, msg->tp);
+	contact_set(&contact, &public, call, &laddr, msg->tp);
 	(void)sip_treplyf(NULL, NULL, sip, msg, true, 202, "Accepted",
 			  "%H"
 			  "Content-Length: 0\r\n"
@@ -979,15 +1000,30 @@ static void close_handler(int err, const struct sip_msg *msg, void *arg)
 }
 
 
+/* Our Contact: the address a request left from, or the public address
+ * in front of us (with that port) */
+static void contact_set(struct sip_contact *contact, struct sa *buf,
+			const struct call *call, const struct sa *src,
+			enum sip_transp tp)
+{
+	if (call && sa_isset(&call->public_sa, SA_ADDR)) {
+		*buf = call->public_sa;
+		sa_set_port(buf, sa_port(src));
+		src = buf;
+	}
+	sip_contact_set(contact, "sipsrc", src, tp);
+}
+
+
 static int contact_send_handler(enum sip_transp tp, const struct sa *src,
 				const struct sa *dst, struct mbuf *mb,
 				void *arg)
 {
 	struct sip_contact contact;
+	struct sa buf;
 	(void)dst;
-	(void)arg;
 
-	sip_contact_set(&contact, "sipsrc", src, tp);
+	contact_set(&contact, &buf, arg, src, tp);
 
 	return mbuf_printf(mb, "%H", sip_contact_print, &contact);
 }
@@ -1087,10 +1123,28 @@ static int invite_send(struct call *call)
 
 	routev[0] = prm->route;
 
+	/* behind a NAT: its public address in our Contact, with our port */
+	if (sa_isset(&call->public_sa, SA_ADDR) && !call->contact_uri) {
+		struct sa laddr;
+
+		err = sip_transp_laddr(call->stack->sip, &laddr,
+				       sipua_stack_transp(call->stack),
+				       &call->public_sa);
+		if (!err)
+			err = re_sdprintf(&call->contact_uri,
+					  "sip:sipsrc@%j:%u%s",
+					  &call->public_sa, sa_port(&laddr),
+					  sip_transp_param(
+						  sipua_stack_transp(call->stack)));
+		if (err)
+			return err;
+	}
+
 	err = sipsess_connect(&call->sess, call->stack->sock,
 			      call->target ? call->target : prm->request_uri,
 			      prm->display_name,
-			      prm->from_uri, "sipsrc",
+			      prm->from_uri,
+			      call->contact_uri ? call->contact_uri : "sipsrc",
 			      prm->route ? routev : NULL, prm->route ? 1 : 0,
 			      "application/sdp", call->offer,
 			      auth_handler, call, false,
@@ -1209,6 +1263,12 @@ static int call_alloc(struct call **callp, struct sipua_call *handle)
 	err = offer_build(&call->sdp, &call->offer, prm);
 	if (err)
 		goto out;
+
+	if (prm->public_address) {
+		err = sa_set_str(&call->public_sa, prm->public_address, 0);
+		if (err)
+			goto out;
+	}
 
 	if (prm->answer_timeout_ms)
 		tmr_start(&call->answer_tmr, prm->answer_timeout_ms,

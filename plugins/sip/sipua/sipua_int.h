@@ -39,7 +39,7 @@ void waiter_signal(struct waiter *w);
 /** The handle other threads hold; see sipua_call_start() */
 struct sipua_call {
 	struct sipua_call_params prm;   /* strings below are our copies */
-	char *strv[11];
+	char *strv[12];
 	sipua_call_event_h *eh;
 	void *arg;
 
@@ -51,6 +51,7 @@ struct sipua_call {
 /* sipua.c: SIP thread only */
 int  sipua_stack_get(struct stack **stp, enum sipua_transport tp,
 		     const char *laddr, uint16_t port);
+enum sip_transp sipua_stack_transp(const struct stack *st);
 void sipua_log(int level, const char *fmt, ...);
 bool sipua_on_sip_thread(void);
 

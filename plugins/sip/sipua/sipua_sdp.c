@@ -132,7 +132,10 @@ int offer_build(struct sdp_session **sdpp, struct mbuf **descp,
 	int next_pt = DYNAMIC_PT_FIRST;
 	int err, i;
 
-	err = sa_set_str(&laddr, prm->local_address, 0);
+	/* behind a NAT, the SDP names its public address (the RTP ports
+	   forwarded as they are) */
+	err = sa_set_str(&laddr, prm->public_address ? prm->public_address :
+			 prm->local_address, 0);
 	if (err)
 		return err;
 
