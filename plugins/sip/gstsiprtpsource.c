@@ -25,6 +25,7 @@
 #include "gstsiprtpsource.h"
 #include "gstsipmedialoop.h"
 #include "gstsipsilence.h"
+#include "siprtpparse.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_sip_rtp_source_debug);
 #define GST_CAT_DEFAULT gst_sip_rtp_source_debug
@@ -110,6 +111,7 @@ struct _GstSipRtpSource
   guint64 packets;
   guint64 bytes;
   guint64 lost;
+  guint64 invalid;              /* datagrams at the RTP port that are no RTP */
 };
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
@@ -257,9 +259,17 @@ handle_rtp (GstSipRtpSource * self, const guint8 * data, gsize len,
   GstBuffer *buf;
   gboolean first_video = FALSE, push = FALSE;
   GstFlowReturn ret;
+  SipRtpHeader hdr;
   guint16 seq;
   gint pt;
 
+  /* empty, not version 2, CSRCs, extension or padding beyond the packet */
+  if (!sip_rtp_header_parse (data, len, &hdr)) {
+    g_mutex_lock (&self->stats_lock);
+    self->invalid++;
+    g_mutex_unlock (&self->stats_lock);
+    return;
+  }
   buf = gst_buffer_new_memdup (data, len);
   if (!gst_rtp_buffer_map (buf, GST_MAP_READ, &rtp)) {
     gst_buffer_unref (buf);     /* not RTP */
@@ -334,27 +344,12 @@ handle_rtp (GstSipRtpSource * self, const guint8 * data, gsize len,
 static void
 handle_rtcp (GstSipRtpSource * self, const guint8 * data, gsize len)
 {
-  GstBuffer *buf;
-  GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
-  GstRTCPPacket packet;
+  guint64 ntp;
 
-  if (!gst_rtcp_buffer_validate_data_reduced ((guint8 *) data, len))
-    return;
-  buf = gst_buffer_new_memdup (data, len);
-  gst_rtcp_buffer_map (buf, GST_MAP_READ, &rtcp);
-  if (gst_rtcp_buffer_get_first_packet (&rtcp, &packet)) {
-    do {
-      if (gst_rtcp_packet_get_type (&packet) == GST_RTCP_TYPE_SR) {
-        guint64 ntp;
-        gst_rtcp_packet_sr_get_sender_info (&packet, NULL, &ntp, NULL, NULL,
-            NULL);
-        self->lsr = (guint32) (ntp >> 16);
-        self->lsr_received_ns = clock_ns (CLOCK_MONOTONIC);
-      }
-    } while (gst_rtcp_packet_move_to_next (&packet));
+  if (sip_rtcp_sender_ntp (data, len, &ntp)) {
+    self->lsr = (guint32) (ntp >> 16);
+    self->lsr_received_ns = clock_ns (CLOCK_MONOTONIC);
   }
-  gst_rtcp_buffer_unmap (&rtcp);
-  gst_buffer_unref (buf);
 }
 
 static void
@@ -889,18 +884,20 @@ gst_sip_rtp_source_add_stats (GstSipRtpSource * self, GstStructure * s,
   gchar *bytes = g_strdup_printf ("%s-bytes-received", prefix);
   gchar *lost = g_strdup_printf ("%s-packets-lost", prefix);
   gchar *jitter = g_strdup_printf ("%s-jitter-ms", prefix);
+  gchar *invalid = g_strdup_printf ("%s-packets-invalid", prefix);
 
   g_mutex_lock (&self->stats_lock);
   gst_structure_set (s, packets, G_TYPE_UINT64, self->packets,
       bytes, G_TYPE_UINT64, self->bytes, lost, G_TYPE_UINT64, self->lost,
       jitter, G_TYPE_DOUBLE, self->clock_rate ? self->jitter * 1000.0 /
-      self->clock_rate : 0.0, NULL);
+      self->clock_rate : 0.0, invalid, G_TYPE_UINT64, self->invalid, NULL);
   g_mutex_unlock (&self->stats_lock);
 
   g_free (packets);
   g_free (bytes);
   g_free (lost);
   g_free (jitter);
+  g_free (invalid);
 }
 
 static GstStateChangeReturn
