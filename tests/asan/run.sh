@@ -17,8 +17,9 @@ shift
 build=${ASAN_BUILD_DIR:-$src/build-asan}
 
 if [ ! -f "$build/build.ninja" ]; then
+  mkdir -p "$build"
   meson setup "$build" "$src" -Db_sanitize=address,undefined \
-    > "$build.setup.log" 2>&1 || { cat "$build.setup.log"; exit 1; }
+    > "$build/setup.log" 2>&1 || { cat "$build/setup.log"; exit 1; }
 fi
 ninja -C "$build" > "$build/ninja-$suite.log" 2>&1 \
   || { cat "$build/ninja-$suite.log"; exit 1; }

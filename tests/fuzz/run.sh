@@ -21,8 +21,9 @@ corpus=$src/tests/fuzz/corpus/$target
 dict=$src/tests/fuzz/$target.dict
 
 if [ ! -f "$build/build.ninja" ]; then
+  mkdir -p "$build"
   CC=${FUZZ_CC:-$(command -v clang-14 || echo clang)} meson setup "$build" "$src" -Dfuzz=true \
-    > "$build.setup.log" 2>&1 || { cat "$build.setup.log"; exit 1; }
+    > "$build/setup.log" 2>&1 || { cat "$build/setup.log"; exit 1; }
 fi
 ninja -C "$build" "tests/fuzz/fuzz-$target" > "$build/ninja-$target.log" 2>&1 \
   || { cat "$build/ninja-$target.log"; exit 1; }
