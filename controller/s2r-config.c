@@ -135,19 +135,47 @@ s2r_config_free (S2rConfig * config)
   g_free (config);
 }
 
-/* A missing key keeps the default; a present but malformed one is an error */
+/* An odd run of backslashes at the end: an escape of nothing */
+static gboolean
+ends_in_lone_backslash (const char *raw)
+{
+  gsize len = strlen (raw), n = 0;
+
+  while (n < len && raw[len - 1 - n] == '\\')
+    n++;
+  return n % 2 == 1;
+}
+
+/* A missing key keeps the default; a present but malformed one is an error.
+ * GLib 2.74's g_key_file_get_string() returns the string of a value with a
+ * bad escape and sets the error too; with a bad escape before a final
+ * backslash it sets the error twice (a GLib-WARNING, found by tests/fuzz):
+ * that ending is refused before GLib reads the value. */
 static gboolean
 read_string (GKeyFile * kf, const char *group, const char *key, char **value,
     GError ** error)
 {
   g_autoptr (GError) err = NULL;
-  char *str = g_key_file_get_string (kf, group, key, &err);
+  g_autofree char *raw = g_key_file_get_value (kf, group, key, &err);
+  char *str;
 
-  if (str == NULL) {
+  if (raw == NULL) {
     if (g_error_matches (err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND)
         || g_error_matches (err, G_KEY_FILE_ERROR,
             G_KEY_FILE_ERROR_GROUP_NOT_FOUND))
       return TRUE;
+    g_propagate_prefixed_error (error, g_steal_pointer (&err), "[%s] %s: ",
+        group, key);
+    return FALSE;
+  }
+  if (ends_in_lone_backslash (raw)) {
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+        "[%s] %s: the value ends with an escape character", group, key);
+    return FALSE;
+  }
+  str = g_key_file_get_string (kf, group, key, &err);
+  if (err != NULL) {
+    g_free (str);
     g_propagate_prefixed_error (error, g_steal_pointer (&err), "[%s] %s: ",
         group, key);
     return FALSE;

@@ -32,6 +32,7 @@
 #include "gstsipsilence.h"
 #include "gstsiptesthook.h"
 #include "gstsipdtmfsender.h"
+#include "siprtpparse.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_sip_rtp_source_debug);
 #define GST_CAT_DEFAULT gst_sip_rtp_source_debug
@@ -480,9 +481,17 @@ handle_rtp (GstSipRtpSource * self, const guint8 * data, gsize len,
   GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
   GstBuffer *buf, *held = NULL;
   gboolean first_video = FALSE, push = FALSE;
+  SipRtpHeader hdr;
   guint16 seq;
   gint pt;
 
+  /* empty, not version 2, CSRCs, extension or padding beyond the packet */
+  if (!sip_rtp_header_parse (data, len, &hdr)) {
+    g_mutex_lock (&self->stats_lock);
+    self->invalid++;
+    g_mutex_unlock (&self->stats_lock);
+    return;
+  }
   buf = gst_buffer_new_memdup (data, len);
   if (!gst_rtp_buffer_map (buf, GST_MAP_READ, &rtp)) {
     gst_buffer_unref (buf);     /* not RTP */
@@ -568,27 +577,12 @@ handle_rtp (GstSipRtpSource * self, const guint8 * data, gsize len,
 static void
 handle_rtcp (GstSipRtpSource * self, const guint8 * data, gsize len)
 {
-  GstBuffer *buf;
-  GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
-  GstRTCPPacket packet;
+  guint64 ntp;
 
-  if (!gst_rtcp_buffer_validate_data_reduced ((guint8 *) data, len))
-    return;
-  buf = gst_buffer_new_memdup (data, len);
-  gst_rtcp_buffer_map (buf, GST_MAP_READ, &rtcp);
-  if (gst_rtcp_buffer_get_first_packet (&rtcp, &packet)) {
-    do {
-      if (gst_rtcp_packet_get_type (&packet) == GST_RTCP_TYPE_SR) {
-        guint64 ntp;
-        gst_rtcp_packet_sr_get_sender_info (&packet, NULL, &ntp, NULL, NULL,
-            NULL);
-        self->lsr = (guint32) (ntp >> 16);
-        self->lsr_received_ns = clock_ns (CLOCK_MONOTONIC);
-      }
-    } while (gst_rtcp_packet_move_to_next (&packet));
+  if (sip_rtcp_sender_ntp (data, len, &ntp)) {
+    self->lsr = (guint32) (ntp >> 16);
+    self->lsr_received_ns = clock_ns (CLOCK_MONOTONIC);
   }
-  gst_rtcp_buffer_unmap (&rtcp);
-  gst_buffer_unref (buf);
 }
 
 /* Under the entry lock (or before the loop has the entry): what a

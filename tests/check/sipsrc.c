@@ -10,6 +10,7 @@
 
 #include <gio/gio.h>
 #include <gst/check/gstcheck.h>
+#include <gst/rtp/rtp.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -473,6 +474,178 @@ GST_START_TEST (test_state_cycling_with_calls_hangs_up_and_leaks_nothing)
 
 GST_END_TEST;
 
+/* Datagrams at a call's RTP port that are no RTP */
+#define BAD_SSRC 0xbadbad00
+
+static GstPadProbeReturn
+bad_ssrc_pushed_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  gint *bad = data;
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+
+  if (!gst_rtp_buffer_map (GST_PAD_PROBE_INFO_BUFFER (info), GST_MAP_READ,
+          &rtp)) {
+    g_atomic_int_inc (bad);
+    return GST_PAD_PROBE_OK;
+  }
+  if (gst_rtp_buffer_get_ssrc (&rtp) == BAD_SSRC)
+    g_atomic_int_inc (bad);
+  gst_rtp_buffer_unmap (&rtp);
+  return GST_PAD_PROBE_OK;
+}
+
+/* An RTP header (PCMU, our bad SSRC) with @first_byte, then @len - 12
+ * bytes of @fill */
+static gsize
+malformed_rtp (guint8 * buf, guint8 first_byte, gsize len, guint8 fill)
+{
+  memset (buf, fill, len);
+  buf[0] = first_byte;
+  buf[1] = 0;
+  GST_WRITE_UINT16_BE (buf + 2, 1);
+  GST_WRITE_UINT32_BE (buf + 4, 0);
+  GST_WRITE_UINT32_BE (buf + 8, BAD_SSRC);
+  return len;
+}
+
+static guint64
+stats_uint64 (GstElement * src, const gchar * name)
+{
+  GstStructure *stats;
+  guint64 v = 0;
+
+  g_object_get (src, "stats", &stats, NULL);
+  gst_structure_get_uint64 (stats, name, &v);
+  gst_structure_free (stats);
+  return v;
+}
+
+/* audio-packets-invalid once it reaches @n, or after 5 s */
+static guint64
+wait_for_invalid (GstElement * src, guint64 n)
+{
+  guint64 invalid = 0;
+  guint i;
+
+  for (i = 0; i < 250 && invalid < n; i++) {
+    g_usleep (20 * 1000);
+    invalid = stats_uint64 (src, "audio-packets-invalid");
+  }
+  return invalid;
+}
+
+/* The issue's flood (300 empty datagrams gave 2100 GStreamer-CRITICALs,
+ * which gst-check fails on) and malformed RTP: each dropped and counted in
+ * `audio-packets-invalid`, none pushed, and the call's own RTP goes on. */
+GST_START_TEST (test_empty_and_malformed_datagrams_are_dropped_and_counted)
+{
+  SippPeer peer;
+  GstElement *pipe, *src, *sink;
+  GstPad *sinkpad;
+  GSocket *sock;
+  GSocketAddress *to;
+  GInetAddress *lo;
+  GstBus *bus;
+  gchar *uri;
+  guint8 pkt[64];
+  guint port, i;
+  guint64 before;
+  gint bad = 0;
+  guint n_malformed = 0;
+
+  if (!sipp_peer_start (&peer, "answer_pcmu_wait_bye.xml", 1)) {
+    GST_WARNING ("no SIPp: skipped");
+    return;
+  }
+
+  pipe = gst_pipeline_new (NULL);
+  src = make_sipsrc ();
+  sink = gst_element_factory_make ("fakesink", NULL);
+  g_object_set (sink, "sync", FALSE, NULL);
+  gst_bin_add_many (GST_BIN (pipe), src, sink, NULL);
+  g_signal_connect (src, "pad-added", G_CALLBACK (pad_added_cb), sink);
+  sinkpad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BUFFER,
+      bad_ssrc_pushed_probe, &bad, NULL);
+  gst_object_unref (sinkpad);
+  /* our RTP port, known: an even free port and the one above it */
+  port = free_udp_port () & ~1u;
+  uri = g_strdup_printf ("sip:1000@127.0.0.1:%u", peer.port);
+  g_object_set (src, "uri", uri, "user-id", "alice", "rtp-port-min", port,
+      "rtp-port-max", port + 1, NULL);
+  g_free (uri);
+  bus = gst_element_get_bus (pipe);
+
+  fail_unless (gst_element_set_state (pipe, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  fail_unless (wait_for_established_audio (bus, sink));
+  for (i = 0; i < 100 && stats_uint64 (src, "packets-received") < 5; i++)
+    g_usleep (20 * 1000);
+  before = stats_uint64 (src, "packets-received");
+  fail_unless (before >= 5, "no RTP from the peer");
+
+  sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+      G_SOCKET_PROTOCOL_UDP, NULL);
+  lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  to = g_inet_socket_address_new (lo, port);
+  for (i = 0; i < 300; i++) {
+    fail_unless (g_socket_send_to (sock, to, (const gchar *) pkt, 0, NULL,
+            NULL) == 0);
+    /* within the socket's receive buffer (slow under valgrind) */
+    if (i % 50 == 49)
+      wait_for_invalid (src, i + 1);
+  }
+  {
+    /* version 1; 15 CSRCs in 20 bytes; 255 bytes of padding in 20 bytes;
+     * an extension of 255 words in 20 bytes; an RTCP type (RFC 5761);
+     * 11 bytes */
+    const struct
+    {
+      guint8 first_byte;
+      gsize len;
+      guint8 fill;
+    } malformed[] = {
+      {0x40, 20, 0}, {0x8f, 20, 0}, {0xa0, 20, 0xff}, {0x90, 20, 0xff},
+      {0x80, 11, 0},
+    };
+
+    for (i = 0; i < G_N_ELEMENTS (malformed); i++) {
+      gsize len = malformed_rtp (pkt, malformed[i].first_byte,
+          malformed[i].len, malformed[i].fill);
+
+      fail_unless (g_socket_send_to (sock, to, (const gchar *) pkt, len,
+              NULL, NULL) == (gssize) len);
+      n_malformed++;
+    }
+    malformed_rtp (pkt, 0x80, 20, 0);
+    pkt[1] = 200 | 0x80;
+    fail_unless (g_socket_send_to (sock, to, (const gchar *) pkt, 20, NULL,
+            NULL) == 20);
+    n_malformed++;
+  }
+
+  fail_unless_equals_uint64 (wait_for_invalid (src, 300 + n_malformed),
+      300 + n_malformed);
+  fail_unless_equals_int (g_atomic_int_get (&bad), 0);
+  /* the call's own RTP still flows */
+  for (i = 0; i < 100 && stats_uint64 (src, "packets-received") < before + 5;
+      i++)
+    g_usleep (20 * 1000);
+  fail_unless (stats_uint64 (src, "packets-received") >= before + 5);
+
+  fail_unless_equals_int (gst_element_set_state (pipe, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  fail_unless_equals_int (sipp_peer_wait (&peer), 0);
+
+  g_object_unref (to);
+  g_object_unref (lo);
+  g_object_unref (sock);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+}
+
+GST_END_TEST;
+
 static Suite *
 sipsrc_suite (void)
 {
@@ -493,6 +666,8 @@ sipsrc_suite (void)
   tcase_add_test (tc, test_state_cycling_without_a_call_leaks_nothing);
   tcase_add_test (tc,
       test_state_cycling_with_calls_hangs_up_and_leaks_nothing);
+  tcase_add_test (tc,
+      test_empty_and_malformed_datagrams_are_dropped_and_counted);
   return s;
 }
 

@@ -5,6 +5,7 @@
  * The config file as an operator writes it, and what the daemon makes of it;
  * the error to HTTP status mapping.
  */
+#include <string.h>
 #include "s2r-call.h"
 #include "s2r-config.h"
 #include "s2r-error.h"
@@ -135,6 +136,34 @@ test_malformed_values_are_errors (void)
   }
 }
 
+/* GLib 2.74 returned the string of a value with a bad escape, error set;
+ * with a bad escape before a final backslash it set its error twice, a
+ * GLib-WARNING (found by tests/fuzz: corpus/config/bad-escape-then-final-
+ * backslash.conf) */
+static void
+test_bad_escapes_are_errors_naming_the_key (void)
+{
+  const char *bad[] = {
+    "[sip]\nuser-agent=a\\qb\n",
+    "[sip]\nuser-agent=a\\q\\\n",
+    "[sip]\nuser-agent=ab\\\\\\\n",
+  };
+  g_autoptr (GError) err = NULL;
+  g_autoptr (S2rConfig) good =
+      s2r_config_new_from_data ("[sip]\nuser-agent=a\\sb\\\\\n", &err);
+
+  g_assert_no_error (err);
+  g_assert_cmpstr (s2r_config_get_user_agent (good), ==, "a b\\");
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autoptr (S2rConfig) config = s2r_config_new_from_data (bad[i], &err);
+
+    g_assert_null (config);
+    g_assert_error (err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE);
+    g_assert_nonnull (strstr (err->message, "[sip] user-agent: "));
+    g_clear_error (&err);
+  }
+}
+
 static void
 test_listen_forms_and_loopback (void)
 {
@@ -234,6 +263,8 @@ main (int argc, char **argv)
       test_call_limits_and_retry_budget);
   g_test_add_func ("/config/malformed-values-are-errors",
       test_malformed_values_are_errors);
+  g_test_add_func ("/config/bad-escapes-are-errors-naming-the-key",
+      test_bad_escapes_are_errors_naming_the_key);
   g_test_add_func ("/config/listen-forms-and-loopback",
       test_listen_forms_and_loopback);
   g_test_add_func ("/error/each-error-has-its-http-status",

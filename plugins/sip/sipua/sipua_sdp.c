@@ -205,6 +205,27 @@ static bool is_offered(const struct sdp_media *m, const char *name)
 }
 
 
+/* RTP carries a 7-bit payload type (RFC 3550); GStreamer's caps an int
+ * clock rate: a format outside them could never match a packet or caps */
+static bool format_usable(const struct sdp_format *f)
+{
+	return f->pt >= 0 && f->pt <= 127 && f->srate <= INT32_MAX;
+}
+
+
+/* Parameters become caps fields: printable ASCII only (GStreamer warns
+ * about a string that is not UTF-8 and drops the field) */
+static bool is_printable(const char *s)
+{
+	for (; *s; s++) {
+		if (*s < 0x20 || *s > 0x7e)
+			return false;
+	}
+
+	return true;
+}
+
+
 static void stream_read(struct sipua_stream_info *si,
 			const struct sdp_media *m)
 {
@@ -225,7 +246,7 @@ static void stream_read(struct sipua_stream_info *si,
 		const struct sdp_format *rf = le->data;
 		const char *name = rf->name ? rf->name : static_pt_name(rf->pt);
 
-		if (!name)
+		if (!name || !format_usable(rf))
 			continue;
 
 		if (!str_casecmp(name, telephone_event)) {
@@ -243,12 +264,16 @@ static void stream_read(struct sipua_stream_info *si,
 	if (!chosen || !c)
 		return;   /* no common codec */
 
+	/* the RTP source tells events from media by payload type alone */
+	if (si->dtmf_payload == chosen->pt)
+		si->dtmf_payload = PT_NONE;
+
 	si->accepted = true;
 	si->payload = chosen->pt;
 	str_ncpy(si->encoding, c->name, sizeof(si->encoding));
 	si->clock_rate = chosen->srate ? chosen->srate : c->srate;
 	si->channels = chosen->ch ? chosen->ch : c->ch;
-	if (chosen->params)
+	if (chosen->params && is_printable(chosen->params))
 		str_ncpy(si->fmtp, chosen->params, sizeof(si->fmtp));
 
 	sa_ntop(sdp_media_raddr(m), si->remote_address,
