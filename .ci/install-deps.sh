@@ -28,6 +28,8 @@ packages=(
   python3 curl util-linux procps
   # the 'valgrind' test suite
   valgrind
+  # promtool checks GET /metrics (test_daemon_metrics.py)
+  prometheus
   # the 'fuzz' suite: clang, libFuzzer and the sanitizer runtimes
   # (libclang-rt-14-dev), llvm-symbolizer for readable reports (llvm-14)
   clang-14 libclang-rt-14-dev llvm-14

@@ -510,6 +510,57 @@ status_handler (SoupServer * server, SoupServerMessage * msg,
   send_json (msg, SOUP_STATUS_OK, root);
 }
 
+/* GET /metrics: Prometheus' text format, behind the token like the rest
+ * of the API (Prometheus sends a bearer token) */
+static void
+metrics_handler (SoupServer * server, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer user_data)
+{
+  S2rApi *api = user_data;
+  char *text;
+
+  if (!accept_get (api, msg))
+    return;
+  text = s2r_call_manager_render_metrics (api->manager);
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg,
+      "text/plain; version=0.0.4; charset=utf-8", SOUP_MEMORY_TAKE, text,
+      strlen (text));
+}
+
+/* GET /healthz (the process answers) and /readyz (it takes calls now):
+ * for load balancers and orchestrators, without a token */
+static void
+health_handler (SoupServer * server, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer user_data)
+{
+  S2rApi *api = user_data;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree char *reason = NULL;
+  gboolean ok = TRUE;
+
+  if (soup_server_message_get_method (msg) != SOUP_METHOD_GET &&
+      soup_server_message_get_method (msg) != SOUP_METHOD_HEAD) {
+    send_method_not_allowed (msg, "GET, HEAD");
+    return;
+  }
+  if (g_str_equal (path, "/readyz"))
+    ok = s2r_call_manager_is_ready (api->manager, &reason);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "status");
+  json_builder_add_string_value (b, ok ? "ok" : "unavailable");
+  if (reason) {
+    json_builder_set_member_name (b, "reason");
+    json_builder_add_string_value (b, reason);
+  }
+  json_builder_set_member_name (b, "activeCalls");
+  json_builder_add_int_value (b, s2r_call_manager_get_n_active (api->manager));
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  send_json (msg, ok ? SOUP_STATUS_OK : SOUP_STATUS_SERVICE_UNAVAILABLE, root);
+}
+
 /* GET /api/v1/events */
 static void
 events_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
@@ -707,6 +758,12 @@ s2r_api_new (S2rCallManager * manager, S2rEvents * events,
   soup_server_add_handler (api->server, "/api/v1/events", events_handler, api,
       NULL);
   soup_server_add_handler (api->server, "/api/v1/status", status_handler, api,
+      NULL);
+  soup_server_add_handler (api->server, "/metrics", metrics_handler, api,
+      NULL);
+  soup_server_add_handler (api->server, "/healthz", health_handler, api,
+      NULL);
+  soup_server_add_handler (api->server, "/readyz", health_handler, api,
       NULL);
   soup_server_add_handler (api->server, "/RESTCall/call", wcs4_call_handler,
       api, NULL);

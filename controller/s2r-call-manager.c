@@ -8,6 +8,7 @@
 
 #include "s2r-call-manager.h"
 #include "s2r-admission.h"
+#include "s2r-metrics.h"
 #include "s2r-error.h"
 
 #include <string.h>
@@ -28,6 +29,7 @@ struct _S2rCallManager
   guint n_active;
   gdouble active_units;         /* s2r_admission_call_units of those */
   S2rAdmission *admission;
+  S2rMetrics *metrics;
   guint64 sequence;
 
   gboolean shutting_down;
@@ -54,6 +56,7 @@ s2r_call_manager_finalize (GObject * object)
   g_hash_table_unref (manager->recordings);
   g_clear_pointer (&manager->tmpl, s2r_template_free);
   g_clear_pointer (&manager->admission, s2r_admission_free);
+  g_clear_pointer (&manager->metrics, s2r_metrics_free);
   g_clear_pointer (&manager->forwarder, s2r_bus_forwarder_unref);
 
   G_OBJECT_CLASS (s2r_call_manager_parent_class)->finalize (object);
@@ -105,6 +108,7 @@ s2r_call_manager_new (const S2rConfig * config, GError ** error)
           (manager->tmpl, s2r_config_get_codecs (config), error)))
     return NULL;
   manager->admission = s2r_admission_new (config);
+  manager->metrics = s2r_metrics_new ();
   return g_steal_pointer (&manager);
 }
 
@@ -212,6 +216,7 @@ forget_cb (gpointer user_data)
 static void
 call_changed_cb (S2rCall * call, S2rCallManager * manager)
 {
+  s2r_metrics_call_changed (manager->metrics, call);
   emit_event (manager, call);
 }
 
@@ -223,6 +228,7 @@ call_stopped_cb (S2rCall * call, S2rCallManager * manager)
   g_autoptr (GSource) forget = NULL;
 
   manager->n_active--;
+  s2r_metrics_call_stopped (manager->metrics, call);
   manager->active_units -= s2r_admission_call_units (s2r_call_get_request
       (call), manager->config);
   if (manager->n_active == 0)
@@ -349,6 +355,7 @@ s2r_call_manager_create (S2rCallManager * manager, S2rCallRequest * req,
   g_hash_table_replace (manager->calls, g_strdup (call_id),
       g_object_ref (call));
   manager->n_active++;
+  s2r_metrics_call_started (manager->metrics);
   manager->active_units += units;
   s2r_admission_set_active_units (manager->admission, manager->active_units);
   if (record)
@@ -455,6 +462,76 @@ s2r_call_manager_add_status_members (S2rCallManager * manager,
   json_builder_set_member_name (b, "refused");
   json_builder_add_int_value (b, (gint64) refused);
   json_builder_end_object (b);
+}
+
+/* GET /metrics: the Prometheus text format */
+char *
+s2r_call_manager_render_metrics (S2rCallManager * manager)
+{
+  g_autoptr (GPtrArray) calls = s2r_call_manager_list (manager);
+  g_autoptr (GString) extra = g_string_new (NULL);
+  gdouble cpu_busy, unit_cost, media_busy, media_late_ms;
+  guint64 refused;
+
+  s2r_admission_get_figures (manager->admission, &cpu_busy, &unit_cost,
+      &media_busy, &media_late_ms, &refused);
+  g_string_append_printf (extra,
+      "# HELP sip2rtmp_calls_refused_total New calls refused at capacity.\n"
+      "# TYPE sip2rtmp_calls_refused_total counter\n"
+      "sip2rtmp_calls_refused_total %" G_GUINT64_FORMAT "\n"
+      "# HELP sip2rtmp_max_calls The configured maximum of calls.\n"
+      "# TYPE sip2rtmp_max_calls gauge\n"
+      "sip2rtmp_max_calls %u\n"
+      "# HELP sip2rtmp_media_loop_busy_ratio The busiest media thread's share "
+      "of the last second spent working.\n"
+      "# TYPE sip2rtmp_media_loop_busy_ratio gauge\n"
+      "sip2rtmp_media_loop_busy_ratio %.4f\n"
+      "# HELP sip2rtmp_media_loop_tick_lateness_seconds How late the media "
+      "loop's ticks started in the last second, on average.\n"
+      "# TYPE sip2rtmp_media_loop_tick_lateness_seconds gauge\n"
+      "sip2rtmp_media_loop_tick_lateness_seconds %.6f\n"
+      "# HELP sip2rtmp_machine_cpu_busy_ratio The machine's CPU in use "
+      "(admission control's sample).\n"
+      "# TYPE sip2rtmp_machine_cpu_busy_ratio gauge\n"
+      "sip2rtmp_machine_cpu_busy_ratio %.4f\n",
+      refused, s2r_config_get_max_calls (manager->config), media_busy,
+      media_late_ms / 1000.0, cpu_busy);
+  return s2r_metrics_render (manager->metrics, calls, extra->str);
+}
+
+/* Ready to take a call: not draining, below max-calls, and admission
+ * control would take an audio call now. @reason says why not. */
+gboolean
+s2r_call_manager_is_ready (S2rCallManager * manager, char **reason)
+{
+  gdouble cpu_busy, unit_cost, media_busy, media_late_ms;
+  guint64 refused;
+  guint cpu_limit, busy_limit, late_limit;
+  gdouble call_cost;
+
+  if (manager->shutting_down) {
+    *reason = g_strdup ("shutting down");
+    return FALSE;
+  }
+  if (manager->n_active >= s2r_config_get_max_calls (manager->config)) {
+    *reason = g_strdup ("the maximum of calls is reached");
+    return FALSE;
+  }
+  if (!s2r_config_get_admission (manager->config, &cpu_limit, &busy_limit,
+          &late_limit, &call_cost))
+    return TRUE;
+  s2r_admission_get_figures (manager->admission, &cpu_busy, &unit_cost,
+      &media_busy, &media_late_ms, &refused);
+  if (media_busy * 100 > busy_limit || media_late_ms > late_limit) {
+    *reason = g_strdup ("the media loop is behind");
+    return FALSE;
+  }
+  if ((cpu_busy + unit_cost / MAX (1, g_get_num_processors ())) * 100 >
+      cpu_limit) {
+    *reason = g_strdup ("no CPU headroom");
+    return FALSE;
+  }
+  return TRUE;
 }
 
 guint

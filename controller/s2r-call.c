@@ -84,8 +84,13 @@ struct _S2rCall
   GString *dtmf_sent;           /* every digit we sent, in order */
   GstStructure *remote_headers; /* the peer's X- headers, or NULL */
   gint64 created;
+  gint64 trying;                /* the INVITE went out (monotonic, µs) */
   gint64 answered;
   gint64 ended;
+  /* set-up milestones for the metrics, monotonic µs: 0 until reached */
+  gint64 created_mono;
+  gint64 answered_mono;
+  gint64 published_mono;
 
   gboolean media_linked;
   gboolean hanging_up;
@@ -272,6 +277,7 @@ s2r_call_init (S2rCall * call)
   call->destinations = g_ptr_array_new_with_free_func ((GDestroyNotify)
       destination_free);
   call->created = g_get_real_time ();
+  call->created_mono = g_get_monotonic_time ();
   call->dtmf = g_string_new (NULL);
   call->dtmf_sent = g_string_new (NULL);
 }
@@ -288,6 +294,10 @@ set_status (S2rCall * call, S2rCallStatus status)
   if (status_is_final (call->status) || call->status == status)
     return;
   call->status = status;
+  if (status == S2R_CALL_TRYING && call->trying == 0)
+    call->trying = g_get_monotonic_time ();
+  if (status == S2R_CALL_ESTABLISHED && call->answered_mono == 0)
+    call->answered_mono = g_get_monotonic_time ();
   g_message ("call %s: %s%s%s", s2r_call_get_id (call),
       s2r_call_status_to_string (status), call->reason ? ": " : "",
       call->reason ? call->reason : "");
@@ -333,6 +343,8 @@ update_stream_status (S2rCall * call)
   if (call->stream_status == status)
     return FALSE;
   call->stream_status = status;
+  if (status == S2R_STREAM_PUBLISHING && call->published_mono == 0)
+    call->published_mono = g_get_monotonic_time ();
   g_message ("call %s: stream %s", s2r_call_get_id (call),
       s2r_stream_status_to_string (status));
   return TRUE;
@@ -1350,6 +1362,47 @@ gint64
 s2r_call_get_created (S2rCall * call)
 {
   return call->created;
+}
+
+/* The set-up milestones (monotonic µs, 0 until reached): accepted by the
+ * API, INVITE sent, answered, first media published */
+void
+s2r_call_get_milestones (S2rCall * call, gint64 * created, gint64 * trying,
+    gint64 * answered, gint64 * published)
+{
+  *created = call->created_mono;
+  *trying = call->trying;
+  *answered = call->answered_mono;
+  *published = call->published_mono;
+}
+
+/* What the call's media amounted to so far (the last values once its
+ * pipeline is down) */
+void
+s2r_call_get_media_counters (S2rCall * call, S2rMediaCounters * out)
+{
+  memset (out, 0, sizeof (*out));
+  refresh_stats (call);
+  if (call->sip_stats) {
+    gst_structure_get_uint64 (call->sip_stats, "packets-received",
+        &out->rtp_packets);
+    gst_structure_get_uint64 (call->sip_stats, "bytes-received",
+        &out->rtp_bytes);
+    gst_structure_get_uint64 (call->sip_stats, "packets-lost", &out->rtp_lost);
+  }
+  if (call->rtmp_stats)
+    gst_structure_get_uint64 (call->rtmp_stats, "frames", &out->rtmp_frames);
+  for (guint i = 0; i < call->destinations->len; i++) {
+    S2rDestination *d = g_ptr_array_index (call->destinations, i);
+
+    out->rtmp_dropped_ms += d->dropped_ms;
+  }
+}
+
+S2rStreamStatus
+s2r_destination_get_status (S2rDestination * dest)
+{
+  return dest->status;
 }
 
 static void

@@ -79,6 +79,20 @@ S2rCallStatus s2r_call_get_status (S2rCall * call);
 S2rStreamStatus s2r_call_get_stream_status (S2rCall * call);
 gboolean s2r_call_is_active (S2rCall * call);
 gint64 s2r_call_get_created (S2rCall * call);
+void s2r_call_get_milestones (S2rCall * call, gint64 * created,
+    gint64 * trying, gint64 * answered, gint64 * published);
+
+typedef struct
+{
+  guint64 rtp_packets;
+  guint64 rtp_bytes;
+  guint64 rtp_lost;
+  guint64 rtmp_frames;
+  guint64 rtmp_dropped_ms;
+} S2rMediaCounters;
+
+void s2r_call_get_media_counters (S2rCall * call, S2rMediaCounters * out);
+S2rStreamStatus s2r_destination_get_status (S2rDestination * dest);
 
 guint s2r_call_get_n_destinations (S2rCall * call);
 S2rDestination *s2r_call_get_destination (S2rCall * call, guint i);
