@@ -51,6 +51,15 @@ class SipsrcCarrierTest(SipsrcTestCase):
         self.assertStates(r, ["established", "terminated"])
         self.assertToneBeforeAndAfter(wav, 1.5, "the UPDATEs")
 
+    # An INFO from the peer in the dialog is answered 200 and the call goes on
+    def test_an_info_from_the_peer_is_answered_and_the_audio_goes_on(self):
+        with Sipp("info_in_dialog_bye.xml", duration_ms=2000) as uas:
+            r, wav = self.run_to_wav(uas.uri(), timeout=30)
+            self.assertSippPassed(uas, " (expects 200 to its INFO)")
+        self.assertEqual(r.returncode, 0, str(r))
+        self.assertNotIn("failed", r.sip_call_states(), str(r))
+        self.assertToneBeforeAndAfter(wav, 1.5, "the INFO")
+
     # Before: a sendrecv call sent 50 packets of silence a second whatever
     # the peer answered.
     def test_the_answers_direction_decides_whether_we_send(self):
