@@ -61,6 +61,11 @@ class Daemon:
     def __init__(self, config="", token=None, listen=None):
         self.dir = Path(tempfile.mkdtemp(prefix="sip2rtmp-daemon-"))
         self.config_path = self.dir / "sip2rtmpd.conf"
+        # Admission control measures the machine, which the tests' own peers
+        # (SIPp, nginx, ffmpeg) keep busy: only the tests of admission turn
+        # it on (test_daemon_admission.py), no other call is refused for it
+        if "[admission]" not in config:
+            config += "\n[admission]\nenabled=false\n"
         self.config_path.write_text(config)
         self.token = token
         self.port = free_port()
