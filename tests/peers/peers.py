@@ -918,7 +918,8 @@ onreply_route {{
            record_route='    if (is_method("INVITE"))\n        record_route();'
            if self.record_route else "    # record_route() forgotten: a broken edge"))
         with open(self.log, "wb") as out:
-            # -D: no daemon; -E: log to stderr; -Y: its runtime dir (the
+            # -D: no daemon (-DD would fork 8 children per socket whatever
+            # fork=no says); -E: log to stderr; -Y: its runtime dir (the
             # default /run/kamailio need not exist)
             self.proc = subprocess.Popen(
                 ["kamailio", "-f", str(conf), "-D", "-E", "-Y", str(self.dir),
