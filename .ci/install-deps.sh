@@ -24,6 +24,8 @@ packages=(
   # real peers, analysis and tools of the demo and the tests (tests/peers/peers.py)
   sip-tester baresip nginx libnginx-mod-rtmp ffmpeg sox
   libnginx-mod-stream openssl     # the RTMPS front end of the TLS tests
+  kamailio                        # the record-routing proxy of the route-set tests (its
+                                  # service is never started: the policy below)
   ca-certificates                 # the CAs rtmppubsink trusts for rtmps://
   python3 curl util-linux procps
   # the 'valgrind' test suite

@@ -682,21 +682,6 @@ transport_param (GstSipTransport transport)
   }
 }
 
-static gchar *
-route_complete (const gchar * proxy, gchar ** host, GError ** error)
-{
-  gchar *uri = gst_sip_uri_complete (proxy, host, NULL, error);
-  gchar *route;
-
-  if (!uri)
-    return NULL;
-  /* an outbound proxy is a loose router */
-  route = strstr (uri, ";lr") ? g_strdup (uri) : g_strconcat (uri, ";lr",
-      NULL);
-  g_free (uri);
-  return route;
-}
-
 /* Reads and checks the properties. Any problem names the property. */
 static CallPlan *
 call_plan_new (GstSipSrc * self, GError ** error)
@@ -745,7 +730,7 @@ call_plan_new (GstSipSrc * self, GError ** error)
     goto fail;
   }
   if (self->proxy && *self->proxy) {
-    route = route_complete (self->proxy, &proxy_host, &err);
+    route = gst_sip_uri_complete (self->proxy, &proxy_host, NULL, &err);
     if (!route) {
       g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
           "Invalid property 'proxy': %s", err->message);

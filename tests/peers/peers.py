@@ -154,6 +154,10 @@ class _TempDirPeer:
     """Base: a temporary directory and a child process, both cleaned up."""
 
     name = "peer"
+    # True: the process leads a group whose other members (what a sipp
+    # scenario's <exec command> started, kamailio's timer processes) end
+    # with it
+    process_group = False
 
     def __init__(self):
         self.dir = Path(tempfile.mkdtemp(prefix="sip2rtmp-%s-" % self.name))
@@ -174,6 +178,11 @@ class _TempDirPeer:
 
     def close(self):
         _terminate(self.proc)
+        if self.process_group and self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
         if not self.keep:
             shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -425,6 +434,7 @@ class Sipp(_TempDirPeer):
     """
 
     name = "sipp"
+    process_group = True    # a scenario's <exec command> runs in sipp's group
 
     def __init__(self, scenario, duration_ms=None, tones=None, timeout=60,
                  extra_args=(), files=None, calls=1, **keys):
@@ -484,16 +494,6 @@ class Sipp(_TempDirPeer):
                                          start_new_session=True)
         wait_until(lambda: self.port in _bound_ports("tcp" if self.tcp else "udp"), 10,
                    "sipp %s" % self.scenario.name, self.proc, self.out_file)
-
-    def close(self):
-        """Also ends what a scenario's <exec command> started: it runs in
-        sipp's process group (sipp leads a session of its own)."""
-        super().close()
-        if self.proc is not None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
 
     @property
     def tcp(self):
@@ -803,6 +803,168 @@ module_app		menu.so
             return self.log.read_text(errors="replace")
         except OSError:
             return ""
+
+
+# --------------------------------------------------------------------------
+# kamailio
+
+KAMAILIO_MODULES = "/usr/lib/x86_64-linux-gnu/kamailio/modules"
+
+
+class ProxiedRequest:
+    """One request kamailio received, as its script logged it."""
+
+    def __init__(self, method, ruri, src, route):
+        self.method = method
+        self.ruri = ruri
+        self.src = src              # "host:port" it came from
+        self.route = route          # its first Route header, or None
+
+    def __repr__(self):
+        return "<%s %s from %s Route %s>" % (self.method, self.ruri, self.src, self.route)
+
+
+class Kamailio(_TempDirPeer):
+    """kamailio as a provider's edge: a record-routing proxy on 127.0.0.1.
+
+        with Sipp(...) as uas, Kamailio(callee=uas.host_port) as edge:
+            ... sipsrc proxy=<edge.uri()> (or uri=sip:service@<edge.host_port>)
+            edge.requests("BYE")     # what reached it: source, request URI, Route
+
+    Its own config in a temp dir (kamailio.cfg), one process that handles
+    SIP (fork=no; kamailio adds its timer processes), its log on stderr into
+    kamailio.log. The script:
+    - an initial request: preloaded Route headers removed, record_route() on
+      INVITE, relayed with t_relay(): to `callee` (host:port) when its request
+      URI names the proxy, as it is otherwise (an outbound proxy's traffic);
+    - a request in a dialog (To tag): relayed by its Route (loose_route());
+      without a Route naming the proxy it gets 404 (an ACK is dropped), so a
+      request that ignores the route set does not get through;
+    - every request logged (method, request URI, source, first Route), and
+      every reply it relays (status, method, source).
+    record_route=False forgets record_route(): a broken edge, whose dialogs'
+    requests bypass it, to show that a test fails.
+    """
+
+    name = "kamailio"
+    process_group = True    # its timer processes outlive a killed main process
+
+    def __init__(self, callee, record_route=True):
+        super().__init__()
+        self.callee = callee
+        self.record_route = record_route
+        self.port = None
+        self.log = self.dir / "kamailio.log"
+
+    def start(self):
+        if not os.path.isdir(KAMAILIO_MODULES):
+            raise PeerError("%s missing (apt-get install kamailio)" % KAMAILIO_MODULES)
+        self.port = free_port()
+        conf = self.dir / "kamailio.cfg"
+        conf.write_text("""#!KAMAILIO
+debug=2
+log_stderror=yes
+fork=no
+listen=udp:{ip}:{port}
+disable_tcp=yes
+disable_sctp=yes
+auto_aliases=no
+mpath="{modules}"
+
+loadmodule "tm.so"
+loadmodule "sl.so"
+loadmodule "rr.so"
+loadmodule "maxfwd.so"
+loadmodule "textops.so"
+loadmodule "siputils.so"
+loadmodule "pv.so"
+loadmodule "xlog.so"
+
+request_route {{
+    xlog("L_NOTICE", "S2R-REQ|$rm|$ru|$si:$sp|$hdr(Route)\\n");
+    if (!mf_process_maxfwd_header("10")) {{
+        sl_send_reply("483", "Too Many Hops");
+        exit;
+    }}
+    if (has_totag()) {{
+        if (loose_route()) {{
+            t_relay();
+            exit;
+        }}
+        if (is_method("ACK")) {{
+            if (t_check_trans())
+                t_relay();
+            exit;
+        }}
+        sl_send_reply("404", "Not here");
+        exit;
+    }}
+    if (is_method("CANCEL")) {{
+        if (t_check_trans())
+            t_relay();
+        exit;
+    }}
+    remove_hf("Route");
+{record_route}
+    if (uri == myself)
+        rewritehostport("{callee}");
+    t_relay();
+}}
+
+onreply_route {{
+    xlog("L_NOTICE", "S2R-REPLY|$rs|$rm|$si:$sp\\n");
+}}
+""".format(ip=LOOPBACK, port=self.port, modules=KAMAILIO_MODULES, callee=self.callee,
+           record_route='    if (is_method("INVITE"))\n        record_route();'
+           if self.record_route else "    # record_route() forgotten: a broken edge"))
+        with open(self.log, "wb") as out:
+            # -D: no daemon (-DD would fork 8 children per socket whatever
+            # fork=no says); -E: log to stderr; -Y: its runtime dir (the
+            # default /run/kamailio need not exist)
+            self.proc = subprocess.Popen(
+                ["kamailio", "-f", str(conf), "-D", "-E", "-Y", str(self.dir),
+                 "-m", "32", "-M", "8"],
+                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True)
+        wait_until(lambda: self.port in _bound_ports("udp"), 10, "kamailio",
+                   self.proc, self.log)
+
+    @property
+    def host_port(self):
+        return "%s:%d" % (LOOPBACK, self.port)
+
+    def uri(self):
+        return "sip:%s" % self.host_port
+
+    def output(self):
+        try:
+            return self.log.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def _logged(self, tag):
+        """The fields of each line its script logged with `tag`."""
+        for line in self.output().splitlines():
+            i = line.find(tag + "|")
+            if i >= 0:
+                yield line[i:].split("|")[1:]
+
+    def requests(self, method=None):
+        """The requests it received so far (with that method), in order."""
+        got = [ProxiedRequest(f[0], f[1], f[2], None if f[3] == "<null>" else f[3])
+               for f in self._logged("S2R-REQ") if len(f) >= 4]
+        return [r for r in got if method is None or r.method == method]
+
+    def replies(self, method=None):
+        """(status, method, source) of the replies it relayed so far."""
+        return [(int(f[0]), f[1], f[2]) for f in self._logged("S2R-REPLY")
+                if len(f) >= 3 and (method is None or f[1] == method)]
+
+    def report(self):
+        """Text to append to an assertion message."""
+        return "\n--- kamailio ---\n%s" % "\n".join(
+            line for line in self.output().splitlines()
+            if "S2R-" in line or "ERROR" in line)[-4000:]
 
 
 # --------------------------------------------------------------------------

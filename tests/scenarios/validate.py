@@ -17,7 +17,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "peers"))
-from peers import Sipp, free_port, LOOPBACK, TCP  # noqa: E402
+from peers import Sipp, Kamailio, free_port, LOOPBACK, TCP  # noqa: E402
 from rtp_pcap import write_pcap, dtmf_packets, RtpStream  # noqa: E402
 from audio_pcap import g722_packets  # noqa: E402
 import hostile_sdp  # noqa: E402
@@ -307,6 +307,50 @@ class ScenarioCase(unittest.TestCase):
                    keys={"flood": HERE.parent / "peers" / "rtp_flood.py", "count": 2000,
                          "seconds": 0.5, "flood_args": "--seed 1"})
 
+    # --- behind a record-routing proxy (tests/integration/test_sipsrc_route.py):
+    # the UAC calls through kamailio and sends its requests along the route set
+    def check_proxied(self, uas_xml, uac_xml, uas_rc=0, uac_ms=1000, uas_ms=1500,
+                      uac_args=(), uac_timeout_s=40, keys=None, then=None):
+        with Sipp(uas_xml, duration_ms=uas_ms, timeout=40, **(keys or {})) as uas, \
+                Kamailio(uas.host_port) as edge:
+            if callable(uac_args):
+                uac_args = uac_args(uas)
+            uac_rc = run_uac(edge, uac_xml, *uac_args, duration_ms=uac_ms,
+                             timeout_s=uac_timeout_s)
+            rc = uas.wait()
+            self.assertEqual(rc, uas_rc, "UAS %s exit %s (UAC exit %s)%s%s" %
+                             (uas_xml, rc, uac_rc, uas.report(), edge.report()))
+            if then:
+                then(uas, uac_rc, edge)
+
+    def test_proxied_answer_wait_bye(self):
+        def then(uas, uac_rc, edge):
+            self.assertEqual(uac_rc, 0)
+            self.assertEqual([r.method for r in edge.requests()], ["INVITE", "ACK", "BYE"])
+        self.check_proxied("proxied_answer_wait_bye.xml", "uac_call_proxied_hangup.xml",
+                           then=then)
+
+    def test_proxied_reinvite_update_info_bye(self):
+        def then(uas, uac_rc, edge):
+            self.assertEqual(uac_rc, 0)
+            self.assertEqual([a[1] for a in edge.replies() if a[2] != uas.host_port],
+                             ["INVITE", "INVITE", "UPDATE", "INFO", "BYE"],
+                             "the caller answered each through the proxy" + edge.report())
+        self.check_proxied("proxied_reinvite_update_info_bye.xml",
+                           "uac_call_proxied_answers.xml", uas_ms=500, then=then)
+
+    def test_proxied_session_timer_refresh_by_update(self):
+        self.check_proxied("proxied_session_timer_refresh_by_update.xml",
+                           "uac_call_proxied_update.xml", uac_ms=1000)
+
+    def test_proxied_session_timer_refresh_by_reinvite(self):
+        self.check_proxied("proxied_session_timer_refresh_by_reinvite.xml",
+                           "uac_call_proxied_reinvite.xml", uac_ms=1000)
+
+    def test_proxied_refer_blind_transfer(self):
+        self.check_proxied("proxied_refer_blind_transfer.xml", "uac_call_proxied_transfer.xml",
+                           uac_ms=500, keys={"target": "127.0.0.1:9"})
+
     # --- negative: a misbehaving caller fails the scenario
     def test_auth_401_rejects_wrong_password(self):
         self.check("auth_401.xml", "uac_call.xml", uas_rc=1,
@@ -330,6 +374,17 @@ class ScenarioCase(unittest.TestCase):
         self.check("reinvite_malformed_bye.xml", "uac_call_codec_change.xml", uas_rc=1,
                    uas_ms=500, uac_args=["-key", "codec", "PCMU", "-key", "pt", "0"],
                    uac_timeout_s=4)
+
+    def test_proxied_answer_wait_bye_fails_if_the_caller_bypasses_the_proxy(self):
+        # INVITE through the proxy, ACK and BYE straight to the callee: one Via
+        self.check_proxied("proxied_answer_wait_bye.xml", "uac_call_bypassing_proxy.xml",
+                           uas_rc=1, uac_timeout_s=4,
+                           uac_args=lambda uas: ["-key", "callee_host", LOOPBACK,
+                                                 "-key", "callee_port", str(uas.port)])
+
+    def test_proxied_answer_wait_bye_fails_without_the_proxy(self):
+        # no Record-Route in the INVITE, one Via on each request
+        self.check("proxied_answer_wait_bye.xml", "uac_call_proxied_hangup.xml", uas_rc=1)
 
     def test_answer_pcmu_bye_fails_if_caller_hangs_up_first(self):
         self.check("answer_pcmu_bye.xml", "uac_call_hangup.xml", uas_rc=1,

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <netdb.h>
 #include <unistd.h>
@@ -502,6 +503,33 @@ static void copy_str(struct sipua_call *h, unsigned i, const char **dst)
 }
 
 
+/* libre writes an outbound proxy as "Route: <uri;lr>" itself
+ * (sip_dialog_alloc, for INVITE and REGISTER alike): an lr parameter the
+ * URI has already would be written twice */
+static void route_lr_strip(char *uri)
+{
+	char *p, *at;
+
+	if (!uri)
+		return;
+
+	at = strchr(uri, '@');
+	p = strchr(at ? at : uri, ';');
+	while (p) {
+		size_t n = strcspn(p + 1, ";?>");
+
+		if ((n == 2 || (n > 2 && p[3] == '=')) &&
+		    !strncasecmp(p + 1, "lr", 2))
+			memmove(p, p + 1 + n, strlen(p + 1 + n) + 1);
+		else
+			p += 1 + n;
+
+		if (*p != ';')
+			p = NULL;
+	}
+}
+
+
 static void handle_free(struct sipua_call *h)
 {
 	size_t i;
@@ -592,6 +620,7 @@ int sipua_call_start(struct sipua_call **callp,
 	copy_str(h, 3, &h->prm.auth_user);
 	copy_str(h, PASSWORD_STR, &h->prm.password);  /* wiped when freed */
 	copy_str(h, 5, &h->prm.route);
+	route_lr_strip(h->strv[5]);
 	copy_str(h, 6, &h->prm.user_agent);
 	copy_str(h, 7, &h->prm.local_address);
 	copy_str(h, 8, &h->prm.media[SIPUA_MEDIA_AUDIO].codecs);
