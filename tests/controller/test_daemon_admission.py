@@ -81,7 +81,8 @@ class DaemonAdmissionTest(unittest.TestCase):
             r = d.post("/api/v1/calls", call_body(sipp, nginx, "unlimited"))
             self.assertEqual(r.status, 201, r)
             ev.wait_call(r.json["callId"], status="ESTABLISHED")
-            self.assertEqual(d.delete("/api/v1/calls/" + r.json["callId"]).status, 202)
+            # 202 while it drains, 200 when it had no media linked yet
+            self.assertIn(d.delete("/api/v1/calls/" + r.json["callId"]).status, (200, 202))
             self.assertEqual(sipp.wait(), 0, sipp.report())
 
 

@@ -135,7 +135,8 @@ class DaemonCarrierTest(unittest.TestCase):
                                 ({"digits": "1", "method": "sms"}, "method")):
                 r = d.post("/api/v1/calls/%s/dtmf" % cid, body)
                 self.assertEqual((r.status, r.json["field"]), (400, field), (body, r))
-            self.assertEqual(d.delete("/api/v1/calls/" + cid).status, 202)
+            # 202 while it drains, 200 when it had no media linked yet
+            self.assertIn(d.delete("/api/v1/calls/" + cid).status, (200, 202))
             ev.wait_call(cid, status="FINISH")
             r = d.post("/api/v1/calls/%s/dtmf" % cid, {"digits": "1"})
             self.assertEqual(r.status, 409, r)
