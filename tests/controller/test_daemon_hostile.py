@@ -165,8 +165,11 @@ class DaemonHostileTest(unittest.TestCase):
             self.assertLessEqual(after, fds + 10,
                                  "fds: %d before 2000 connections, %d after" % (fds, after))
             # libsoup 3.2 kept ~340 bytes of each (3.6 MB for 2000)
-            self.assertLess(rss_kb(d.proc.pid) - rss, 512,
-                            "RSS: %d kB before, %d kB after" % (rss, rss_kb(d.proc.pid)))
+            # under ASan (the asan suite) freed memory waits in its quarantine:
+            # RSS says nothing there, fds still do
+            if "ASAN_OPTIONS" not in os.environ:
+                self.assertLess(rss_kb(d.proc.pid) - rss, 512,
+                                "RSS: %d kB before, %d kB after" % (rss, rss_kb(d.proc.pid)))
             self.assertAlive(d)
 
     def test_slow_and_partial_requests_time_out_with_408(self):

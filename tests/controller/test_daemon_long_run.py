@@ -130,8 +130,11 @@ class DaemonLongRunTest(unittest.TestCase):
             self.assertLessEqual(fds1, fds0 + FD_SLACK,
                                  "open fds: %d after the warm-up, %d after %d calls more"
                                  % (fds0, fds1, CYCLES))
-            self.assertLess(rss1 - rss0, RSS_BOUND_KB,
-                            "RSS grew %d kB over %d calls" % (rss1 - rss0, CYCLES))
+            # under ASan (the asan suite) freed memory waits in its quarantine:
+            # RSS says nothing there; the leak tracer and fds still do
+            if "ASAN_OPTIONS" not in os.environ:
+                self.assertLess(rss1 - rss0, RSS_BOUND_KB,
+                                "RSS grew %d kB over %d calls" % (rss1 - rss0, CYCLES))
             # each callee saw each of its calls end as its scenario says
             for kind, code in cycles.wait_callees().items():
                 self.assertEqual(code, 0, cycles.callees[kind].report())
