@@ -9,6 +9,7 @@
 #include <glib-unix.h>
 #include <gst/gst.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -122,6 +123,23 @@ reload_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Under systemd, GLib's default writer sends messages to the journal with
+ * their priority but no SYSLOG_IDENTIFIER, which the daemon's stderr lines
+ * have: add it, so that journalctl -t sip2rtmpd shows them all. The default
+ * writer still filters (G_MESSAGES_DEBUG) and formats for a terminal. */
+static GLogWriterOutput
+log_writer (GLogLevelFlags level, const GLogField * fields, gsize n_fields,
+    gpointer user_data)
+{
+  GLogField *all = g_newa (GLogField, n_fields + 1);
+
+  memcpy (all, fields, n_fields * sizeof (GLogField));
+  all[n_fields].key = "SYSLOG_IDENTIFIER";
+  all[n_fields].value = "sip2rtmpd";
+  all[n_fields].length = -1;
+  return g_log_writer_default (level, all, n_fields + 1, user_data);
+}
+
 /* Every call holds a few sockets and bus fds: hundreds of calls need more
  * than the usual soft limit of 1024 */
 static void
@@ -175,6 +193,7 @@ main (int argc, char **argv)
   guint16 port;
   Daemon d = { 0 };
 
+  g_log_set_writer_func (log_writer, NULL, NULL);
   raise_fd_limit ();
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
