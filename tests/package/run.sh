@@ -3,7 +3,9 @@
 # in a fresh Debian 12 root, installed into another one booted with systemd,
 # a call placed through the service to a SIPp callee and nginx-rtmp on the
 # host, the tone checked on the stream, reload, stop, purge. As root; about
-# 10 minutes on 2 cores, most of it apt and the build.
+# 5 minutes on 2 cores, most of it apt and the build. Not a meson test: it
+# fetches some 500 MB from the mirror per run, mounts file systems and boots
+# a container, which CI's run of the suite should not depend on.
 #
 #   tests/package/run.sh [--deb FILE] [--keep]
 set -euo pipefail

@@ -24,7 +24,7 @@
 Where systemd cannot boot in a container, 3-6 run the unit's ExecStart as
 the unit's user with chroot and setpriv instead (no systemd checks).
 
-    tests/package/run.sh [--deb FILE] [--keep]       as root
+    tests/package/run.sh [--deb FILE] [--keep] [--no-boot]       as root
 
 Roots come from a minbase tarball cached under /var/cache/sip2rtmp-pkgtest
 (fresh-root.sh). Prints what it measured; exits non-zero on any failure.
@@ -34,6 +34,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shlex
 import shutil
 import subprocess
@@ -286,8 +287,8 @@ def set_conf(root, group, key, value):
             (group, key, value))
 
 
-def install_and_run(deb, work, port):
-    step("fresh root with systemd: boot with systemd-nspawn")
+def install_and_run(deb, work, port, boot=True):
+    step("a fresh root with systemd, booted with systemd-nspawn (unless --no-boot)")
     root = Root(work / "run-root")
     root.make()
     try:
@@ -299,10 +300,10 @@ def install_and_run(deb, work, port):
                 "/etc/sip2rtmp/sip2rtmpd.conf --listen 127.0.0.1:%d\\n' "
                 "> /etc/systemd/system/sip2rtmpd.service.d/port.conf" % port)
         shutil.copy(deb, root.path / "root" / deb.name)
-        booted = root.boot()
+        booted = boot and root.boot()
         note("systemd in the container: %s", "running" if booted else
-             "did not boot (chroot + setpriv instead)")
-        if not booted:
+             "not booted (chroot + setpriv instead)")
+        if boot and not booted:
             fresh_root_sh("fresh_root_mount", root.path)
         before = root.files()
         base_packages = installed(root)
@@ -458,13 +459,16 @@ def chroot_service(root, port):
     unit = (root.path / "lib/systemd/system/sip2rtmpd.service").read_text()
     exec_start = re.search(r"^ExecStart=(.*)$", unit, re.M).group(1)
     user = re.search(r"^User=(.*)$", unit, re.M).group(1)
-    nofile = re.search(r"^LimitNOFILE=(.*)$", unit, re.M).group(1)
+    # no higher than this sandbox's own hard limit
+    nofile = min(int(re.search(r"^LimitNOFILE=(.*)$", unit, re.M).group(1)),
+                 resource.getrlimit(resource.RLIMIT_NOFILE)[1])
     cmd = "%s --listen 127.0.0.1:%d" % (exec_start, port)
+    note("%s as %s, %d open files", cmd, user, nofile)
     proc = subprocess.Popen(
-        ["chroot", str(root.path), "setpriv", "--reuid", user, "--regid", user,
-         "--init-groups", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all",
-         "env", "-i", ROOT_PATH, "HOME=/var/lib/sip2rtmp", "prlimit",
-         "--nofile=%s" % nofile, "--"] + shlex.split(cmd),
+        ["chroot", str(root.path), "prlimit", "--nofile=%d" % nofile, "--",
+         "setpriv", "--reuid", user, "--regid", user, "--init-groups",
+         "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all",
+         "env", "-i", ROOT_PATH, "HOME=/var/lib/sip2rtmp"] + shlex.split(cmd),
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     api = Api(port)
     try:
@@ -495,6 +499,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--deb", help="test this .deb instead of building one")
     ap.add_argument("--keep", action="store_true", help="keep the work folder")
+    ap.add_argument("--no-boot", action="store_true",
+                    help="do not boot systemd: run the unit's ExecStart by hand")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("tests/package: run as root (it makes roots and boots one)")
@@ -505,7 +511,7 @@ def main():
         deb = Path(args.deb).resolve() if args.deb else build(work)
         lint(deb)
         contents(deb)
-        install_and_run(deb, work, free_port())
+        install_and_run(deb, work, free_port(), boot=not args.no_boot)
         ok = True
     except Failure as e:
         print("\nFAILED: %s" % e, flush=True)
