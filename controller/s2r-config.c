@@ -414,10 +414,9 @@ take_string (char **to, char **from)
 }
 
 static void
-note_restart (GString * keys, const char *key, const char *running,
-    const char *next)
+note_restart (GString * keys, const char *key, gboolean changed)
 {
-  if (g_strcmp0 (running, next) == 0)
+  if (!changed)
     return;
   if (keys->len)
     g_string_append (keys, ", ");
@@ -441,20 +440,28 @@ s2r_config_reload (S2rConfig * config, S2rConfig * next,
     return FALSE;
   }
 
-  note_restart (restart, "[server] listen", config->listen, next->listen);
-  note_restart (restart, "[pipeline] dir", config->pipelines_dir,
-      next->pipelines_dir);
-  note_restart (restart, "[pipeline] template", config->template,
-      next->template);
-  note_restart (restart, "[sip] local-address", config->local_address,
-      next->local_address);
-  note_restart (restart, "[sip] codecs", config->codecs, next->codecs);
+  note_restart (restart, "[server] listen",
+      g_strcmp0 (config->listen, next->listen) != 0);
+  note_restart (restart, "[server] max-body",
+      config->max_body != next->max_body);
+  note_restart (restart, "[server] idle-timeout",
+      config->idle_timeout != next->idle_timeout);
+  note_restart (restart, "[server] request-timeout",
+      config->request_timeout != next->request_timeout);
+  note_restart (restart, "[pipeline] dir",
+      g_strcmp0 (config->pipelines_dir, next->pipelines_dir) != 0);
+  note_restart (restart, "[pipeline] template",
+      g_strcmp0 (config->template, next->template) != 0);
+  note_restart (restart, "[sip] local-address",
+      g_strcmp0 (config->local_address, next->local_address) != 0);
+  note_restart (restart, "[sip] codecs",
+      g_strcmp0 (config->codecs, next->codecs) != 0);
 
   secret_free (config->token);
   config->token = g_steal_pointer (&next->token);
   config->max_calls = next->max_calls;
-  config->max_body = next->max_body;
   config->keep_finished = next->keep_finished;
+  take_string (&config->public_address, &next->public_address);
   take_string (&config->user_agent, &next->user_agent);
   config->answer_timeout = next->answer_timeout;
   config->rtp_timeout = next->rtp_timeout;

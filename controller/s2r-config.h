@@ -54,15 +54,16 @@ G_BEGIN_DECLS
  * ]|
  *
  * s2r_config_reload() takes from @next what every request, new call or
- * event reads afresh: [server] token, max-calls, max-body, keep-finished;
- * [admission]; [sip] user-agent, answer-timeout; [calls]; [rtmp]; [record];
- * [webhook]; the [app:NAME] groups. What was set up once at start-up stays
- * until a restart, and is named in @needs_restart when @next changes it:
- * [server] listen (the bound socket), [pipeline] dir and template (parsed
- * once, the calls up use it), [sip] local-address (the process's SIP
- * socket) and codecs (checked against that template). A reload that would
- * leave an API reachable off loopback without a token fails and changes
- * nothing.
+ * event reads afresh: [server] token, max-calls, keep-finished;
+ * [admission]; [sip] public-address, user-agent, answer-timeout; [calls];
+ * [rtmp]; [record]; [webhook]; the [app:NAME] groups. What was set up once
+ * at start-up stays until a restart, and is named in @needs_restart when
+ * @next changes it: [server] listen (the bound socket), max-body,
+ * idle-timeout and request-timeout (the connections' limits, set with the
+ * listener), [pipeline] dir and template (parsed once, the calls up use
+ * it), [sip] local-address (the process's SIP socket) and codecs (checked
+ * against that template). A reload that would leave an API reachable off
+ * loopback without a token fails and changes nothing.
  */
 typedef struct _S2rConfig S2rConfig;
 

@@ -198,7 +198,8 @@ test_reload_takes_limits_token_webhooks_and_apps (void)
   g_autoptr (S2rConfig) next =
       s2r_config_new_from_data ("[server]\ntoken=new\nmax-calls=5\n"
       "keep-finished=10\n[admission]\ncpu-limit=60\n"
-      "[sip]\nanswer-timeout=20\nuser-agent=gw\n[calls]\nmax-duration=7\n"
+      "[sip]\nanswer-timeout=20\nuser-agent=gw\npublic-address=192.0.2.7\n"
+      "[calls]\nmax-duration=7\n"
       "[rtmp]\nretry-budget=9\n[webhook]\ntimeout=9\nmax-retries=1\n"
       "[app:two]\nurl=http://127.0.0.1:8080/two\n", &err);
   guint cpu, busy, late;
@@ -215,6 +216,7 @@ test_reload_takes_limits_token_webhooks_and_apps (void)
   g_assert_cmpuint (cpu, ==, 60);
   g_assert_cmpuint (s2r_config_get_answer_timeout (config), ==, 20);
   g_assert_cmpstr (s2r_config_get_user_agent (config), ==, "gw");
+  g_assert_cmpstr (s2r_config_get_public_address (config), ==, "192.0.2.7");
   g_assert_cmpuint (s2r_config_get_max_duration (config), ==, 7);
   g_assert_cmpuint (s2r_config_get_retry_budget (config), ==, 9);
   g_assert_cmpuint (s2r_config_get_webhook_timeout (config), ==, 9);
@@ -232,14 +234,15 @@ test_reload_names_what_needs_a_restart_and_keeps_it (void)
   g_autoptr (S2rConfig) config = s2r_config_new ();
   g_autoptr (S2rConfig) next =
       s2r_config_new_from_data ("[server]\nlisten=127.0.0.1:9092\n"
-      "[pipeline]\ntemplate=other\n"
+      "max-body=1000\n[pipeline]\ntemplate=other\n"
       "[sip]\nlocal-address=127.0.0.2\ncodecs=PCMA\nanswer-timeout=5\n", &err);
 
   g_assert_no_error (err);
   g_assert_true (s2r_config_reload (config, next, &needs_restart, &err));
-  g_assert_cmpstr (needs_restart, ==, "[server] listen, [pipeline] template, "
-      "[sip] local-address, [sip] codecs");
+  g_assert_cmpstr (needs_restart, ==, "[server] listen, [server] max-body, "
+      "[pipeline] template, [sip] local-address, [sip] codecs");
   g_assert_cmpstr (s2r_config_get_listen (config), ==, "127.0.0.1:9091");
+  g_assert_cmpuint (s2r_config_get_max_body (config), ==, 65536);
   g_assert_cmpstr (s2r_config_get_template (config), ==, "default");
   g_assert_null (s2r_config_get_local_address (config));
   g_assert_null (s2r_config_get_codecs (config));
