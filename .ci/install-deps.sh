@@ -15,7 +15,7 @@ set -euo pipefail
 packages=(
   # build: meson.build's gstreamer-1.0 (-net, -check) and -base, -app, -rtp,
   # -video, -sdp; nothing of plugins-bad is linked (its -dev pulled OpenCV,
-  # VTK and PocketSphinx: 871 packages in all on a fresh Debian 12 root)
+  # VTK and PocketSphinx)
   meson ninja-build pkg-config gcc libc6-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   libre-dev libsoup-3.0-dev libjson-glib-dev

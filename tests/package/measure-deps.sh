@@ -46,7 +46,9 @@ printf '%s: %s packages before, %s after (%s newly installed), %.0f s, fetched %
 # One test per kind of dependency: SIPp, baresip (G.722: libav), nginx-rtmp
 # and ffmpeg, the TLS front end (nginx stream, openssl), pcapparse
 # (plugins-bad), x264enc (ugly), gst-check, valgrind, the daemon (libsoup,
-# json-glib, the recorder's muxers), then the demo.
+# json-glib, the recorder's muxers), promtool; a fuzz target (clang,
+# libFuzzer) for 5 s, the daemon's unit tests under ASan+UBSan (gcc); then
+# the demo.
 rm -rf "$root/src"
 mkdir -p "$root/src"
 git -C "$here" ls-files -z --cached --others --exclude-standard |
@@ -61,6 +63,9 @@ chroot "$root" bash -c 'cd /src && meson setup build >/dev/null && ninja -C buil
     "sipsrc h264_and_the_tone_reach_rtmp_and_the_video_decodes_from_its_first_frame" \
     "rtmppubsink unit" "rtmppubsink valgrind" \
     "sip2rtmpd generate_video_gives_an_audio_only_call_a_640x360_h264_track" \
-    "sip2rtmpd mkv_recording_holds_the_tone_for_the_answered_time" 2>&1 | tail -25 &&
+    "sip2rtmpd mkv_recording_holds_the_tone_for_the_answered_time" \
+    "sip2rtmpd metrics_pass_promtool_and_move_with_a_call" 2>&1 | tail -25 &&
   meson test -C build --no-rebuild --suite controller-unit 2>&1 | grep -E "^(Ok|Fail):" &&
+  FUZZ_SECONDS=5 bash tests/fuzz/run.sh config 2>&1 | tail -3 &&
+  bash tests/asan/run.sh controller-unit 2>&1 | grep -E "^(Ok|Fail):" &&
   bash examples/demo.sh 2>&1 | tail -12'

@@ -375,6 +375,10 @@ def service_checks(root, port):
     note("%s", root.out("stat -c '%n %U:%G %a' /etc/sip2rtmp/sip2rtmpd.conf "
                         "/var/lib/sip2rtmp /var/lib/sip2rtmp/recordings"))
     note("man page: %s", root.out("ls /usr/share/man/man8/sip2rtmpd.8.gz"))
+    for path in ("/healthz", "/readyz"):
+        status, _ = api.request("GET", path)
+        note("GET %s: %d", path, status)
+        check(status == 200, "%s: %d", path, status)
     watchdog_start = int(props["WatchdogTimestampMonotonic"])
     started = time.monotonic()
 
