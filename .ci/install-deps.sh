@@ -13,9 +13,11 @@
 set -euo pipefail
 
 packages=(
-  # build
-  meson ninja-build pkg-config gcc
-  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
+  # build: meson.build's gstreamer-1.0 (-net, -check) and -base, -app, -rtp,
+  # -video, -sdp; nothing of plugins-bad is linked (its -dev pulled OpenCV,
+  # VTK and PocketSphinx)
+  meson ninja-build pkg-config gcc libc6-dev
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   libre-dev libsoup-3.0-dev libjson-glib-dev
   # run time of the pipelines
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
@@ -73,4 +75,6 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 echo "install-deps: installing ${missing[*]}"
 apt-get update
-apt-get install -y "${packages[@]}"
+# Everything used is listed: Recommends would add baresip's GTK and X11
+# front ends, valgrind's gdb and the like (tests/package/measure-deps.sh)
+apt-get install -y --no-install-recommends "${packages[@]}"

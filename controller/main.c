@@ -9,6 +9,7 @@
 #include <glib-unix.h>
 #include <gst/gst.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include "s2r-call-manager.h"
 #include "s2r-config.h"
 #include "s2r-events.h"
+#include "s2r-systemd.h"
 #include "s2r-webhook.h"
 
 /* After the last call ended, the final webhooks get this long to go out */
@@ -27,6 +29,9 @@
 typedef struct
 {
   GMainLoop *loop;
+  S2rConfig *config;
+  const char *config_file;
+  const char *listen;           /* --listen, wins over the file's */
   S2rCallManager *manager;
   S2rWebhook *webhook;
   gint64 flush_deadline;
@@ -75,9 +80,64 @@ signal_cb (gpointer user_data)
   d->stopping = TRUE;
   g_message ("stopping: hanging up %u calls",
       s2r_call_manager_get_n_active (d->manager));
+  s2r_systemd_notify ("STOPPING=1");
   g_timeout_add_seconds (SHUTDOWN_TIMEOUT_S, shutdown_timeout_cb, d);
   s2r_call_manager_shutdown (d->manager, G_CALLBACK (all_calls_ended), d);
   return G_SOURCE_CONTINUE;
+}
+
+/* SIGHUP: what can change under live calls does (s2r_config_reload); a
+ * file that does not load leaves everything as it was */
+static gboolean
+reload_cb (gpointer user_data)
+{
+  Daemon *d = user_data;
+  g_autoptr (S2rConfig) next = NULL;
+  g_autoptr (GError) err = NULL;
+  g_autofree char *needs_restart = NULL;
+
+  if (d->stopping)
+    return G_SOURCE_CONTINUE;
+  if (d->config_file == NULL) {
+    g_message ("SIGHUP: no --config file, nothing to reload");
+    return G_SOURCE_CONTINUE;
+  }
+  s2r_systemd_notifyf ("RELOADING=1\nMONOTONIC_USEC=%" G_GINT64_FORMAT,
+      g_get_monotonic_time ());
+  next = s2r_config_new_from_file (d->config_file, &err);
+  if (next && d->listen)
+    s2r_config_set_listen (next, d->listen);
+  if (next == NULL ||
+      !s2r_config_reload (d->config, next, &needs_restart, &err)) {
+    g_warning ("reload failed, the running configuration stays: %s",
+        err->message);
+  } else {
+    s2r_call_manager_config_changed (d->manager);
+    s2r_webhook_config_changed (d->webhook);
+    g_message ("reloaded %s", d->config_file);
+    if (needs_restart)
+      g_warning ("changed in %s, applied only by a restart: %s",
+          d->config_file, needs_restart);
+  }
+  s2r_systemd_notify ("READY=1");
+  return G_SOURCE_CONTINUE;
+}
+
+/* Under systemd, GLib's default writer sends messages to the journal with
+ * their priority but no SYSLOG_IDENTIFIER, which the daemon's stderr lines
+ * have: add it, so that journalctl -t sip2rtmpd shows them all. The default
+ * writer still filters (G_MESSAGES_DEBUG) and formats for a terminal. */
+static GLogWriterOutput
+log_writer (GLogLevelFlags level, const GLogField * fields, gsize n_fields,
+    gpointer user_data)
+{
+  GLogField *all = g_newa (GLogField, n_fields + 1);
+
+  memcpy (all, fields, n_fields * sizeof (GLogField));
+  all[n_fields].key = "SYSLOG_IDENTIFIER";
+  all[n_fields].value = "sip2rtmpd";
+  all[n_fields].length = -1;
+  return g_log_writer_default (level, all, n_fields + 1, user_data);
 }
 
 /* Every call holds a few sockets and bus fds: hundreds of calls need more
@@ -133,6 +193,7 @@ main (int argc, char **argv)
   guint16 port;
   Daemon d = { 0 };
 
+  g_log_set_writer_func (log_writer, NULL, NULL);
   raise_fd_limit ();
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
@@ -181,14 +242,21 @@ main (int argc, char **argv)
 
   loop = g_main_loop_new (NULL, FALSE);
   d.loop = loop;
+  d.config = config;
+  d.config_file = config_file;
+  d.listen = listen;
   d.manager = manager;
   d.webhook = webhook;
   g_unix_signal_add (SIGTERM, signal_cb, &d);
   g_unix_signal_add (SIGINT, signal_cb, &d);
+  g_unix_signal_add (SIGHUP, reload_cb, &d);
 
   /* tests wait for this line */
   g_printerr ("sip2rtmpd %s listening on http://%s:%u/\n", VERSION,
       host, s2r_api_get_port (api));
+  s2r_systemd_notifyf ("READY=1\nSTATUS=listening on http://%s:%u/", host,
+      s2r_api_get_port (api));
+  s2r_systemd_watchdog_add ();
 
   g_main_loop_run (loop);
 

@@ -46,6 +46,7 @@ struct _S2rAdmission
   guint media_busy_limit;
   guint media_late_limit_ms;
   gdouble default_unit_cost;    /* fraction of one core */
+  gboolean cost_measured;       /* unit_cost is no longer the default */
   guint n_cores;
 
   GSource *sampler;
@@ -152,6 +153,7 @@ sample (S2rAdmission * admission)
 
     admission->unit_cost = admission->unit_cost * (1 - COST_SMOOTHING) +
         measured * COST_SMOOTHING;
+    admission->cost_measured = TRUE;
   }
   admission->process_cpu_us = cpu_us;
   admission->sampled_at = now;
@@ -174,17 +176,28 @@ S2rAdmission *
 s2r_admission_new (const S2rConfig * config)
 {
   S2rAdmission *admission = g_new0 (S2rAdmission, 1);
+
+  admission->n_cores = MAX (1, g_get_num_processors ());
+  g_queue_init (&admission->recent);
+  s2r_admission_configure (admission, config);
+  return admission;
+}
+
+/* At start-up and on a reload: the sampler starts the first time admission
+ * control is enabled and then keeps the figures of /api/v1/status fresh */
+void
+s2r_admission_configure (S2rAdmission * admission, const S2rConfig * config)
+{
   gdouble call_cost;
 
   admission->enabled = s2r_config_get_admission (config,
       &admission->cpu_limit, &admission->media_busy_limit,
       &admission->media_late_limit_ms, &call_cost);
   admission->default_unit_cost = call_cost / 100.0;
-  admission->unit_cost = admission->default_unit_cost;
-  admission->n_cores = MAX (1, g_get_num_processors ());
-  g_queue_init (&admission->recent);
-  if (!admission->enabled)
-    return admission;
+  if (!admission->cost_measured)
+    admission->unit_cost = admission->default_unit_cost;
+  if (!admission->enabled || admission->sampler)
+    return;
 
   admission->probe = gst_element_factory_make ("sipsrc", NULL);
   if (admission->probe)
@@ -196,7 +209,6 @@ s2r_admission_new (const S2rConfig * config)
   admission->sampler = g_timeout_source_new (SAMPLE_INTERVAL_MS);
   g_source_set_callback (admission->sampler, sample_cb, admission, NULL);
   g_source_attach (admission->sampler, g_main_context_get_thread_default ());
-  return admission;
 }
 
 void

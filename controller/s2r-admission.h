@@ -30,6 +30,8 @@ typedef struct _S2rAdmission S2rAdmission;
 
 S2rAdmission *s2r_admission_new (const S2rConfig * config);
 void s2r_admission_free (S2rAdmission * admission);
+void s2r_admission_configure (S2rAdmission * admission,
+    const S2rConfig * config);
 
 gdouble s2r_admission_call_units (const S2rCallRequest * req,
     const S2rConfig * config);

@@ -565,3 +565,12 @@ s2r_call_manager_shutdown (S2rCallManager * manager, GCallback done,
     ((void (*)(gpointer)) done) (user_data);
   }
 }
+
+/* After a reload of the config it reads: max-calls, keep-finished and the
+ * per-call defaults are read as calls come and go; admission keeps its
+ * limits */
+void
+s2r_call_manager_config_changed (S2rCallManager * manager)
+{
+  s2r_admission_configure (manager->admission, manager->config);
+}

@@ -40,5 +40,6 @@ void s2r_call_manager_add_status_members (S2rCallManager * manager,
     JsonBuilder * builder);
 void s2r_call_manager_shutdown (S2rCallManager * manager,
     GCallback done, gpointer user_data);
+void s2r_call_manager_config_changed (S2rCallManager * manager);
 
 G_END_DECLS

@@ -115,15 +115,21 @@ s2r_config_new (void)
   return config;
 }
 
+static void
+secret_free (char *secret)
+{
+  if (secret)
+    memset (secret, 0, strlen (secret));
+  g_free (secret);
+}
+
 void
 s2r_config_free (S2rConfig * config)
 {
   if (config == NULL)
     return;
   g_free (config->listen);
-  if (config->token)
-    memset (config->token, 0, strlen (config->token));
-  g_free (config->token);
+  secret_free (config->token);
   g_free (config->pipelines_dir);
   g_free (config->template);
   g_free (config->local_address);
@@ -398,6 +404,85 @@ s2r_config_new_from_file (const char *path, GError ** error)
     return NULL;
   }
   return g_steal_pointer (&config);
+}
+
+static void
+take_string (char **to, char **from)
+{
+  g_free (*to);
+  *to = g_steal_pointer (from);
+}
+
+static void
+note_restart (GString * keys, const char *key, gboolean changed)
+{
+  if (!changed)
+    return;
+  if (keys->len)
+    g_string_append (keys, ", ");
+  g_string_append (keys, key);
+}
+
+gboolean
+s2r_config_reload (S2rConfig * config, S2rConfig * next,
+    char **needs_restart, GError ** error)
+{
+  g_autoptr (GString) restart = g_string_new (NULL);
+  g_autofree char *host = NULL;
+  guint16 port;
+
+  /* the same rule as at start-up (main.c), on the address still bound */
+  if (next->token == NULL &&
+      s2r_parse_listen (config->listen, &host, &port, NULL) &&
+      !s2r_host_is_loopback (host)) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, "token",
+        "[server] token: required while listening on %s", config->listen);
+    return FALSE;
+  }
+
+  note_restart (restart, "[server] listen",
+      g_strcmp0 (config->listen, next->listen) != 0);
+  note_restart (restart, "[server] max-body",
+      config->max_body != next->max_body);
+  note_restart (restart, "[server] idle-timeout",
+      config->idle_timeout != next->idle_timeout);
+  note_restart (restart, "[server] request-timeout",
+      config->request_timeout != next->request_timeout);
+  note_restart (restart, "[pipeline] dir",
+      g_strcmp0 (config->pipelines_dir, next->pipelines_dir) != 0);
+  note_restart (restart, "[pipeline] template",
+      g_strcmp0 (config->template, next->template) != 0);
+  note_restart (restart, "[sip] local-address",
+      g_strcmp0 (config->local_address, next->local_address) != 0);
+  note_restart (restart, "[sip] codecs",
+      g_strcmp0 (config->codecs, next->codecs) != 0);
+
+  secret_free (config->token);
+  config->token = g_steal_pointer (&next->token);
+  config->max_calls = next->max_calls;
+  config->keep_finished = next->keep_finished;
+  take_string (&config->public_address, &next->public_address);
+  take_string (&config->user_agent, &next->user_agent);
+  config->answer_timeout = next->answer_timeout;
+  config->rtp_timeout = next->rtp_timeout;
+  config->max_duration = next->max_duration;
+  config->retry_budget = next->retry_budget;
+  config->still_video = next->still_video;
+  take_string (&config->record_dir, &next->record_dir);
+  config->webhook_queue_size = next->webhook_queue_size;
+  config->webhook_max_retries = next->webhook_max_retries;
+  config->webhook_timeout = next->webhook_timeout;
+  config->admission = next->admission;
+  config->admission_cpu_limit = next->admission_cpu_limit;
+  config->admission_media_busy_limit = next->admission_media_busy_limit;
+  config->admission_media_late_ms = next->admission_media_late_ms;
+  config->admission_call_cost = next->admission_call_cost;
+  g_hash_table_unref (config->app_urls);
+  config->app_urls = g_hash_table_ref (next->app_urls);
+
+  if (needs_restart)
+    *needs_restart = restart->len ? g_strdup (restart->str) : NULL;
+  return TRUE;
 }
 
 const char *

@@ -52,6 +52,18 @@ G_BEGIN_DECLS
  * [app:callApp]
  * url=http://127.0.0.1:8081/hooks
  * ]|
+ *
+ * s2r_config_reload() takes from @next what every request, new call or
+ * event reads afresh: [server] token, max-calls, keep-finished;
+ * [admission]; [sip] public-address, user-agent, answer-timeout; [calls];
+ * [rtmp]; [record]; [webhook]; the [app:NAME] groups. What was set up once
+ * at start-up stays until a restart, and is named in @needs_restart when
+ * @next changes it: [server] listen (the bound socket), max-body,
+ * idle-timeout and request-timeout (the connections' limits, set with the
+ * listener), [pipeline] dir and template (parsed once, the calls up use
+ * it), [sip] local-address (the process's SIP socket) and codecs (checked
+ * against that template). A reload that would leave an API reachable off
+ * loopback without a token fails and changes nothing.
  */
 typedef struct _S2rConfig S2rConfig;
 
@@ -59,6 +71,8 @@ S2rConfig *s2r_config_new (void);
 S2rConfig *s2r_config_new_from_data (const char *data, GError ** error);
 S2rConfig *s2r_config_new_from_file (const char *path, GError ** error);
 void s2r_config_free (S2rConfig * config);
+gboolean s2r_config_reload (S2rConfig * config, S2rConfig * next,
+    char **needs_restart, GError ** error);
 
 const char *s2r_config_get_listen (const S2rConfig * config);
 void s2r_config_set_listen (S2rConfig * config, const char *listen);

@@ -222,6 +222,15 @@ s2r_webhook_new (S2rCallManager * manager, const S2rConfig * config)
   return webhook;
 }
 
+/* After a reload: the queue size, retries and [app:NAME] URLs are read
+ * per event, the timeout belongs to the session (the next request on) */
+void
+s2r_webhook_config_changed (S2rWebhook * webhook)
+{
+  g_object_set (webhook->session, "timeout",
+      s2r_config_get_webhook_timeout (webhook->config), NULL);
+}
+
 guint
 s2r_webhook_get_n_pending (S2rWebhook * webhook)
 {

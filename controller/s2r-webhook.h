@@ -24,6 +24,7 @@ S2rWebhook *s2r_webhook_new (S2rCallManager * manager,
     const S2rConfig * config);
 void s2r_webhook_free (S2rWebhook * webhook);
 guint s2r_webhook_get_n_pending (S2rWebhook * webhook);
+void s2r_webhook_config_changed (S2rWebhook * webhook);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (S2rWebhook, s2r_webhook_free);
 

@@ -186,6 +186,89 @@ test_listen_forms_and_loopback (void)
   g_assert_false (s2r_host_is_loopback ("example.com"));
 }
 
+/* SIGHUP: what new calls, requests and events read changes at once */
+static void
+test_reload_takes_limits_token_webhooks_and_apps (void)
+{
+  g_autoptr (GError) err = NULL;
+  g_autofree char *needs_restart = NULL;
+  g_autoptr (S2rConfig) config =
+      s2r_config_new_from_data ("[server]\ntoken=old\nmax-calls=3\n"
+      "[app:one]\nurl=http://127.0.0.1:8080/one\n", &err);
+  g_autoptr (S2rConfig) next =
+      s2r_config_new_from_data ("[server]\ntoken=new\nmax-calls=5\n"
+      "keep-finished=10\n[admission]\ncpu-limit=60\n"
+      "[sip]\nanswer-timeout=20\nuser-agent=gw\npublic-address=192.0.2.7\n"
+      "[calls]\nmax-duration=7\n"
+      "[rtmp]\nretry-budget=9\n[webhook]\ntimeout=9\nmax-retries=1\n"
+      "[app:two]\nurl=http://127.0.0.1:8080/two\n", &err);
+  guint cpu, busy, late;
+  gdouble cost;
+
+  g_assert_no_error (err);
+  g_assert_true (s2r_config_reload (config, next, &needs_restart, &err));
+  g_assert_no_error (err);
+  g_assert_null (needs_restart);
+  g_assert_cmpstr (s2r_config_get_token (config), ==, "new");
+  g_assert_cmpuint (s2r_config_get_max_calls (config), ==, 5);
+  g_assert_cmpuint (s2r_config_get_keep_finished (config), ==, 10);
+  s2r_config_get_admission (config, &cpu, &busy, &late, &cost);
+  g_assert_cmpuint (cpu, ==, 60);
+  g_assert_cmpuint (s2r_config_get_answer_timeout (config), ==, 20);
+  g_assert_cmpstr (s2r_config_get_user_agent (config), ==, "gw");
+  g_assert_cmpstr (s2r_config_get_public_address (config), ==, "192.0.2.7");
+  g_assert_cmpuint (s2r_config_get_max_duration (config), ==, 7);
+  g_assert_cmpuint (s2r_config_get_retry_budget (config), ==, 9);
+  g_assert_cmpuint (s2r_config_get_webhook_timeout (config), ==, 9);
+  g_assert_cmpuint (s2r_config_get_webhook_max_retries (config), ==, 1);
+  g_assert_null (s2r_config_get_app_url (config, "one"));
+  g_assert_cmpstr (s2r_config_get_app_url (config, "two"), ==,
+      "http://127.0.0.1:8080/two");
+}
+
+static void
+test_reload_names_what_needs_a_restart_and_keeps_it (void)
+{
+  g_autoptr (GError) err = NULL;
+  g_autofree char *needs_restart = NULL;
+  g_autoptr (S2rConfig) config = s2r_config_new ();
+  g_autoptr (S2rConfig) next =
+      s2r_config_new_from_data ("[server]\nlisten=127.0.0.1:9092\n"
+      "max-body=1000\n[pipeline]\ntemplate=other\n"
+      "[sip]\nlocal-address=127.0.0.2\ncodecs=PCMA\nanswer-timeout=5\n", &err);
+
+  g_assert_no_error (err);
+  g_assert_true (s2r_config_reload (config, next, &needs_restart, &err));
+  g_assert_cmpstr (needs_restart, ==, "[server] listen, [server] max-body, "
+      "[pipeline] template, [sip] local-address, [sip] codecs");
+  g_assert_cmpstr (s2r_config_get_listen (config), ==, "127.0.0.1:9091");
+  g_assert_cmpuint (s2r_config_get_max_body (config), ==, 65536);
+  g_assert_cmpstr (s2r_config_get_template (config), ==, "default");
+  g_assert_null (s2r_config_get_local_address (config));
+  g_assert_null (s2r_config_get_codecs (config));
+  g_assert_cmpuint (s2r_config_get_answer_timeout (config), ==, 5);
+}
+
+static void
+test_reload_keeps_the_token_of_an_api_off_loopback (void)
+{
+  g_autoptr (GError) err = NULL;
+  g_autofree char *needs_restart = NULL;
+  g_autoptr (S2rConfig) config =
+      s2r_config_new_from_data ("[server]\nlisten=0.0.0.0:9091\n"
+      "token=kept\nmax-calls=3\n", &err);
+  g_autoptr (S2rConfig) next =
+      s2r_config_new_from_data ("[server]\nlisten=0.0.0.0:9091\n"
+      "max-calls=5\n", &err);
+
+  g_assert_no_error (err);
+  g_assert_false (s2r_config_reload (config, next, &needs_restart, &err));
+  g_assert_error (err, S2R_ERROR, S2R_ERROR_INVALID);
+  g_assert_cmpstr (s2r_error_get_field (err), ==, "token");
+  g_assert_cmpstr (s2r_config_get_token (config), ==, "kept");
+  g_assert_cmpuint (s2r_config_get_max_calls (config), ==, 3);
+}
+
 static void
 test_each_error_has_its_http_status (void)
 {
@@ -267,6 +350,12 @@ main (int argc, char **argv)
       test_bad_escapes_are_errors_naming_the_key);
   g_test_add_func ("/config/listen-forms-and-loopback",
       test_listen_forms_and_loopback);
+  g_test_add_func ("/config/reload-takes-limits-token-webhooks-and-apps",
+      test_reload_takes_limits_token_webhooks_and_apps);
+  g_test_add_func ("/config/reload-names-what-needs-a-restart-and-keeps-it",
+      test_reload_names_what_needs_a_restart_and_keeps_it);
+  g_test_add_func ("/config/reload-keeps-the-token-of-an-api-off-loopback",
+      test_reload_keeps_the_token_of_an_api_off_loopback);
   g_test_add_func ("/error/each-error-has-its-http-status",
       test_each_error_has_its_http_status);
   g_test_add_func ("/error/copied-error-keeps-its-field",
