@@ -47,6 +47,8 @@ struct _S2rCallRequest
   char *dtmf;
   /* INVITE headers: name, value, name, value..., NULL */
   GStrv sip_headers;
+  /* a NAT's public IP for this call (else the config's) */
+  char *public_address;
 };
 
 struct _S2rRtmpTarget
@@ -949,9 +951,21 @@ s2r_call_request_new_from_json (JsonNode * root, GError ** error)
       || !get_optional_bool (&f, "generateVideo", &req->generate_video, error)
       || !get_string (&f, "record", FALSE, &req->record, error)
       || !get_string (&f, "dtmf", FALSE, &req->dtmf, error)
+      || !get_string (&f, "sipPublicAddress", FALSE, &req->public_address,
+          error)
       || !get_sip_headers (req, &f, error))
     return NULL;
 
+  if (req->public_address) {
+    g_autoptr (GInetAddress) addr =
+        g_inet_address_new_from_string (req->public_address);
+
+    if (addr == NULL) {
+      s2r_set_error_field (error, S2R_ERROR_INVALID, "sipPublicAddress",
+          "field 'sipPublicAddress' must be an IP address");
+      return NULL;
+    }
+  }
   if (req->dtmf && !s2r_dtmf_digits_are_valid (req->dtmf)) {
     s2r_set_error_field (error, S2R_ERROR_INVALID, "dtmf",
         "field 'dtmf' must be 1 to %d of 0-9 * # A-D and w (a 0.5 s pause)",
@@ -1053,6 +1067,7 @@ s2r_call_request_unref (S2rCallRequest * req)
   g_free (req->record);
   g_free (req->dtmf);
   g_strfreev (req->sip_headers);
+  g_free (req->public_address);
   g_free (req);
 }
 
@@ -1140,6 +1155,7 @@ GETTER (const char *, app_key, app_key)
 GETTER (const char *, callback_url, callback_url)
 GETTER (const char *, record, record)
 GETTER (const char *, dtmf, dtmf)
+GETTER (const char *, public_address, public_address)
 
 const char *const *
 s2r_call_request_get_sip_headers (const S2rCallRequest * req)

@@ -75,6 +75,7 @@ const char *s2r_call_request_get_callback_url (const S2rCallRequest * req);
 /* NULL: no recording; else a file name checked by s2r_record_name_is_valid() */
 const char *s2r_call_request_get_record (const S2rCallRequest * req);
 const char *s2r_call_request_get_dtmf (const S2rCallRequest * req);
+const char *s2r_call_request_get_public_address (const S2rCallRequest * req);
 const char *const *s2r_call_request_get_sip_headers (const S2rCallRequest *
     req);
 

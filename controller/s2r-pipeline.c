@@ -562,6 +562,8 @@ configure_sipsrc (GstElement * sip, const S2rCallRequest * req,
   set_prop (sip, "transport", s2r_call_request_get_transport (req));
   set_string_prop (sip, "local-address", s2r_config_get_local_address (config));
   set_string_prop (sip, "public-address",
+      s2r_call_request_get_public_address (req) ?
+      s2r_call_request_get_public_address (req) :
       s2r_config_get_public_address (config));
   set_string_prop (sip, "user-agent", s2r_config_get_user_agent (config));
   set_string_prop (sip, "codecs", s2r_config_get_codecs (config));

@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from daemon import (Daemon, Sipp, NginxRtmp, call_body, pull_rtmp,  # noqa: E402
-                    dominant_frequency, LOOPBACK)
+                    dominant_frequency, free_port, LOOPBACK)
 from peers import TONE_HZ, loud_spans  # noqa: E402
 import rtp_pcap  # noqa: E402
 
@@ -116,6 +116,18 @@ class DaemonCarrierTest(unittest.TestCase):
             self.assertEqual(pbx.wait(), 0, pbx.report())
             self.assertEqual(target.wait(), 0, target.report())
 
+    # Behind a NAT: the call's public address is in our Contact and SDP
+    # (the callee checks both)
+    def test_a_calls_public_address_is_announced(self):
+        with NginxRtmp() as nginx, Daemon() as d, d.events() as ev, \
+                Sipp("answer_behind_nat_bye.xml", duration_ms=1000,
+                     sdp_port=free_port(2)) as sipp:
+            r = d.post("/api/v1/calls", call_body(sipp, nginx, "nat",
+                                                  sipPublicAddress="127.0.0.9"))
+            self.assertEqual(r.status, 201, r)
+            ev.wait_call(r.json["callId"], status="FINISH", timeout=15)
+            self.assertEqual(sipp.wait(), 0, "127.0.0.9 in Contact and SDP" + sipp.report())
+
     def test_malformed_dtmf_and_headers_are_400_naming_the_field(self):
         with NginxRtmp() as nginx, Daemon() as d, d.events() as ev, \
                 Sipp("answer_pcmu_wait_bye.xml") as sipp:
@@ -125,7 +137,9 @@ class DaemonCarrierTest(unittest.TestCase):
                                  ({"sipHeaders": {"Call-ID": "x"}}, "sipHeaders"),
                                  ({"sipHeaders": {"X-Room": "42\r\nVia: x"}}, "sipHeaders"),
                                  ({"sipHeaders": {"X-Room": 42}}, "sipHeaders"),
-                                 ({"sipHeaders": "X-Room: 42"}, "sipHeaders")):
+                                 ({"sipHeaders": "X-Room: 42"}, "sipHeaders"),
+                                 ({"sipPublicAddress": "gw.example.com"},
+                                  "sipPublicAddress")):
                 r = d.post("/api/v1/calls", call_body(sipp, nginx, "bad", **extra))
                 self.assertEqual((r.status, r.json["field"]), (400, field), (extra, r))
             r = d.post("/api/v1/calls", call_body(sipp, nginx, "ok"))
