@@ -217,6 +217,14 @@ class SipsrcCarrierTest(SipsrcTestCase):
                     stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
                 self.assertEqual(probe.returncode, 0, "no 200 with Allow: ...UPDATE to "
                                  "OPTIONS\n" + probe.stdout[-2000:] + probe.stderr[-2000:])
+                # a request we have no use for gets a refusal, never silence
+                other = subprocess.run(
+                    ["sipp", "-sf", str(SCENARIOS / "uac" / "uac_message.xml"),
+                     "%s:%d" % (LOOPBACK, sip_port), "-i", LOOPBACK, "-p", str(free_port()),
+                     "-m", "1", "-nostdin", "-timeout", "10s", "-timeout_error"],
+                    stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+                self.assertEqual(other.returncode, 0, "no 405/501 to MESSAGE\n" +
+                                 other.stdout[-2000:] + other.stderr[-2000:])
                 wait_until(lambda: wav.exists() and wav.stat().st_size > 16000, 10,
                            "audio in the wav", gst.proc)
                 gst.interrupt()
