@@ -22,6 +22,19 @@ For each N in --calls and each repeat:
             the same tone by a Python RTP sender; min(N, --ffmpeg-max) calls.
   floor     the gateway template's own decode + resample + encode chain on a
             file of the same audio, as fast as it goes: CPU s / audio s.
+
+--soak instead (nothing of the above):
+  cycles    --cycles calls one after another, --at-once at a time, of every
+            kind of tests/controller/daemon.py's CallCycles (answered and hung
+            up, the callee's BYE, 486, CANCEL while ringing, RTMP refused, SIP
+            port unreachable), after a warm-up: the daemon's RSS, open fds and
+            threads every --sample-every cycles, and once every call has ended
+            and been forgotten.
+  held      --held calls up for --hold s: every stream's RTMP timestamps
+            against the wall clock from its start (nginx's rtmp_stat every
+            second), a few streams pulled back for gaps, any status change of
+            a held call counted as a drop, the daemon's RSS, fds and threads
+            every --held-sample s (memory slope after --held-warm s).
 """
 
 import argparse
@@ -29,6 +42,7 @@ import configparser
 import json
 import math
 import os
+import random
 import re
 import resource
 import shutil
@@ -48,7 +62,9 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 sys.path.insert(0, str(REPO / "tests" / "peers"))
+sys.path.insert(0, str(REPO / "tests" / "controller"))
 import peers  # noqa: E402
+import daemon as s2rd  # noqa: E402  (the daemon's test driver: Daemon, CallCycles)
 
 LOOPBACK = peers.LOOPBACK
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -198,14 +214,22 @@ def read_template(pipelines_dir, name="default"):
 # --------------------------------------------------------------------------
 # peers
 
+SIPP_MANY = ["-rtp_threadtasks", "32", "-max_recv_loops", "10000"]
+
+
 class BenchSipp(peers.Sipp):
-    """One SIPp UAS carrying many calls (no -m 1)."""
+    """One SIPp UAS carrying many calls: any number (no -m), or `calls`."""
+
+    def __init__(self, scenario, calls=None, **kw):
+        super().__init__(scenario, calls=calls or 1, **kw)
+        self.any_number = calls is None
 
     def command(self):
         cmd = super().command()
-        i = cmd.index("-m")
-        del cmd[i:i + 2]
-        return cmd + ["-rtp_threadtasks", "32", "-max_recv_loops", "10000"]
+        if self.any_number:
+            i = cmd.index("-m")
+            del cmd[i:i + 2]
+        return cmd + SIPP_MANY
 
 
 class Nginx(peers.NginxRtmp):
@@ -717,6 +741,323 @@ def floor_run(args, tmpl, workdir, seconds=120):
 
 
 # --------------------------------------------------------------------------
+# soak (--soak): thousands of call cycles, then calls held for long
+
+def proc_fds(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def daemon_sample(pid, t0, **extra):
+    """RSS, open fds, threads and CPU time of the daemon, `s` seconds after t0."""
+    row = {"s": round(time.monotonic() - t0, 1), "rss_mb": round(proc_rss_mb(pid), 2),
+           "fds": proc_fds(pid), "threads": proc_threads(pid),
+           "cpu_s": round(proc_cpu_s(pid), 2)}
+    row.update(extra)
+    return row
+
+
+def slope(rows, xkey, ykey):
+    """Least-squares slope of ykey over xkey."""
+    xs, ys = [r[xkey] for r in rows], [r[ykey] for r in rows]
+    if len(xs) < 2 or len(set(xs)) < 2:
+        return float("nan")
+    mx, my = statistics.mean(xs), statistics.mean(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+
+
+def soak_daemon(args, max_calls, extra=""):
+    """sip2rtmpd of this build on this template snapshot, driven by the tests'
+    daemon.Daemon (its stderr kept in memory, saved at the end)."""
+    os.environ["SIP2RTMPD"] = str(args.build / "controller" / "sip2rtmpd")
+    os.environ["GST_PLUGIN_PATH"] = str(args.build / "plugins")
+    os.environ.setdefault("GST_DEBUG_NO_COLOR", "1")
+    # every call is placed whatever the headroom: admission control (where the
+    # daemon has it) would refuse some on a busy machine
+    return s2rd.Daemon("[server]\nmax-calls=%d\nkeep-finished=1\n[pipeline]\ndir=%s\n"
+                       "[admission]\nenabled=false\n%s" % (max_calls, args.pipelines, extra))
+
+
+def soak_cycles(args):
+    """--cycles calls one after another, --at-once at a time, of every kind of
+    daemon.CallCycles (answered and hung up, callee's BYE, 486, CANCEL, RTMP
+    refused, SIP port unreachable): the daemon sampled every --sample-every
+    cycles, and once all have ended and been forgotten."""
+    rng = random.Random(args.seed)
+    warm = s2rd.CallCycles.plan(args.warm_up, rng)
+    kinds = s2rd.CallCycles.plan(args.cycles, rng)
+    res = {"cycles": args.cycles, "warm_up": args.warm_up, "at_once": args.at_once,
+           "kinds": {k: kinds.count(k) for k in s2rd.CallCycles.KINDS}, "rows": []}
+    rows = res["rows"]
+    with Nginx() as ng, \
+            soak_daemon(args, args.at_once + 20, "[sip]\nanswer-timeout=3\n") as d, \
+            d.events() as ev, \
+            s2rd.CallCycles(d, ev, ng, warm + kinds, at_once=args.at_once,
+                            sipp_timeout=3600 + args.cycles, sipp_args=SIPP_MANY) as cc:
+        pid = d.proc.pid
+        t0 = time.monotonic()
+        res["idle"] = daemon_sample(pid, t0)
+        cc.run(warm)
+        cc.wait_all_forgotten()
+        rows.append(daemon_sample(pid, t0, cycles=0, settled=True))
+        log("soak: warm-up of %d cycles done: %.1f MB, %d fds, %d threads" % (
+            len(warm), rows[0]["rss_mb"], rows[0]["fds"], rows[0]["threads"]))
+
+        def progress(done):
+            n = done - len(warm)
+            if n % args.sample_every == 0 and n < len(kinds):
+                row = daemon_sample(pid, t0, cycles=n, settled=False)
+                rows.append(row)
+                log("soak: %d cycles, %.1f MB, %d fds, %d threads" % (
+                    n, row["rss_mb"], row["fds"], row["threads"]))
+        try:
+            cc.run(kinds, first=len(warm), progress=progress)
+        except AssertionError as e:
+            res["failure"] = str(e)[:2000]
+            log("soak: a cycle failed, stopping: %s" % res["failure"])
+        res["took_s"] = round(time.monotonic() - t0 - rows[0]["s"], 1)
+        cc.wait_all_forgotten(120)
+        rows.append(daemon_sample(pid, t0, cycles=cc.done - len(warm), settled=True))
+        rows.sort(key=lambda r: (r["cycles"], r["s"]))
+        if "failure" not in res:
+            res["callees"] = cc.wait_callees(60)
+        (args.out_dir / "soak-cycles-sip2rtmpd.log").write_text(d.log() + "\n")
+    return res
+
+
+def stream_lags(samples, t_from, t_to):
+    """From rtmp_stat samples [(wall, {stream: publisher timestamp ms})]: per
+    stream, how far its timestamps fell behind (+) or ran ahead of (-) the
+    wall clock since its first sample: {stream: [(wall, lag ms)]}."""
+    first, lags = {}, {}
+    for t, st in samples:
+        if not t_from <= t <= t_to:
+            continue
+        for name, ts in st.items():
+            if ts is None:
+                continue
+            if name not in first:
+                first[name] = (t, ts)
+            t0, ts0 = first[name]
+            lags.setdefault(name, []).append((t, (t - t0) * 1000.0 - (ts - ts0)))
+    return lags
+
+
+def soak_held(args):
+    """--held calls up for --hold seconds: the daemon sampled every
+    --held-sample s, every stream's RTMP timestamps against the wall clock
+    (nginx's rtmp_stat, every second), --pulls streams pulled back for gaps,
+    any change of a held call's status counted as a drop."""
+    n = args.held
+    res = {"calls": n, "hold_s": args.hold, "warm_s": args.held_warm, "rows": []}
+    rows = res["rows"]
+    ids = ["held-%d" % i for i in range(n)]
+    with Nginx() as ng, \
+            BenchSipp(str(BENCH_DIR / "scenarios" / "uas_pcmu.xml"), calls=n,
+                      timeout=int(args.hold) + 900) as sipp, \
+            soak_daemon(args, n + 10) as d, d.events() as ev:
+        pid = d.proc.pid
+        poller = StatPoller(ng, 1.0)
+        poller.start()
+        pullers = []
+        try:
+            for i, cid in enumerate(ids):
+                r = d.post("/api/v1/calls", {
+                    "callId": cid, "callee": sipp.uri("h%d" % i), "rtmpStream": cid,
+                    "rtmpUrl": "rtmp://%s:%d/live" % (LOOPBACK, ng.port)})
+                if r.status != 201:
+                    raise peers.PeerError("POST %s: %r" % (cid, r))
+                time.sleep(1.0 / args.rate)
+            for cid in ids:
+                ev.wait_call_event(cid, lambda e: e.get("status") == "ESTABLISHED" and
+                                   e.get("rtmpStreamStatus") == "PUBLISHING", 60, "publishing")
+            t0 = time.monotonic()
+            w0 = time.time()
+            held_events = {cid: len(ev.by_call[cid]) for cid in ids}
+            pull_ids = ids[::max(1, n // max(1, args.pulls))][:args.pulls]
+            pullers = [Puller(ng.url(stream=cid)) for cid in pull_ids]
+            for p in pullers:
+                p.start()
+            poller.keep_samples = True
+            rows.append(daemon_sample(pid, t0))
+            log("soak: %d calls up, holding them %.0f s" % (n, args.hold))
+            while time.monotonic() - t0 < args.hold:
+                time.sleep(min(args.held_sample, max(0.0, args.hold - (time.monotonic() - t0))))
+                if d.proc.poll() is not None:
+                    raise peers.PeerError("sip2rtmpd exited with %s" % d.proc.returncode)
+                rows.append(daemon_sample(pid, t0))
+                if len(rows) % max(1, int(300 / args.held_sample)) == 0:
+                    log("soak: %.0f s held, %.1f MB, %d fds, %d threads" % (
+                        rows[-1]["s"], rows[-1]["rss_mb"], rows[-1]["fds"], rows[-1]["threads"]))
+            w1 = time.time()
+            poller.keep_samples = False
+            for p in pullers:
+                p.stop()
+            # a drop: any event of a held call during the hold
+            with ev._cond:
+                res["drops"] = {cid: [(e.get("status"), e.get("rtmpStreamStatus"), e.get("reason"))
+                                      for e in ev.by_call[cid][held_events[cid]:]]
+                                for cid in ids if len(ev.by_call[cid]) > held_events[cid]}
+            listed = d.get("/api/v1/calls").json
+            res["up_at_end"] = sum(1 for c in listed if c["status"] == "ESTABLISHED" and
+                                   c["rtmpStreamStatus"] == "PUBLISHING")
+            for cid in ids:
+                d.delete("/api/v1/calls/%s" % cid)
+            for cid in ids:
+                ev.wait_call_event(cid, lambda e: e.get("ended"), 60, "end")
+            res["sipp"] = sipp.wait(60)
+        finally:
+            poller.stop()
+            for p in pullers:
+                p.stop()
+            (args.out_dir / "soak-held-sip2rtmpd.log").write_text(d.log() + "\n")
+    lags = stream_lags(poller.samples, w0, w1)
+    res["streams_sampled"] = len([k for k in lags if k in ids])
+    res["max_lag_ms"] = max((abs(l) for k in ids for _, l in lags.get(k, [])), default=None)
+    res["streams_over_200ms"] = sum(1 for k in ids if any(abs(l) > STALL_MS
+                                                          for _, l in lags.get(k, [])))
+    # the worst stream of each row's interval, for the curve
+    for a, b in zip(rows, rows[1:]):
+        ta, tb = w0 + a["s"], w0 + b["s"]
+        b["worst_lag_ms"] = round(max((abs(l) for k in ids for t, l in lags.get(k, [])
+                                       if ta < t <= tb), default=0.0), 1)
+    # from 5 s after the pulls started: nginx first sends what it buffered
+    gaps = [g for g in (p.gaps(w0 + 5, w1) for p in pullers) if g]
+    res["pulled"] = len(gaps)
+    res["pull_max_gap_ms"] = max((g[0] for g in gaps), default=None)
+    res["pull_max_ts_gap_ms"] = max((g[1] for g in gaps), default=None)
+    after = [r for r in rows if r["s"] >= args.held_warm]
+    if after:
+        res["rss_warm_mb"] = after[0]["rss_mb"]
+        res["rss_end_mb"] = rows[-1]["rss_mb"]
+        res["rss_max_after_warm_mb"] = max(r["rss_mb"] for r in after)
+        res["rss_slope_mb_per_h"] = slope(after, "s", "rss_mb") * 3600
+        res["cores"] = (rows[-1]["cpu_s"] - rows[0]["cpu_s"]) / max(1.0, rows[-1]["s"])
+    return res
+
+
+def soak_report(results, outdir):
+    lines = ["Machine: %s" % results["machine"], ""]
+    c = results.get("cycles")
+    if c:
+        r0, r1 = c["rows"][0], c["rows"][-1]
+        lines.append("Call cycles: %d after a warm-up of %d, %d at once (%s), in %.0f s "
+                     "(%.1f cycles/s)%s" % (
+                         c["cycles"], c["warm_up"], c["at_once"],
+                         ", ".join("%s %d" % kv for kv in c["kinds"].items()), c["took_s"],
+                         c["cycles"] / max(1.0, c["took_s"]),
+                         "; FAILED: %s" % c["failure"] if c.get("failure") else ""))
+        lines.append("Idle daemon before the first call: %.1f MB, %d fds, %d threads" % (
+            c["idle"]["rss_mb"], c["idle"]["fds"], c["idle"]["threads"]))
+        lines.append("After the warm-up -> after the last cycle (every call ended and "
+                     "forgotten): RSS %.1f -> %.1f MB (%+.1f kB per cycle), fds %d -> %d, "
+                     "threads %d -> %d" % (
+                         r0["rss_mb"], r1["rss_mb"],
+                         (r1["rss_mb"] - r0["rss_mb"]) * 1024 / max(1, r1["cycles"]),
+                         r0["fds"], r1["fds"], r0["threads"], r1["threads"]))
+        mid = [r for r in c["rows"] if not r["settled"]]
+        if len(mid) >= 2:
+            lines.append("RSS slope over the run (samples with %d calls in flight): "
+                         "%+.2f kB per cycle" % (c["at_once"],
+                                                 slope(mid, "cycles", "rss_mb") * 1024))
+        if c.get("callees") is not None:
+            lines.append("SIPp callees' exit codes (0: every call ended as its scenario "
+                         "says): %s" % c.get("callees"))
+        lines += ["", "| cycles | s | RSS MB | fds | threads | |", "|---|---|---|---|---|---|"]
+        for r in c["rows"]:
+            lines.append("| %d | %.0f | %.2f | %d | %d | %s |" % (
+                r["cycles"], r["s"], r["rss_mb"], r["fds"], r["threads"],
+                "settled" if r["settled"] else "%d in flight" % c["at_once"]))
+        lines.append("")
+    h = results.get("held")
+    if h:
+        lines.append("Held calls: %d for %.0f s (%.1f min)" % (h["calls"], h["hold_s"],
+                                                              h["hold_s"] / 60))
+        lines.append("- drops: %d calls changed status during the hold %s; %d of %d still "
+                     "ESTABLISHED and PUBLISHING at the end; SIPp exit %s (0: each call "
+                     "ended by our BYE)" % (len(h.get("drops", {})), h.get("drops") or "",
+                                            h.get("up_at_end", -1), h["calls"], h.get("sipp")))
+        lines.append("- RTMP timestamps against the wall clock (rtmp_stat every 1 s, %d "
+                     "streams): worst |lag| %s ms, streams over %d ms: %s" % (
+                         h.get("streams_sampled", 0), fmt(h.get("max_lag_ms"), "%.0f"),
+                         STALL_MS, h.get("streams_over_200ms")))
+        lines.append("- pulled back with ffmpeg: %d streams, largest arrival gap %s ms, "
+                     "timestamp gap %s ms" % (h.get("pulled", 0),
+                                              fmt(h.get("pull_max_gap_ms"), "%.0f"),
+                                              fmt(h.get("pull_max_ts_gap_ms"), "%.0f")))
+        if "rss_warm_mb" in h:
+            lines.append("- memory after a %.0f s warm-up: RSS %.2f MB, at the end %.2f MB, "
+                         "at most %.2f MB; slope %+.2f MB/h; daemon CPU %.3f cores" % (
+                             h["warm_s"], h["rss_warm_mb"], h["rss_end_mb"],
+                             h["rss_max_after_warm_mb"], h["rss_slope_mb_per_h"], h["cores"]))
+        lines += ["", "| min | RSS MB | fds | threads | worst lag ms in the interval |",
+                  "|---|---|---|---|---|"]
+        rows = h["rows"]
+        step = max(1, len(rows) // 24)
+        for r in rows[::step] + ([rows[-1]] if (len(rows) - 1) % step else []):
+            lines.append("| %.1f | %.2f | %d | %d | %s |" % (
+                r["s"] / 60, r["rss_mb"], r["fds"], r["threads"],
+                fmt(r.get("worst_lag_ms"), "%.0f")))
+    text = "\n".join(lines)
+    print(text)
+    (outdir / "soak.md").write_text(text + "\n")
+    soak_plot(results, outdir)
+    log("results in %s" % outdir)
+
+
+def soak_plot(results, outdir):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        log("matplotlib missing (apt-get install python3-matplotlib): no plot, the tables only")
+        return
+    c, h = results.get("cycles"), results.get("held")
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    if c:
+        xs = [r["cycles"] for r in c["rows"]]
+        a = axes[0]
+        a.plot(xs, [r["rss_mb"] for r in c["rows"]], "o-", label="RSS MB")
+        a.set_xlabel("call cycles")
+        a.set_ylabel("RSS, MB")
+        b = a.twinx()
+        b.plot(xs, [r["fds"] for r in c["rows"]], "s--", color="C1", label="open fds")
+        b.plot(xs, [r["threads"] for r in c["rows"]], "^:", color="C2", label="threads")
+        b.set_ylabel("fds, threads")
+        a.legend(loc="upper left", fontsize=8)
+        b.legend(loc="lower right", fontsize=8)
+        a.set_title("%d call cycles, %d at once" % (c["cycles"], c["at_once"]))
+    if h:
+        xs = [r["s"] / 60 for r in h["rows"]]
+        a = axes[1]
+        a.plot(xs, [r["rss_mb"] for r in h["rows"]], "-", label="RSS MB")
+        a.set_xlabel("minutes held")
+        a.set_ylabel("RSS, MB")
+        b = a.twinx()
+        b.plot(xs[1:], [r.get("worst_lag_ms", 0) for r in h["rows"][1:]], ":", color="C3",
+               label="worst |RTMP ts - wall| ms")
+        b.axhline(STALL_MS, color="grey", lw=0.8)
+        b.set_ylabel("ms")
+        a.legend(loc="upper left", fontsize=8)
+        b.legend(loc="lower right", fontsize=8)
+        a.set_title("%d calls held %.0f min" % (h["calls"], h["hold_s"] / 60))
+    fig.tight_layout()
+    fig.savefig(outdir / "soak.png", dpi=100)
+    log("plot: %s" % (outdir / "soak.png"))
+
+
+def soak_main(args, results, save):
+    if args.cycles > 0:
+        log("soak: %d call cycles, %d at once" % (args.cycles, args.at_once))
+        results["cycles"] = soak_cycles(args)
+        save()
+    if args.held > 0 and args.hold > 0:
+        log("soak: %d calls held %.0f s" % (args.held, args.hold))
+        results["held"] = soak_held(args)
+        save()
+
+
+# --------------------------------------------------------------------------
 
 def med(rows, key):
     v = [r[key] for r in rows if r.get(key) is not None and not
@@ -775,8 +1116,27 @@ def main():
     ap.add_argument("--out", type=Path, default=BENCH_DIR / "out")
     ap.add_argument("--report", type=Path, metavar="DIR",
                     help="only print the table and plot again from DIR/results.json")
+    soak = ap.add_argument_group(
+        "soak", "--soak: instead of the N-call benchmark, --cycles call cycles of every "
+        "kind (answered and hung up, callee's BYE, 486, CANCEL, RTMP refused, SIP port "
+        "unreachable), then --held calls held for --hold s (0 skips either)")
+    soak.add_argument("--soak", action="store_true")
+    soak.add_argument("--cycles", type=int, default=3000)
+    soak.add_argument("--warm-up", type=int, default=50, help="cycles before the baseline")
+    soak.add_argument("--at-once", type=int, default=8, help="cycles running at a time")
+    soak.add_argument("--sample-every", type=int, default=100, help="cycles between samples")
+    soak.add_argument("--seed", type=int, default=10, help="of the cycles' shuffled order")
+    soak.add_argument("--held", type=int, default=20, help="calls held")
+    soak.add_argument("--hold", type=float, default=3600, help="for this long, s")
+    soak.add_argument("--held-sample", type=float, default=10,
+                      help="s between samples of the daemon")
+    soak.add_argument("--held-warm", type=float, default=300,
+                      help="s of the hold not counted in the memory slope")
     args = ap.parse_args()
     args.calls = [int(x) for x in args.calls.split(",")]
+    if args.report and (args.report / "soak.json").exists():
+        soak_report(json.loads((args.report / "soak.json").read_text()), args.report)
+        return
     if args.report:
         results = json.loads((args.report / "results.json").read_text())
         for k in ("repeat", "window", "rate", "gateway"):
@@ -796,6 +1156,20 @@ def main():
     args.pipelines = work / "pipelines"
     shutil.copytree(REPO / "pipelines", args.pipelines)
     shutil.copytree(REPO / "pipelines", outdir / "pipelines")
+    if args.soak:
+        results = {"machine": machine(), "args": {k: str(v) for k, v in vars(args).items()}}
+
+        def save_soak():
+            (outdir / "soak.json").write_text(json.dumps(results, indent=1))
+        signal.signal(signal.SIGTERM, lambda sig, frame: sys.exit(1))
+        try:
+            soak_main(args, results, save_soak)
+        finally:
+            save_soak()
+            if os.environ.get("SIP2RTMP_KEEP_TEMP") != "1":
+                shutil.rmtree(work, ignore_errors=True)
+        soak_report(results, outdir)
+        return
     tmpl = read_template(args.pipelines)
     tone = peers.make_tone_wav(work / "tone.wav", peers.TONE_HZ, 1.0, "ulaw")
     results = {"machine": machine(), "args": {k: str(v) for k, v in vars(args).items()},

@@ -2,6 +2,7 @@
 # sip2rtmp benchmark; see bench/RESULTS.md.  Example:
 #   bench/run.sh --calls 50,100,200,300 --rate 50 --repeat 3
 #   bench/run.sh --admission [--rate 50] [--window 20]
+#   bench/run.sh --soak [--cycles 3000] [--held 20 --hold 3600]
 # Builds first (ninja), then runs bench/bench.py with Debian's python3.
 set -e
 here=$(cd "$(dirname "$0")" && pwd)

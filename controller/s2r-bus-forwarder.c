@@ -37,7 +37,7 @@ forwarded_free (Forwarded * f)
 static void
 forwarder_clear (S2rBusForwarder * forwarder)
 {
-  /* only the idle source's reference could have kept these */
+  /* left only if the idle source was destroyed unrun (its context went) */
   g_queue_clear_full (&forwarder->queue, (GDestroyNotify) forwarded_free);
   g_mutex_clear (&forwarder->lock);
   g_main_context_unref (forwarder->context);
