@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs one libFuzzer target of tests/fuzz for a bounded time (the `fuzz`
 # suite runs each): configures a clang build with -Dfuzz=true if there is
-# none, builds the target, replays its corpus (seeds and the inputs of past
-# findings, corpus/<target>/), then fuzzes until the time is up. Any crash,
+# none, builds the target, replays its corpus (corpus/<target>/: seeds, the
+# inputs of past findings, and in found/ what the long runs of
+# docs/fuzzing.md reached), then fuzzes until the time is up. Any crash,
 # sanitizer report, timeout, leak or failed assertion fails it; the input is
 # kept in $FUZZ_BUILD_DIR/artifacts/<target>/ and its path printed.
 #
