@@ -68,6 +68,13 @@ typedef enum
 
 typedef enum
 {
+  GST_SIP_SRTP_OFF = SIPUA_SRTP_OFF,
+  GST_SIP_SRTP_OPTIONAL = SIPUA_SRTP_OPTIONAL,
+  GST_SIP_SRTP_MANDATORY = SIPUA_SRTP_MANDATORY,
+} GstSipSrtpMode;
+
+typedef enum
+{
   GST_SIP_MEDIA_OFF = SIPUA_DIR_OFF,
   GST_SIP_MEDIA_RECVONLY = SIPUA_DIR_RECVONLY,
   GST_SIP_MEDIA_SENDRECV = SIPUA_DIR_SENDRECV,
@@ -98,6 +105,11 @@ enum
   PROP_LATENCY,
   PROP_DTMF,
   PROP_SIP_HEADERS,
+  PROP_SRTP,
+  PROP_TLS_CA_FILE,
+  PROP_TLS_VERIFY,
+  PROP_TLS_CERT_FILE,
+  PROP_TLS_KEY_FILE,
   PROP_STATS,
 };
 
@@ -121,6 +133,8 @@ static guint signals[LAST_SIGNAL];
 #define DEFAULT_REGISTER FALSE
 #define DEFAULT_USER_AGENT "sip2rtmp/" VERSION
 #define DEFAULT_LATENCY 0
+#define DEFAULT_SRTP GST_SIP_SRTP_OFF
+#define DEFAULT_TLS_VERIFY TRUE
 
 #define STATUS_TIMEOUT 408
 #define STATUS_REQUEST_TERMINATED 487
@@ -151,6 +165,11 @@ struct _GstSipSrc
   guint latency;
   gchar *dtmf;                  /* the dial string sent once answered */
   GstStructure *sip_headers;    /* more headers for the INVITE */
+  GstSipSrtpMode srtp;
+  gchar *tls_ca_file;
+  gboolean tls_verify;
+  gchar *tls_cert_file;
+  gchar *tls_key_file;
 
   /* call_lock protects everything below. The process's lock order and
    * which thread runs what: docs/sipsrc-contract.md, "Threads and locks".
@@ -226,6 +245,25 @@ gst_sip_transport_get_type (void)
 
   if (g_once_init_enter (&type))
     g_once_init_leave (&type, g_enum_register_static ("GstSipTransport",
+            values));
+  return type;
+}
+
+GType
+gst_sip_srtp_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_SIP_SRTP_OFF, "Plain RTP", "off"},
+    {GST_SIP_SRTP_OPTIONAL, "RTP/AVP with SDES keys: SRTP if the answer "
+          "has keys, plain RTP if not", "optional"},
+    {GST_SIP_SRTP_MANDATORY, "RTP/SAVP: an answer without keys fails the "
+          "call", "mandatory"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstSipSrtpMode",
             values));
   return type;
 }
@@ -353,6 +391,14 @@ typedef struct
 {
   struct sipua_stream_info streams[SIPUA_MEDIA_COUNT];
 } AnswerData;
+
+/* it carries the SRTP keys */
+static void
+answer_data_free (AnswerData * answer)
+{
+  sipua_stream_info_wipe (answer->streams, SIPUA_MEDIA_COUNT);
+  g_free (answer);
+}
 
 /* Under call_lock: RFC 4733 events reach the peer when we send audio
  * (sendrecv), its SDP names telephone-event, takes our media, and the
@@ -614,7 +660,7 @@ call_event_handler (const struct sipua_call_event *ev, void *arg)
 
     memcpy (answer->streams, ev->streams, sizeof (answer->streams));
     gst_element_call_async (GST_ELEMENT_CAST (self), expose_streams, answer,
-        g_free);
+        (GDestroyNotify) answer_data_free);
   }
 
   if (ev->state == SIPUA_CALL_FAILED) {
@@ -642,6 +688,9 @@ typedef struct
   gchar *auth_user;
   gchar *password;
   gchar *extra_headers;
+  gchar *tls_ca_file;
+  gchar *tls_cert_file;
+  gchar *tls_key_file;
   guint rtp_port_min, rtp_port_max;
 } CallPlan;
 
@@ -661,6 +710,9 @@ call_plan_free (CallPlan * plan)
     memset (plan->password, 0, strlen (plan->password));
   g_free (plan->password);
   g_free (plan->extra_headers);
+  g_free (plan->tls_ca_file);
+  g_free (plan->tls_cert_file);
+  g_free (plan->tls_key_file);
   g_free (plan);
 }
 
@@ -699,14 +751,22 @@ call_plan_new (GstSipSrc * self, GError ** error)
   CallPlan *plan = g_new0 (CallPlan, 1);
   gchar *uri = NULL, *route = NULL, *host = NULL, *proxy_host = NULL;
   const gchar *transport;
+  GstSipTransport transport_mode;
   GError *err = NULL;
   gboolean any_media = FALSE;
   guint i;
 
   GST_OBJECT_LOCK (self);
 
-  transport = transport_param (self->transport);
   uri = gst_sip_uri_complete (self->uri, &host, NULL, &err);
+  /* a sips: URI is reached over TLS (RFC 3261 26.2); a URI's (or the
+   * proxy's, the next hop's) transport parameter wins over the property */
+  transport = gst_sip_uri_transport (self->proxy && *self->proxy ?
+      self->proxy : uri);
+  transport_mode = !g_strcmp0 (transport, "tls") ? GST_SIP_TRANSPORT_TLS :
+      !g_strcmp0 (transport, "tcp") ? GST_SIP_TRANSPORT_TCP :
+      !g_strcmp0 (transport, "udp") ? GST_SIP_TRANSPORT_UDP : self->transport;
+  transport = transport_param (transport_mode);
   if (!uri) {
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
         "Invalid property 'uri': %s", err->message);
@@ -765,6 +825,13 @@ call_plan_new (GstSipSrc * self, GError ** error)
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
         "Invalid property 'local-address': '%s' is not an IP address",
         self->local_address);
+    goto fail;
+  }
+  if (self->tls_key_file && *self->tls_key_file && !(self->tls_cert_file &&
+          *self->tls_cert_file)) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Invalid property 'tls-cert-file': must be set when 'tls-key-file' "
+        "is");
     goto fail;
   }
   if (self->rtp_port_max && self->rtp_port_min > self->rtp_port_max) {
@@ -837,7 +904,15 @@ call_plan_new (GstSipSrc * self, GError ** error)
   plan->rtp_port_min = self->rtp_port_min;
   plan->rtp_port_max = self->rtp_port_max;
 
-  plan->prm.transport = (enum sipua_transport) self->transport;
+  plan->prm.transport = (enum sipua_transport) transport_mode;
+  plan->prm.srtp = (enum sipua_srtp_mode) self->srtp;
+  plan->prm.tls_no_verify = !self->tls_verify;
+  plan->tls_ca_file = g_strdup (self->tls_ca_file && *self->tls_ca_file ?
+      self->tls_ca_file : NULL);
+  plan->tls_cert_file = g_strdup (self->tls_cert_file &&
+      *self->tls_cert_file ? self->tls_cert_file : NULL);
+  plan->tls_key_file = g_strdup (self->tls_key_file && *self->tls_key_file ?
+      self->tls_key_file : NULL);
   plan->prm.sip_port = self->sip_port;
   plan->prm.answer_timeout_ms = self->answer_timeout * 1000;
   plan->prm.register_first = self->do_register;
@@ -915,6 +990,15 @@ start_call (GstElement * element, gpointer user_data)
   prm->user_agent = plan->user_agent;
   prm->extra_headers = plan->extra_headers;
   prm->local_address = plan->local_address;
+  /* TLS: the next hop's certificate must be for its host */
+  prm->tls_server_name = plan->target_host;
+  prm->tls_ca_file = plan->tls_ca_file;
+  prm->tls_cert_file = plan->tls_cert_file;
+  prm->tls_key_file = plan->tls_key_file;
+  if (prm->transport == SIPUA_TRANSPORT_TLS && prm->tls_no_verify)
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("tls-verify is off: the certificate of %s is not checked "
+            "(self-signed labs only)", plan->target_host), (NULL));
 
   GST_INFO_OBJECT (self, "calling %s from %s via %s", prm->request_uri,
       prm->local_address, prm->route ? prm->route : "(direct)");
@@ -964,6 +1048,8 @@ release_streams (GstSipSrc * self)
   self->exposing = FALSE;
   self->exposed = FALSE;
   self->update_pending = FALSE;
+  sipua_stream_info_wipe (self->stream_info, SIPUA_MEDIA_COUNT);
+  sipua_stream_info_wipe (self->pending_update, SIPUA_MEDIA_COUNT);
   self->have_stream_info = FALSE;
   self->established = FALSE;
   self->dial_string_sent = FALSE;
@@ -1178,6 +1264,21 @@ gst_sip_src_set_property (GObject * object, guint prop_id,
       g_clear_pointer (&self->sip_headers, gst_structure_free);
       self->sip_headers = g_value_dup_boxed (value);
       break;
+    case PROP_SRTP:
+      self->srtp = g_value_get_enum (value);
+      break;
+    case PROP_TLS_CA_FILE:
+      set_string (&self->tls_ca_file, value);
+      break;
+    case PROP_TLS_VERIFY:
+      self->tls_verify = g_value_get_boolean (value);
+      break;
+    case PROP_TLS_CERT_FILE:
+      set_string (&self->tls_cert_file, value);
+      break;
+    case PROP_TLS_KEY_FILE:
+      set_string (&self->tls_key_file, value);
+      break;
     case PROP_TRANSPORT:
       self->transport = g_value_get_enum (value);
       break;
@@ -1327,6 +1428,21 @@ gst_sip_src_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_SIP_HEADERS:
       g_value_set_boxed (value, self->sip_headers);
       break;
+    case PROP_SRTP:
+      g_value_set_enum (value, self->srtp);
+      break;
+    case PROP_TLS_CA_FILE:
+      g_value_set_string (value, self->tls_ca_file);
+      break;
+    case PROP_TLS_VERIFY:
+      g_value_set_boolean (value, self->tls_verify);
+      break;
+    case PROP_TLS_CERT_FILE:
+      g_value_set_string (value, self->tls_cert_file);
+      break;
+    case PROP_TLS_KEY_FILE:
+      g_value_set_string (value, self->tls_key_file);
+      break;
     case PROP_TRANSPORT:
       g_value_set_enum (value, self->transport);
       break;
@@ -1384,6 +1500,9 @@ gst_sip_src_finalize (GObject * object)
   g_free (self->dtmf);
   g_clear_pointer (&self->sip_headers, gst_structure_free);
   g_clear_pointer (&self->remote_headers, gst_structure_free);
+  g_free (self->tls_ca_file);
+  g_free (self->tls_cert_file);
+  g_free (self->tls_key_file);
   g_free (self->call_id);
   g_free (self->remote_sdp);
   g_mutex_clear (&self->call_lock);
@@ -1406,6 +1525,8 @@ gst_sip_src_init (GstSipSrc * self)
   self->do_register = DEFAULT_REGISTER;
   self->user_agent = g_strdup (DEFAULT_USER_AGENT);
   self->latency = DEFAULT_LATENCY;
+  self->srtp = DEFAULT_SRTP;
+  self->tls_verify = DEFAULT_TLS_VERIFY;
   g_mutex_init (&self->call_lock);
 
   GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
@@ -1525,6 +1646,33 @@ gst_sip_src_class_init (GstSipSrcClass * klass)
           "headers the SIP stack writes cannot be set; values on one line",
           GST_TYPE_STRUCTURE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_SRTP,
+      g_param_spec_enum ("srtp", "SRTP", "SRTP with SDES keys (RFC 4568; "
+          "AES_CM_128_HMAC_SHA1_80, then _32, fresh keys per call): off, "
+          "optional (RTP/AVP with keys: SRTP if the answer has keys), "
+          "mandatory (RTP/SAVP: an answer without keys fails the call)",
+          GST_TYPE_SIP_SRTP_MODE, DEFAULT_SRTP,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_TLS_CA_FILE,
+      STR_PARAM ("tls-ca-file", "TLS CA file", "transport=tls: PEM file of "
+          "the CA certificates the server's must chain to (default: the "
+          "file SSL_CERT_FILE names, else the system's bundle); its name "
+          "or IP address must be the next hop's host"));
+  g_object_class_install_property (gobject_class, PROP_TLS_VERIFY,
+      g_param_spec_boolean ("tls-verify", "TLS verify", "transport=tls: "
+          "check the server's certificate (false: not checked, a warning "
+          "is posted: self-signed labs only)", DEFAULT_TLS_VERIFY,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_TLS_CERT_FILE,
+      STR_PARAM ("tls-cert-file", "TLS certificate file", "transport=tls: "
+          "our certificate (PEM, chain allowed) for servers that ask for "
+          "one (mutual TLS)"));
+  g_object_class_install_property (gobject_class, PROP_TLS_KEY_FILE,
+      STR_PARAM ("tls-key-file", "TLS key file", "transport=tls: the "
+          "unencrypted PEM private key of tls-cert-file (default: in "
+          "tls-cert-file); never logged"));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics", "call-id, state, "
           "sip-status, on-hold, audio-codec, video-codec, remote-sdp, "
@@ -1563,6 +1711,7 @@ gst_sip_src_class_init (GstSipSrcClass * klass)
 
   gst_type_mark_as_plugin_api (GST_TYPE_SIP_TRANSPORT, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_SIP_MEDIA_MODE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_SIP_SRTP_MODE, 0);
 
 }
 

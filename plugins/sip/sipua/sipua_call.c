@@ -50,6 +50,7 @@ struct call {
 	char *remote_sdp;
 	char *remote_headers;       /* X- of the final response */
 	struct sipua_stream_info streamv[SIPUA_MEDIA_COUNT];
+	struct sdes sdesv[SIPUA_MEDIA_COUNT];  /* our SRTP keys: secrets */
 	const char *answer_error;   /* why the answer is unusable */
 	char answer_reason[160];    /* answer_error, when it has numbers */
 	unsigned auth_attempts;
@@ -69,7 +70,8 @@ static void session_refresh(void *arg);
 static void session_expired(void *arg);
 static void transfer_progress(struct call *leg, enum sipua_call_state state,
 			      uint16_t scode, const char *reason);
-static int call_alloc(struct call **callp, struct sipua_call *handle);
+static int call_alloc(struct call **callp, struct sipua_call *handle,
+		      const char **why);
 static int contact_send_handler(enum sip_transp tp, const struct sa *src,
 				const struct sa *dst, struct mbuf *mb,
 				void *arg);
@@ -96,6 +98,8 @@ static void call_destructor(void *data)
 	call->offer = mem_deref(call->offer);
 	call->remote_sdp = mem_deref(call->remote_sdp);
 	call->remote_headers = mem_deref(call->remote_headers);
+	memset(call->sdesv, 0, sizeof(call->sdesv));
+	sipua_stream_info_wipe(call->streamv, SIPUA_MEDIA_COUNT);
 }
 
 
@@ -203,12 +207,15 @@ static void remote_headers_keep(struct call *call, const struct sip_msg *msg)
 }
 
 
-/* The peer's last SDP, for the element's stats */
+/* The peer's last SDP, for the element's stats: its SRTP key masked */
 static void remote_sdp_keep(struct call *call, const struct mbuf *body)
 {
+	struct pl text;
+
+	text.p = (const char *)mbuf_buf(body);
+	text.l = mbuf_get_left(body);
 	call->remote_sdp = mem_deref(call->remote_sdp);
-	(void)re_sdprintf(&call->remote_sdp, "%b", mbuf_buf(body),
-			  mbuf_get_left(body));
+	(void)re_sdprintf(&call->remote_sdp, "%H", sdes_mask_print, &text);
 }
 
 
@@ -282,9 +289,12 @@ static unsigned mline_count(const struct mbuf *body)
 
 
 /* Why the streams of an answer (or offer) cannot be used, from
- * answer_read()'s error */
-static const char *streams_error(int err)
+ * answer_read()'s error (ENOKEY: its why) */
+static const char *streams_error(int err, const char *why)
 {
+	if (err == ENOKEY && why)
+		return why;
+
 	return err == ECONNREFUSED ?
 		"the callee refused every stream (port 0 in its SDP)" :
 		"no common codec in the SDP answer";
@@ -293,6 +303,7 @@ static const char *streams_error(int err)
 
 static void answer_decode(struct call *call, const struct sip_msg *msg)
 {
+	const char *why = NULL;
 	struct mbuf body;
 	size_t arrived;
 	uint32_t clen;
@@ -342,9 +353,10 @@ static void answer_decode(struct call *call, const struct sip_msg *msg)
 		return;
 	}
 
-	err = answer_read(call->streamv, call->sdp);
+	err = answer_read(call->streamv, call->sdp, call->sdesv,
+			  call->handle->prm.srtp, false, &why);
 	if (err) {
-		call->answer_error = streams_error(err);
+		call->answer_error = streams_error(err, why);
 		return;
 	}
 
@@ -459,6 +471,7 @@ static int offer_answer(struct call *call, const struct sip_msg *msg,
 			struct mbuf **descp, const char *reason)
 {
 	struct sipua_stream_info streamv[SIPUA_MEDIA_COUNT];
+	const char *why = NULL;
 	struct mbuf body;
 	size_t arrived;
 	uint32_t clen;
@@ -480,20 +493,21 @@ static int offer_answer(struct call *call, const struct sip_msg *msg,
 		return err;
 	}
 
-	err = answer_read(streamv, call->sdp);
+	err = answer_read(streamv, call->sdp, call->sdesv,
+			  call->handle->prm.srtp, true, &why);
 	if (err) {
-		sipua_log(4, "%s refused: %s", reason, streams_error(err));
+		sipua_log(4, "%s refused: %s", reason, streams_error(err, why));
 		return err;
 	}
 
 	err = sdp_encode(descp, call->sdp, false);
-	if (err)
-		return err;
+	if (!err) {
+		remote_sdp_keep(call, &body);
+		report_update(call, streamv, 0, reason);
+	}
 
-	remote_sdp_keep(call, &body);
-	report_update(call, streamv, 0, reason);
-
-	return 0;
+	sipua_stream_info_wipe(streamv, SIPUA_MEDIA_COUNT);
+	return err;
 }
 
 
@@ -510,7 +524,8 @@ static int offer_handler(struct mbuf **descp, const struct sip_msg *msg,
 
 	if (!mbuf_get_left(msg->mb)) {
 		call->offer_reason = "re-INVITE without SDP";
-		return sdp_encode(descp, call->sdp, true);
+		return offer_encode(descp, call->sdp, call->sdesv,
+				    call->handle->prm.srtp);
 	}
 
 	return offer_answer(call, msg, descp, "re-INVITE");
@@ -718,6 +733,29 @@ void call_dtmf_begin(struct dtmf_job *job)
 }
 
 
+/**
+ * The TLS server of a stack refused us after the handshake (a fatal
+ * alert, e.g. our certificate refused under TLS 1.3): the calls on it
+ * still waiting for an answer will get none
+ */
+void call_tls_failed(struct stack *st)
+{
+	char reason[256];
+	struct le *le = calls.head;
+
+	re_snprintf(reason, sizeof(reason), "TLS: %s", st->tls_error);
+
+	while (le) {
+		struct call *call = le->data;
+
+		le = le->next;
+		if (call->stack == st && call->sess && !call->established &&
+		    !call->finished)
+			fail(call, 0, reason);
+	}
+}
+
+
 /*
  * Transfer (REFER, RFC 3515): a blind transfer, as Twilio's <Refer> and
  * PBXs send it. We call the Refer-To target with the call's settings and
@@ -879,7 +917,7 @@ static void refer_handler(struct sip *sip, const struct sip_msg *msg,
 	struct call *leg = NULL;
 	struct sip_contact contact;
 	struct sa laddr;
-	const char *reason;
+	const char *reason, *why = NULL;
 	uint16_t scode;
 	char *target = NULL;
 	int err;
@@ -894,7 +932,7 @@ static void refer_handler(struct sip *sip, const struct sip_msg *msg,
 		return;
 	}
 
-	err = call_alloc(&leg, call->handle);
+	err = call_alloc(&leg, call->handle, &why);
 	if (!err)
 		err = sip_transp_laddr(sip, &laddr, msg->tp, &msg->src);
 	if (err) {
@@ -933,7 +971,7 @@ static void info_handler(struct sip *sip, const struct sip_msg *msg,
 static void close_handler(int err, const struct sip_msg *msg, void *arg)
 {
 	struct call *call = arg;
-	char reason[128];
+	char reason[256];
 
 	tmr_cancel(&call->answer_tmr);
 	session_timer_stop(&call->timer);
@@ -964,6 +1002,12 @@ static void close_handler(int err, const struct sip_msg *msg, void *arg)
 	}
 	else if (call->established && err == ECONNRESET) {
 		report(call, SIPUA_CALL_TERMINATED, 0, "remote hangup", false);
+	}
+	else if (!call->established && err && call->stack->tls_error[0]) {
+		/* the TLS connection the INVITE waited for failed: say why */
+		re_snprintf(reason, sizeof(reason), "TLS: %s",
+			    call->stack->tls_error);
+		report(call, SIPUA_CALL_FAILED, 0, reason, false);
 	}
 	else if (err == ETIMEDOUT) {
 		report(call, SIPUA_CALL_FAILED, STATUS_TIMEOUT,
@@ -1044,7 +1088,8 @@ static void session_refresh(void *arg)
 	}
 	else {
 		call->offer_reason = "session refresh";
-		err = sdp_encode(&desc, call->sdp, true);
+		err = offer_encode(&desc, call->sdp, call->sdesv,
+				   call->handle->prm.srtp);
 		if (!err)
 			err = sipsess_modify(call->sess, desc);
 		mem_deref(desc);
@@ -1070,10 +1115,17 @@ static void session_expired(void *arg)
 static void answer_timeout(void *arg)
 {
 	struct call *call = arg;
-	char reason[64];
+	char reason[256];
 
-	re_snprintf(reason, sizeof(reason), "no answer within %u s",
-		    call->handle->prm.answer_timeout_ms / 1000);
+	/* a TLS server that dropped us after the handshake leaves the
+	   INVITE unanswered: that is why */
+	if (call->stack->tls_error[0])
+		re_snprintf(reason, sizeof(reason), "no answer within %u s: "
+			    "TLS: %s", call->handle->prm.answer_timeout_ms /
+			    1000, call->stack->tls_error);
+	else
+		re_snprintf(reason, sizeof(reason), "no answer within %u s",
+			    call->handle->prm.answer_timeout_ms / 1000);
 	fail(call, STATUS_TIMEOUT, reason);
 	call->reg = mem_deref(call->reg);
 }
@@ -1183,7 +1235,8 @@ static int register_send(struct call *call)
 /* A call (or a transfer's new leg) of the handle, ready to send its
  * INVITE: its SIP stack, its SDP offer (the handle's ports: a new leg
  * reuses the element's sockets), its answer timer */
-static int call_alloc(struct call **callp, struct sipua_call *handle)
+static int call_alloc(struct call **callp, struct sipua_call *handle,
+		      const char **why)
 {
 	const struct sipua_call_params *prm = &handle->prm;
 	struct call *call;
@@ -1201,12 +1254,11 @@ static int call_alloc(struct call **callp, struct sipua_call *handle)
 			   call);
 	list_append(&calls, &call->le, call);
 
-	err = sipua_stack_get(&call->stack, prm->transport,
-			      prm->local_address, prm->sip_port);
+	err = sipua_stack_get(&call->stack, prm, why);
 	if (err)
 		goto out;
 
-	err = offer_build(&call->sdp, &call->offer, prm);
+	err = offer_build(&call->sdp, &call->offer, prm, call->sdesv);
 	if (err)
 		goto out;
 
@@ -1227,10 +1279,11 @@ static int call_alloc(struct call **callp, struct sipua_call *handle)
 void call_begin(struct sipua_call *handle)
 {
 	struct call *call = NULL;
-	char reason[128];
+	const char *why = NULL;
+	char reason[160];
 	int err;
 
-	err = call_alloc(&call, handle);
+	err = call_alloc(&call, handle, &why);
 	if (err)
 		goto out;
 
@@ -1244,8 +1297,12 @@ void call_begin(struct sipua_call *handle)
 	if (err) {
 		struct sipua_call_event ev;
 
-		re_snprintf(reason, sizeof(reason), "could not place the call: %m",
-			    err);
+		if (why)
+			re_snprintf(reason, sizeof(reason),
+				    "could not place the call: %s", why);
+		else
+			re_snprintf(reason, sizeof(reason),
+				    "could not place the call: %m", err);
 		memset(&ev, 0, sizeof(ev));
 		ev.state = SIPUA_CALL_FAILED;
 		ev.reason = reason;
