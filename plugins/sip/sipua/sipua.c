@@ -77,7 +77,7 @@ static struct {
 
 void sipua_log(int level, const char *fmt, ...)
 {
-	char buf[512];
+	char buf[4096];  /* a SIP message and its SDP, traced */
 	va_list ap;
 	sipua_log_h *logh;
 	void *logarg;

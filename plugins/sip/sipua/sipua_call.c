@@ -996,7 +996,15 @@ static void close_handler(int err, const struct sip_msg *msg, void *arg)
 			return;
 	}
 
-	if (msg && msg->scode >= 300) {
+	if (msg && msg->scode == 488 && call->handle &&
+	    call->handle->prm.srtp == SIPUA_SRTP_MANDATORY) {
+		/* what a callee without SRTP answers RTP/SAVP */
+		remote_headers_keep(call, msg);
+		re_snprintf(reason, sizeof(reason), "%r (srtp is mandatory: "
+			    "the callee may take no SRTP)", &msg->reason);
+		report(call, SIPUA_CALL_FAILED, msg->scode, reason, false);
+	}
+	else if (msg && msg->scode >= 300) {
 		remote_headers_keep(call, msg);
 		report_msg(call, SIPUA_CALL_FAILED, msg, false);
 	}

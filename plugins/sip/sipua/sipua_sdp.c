@@ -151,7 +151,9 @@ static int sdes_keys_new(struct sdes *sdes)
 }
 
 
-static int crypto_add(struct sdp_media *m, unsigned idx, const uint8_t *key)
+/* Our a=crypto line: the suite of suitev[idx] under that tag, our key */
+static int crypto_add(struct sdp_media *m, unsigned tag, unsigned idx,
+		      const uint8_t *key)
 {
 	char b64[48];
 	size_t len = sizeof(b64) - 1;
@@ -163,7 +165,7 @@ static int crypto_add(struct sdp_media *m, unsigned idx, const uint8_t *key)
 	b64[len] = '\0';
 
 	err = sdp_media_set_lattr(m, false, crypto, "%u %s inline:%s",
-				  idx + 1, suitev[idx].name, b64);
+				  tag, suitev[idx].name, b64);
 	memset(b64, 0, sizeof(b64));
 
 	return err;
@@ -196,7 +198,7 @@ int offer_encode(struct mbuf **descp, struct sdp_session *sdp,
 		sdp_media_del_lattr(m, crypto);
 		for (i = 0; i < SDES_SUITES && mode != SIPUA_SRTP_OFF && !err;
 		     i++)
-			err = crypto_add(m, i, sdes->keyv[i]);
+			err = crypto_add(m, i + 1, i, sdes->keyv[i]);
 	}
 
 	return err ? err : sdp_encode(descp, sdp, true);
@@ -333,12 +335,8 @@ static int sdes_read(struct sipua_stream_info *si, struct sdp_media *m,
 
 	if (!err && peer_offer) {
 		sdp_media_del_lattr(m, crypto);
-		err = sdp_media_set_lattr(m, false, crypto, "%u %s inline:%H",
-					  pick.chosen.tag,
-					  suitev[pick.chosen.idx].name,
-					  base64_print,
-					  sdes->keyv[pick.chosen.idx],
-					  (size_t)SIPUA_SRTP_KEY_LEN);
+		err = crypto_add(m, pick.chosen.tag, (unsigned)pick.chosen.idx,
+				 sdes->keyv[pick.chosen.idx]);
 	}
 
 	if (!err) {
