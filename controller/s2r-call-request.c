@@ -42,6 +42,8 @@ struct _S2rCallRequest
   gint generate_video;
   /* a file name in the config's record dir, .mkv or .mp4 */
   char *record;
+  /* off, optional, mandatory; NULL: the config's default */
+  char *srtp;
 };
 
 struct _S2rRtmpTarget
@@ -829,6 +831,16 @@ get_targets (S2rCallRequest * req, const Fields * f, GError ** error)
 }
 
 static const char *const transports[] = { "udp", "tcp", "tls", NULL };
+static const char *const srtp_modes[] = { "off", "optional", "mandatory",
+  NULL
+};
+
+/* sipsrc's srtp values: off, optional, mandatory */
+gboolean
+s2r_srtp_mode_is_valid (const char *mode)
+{
+  return mode && g_strv_contains (srtp_modes, mode);
+}
 
 S2rCallRequest *
 s2r_call_request_new_from_json (JsonNode * root, GError ** error)
@@ -884,7 +896,8 @@ s2r_call_request_new_from_json (JsonNode * root, GError ** error)
       || !get_seconds (&f, "rtmpRetryBudget", 86400, &req->rtmp_retry_budget,
           error)
       || !get_optional_bool (&f, "generateVideo", &req->generate_video, error)
-      || !get_string (&f, "record", FALSE, &req->record, error))
+      || !get_string (&f, "record", FALSE, &req->record, error)
+      || !get_string (&f, "srtp", FALSE, &req->srtp, error))
     return NULL;
 
   if (req->call_id && !s2r_call_id_is_valid (req->call_id)) {
@@ -909,6 +922,17 @@ s2r_call_request_new_from_json (JsonNode * root, GError ** error)
     if (!g_strv_contains (transports, req->transport)) {
       s2r_set_error_field (error, S2R_ERROR_INVALID, "sipTransport",
           "field 'sipTransport' must be udp, tcp or tls");
+      return NULL;
+    }
+  }
+  if (req->srtp) {
+    char *lower = g_ascii_strdown (req->srtp, -1);
+
+    g_free (req->srtp);
+    req->srtp = lower;
+    if (!s2r_srtp_mode_is_valid (req->srtp)) {
+      s2r_set_error_field (error, S2R_ERROR_INVALID, "srtp",
+          "field 'srtp' must be off, optional or mandatory");
       return NULL;
     }
   }
@@ -979,6 +1003,7 @@ s2r_call_request_unref (S2rCallRequest * req)
   g_free (req->app_key);
   g_free (req->callback_url);
   g_free (req->record);
+  g_free (req->srtp);
   g_free (req);
 }
 
@@ -1065,3 +1090,4 @@ GETTER (gint, generate_video, generate_video)
 GETTER (const char *, app_key, app_key)
 GETTER (const char *, callback_url, callback_url)
 GETTER (const char *, record, record)
+GETTER (const char *, srtp, srtp)

@@ -597,8 +597,8 @@ srtp_unprotect (GstSipRtpSource * self, guint8 * data, guint * len,
     err = is_rtp ? sipua_srtp_unprotect (self->srtp, data, &n) :
         sipua_srtcp_unprotect (self->srtp, data, &n);
   if (err) {
-    GST_LOG_OBJECT (self, "SRTP%s packet dropped (%d)", is_rtp ? "" : "C",
-        err);
+    GST_LOG_OBJECT (self, "%s packet of %u bytes dropped: %s", is_rtp ?
+        "SRTP" : "SRTCP", *len, g_strerror (err));
     g_mutex_lock (&self->stats_lock);
     self->srtp_dropped++;
     g_mutex_unlock (&self->stats_lock);

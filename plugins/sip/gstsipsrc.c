@@ -1332,7 +1332,7 @@ static GstStructure *
 gst_sip_src_get_stats (GstSipSrc * self)
 {
   GstStructure *s;
-  guint64 packets = 0, bytes = 0, lost = 0;
+  guint64 packets = 0, bytes = 0, lost = 0, srtp_dropped = 0;
   gdouble loop_busy;
   GstClockTime loop_late;
   guint i;
@@ -1361,12 +1361,14 @@ gst_sip_src_get_stats (GstSipSrc * self)
     packets += stats_counter (s, prefix, "packets-received");
     bytes += stats_counter (s, prefix, "bytes-received");
     lost += stats_counter (s, prefix, "packets-lost");
+    srtp_dropped += stats_counter (s, prefix, "srtp-dropped");
   }
   g_mutex_unlock (&self->call_lock);
 
   gst_structure_set (s, "packets-received", G_TYPE_UINT64, packets,
       "bytes-received", G_TYPE_UINT64, bytes,
-      "packets-lost", G_TYPE_UINT64, lost, NULL);
+      "packets-lost", G_TYPE_UINT64, lost,
+      "srtp-dropped", G_TYPE_UINT64, srtp_dropped, NULL);
 
   /* the process's shared media loop, the same in every sipsrc: what an
    * application needs to refuse calls before the admitted ones fall
@@ -1675,9 +1677,11 @@ gst_sip_src_class_init (GstSipSrcClass * klass)
           "tls-cert-file); never logged"));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics", "call-id, state, "
-          "sip-status, on-hold, audio-codec, video-codec, remote-sdp, "
-          "packets-received, bytes-received, packets-lost (and per media "
-          "audio-/video-: the same and jitter-ms); the process's shared "
+          "sip-status, on-hold, audio-codec, video-codec, remote-sdp (SRTP "
+          "keys masked), packets-received, bytes-received, packets-lost, "
+          "srtp-dropped (SRTP packets refused: forged, replayed), and per "
+          "media audio-/video-: the same, jitter-ms, packets-invalid and srtp "
+          "(the suite, or off); the process's shared "
           "media loop: media-loop-busy (the busiest thread's share of the "
           "last second spent working), media-loop-late-ms (how late its "
           "ticks started, on average)",
