@@ -40,6 +40,15 @@
  * |[
  * gst-play-1.0 sip:1000@127.0.0.1:5060
  * ]| Plays a call's audio through the URI handler.
+ * |[
+ * gst-launch-1.0 -e sipsrc uri=sips:1000@pbx.example.com srtp=mandatory \
+ *   user-id=alice user-pw=secret ! rtppcmudepay ! mulawdec ! audioconvert ! \
+ *   audioresample ! audio/x-raw,rate=48000,channels=1 ! voaacenc ! aacparse ! \
+ *   rtmppubsink location=rtmp://127.0.0.1/live/room1
+ * ]| A secure call, as Twilio's Secure Media requires: SIP over TLS to port
+ * 5061 (the server's certificate checked against the system's CAs and the
+ * host name, `tls-ca-file` for a private CA), SRTP with SDES keys; a
+ * certificate that fails, or an answer without keys, fails the call.
  */
 
 #ifdef HAVE_CONFIG_H
