@@ -22,6 +22,10 @@ enum {
 	/* libre 1.1.0 reads this much of a UDP datagram, so a larger SIP
 	 * message arrives cut (UDP_RXSZ_DEFAULT in its udp.c) */
 	UDP_READ_MAX = 8192,
+	/* CRLF keepalives on a call's TCP/TLS connection (RFC 5626 4.4.1),
+	 * every 72-90 s: under kamailio's default idle lifetime (120 s), so
+	 * that the peer's requests still find the connection */
+	KEEPALIVE_S = 90,
 };
 
 struct call {
@@ -35,6 +39,7 @@ struct call {
 	struct tmr answer_tmr;
 	struct session_timer timer;
 	struct sip_request *refresh_req;  /* our UPDATE refreshing it */
+	struct sip_keepalive *ka;   /* over TCP and TLS, once established */
 	const char *offer_reason;   /* what our pending offer is for */
 	struct tmr dtmf_tmr;        /* paces the SIP INFO digits */
 	/* a transfer (REFER): on the leg that was asked, the new leg until it
@@ -91,6 +96,7 @@ static void call_destructor(void *data)
 	session_timer_stop(&call->timer);
 	tmr_cancel(&call->dtmf_tmr);
 	call->refresh_req = mem_deref(call->refresh_req);
+	call->ka = mem_deref(call->ka);
 	/* Dereferencing the session sends CANCEL or BYE as needed */
 	call->sess = mem_deref(call->sess);
 	call->reg = mem_deref(call->reg);
@@ -430,6 +436,17 @@ static int answer_handler(const struct sip_msg *msg, void *arg)
 }
 
 
+/* The connection did not answer a keepalive (or closed): libre drops it,
+ * and the next request of the dialog opens another */
+static void keepalive_handler(int err, void *arg)
+{
+	struct call *call = arg;
+
+	sipua_log(4, "call %s: the connection to the peer is lost (%m)",
+		  call->call_id, err);
+}
+
+
 static void estab_handler(const struct sip_msg *msg, void *arg)
 {
 	struct call *call = arg;
@@ -454,6 +471,14 @@ static void estab_handler(const struct sip_msg *msg, void *arg)
 
 	if (msg)
 		session_timer_update(&call->timer, msg, false);
+
+	/* a connection (TCP, TLS) carries the dialog: kept open for the
+	   peer's requests, which come over it */
+	if (msg && msg->tp != SIP_TRANSP_UDP && !call->ka &&
+	    sip_keepalive_start(&call->ka, call->stack->sip, msg, KEEPALIVE_S,
+				keepalive_handler, call))
+		sipua_log(4, "call %s: no keepalive on its connection",
+			  call->call_id);
 
 	remote_headers_keep(call, msg);
 	report_msg(call, SIPUA_CALL_ESTABLISHED, msg, true);

@@ -107,8 +107,8 @@ static void why_set(struct stack *st, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)re_vsnprintf(st->tls_error, sizeof(st->tls_error), fmt, ap);
 	va_end(ap);
-	sipua_log(4, "TLS with %s: %s", st->tls_conf->server_name,
-		  st->tls_error);
+	sipua_log(4, "TLS with %s: %s", st->tls_conf->server_name ?
+		  st->tls_conf->server_name : "?", st->tls_error);
 }
 
 
@@ -125,7 +125,8 @@ static int verify_handler(int ok, X509_STORE_CTX *xs)
 	if (e == X509_V_ERR_HOSTNAME_MISMATCH ||
 	    e == X509_V_ERR_IP_ADDRESS_MISMATCH)
 		why_set(st, "the server's certificate is not for %s",
-			st->tls_conf->server_name);
+			st->tls_conf->server_name ? st->tls_conf->server_name :
+			"the host called");
 	else
 		why_set(st, "the server's certificate was refused: %s",
 			X509_verify_cert_error_string(e));
@@ -154,7 +155,7 @@ static void info_handler(const SSL *ssl, int where, int ret)
 	if (where & SSL_CB_HANDSHAKE_START) {
 		st->tls_error[0] = '\0';
 		/* RFC 6066 3: a host name, never an address */
-		if (!st->tls_conf->name_is_ip)
+		if (st->tls_conf->server_name && !st->tls_conf->name_is_ip)
 			(void)SSL_set_tlsext_host_name((SSL *)ssl,
 						       st->tls_conf->server_name);
 	}
@@ -208,8 +209,8 @@ static int tls_conf_alloc(struct tls_conf **confp,
 		return ENOMEM;
 
 	conf->no_verify = prm->tls_no_verify;
-	err |= str_dup(&conf->server_name, prm->tls_server_name ?
-		       prm->tls_server_name : "");
+	if (prm->tls_server_name)
+		err |= str_dup(&conf->server_name, prm->tls_server_name);
 	if (prm->tls_ca_file)
 		err |= str_dup(&conf->ca_file, prm->tls_ca_file);
 	if (prm->tls_cert_file)
@@ -221,7 +222,7 @@ static int tls_conf_alloc(struct tls_conf **confp,
 		return ENOMEM;
 	}
 
-	conf->name_is_ip = is_ip(conf->server_name);
+	conf->name_is_ip = conf->server_name && is_ip(conf->server_name);
 	*confp = conf;
 
 	return 0;
@@ -288,7 +289,8 @@ int stack_tls_alloc(struct stack *st, const struct sipua_call_params *prm,
 	if (prm->tls_no_verify) {
 		sipua_log(4, "TLS with %s: the server's certificate is NOT "
 			  "checked (tls-verify off: self-signed labs only)",
-			  st->tls_conf->server_name);
+			  st->tls_conf->server_name ? st->tls_conf->server_name :
+			  "?");
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 		goto out;
 	}
@@ -299,6 +301,12 @@ int stack_tls_alloc(struct stack *st, const struct sipua_call_params *prm,
 			  ca);
 		*why = "TLS: cannot read the CA certificates (tls-ca-file, "
 			"SSL_CERT_FILE or the system's bundle)";
+		err = EINVAL;
+		goto out;
+	}
+
+	if (!st->tls_conf->server_name) {
+		*why = "TLS: no server name to check the certificate against";
 		err = EINVAL;
 		goto out;
 	}
