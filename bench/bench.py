@@ -341,6 +341,24 @@ def _kill(proc, sig=signal.SIGTERM, grace=5):
         proc.wait()
 
 
+SRTP_SYMBOLS = re.compile(r"srtp|hmac|\baes_|sha1|SHA1|ctr128|aesni")
+
+
+def srtp_share(perf_data):
+    """The share (%) of the gateway's samples in SRTP's code: libre's srtp,
+    aes and hmac, our wrapper, and OpenSSL's libcrypto under them (which
+    nothing else of the bench's calls uses: no TLS, no rtmps)."""
+    r = subprocess.run(["perf", "report", "-i", str(perf_data), "--stdio", "--no-children",
+                        "--sort", "dso,sym", "--percent-limit", "0"],
+                       capture_output=True, text=True, timeout=120)
+    share = 0.0
+    for line in r.stdout.splitlines():
+        m = re.match(r"\s*([\d.]+)%\s+(\S+)\s+\[.\]\s+(\S+)", line)
+        if m and ("libcrypto" in m.group(2) or SRTP_SYMBOLS.search(m.group(3))):
+            share += float(m.group(1))
+    return share
+
+
 def rtp_stats(api_port, call_ids):
     """What a sample of the calls received, by the daemon's rtpStats: the
     media really flowed (and, with SRTP, was decrypted: none refused)."""
@@ -444,8 +462,10 @@ class GatewayRun:
         port = peers.free_port()
         conf = self.dir / "sip2rtmpd.conf"
         # the template snapshot taken at start: the same chain for the whole run
-        conf.write_text("[server]\nmax-calls=%d\nkeep-finished=60\n[pipeline]\ndir=%s\n" % (
-            self.n + 10, self.args.pipelines))
+        # admission control off: N calls are measured, even when the (shared)
+        # machine is busy with other work; bench/admission.py measures it
+        conf.write_text("[server]\nmax-calls=%d\nkeep-finished=60\n[pipeline]\ndir=%s\n"
+                        "[admission]\nenabled=false\n" % (self.n + 10, self.args.pipelines))
         logf = open(self.dir / "sip2rtmpd.log", "wb")
         p = subprocess.Popen([str(self.args.build / "controller" / "sip2rtmpd"),
                               "--listen", "%s:%d" % (LOOPBACK, port), "--config", str(conf)],
@@ -561,6 +581,13 @@ class GatewayRun:
                                          str(pid), "--", "sleep", str(a.window)],
                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL)
+            elif self.variant and shutil.which("perf"):
+                # --srtp: where the process's own time goes, both variants alike
+                prof = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-F", "499",
+                                         "-o", str(self.dir / "perf-share.data"), "-p",
+                                         str(pid), "--", "sleep", str(a.window)],
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
             time.sleep(a.window)
             cores = meter.stop()
             res["peers_cores"] = peers_meter.stop()
@@ -570,6 +597,8 @@ class GatewayRun:
             w1 = time.time()
             if prof:
                 prof.wait()
+                if (self.dir / "perf-share.data").exists():
+                    res["srtp_share_pct"] = srtp_share(self.dir / "perf-share.data")
             if proc.poll() is not None:
                 raise peers.PeerError("gateway exited with %s during the window%s" % (
                     proc.returncode, peers._tail(next(self.dir.glob("*.log"), None))))
@@ -1028,8 +1057,9 @@ def srtp_table(results, args):
              "(AES_CM_128_HMAC_SHA1_80, calls with \"srtp\": \"mandatory\"); "
              "CPU per call of the gateway:", "",
              "| N | plain %/call | SRTP %/call | SRTP / plain | per-repeat ratio med (min-max) "
+             "| SRTP's share of the SRTP run (perf) | the same symbols in the plain run "
              "| SRTP up | SRTP stalls med (max) |",
-             "|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|"]
     for n in args.calls:
         plain = [r for r in rows if r["n"] == n and r["variant"] == "rtp"]
         sec = [r for r in rows if r["n"] == n and r["variant"] == "srtp"]
@@ -1038,11 +1068,12 @@ def srtp_table(results, args):
         pairs = [(p, q) for p in plain for q in sec if p["repeat"] == q["repeat"]]
         ratios = [q["cpu_pct_per_call"] / p["cpu_pct_per_call"] for p, q in pairs]
         cp, cs = med(plain, "cpu_pct_per_call"), med(sec, "cpu_pct_per_call")
-        lines.append("| %d | %.3f | %.3f | %.3f | %s (%s-%s) | %s | %s (%s) |" % (
+        lines.append("| %d | %.3f | %.3f | %.3f | %s (%s-%s) | %s %% | %s %% | %s | %s (%s) |" % (
             n, cp, cs, cs / cp,
             fmt(statistics.median(ratios) if ratios else None, "%.3f"),
             fmt(min(ratios) if ratios else None, "%.3f"),
             fmt(max(ratios) if ratios else None, "%.3f"),
+            fmt(med(sec, "srtp_share_pct"), "%.2f"), fmt(med(plain, "srtp_share_pct"), "%.2f"),
             fmt(med(sec, "streams_up"), "%.0f"), fmt(med(sec, "stalls"), "%.0f"),
             fmt(max((r["stalls"] for r in sec), default=None), "%d")))
     return lines
