@@ -134,7 +134,7 @@ struct sipua_call_event {
 	const char *call_id;
 	/** non-NULL (SIPUA_MEDIA_COUNT entries) when the answer is new */
 	const struct sipua_stream_info *streams;
-	const char *remote_sdp;
+	const char *remote_sdp;  /**< the peer's last SDP, SRTP keys masked */
 	bool update;            /**< streams changed by a re-INVITE */
 	/** non-NULL: this event says one digit was sent by SIP INFO (the
 	    state is the call's, unchanged) */
