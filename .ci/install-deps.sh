@@ -19,6 +19,7 @@ packages=(
   meson ninja-build pkg-config gcc libc6-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   libre-dev libsoup-3.0-dev libjson-glib-dev
+  libssl-dev                      # sipsrc's TLS checks (OpenSSL, under libre)
   # run time of the pipelines
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
@@ -29,6 +30,8 @@ packages=(
   kamailio                        # the record-routing proxy of the route-set tests (its
                                   # service is never started: the policy below)
   ca-certificates                 # the CAs rtmppubsink trusts for rtmps://
+  kamailio kamailio-tls-modules   # the TLS SIP peer of the secure-call tests
+  libsrtp2-dev                    # tests' and bench's SRTP (tests/integration/srtp-tool.c)
   python3 curl util-linux procps
   # the 'valgrind' test suite
   valgrind

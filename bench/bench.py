@@ -20,6 +20,12 @@ For each N in --calls and each repeat:
   ffmpeg    one ffmpeg per call (RTP via an SDP file -> aac, same rate, channels
             and bitrate as the gateway's template -> FLV -> same nginx-rtmp), fed
             the same tone by a Python RTP sender; min(N, --ffmpeg-max) calls.
+  --srtp    each gateway run twice: the callees replay one long PCMU capture
+            (play_pcap_audio), plain (uas_pcmu_pcap.xml), then protected ahead
+            by libsrtp with the key their answers give (uas_srtp_pcap.xml:
+            RTP/SAVP, AES_CM_128_HMAC_SHA1_80) to calls with "srtp":
+            "mandatory"; the same sender both times, so the runs differ in
+            SRTP only. Reported side by side, with their ratio.
   floor     the gateway template's own decode + resample + encode chain on a
             file of the same audio, as fast as it goes: CPU s / audio s.
 
@@ -65,6 +71,8 @@ sys.path.insert(0, str(REPO / "tests" / "peers"))
 sys.path.insert(0, str(REPO / "tests" / "controller"))
 import peers  # noqa: E402
 import daemon as s2rd  # noqa: E402  (the daemon's test driver: Daemon, CallCycles)
+import srtp  # noqa: E402
+from rtp_pcap import RtpStream, write_pcap  # noqa: E402
 
 LOOPBACK = peers.LOOPBACK
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -357,6 +365,44 @@ def _kill(proc, sig=signal.SIGTERM, grace=5):
         proc.wait()
 
 
+SRTP_SYMBOLS = re.compile(r"srtp|hmac|\baes_|sha1|SHA1|ctr128|aesni")
+
+
+def srtp_share(perf_data):
+    """The share (%) of the gateway's samples in SRTP's code: libre's srtp,
+    aes and hmac, our wrapper, and OpenSSL's libcrypto under them (which
+    nothing else of the bench's calls uses: no TLS, no rtmps)."""
+    r = subprocess.run(["perf", "report", "-i", str(perf_data), "--stdio", "--no-children",
+                        "--sort", "dso,sym", "--percent-limit", "0"],
+                       capture_output=True, text=True, timeout=120)
+    share = 0.0
+    for line in r.stdout.splitlines():
+        m = re.match(r"\s*([\d.]+)%\s+(\S+)\s+\[.\]\s+(\S+)", line)
+        if m and ("libcrypto" in m.group(2) or SRTP_SYMBOLS.search(m.group(3))):
+            share += float(m.group(1))
+    return share
+
+
+def rtp_stats(api_port, call_ids):
+    """What a sample of the calls received, by the daemon's rtpStats: the
+    media really flowed (and, with SRTP, was decrypted: none refused)."""
+    got = {"sample_calls": 0, "sample_packets_received": 0, "sample_srtp_dropped": 0,
+           "sample_srtp": []}
+    for cid in call_ids:
+        try:
+            with urllib.request.urlopen("http://%s:%d/api/v1/calls/%s" % (
+                    LOOPBACK, api_port, cid), timeout=10) as r:
+                st = json.loads(r.read()).get("rtpStats") or {}
+        except (OSError, ValueError):
+            continue
+        got["sample_calls"] += 1
+        got["sample_packets_received"] += st.get("packetsReceived") or 0
+        got["sample_srtp_dropped"] += st.get("srtpDropped") or 0
+        got["sample_srtp"].append(st.get("srtp"))
+    got["sample_srtp"] = sorted(set(str(x) for x in got["sample_srtp"]))
+    return got
+
+
 def pct(values, p):
     if not values:
         return float("nan")
@@ -381,20 +427,53 @@ def parse_sipp_invites(text):
 # --------------------------------------------------------------------------
 # one gateway run
 
+def make_captures(args, workdir):
+    """--srtp: one long PCMU tone capture, plain and protected by libsrtp
+    with a key of the bench's (what its callees' answers give), long enough
+    for the largest run: {"rtp": path, "srtp": path}, the key in args."""
+    seconds = max(args.calls) / args.rate + args.settle_timeout + args.settle + \
+        args.window + 30
+    stream = RtpStream()
+    stream.tone(seconds, peers.TONE_HZ)
+    args.srtp_key = srtp.new_key()
+    plain = [p for _, p in stream.packets]
+    protected = srtp.protect(srtp.SUITE_80, args.srtp_key, plain)
+    times = [t for t, _ in stream.packets]
+    out = {"rtp": workdir / "bench-rtp.pcap", "srtp": workdir / "bench-srtp.pcap"}
+    write_pcap(out["rtp"], list(zip(times, plain)))
+    write_pcap(out["srtp"], list(zip(times, protected)))
+    log("captures: %.0f s of PCMU, plain and SRTP" % seconds)
+    return out
+
+
 class GatewayRun:
-    def __init__(self, args, n, tmpl, workdir):
+    def __init__(self, args, n, tmpl, workdir, variant=None):
+        """variant: None (uas_pcmu.xml, rtp_stream), "rtp" or "srtp" (--srtp:
+        the same capture replayed, plain or SRTP)"""
         self.args, self.n, self.tmpl, self.dir = args, n, tmpl, workdir
+        self.variant = variant
         self.procs = []
+
+    def callee(self):
+        if self.variant is None:
+            return BenchSipp(str(BENCH_DIR / "scenarios" / "uas_pcmu.xml"), timeout=3600)
+        capture = self.args.captures[self.variant]
+        files = {"bench.pcap": lambda p: shutil.copy(capture, p)}
+        if self.variant == "rtp":
+            return BenchSipp(str(BENCH_DIR / "scenarios" / "uas_pcmu_pcap.xml"),
+                             timeout=3600, files=files)
+        return BenchSipp(str(BENCH_DIR / "scenarios" / "uas_srtp_pcap.xml"), timeout=3600,
+                         files=files, crypto=srtp.crypto_attr(1, srtp.SUITE_80,
+                                                              self.args.srtp_key))
 
     def run(self):
         a, n = self.args, self.n
-        res = {"n": n}
+        res = {"n": n, "variant": self.variant}
         with Nginx() as ng:
             sipps = []
             try:
                 for i in range(math.ceil(n / a.calls_per_sipp)):
-                    s = BenchSipp(str(BENCH_DIR / "scenarios" / "uas_pcmu.xml"),
-                                  timeout=3600)
+                    s = self.callee()
                     s.__enter__()
                     sipps.append(s)
                 res.update(self._run(ng, sipps))
@@ -407,8 +486,8 @@ class GatewayRun:
         port = peers.free_port()
         conf = self.dir / "sip2rtmpd.conf"
         # the template snapshot taken at start: the same chain for the whole run
-        # N calls are pushed whatever the headroom: admission control would
-        # refuse some on a busy machine (bench/admission.py measures it)
+        # admission control off: N calls are measured, even when the (shared)
+        # machine is busy with other work; bench/admission.py measures it
         conf.write_text("[server]\nmax-calls=%d\nkeep-finished=60\n[pipeline]\ndir=%s\n"
                         "[admission]\nenabled=false\n" % (self.n + 10, self.args.pipelines))
         logf = open(self.dir / "sip2rtmpd.log", "wb")
@@ -427,9 +506,11 @@ class GatewayRun:
         t = self.tmpl
         for i in range(self.n):
             s = sipps[i // self.args.calls_per_sipp]
-            chains.append("sipsrc name=sip%d uri=sip:c%d@%s audio=recvonly video=off ! "
+            chains.append("sipsrc name=sip%d uri=sip:c%d@%s audio=recvonly video=off%s ! "
                           "%s ! %s ! %s location=%s" % (
-                              i, i, s.host_port, t["depay"], t["audio"],
+                              i, i, s.host_port,
+                              " srtp=mandatory" if self.variant == "srtp" else "",
+                              t["depay"], t["audio"],
                               t["sink"].replace("name=mux", "").replace("name=rtmp", ""),
                               ng.url(stream="c%d" % i)))
         logf = open(self.dir / "gst-launch.log", "wb")
@@ -447,6 +528,7 @@ class GatewayRun:
         poller.start()
         req_t = {}
         errors = 0
+        call_ids = []
         try:
             if a.gateway == "daemon":
                 proc, api_port = self._start_daemon()
@@ -459,17 +541,19 @@ class GatewayRun:
                     if d > 0:
                         time.sleep(d)
                     s = sipps[i // a.calls_per_sipp]
-                    body = json.dumps({"callee": "sip:c%d@%s" % (i, s.host_port),
-                                       "rtmpUrl": "rtmp://%s:%d/live" % (LOOPBACK, ng.port),
-                                       "rtmpStream": "c%d" % i,
-                                       "hasAudio": False, "hasVideo": False}).encode()
+                    call = {"callee": "sip:c%d@%s" % (i, s.host_port),
+                            "rtmpUrl": "rtmp://%s:%d/live" % (LOOPBACK, ng.port),
+                            "rtmpStream": "c%d" % i, "hasAudio": False, "hasVideo": False}
+                    if self.variant == "srtp":
+                        call["srtp"] = "mandatory"
+                    body = json.dumps(call).encode()
                     rq = urllib.request.Request(
                         "http://%s:%d/api/v1/calls" % (LOOPBACK, api_port), data=body,
                         headers={"Content-Type": "application/json"})
                     req_t["c%d" % i] = time.time()
                     try:
                         with urllib.request.urlopen(rq, timeout=10) as r:
-                            r.read()
+                            call_ids.append(json.loads(r.read())["callId"])
                     except OSError as e:
                         errors += 1
                         log("POST call %d: %s" % (i, e))
@@ -521,6 +605,13 @@ class GatewayRun:
                                          str(pid), "--", "sleep", str(a.window)],
                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL)
+            elif self.variant and shutil.which("perf"):
+                # --srtp: where the process's own time goes, both variants alike
+                prof = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-F", "499",
+                                         "-o", str(self.dir / "perf-share.data"), "-p",
+                                         str(pid), "--", "sleep", str(a.window)],
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
             time.sleep(a.window)
             cores = meter.stop()
             res["peers_cores"] = peers_meter.stop()
@@ -530,6 +621,8 @@ class GatewayRun:
             w1 = time.time()
             if prof:
                 prof.wait()
+                if (self.dir / "perf-share.data").exists():
+                    res["srtp_share_pct"] = srtp_share(self.dir / "perf-share.data")
             if proc.poll() is not None:
                 raise peers.PeerError("gateway exited with %s during the window%s" % (
                     proc.returncode, peers._tail(next(self.dir.glob("*.log"), None))))
@@ -539,6 +632,8 @@ class GatewayRun:
             for p in pullers:
                 p.stop()
             poller.keep_samples = False
+            if call_ids:
+                res.update(rtp_stats(api_port, call_ids[::max(1, len(call_ids) // 10)]))
             res.update({
                 "cores": cores, "cpu_pct_per_call": 100.0 * cores / n,
                 "rss_mb": rss, "rss0_mb": rss0, "rss_mb_per_call": (rss - rss0) / n,
@@ -1110,6 +1205,9 @@ def main():
     ap.add_argument("--pulls", type=int, default=4, help="streams pulled back per run")
     ap.add_argument("--poll-interval", type=float, default=0.05,
                     help="rtmp_stat poll during the ramp, s")
+    ap.add_argument("--srtp", action="store_true",
+                    help="each gateway run twice, the callees' capture plain then as "
+                    "SRTP: the cost of SRTP beside the plain figure")
     ap.add_argument("--profile", action="store_true",
                     help="perf record the gateway at the largest N (first repeat)")
     ap.add_argument("--build", type=Path, default=REPO / "build")
@@ -1172,6 +1270,9 @@ def main():
         return
     tmpl = read_template(args.pipelines)
     tone = peers.make_tone_wav(work / "tone.wav", peers.TONE_HZ, 1.0, "ulaw")
+    if args.srtp:
+        os.environ["SIP2RTMP_BUILD_DIR"] = str(args.build)   # its srtp-tool
+        args.captures = make_captures(args, work)
     results = {"machine": machine(), "args": {k: str(v) for k, v in vars(args).items()},
                "template_audio": tmpl["audio"], "gateway": [], "ffmpeg": [], "floor": []}
     log("machine:", results["machine"])
@@ -1190,11 +1291,13 @@ def main():
             f["repeat"] = rep
             results["floor"].append(f)
             log("floor: %.3f%% of a core per real-time call" % f["cpu_pct_per_call"])
-            for n in args.calls:
-                d = work / ("gw-%d-%d" % (n, rep))
+            for n, variant in [(n, v) for n in args.calls
+                               for v in (("rtp", "srtp") if args.srtp else (None,))]:
+                d = work / ("gw-%d-%d%s" % (n, rep, "-" + variant if variant else ""))
                 d.mkdir()
-                log("gateway (%s), N=%d, repeat %d" % (args.gateway, n, rep + 1))
-                g = GatewayRun(args, n, tmpl, d)
+                log("gateway (%s), N=%d, repeat %d%s" % (args.gateway, n, rep + 1,
+                                                          ", " + variant if variant else ""))
+                g = GatewayRun(args, n, tmpl, d, variant)
                 if rep > 0:
                     g.args = argparse.Namespace(**dict(vars(args), profile=False))
                 try:
@@ -1206,6 +1309,10 @@ def main():
                 results["gateway"].append(r)
                 log("  %.2f cores (machine %.2f busy, sipp+nginx %.2f, bench %.2f)" % (
                     r["cores"], r["machine_busy_cores"], r["peers_cores"], r["bench_cores"]))
+                if "sample_srtp" in r:
+                    log("  a sample of %d calls: %d packets received, SRTP %s, %d refused" % (
+                        r["sample_calls"], r["sample_packets_received"],
+                        "/".join(r["sample_srtp"]), r["sample_srtp_dropped"]))
                 log("  %.3f%%/call, %.2f MB/call, %.2f threads/call, up %d/%d, "
                     "setup INVITE p50/p99 %s/%s ms, media p50/p99 %s/%s ms, stalls %s" % (
                         r["cpu_pct_per_call"], r["rss_mb_per_call"], r["threads_per_call"],
@@ -1266,7 +1373,7 @@ def report(results, outdir, args):
     lines.append("|" + "|".join("---" for _ in range(hdr.count("|") - 1)) + "|")
     table = []
     for n in args.calls:
-        rows = [r for r in results["gateway"] if r["n"] == n]
+        rows = [r for r in results["gateway"] if r["n"] == n and r.get("variant") != "srtp"]
         if not rows:
             continue
         c = med(rows, "cpu_pct_per_call")
@@ -1300,6 +1407,7 @@ def report(results, outdir, args):
             lines.append("")
             lines.append("Marginal %s per call (slope over N): %s" % (
                 label, "%.3f MB" % slope if key == "rss" else "%.3f%% of a core" % (100 * slope)))
+    lines += srtp_table(results, args)
     last = [r for r in results["gateway"] if r["n"] == max(args.calls)]
     if last and last[0].get("thread_names"):
         tn = sorted(last[0]["thread_names"].items(), key=lambda x: -x[1])
@@ -1311,6 +1419,38 @@ def report(results, outdir, args):
     (outdir / "table.md").write_text(text + "\n")
     plot(table, floor, ff_cpu if ff_rows else None, ff_rows, outdir)
     log("results in %s" % outdir)
+
+
+def srtp_table(results, args):
+    """--srtp: plain and SRTP side by side (the same capture replayed), the
+    ratio of the medians and the median of each repeat's own ratio."""
+    rows = [r for r in results["gateway"] if r.get("variant")]
+    if not rows:
+        return []
+    lines = ["", "SRTP (--srtp): the callees replay one PCMU capture, plain then protected "
+             "(AES_CM_128_HMAC_SHA1_80, calls with \"srtp\": \"mandatory\"); "
+             "CPU per call of the gateway:", "",
+             "| N | plain %/call | SRTP %/call | SRTP / plain | per-repeat ratio med (min-max) "
+             "| SRTP's share of the SRTP run (perf) | the same symbols in the plain run "
+             "| SRTP up | SRTP stalls med (max) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for n in args.calls:
+        plain = [r for r in rows if r["n"] == n and r["variant"] == "rtp"]
+        sec = [r for r in rows if r["n"] == n and r["variant"] == "srtp"]
+        if not plain or not sec:
+            continue
+        pairs = [(p, q) for p in plain for q in sec if p["repeat"] == q["repeat"]]
+        ratios = [q["cpu_pct_per_call"] / p["cpu_pct_per_call"] for p, q in pairs]
+        cp, cs = med(plain, "cpu_pct_per_call"), med(sec, "cpu_pct_per_call")
+        lines.append("| %d | %.3f | %.3f | %.3f | %s (%s-%s) | %s %% | %s %% | %s | %s (%s) |" % (
+            n, cp, cs, cs / cp,
+            fmt(statistics.median(ratios) if ratios else None, "%.3f"),
+            fmt(min(ratios) if ratios else None, "%.3f"),
+            fmt(max(ratios) if ratios else None, "%.3f"),
+            fmt(med(sec, "srtp_share_pct"), "%.2f"), fmt(med(plain, "srtp_share_pct"), "%.2f"),
+            fmt(med(sec, "streams_up"), "%.0f"), fmt(med(sec, "stalls"), "%.0f"),
+            fmt(max((r["stalls"] for r in sec), default=None), "%d")))
+    return lines
 
 
 def plot(table, floor, ff_cpu, ff_rows, outdir):

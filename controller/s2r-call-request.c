@@ -49,6 +49,8 @@ struct _S2rCallRequest
   GStrv sip_headers;
   /* a NAT's public IP for this call (else the config's) */
   char *public_address;
+  /* off, optional, mandatory; NULL: the config's default */
+  char *srtp;
 };
 
 struct _S2rRtmpTarget
@@ -894,6 +896,16 @@ get_sip_headers (S2rCallRequest * req, const Fields * f, GError ** error)
 }
 
 static const char *const transports[] = { "udp", "tcp", "tls", NULL };
+static const char *const srtp_modes[] = { "off", "optional", "mandatory",
+  NULL
+};
+
+/* sipsrc's srtp values: off, optional, mandatory */
+gboolean
+s2r_srtp_mode_is_valid (const char *mode)
+{
+  return mode && g_strv_contains (srtp_modes, mode);
+}
 
 S2rCallRequest *
 s2r_call_request_new_from_json (JsonNode * root, GError ** error)
@@ -953,7 +965,8 @@ s2r_call_request_new_from_json (JsonNode * root, GError ** error)
       || !get_string (&f, "dtmf", FALSE, &req->dtmf, error)
       || !get_string (&f, "sipPublicAddress", FALSE, &req->public_address,
           error)
-      || !get_sip_headers (req, &f, error))
+      || !get_sip_headers (req, &f, error)
+      || !get_string (&f, "srtp", FALSE, &req->srtp, error))
     return NULL;
 
   if (req->public_address) {
@@ -995,6 +1008,17 @@ s2r_call_request_new_from_json (JsonNode * root, GError ** error)
     if (!g_strv_contains (transports, req->transport)) {
       s2r_set_error_field (error, S2R_ERROR_INVALID, "sipTransport",
           "field 'sipTransport' must be udp, tcp or tls");
+      return NULL;
+    }
+  }
+  if (req->srtp) {
+    char *lower = g_ascii_strdown (req->srtp, -1);
+
+    g_free (req->srtp);
+    req->srtp = lower;
+    if (!s2r_srtp_mode_is_valid (req->srtp)) {
+      s2r_set_error_field (error, S2R_ERROR_INVALID, "srtp",
+          "field 'srtp' must be off, optional or mandatory");
       return NULL;
     }
   }
@@ -1068,6 +1092,7 @@ s2r_call_request_unref (S2rCallRequest * req)
   g_free (req->dtmf);
   g_strfreev (req->sip_headers);
   g_free (req->public_address);
+  g_free (req->srtp);
   g_free (req);
 }
 
@@ -1156,6 +1181,7 @@ GETTER (const char *, callback_url, callback_url)
 GETTER (const char *, record, record)
 GETTER (const char *, dtmf, dtmf)
 GETTER (const char *, public_address, public_address)
+GETTER (const char *, srtp, srtp)
 
 const char *const *
 s2r_call_request_get_sip_headers (const S2rCallRequest * req)

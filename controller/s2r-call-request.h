@@ -78,11 +78,14 @@ const char *s2r_call_request_get_dtmf (const S2rCallRequest * req);
 const char *s2r_call_request_get_public_address (const S2rCallRequest * req);
 const char *const *s2r_call_request_get_sip_headers (const S2rCallRequest *
     req);
+/* NULL: the config's default; else off, optional or mandatory */
+const char *s2r_call_request_get_srtp (const S2rCallRequest * req);
 
 char *s2r_map_callee (const char *callee, const char *sip_domain,
     guint sip_port, GError ** error);
 gboolean s2r_call_id_is_valid (const char *call_id);
 gboolean s2r_record_name_is_valid (const char *name);
+gboolean s2r_srtp_mode_is_valid (const char *mode);
 char *s2r_redact_url (const char *url);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (S2rCallRequest, s2r_call_request_unref);

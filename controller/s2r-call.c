@@ -60,6 +60,8 @@ struct _S2rCall
   /* a generated video track if the call has no video (rtmppubsink's
    * still-video) */
   gboolean generate_video;
+  /* sipsrc's srtp: off, optional, mandatory (the request's or config's) */
+  const char *srtp;
   /* the `record` file, if any, and how it goes */
   S2rRecordStatus record_status;
   /* atomic: set by stop_pipeline, reported by stopped_cb */
@@ -1103,6 +1105,8 @@ s2r_call_new (S2rCallRequest * req, const S2rTemplate * tmpl,
   call->generate_video = s2r_call_request_get_generate_video (req) >= 0 ?
       s2r_call_request_get_generate_video (req) == 1 :
       s2r_config_get_still_video (config);
+  call->srtp = g_intern_string (s2r_call_request_get_srtp (req) ?
+      s2r_call_request_get_srtp (req) : s2r_config_get_srtp (config));
   for (guint i = 0; i < s2r_call_request_get_n_targets (req); i++) {
     S2rDestination *d = g_new0 (S2rDestination, 1);
 
@@ -1477,6 +1481,7 @@ s2r_call_add_json_members (S2rCall * call, JsonBuilder * b, gboolean wcs)
   add_bool (b, "hasAudio", s2r_call_request_get_has_audio (req), wcs);
   add_bool (b, "hasVideo", s2r_call_request_get_has_video (req), wcs);
   add_bool (b, "generateVideo", call->generate_video, wcs);
+  add_string (b, "srtp", call->srtp);
   add_string (b, "audioCodec", call->audio_codec);
   add_string (b, "videoCodec", call->video_codec);
   /* WCS's single stream: the first destination */
@@ -1586,6 +1591,9 @@ s2r_call_add_stats_members (S2rCall * call, JsonBuilder * b)
     add_uint64_field (b, "bytesReceived", call->sip_stats, "bytes-received");
     add_codec_field (b, "audioCodec", call->sip_stats, "audio-codec");
     add_codec_field (b, "videoCodec", call->sip_stats, "video-codec");
+    /* the suite in use (never a key), and the packets it refused */
+    add_codec_field (b, "srtp", call->sip_stats, "audio-srtp");
+    add_uint64_field (b, "srtpDropped", call->sip_stats, "srtp-dropped");
     json_builder_end_object (b);
   } else {
     json_builder_add_null_value (b);

@@ -7,9 +7,11 @@
 #endif
 
 #include "s2r-config.h"
+#include "s2r-call-request.h"
 #include "s2r-error.h"
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #define DEFAULT_LISTEN "127.0.0.1:9091"
@@ -59,6 +61,12 @@ struct _S2rConfig
   guint max_duration;
   guint retry_budget;
   gboolean still_video;
+  /* secure calls: sipsrc's srtp default, its TLS files (NULL: unset) */
+  char *srtp;
+  char *tls_ca_file;
+  gboolean tls_verify;
+  char *tls_cert_file;
+  char *tls_key_file;
 
   char *record_dir;             /* NULL: calls cannot ask for a recording */
 
@@ -102,6 +110,8 @@ s2r_config_new (void)
   config->rtp_timeout = DEFAULT_RTP_TIMEOUT;
   config->max_duration = DEFAULT_MAX_DURATION;
   config->retry_budget = DEFAULT_RETRY_BUDGET;
+  config->srtp = g_strdup ("off");
+  config->tls_verify = TRUE;
   config->webhook_queue_size = DEFAULT_WEBHOOK_QUEUE_SIZE;
   config->webhook_max_retries = DEFAULT_WEBHOOK_MAX_RETRIES;
   config->webhook_timeout = DEFAULT_WEBHOOK_TIMEOUT;
@@ -136,6 +146,10 @@ s2r_config_free (S2rConfig * config)
   g_free (config->public_address);
   g_free (config->user_agent);
   g_free (config->codecs);
+  g_free (config->srtp);
+  g_free (config->tls_ca_file);
+  g_free (config->tls_cert_file);
+  g_free (config->tls_key_file);
   g_free (config->record_dir);
   g_hash_table_unref (config->app_urls);
   g_free (config);
@@ -284,6 +298,52 @@ read_app_groups (S2rConfig * config, GKeyFile * kf, GError ** error)
 }
 
 static gboolean
+file_check (const char *key, const char *path, gboolean secret,
+    GError ** error)
+{
+  GStatBuf st;
+
+  if (path == NULL)
+    return TRUE;
+  if (g_stat (path, &st) != 0 || !S_ISREG (st.st_mode)
+      || g_access (path, R_OK) != 0) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, key,
+        "[sip] %s: '%s' is not a file this process can read", key, path);
+    return FALSE;
+  }
+  /* a private key: for the service's eyes only */
+  if (secret && (st.st_mode & (S_IRWXG | S_IRWXO))) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, key,
+        "[sip] %s: '%s' can be read by others (mode %03o): chmod 600 it",
+        key, path, (guint) (st.st_mode & 0777));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Checked once here, so that a typo fails the daemon, not every call */
+static gboolean
+tls_files_check (S2rConfig * config, GError ** error)
+{
+  if (config->srtp == NULL)
+    config->srtp = g_strdup ("off");
+  if (!s2r_srtp_mode_is_valid (config->srtp)) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, "srtp",
+        "[sip] srtp: expected off, optional or mandatory");
+    return FALSE;
+  }
+  if (config->tls_key_file && !config->tls_cert_file) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, "tls-cert-file",
+        "[sip] tls-key-file needs tls-cert-file");
+    return FALSE;
+  }
+  return file_check ("tls-ca-file", config->tls_ca_file, FALSE, error)
+      && file_check ("tls-cert-file", config->tls_cert_file,
+      config->tls_key_file == NULL, error)
+      && file_check ("tls-key-file", config->tls_key_file, TRUE, error);
+}
+
+static gboolean
 config_load (S2rConfig * config, GKeyFile * kf, GError ** error)
 {
   guint max_body = (guint) config->max_body;
@@ -310,6 +370,13 @@ config_load (S2rConfig * config, GKeyFile * kf, GError ** error)
       || !read_string (kf, "sip", "codecs", &config->codecs, error)
       || !read_uint (kf, "sip", "answer-timeout", 3600,
           &config->answer_timeout, error)
+      || !read_string (kf, "sip", "srtp", &config->srtp, error)
+      || !read_string (kf, "sip", "tls-ca-file", &config->tls_ca_file, error)
+      || !read_bool (kf, "sip", "tls-verify", &config->tls_verify, error)
+      || !read_string (kf, "sip", "tls-cert-file", &config->tls_cert_file,
+          error)
+      || !read_string (kf, "sip", "tls-key-file", &config->tls_key_file,
+          error)
       /* [sip] rtp-timeout: where it was first; [calls] wins */
       || !read_uint (kf, "sip", "rtp-timeout", 3600, &config->rtp_timeout,
           error)
@@ -365,6 +432,8 @@ config_load (S2rConfig * config, GKeyFile * kf, GError ** error)
         "[record] dir: '%s' is not a directory", config->record_dir);
     return FALSE;
   }
+  if (!tls_files_check (config, error))
+    return FALSE;
   config->max_body = max_body;
   /* 0 would close every connection at once: at least a second */
   config->idle_timeout = MAX (config->idle_timeout, 1);
@@ -573,6 +642,37 @@ const char *
 s2r_config_get_user_agent (const S2rConfig * config)
 {
   return config->user_agent;
+}
+
+/* off, optional or mandatory */
+const char *
+s2r_config_get_srtp (const S2rConfig * config)
+{
+  return config->srtp;
+}
+
+const char *
+s2r_config_get_tls_ca_file (const S2rConfig * config)
+{
+  return config->tls_ca_file;
+}
+
+gboolean
+s2r_config_get_tls_verify (const S2rConfig * config)
+{
+  return config->tls_verify;
+}
+
+const char *
+s2r_config_get_tls_cert_file (const S2rConfig * config)
+{
+  return config->tls_cert_file;
+}
+
+const char *
+s2r_config_get_tls_key_file (const S2rConfig * config)
+{
+  return config->tls_key_file;
 }
 
 const char *

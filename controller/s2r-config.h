@@ -31,6 +31,12 @@ G_BEGIN_DECLS
  * user-agent=sip2rtmp
  * codecs=G722,PCMU,PCMA,H264
  * answer-timeout=60
+ * srtp=off                ; default of a call's `srtp`: off, optional, mandatory
+ * tls-ca-file=/etc/sip2rtmp/ca.pem    ; TLS: whom to trust (default: the
+ *                         ; system's bundle, or SSL_CERT_FILE)
+ * tls-verify=true         ; false: no certificate check (labs only)
+ * tls-cert-file=/etc/sip2rtmp/client.pem  ; mutual TLS, with:
+ * tls-key-file=/etc/sip2rtmp/client.key   ; mode 600 (checked at start)
  * [calls]
  * max-duration=0          ; seconds from the answer; 0: no limit
  * rtp-timeout=30          ; seconds without RTP; 0: off ([sip] rtp-timeout too)
@@ -93,6 +99,11 @@ const char *s2r_config_get_local_address (const S2rConfig * config);
 const char *s2r_config_get_public_address (const S2rConfig * config);
 const char *s2r_config_get_user_agent (const S2rConfig * config);
 const char *s2r_config_get_codecs (const S2rConfig * config);
+const char *s2r_config_get_srtp (const S2rConfig * config);
+const char *s2r_config_get_tls_ca_file (const S2rConfig * config);
+gboolean s2r_config_get_tls_verify (const S2rConfig * config);
+const char *s2r_config_get_tls_cert_file (const S2rConfig * config);
+const char *s2r_config_get_tls_key_file (const S2rConfig * config);
 guint s2r_config_get_answer_timeout (const S2rConfig * config);
 guint s2r_config_get_rtp_timeout (const S2rConfig * config);
 guint s2r_config_get_max_duration (const S2rConfig * config);

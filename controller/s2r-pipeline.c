@@ -567,6 +567,14 @@ configure_sipsrc (GstElement * sip, const S2rCallRequest * req,
       s2r_config_get_public_address (config));
   set_string_prop (sip, "user-agent", s2r_config_get_user_agent (config));
   set_string_prop (sip, "codecs", s2r_config_get_codecs (config));
+  set_prop (sip, "srtp", s2r_call_request_get_srtp (req) ?
+      s2r_call_request_get_srtp (req) : s2r_config_get_srtp (config));
+  set_string_prop (sip, "tls-ca-file", s2r_config_get_tls_ca_file (config));
+  set_prop (sip, "tls-verify", s2r_config_get_tls_verify (config) ?
+      "true" : "false");
+  set_string_prop (sip, "tls-cert-file",
+      s2r_config_get_tls_cert_file (config));
+  set_string_prop (sip, "tls-key-file", s2r_config_get_tls_key_file (config));
   /* WCS: both media are offered; "true" sends too, "false" only receives */
   set_prop (sip, "audio", s2r_call_request_get_has_audio (req) ?
       "sendrecv" : "recvonly");

@@ -33,6 +33,7 @@
 #include "gstsiptesthook.h"
 #include "gstsipdtmfsender.h"
 #include "siprtpparse.h"
+#include "sipua/sipua_srtp.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_sip_rtp_source_debug);
 #define GST_CAT_DEFAULT gst_sip_rtp_source_debug
@@ -88,6 +89,10 @@ struct _GstSipRtpSource
     gint payload;               /* the same codec renumbered, or -1 */
     gboolean peer_receives;
     gboolean new_peer;
+    /* SRTP keys (secrets: wiped once applied) */
+    enum sipua_srtp_suite srtp_suite;
+    guint8 srtp_tx_key[SIPUA_SRTP_KEY_LEN];
+    guint8 srtp_rx_key[SIPUA_SRTP_KEY_LEN];
   } pending;
   /* messages made under the entry lock, posted by deliver_outbox() */
   GQueue outbox;
@@ -122,6 +127,9 @@ struct _GstSipRtpSource
   guint32 fill_ts;
   guint32 dtmf_ts;
   gboolean dtmf_seen;
+  /* SRTP of the call (NULL: plain RTP): made from the keys of the answer
+   * (or of a re-INVITE) by the thread that holds the stream */
+  struct sipua_srtp *srtp;
   /* where the peer's RTP comes from; after a transfer, the previous
    * party's source, whose packets are dropped (it may send a while) */
   struct sockaddr_storage peer_src;
@@ -158,6 +166,10 @@ struct _GstSipRtpSource
   /* datagrams at the RTP port that are no RTP of this call: too short
    * for a header, or from a sender that never sent two in sequence */
   guint64 invalid;
+  /* SRTP/SRTCP packets that failed their check (forged, replayed,
+   * garbled): dropped before any parsing */
+  guint64 srtp_dropped;
+  enum sipua_srtp_suite srtp_suite;
 };
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
@@ -262,8 +274,26 @@ send_to (GstSipRtpSource * self, GSocket * socket,
     const struct sockaddr_storage *to, socklen_t to_len, const guint8 * data,
     gsize len)
 {
+  guint8 secured[PACKET_MAX + SIPUA_SRTP_TRAILER_MAX];
+
   if (!self->remote_len)
     return;
+  /* SRTP: what we send is protected (RTCP on the RTCP socket) */
+  if (self->srtp_suite != SIPUA_SRTP_NONE) {
+    int err;
+
+    if (len > PACKET_MAX || !self->srtp)
+      return;
+    memcpy (secured, data, len);
+    err = socket == self->rtcp_socket ?
+        sipua_srtcp_protect (self->srtp, secured, &len, sizeof (secured)) :
+        sipua_srtp_protect (self->srtp, secured, &len, sizeof (secured));
+    if (err) {
+      GST_LOG_OBJECT (self, "not sent: SRTP protect failed (%d)", err);
+      return;
+    }
+    data = secured;
+  }
   if (sendto (g_socket_get_fd (socket), data, len, MSG_DONTWAIT,
           (const struct sockaddr *) to, to_len) < 0)
     GST_LOG_OBJECT (self, "sendto: %s", g_strerror (errno));
@@ -585,6 +615,58 @@ handle_rtcp (GstSipRtpSource * self, const guint8 * data, gsize len)
   }
 }
 
+/* Under the entry lock (or before the loop has the entry): the SRTP keys
+ * of the answer or of a re-INVITE. Another suite (or SRTP turned on or
+ * off) makes a new context; new keys of the same suite renew what they
+ * changed (ours kept, its counters go on: no index twice with a key). */
+static void
+srtp_apply (GstSipRtpSource * self, enum sipua_srtp_suite suite,
+    const guint8 * tx_key, const guint8 * rx_key)
+{
+  int err = 0;
+
+  if (suite != SIPUA_SRTP_NONE && sipua_srtp_suite (self->srtp) == suite) {
+    err = sipua_srtp_update (self->srtp, tx_key, rx_key);
+  } else {
+    g_clear_pointer (&self->srtp, sipua_srtp_free);
+    if (suite != SIPUA_SRTP_NONE)
+      err = sipua_srtp_alloc (&self->srtp, suite, tx_key, rx_key);
+  }
+  if (err) {
+    /* nothing goes out or comes in unprotected: see send_to, read_socket */
+    GST_ERROR_OBJECT (self, "SRTP context failed (%d): media dropped", err);
+    g_clear_pointer (&self->srtp, sipua_srtp_free);
+  }
+  g_mutex_lock (&self->stats_lock);
+  self->srtp_suite = suite;
+  g_mutex_unlock (&self->stats_lock);
+}
+
+/* Under the entry lock: a datagram of an SRTP call is checked and
+ * decrypted before anything reads it; one that fails (forged, replayed,
+ * garbled, plain) is dropped and counted, never parsed */
+static gboolean
+srtp_unprotect (GstSipRtpSource * self, guint8 * data, guint * len,
+    gboolean is_rtp)
+{
+  size_t n = *len;
+  int err = EINVAL;
+
+  if (self->srtp)
+    err = is_rtp ? sipua_srtp_unprotect (self->srtp, data, &n) :
+        sipua_srtcp_unprotect (self->srtp, data, &n);
+  if (err) {
+    GST_LOG_OBJECT (self, "%s packet of %u bytes dropped: %s", is_rtp ?
+        "SRTP" : "SRTCP", *len, g_strerror (err));
+    g_mutex_lock (&self->stats_lock);
+    self->srtp_dropped++;
+    g_mutex_unlock (&self->stats_lock);
+    return FALSE;
+  }
+  *len = (guint) n;
+  return TRUE;
+}
+
 /* Under the entry lock (or before the loop has the entry): what a
  * re-INVITE changed */
 static void
@@ -593,10 +675,17 @@ apply_pending_update (GstSipRtpSource * self)
   gboolean set;
   gint renumbered = -1;
   gboolean new_peer = FALSE, moved = FALSE;
+  enum sipua_srtp_suite srtp_suite = SIPUA_SRTP_NONE;
+  guint8 srtp_tx_key[SIPUA_SRTP_KEY_LEN], srtp_rx_key[SIPUA_SRTP_KEY_LEN];
 
   GST_OBJECT_LOCK (self);
   set = self->pending.set;
   if (set) {
+    srtp_suite = self->pending.srtp_suite;
+    memcpy (srtp_tx_key, self->pending.srtp_tx_key, sizeof (srtp_tx_key));
+    memcpy (srtp_rx_key, self->pending.srtp_rx_key, sizeof (srtp_rx_key));
+    memset (self->pending.srtp_tx_key, 0, sizeof (srtp_tx_key));
+    memset (self->pending.srtp_rx_key, 0, sizeof (srtp_rx_key));
     new_peer = self->pending.new_peer;
     moved = self->pending.len != self->remote_len ||
         memcmp (&self->pending.rtp, &self->remote_rtp, self->remote_len);
@@ -614,6 +703,10 @@ apply_pending_update (GstSipRtpSource * self)
   GST_OBJECT_UNLOCK (self);
   if (!set)
     return;
+
+  srtp_apply (self, srtp_suite, srtp_tx_key, srtp_rx_key);
+  memset (srtp_tx_key, 0, sizeof (srtp_tx_key));
+  memset (srtp_rx_key, 0, sizeof (srtp_rx_key));
 
   /* the previous party may still send a while: its stream is not ours */
   if (new_peer && self->peer_src_len) {
@@ -718,6 +811,11 @@ read_socket (gpointer user_data, gint fd, gint64 now)
           pkt_ns = ts.tv_sec * G_GINT64_CONSTANT (1000000000) + ts.tv_nsec;
         }
       }
+
+      /* SRTP first: nothing unauthenticated is parsed nor latched onto */
+      if (self->srtp_suite != SIPUA_SRTP_NONE && !srtp_unprotect (self,
+              storage[i], &msgs[i].msg_len, is_rtp))
+        continue;               /* forged, replayed, garbled: counted */
 
       if (!is_rtp) {
         /* the peer's first RTCP source since the last negotiation */
@@ -1222,6 +1320,11 @@ gst_sip_rtp_source_update (GstSipRtpSource * self,
       info->remote_rtcp_port);
   self->pending.dtmf_payload = info->dtmf_payload;
   self->pending.peer_receives = info->remote_receives;
+  self->pending.srtp_suite = info->srtp_suite;
+  memcpy (self->pending.srtp_tx_key, info->srtp_tx_key,
+      SIPUA_SRTP_KEY_LEN);
+  memcpy (self->pending.srtp_rx_key, info->srtp_rx_key,
+      SIPUA_SRTP_KEY_LEN);
   /* a transfer: keep the news of it until the loop has applied it */
   self->pending.new_peer |= info->new_peer;
   codec_changed = g_ascii_strcasecmp (gst_structure_get_string
@@ -1247,13 +1350,22 @@ gst_sip_rtp_source_add_stats (GstSipRtpSource * self, GstStructure * s,
   gchar *lost = g_strdup_printf ("%s-packets-lost", prefix);
   gchar *jitter = g_strdup_printf ("%s-jitter-ms", prefix);
   gchar *invalid = g_strdup_printf ("%s-packets-invalid", prefix);
+  gchar *srtp = g_strdup_printf ("%s-srtp", prefix);
+  gchar *srtp_dropped = g_strdup_printf ("%s-srtp-dropped", prefix);
 
   g_mutex_lock (&self->stats_lock);
   gst_structure_set (s, packets, G_TYPE_UINT64, self->packets,
       bytes, G_TYPE_UINT64, self->bytes, lost, G_TYPE_UINT64, self->lost,
       jitter, G_TYPE_DOUBLE, self->clock_rate ? self->jitter * 1000.0 /
       self->clock_rate : 0.0, invalid, G_TYPE_UINT64, self->invalid, NULL);
+  /* the suite, never a key */
+  gst_structure_set (s, srtp, G_TYPE_STRING,
+      self->srtp_suite == SIPUA_SRTP_NONE ? "off" :
+      sipua_srtp_suite_name (self->srtp_suite), srtp_dropped, G_TYPE_UINT64,
+      self->srtp_dropped, NULL);
   g_mutex_unlock (&self->stats_lock);
+  g_free (srtp);
+  g_free (srtp_dropped);
 
   g_free (packets);
   g_free (bytes);
@@ -1356,6 +1468,8 @@ gst_sip_rtp_source_new (GSocket * rtp_socket, GSocket * rtcp_socket,
       info->remote_rtp_port);
   set_address (&self->remote_rtcp, &self->remote_len, info->remote_address,
       info->remote_rtcp_port);
+  /* the loop does not have us yet: this thread holds the stream */
+  srtp_apply (self, info->srtp_suite, info->srtp_tx_key, info->srtp_rx_key);
 
   /* the kernel stamps each packet's arrival */
   setsockopt (g_socket_get_fd (rtp_socket), SOL_SOCKET, SO_TIMESTAMPNS, &one,
@@ -1377,6 +1491,8 @@ gst_sip_rtp_source_finalize (GObject * object)
   gst_caps_replace (&self->pending_caps, NULL);
   gst_buffer_replace (&self->probation, NULL);
   g_clear_pointer (&self->silence, g_bytes_unref);
+  g_clear_pointer (&self->srtp, sipua_srtp_free);
+  memset (&self->pending, 0, sizeof (self->pending));
   gst_sip_dtmf_sender_free (self->dtmf_out);
   /* empty: a scheduled delivery holds a reference to us */
   g_queue_clear_full (&self->outbox, (GDestroyNotify) gst_message_unref);

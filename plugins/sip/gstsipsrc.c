@@ -40,6 +40,15 @@
  * |[
  * gst-play-1.0 sip:1000@127.0.0.1:5060
  * ]| Plays a call's audio through the URI handler.
+ * |[
+ * gst-launch-1.0 -e sipsrc uri=sips:1000@pbx.example.com srtp=mandatory \
+ *   user-id=alice user-pw=secret ! rtppcmudepay ! mulawdec ! audioconvert ! \
+ *   audioresample ! audio/x-raw,rate=48000,channels=1 ! voaacenc ! aacparse ! \
+ *   rtmppubsink location=rtmp://127.0.0.1/live/room1
+ * ]| A secure call, as Twilio's Secure Media requires: SIP over TLS to port
+ * 5061 (the server's certificate checked against the system's CAs and the
+ * host name, `tls-ca-file` for a private CA), SRTP with SDES keys; a
+ * certificate that fails, or an answer without keys, fails the call.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -66,6 +75,13 @@ typedef enum
   GST_SIP_TRANSPORT_TCP = SIPUA_TRANSPORT_TCP,
   GST_SIP_TRANSPORT_TLS = SIPUA_TRANSPORT_TLS,
 } GstSipTransport;
+
+typedef enum
+{
+  GST_SIP_SRTP_OFF = SIPUA_SRTP_OFF,
+  GST_SIP_SRTP_OPTIONAL = SIPUA_SRTP_OPTIONAL,
+  GST_SIP_SRTP_MANDATORY = SIPUA_SRTP_MANDATORY,
+} GstSipSrtpMode;
 
 typedef enum
 {
@@ -100,6 +116,11 @@ enum
   PROP_DTMF,
   PROP_SIP_HEADERS,
   PROP_PUBLIC_ADDRESS,
+  PROP_SRTP,
+  PROP_TLS_CA_FILE,
+  PROP_TLS_VERIFY,
+  PROP_TLS_CERT_FILE,
+  PROP_TLS_KEY_FILE,
   PROP_STATS,
 };
 
@@ -123,6 +144,8 @@ static guint signals[LAST_SIGNAL];
 #define DEFAULT_REGISTER FALSE
 #define DEFAULT_USER_AGENT "sip2rtmp/" VERSION
 #define DEFAULT_LATENCY 0
+#define DEFAULT_SRTP GST_SIP_SRTP_OFF
+#define DEFAULT_TLS_VERIFY TRUE
 
 #define STATUS_TIMEOUT 408
 #define STATUS_REQUEST_TERMINATED 487
@@ -154,6 +177,11 @@ struct _GstSipSrc
   gchar *dtmf;                  /* the dial string sent once answered */
   GstStructure *sip_headers;    /* more headers for the INVITE */
   gchar *public_address;        /* a NAT's, in Contact and SDP */
+  GstSipSrtpMode srtp;
+  gchar *tls_ca_file;
+  gboolean tls_verify;
+  gchar *tls_cert_file;
+  gchar *tls_key_file;
 
   /* call_lock protects everything below. The process's lock order and
    * which thread runs what: docs/sipsrc-contract.md, "Threads and locks".
@@ -229,6 +257,25 @@ gst_sip_transport_get_type (void)
 
   if (g_once_init_enter (&type))
     g_once_init_leave (&type, g_enum_register_static ("GstSipTransport",
+            values));
+  return type;
+}
+
+GType
+gst_sip_srtp_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_SIP_SRTP_OFF, "Plain RTP", "off"},
+    {GST_SIP_SRTP_OPTIONAL, "RTP/AVP with SDES keys: SRTP if the answer "
+          "has keys, plain RTP if not", "optional"},
+    {GST_SIP_SRTP_MANDATORY, "RTP/SAVP: an answer without keys fails the "
+          "call", "mandatory"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstSipSrtpMode",
             values));
   return type;
 }
@@ -356,6 +403,14 @@ typedef struct
 {
   struct sipua_stream_info streams[SIPUA_MEDIA_COUNT];
 } AnswerData;
+
+/* it carries the SRTP keys */
+static void
+answer_data_free (AnswerData * answer)
+{
+  sipua_stream_info_wipe (answer->streams, SIPUA_MEDIA_COUNT);
+  g_free (answer);
+}
 
 /* Under call_lock: RFC 4733 events reach the peer when we send audio
  * (sendrecv), its SDP names telephone-event, takes our media, and the
@@ -617,7 +672,7 @@ call_event_handler (const struct sipua_call_event *ev, void *arg)
 
     memcpy (answer->streams, ev->streams, sizeof (answer->streams));
     gst_element_call_async (GST_ELEMENT_CAST (self), expose_streams, answer,
-        g_free);
+        (GDestroyNotify) answer_data_free);
   }
 
   if (ev->state == SIPUA_CALL_FAILED) {
@@ -646,6 +701,9 @@ typedef struct
   gchar *password;
   gchar *extra_headers;
   gchar *public_address;
+  gchar *tls_ca_file;
+  gchar *tls_cert_file;
+  gchar *tls_key_file;
   guint rtp_port_min, rtp_port_max;
 } CallPlan;
 
@@ -666,6 +724,9 @@ call_plan_free (CallPlan * plan)
   g_free (plan->password);
   g_free (plan->extra_headers);
   g_free (plan->public_address);
+  g_free (plan->tls_ca_file);
+  g_free (plan->tls_cert_file);
+  g_free (plan->tls_key_file);
   g_free (plan);
 }
 
@@ -689,14 +750,22 @@ call_plan_new (GstSipSrc * self, GError ** error)
   CallPlan *plan = g_new0 (CallPlan, 1);
   gchar *uri = NULL, *route = NULL, *host = NULL, *proxy_host = NULL;
   const gchar *transport;
+  GstSipTransport transport_mode;
   GError *err = NULL;
   gboolean any_media = FALSE;
   guint i;
 
   GST_OBJECT_LOCK (self);
 
-  transport = transport_param (self->transport);
   uri = gst_sip_uri_complete (self->uri, &host, NULL, &err);
+  /* a sips: URI is reached over TLS (RFC 3261 26.2); a URI's (or the
+   * proxy's, the next hop's) transport parameter wins over the property */
+  transport = gst_sip_uri_transport (self->proxy && *self->proxy ?
+      self->proxy : uri);
+  transport_mode = !g_strcmp0 (transport, "tls") ? GST_SIP_TRANSPORT_TLS :
+      !g_strcmp0 (transport, "tcp") ? GST_SIP_TRANSPORT_TCP :
+      !g_strcmp0 (transport, "udp") ? GST_SIP_TRANSPORT_UDP : self->transport;
+  transport = transport_param (transport_mode);
   if (!uri) {
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
         "Invalid property 'uri': %s", err->message);
@@ -755,6 +824,13 @@ call_plan_new (GstSipSrc * self, GError ** error)
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
         "Invalid property 'local-address': '%s' is not an IP address",
         self->local_address);
+    goto fail;
+  }
+  if (self->tls_key_file && *self->tls_key_file && !(self->tls_cert_file &&
+          *self->tls_cert_file)) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Invalid property 'tls-cert-file': must be set when 'tls-key-file' "
+        "is");
     goto fail;
   }
   if (self->rtp_port_max && self->rtp_port_min > self->rtp_port_max) {
@@ -838,7 +914,15 @@ call_plan_new (GstSipSrc * self, GError ** error)
   plan->rtp_port_min = self->rtp_port_min;
   plan->rtp_port_max = self->rtp_port_max;
 
-  plan->prm.transport = (enum sipua_transport) self->transport;
+  plan->prm.transport = (enum sipua_transport) transport_mode;
+  plan->prm.srtp = (enum sipua_srtp_mode) self->srtp;
+  plan->prm.tls_no_verify = !self->tls_verify;
+  plan->tls_ca_file = g_strdup (self->tls_ca_file && *self->tls_ca_file ?
+      self->tls_ca_file : NULL);
+  plan->tls_cert_file = g_strdup (self->tls_cert_file &&
+      *self->tls_cert_file ? self->tls_cert_file : NULL);
+  plan->tls_key_file = g_strdup (self->tls_key_file && *self->tls_key_file ?
+      self->tls_key_file : NULL);
   plan->prm.sip_port = self->sip_port;
   plan->prm.answer_timeout_ms = self->answer_timeout * 1000;
   plan->prm.register_first = self->do_register;
@@ -917,6 +1001,15 @@ start_call (GstElement * element, gpointer user_data)
   prm->extra_headers = plan->extra_headers;
   prm->public_address = plan->public_address;
   prm->local_address = plan->local_address;
+  /* TLS: the next hop's certificate must be for its host */
+  prm->tls_server_name = plan->target_host;
+  prm->tls_ca_file = plan->tls_ca_file;
+  prm->tls_cert_file = plan->tls_cert_file;
+  prm->tls_key_file = plan->tls_key_file;
+  if (prm->transport == SIPUA_TRANSPORT_TLS && prm->tls_no_verify)
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("tls-verify is off: the certificate of %s is not checked "
+            "(self-signed labs only)", plan->target_host), (NULL));
 
   GST_INFO_OBJECT (self, "calling %s from %s via %s", prm->request_uri,
       prm->local_address, prm->route ? prm->route : "(direct)");
@@ -966,6 +1059,8 @@ release_streams (GstSipSrc * self)
   self->exposing = FALSE;
   self->exposed = FALSE;
   self->update_pending = FALSE;
+  sipua_stream_info_wipe (self->stream_info, SIPUA_MEDIA_COUNT);
+  sipua_stream_info_wipe (self->pending_update, SIPUA_MEDIA_COUNT);
   self->have_stream_info = FALSE;
   self->established = FALSE;
   self->dial_string_sent = FALSE;
@@ -1183,6 +1278,21 @@ gst_sip_src_set_property (GObject * object, guint prop_id,
     case PROP_PUBLIC_ADDRESS:
       set_string (&self->public_address, value);
       break;
+    case PROP_SRTP:
+      self->srtp = g_value_get_enum (value);
+      break;
+    case PROP_TLS_CA_FILE:
+      set_string (&self->tls_ca_file, value);
+      break;
+    case PROP_TLS_VERIFY:
+      self->tls_verify = g_value_get_boolean (value);
+      break;
+    case PROP_TLS_CERT_FILE:
+      set_string (&self->tls_cert_file, value);
+      break;
+    case PROP_TLS_KEY_FILE:
+      set_string (&self->tls_key_file, value);
+      break;
     case PROP_TRANSPORT:
       self->transport = g_value_get_enum (value);
       break;
@@ -1236,7 +1346,7 @@ static GstStructure *
 gst_sip_src_get_stats (GstSipSrc * self)
 {
   GstStructure *s;
-  guint64 packets = 0, bytes = 0, lost = 0;
+  guint64 packets = 0, bytes = 0, lost = 0, srtp_dropped = 0;
   gdouble loop_busy;
   GstClockTime loop_late;
   guint i;
@@ -1265,12 +1375,14 @@ gst_sip_src_get_stats (GstSipSrc * self)
     packets += stats_counter (s, prefix, "packets-received");
     bytes += stats_counter (s, prefix, "bytes-received");
     lost += stats_counter (s, prefix, "packets-lost");
+    srtp_dropped += stats_counter (s, prefix, "srtp-dropped");
   }
   g_mutex_unlock (&self->call_lock);
 
   gst_structure_set (s, "packets-received", G_TYPE_UINT64, packets,
       "bytes-received", G_TYPE_UINT64, bytes,
-      "packets-lost", G_TYPE_UINT64, lost, NULL);
+      "packets-lost", G_TYPE_UINT64, lost,
+      "srtp-dropped", G_TYPE_UINT64, srtp_dropped, NULL);
 
   /* the process's shared media loop, the same in every sipsrc: what an
    * application needs to refuse calls before the admitted ones fall
@@ -1335,6 +1447,21 @@ gst_sip_src_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_PUBLIC_ADDRESS:
       g_value_set_string (value, self->public_address);
       break;
+    case PROP_SRTP:
+      g_value_set_enum (value, self->srtp);
+      break;
+    case PROP_TLS_CA_FILE:
+      g_value_set_string (value, self->tls_ca_file);
+      break;
+    case PROP_TLS_VERIFY:
+      g_value_set_boolean (value, self->tls_verify);
+      break;
+    case PROP_TLS_CERT_FILE:
+      g_value_set_string (value, self->tls_cert_file);
+      break;
+    case PROP_TLS_KEY_FILE:
+      g_value_set_string (value, self->tls_key_file);
+      break;
     case PROP_TRANSPORT:
       g_value_set_enum (value, self->transport);
       break;
@@ -1393,6 +1520,9 @@ gst_sip_src_finalize (GObject * object)
   g_clear_pointer (&self->sip_headers, gst_structure_free);
   g_clear_pointer (&self->remote_headers, gst_structure_free);
   g_free (self->public_address);
+  g_free (self->tls_ca_file);
+  g_free (self->tls_cert_file);
+  g_free (self->tls_key_file);
   g_free (self->call_id);
   g_free (self->remote_sdp);
   g_mutex_clear (&self->call_lock);
@@ -1415,6 +1545,8 @@ gst_sip_src_init (GstSipSrc * self)
   self->do_register = DEFAULT_REGISTER;
   self->user_agent = g_strdup (DEFAULT_USER_AGENT);
   self->latency = DEFAULT_LATENCY;
+  self->srtp = DEFAULT_SRTP;
+  self->tls_verify = DEFAULT_TLS_VERIFY;
   g_mutex_init (&self->call_lock);
 
   GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
@@ -1540,11 +1672,40 @@ gst_sip_src_class_init (GstSipSrcClass * klass)
           "local one (its SIP and RTP ports forwarded as they are). Whatever "
           "it is, a peer whose RTP comes from another host than its SDP "
           "names (itself behind a NAT) gets our RTP and RTCP back there"));
+  g_object_class_install_property (gobject_class, PROP_SRTP,
+      g_param_spec_enum ("srtp", "SRTP", "SRTP with SDES keys (RFC 4568; "
+          "AES_CM_128_HMAC_SHA1_80, then _32, fresh keys per call): off, "
+          "optional (RTP/AVP with keys: SRTP if the answer has keys), "
+          "mandatory (RTP/SAVP: an answer without keys fails the call)",
+          GST_TYPE_SIP_SRTP_MODE, DEFAULT_SRTP,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_TLS_CA_FILE,
+      STR_PARAM ("tls-ca-file", "TLS CA file", "transport=tls: PEM file of "
+          "the CA certificates the server's must chain to (default: the "
+          "file SSL_CERT_FILE names, else the system's bundle); its name "
+          "or IP address must be the next hop's host"));
+  g_object_class_install_property (gobject_class, PROP_TLS_VERIFY,
+      g_param_spec_boolean ("tls-verify", "TLS verify", "transport=tls: "
+          "check the server's certificate (false: not checked, a warning "
+          "is posted: self-signed labs only)", DEFAULT_TLS_VERIFY,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_TLS_CERT_FILE,
+      STR_PARAM ("tls-cert-file", "TLS certificate file", "transport=tls: "
+          "our certificate (PEM, chain allowed) for servers that ask for "
+          "one (mutual TLS)"));
+  g_object_class_install_property (gobject_class, PROP_TLS_KEY_FILE,
+      STR_PARAM ("tls-key-file", "TLS key file", "transport=tls: the "
+          "unencrypted PEM private key of tls-cert-file (default: in "
+          "tls-cert-file); never logged"));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics", "call-id, state, "
-          "sip-status, on-hold, audio-codec, video-codec, remote-sdp, "
-          "packets-received, bytes-received, packets-lost (and per media "
-          "audio-/video-: the same and jitter-ms); the process's shared "
+          "sip-status, on-hold, audio-codec, video-codec, remote-sdp (SRTP "
+          "keys masked), packets-received, bytes-received, packets-lost, "
+          "srtp-dropped (SRTP packets refused: forged, replayed), and per "
+          "media audio-/video-: the same, jitter-ms, packets-invalid and srtp "
+          "(the suite, or off); the process's shared "
           "media loop: media-loop-busy (the busiest thread's share of the "
           "last second spent working), media-loop-late-ms (how late its "
           "ticks started, on average)",
@@ -1578,6 +1739,7 @@ gst_sip_src_class_init (GstSipSrcClass * klass)
 
   gst_type_mark_as_plugin_api (GST_TYPE_SIP_TRANSPORT, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_SIP_MEDIA_MODE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_SIP_SRTP_MODE, 0);
 
 }
 

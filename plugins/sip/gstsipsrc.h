@@ -18,6 +18,8 @@ GType gst_sip_transport_get_type (void);
 
 #define GST_TYPE_SIP_MEDIA_MODE (gst_sip_media_mode_get_type ())
 GType gst_sip_media_mode_get_type (void);
+#define GST_TYPE_SIP_SRTP_MODE (gst_sip_srtp_mode_get_type ())
+GType gst_sip_srtp_mode_get_type (void);
 
 GST_ELEMENT_REGISTER_DECLARE (sipsrc);
 

@@ -143,12 +143,42 @@ gst_sip_uri_user_is_valid (const gchar * user)
   return TRUE;
 }
 
-/* libre takes the transport from the next hop's URI */
+/* The transport a URI asks for: "tls" for sips: or ;transport=tls,
+ * "tcp", "udp", or NULL when it says nothing */
+const gchar *
+gst_sip_uri_transport (const gchar * uri)
+{
+  gchar *lower;
+  const gchar *t = NULL;
+
+  if (!uri)
+    return NULL;
+  if (g_str_has_prefix (uri, "sips:"))
+    return "tls";
+  lower = g_ascii_strdown (uri, -1);
+  if (strstr (lower, ";transport=tls"))
+    t = "tls";
+  else if (strstr (lower, ";transport=tcp"))
+    t = "tcp";
+  else if (strstr (lower, ";transport=udp"))
+    t = "udp";
+  g_free (lower);
+  return t;
+}
+
+/* libre takes the transport from the next hop's URI. libre 1.1.0 routes
+ * sip: URIs only (a sips: one is refused with ENOSYS): a sips: URI is
+ * called as sip:...;transport=tls, TLS to the peer, which is what Twilio
+ * and PBXs document for TLS trunks. */
 gchar *
 gst_sip_uri_with_transport (const gchar * uri, const gchar * transport)
 {
+  if (g_str_has_prefix (uri, "sips:"))
+    return strstr (uri, ";transport=") ? g_strconcat ("sip:", uri + 5, NULL)
+        : g_strdup_printf ("sip:%s;transport=tls", uri + 5);
+
   if (!transport || !g_strcmp0 (transport, "udp") || strstr (uri,
-          ";transport=") || g_str_has_prefix (uri, "sips:"))
+          ";transport="))
     return g_strdup (uri);
 
   return g_strdup_printf ("%s;transport=%s", uri, transport);

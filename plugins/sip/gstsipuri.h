@@ -16,6 +16,7 @@ gchar *gst_sip_uri_complete (const gchar * uri, gchar ** host, guint * port,
     GError ** error);
 gboolean gst_sip_uri_user_is_valid (const gchar * user);
 gchar *gst_sip_uri_with_transport (const gchar * uri, const gchar * transport);
+const gchar *gst_sip_uri_transport (const gchar * uri);
 
 G_END_DECLS
 

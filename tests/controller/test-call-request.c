@@ -409,10 +409,38 @@ test_record_is_a_file_name_ending_in_mkv_or_mp4 (void)
   }
 }
 
+static void
+test_srtp_is_optional_checked_and_accepted_in_wcs_bodies (void)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (S2rCallRequest) absent = parse ("{\"callee\":\"sip:a@h\","
+      "\"rtmpUrls\":[\"rtmp://a/b/c\"]}", &err);
+  g_autoptr (S2rCallRequest) native = parse ("{\"callee\":\"sip:a@h\","
+      "\"rtmpUrls\":[\"rtmp://a/b/c\"],\"srtp\":\"Mandatory\"}", &err);
+  /* WCS 4 with the extension, beside sipTransport in the connection */
+  g_autoptr (S2rCallRequest) wcs4 = parse ("{\"callee\":\"h\","
+      "\"rtmpUrl\":\"rtmp://a/live\",\"rtmpStream\":\"s\","
+      "\"srtp\":\"optional\",\"connection\":{\"sipDomain\":\"h\","
+      "\"sipTransport\":\"TLS\"}}", &err);
+
+  g_assert_no_error (err);
+  g_assert_null (s2r_call_request_get_srtp (absent));
+  g_assert_cmpstr (s2r_call_request_get_srtp (native), ==, "mandatory");
+  g_assert_cmpstr (s2r_call_request_get_srtp (wcs4), ==, "optional");
+  g_assert_cmpstr (s2r_call_request_get_transport (wcs4), ==, "tls");
+  assert_rejected ("{\"callee\":\"sip:a@h\",\"rtmpUrls\":[\"rtmp://a/b/c\"],"
+      "\"srtp\":\"always\"}", "srtp");
+  assert_rejected ("{\"callee\":\"sip:a@h\",\"rtmpUrls\":[\"rtmp://a/b/c\"],"
+      "\"srtp\":true}", "srtp");
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/request/srtp-is-optional-checked-and-accepted-in-wcs-bodies",
+      test_srtp_is_optional_checked_and_accepted_in_wcs_bodies);
 
   g_test_add_func ("/request/record-is-a-file-name-ending-in-mkv-or-mp4",
       test_record_is_a_file_name_ending_in_mkv_or_mp4);

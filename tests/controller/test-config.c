@@ -10,6 +10,8 @@
 #include "s2r-config.h"
 #include "s2r-error.h"
 
+#include <glib/gstdio.h>
+
 static void
 test_defaults_listen_on_loopback_9091 (void)
 {
@@ -331,10 +333,67 @@ test_sip_states_map_to_wcs_statuses (void)
       "SESSION_PROGRESS");
 }
 
+static void
+test_srtp_and_tls_keys_have_defaults_and_are_checked (void)
+{
+  g_autoptr (S2rConfig) defaults = s2r_config_new ();
+  g_autoptr (GError) err = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("s2r-config-XXXXXX", NULL);
+  g_autofree char *cert = g_build_filename (dir, "cert.pem", NULL);
+  g_autofree char *key = g_build_filename (dir, "key.pem", NULL);
+  g_autofree char *data = NULL;
+  S2rConfig *config;
+
+  g_assert_cmpstr (s2r_config_get_srtp (defaults), ==, "off");
+  g_assert_true (s2r_config_get_tls_verify (defaults));
+  g_assert_null (s2r_config_get_tls_ca_file (defaults));
+  g_assert_null (s2r_config_get_tls_cert_file (defaults));
+
+  g_assert_true (g_file_set_contents (cert, "x", -1, NULL));
+  g_assert_true (g_file_set_contents (key, "x", -1, NULL));
+  g_assert_cmpint (g_chmod (key, 0600), ==, 0);
+  data = g_strdup_printf ("[sip]\nsrtp=mandatory\ntls-verify=false\n"
+      "tls-ca-file=%s\ntls-cert-file=%s\ntls-key-file=%s\n", cert, cert, key);
+  config = s2r_config_new_from_data (data, &err);
+  g_assert_no_error (err);
+  g_assert_cmpstr (s2r_config_get_srtp (config), ==, "mandatory");
+  g_assert_false (s2r_config_get_tls_verify (config));
+  g_assert_cmpstr (s2r_config_get_tls_key_file (config), ==, key);
+  s2r_config_free (config);
+
+  /* a key others can read, a key without its certificate, a missing file,
+   * a mode sipsrc has not: errors naming the key */
+  g_assert_cmpint (g_chmod (key, 0640), ==, 0);
+  g_clear_pointer (&data, g_free);
+  data = g_strdup_printf ("[sip]\ntls-cert-file=%s\ntls-key-file=%s\n", cert,
+      key);
+  g_assert_null (s2r_config_new_from_data (data, &err));
+  g_assert_cmpstr (s2r_error_get_field (err), ==, "tls-key-file");
+  g_clear_error (&err);
+  g_clear_pointer (&data, g_free);
+  data = g_strdup_printf ("[sip]\ntls-key-file=%s\n", key);
+  g_assert_null (s2r_config_new_from_data (data, &err));
+  g_assert_cmpstr (s2r_error_get_field (err), ==, "tls-cert-file");
+  g_clear_error (&err);
+  g_assert_null (s2r_config_new_from_data ("[sip]\ntls-ca-file=/nonexistent\n",
+          &err));
+  g_assert_cmpstr (s2r_error_get_field (err), ==, "tls-ca-file");
+  g_clear_error (&err);
+  g_assert_null (s2r_config_new_from_data ("[sip]\nsrtp=always\n", &err));
+  g_assert_cmpstr (s2r_error_get_field (err), ==, "srtp");
+
+  g_unlink (cert);
+  g_unlink (key);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/config/srtp-and-tls-keys-have-defaults-and-are-checked",
+      test_srtp_and_tls_keys_have_defaults_and_are_checked);
 
   g_test_add_func ("/config/defaults-listen-on-loopback-9091",
       test_defaults_listen_on_loopback_9091);

@@ -742,11 +742,17 @@ class Baresip(_TempDirPeer):
     name = "baresip"
 
     def __init__(self, wav, user="callee", codecs=("PCMU/8000/1", "PCMA/8000/1"),
-                 modules=("g711.so",), srate=8000, channels=1):
+                 modules=("g711.so",), srate=8000, channels=1, mediaenc=None):
         """codecs: baresip's audio_codecs of the account, e.g. ("G722/16000/1",);
         modules: the codec modules to load (g711.so, g722.so, opus.so);
-        srate, channels: those of `wav` (baresip's opus wants 48000 Hz, 2)."""
+        srate, channels: those of `wav` (baresip's opus wants 48000 Hz, 2);
+        mediaenc: the account's media encryption (its srtp module): "srtp"
+        (RTP/AVP with keys, SRTP if the other side has keys too), "srtp-mand"
+        (RTP/SAVP only: a call without keys is refused)."""
         super().__init__()
+        self.mediaenc = mediaenc
+        if mediaenc:
+            modules = tuple(modules) + ("srtp.so",)
         self.wav = Path(wav).resolve()
         self.user = user
         self.codecs = codecs
@@ -783,8 +789,9 @@ module_app		menu.so
            rtp_end=rtp + 9, modules=BARESIP_MODULES, srate=self.srate, channels=self.channels,
            codec_modules="\n".join("module\t\t\t%s" % m for m in self.modules)))
         (self.dir / "accounts").write_text(
-            "<sip:{u}@{ip}:{port}>;regint=0;answermode=auto;audio_codecs={c}\n".format(
-                u=self.user, ip=LOOPBACK, port=self.port, c=",".join(self.codecs)))
+            "<sip:{u}@{ip}:{port}>;regint=0;answermode=auto;audio_codecs={c}{enc}\n".format(
+                u=self.user, ip=LOOPBACK, port=self.port, c=",".join(self.codecs),
+                enc=";mediaenc=%s" % self.mediaenc if self.mediaenc else ""))
         (self.dir / "contacts").write_text("")
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(["baresip", "-f", str(self.dir)],
@@ -803,6 +810,59 @@ module_app		menu.so
             return self.log.read_text(errors="replace")
         except OSError:
             return ""
+
+
+# --------------------------------------------------------------------------
+# certificates (openssl)
+
+def _openssl(*args, cwd=None):
+    subprocess.run(["openssl"] + list(args), check=True, stdin=subprocess.DEVNULL,
+                   capture_output=True, timeout=60, cwd=cwd)
+
+
+class Certs:
+    """A private CA and certificates it signs, made by openssl in `dir`.
+
+        certs = Certs(tmpdir)
+        cert, key = certs.issue("server", ip="127.0.0.1")
+        certs.ca                                  # the CA's PEM, to trust
+
+    issue(): for an IP address (subjectAltName IP) or a DNS name; days=-1
+    makes one that has expired; ca=False a self-signed one no CA vouches for.
+    """
+
+    def __init__(self, dir):
+        self.dir = Path(dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.ca = self.dir / "ca.pem"
+        self.ca_key = self.dir / "ca.key"
+        self._serial = 1
+        _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                 "-subj", "/CN=sip2rtmp test CA", "-keyout", str(self.ca_key),
+                 "-out", str(self.ca))
+
+    def issue(self, name, ip=None, dns=None, days=2, ca=True, client=False):
+        """(certificate, key) paths for `name`.pem / `name`.key."""
+        cert, key = self.dir / (name + ".pem"), self.dir / (name + ".key")
+        cn = ip or dns or name
+        san = ("IP:%s" % ip) if ip else ("DNS:%s" % (dns or name))
+        ext = self.dir / (name + ".ext")
+        ext.write_text("subjectAltName=%s\nextendedKeyUsage=%s\n" %
+                       (san, "clientAuth" if client else "serverAuth"))
+        if not ca:
+            _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", str(days),
+                     "-subj", "/CN=%s" % cn, "-addext", "subjectAltName=%s" % san,
+                     "-keyout", str(key), "-out", str(cert))
+        else:
+            csr = self.dir / (name + ".csr")
+            _openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=%s" % cn,
+                     "-keyout", str(key), "-out", str(csr))
+            self._serial += 1
+            _openssl("x509", "-req", "-in", str(csr), "-CA", str(self.ca),
+                     "-CAkey", str(self.ca_key), "-set_serial", str(self._serial),
+                     "-days", str(days), "-extfile", str(ext), "-out", str(cert))
+        os.chmod(key, 0o600)
+        return cert, key
 
 
 # --------------------------------------------------------------------------
@@ -965,6 +1025,141 @@ onreply_route {{
         return "\n--- kamailio ---\n%s" % "\n".join(
             line for line in self.output().splitlines()
             if "S2R-" in line or "ERROR" in line)[-4000:]
+
+
+class KamailioTls(_TempDirPeer):
+    """kamailio as a TLS front end on 127.0.0.1: TLS on `tls_port` with
+    `cert`/`key`, every new call relayed over UDP to its callee,
+    record-routed so that the in-dialog requests (ACK, BYE) cross it too.
+
+    require_client_cert: the TLS server asks for our certificate and checks
+    it against `client_ca` (mutual TLS). Each INVITE it takes is logged with
+    the transport and what it verified (`.invites()`).
+    """
+
+    name = "kamailio-tls"
+
+    def __init__(self, callee, cert, key, require_client_cert=False, client_ca=None):
+        """callee: "host:port" every call goes to; None: the request URI's
+        user is the port (sip:PORT@...) on 127.0.0.1, for several callees."""
+        super().__init__()
+        self.callee = callee
+        self.cert = cert
+        self.key = key
+        self.require_client_cert = require_client_cert
+        self.client_ca = client_ca
+        self.tls_port = None
+        self.udp_port = None
+        self.log = self.dir / "kamailio.log"
+
+    def start(self):
+        if not os.path.exists(KAMAILIO_MODULES + "/tls.so"):
+            raise PeerError("kamailio's TLS module missing (apt-get install kamailio "
+                            "kamailio-tls-modules)")
+        self.tls_port = free_port()
+        self.udp_port = free_port()
+        verify = "yes" if self.require_client_cert else "no"
+        (self.dir / "tls.cfg").write_text("""
+[server:default]
+method = TLSv1.2+
+verify_certificate = {verify}
+require_certificate = {verify}
+certificate = {cert}
+private_key = {key}
+{ca}
+
+[client:default]
+verify_certificate = no
+require_certificate = no
+""".format(verify=verify, cert=self.cert, key=self.key,
+           ca="ca_list = %s" % self.client_ca if self.client_ca else ""))
+        (self.dir / "kamailio.cfg").write_text("""#!KAMAILIO
+debug=2
+log_stderror=yes
+fork=yes
+children=1
+tcp_children=1
+enable_tls=yes
+auto_aliases=no
+listen=udp:{ip}:{udp}
+listen=tls:{ip}:{tls}
+mpath="{mods}"
+loadmodule "tm.so"
+loadmodule "sl.so"
+loadmodule "rr.so"
+loadmodule "pv.so"
+loadmodule "maxfwd.so"
+loadmodule "textops.so"
+loadmodule "siputils.so"
+loadmodule "xlog.so"
+loadmodule "tls.so"
+modparam("tls", "config", "{d}/tls.cfg")
+
+request_route {{
+    if (!mf_process_maxfwd_header("10")) {{ sl_send_reply("483", "Too Many Hops"); exit; }}
+    if (has_totag()) {{
+        if (loose_route()) {{
+            xlog("L_NOTICE", "IN-DIALOG $rm over $pr from $si:$sp\\n");
+            t_relay();
+            exit;
+        }}
+        if (is_method("ACK")) {{ if (t_check_trans()) t_relay(); exit; }}
+        sl_send_reply("404", "Not here");
+        exit;
+    }}
+    if (is_method("CANCEL")) {{ if (t_check_trans()) t_relay(); exit; }}
+    if (is_method("INVITE")) {{
+        xlog("L_NOTICE", "INVITE over $pr from $si:$sp verified=$tls_peer_verified cn=$tls_peer_subject_cn\\n");
+    }}
+    record_route();
+    $du = {du};
+    t_relay();
+}}
+""".format(ip=LOOPBACK, udp=self.udp_port, tls=self.tls_port, mods=KAMAILIO_MODULES,
+           d=self.dir, du='"sip:%s;transport=udp"' % self.callee if self.callee else
+           '"sip:%s:" + $rU + ";transport=udp"' % LOOPBACK))
+        with open(self.log, "wb") as out:
+            self.proc = subprocess.Popen(
+                ["kamailio", "-f", str(self.dir / "kamailio.cfg"), "-DD", "-E",
+                 "-Y", str(self.dir), "-P", str(self.dir / "kamailio.pid"),
+                 "-m", "32", "-M", "8"],
+                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True)
+        wait_until(lambda: self.tls_port in _bound_ports("tcp"), 15, "kamailio",
+                   self.proc, self.log)
+
+    def close(self):
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        super().close()
+
+    def uri(self, user="service"):
+        """Our request URI: the callee's user at the TLS front end."""
+        return "sip:%s@%s:%d;transport=tls" % (user, LOOPBACK, self.tls_port)
+
+    def output(self):
+        try:
+            return self.log.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def lines(self, word):
+        return [l for l in self.output().splitlines() if word in l]
+
+    def established_tls_connections(self):
+        """TCP connections established to the TLS port now (our side's ends)."""
+        count = 0
+        with open("/proc/net/tcp") as f:
+            next(f)
+            for line in f:
+                fields = line.split()
+                laddr, raddr, state = fields[1], fields[2], fields[3]
+                if state == "01" and int(raddr.split(":")[1], 16) == self.tls_port:
+                    count += 1
+        return count
 
 
 # --------------------------------------------------------------------------

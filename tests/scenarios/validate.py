@@ -56,6 +56,43 @@ class ScenarioCase(unittest.TestCase):
             if then:
                 then(uas, uac_rc)
 
+    # --- secure calls (tests/integration/test_sipsrc_tls.py, _srtp.py)
+    SRTP_KEYS = {"profile": "RTP/SAVP", "answer_port": 0,
+                 "crypto": "1 AES_CM_128_HMAC_SHA1_80 "
+                           "inline:QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk"}
+
+    def test_answer_pcmu_rr_wait_bye(self):
+        self.check("answer_pcmu_rr_wait_bye.xml", "uac_call_hangup.xml",
+                   then=lambda uas, _: self.assertTrue(uas.received("BYE")))
+
+    def test_answer_srtp_pcap_wait_bye(self):
+        def then(uas, _):
+            self.assertTrue(uas.received("BYE"))
+            self.assertIn("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:", uas.sent(200)[0].text)
+        keys = dict(self.SRTP_KEYS, answer_port=free_port(2))
+        self.check("answer_srtp_pcap_wait_bye.xml", "uac_call_hangup.xml",
+                   files={"srtp.pcap": tone_pcap}, keys=keys, then=then)
+
+    def rekey_keys(self):
+        return dict(self.SRTP_KEYS, answer_port=free_port(2),
+                    crypto2="1 AES_CM_128_HMAC_SHA1_80 "
+                            "inline:MDEyMzQ1Njc4OWFiY2RlZmdoaWprbG1ub3BxcnN0")
+
+    def test_reinvite_srtp_rekey_wait_bye(self):
+        def then(uas, uac_rc):
+            self.assertEqual(uac_rc, 0)
+            self.assertEqual(len(uas.sent("INVITE")), 1, "one re-INVITE")
+            self.assertIn("inline:MDEy", uas.sent("INVITE")[0].text, "the new key")
+        self.check("reinvite_srtp_rekey_wait_bye.xml", "uac_call_reinvite_srtp_hangup.xml",
+                   uac_ms=1500, files={"srtp1.pcap": tone_pcap, "srtp2.pcap": tone_pcap},
+                   keys=self.rekey_keys(), then=then)
+
+    def test_reinvite_srtp_rekey_wait_bye_fails_if_the_answer_has_no_keys(self):
+        self.check("reinvite_srtp_rekey_wait_bye.xml", "uac_call_reinvite_hangup.xml",
+                   uas_rc=1, uac_ms=1500,
+                   files={"srtp1.pcap": tone_pcap, "srtp2.pcap": tone_pcap},
+                   keys=self.rekey_keys())
+
     # --- positive: a well-behaved caller passes the scenario
     def test_answer_pcmu_bye(self):
         def then(uas, uac_rc):

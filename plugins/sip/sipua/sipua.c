@@ -64,6 +64,8 @@ static struct {
 
 	/* SIP thread only */
 	struct list stacks;
+	struct dnsc *dnsc;
+	bool dnsc_warned;
 	unsigned closing;
 	struct tmr quit_tmr;
 } ua = {
@@ -76,7 +78,7 @@ static struct {
 
 void sipua_log(int level, const char *fmt, ...)
 {
-	char buf[512];
+	char buf[4096];  /* a SIP message and its SDP, traced */
 	va_list ap;
 	sipua_log_h *logh;
 	void *logarg;
@@ -122,12 +124,15 @@ static void sip_trace_handler(bool tx, enum sip_transp tp,
 			      const struct sa *src, const struct sa *dst,
 			      const uint8_t *pkt, size_t len, void *arg)
 {
+	struct pl text;
 	(void)arg;
 
-	/* The digest response is a hash: no secret is printed here */
-	sipua_log(DBG_DEBUG + 1, "%s %s %J -> %J\n%b",
+	/* The digest response is a hash; SRTP keys are masked */
+	text.p = (const char *)pkt;
+	text.l = len;
+	sipua_log(DBG_DEBUG + 1, "%s %s %J -> %J\n%H",
 		  tx ? "send" : "recv", sip_transp_name(tp),
-		  src, dst, pkt, len);
+		  src, dst, sdes_mask_print, &text);
 }
 
 
@@ -151,6 +156,7 @@ static void stack_destructor(void *data)
 	st->lsnr_before = mem_deref(st->lsnr_before);
 	st->sock = mem_deref(st->sock);
 	st->lsnr_after = mem_deref(st->lsnr_after);
+	stack_tls_close(st);
 	sip_close(st->sip, true);
 	st->sip = mem_deref(st->sip);
 	st->tls = mem_deref(st->tls);
@@ -236,9 +242,44 @@ enum sip_transp sipua_stack_transp(const struct stack *st)
 }
 
 
-int sipua_stack_get(struct stack **stp, enum sipua_transport tp,
-		    const char *laddr, uint16_t port)
+/**
+ * The process's DNS client, on first use: the system's name servers.
+ * NULL when there are none (IP addresses still work).
+ */
+struct dnsc *sipua_dnsc(void)
 {
+	struct sa nsv[8];
+	uint32_t nsn = ARRAY_SIZE(nsv);
+	char domain[64] = "";
+
+	if (ua.dnsc)
+		return ua.dnsc;
+
+	if ((dns_srv_get(domain, sizeof(domain), nsv, &nsn) ||
+	     dnsc_alloc(&ua.dnsc, NULL, nsv, nsn)) && !ua.dnsc_warned) {
+		ua.dnsc_warned = true;
+		sipua_log(4, "no DNS client: SIP and RTMP hosts must be IP "
+			  "addresses");
+	}
+
+	return ua.dnsc;
+}
+
+
+/**
+ * The SIP stack of a call: one per transport, local address and port,
+ * and for TLS per server name, CA file and client certificate too (what
+ * its context checks and shows: sipua_tls.c). Calls sharing a stack
+ * share its socket, and over TCP and TLS its connection to each peer.
+ *
+ * @return 0 if success, otherwise errorcode (*why, if set, says why)
+ */
+int sipua_stack_get(struct stack **stp, const struct sipua_call_params *prm,
+		    const char **why)
+{
+	enum sipua_transport tp = prm->transport;
+	const char *laddr = prm->local_address;
+	uint16_t port = prm->sip_port;
 	struct stack *st;
 	struct sa sa;
 	struct le *le;
@@ -247,7 +288,8 @@ int sipua_stack_get(struct stack **stp, enum sipua_transport tp,
 	for (le = ua.stacks.head; le; le = le->next) {
 		st = le->data;
 		if (st->transport == tp && st->port == port &&
-		    !strcmp(st->laddr, laddr)) {
+		    !strcmp(st->laddr, laddr) &&
+		    (tp != SIPUA_TRANSPORT_TLS || stack_tls_match(st, prm))) {
 			*stp = st;
 			return 0;
 		}
@@ -265,7 +307,8 @@ int sipua_stack_get(struct stack **stp, enum sipua_transport tp,
 	st->port = port;
 	str_ncpy(st->laddr, laddr, sizeof(st->laddr));
 
-	err = sip_alloc(&st->sip, NULL, 32, 32, 32, NULL,
+	/* a host name is resolved by libre (RFC 3263: NAPTR, SRV, A) */
+	err = sip_alloc(&st->sip, sipua_dnsc(), 32, 32, 32, NULL,
 			stack_exit_handler, st);
 	if (err)
 		goto out;
@@ -273,7 +316,7 @@ int sipua_stack_get(struct stack **stp, enum sipua_transport tp,
 	sip_set_trace_handler(st->sip, sip_trace_handler);
 
 	if (tp == SIPUA_TRANSPORT_TLS) {
-		err = tls_alloc(&st->tls, TLS_METHOD_SSLV23, NULL, NULL);
+		err = stack_tls_alloc(st, prm, why);
 		if (err)
 			goto out;
 		err = sip_transp_add(st->sip, SIP_TRANSP_TLS, &sa, st->tls);
@@ -419,6 +462,7 @@ static void *sip_thread(void *arg)
 	tmr_cancel(&ua.quit_tmr);
 	rtmp_shutdown();
 	list_flush(&ua.stacks);
+	ua.dnsc = mem_deref(ua.dnsc);
 
 	pthread_mutex_lock(&ua.mutex);
 	ua.mq = NULL;
@@ -627,6 +671,10 @@ int sipua_call_start(struct sipua_call **callp,
 	copy_str(h, 9, &h->prm.media[SIPUA_MEDIA_VIDEO].codecs);
 	copy_str(h, 10, &h->prm.extra_headers);
 	copy_str(h, 11, &h->prm.public_address);
+	copy_str(h, 12, &h->prm.tls_server_name);
+	copy_str(h, 13, &h->prm.tls_ca_file);
+	copy_str(h, 14, &h->prm.tls_cert_file);
+	copy_str(h, 15, &h->prm.tls_key_file);
 	h->eh = eh;
 	h->arg = arg;
 	waiter_init(&h->stopped);

@@ -37,6 +37,23 @@ enum sipua_media {
 	SIPUA_MEDIA_COUNT,
 };
 
+/** SRTP (SDES, RFC 4568) asked of a call */
+enum sipua_srtp_mode {
+	SIPUA_SRTP_OFF = 0,
+	SIPUA_SRTP_OPTIONAL,    /**< RTP/AVP with a=crypto: SRTP if answered */
+	SIPUA_SRTP_MANDATORY,   /**< RTP/SAVP: no crypto in the answer fails */
+};
+
+/** The SRTP suites we offer, in this order; NONE: plain RTP */
+enum sipua_srtp_suite {
+	SIPUA_SRTP_NONE = 0,
+	SIPUA_SRTP_AES_CM_128_HMAC_SHA1_80,
+	SIPUA_SRTP_AES_CM_128_HMAC_SHA1_32,
+};
+
+/** An SRTP master key and salt (AES-128: 16 + 14 bytes) */
+#define SIPUA_SRTP_KEY_LEN 30
+
 enum sipua_call_state {
 	SIPUA_CALL_TRYING = 0,
 	SIPUA_CALL_RINGING,
@@ -75,6 +92,16 @@ struct sipua_call_params {
 	uint32_t answer_timeout_ms;
 	bool register_first;
 	struct sipua_media_offer media[SIPUA_MEDIA_COUNT];
+	enum sipua_srtp_mode srtp;
+	/* TLS (transport TLS): the peer's certificate is checked against
+	   tls_ca_file (NULL: SSL_CERT_FILE, else the system's bundle) and
+	   tls_server_name (the next hop's host name or IP address, also
+	   sent as SNI when a name), unless tls_no_verify (labs only) */
+	const char *tls_server_name;
+	const char *tls_ca_file;
+	const char *tls_cert_file;  /**< our certificate (mutual TLS), or NULL */
+	const char *tls_key_file;   /**< its key; never logged */
+	bool tls_no_verify;
 };
 
 /** One m-line of the answer */
@@ -96,6 +123,12 @@ struct sipua_stream_info {
 	bool remote_receives;   /**< its SDP says sendrecv or recvonly; if
 				     not (sendonly, inactive: it holds the
 				     call) we must not send any media */
+	/** SRTP of this stream (NONE: plain RTP): the keys we send and
+	    the peer sends with. Secrets: wipe copies with
+	    sipua_stream_info_wipe() */
+	enum sipua_srtp_suite srtp_suite;
+	uint8_t srtp_tx_key[SIPUA_SRTP_KEY_LEN];
+	uint8_t srtp_rx_key[SIPUA_SRTP_KEY_LEN];
 };
 
 struct sipua_call_event {
@@ -105,7 +138,7 @@ struct sipua_call_event {
 	const char *call_id;
 	/** non-NULL (SIPUA_MEDIA_COUNT entries) when the answer is new */
 	const struct sipua_stream_info *streams;
-	const char *remote_sdp;
+	const char *remote_sdp;  /**< the peer's last SDP, SRTP keys masked */
 	bool update;            /**< streams changed by a re-INVITE */
 	/** non-NULL: this event says one digit was sent by SIP INFO (the
 	    state is the call's, unchanged) */
@@ -157,6 +190,8 @@ void sipua_rtmp_stop(struct sipua_rtmp *h);
 uint64_t sipua_rtmp_dropped_ms(struct sipua_rtmp *h);
 
 int  sipua_local_address_for(const char *host, char *buf, size_t size);
+void sipua_stream_info_wipe(struct sipua_stream_info *infov, size_t count);
+const char *sipua_srtp_suite_name(enum sipua_srtp_suite suite);
 int  sipua_codec_media(const char *name);  /* enum sipua_media, -1 */
 
 #endif

@@ -22,6 +22,10 @@ enum {
 	/* libre 1.1.0 reads this much of a UDP datagram, so a larger SIP
 	 * message arrives cut (UDP_RXSZ_DEFAULT in its udp.c) */
 	UDP_READ_MAX = 8192,
+	/* CRLF keepalives on a call's TCP/TLS connection (RFC 5626 4.4.1),
+	 * every 72-90 s: under kamailio's default idle lifetime (120 s), so
+	 * that the peer's requests still find the connection */
+	KEEPALIVE_S = 90,
 };
 
 struct call {
@@ -35,6 +39,7 @@ struct call {
 	struct tmr answer_tmr;
 	struct session_timer timer;
 	struct sip_request *refresh_req;  /* our UPDATE refreshing it */
+	struct sip_keepalive *ka;   /* over TCP and TLS, once established */
 	const char *offer_reason;   /* what our pending offer is for */
 	struct tmr dtmf_tmr;        /* paces the SIP INFO digits */
 	/* a transfer (REFER): on the leg that was asked, the new leg until it
@@ -53,6 +58,7 @@ struct call {
 	char *remote_sdp;
 	char *remote_headers;       /* X- of the final response */
 	struct sipua_stream_info streamv[SIPUA_MEDIA_COUNT];
+	struct sdes sdesv[SIPUA_MEDIA_COUNT];  /* our SRTP keys: secrets */
 	const char *answer_error;   /* why the answer is unusable */
 	char answer_reason[160];    /* answer_error, when it has numbers */
 	unsigned auth_attempts;
@@ -72,7 +78,8 @@ static void session_refresh(void *arg);
 static void session_expired(void *arg);
 static void transfer_progress(struct call *leg, enum sipua_call_state state,
 			      uint16_t scode, const char *reason);
-static int call_alloc(struct call **callp, struct sipua_call *handle);
+static int call_alloc(struct call **callp, struct sipua_call *handle,
+		      const char **why);
 static void contact_set(struct sip_contact *contact, struct sa *buf,
 			const struct call *call, const struct sa *src,
 			enum sip_transp tp);
@@ -97,6 +104,7 @@ static void call_destructor(void *data)
 	session_timer_stop(&call->timer);
 	tmr_cancel(&call->dtmf_tmr);
 	call->refresh_req = mem_deref(call->refresh_req);
+	call->ka = mem_deref(call->ka);
 	/* Dereferencing the session sends CANCEL or BYE as needed */
 	call->sess = mem_deref(call->sess);
 	call->reg = mem_deref(call->reg);
@@ -104,6 +112,8 @@ static void call_destructor(void *data)
 	call->offer = mem_deref(call->offer);
 	call->remote_sdp = mem_deref(call->remote_sdp);
 	call->remote_headers = mem_deref(call->remote_headers);
+	memset(call->sdesv, 0, sizeof(call->sdesv));
+	sipua_stream_info_wipe(call->streamv, SIPUA_MEDIA_COUNT);
 }
 
 
@@ -211,12 +221,15 @@ static void remote_headers_keep(struct call *call, const struct sip_msg *msg)
 }
 
 
-/* The peer's last SDP, for the element's stats */
+/* The peer's last SDP, for the element's stats: its SRTP key masked */
 static void remote_sdp_keep(struct call *call, const struct mbuf *body)
 {
+	struct pl text;
+
+	text.p = (const char *)mbuf_buf(body);
+	text.l = mbuf_get_left(body);
 	call->remote_sdp = mem_deref(call->remote_sdp);
-	(void)re_sdprintf(&call->remote_sdp, "%b", mbuf_buf(body),
-			  mbuf_get_left(body));
+	(void)re_sdprintf(&call->remote_sdp, "%H", sdes_mask_print, &text);
 }
 
 
@@ -290,9 +303,12 @@ static unsigned mline_count(const struct mbuf *body)
 
 
 /* Why the streams of an answer (or offer) cannot be used, from
- * answer_read()'s error */
-static const char *streams_error(int err)
+ * answer_read()'s error (ENOKEY: its why) */
+static const char *streams_error(int err, const char *why)
 {
+	if (err == ENOKEY && why)
+		return why;
+
 	return err == ECONNREFUSED ?
 		"the callee refused every stream (port 0 in its SDP)" :
 		"no common codec in the SDP answer";
@@ -301,6 +317,7 @@ static const char *streams_error(int err)
 
 static void answer_decode(struct call *call, const struct sip_msg *msg)
 {
+	const char *why = NULL;
 	struct mbuf body;
 	size_t arrived;
 	uint32_t clen;
@@ -350,9 +367,10 @@ static void answer_decode(struct call *call, const struct sip_msg *msg)
 		return;
 	}
 
-	err = answer_read(call->streamv, call->sdp);
+	err = answer_read(call->streamv, call->sdp, call->sdesv,
+			  call->handle->prm.srtp, false, &why);
 	if (err) {
-		call->answer_error = streams_error(err);
+		call->answer_error = streams_error(err, why);
 		return;
 	}
 
@@ -426,6 +444,17 @@ static int answer_handler(const struct sip_msg *msg, void *arg)
 }
 
 
+/* The connection did not answer a keepalive (or closed): libre drops it,
+ * and the next request of the dialog opens another */
+static void keepalive_handler(int err, void *arg)
+{
+	struct call *call = arg;
+
+	sipua_log(4, "call %s: the connection to the peer is lost (%m)",
+		  call->call_id, err);
+}
+
+
 static void estab_handler(const struct sip_msg *msg, void *arg)
 {
 	struct call *call = arg;
@@ -451,6 +480,14 @@ static void estab_handler(const struct sip_msg *msg, void *arg)
 	if (msg)
 		session_timer_update(&call->timer, msg, false);
 
+	/* a connection (TCP, TLS) carries the dialog: kept open for the
+	   peer's requests, which come over it */
+	if (msg && msg->tp != SIP_TRANSP_UDP && !call->ka &&
+	    sip_keepalive_start(&call->ka, call->stack->sip, msg, KEEPALIVE_S,
+				keepalive_handler, call))
+		sipua_log(4, "call %s: no keepalive on its connection",
+			  call->call_id);
+
 	remote_headers_keep(call, msg);
 	report_msg(call, SIPUA_CALL_ESTABLISHED, msg, true);
 }
@@ -467,6 +504,7 @@ static int offer_answer(struct call *call, const struct sip_msg *msg,
 			struct mbuf **descp, const char *reason)
 {
 	struct sipua_stream_info streamv[SIPUA_MEDIA_COUNT];
+	const char *why = NULL;
 	struct mbuf body;
 	size_t arrived;
 	uint32_t clen;
@@ -488,20 +526,21 @@ static int offer_answer(struct call *call, const struct sip_msg *msg,
 		return err;
 	}
 
-	err = answer_read(streamv, call->sdp);
+	err = answer_read(streamv, call->sdp, call->sdesv,
+			  call->handle->prm.srtp, true, &why);
 	if (err) {
-		sipua_log(4, "%s refused: %s", reason, streams_error(err));
+		sipua_log(4, "%s refused: %s", reason, streams_error(err, why));
 		return err;
 	}
 
 	err = sdp_encode(descp, call->sdp, false);
-	if (err)
-		return err;
+	if (!err) {
+		remote_sdp_keep(call, &body);
+		report_update(call, streamv, 0, reason);
+	}
 
-	remote_sdp_keep(call, &body);
-	report_update(call, streamv, 0, reason);
-
-	return 0;
+	sipua_stream_info_wipe(streamv, SIPUA_MEDIA_COUNT);
+	return err;
 }
 
 
@@ -518,7 +557,8 @@ static int offer_handler(struct mbuf **descp, const struct sip_msg *msg,
 
 	if (!mbuf_get_left(msg->mb)) {
 		call->offer_reason = "re-INVITE without SDP";
-		return sdp_encode(descp, call->sdp, true);
+		return offer_encode(descp, call->sdp, call->sdesv,
+				    call->handle->prm.srtp);
 	}
 
 	return offer_answer(call, msg, descp, "re-INVITE");
@@ -726,6 +766,29 @@ void call_dtmf_begin(struct dtmf_job *job)
 }
 
 
+/**
+ * The TLS server of a stack refused us after the handshake (a fatal
+ * alert, e.g. our certificate refused under TLS 1.3): the calls on it
+ * still waiting for an answer will get none
+ */
+void call_tls_failed(struct stack *st)
+{
+	char reason[256];
+	struct le *le = calls.head;
+
+	re_snprintf(reason, sizeof(reason), "TLS: %s", st->tls_error);
+
+	while (le) {
+		struct call *call = le->data;
+
+		le = le->next;
+		if (call->stack == st && call->sess && !call->established &&
+		    !call->finished)
+			fail(call, 0, reason);
+	}
+}
+
+
 /*
  * Transfer (REFER, RFC 3515): a blind transfer, as Twilio's <Refer> and
  * PBXs send it. We call the Refer-To target with the call's settings and
@@ -900,7 +963,7 @@ static void refer_handler(struct sip *sip, const struct sip_msg *msg,
 	struct call *leg = NULL;
 	struct sip_contact contact;
 	struct sa laddr, public;
-	const char *reason;
+	const char *reason, *why = NULL;
 	uint16_t scode;
 	char *target = NULL;
 	int err;
@@ -915,7 +978,7 @@ static void refer_handler(struct sip *sip, const struct sip_msg *msg,
 		return;
 	}
 
-	err = call_alloc(&leg, call->handle);
+	err = call_alloc(&leg, call->handle, &why);
 	if (!err)
 		err = sip_transp_laddr(sip, &laddr, msg->tp, &msg->src);
 	if (err) {
@@ -954,7 +1017,7 @@ static void info_handler(struct sip *sip, const struct sip_msg *msg,
 static void close_handler(int err, const struct sip_msg *msg, void *arg)
 {
 	struct call *call = arg;
-	char reason[128];
+	char reason[256];
 
 	tmr_cancel(&call->answer_tmr);
 	session_timer_stop(&call->timer);
@@ -979,12 +1042,26 @@ static void close_handler(int err, const struct sip_msg *msg, void *arg)
 			return;
 	}
 
-	if (msg && msg->scode >= 300) {
+	if (msg && msg->scode == 488 && call->handle &&
+	    call->handle->prm.srtp == SIPUA_SRTP_MANDATORY) {
+		/* what a callee without SRTP answers RTP/SAVP */
+		remote_headers_keep(call, msg);
+		re_snprintf(reason, sizeof(reason), "%r (srtp is mandatory: "
+			    "the callee may take no SRTP)", &msg->reason);
+		report(call, SIPUA_CALL_FAILED, msg->scode, reason, false);
+	}
+	else if (msg && msg->scode >= 300) {
 		remote_headers_keep(call, msg);
 		report_msg(call, SIPUA_CALL_FAILED, msg, false);
 	}
 	else if (call->established && err == ECONNRESET) {
 		report(call, SIPUA_CALL_TERMINATED, 0, "remote hangup", false);
+	}
+	else if (!call->established && err && call->stack->tls_error[0]) {
+		/* the TLS connection the INVITE waited for failed: say why */
+		re_snprintf(reason, sizeof(reason), "TLS: %s",
+			    call->stack->tls_error);
+		report(call, SIPUA_CALL_FAILED, 0, reason, false);
 	}
 	else if (err == ETIMEDOUT) {
 		report(call, SIPUA_CALL_FAILED, STATUS_TIMEOUT,
@@ -1080,7 +1157,8 @@ static void session_refresh(void *arg)
 	}
 	else {
 		call->offer_reason = "session refresh";
-		err = sdp_encode(&desc, call->sdp, true);
+		err = offer_encode(&desc, call->sdp, call->sdesv,
+				   call->handle->prm.srtp);
 		if (!err)
 			err = sipsess_modify(call->sess, desc);
 		mem_deref(desc);
@@ -1106,10 +1184,17 @@ static void session_expired(void *arg)
 static void answer_timeout(void *arg)
 {
 	struct call *call = arg;
-	char reason[64];
+	char reason[256];
 
-	re_snprintf(reason, sizeof(reason), "no answer within %u s",
-		    call->handle->prm.answer_timeout_ms / 1000);
+	/* a TLS server that dropped us after the handshake leaves the
+	   INVITE unanswered: that is why */
+	if (call->stack->tls_error[0])
+		re_snprintf(reason, sizeof(reason), "no answer within %u s: "
+			    "TLS: %s", call->handle->prm.answer_timeout_ms /
+			    1000, call->stack->tls_error);
+	else
+		re_snprintf(reason, sizeof(reason), "no answer within %u s",
+			    call->handle->prm.answer_timeout_ms / 1000);
 	fail(call, STATUS_TIMEOUT, reason);
 	call->reg = mem_deref(call->reg);
 }
@@ -1237,7 +1322,8 @@ static int register_send(struct call *call)
 /* A call (or a transfer's new leg) of the handle, ready to send its
  * INVITE: its SIP stack, its SDP offer (the handle's ports: a new leg
  * reuses the element's sockets), its answer timer */
-static int call_alloc(struct call **callp, struct sipua_call *handle)
+static int call_alloc(struct call **callp, struct sipua_call *handle,
+		      const char **why)
 {
 	const struct sipua_call_params *prm = &handle->prm;
 	struct call *call;
@@ -1255,12 +1341,11 @@ static int call_alloc(struct call **callp, struct sipua_call *handle)
 			   call);
 	list_append(&calls, &call->le, call);
 
-	err = sipua_stack_get(&call->stack, prm->transport,
-			      prm->local_address, prm->sip_port);
+	err = sipua_stack_get(&call->stack, prm, why);
 	if (err)
 		goto out;
 
-	err = offer_build(&call->sdp, &call->offer, prm);
+	err = offer_build(&call->sdp, &call->offer, prm, call->sdesv);
 	if (err)
 		goto out;
 
@@ -1287,10 +1372,11 @@ static int call_alloc(struct call **callp, struct sipua_call *handle)
 void call_begin(struct sipua_call *handle)
 {
 	struct call *call = NULL;
-	char reason[128];
+	const char *why = NULL;
+	char reason[160];
 	int err;
 
-	err = call_alloc(&call, handle);
+	err = call_alloc(&call, handle, &why);
 	if (err)
 		goto out;
 
@@ -1304,8 +1390,12 @@ void call_begin(struct sipua_call *handle)
 	if (err) {
 		struct sipua_call_event ev;
 
-		re_snprintf(reason, sizeof(reason), "could not place the call: %m",
-			    err);
+		if (why)
+			re_snprintf(reason, sizeof(reason),
+				    "could not place the call: %s", why);
+		else
+			re_snprintf(reason, sizeof(reason),
+				    "could not place the call: %m", err);
 		memset(&ev, 0, sizeof(ev));
 		ev.state = SIPUA_CALL_FAILED;
 		ev.reason = reason;

@@ -10,6 +10,7 @@
 struct sip;
 struct sip_lsnr;
 struct sipsess_sock;
+struct tls_conf;
 
 /** A SIP stack: one socket per transport, local address and port */
 struct stack {
@@ -20,6 +21,9 @@ struct stack {
 	struct sip_lsnr *lsnr_after;   /**< what sipsess leaves: UPDATE,
 					    OPTIONS */
 	struct tls *tls;
+	struct tls_conf *tls_conf;     /**< what TLS checks (sipua_tls.c) */
+	char tls_error[192];  /**< why its last handshake failed, or "" */
+	struct tmr tls_tmr;   /**< fails the calls a late refusal leaves */
 	enum sipua_transport transport;
 	char laddr[64];
 	uint16_t port;        /**< the port asked for (0: any) */
@@ -39,7 +43,7 @@ void waiter_signal(struct waiter *w);
 /** The handle other threads hold; see sipua_call_start() */
 struct sipua_call {
 	struct sipua_call_params prm;   /* strings below are our copies */
-	char *strv[12];
+	char *strv[16];
 	sipua_call_event_h *eh;
 	void *arg;
 
@@ -49,11 +53,20 @@ struct sipua_call {
 };
 
 /* sipua.c: SIP thread only */
-int  sipua_stack_get(struct stack **stp, enum sipua_transport tp,
-		     const char *laddr, uint16_t port);
+int  sipua_stack_get(struct stack **stp, const struct sipua_call_params *prm,
+		     const char **why);
 enum sip_transp sipua_stack_transp(const struct stack *st);
 void sipua_log(int level, const char *fmt, ...);
 bool sipua_on_sip_thread(void);
+struct dnsc *sipua_dnsc(void);
+
+/* sipua_tls.c: SIP thread only */
+int  stack_tls_alloc(struct stack *st, const struct sipua_call_params *prm,
+		     const char **why);
+bool stack_tls_match(const struct stack *st,
+		     const struct sipua_call_params *prm);
+void stack_tls_close(struct stack *st);
+const char *sipua_ca_file(void);
 
 /* sipua_call.c: SIP thread only */
 struct sip;
@@ -68,6 +81,7 @@ struct dtmf_job {
 	char digits[64];
 };
 void call_dtmf_begin(struct dtmf_job *job);
+void call_tls_failed(struct stack *st);
 
 /* sipua_timer.c: SIP thread only */
 typedef void (session_timer_h)(void *arg);
@@ -96,11 +110,26 @@ bool session_timer_too_small(struct session_timer *st,
 			     const struct sip_msg *msg);
 
 /* sipua_sdp.c: SIP thread only */
+enum {
+	SDES_SUITES = 2,        /**< the suites we offer (enum order) */
+};
+
+/** Our side of SDES (RFC 4568) on one m-line: a key per suite we offer
+    (a=crypto tag = suite), fresh per call; secrets, wiped with the call */
+struct sdes {
+	uint8_t keyv[SDES_SUITES][SIPUA_SRTP_KEY_LEN];
+	enum sipua_srtp_suite suite;    /**< negotiated, or NONE */
+};
+
 struct sdp_session;
 int  offer_build(struct sdp_session **sdpp, struct mbuf **descp,
-		 const struct sipua_call_params *prm);
-int  answer_read(struct sipua_stream_info *infov,
-		 const struct sdp_session *sdp);  /* ECONNREFUSED, EPROTO */
+		 const struct sipua_call_params *prm, struct sdes *sdesv);
+int  offer_encode(struct mbuf **descp, struct sdp_session *sdp,
+		  const struct sdes *sdesv, enum sipua_srtp_mode mode);
+int  answer_read(struct sipua_stream_info *infov, struct sdp_session *sdp,
+		 struct sdes *sdesv, enum sipua_srtp_mode mode, bool peer_offer,
+		 const char **why);  /* ECONNREFUSED, EPROTO, ENOKEY */
+int  sdes_mask_print(struct re_printf *pf, const struct pl *text);
 
 /* sipua.c: any thread */
 enum sipua_cmd {

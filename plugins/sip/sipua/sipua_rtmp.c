@@ -20,10 +20,6 @@
 #include "sipua_int.h"
 
 
-/* Debian's ca-certificates bundle */
-#define SYSTEM_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
-
-
 enum {
 	DRAIN_INTERVAL_MS = 20,
 	/* Bytes a server may leave unread before we drop media for it */
@@ -93,7 +89,6 @@ static struct {
 	struct list pubs;
 	struct tmr drain_tmr;
 	struct tls *tls;
-	struct dnsc *dnsc;
 } rt;
 
 
@@ -229,30 +224,6 @@ static void estab_handler(void *arg)
 }
 
 
-static int dnsc_get(struct dnsc **dnscp)
-{
-	struct sa nsv[8];
-	uint32_t nsn = ARRAY_SIZE(nsv);
-	char domain[64] = "";
-	int err;
-
-	if (rt.dnsc) {
-		*dnscp = rt.dnsc;
-		return 0;
-	}
-
-	err = dns_srv_get(domain, sizeof(domain), nsv, &nsn);
-	if (err)
-		return err;
-
-	err = dnsc_alloc(&rt.dnsc, NULL, nsv, nsn);
-	if (!err)
-		*dnscp = rt.dnsc;
-
-	return err;
-}
-
-
 static void publish_timeout(void *arg)
 {
 	struct publisher *pub = arg;
@@ -266,11 +237,8 @@ static void publish_timeout(void *arg)
  * or the file OpenSSL's SSL_CERT_FILE names */
 static int ca_load(struct tls *tls)
 {
-	const char *file = getenv("SSL_CERT_FILE");
+	const char *file = sipua_ca_file();
 	int err;
-
-	if (!file || !*file)
-		file = SYSTEM_CA_FILE;
 
 	err = tls_add_ca(tls, file);
 	if (err)
@@ -283,7 +251,6 @@ static int ca_load(struct tls *tls)
 
 static void connect_start(struct publisher *pub)
 {
-	struct dnsc *dnsc = NULL;
 	struct tls *tls = NULL;
 	int err;
 
@@ -302,9 +269,7 @@ static void connect_start(struct publisher *pub)
 	}
 
 	/* only a host name needs DNS; its failure is reported on connect */
-	(void)dnsc_get(&dnsc);
-
-	err = rtmp_connect(&pub->conn, dnsc, pub->h->url, tls,
+	err = rtmp_connect(&pub->conn, sipua_dnsc(), pub->h->url, tls,
 			   estab_handler, command_handler, close_handler, pub);
 	if (!err) {
 		uint64_t spent = tmr_jiffies() - pub->down_since;
@@ -544,7 +509,6 @@ void rtmp_shutdown(void)
 	tmr_cancel(&rt.drain_tmr);
 	list_flush(&rt.pubs);
 	rt.tls = mem_deref(rt.tls);
-	rt.dnsc = mem_deref(rt.dnsc);
 }
 
 

@@ -6,6 +6,7 @@
  */
 
 #include <string.h>
+#include <sys/random.h>
 #include <re.h>
 #include "sipua.h"
 #include "sipua_int.h"
@@ -36,6 +37,18 @@ static const struct codec {
 };
 
 static const char telephone_event[] = "telephone-event";
+
+/** The SDES suites we offer, in this order; the a=crypto tag is the
+    index + 1 (RFC 4568; AES-128 counter mode, 80 or 32 bit tags) */
+static const struct {
+	enum sipua_srtp_suite suite;
+	const char *name;
+} suitev[SDES_SUITES] = {
+	{SIPUA_SRTP_AES_CM_128_HMAC_SHA1_80, "AES_CM_128_HMAC_SHA1_80"},
+	{SIPUA_SRTP_AES_CM_128_HMAC_SHA1_32, "AES_CM_128_HMAC_SHA1_32"},
+};
+
+static const char crypto[] = "crypto";
 
 
 static const struct codec *codec_find(const char *name, size_t len)
@@ -120,11 +133,290 @@ static int media_add_formats(struct sdp_media *m, const char *codecs,
 }
 
 
+/*
+ * SDES (RFC 4568): each side says in its SDP the key it sends with. We
+ * offer both suites (a fresh key each, from the kernel's CSPRNG), the
+ * answer picks one by its tag and gives the peer's key. Keys appear in no
+ * log and no event: SDP we keep or trace is printed through
+ * sdes_mask_print().
+ */
+
+static int sdes_keys_new(struct sdes *sdes)
+{
+	ssize_t n = getrandom(sdes->keyv, sizeof(sdes->keyv), 0);
+
+	sdes->suite = SIPUA_SRTP_NONE;
+
+	return n == (ssize_t)sizeof(sdes->keyv) ? 0 : EIO;
+}
+
+
+/* Our a=crypto line: the suite of suitev[idx] under that tag, our key */
+static int crypto_add(struct sdp_media *m, unsigned tag, unsigned idx,
+		      const uint8_t *key)
+{
+	char b64[48];
+	size_t len = sizeof(b64) - 1;
+	int err;
+
+	err = base64_encode(key, SIPUA_SRTP_KEY_LEN, b64, &len);
+	if (err)
+		return err;
+	b64[len] = '\0';
+
+	err = sdp_media_set_lattr(m, false, crypto, "%u %s inline:%s",
+				  tag, suitev[idx].name, b64);
+	memset(b64, 0, sizeof(b64));
+
+	return err;
+}
+
+
+static enum sipua_media media_kind(const struct sdp_media *m)
+{
+	return str_casecmp(sdp_media_name(m), "video") ?
+		SIPUA_MEDIA_AUDIO : SIPUA_MEDIA_VIDEO;
+}
+
+
+/**
+ * Encode our offer: every suite's a=crypto on each m-line (an answer we
+ * gave in between left one there)
+ */
+int offer_encode(struct mbuf **descp, struct sdp_session *sdp,
+		 const struct sdes *sdesv, enum sipua_srtp_mode mode)
+{
+	struct le *le;
+	unsigned i;
+	int err = 0;
+
+	for (le = sdp_session_medial(sdp, true)->head; le && !err;
+	     le = le->next) {
+		struct sdp_media *m = le->data;
+		const struct sdes *sdes = &sdesv[media_kind(m)];
+
+		sdp_media_del_lattr(m, crypto);
+		for (i = 0; i < SDES_SUITES && mode != SIPUA_SRTP_OFF && !err;
+		     i++)
+			err = crypto_add(m, i + 1, i, sdes->keyv[i]);
+	}
+
+	return err ? err : sdp_encode(descp, sdp, true);
+}
+
+
+/* One a=crypto line of the peer: "tag suite inline:key[|lifetime]",
+   without MKI (we offer none) or session parameters (we know none) */
+struct crypto_line {
+	unsigned tag;
+	int idx;                        /* in suitev, or -1 */
+	uint8_t key[SIPUA_SRTP_KEY_LEN];
+	bool usable;
+};
+
+static void crypto_decode(struct crypto_line *c, const char *value)
+{
+	struct pl tag, suite, key, rest, extra;
+	uint8_t buf[64];
+	size_t len = sizeof(buf);
+	unsigned i;
+
+	memset(c, 0, sizeof(*c));
+	c->idx = -1;
+
+	if (re_regex(value, strlen(value),
+		     "[0-9]+[ \t]+[^ \t]+[ \t]+inline:[^|; \t]+[^ \t]*[^]*",
+		     &tag, NULL, &suite, NULL, &key, &rest, &extra))
+		return;
+
+	c->tag = pl_u32(&tag);
+	for (i = 0; i < SDES_SUITES; i++)
+		if (!pl_strcmp(&suite, suitev[i].name))
+			c->idx = (int)i;
+
+	/* "|2^31" is a lifetime (we re-key no sooner); "|1:4" an MKI */
+	if (pl_strchr(&rest, ':') || pl_strchr(&rest, ';'))
+		return;
+	while (extra.l && (extra.p[0] == ' ' || extra.p[0] == '\t'))
+		pl_advance(&extra, 1);
+	if (extra.l && extra.p[0] != '\r' && extra.p[0] != '\n')
+		return;
+
+	if (c->idx < 0 || base64_decode(key.p, key.l, buf, &len) ||
+	    len != SIPUA_SRTP_KEY_LEN)
+		goto out;
+
+	memcpy(c->key, buf, sizeof(c->key));
+	c->usable = true;
+
+ out:
+	memset(buf, 0, sizeof(buf));
+}
+
+
+struct crypto_pick {
+	const struct sdes *sdes;
+	bool peer_offer;
+	struct crypto_line chosen;
+	unsigned seen;
+};
+
+static bool crypto_handler(const char *name, const char *value, void *arg)
+{
+	struct crypto_pick *pick = arg;
+	struct crypto_line c;
+	(void)name;
+
+	++pick->seen;
+	crypto_decode(&c, value);
+
+	/* an answer names our tag and its suite; an offer, its own */
+	if (c.usable && (pick->peer_offer || c.tag == (unsigned)c.idx + 1)) {
+		pick->chosen = c;
+		memset(&c, 0, sizeof(c));
+		return true;
+	}
+
+	memset(&c, 0, sizeof(c));
+	return false;
+}
+
+
+/* The suite and keys of an accepted m-line; for the peer's offer, our
+   answer's a=crypto (a new suite gets a new key: none is used twice with
+   the counters restarted) */
+static int sdes_read(struct sipua_stream_info *si, struct sdp_media *m,
+		     struct sdes *sdes, enum sipua_srtp_mode mode, bool peer_offer,
+		     const char **why)
+{
+	struct crypto_pick pick;
+	int err = 0;
+
+	memset(&pick, 0, sizeof(pick));
+	pick.peer_offer = peer_offer;
+	(void)sdp_media_rattr_apply(m, crypto, crypto_handler, &pick);
+
+	if (!pick.chosen.usable) {
+		if (pick.seen) {
+			*why = peer_offer ?
+				"no SRTP suite of the peer's we can use "
+				"(AES_CM_128_HMAC_SHA1_80 or _32, no MKI)" :
+				"the callee's SRTP keys (a=crypto) cannot "
+				"be used (not a suite we offered, MKI or "
+				"session parameters)";
+			return ENOKEY;
+		}
+		if (mode == SIPUA_SRTP_MANDATORY) {
+			*why = peer_offer ?
+				"the peer offered no SRTP keys (a=crypto) "
+				"and srtp is mandatory" :
+				"the callee answered without SRTP keys "
+				"(a=crypto) and srtp is mandatory";
+			return ENOKEY;
+		}
+		/* optional: plain RTP */
+		if (peer_offer)
+			sdp_media_del_lattr(m, crypto);
+		sdes->suite = SIPUA_SRTP_NONE;
+		return 0;
+	}
+
+	if (sdes->suite != SIPUA_SRTP_NONE &&
+	    sdes->suite != suitev[pick.chosen.idx].suite) {
+		/* the suite we leave gets a fresh key, for when it comes back */
+		uint8_t *old = sdes->keyv[sdes->suite ==
+					  SIPUA_SRTP_AES_CM_128_HMAC_SHA1_80 ?
+					  0 : 1];
+
+		if (getrandom(old, SIPUA_SRTP_KEY_LEN, 0) !=
+		    SIPUA_SRTP_KEY_LEN)
+			err = EIO;
+	}
+
+	if (!err && peer_offer) {
+		sdp_media_del_lattr(m, crypto);
+		err = crypto_add(m, pick.chosen.tag, (unsigned)pick.chosen.idx,
+				 sdes->keyv[pick.chosen.idx]);
+	}
+
+	if (!err) {
+		sdes->suite = suitev[pick.chosen.idx].suite;
+		si->srtp_suite = sdes->suite;
+		memcpy(si->srtp_tx_key, sdes->keyv[pick.chosen.idx],
+		       SIPUA_SRTP_KEY_LEN);
+		memcpy(si->srtp_rx_key, pick.chosen.key, SIPUA_SRTP_KEY_LEN);
+	}
+
+	memset(&pick, 0, sizeof(pick));
+	return err;
+}
+
+
+/**
+ * Print SDP (or a SIP message) with the SDES keys masked: "inline:***"
+ */
+int sdes_mask_print(struct re_printf *pf, const struct pl *text)
+{
+	static const char tag[] = "inline:";
+	struct pl rest = *text;
+	int err = 0;
+
+	while (rest.l && !err) {
+		const char *p = NULL;
+		size_t i, skip;
+
+		for (i = 0; i + sizeof(tag) - 1 <= rest.l; i++) {
+			if (!memcmp(rest.p + i, tag, sizeof(tag) - 1)) {
+				p = rest.p + i;
+				break;
+			}
+		}
+		if (!p)
+			return re_hprintf(pf, "%r", &rest);
+
+		skip = (size_t)(p - rest.p) + sizeof(tag) - 1;
+		err = re_hprintf(pf, "%b***", rest.p, skip);
+		pl_advance(&rest, skip);
+		while (rest.l && !strchr("|; \t\r\n", rest.p[0]))
+			pl_advance(&rest, 1);
+	}
+
+	return err;
+}
+
+
+/**
+ * Wipe the SRTP keys of stream infos (copies of an event's)
+ */
+void sipua_stream_info_wipe(struct sipua_stream_info *infov, size_t count)
+{
+	size_t i;
+
+	for (i = 0; infov && i < count; i++) {
+		memset(infov[i].srtp_tx_key, 0, SIPUA_SRTP_KEY_LEN);
+		memset(infov[i].srtp_rx_key, 0, SIPUA_SRTP_KEY_LEN);
+	}
+}
+
+
+/** The RFC 4568 name of a suite, "" for none */
+const char *sipua_srtp_suite_name(enum sipua_srtp_suite suite)
+{
+	unsigned i;
+
+	for (i = 0; i < SDES_SUITES; i++)
+		if (suitev[i].suite == suite)
+			return suitev[i].name;
+
+	return "";
+}
+
+
 /**
  * Build the SDP session and the offer: one m-line per enabled media
  */
 int offer_build(struct sdp_session **sdpp, struct mbuf **descp,
-		const struct sipua_call_params *prm)
+		const struct sipua_call_params *prm, struct sdes *sdesv)
 {
 	static const char *namev[SIPUA_MEDIA_COUNT] = {"audio", "video"};
 	struct sdp_session *sdp = NULL;
@@ -151,7 +443,19 @@ int offer_build(struct sdp_session **sdpp, struct mbuf **descp,
 			continue;
 
 		err = sdp_media_add(&m, sdp, namev[i], mo->rtp_port,
-				    sdp_proto_rtpavp);
+				    prm->srtp == SIPUA_SRTP_MANDATORY ?
+				    sdp_proto_rtpsavp : sdp_proto_rtpavp);
+		if (err)
+			goto out;
+
+		/* an answer in the other profile is read, so that what it
+		   lacks is said (sdes_read), not taken for a refusal */
+		if (prm->srtp != SIPUA_SRTP_OFF)
+			err = sdp_media_set_alt_protos(m, 1,
+				prm->srtp == SIPUA_SRTP_MANDATORY ?
+				sdp_proto_rtpavp : sdp_proto_rtpsavp);
+		if (!err && prm->srtp != SIPUA_SRTP_OFF)
+			err = sdes_keys_new(&sdesv[i]);
 		if (err)
 			goto out;
 
@@ -165,7 +469,7 @@ int offer_build(struct sdp_session **sdpp, struct mbuf **descp,
 			goto out;
 	}
 
-	err = sdp_encode(descp, sdp, true);
+	err = offer_encode(descp, sdp, sdesv, prm->srtp);
 
  out:
 	if (err)
@@ -293,19 +597,23 @@ static void stream_read(struct sipua_stream_info *si,
 
 
 /**
- * Read the decoded answer into one stream info per media type
+ * Read the decoded answer (or the peer's offer, which we answer) into
+ * one stream info per media type, with its SRTP keys; for an offer, our
+ * answer's a=crypto is set
  *
  * @return 0 if at least one stream was accepted with a common codec,
  *         ECONNREFUSED if the peer refused every one (port 0),
+ *         ENOKEY if SRTP cannot be used as asked (*why says why),
  *         EPROTO otherwise
  */
-int answer_read(struct sipua_stream_info *infov,
-		const struct sdp_session *sdp)
+int answer_read(struct sipua_stream_info *infov, struct sdp_session *sdp,
+		struct sdes *sdesv, enum sipua_srtp_mode mode, bool peer_offer,
+		const char **why)
 {
 	struct le *le;
 	bool any = false;
 	unsigned streams = 0, refused = 0;
-	int i;
+	int i, err;
 
 	for (i = 0; i < SIPUA_MEDIA_COUNT; i++) {
 		memset(&infov[i], 0, sizeof(infov[i]));
@@ -314,7 +622,7 @@ int answer_read(struct sipua_stream_info *infov,
 	}
 
 	for (le = sdp_session_medial(sdp, false)->head; le; le = le->next) {
-		const struct sdp_media *m = le->data;
+		struct sdp_media *m = le->data;
 		const char *name = sdp_media_name(m);
 		enum sipua_media kind;
 
@@ -335,6 +643,16 @@ int answer_read(struct sipua_stream_info *infov,
 			  infov[kind].accepted ? "accepted" : "rejected",
 			  infov[kind].encoding, infov[kind].clock_rate,
 			  infov[kind].payload, infov[kind].dtmf_payload);
+
+		if (infov[kind].accepted && mode != SIPUA_SRTP_OFF) {
+			err = sdes_read(&infov[kind], m, &sdesv[kind], mode,
+					peer_offer, why);
+			if (err) {
+				sipua_stream_info_wipe(infov,
+						       SIPUA_MEDIA_COUNT);
+				return err;
+			}
+		}
 		any |= infov[kind].accepted;
 	}
 
