@@ -532,6 +532,13 @@ s2r_config_reload (S2rConfig * config, S2rConfig * next,
   config->keep_finished = next->keep_finished;
   take_string (&config->public_address, &next->public_address);
   take_string (&config->user_agent, &next->user_agent);
+  /* secure calls: what the next call's sipsrc is given (its TLS stack is
+     per CA and certificate file, so a new file makes a new one) */
+  take_string (&config->srtp, &next->srtp);
+  take_string (&config->tls_ca_file, &next->tls_ca_file);
+  config->tls_verify = next->tls_verify;
+  take_string (&config->tls_cert_file, &next->tls_cert_file);
+  take_string (&config->tls_key_file, &next->tls_key_file);
   config->answer_timeout = next->answer_timeout;
   config->rtp_timeout = next->rtp_timeout;
   config->max_duration = next->max_duration;

@@ -201,6 +201,7 @@ test_reload_takes_limits_token_webhooks_and_apps (void)
       s2r_config_new_from_data ("[server]\ntoken=new\nmax-calls=5\n"
       "keep-finished=10\n[admission]\ncpu-limit=60\n"
       "[sip]\nanswer-timeout=20\nuser-agent=gw\npublic-address=192.0.2.7\n"
+      "srtp=optional\ntls-verify=false\n"
       "[calls]\nmax-duration=7\n"
       "[rtmp]\nretry-budget=9\n[webhook]\ntimeout=9\nmax-retries=1\n"
       "[app:two]\nurl=http://127.0.0.1:8080/two\n", &err);
@@ -219,6 +220,8 @@ test_reload_takes_limits_token_webhooks_and_apps (void)
   g_assert_cmpuint (s2r_config_get_answer_timeout (config), ==, 20);
   g_assert_cmpstr (s2r_config_get_user_agent (config), ==, "gw");
   g_assert_cmpstr (s2r_config_get_public_address (config), ==, "192.0.2.7");
+  g_assert_cmpstr (s2r_config_get_srtp (config), ==, "optional");
+  g_assert_false (s2r_config_get_tls_verify (config));
   g_assert_cmpuint (s2r_config_get_max_duration (config), ==, 7);
   g_assert_cmpuint (s2r_config_get_retry_budget (config), ==, 9);
   g_assert_cmpuint (s2r_config_get_webhook_timeout (config), ==, 9);
