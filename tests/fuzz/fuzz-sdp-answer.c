@@ -4,11 +4,13 @@
  *
  * What the SIP thread does with the body of a 183/200 (sipua_call.c's
  * answer_decode: libre's sdp_decode, then answer_read) and of a re-INVITE
- * (offer_handler: sdp_decode as an offer, our answer encoded, answer_read),
- * each against a fresh offer of every codec, audio sendrecv and video. An
+ * (offer_handler: sdp_decode as an offer, answer_read, our answer encoded),
+ * each against a fresh offer of every codec, audio sendrecv and video, with
+ * srtp off, optional and mandatory (the a=crypto lines read, SDES). An
  * accepted stream must describe what sipsrc builds caps and sockets from.
  */
 
+#include <errno.h>
 #include <string.h>
 #include <re.h>
 #include "fuzz-glib.h"
@@ -39,7 +41,8 @@ static const struct sipua_call_params params = {
 };
 
 static void
-check_streams (const struct sipua_stream_info *infov)
+check_streams (const struct sipua_stream_info *infov,
+    enum sipua_srtp_mode mode)
 {
   for (int i = 0; i < SIPUA_MEDIA_COUNT; i++) {
     const struct sipua_stream_info *si = &infov[i];
@@ -47,6 +50,14 @@ check_streams (const struct sipua_stream_info *infov)
     g_assert_true (si->dtmf_payload >= -1 && si->dtmf_payload <= 127);
     if (!si->accepted)
       continue;
+    /* SRTP as asked: none when off, a suite of ours when mandatory */
+    g_assert_true (si->srtp_suite == SIPUA_SRTP_NONE ||
+        si->srtp_suite == SIPUA_SRTP_AES_CM_128_HMAC_SHA1_80 ||
+        si->srtp_suite == SIPUA_SRTP_AES_CM_128_HMAC_SHA1_32);
+    if (mode == SIPUA_SRTP_OFF)
+      g_assert_cmpint (si->srtp_suite, ==, SIPUA_SRTP_NONE);
+    if (mode == SIPUA_SRTP_MANDATORY)
+      g_assert_cmpint (si->srtp_suite, !=, SIPUA_SRTP_NONE);
     /* caps: payload, encoding-name, clock-rate; the RTP source's
      * addresses and its CNAME */
     g_assert_true (si->payload >= 0 && si->payload <= 127);
@@ -66,19 +77,29 @@ check_streams (const struct sipua_stream_info *infov)
 
 /* @as_offer: a re-INVITE's SDP, answered; else the answer to our offer */
 static void
-read_sdp (struct mbuf *mb, bool as_offer)
+read_sdp (struct mbuf *mb, bool as_offer, enum sipua_srtp_mode mode)
 {
   struct sipua_stream_info infov[SIPUA_MEDIA_COUNT];
+  struct sdes sdesv[SIPUA_MEDIA_COUNT];
+  struct sipua_call_params prm = params;
   struct sdp_session *sdp = NULL;
   struct mbuf *offer = NULL, *answer = NULL;
+  const char *why = NULL;
 
-  g_assert_cmpint (offer_build (&sdp, &offer, &params), ==, 0);
+  memset (sdesv, 0, sizeof (sdesv));
+  prm.srtp = mode;
+  g_assert_cmpint (offer_build (&sdp, &offer, &prm, sdesv), ==, 0);
   mb->pos = 0;
   if (sdp_decode (sdp, mb, as_offer) == 0) {
-    if (as_offer)
-      (void) sdp_encode (&answer, sdp, false);
-    if (answer_read (infov, sdp) == 0)
-      check_streams (infov);
+    int err = answer_read (infov, sdp, sdesv, mode, as_offer, &why);
+
+    if (err == 0) {
+      check_streams (infov, mode);
+      if (as_offer)
+        (void) sdp_encode (&answer, sdp, false);
+    } else if (err == ENOKEY) {
+      g_assert_nonnull (why);
+    }
   }
   mem_deref (answer);
   mem_deref (offer);
@@ -92,8 +113,10 @@ LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
 
   g_assert_nonnull (mb);
   (void) mbuf_write_mem (mb, data, size);
-  read_sdp (mb, false);
-  read_sdp (mb, true);
+  for (int mode = SIPUA_SRTP_OFF; mode <= SIPUA_SRTP_MANDATORY; mode++) {
+    read_sdp (mb, false, (enum sipua_srtp_mode) mode);
+    read_sdp (mb, true, (enum sipua_srtp_mode) mode);
+  }
   mem_deref (mb);
   return 0;
 }
