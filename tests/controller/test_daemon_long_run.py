@@ -33,8 +33,9 @@ FD_SLACK = 4
 # ~0.35 kB a cycle while malloc's bytes in use stay flat: bench/RESULTS.md).
 # Before it every finished call kept its pipeline, ~90 kB: 27 MB here.
 RSS_BOUND_KB = 6 * 1024
-# The unreachable callee's calls give up this soon
-ANSWER_TIMEOUT_S = 3
+# The unreachable callee's calls give up this soon; the calls cancelled while
+# ringing must be hung up before it
+ANSWER_TIMEOUT_S = 5
 
 
 def fd_count(pid):

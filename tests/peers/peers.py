@@ -385,6 +385,16 @@ def loud_spans(wav_path, window=0.01, min_rms=100.0):
     return [(a * n / float(rate), b * n / float(rate)) for a, b in runs]
 
 
+def merge_spans(spans, max_hole):
+    """loud_spans' spans with the holes of at most max_hole seconds closed."""
+    merged = []
+    for start, end in spans:
+        if merged and start - merged[-1][1] <= max_hole:
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
+
 def assert_frequency(testcase, wav_path, expected, start=0.0, duration=None,
                      tolerance=0.03):
     got = dominant_frequency(wav_path, start, duration)
