@@ -6,6 +6,8 @@ messages, the error and its SIP status, and what the peer saw on the wire.
 """
 
 import os
+import re
+import subprocess
 import sys
 import tempfile
 import shutil
@@ -16,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "peers"))
 import peers  # noqa: E402
 from peers import (Sipp, NginxRtmp, Baresip, GstLaunch, gst_launch,  # noqa: E402,F401
                    make_tone_wav, dominant_frequency, pull_rtmp, wait_until,
-                   TONE_HZ, EARLY_TONE_HZ, LOOPBACK)
+                   TONE_HZ, EARLY_TONE_HZ, LOOPBACK, build_dir, parse_structure_fields)
 
 # The decode chain after a PCMU pad: 8 kHz mono 16-bit WAV.
 TO_WAV = ("audioconvert ! audioresample ! audio/x-raw,format=S16LE,rate=8000,channels=1 "
@@ -105,6 +107,72 @@ class SipsrcTestCase(unittest.TestCase):
         rc = sipp.wait()
         self.assertEqual(rc, 0, "SIPp scenario %s failed%s%s" % (sipp.scenario.name,
                                                                   ctx, sipp.report()))
+
+
+class CallsDriver(GstLaunch):
+    """build/tests/calls-driver: one pipeline per call in one process, whose
+    output reads like gst-launch-1.0 -m's. Closing its stdin stops the calls
+    still running (stop()). wrapper: a command prefix, e.g. ['unshare', '-n'].
+
+    Also the driver for a call that fails at once: gst-launch-1.0 (1.22)
+    quits its main loop from its bus's sync handler, and an error posted
+    before it enters g_main_loop_run() is lost (GLib ignores a quit before
+    the run): it then waits forever. The driver's bus watch has no window."""
+
+    def __init__(self, pipelines, env=None, stagger_ms=1000, wrapper=()):
+        super().__init__([], env=env, eos_on_shutdown=False)
+        self.cmd = list(wrapper) + [str(build_dir() / "tests" / "calls-driver"),
+                                    "--stagger-ms", str(stagger_ms)] + list(pipelines)
+        self.stdin = subprocess.PIPE
+
+    def stop(self):
+        if self.proc.stdin and not self.proc.stdin.closed:
+            self.proc.stdin.close()
+
+
+class Calls:
+    """What the driver printed, by element name (sipsrc name=healthy ...)."""
+
+    def __init__(self, result):
+        self.result = result
+
+    def messages(self, element, name="sip-call"):
+        rx = re.compile(r'Got message #\d+ from element "%s" \(element\): %s, (.*)$' %
+                        (re.escape(element), re.escape(name)))
+        return [parse_structure_fields(m.group(1))
+                for m in map(rx.search, self.result.stdout.splitlines()) if m]
+
+    def states(self, element):
+        return [m.get("state") for m in self.messages(element)]
+
+    def failed(self, element):
+        """The sip-call 'failed' message of that call, or None."""
+        failed = [m for m in self.messages(element) if m.get("state") == "failed"]
+        return failed[-1] if failed else None
+
+    def ended(self, index):
+        """How pipeline `index` (from 1) ended: 'eos', 'error', 'stopped'."""
+        return self.ending(index)[0]
+
+    def ending(self, index):
+        """(how, after how many seconds from its start) pipeline `index` ended."""
+        m = re.search(r"^pipeline %d ended: (\w+) after ([\d.]+) s$" % index,
+                      self.result.stdout, re.MULTILINE)
+        return (m.group(1), float(m.group(2))) if m else (None, None)
+
+    def errors(self, element):
+        return re.findall(r"^ERROR: from element %s: (.*)$" % re.escape(element),
+                          self.result.stdout, re.MULTILINE)
+
+    def stats(self, element):
+        m = re.search(r"^stats %s (.*)$" % re.escape(element), self.result.stdout,
+                      re.MULTILINE)
+        return parse_structure_fields(m.group(1)) if m else {}
+
+    def lateness_ms(self, element):
+        m = re.search(r"^lateness %s max-ms=([\d.-]+) buffers=(\d+)$" % re.escape(element),
+                      self.result.stdout, re.MULTILINE)
+        return (float(m.group(1)), int(m.group(2))) if m else (None, 0)
 
 
 def main():

@@ -15,12 +15,9 @@ prints a GStreamer-CRITICAL (G_DEBUG=fatal-criticals). Both calls share one
 media thread (SIP2RTMP_MEDIA_THREADS=1) as they share the SIP thread.
 """
 
-import re
-import subprocess
-
-from sipsrc_case import SipsrcTestCase, Sipp, main, TO_WAV, TONE_HZ, EARLY_TONE_HZ
-from peers import (GstLaunch, build_dir, parse_structure_fields, loud_spans,
-                   free_port, UdpListener, REPO_ROOT, TCP)
+from sipsrc_case import (SipsrcTestCase, Sipp, main, TO_WAV, TONE_HZ, EARLY_TONE_HZ,
+                         CallsDriver, Calls)
+from peers import loud_spans, free_port, UdpListener, REPO_ROOT, TCP
 import hostile_sdp
 
 HEALTHY_HZ = 700        # the hostile callees play TONE_HZ (1000) or EARLY_TONE_HZ (600)
@@ -33,67 +30,6 @@ PCMU_TO_WAV = "! rtppcmudepay ! mulawdec ! " + TO_WAV
 FLOOD = REPO_ROOT / "tests" / "peers" / "rtp_flood.py"
 HUGE = {"filler.sdp": hostile_sdp.filler}
 ACK_THEN_BYE = "our ACK, then our BYE"
-
-
-class CallsDriver(GstLaunch):
-    """build/tests/calls-driver: one pipeline per call in one process, whose
-    output reads like gst-launch-1.0 -m's. Closing its stdin stops the calls
-    still running (stop())."""
-
-    def __init__(self, pipelines, env=None, stagger_ms=STAGGER_MS):
-        super().__init__([], env=env, eos_on_shutdown=False)
-        self.cmd = [str(build_dir() / "tests" / "calls-driver"),
-                    "--stagger-ms", str(stagger_ms)] + list(pipelines)
-        self.stdin = subprocess.PIPE
-
-    def stop(self):
-        if self.proc.stdin and not self.proc.stdin.closed:
-            self.proc.stdin.close()
-
-
-class Calls:
-    """What the driver printed, by element name (sipsrc name=healthy ...)."""
-
-    def __init__(self, result):
-        self.result = result
-
-    def messages(self, element, name="sip-call"):
-        rx = re.compile(r'Got message #\d+ from element "%s" \(element\): %s, (.*)$' %
-                        (re.escape(element), re.escape(name)))
-        return [parse_structure_fields(m.group(1))
-                for m in map(rx.search, self.result.stdout.splitlines()) if m]
-
-    def states(self, element):
-        return [m.get("state") for m in self.messages(element)]
-
-    def failed(self, element):
-        """The sip-call 'failed' message of that call, or None."""
-        failed = [m for m in self.messages(element) if m.get("state") == "failed"]
-        return failed[-1] if failed else None
-
-    def ended(self, index):
-        """How pipeline `index` (from 1) ended: 'eos', 'error', 'stopped'."""
-        return self.ending(index)[0]
-
-    def ending(self, index):
-        """(how, after how many seconds from its start) pipeline `index` ended."""
-        m = re.search(r"^pipeline %d ended: (\w+) after ([\d.]+) s$" % index,
-                      self.result.stdout, re.MULTILINE)
-        return (m.group(1), float(m.group(2))) if m else (None, None)
-
-    def errors(self, element):
-        return re.findall(r"^ERROR: from element %s: (.*)$" % re.escape(element),
-                          self.result.stdout, re.MULTILINE)
-
-    def stats(self, element):
-        m = re.search(r"^stats %s (.*)$" % re.escape(element), self.result.stdout,
-                      re.MULTILINE)
-        return parse_structure_fields(m.group(1)) if m else {}
-
-    def lateness_ms(self, element):
-        m = re.search(r"^lateness %s max-ms=([\d.-]+) buffers=(\d+)$" % re.escape(element),
-                      self.result.stdout, re.MULTILINE)
-        return (float(m.group(1)), int(m.group(2))) if m else (None, 0)
 
 
 def hostile_call(uri, **props):
@@ -119,7 +55,7 @@ class SipsrcHostilePeerTest(SipsrcTestCase):
                 PCMU_TO_WAV.format(wav=healthy_wav),
                 hostile_call(hostile.uri(), **props) + " " + PCMU_TO_WAV.format(wav=hostile_wav),
             ]
-            with CallsDriver(pipelines, env=env) as driver:
+            with CallsDriver(pipelines, env=env, stagger_ms=STAGGER_MS) as driver:
                 driver.wait_for(r"(?m)^pipeline 1 ended", healthy_s + 15)
                 driver.stop()
                 result = driver.wait(15)

@@ -19,7 +19,7 @@ from sipsrc_case import (SipsrcTestCase, Sipp, Baresip, GstLaunch, main, sipsrc,
 import peers
 import srtp
 from rtp_pcap import RtpStream, write_pcap
-from test_sipsrc_hostile import CallsDriver, Calls
+from sipsrc_case import CallsDriver, Calls
 
 ESTABLISHED = r"state=\(string\)established"
 PCMU_SILENCE = b"\xff" * 160

@@ -15,7 +15,7 @@ from sipsrc_case import (SipsrcTestCase, Sipp, GstLaunch, main, sipsrc, wait_unt
                          PCMU_TO_WAV, TONE_HZ)
 import peers
 from peers import Certs, KamailioTls as Kamailio
-from test_sipsrc_hostile import CallsDriver, Calls
+from sipsrc_case import CallsDriver, Calls
 
 ESTABLISHED = r"state=\(string\)established"
 
