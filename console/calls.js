@@ -120,7 +120,8 @@ export function renderCall(entry, now, selected) {
     field('rtmpDroppedMs', 'Media lost', c.rtmpDroppedMs ? c.rtmpDroppedMs + ' ms' : '0 ms'),
     field('packetsLost', 'RTP loss', lossText(entry.stats)),
     field('jitter', 'Jitter', jitterText(entry.stats)),
-    field('reason', 'Reason', c.reason)),
+    field('reason', 'Reason', c.reason),
+    field('visibleName', 'From name', c.visibleName)),
   isActive(c) ? el('button', {
     type: 'button', class: 'danger', dataset: { action: 'hangup', callId: c.callId },
     'aria-label': 'Hang up ' + (c.callee || c.callId),
