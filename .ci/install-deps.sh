@@ -37,6 +37,9 @@ packages=(
   valgrind
   # promtool checks GET /metrics (test_daemon_metrics.py)
   prometheus
+  # a real browser for the console's tests (test_daemon_console.py): headless
+  # Chromium driven over WebDriver from Python's standard library (no npm)
+  chromium chromium-driver
   # the 'fuzz' suite: clang, libFuzzer and the sanitizer runtimes
   # (libclang-rt-14-dev), llvm-symbolizer for readable reports (llvm-14)
   clang-14 libclang-rt-14-dev llvm-14

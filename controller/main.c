@@ -32,6 +32,7 @@ typedef struct
   S2rConfig *config;
   const char *config_file;
   const char *listen;           /* --listen, wins over the file's */
+  const char *monitor_listen;   /* --monitor-listen, the same */
   S2rCallManager *manager;
   S2rWebhook *webhook;
   gint64 flush_deadline;
@@ -107,6 +108,8 @@ reload_cb (gpointer user_data)
   next = s2r_config_new_from_file (d->config_file, &err);
   if (next && d->listen)
     s2r_config_set_listen (next, d->listen);
+  if (next && d->monitor_listen)
+    s2r_config_set_monitor_listen (next, d->monitor_listen, NULL);
   if (next == NULL ||
       !s2r_config_reload (d->config, next, &needs_restart, &err)) {
     g_warning ("reload failed, the running configuration stays: %s",
@@ -170,11 +173,15 @@ int
 main (int argc, char **argv)
 {
   g_autofree char *listen = NULL;
+  g_autofree char *monitor_listen = NULL;
   g_autofree char *config_file = NULL;
   gboolean version = FALSE;
   GOptionEntry entries[] = {
     {"listen", 'l', 0, G_OPTION_ARG_STRING, &listen,
         "Address to serve the API on (default 127.0.0.1:9091)", "HOST:PORT"},
+    {"monitor-listen", 0, 0, G_OPTION_ARG_STRING, &monitor_listen,
+          "Address of its own for /healthz, /readyz and /metrics, without "
+          "a token (\"\": none)", "HOST:PORT"},
     {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file,
         "Configuration file (GKeyFile)", "FILE"},
     {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL},
@@ -190,7 +197,8 @@ main (int argc, char **argv)
   g_autoptr (S2rApi) api = NULL;
   g_autoptr (GMainLoop) loop = NULL;
   g_autofree char *host = NULL;
-  guint16 port;
+  g_autofree char *monitor_host = NULL;
+  guint16 port, monitor_port = 0;
   Daemon d = { 0 };
 
   g_log_set_writer_func (log_writer, NULL, NULL);
@@ -214,7 +222,12 @@ main (int argc, char **argv)
   }
   if (listen)
     s2r_config_set_listen (config, listen);
-  if (!s2r_parse_listen (s2r_config_get_listen (config), &host, &port, &err)) {
+  if (!s2r_parse_listen (s2r_config_get_listen (config), &host, &port, &err) ||
+      (monitor_listen &&
+          !s2r_config_set_monitor_listen (config, monitor_listen, &err)) ||
+      (s2r_config_get_monitor_listen (config) &&
+          !s2r_parse_listen (s2r_config_get_monitor_listen (config),
+              &monitor_host, &monitor_port, &err))) {
     g_printerr ("sip2rtmpd: %s\n", err->message);
     return 2;
   }
@@ -234,9 +247,25 @@ main (int argc, char **argv)
   events = s2r_events_new (manager);
   webhook = s2r_webhook_new (manager, config);
   api = s2r_api_new (manager, events, config);
+  if (s2r_config_get_console (config)) {
+    S2rConsole *console =
+        s2r_console_new_from_dir (s2r_config_get_console_dir (config), &err);
+
+    if (console == NULL) {
+      g_printerr ("sip2rtmpd: %s\n", err->message);
+      return 2;
+    }
+    s2r_api_set_console (api, console);
+  }
   if (!s2r_api_listen (api, host, port, &err)) {
     g_printerr ("sip2rtmpd: cannot listen on %s: %s\n",
         s2r_config_get_listen (config), err->message);
+    return 1;
+  }
+  if (monitor_host &&
+      !s2r_api_listen_monitor (api, monitor_host, monitor_port, &err)) {
+    g_printerr ("sip2rtmpd: cannot listen on %s: %s\n",
+        s2r_config_get_monitor_listen (config), err->message);
     return 1;
   }
 
@@ -245,12 +274,16 @@ main (int argc, char **argv)
   d.config = config;
   d.config_file = config_file;
   d.listen = listen;
+  d.monitor_listen = monitor_listen;
   d.manager = manager;
   d.webhook = webhook;
   g_unix_signal_add (SIGTERM, signal_cb, &d);
   g_unix_signal_add (SIGINT, signal_cb, &d);
   g_unix_signal_add (SIGHUP, reload_cb, &d);
 
+  if (monitor_host)
+    g_printerr ("sip2rtmpd: /healthz, /readyz and /metrics on "
+        "http://%s:%u/\n", monitor_host, s2r_api_get_monitor_port (api));
   /* tests wait for this line */
   g_printerr ("sip2rtmpd %s listening on http://%s:%u/\n", VERSION,
       host, s2r_api_get_port (api));

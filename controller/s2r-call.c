@@ -1561,6 +1561,19 @@ add_uint64_field (JsonBuilder * b, const char *name, const GstStructure * s,
 }
 
 static void
+add_double_field (JsonBuilder * b, const char *name, const GstStructure * s,
+    const char *field)
+{
+  gdouble v;
+
+  json_builder_set_member_name (b, name);
+  if (gst_structure_get_double (s, field, &v))
+    json_builder_add_double_value (b, v);
+  else
+    json_builder_add_null_value (b);
+}
+
+static void
 add_codec_field (JsonBuilder * b, const char *name, const GstStructure * s,
     const char *field)
 {
@@ -1572,7 +1585,8 @@ add_codec_field (JsonBuilder * b, const char *name, const GstStructure * s,
 /**
  * s2r_call_add_stats_members:
  *
- * `rtpStats` (sipsrc: packets and bytes received, packets lost, codecs)
+ * `rtpStats` (sipsrc: packets and bytes received, packets lost, the audio
+ * stream's interarrival jitter in ms, codecs)
  * and `rtmpStats` (rtmppubsink: frames sent, frames dropped), read from the
  * elements now, or the last values once the call has ended; null when not
  * known yet.
@@ -1589,6 +1603,7 @@ s2r_call_add_stats_members (S2rCall * call, JsonBuilder * b)
         "packets-received");
     add_uint64_field (b, "packetsLost", call->sip_stats, "packets-lost");
     add_uint64_field (b, "bytesReceived", call->sip_stats, "bytes-received");
+    add_double_field (b, "jitterMs", call->sip_stats, "audio-jitter-ms");
     add_codec_field (b, "audioCodec", call->sip_stats, "audio-codec");
     add_codec_field (b, "videoCodec", call->sip_stats, "video-codec");
     /* the suite in use (never a key), and the packets it refused */
