@@ -796,6 +796,12 @@ s2r_api_get_port (S2rApi * api)
   return api->port;
 }
 
+SoupServer *
+s2r_api_get_server (S2rApi * api)
+{
+  return api->server;
+}
+
 void
 s2r_api_free (S2rApi * api)
 {

@@ -27,6 +27,9 @@ void s2r_api_free (S2rApi * api);
 gboolean s2r_api_listen (S2rApi * api, const char *host, guint16 port,
     GError ** error);
 guint16 s2r_api_get_port (S2rApi * api);
+/* for the cluster (controller/cluster/), which takes some requests before
+ * the routes here */
+SoupServer *s2r_api_get_server (S2rApi * api);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (S2rApi, s2r_api_free);
 
