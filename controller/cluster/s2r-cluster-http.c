@@ -420,8 +420,11 @@ place_request (S2rCluster * c, SoupServerMessage * msg, const char *path)
     return;
   }
   candidates = s2r_cluster_placement (c);
+  /* here, unless even the best one is full by the view: then the chain
+   * below asks every node in turn */
   if (candidates->len > 0 &&
-      ((Candidate *) g_ptr_array_index (candidates, 0))->self) {
+      ((Candidate *) g_ptr_array_index (candidates, 0))->self &&
+      ((Candidate *) g_ptr_array_index (candidates, 0))->free > 0) {
     /* here, by the local route */
     s2r_cluster_calls_expect (c, call_id, text, path, restart, 1);
     g_ptr_array_unref (candidates);
@@ -579,6 +582,8 @@ readyz (S2rCluster * c, SoupServerMessage * msg)
   json_builder_add_string_value (b, c->node_id);
   json_builder_set_member_name (b, "activeCalls");
   json_builder_add_int_value (b, s2r_call_manager_get_n_active (c->manager));
+  json_builder_set_member_name (b, "clusterNodes");
+  json_builder_add_int_value (b, g_hash_table_size (c->nodes));
   json_builder_end_object (b);
   root = json_builder_get_root (b);
   send_node (msg, ok ? SOUP_STATUS_OK : SOUP_STATUS_SERVICE_UNAVAILABLE,

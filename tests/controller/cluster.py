@@ -46,11 +46,11 @@ class Redis:
             (self.port, LOOPBACK, self.dir, REDIS_USER, REDIS_PASSWORD))
         self.proc = subprocess.Popen(
             ["redis-server", str(conf)], stdin=subprocess.DEVNULL,
-            stdout=open(self.dir / "redis.log", "w"), stderr=subprocess.STDOUT,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True)
         wait_until(lambda: self.command("PING") == "+PONG", 10,
                    "redis-server on %d" % self.port, self.proc,
-                   self.dir / "redis.log", interval=0.05)
+                   interval=0.05)
         return self
 
     def command(self, *args):
@@ -195,7 +195,7 @@ class HAProxy:
             (LOOPBACK, self.port, servers))
         self.proc = subprocess.Popen(
             ["haproxy", "-db", "-f", str(cfg)], stdin=subprocess.DEVNULL,
-            stdout=open(self.dir / "haproxy.log", "w"), stderr=subprocess.STDOUT,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True)
 
         def up():
@@ -205,7 +205,7 @@ class HAProxy:
             except OSError:
                 return False
         wait_until(up, 10, "haproxy on %d" % self.port, self.proc,
-                   self.dir / "haproxy.log", interval=0.05)
+                   interval=0.05)
         return self
 
     def __exit__(self, *exc):
@@ -251,9 +251,9 @@ class Cluster:
             self.haproxy = HAProxy(list(self.nodes.values())).__enter__()
             self.front = Front(self.haproxy.port)
             # every node sees every other one (a view a second)
-            wait_until(lambda: all(self.redis.command("EXISTS", "s2r:node:" + n) == ":1"
-                                   for n in self.nodes), 5, "every node's lease")
-            time.sleep(0)  # noqa: the wait above is the sync point
+            wait_until(lambda: all(n.get("/readyz").json.get("clusterNodes") ==
+                                   len(self.nodes) for n in self.nodes.values()),
+                       5, "every node seeing every other", interval=0.05)
             self._wait_haproxy_up()
         except BaseException:
             self.__exit__()
