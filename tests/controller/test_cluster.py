@@ -129,10 +129,12 @@ class ClusterTest(unittest.TestCase):
                         "FAILED node_lost")
                     self.assertLess(time.monotonic() - killed, 5.0)
                     self.assertEqual(lost["status"], "FAILED")
-                    r = cl.front.get("/api/v1/calls/%s" % call_id)
-                    self.assertEqual(r.status, 200, r)
-                    self.assertEqual((r.json["status"], r.json["reason"]),
-                                     ("FAILED", "node_lost"))
+                    self.assertEqual(lost["attempt"], 1)
+                # the API says so too (the restartable one is back already)
+                r = cl.front.get("/api/v1/calls/once")
+                self.assertEqual(r.status, 200, r)
+                self.assertEqual((r.json["status"], r.json["reason"]),
+                                 ("FAILED", "node_lost"))
                 again = ev.wait_call_event(
                     "kept", lambda e: e.get("attempt") == 2 and
                     e.get("rtmpStreamStatus") == "PUBLISHING", 15,
