@@ -152,6 +152,14 @@ s2r_cluster_send_error (SoupServerMessage * msg, guint status,
   send_node (msg, status, root);
 }
 
+static void
+send_record (SoupServerMessage * msg, const char *json)
+{
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY,
+      json, strlen (json));
+}
+
 /* One request on its way to other nodes, tried in turn */
 typedef struct
 {
@@ -164,6 +172,8 @@ typedef struct
   guint attempt;
   GBytes *body;
   char *path_query;
+  char *record;                 /* the call's record: the answer when its
+                                 * owner went away since the last view */
 } Forward;
 
 static void
@@ -174,6 +184,7 @@ forward_free (Forward * f)
   g_ptr_array_unref (f->candidates);
   g_bytes_unref (f->body);
   g_free (f->path_query);
+  g_free (f->record);
   g_free (f);
 }
 
@@ -246,7 +257,10 @@ forward_next (Forward * f)
   const char *token = s2r_config_get_token (f->c->config);
 
   if (f->next >= f->candidates->len) {
-    if (f->msg) {
+    if (f->msg && f->record) {
+      send_record (f->msg, f->record);
+      soup_server_message_unpause (f->msg);
+    } else if (f->msg) {
       s2r_cluster_send_error (f->msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
           "unavailable", f->placing ?
           "every node of the cluster is at capacity" :
@@ -479,14 +493,6 @@ typedef struct
 } OwnerLookup;
 
 static void
-send_record (SoupServerMessage * msg, const char *json)
-{
-  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY,
-      json, strlen (json));
-}
-
-static void
 owner_reply (redisReply * reply, gpointer user_data)
 {
   OwnerLookup *o = user_data;
@@ -522,6 +528,8 @@ owner_reply (redisReply * reply, gpointer user_data)
    * route of that node answers */
   f = forward_new (c, o->msg, only_node (c, n ? n->id : c->node_id,
           n ? n->api : c->advertise), FALSE);
+  if (json && o->whole_call)
+    f->record = g_strdup (json);
   forward_next (f);
 
 out:

@@ -54,6 +54,7 @@ struct _S2rCluster
   gint64 renew_sent_at;         /* of the one in flight, 0: none */
   gboolean fenced;
   gboolean draining;
+  gboolean leaving;             /* drained: lease given back */
   void (*drained) (gpointer);
   gpointer drained_data;
   guint drain_timer;

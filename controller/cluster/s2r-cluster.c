@@ -216,18 +216,58 @@ fence (S2rCluster * c)
       (guint) ((g_get_monotonic_time () - c->renewed_at) / 1000), n);
 }
 
+/* Leaving: the others see at once that we are gone (no lease, out of the
+ * set) and answer for our finished calls from their records */
+static const char leave_script[] =
+    "redis.call('DEL', KEYS[1]) redis.call('SREM', KEYS[2], ARGV[1]) "
+    "return 1";
+
 static void
-check_drained (S2rCluster * c)
+left (S2rCluster * c)
 {
   void (*done) (gpointer) = c->drained;
 
-  if (!c->draining || done == NULL ||
-      s2r_call_manager_get_n_active (c->manager) > 0)
+  if (done == NULL)
     return;
   c->drained = NULL;
   g_clear_handle_id (&c->drain_timer, g_source_remove);
-  g_message ("cluster: drained, no call left");
   done (c->drained_data);
+}
+
+static void
+leave_reply (redisReply * reply, gpointer user_data)
+{
+  left (user_data);
+}
+
+static gboolean
+leave_timeout_cb (gpointer user_data)
+{
+  S2rCluster *c = user_data;
+
+  c->drain_timer = 0;
+  left (c);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+check_drained (S2rCluster * c)
+{
+  g_autofree char *key = NULL, *nodes = NULL;
+
+  if (!c->draining || c->drained == NULL || c->leaving ||
+      s2r_call_manager_get_n_active (c->manager) > 0)
+    return;
+  g_message ("cluster: drained, no call left");
+  c->leaving = TRUE;
+  key = s2r_cluster_key (c, "node", c->node_id);
+  nodes = s2r_cluster_key (c, "nodes", NULL);
+  g_clear_handle_id (&c->drain_timer, g_source_remove);
+  /* Redis away or slow: leave anyway, the lease runs out by itself */
+  c->drain_timer = g_timeout_add (1000, leave_timeout_cb, c);
+  if (!s2r_redis_commandv (c->redis, leave_reply, c, "EVAL", leave_script,
+          "2", key, nodes, c->node_id, NULL))
+    left (c);
 }
 
 static gboolean
@@ -236,6 +276,8 @@ tick_cb (gpointer user_data)
   S2rCluster *c = user_data;
   gint64 now = g_get_monotonic_time ();
 
+  if (c->leaving)
+    return G_SOURCE_CONTINUE;
   /* one lost renewal is tolerated; the second one fences, a third of a
    * lease before Redis lets it expire (docs/cluster.md, "Fencing") */
   if (!c->fenced && now - c->renewed_at > (gint64) (c->lease_ms * 2 / 3) *

@@ -131,6 +131,7 @@ class TcpProxy:
                 s.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+            s.close()
 
     def cut(self):
         self.open = False
