@@ -19,6 +19,7 @@ packages=(
   meson ninja-build pkg-config gcc libc6-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   libre-dev libsoup-3.0-dev libjson-glib-dev
+  libhiredis-dev libssl-dev       # the cluster: Redis client, sealed secrets
   # run time of the pipelines
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
@@ -30,6 +31,8 @@ packages=(
                                   # service is never started: the policy below)
   ca-certificates                 # the CAs rtmppubsink trusts for rtmps://
   python3 curl util-linux procps
+  redis-server haproxy            # the cluster's tests (their services are never
+                                  # started: each test runs its own)
   # the 'valgrind' test suite
   valgrind
   # promtool checks GET /metrics (test_daemon_metrics.py)
