@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "s2r-api.h"
+#include "s2r-cluster.h"
 #include "s2r-call-manager.h"
 #include "s2r-config.h"
 #include "s2r-events.h"
@@ -35,6 +36,7 @@ typedef struct
   const char *monitor_listen;   /* --monitor-listen, the same */
   S2rCallManager *manager;
   S2rWebhook *webhook;
+  S2rCluster *cluster;          /* NULL: a single node */
   gint64 flush_deadline;
   gboolean stopping;
 } Daemon;
@@ -71,6 +73,18 @@ shutdown_timeout_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static void
+hang_up_and_stop (gpointer user_data)
+{
+  Daemon *d = user_data;
+
+  g_message ("stopping: hanging up %u calls",
+      s2r_call_manager_get_n_active (d->manager));
+  s2r_systemd_notify ("STOPPING=1");
+  g_timeout_add_seconds (SHUTDOWN_TIMEOUT_S, shutdown_timeout_cb, d);
+  s2r_call_manager_shutdown (d->manager, G_CALLBACK (all_calls_ended), d);
+}
+
 static gboolean
 signal_cb (gpointer user_data)
 {
@@ -79,11 +93,11 @@ signal_cb (gpointer user_data)
   if (d->stopping)
     return G_SOURCE_CONTINUE;
   d->stopping = TRUE;
-  g_message ("stopping: hanging up %u calls",
-      s2r_call_manager_get_n_active (d->manager));
-  s2r_systemd_notify ("STOPPING=1");
-  g_timeout_add_seconds (SHUTDOWN_TIMEOUT_S, shutdown_timeout_cb, d);
-  s2r_call_manager_shutdown (d->manager, G_CALLBACK (all_calls_ended), d);
+  /* cluster (issue 16): the calls run to their end first */
+  if (d->cluster)
+    s2r_cluster_drain (d->cluster, hang_up_and_stop, d);
+  else
+    hang_up_and_stop (d);
   return G_SOURCE_CONTINUE;
 }
 
@@ -195,6 +209,7 @@ main (int argc, char **argv)
   g_autoptr (S2rEvents) events = NULL;
   g_autoptr (S2rWebhook) webhook = NULL;
   g_autoptr (S2rApi) api = NULL;
+  g_autoptr (S2rCluster) cluster = NULL;
   g_autoptr (GMainLoop) loop = NULL;
   g_autofree char *host = NULL;
   g_autofree char *monitor_host = NULL;
@@ -269,8 +284,17 @@ main (int argc, char **argv)
     return 1;
   }
 
+  /* cluster (issue 16): only with a [cluster] group in the config file */
+  cluster = s2r_cluster_new_from_file (config_file, manager, api, config,
+      &err);
+  if (cluster == NULL && err) {
+    g_printerr ("sip2rtmpd: %s\n", err->message);
+    return 2;
+  }
+
   loop = g_main_loop_new (NULL, FALSE);
   d.loop = loop;
+  d.cluster = cluster;
   d.config = config;
   d.config_file = config_file;
   d.listen = listen;

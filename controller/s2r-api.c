@@ -912,6 +912,12 @@ s2r_api_set_console (S2rApi * api, S2rConsole * console)
   api->console = console;
 }
 
+SoupServer *
+s2r_api_get_server (S2rApi * api)
+{
+  return api->server;
+}
+
 void
 s2r_api_free (S2rApi * api)
 {

@@ -32,6 +32,9 @@ gboolean s2r_api_listen_monitor (S2rApi * api, const char *host,
     guint16 port, GError ** error);
 guint16 s2r_api_get_monitor_port (S2rApi * api);
 void s2r_api_set_console (S2rApi * api, S2rConsole * console);
+/* for the cluster (controller/cluster/), which takes some requests before
+ * the routes here */
+SoupServer *s2r_api_get_server (S2rApi * api);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (S2rApi, s2r_api_free);
 
