@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "s2r-api.h"
+#include "s2r-sip-listen.h"
 #include "s2r-call-manager.h"
 #include "s2r-config.h"
 #include "s2r-events.h"
@@ -171,12 +172,16 @@ main (int argc, char **argv)
 {
   g_autofree char *listen = NULL;
   g_autofree char *config_file = NULL;
+  g_autofree char *sip_listen = NULL;   /* issue 14 */
   gboolean version = FALSE;
   GOptionEntry entries[] = {
     {"listen", 'l', 0, G_OPTION_ARG_STRING, &listen,
         "Address to serve the API on (default 127.0.0.1:9091)", "HOST:PORT"},
     {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file,
         "Configuration file (GKeyFile)", "FILE"},
+    {"sip-listen", 0, 0, G_OPTION_ARG_STRING, &sip_listen,
+        "Where to take incoming SIP calls, over the config's [sip] listen",
+        "udp:IP:PORT,..."},
     {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL},
     {NULL}
   };
@@ -189,6 +194,8 @@ main (int argc, char **argv)
   g_autoptr (S2rWebhook) webhook = NULL;
   g_autoptr (S2rApi) api = NULL;
   g_autoptr (GMainLoop) loop = NULL;
+  g_autoptr (S2rRoutes) routes = NULL;
+  g_autoptr (S2rSipListen) sip = NULL;
   g_autofree char *host = NULL;
   guint16 port;
   Daemon d = { 0 };
@@ -234,6 +241,28 @@ main (int argc, char **argv)
   events = s2r_events_new (manager);
   webhook = s2r_webhook_new (manager, config);
   api = s2r_api_new (manager, events, config);
+
+  /* issue 14: incoming calls, their routes and SIP addresses */
+  {
+    g_autofree char *file_listen = NULL;
+    g_autofree char *allow = NULL;
+
+    routes = s2r_routes_new ();
+    if (!s2r_routes_load_file (routes, config_file, &err) ||
+        !s2r_sip_listen_read_config (config_file, &file_listen, &allow, &err)) {
+      g_printerr ("sip2rtmpd: %s\n", err->message);
+      return 2;
+    }
+    s2r_api_set_routes (api, routes);
+    if (sip_listen || file_listen) {
+      sip = s2r_sip_listen_new (manager, routes, sip_listen ? sip_listen :
+          file_listen, allow, &err);
+      if (!sip) {
+        g_printerr ("sip2rtmpd: %s\n", err->message);
+        return 2;
+      }
+    }
+  }
   if (!s2r_api_listen (api, host, port, &err)) {
     g_printerr ("sip2rtmpd: cannot listen on %s: %s\n",
         s2r_config_get_listen (config), err->message);
