@@ -49,6 +49,14 @@
  * 5061 (the server's certificate checked against the system's CAs and the
  * host name, `tls-ca-file` for a private CA), SRTP with SDES keys; a
  * certificate that fails, or an answer without keys, fails the call.
+ * |[
+ * gst-launch-1.0 -e sipsrc mode=answer uri=sip:room42@192.0.2.10:5060 ! \
+ *   rtppcmudepay ! mulawdec ! audioconvert ! audioresample ! voaacenc ! \
+ *   aacparse ! rtmppubsink location=rtmp://127.0.0.1/live/room42
+ * ]| Answer mode (issue 14): waits for a call to sip:room42@192.0.2.10:5060
+ * (an address of ours) (user-id/user-pw: challenge the caller; caller: only from that
+ * user), answers it at once (180, then 200 with our SDP) and publishes it;
+ * INVITEs nobody waits for get 404. See also siplistener.
  */
 
 #ifdef HAVE_CONFIG_H

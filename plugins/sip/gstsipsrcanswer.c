@@ -38,7 +38,7 @@ invite_id_is_valid (const gchar * id)
 
 /*
  * Answer mode: uri names what we wait for (its user) and where (its host,
- * an IP address of ours, 0.0.0.0 for all; its port, 5060 by default), and
+ * an IP address of ours; its port, 5060 by default), and
  * caller (a user or user@host) whom, if set. With invite-id (an INVITE
  * parked by a router, see siplistener) the user is not needed.
  */
@@ -67,6 +67,13 @@ gst_sip_src_answer_plan (const gchar * uri, const gchar * caller,
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
         "Invalid property 'uri': in answer mode its host is the local IP "
         "address to listen on (0.0.0.0: all), not '%s'", host);
+    goto fail;
+  }
+  /* libre 1.1.0 binds a SIP transport to one address only */
+  if (!strcmp (host, "0.0.0.0") || !strcmp (host, "::")) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Invalid property 'uri': answer mode listens on one local address; "
+        "'%s' (any) is not supported yet", host);
     goto fail;
   }
   if (g_str_has_prefix (full, "sips:") || !g_strcmp0 (gst_sip_uri_transport
