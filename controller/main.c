@@ -15,6 +15,7 @@
 
 #include "s2r-api.h"
 #include "s2r-cluster.h"
+#include "s2r-sip-listen.h"
 #include "s2r-call-manager.h"
 #include "s2r-config.h"
 #include "s2r-events.h"
@@ -189,6 +190,7 @@ main (int argc, char **argv)
   g_autofree char *listen = NULL;
   g_autofree char *monitor_listen = NULL;
   g_autofree char *config_file = NULL;
+  g_autofree char *sip_listen = NULL;   /* issue 14 */
   gboolean version = FALSE;
   GOptionEntry entries[] = {
     {"listen", 'l', 0, G_OPTION_ARG_STRING, &listen,
@@ -198,6 +200,9 @@ main (int argc, char **argv)
           "a token (\"\": none)", "HOST:PORT"},
     {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file,
         "Configuration file (GKeyFile)", "FILE"},
+    {"sip-listen", 0, 0, G_OPTION_ARG_STRING, &sip_listen,
+        "Where to take incoming SIP calls, over the config's [sip] listen",
+        "udp:IP:PORT,..."},
     {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL},
     {NULL}
   };
@@ -211,6 +216,8 @@ main (int argc, char **argv)
   g_autoptr (S2rApi) api = NULL;
   g_autoptr (S2rCluster) cluster = NULL;
   g_autoptr (GMainLoop) loop = NULL;
+  g_autoptr (S2rRoutes) routes = NULL;
+  g_autoptr (S2rSipListen) sip = NULL;
   g_autofree char *host = NULL;
   g_autofree char *monitor_host = NULL;
   guint16 port, monitor_port = 0;
@@ -271,6 +278,28 @@ main (int argc, char **argv)
       return 2;
     }
     s2r_api_set_console (api, console);
+  }
+
+  /* issue 14: incoming calls, their routes and SIP addresses */
+  {
+    g_autofree char *file_listen = NULL;
+    g_autofree char *allow = NULL;
+
+    routes = s2r_routes_new ();
+    if (!s2r_routes_load_file (routes, config_file, &err) ||
+        !s2r_sip_listen_read_config (config_file, &file_listen, &allow, &err)) {
+      g_printerr ("sip2rtmpd: %s\n", err->message);
+      return 2;
+    }
+    s2r_api_set_routes (api, routes);
+    if (sip_listen || file_listen) {
+      sip = s2r_sip_listen_new (manager, routes, sip_listen ? sip_listen :
+          file_listen, allow, &err);
+      if (!sip) {
+        g_printerr ("sip2rtmpd: %s\n", err->message);
+        return 2;
+      }
+    }
   }
   if (!s2r_api_listen (api, host, port, &err)) {
     g_printerr ("sip2rtmpd: cannot listen on %s: %s\n",

@@ -19,6 +19,7 @@
 
 struct _S2rApi
 {
+  S2rRoutes *routes;            /* issue 14: incoming calls' routes, or NULL */
   SoupServer *server;
   S2rConnections *connections;
   guint16 port;
@@ -793,6 +794,63 @@ monitor_default_handler (SoupServer * server, SoupServerMessage * msg,
   send_error (msg, err);
 }
 
+/* issue 14: /api/v1/routes[/{id}]: POST (201), GET, DELETE; the routes
+ * themselves are s2r-routes.c's */
+#define ROUTES_PATH "/api/v1/routes"
+
+static void
+routes_handler (SoupServer * server, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer user_data)
+{
+  S2rApi *api = user_data;
+  const char *method = soup_server_message_get_method (msg);
+  const char *id = g_str_has_prefix (path, ROUTES_PATH "/") ?
+      path + strlen (ROUTES_PATH "/") : NULL;
+  g_autoptr (GError) err = NULL;
+  g_autoptr (JsonNode) root = NULL;
+
+  if (!check_request (api, msg, &err))
+    goto error;
+  if (!api->routes || (!id && strcmp (path, ROUTES_PATH) != 0) ||
+      (id && (!*id || strchr (id, '/')))) {
+    s2r_set_error_field (&err, S2R_ERROR_NOT_FOUND, NULL, "no such resource");
+    goto error;
+  }
+  if (!id && method == SOUP_METHOD_POST) {
+    g_autoptr (JsonNode) body = parse_body (api, msg, &err);
+
+    if (body)
+      root = s2r_routes_add (api->routes, body, &err);
+    if (!root)
+      goto error;
+    send_json (msg, SOUP_STATUS_CREATED, root);
+  } else if (!id && method == SOUP_METHOD_GET) {
+    root = s2r_routes_list (api->routes);
+    send_json (msg, SOUP_STATUS_OK, root);
+  } else if (id && method == SOUP_METHOD_GET) {
+    root = s2r_routes_get (api->routes, id, &err);
+    if (!root)
+      goto error;
+    send_json (msg, SOUP_STATUS_OK, root);
+  } else if (id && method == SOUP_METHOD_DELETE) {
+    if (!s2r_routes_remove (api->routes, id, &err))
+      goto error;
+    soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
+  } else {
+    send_method_not_allowed (msg, id ? "GET, DELETE" : "GET, POST");
+  }
+  return;
+
+error:
+  send_error (msg, err);
+}
+
+void
+s2r_api_set_routes (S2rApi * api, S2rRoutes * routes)
+{
+  api->routes = routes;
+}
+
 S2rApi *
 s2r_api_new (S2rCallManager * manager, S2rEvents * events,
     const S2rConfig * config)
@@ -810,6 +868,8 @@ s2r_api_new (S2rCallManager * manager, S2rEvents * events,
       s2r_config_get_request_timeout (config), refuse_cb, api);
   soup_server_add_handler (api->server, NULL, default_handler, api, NULL);
   soup_server_add_handler (api->server, CALLS_PATH, calls_handler, api, NULL);
+  soup_server_add_handler (api->server, ROUTES_PATH, routes_handler, api,
+      NULL);                    /* issue 14 */
   soup_server_add_handler (api->server, "/api/v1/events", events_handler, api,
       NULL);
   soup_server_add_handler (api->server, "/api/v1/status", status_handler, api,

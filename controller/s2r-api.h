@@ -10,6 +10,7 @@
 #include "s2r-config.h"
 #include "s2r-console.h"
 #include "s2r-events.h"
+#include "s2r-routes.h"
 
 G_BEGIN_DECLS
 
@@ -35,6 +36,8 @@ void s2r_api_set_console (S2rApi * api, S2rConsole * console);
 /* for the cluster (controller/cluster/), which takes some requests before
  * the routes here */
 SoupServer *s2r_api_get_server (S2rApi * api);
+/* issue 14: the routes /api/v1/routes manages (not owned) */
+void s2r_api_set_routes (S2rApi * api, S2rRoutes * routes);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (S2rApi, s2r_api_free);
 

@@ -7,6 +7,7 @@
 #endif
 
 #include "s2r-call.h"
+#include "s2r-sip-listen.h"
 #include "s2r-error.h"
 
 #include <string.h>
@@ -160,7 +161,8 @@ s2r_stream_status_to_string (S2rStreamStatus status)
 S2rCallStatus
 s2r_call_status_from_sip_state (const char *state, gint sip_status)
 {
-  if (g_strcmp0 (state, "trying") == 0)
+  /* "waiting": sipsrc answering (issue 14) waits for the caller */
+  if (g_strcmp0 (state, "trying") == 0 || g_strcmp0 (state, "waiting") == 0)
     return S2R_CALL_TRYING;
   if (g_strcmp0 (state, "ringing") == 0)
     return S2R_CALL_RING;
@@ -1472,6 +1474,8 @@ s2r_call_add_json_members (S2rCall * call, JsonBuilder * b, gboolean wcs)
             g_ptr_array_index (call->destinations, i))->dropped_ms);
 
   add_string (b, "callId", s2r_call_get_id (call));
+  /* issue 14: direction, caller, route, X- headers of an incoming call */
+  s2r_incoming_add_json_members (s2r_call_request_get_incoming (req), b);
   add_string (b, "callee", s2r_call_request_get_callee (req));
   add_string (b, "sipUri", s2r_call_request_get_sip_uri (req));
   add_string (b, "status", s2r_call_status_to_string (call->status));
