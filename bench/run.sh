@@ -3,6 +3,7 @@
 #   bench/run.sh --calls 50,100,200,300 --rate 50 --repeat 3
 #   bench/run.sh --admission [--rate 50] [--window 20]
 #   bench/run.sh --soak [--cycles 3000] [--held 20 --hold 3600]
+#   bench/run.sh --cluster [--calls 40 --rate 20 --repeat 3]
 # Builds first (ninja), then runs bench/bench.py with Debian's python3.
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
@@ -13,5 +14,9 @@ ninja -C "$root/build" >/dev/null
 if [ "${1:-}" = "--admission" ]; then
   shift
   exec /usr/bin/python3 "$here/admission.py" "$@"
+fi
+# --cluster: three nodes + Redis + HAProxy beside one node (bench/cluster_bench.py)
+if [ "${1:-}" = "--cluster" ]; then
+  exec /usr/bin/python3 "$here/cluster_bench.py" "$@"
 fi
 exec /usr/bin/python3 "$here/bench.py" "$@"
