@@ -101,6 +101,8 @@ void s2r_cluster_events_add_client (S2rClusterEvents * e,
     SoupServerMessage * msg);
 
 /* s2r-cluster-secret.c */
+/* the key from [cluster] secret-key (NULL or "": none, passwords left out) */
+void s2r_cluster_set_secret_key (S2rCluster * c, const char *secret);
 char *s2r_cluster_body_seal (S2rCluster * c, const char *body);
 char *s2r_cluster_body_open (S2rCluster * c, const char *sealed);
 

@@ -129,6 +129,20 @@ rewrite_body (S2rCluster * c, const char *body, gboolean sealing)
   return out;
 }
 
+void
+s2r_cluster_set_secret_key (S2rCluster * c, const char *secret)
+{
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  gsize len = sizeof (c->key);
+
+  memset (c->key, 0, sizeof (c->key));
+  c->has_key = secret != NULL && *secret != '\0';
+  if (c->has_key) {
+    g_checksum_update (sum, (const guchar *) secret, strlen (secret));
+    g_checksum_get_digest (sum, c->key, &len);
+  }
+}
+
 char *
 s2r_cluster_body_seal (S2rCluster * c, const char *body)
 {

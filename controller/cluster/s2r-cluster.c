@@ -387,15 +387,10 @@ s2r_cluster_new_from_file (const char *config_file, S2rCallManager * manager,
   {
     g_autofree char *secret = g_key_file_get_string (kf, "cluster",
         "secret-key", NULL);
-    g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
-    gsize len = sizeof (c->key);
 
-    if (secret && *secret) {
-      g_checksum_update (sum, (const guchar *) secret, strlen (secret));
-      g_checksum_get_digest (sum, c->key, &len);
-      c->has_key = TRUE;
+    s2r_cluster_set_secret_key (c, secret);
+    if (secret)
       memset (secret, 0, strlen (secret));
-    }
   }
   if (g_key_file_has_key (kf, "cluster", "restart", NULL))
     restart = g_key_file_get_boolean (kf, "cluster", "restart", NULL);
