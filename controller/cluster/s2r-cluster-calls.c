@@ -19,13 +19,16 @@
 /* a placement the call manager never turned into a call */
 #define PENDING_TTL_US (30 * G_USEC_PER_SEC)
 
-/* A call created here: the record is ours from now on */
+/* A call created here: the record is ours from now on; KEYS[4] lists
+ * every call that has a record (GET /api/v1/calls reads it and drops the
+ * ids whose records expired) */
 static const char claim_script[] =
     "redis.call('DEL', KEYS[1]) "
     "redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'json', ARGV[2], "
     "'body', ARGV[4], 'path', ARGV[5], 'restart', ARGV[6], "
     "'attempt', ARGV[7]) "
     "redis.call('SADD', KEYS[2], ARGV[3]) "
+    "redis.call('SADD', KEYS[4], ARGV[3]) "
     "redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[8], '*', "
     "'call', ARGV[3], 'data', ARGV[2]) return 1";
 
@@ -170,13 +173,14 @@ call_event_cb (S2rCallManager * manager, S2rCall * call, guint64 sequence,
 
   if (p && s2r_call_get_status (call) == S2R_CALL_NEW) {
     g_autofree char *att = g_strdup_printf ("%u", p->attempt);
+    g_autofree char *all = s2r_cluster_key (c, "calls", NULL);
 
     attempt = p->attempt;
     g_hash_table_replace (c->attempts, g_strdup (id),
         GUINT_TO_POINTER (attempt));
     data = cluster_json (json, c->node_id, attempt);
-    g_strv_builder_add_many (b, "EVAL", claim_script, "3", key, mine, stream,
-        c->owner, data, id, p->body, p->path, p->restart ? "1" : "0", att,
+    g_strv_builder_add_many (b, "EVAL", claim_script, "4", key, mine, stream,
+        all, c->owner, data, id, p->body, p->path, p->restart ? "1" : "0", att,
         maxlen, NULL);
     g_hash_table_remove (c->pending, id);
   } else {

@@ -131,9 +131,9 @@ send_node (SoupServerMessage * msg, guint status, JsonNode * root)
 }
 
 /* The API's error body (s2r-api.c), for the answers the cluster gives */
-void
-s2r_cluster_send_error (SoupServerMessage * msg, guint status,
-    const char *code, const char *message)
+static void
+send_error_field (SoupServerMessage * msg, guint status, const char *code,
+    const char *field, const char *message)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonNode) root = NULL;
@@ -144,12 +144,22 @@ s2r_cluster_send_error (SoupServerMessage * msg, guint status,
   json_builder_set_member_name (b, "message");
   json_builder_add_string_value (b, message);
   json_builder_set_member_name (b, "field");
-  json_builder_add_null_value (b);
+  if (field)
+    json_builder_add_string_value (b, field);
+  else
+    json_builder_add_null_value (b);
   json_builder_set_member_name (b, "status");
   json_builder_add_int_value (b, status);
   json_builder_end_object (b);
   root = json_builder_get_root (b);
   send_node (msg, status, root);
+}
+
+void
+s2r_cluster_send_error (SoupServerMessage * msg, guint status,
+    const char *code, const char *message)
+{
+  send_error_field (msg, status, code, NULL, message);
 }
 
 static void
@@ -174,6 +184,8 @@ typedef struct
   char *path_query;
   char *record;                 /* the call's record: the answer when its
                                  * owner went away since the last view */
+  char *reserved;               /* key reserving the client's callId while
+                                 * the request is placed */
 } Forward;
 
 static void
@@ -185,6 +197,11 @@ forward_free (Forward * f)
   g_bytes_unref (f->body);
   g_free (f->path_query);
   g_free (f->record);
+  if (f->reserved) {
+    /* placed or refused: from now on the record (or nothing) says */
+    s2r_redis_commandv (f->c->redis, NULL, NULL, "DEL", f->reserved, NULL);
+    g_free (f->reserved);
+  }
   g_free (f);
 }
 
@@ -388,6 +405,79 @@ restart_of (JsonObject * obj, gboolean def)
   return def;
 }
 
+/* A callId is in use while a live node owns its record and the call has
+ * not ended (what a single node answers 409 for); else it is reserved
+ * for as long as this request is being placed, so that two requests
+ * with one id on two nodes do not both make a call */
+static const char reserve_script[] =
+    "local r = redis.call('HMGET', KEYS[1], 'owner', 'json') "
+    "if r[1] and r[1] ~= '' and r[2] then "
+    "local ok, call = pcall(cjson.decode, r[2]) "
+    "if ok and call.status ~= 'FINISH' and call.status ~= 'FAILED' and "
+    "call.status ~= 'BUSY' then return 'active' end end "
+    "if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then "
+    "return 'placing' end return 'free'";
+
+typedef struct
+{
+  S2rCluster *c;
+  SoupServerMessage *msg;
+  char *call_id;
+  char *reserved;
+  gboolean restart;
+} UniqueCheck;
+
+static void
+unique_reply (redisReply * reply, gpointer user_data)
+{
+  UniqueCheck *u = user_data;
+  S2rCluster *c = u->c;
+  Forward *f;
+
+  if (reply && reply->type == REDIS_REPLY_STRING &&
+      !g_str_equal (reply->str, "free")) {
+    g_autofree char *message = g_strdup_printf ("callId '%s' is in use by "
+        "an active call%s", u->call_id, g_str_equal (reply->str, "active") ?
+        "" : " being placed");
+
+    send_error_field (u->msg, SOUP_STATUS_CONFLICT, "conflict", "callId",
+        message);
+    soup_server_message_unpause (u->msg);
+  } else {
+    /* free (or Redis out of reach: each node still refuses an id it
+     * has active): the best node, this one through its own API */
+    f = forward_new (c, u->msg, s2r_cluster_placement (c), TRUE);
+    f->restart = u->restart;
+    if (reply && reply->type == REDIS_REPLY_STRING)
+      f->reserved = g_steal_pointer (&u->reserved);
+    forward_next (f);
+  }
+  g_object_unref (u->msg);
+  g_free (u->call_id);
+  g_free (u->reserved);
+  g_free (u);
+}
+
+static void
+check_unique (S2rCluster * c, SoupServerMessage * msg, const char *call_id,
+    gboolean restart)
+{
+  UniqueCheck *u = g_new0 (UniqueCheck, 1);
+  g_autofree char *key = s2r_cluster_key (c, "call", call_id);
+  g_autofree char *ttl = g_strdup_printf ("%u",
+      (FORWARD_TIMEOUT_S + 1) * 1000);
+
+  u->c = c;
+  u->msg = g_object_ref (msg);
+  u->call_id = g_strdup (call_id);
+  u->reserved = s2r_cluster_key (c, "placing", call_id);
+  u->restart = restart;
+  take (msg);
+  if (!s2r_redis_commandv (c->redis, unique_reply, u, "EVAL", reserve_script,
+          "2", key, u->reserved, c->node_id, ttl, NULL))
+    unique_reply (NULL, u);
+}
+
 /* A new call from a client: a call id of our own when it has none (so its
  * record can be found before the call exists), then the best node */
 static void
@@ -431,6 +521,11 @@ place_request (S2rCluster * c, SoupServerMessage * msg, const char *path)
   if (c->fenced) {
     s2r_cluster_send_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
         "unavailable", "this node lost its lease and takes no call");
+    return;
+  }
+  if (uuid == NULL) {
+    /* the client's id: unique in the cluster (ours are UUIDs) */
+    check_unique (c, msg, call_id, restart);
     return;
   }
   candidates = s2r_cluster_placement (c);
@@ -569,6 +664,114 @@ route_to_owner (S2rCluster * c, SoupServerMessage * msg, const char *rest)
   take (msg);
 }
 
+/* WCS 5's terminate, send_dtmf and find name the call in the body: to
+ * its owner like /api/v1/calls/{id} (find without a callId, find_all: this
+ * node's calls) */
+static void
+wcs5_to_owner (S2rCluster * c, SoupServerMessage * msg)
+{
+  g_autoptr (GBytes) bytes = soup_message_body_flatten
+      (soup_server_message_get_request_body (msg));
+  g_autoptr (JsonNode) root = NULL;
+  JsonNode *id;
+  gsize len;
+  const char *data = g_bytes_get_data (bytes, &len);
+
+  if (len > s2r_config_get_max_body (c->config))
+    return;
+  root = s2r_json_parse_object (data, len, NULL);
+  if (root == NULL)
+    return;
+  id = json_object_get_member (json_node_get_object (root), "callId");
+  if (id == NULL || !JSON_NODE_HOLDS_VALUE (id) ||
+      json_node_get_value_type (id) != G_TYPE_STRING ||
+      strchr (json_node_get_string (id), '/') != NULL)
+    return;
+  route_to_owner (c, msg, json_node_get_string (id));
+}
+
+static gboolean
+is_wcs5_by_id (const char *path)
+{
+  return g_str_equal (path, "/rest-api/call/terminate") ||
+      g_str_equal (path, "/rest-api/call/send_dtmf") ||
+      g_str_equal (path, "/rest-api/call/find");
+}
+
+/* Every record the cluster keeps (active calls and ended ones until their
+ * records expire): the ids of the index whose record expired are dropped */
+static const char list_script[] =
+    "local out = {} for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do "
+    "local j = redis.call('HGET', ARGV[1] .. id, 'json') "
+    "if j then out[#out + 1] = j else redis.call('SREM', KEYS[1], id) end "
+    "end return out";
+
+static gint
+compare_created (gconstpointer a, gconstpointer b)
+{
+  JsonObject *x = json_node_get_object (*(JsonNode **) a);
+  JsonObject *y = json_node_get_object (*(JsonNode **) b);
+  gint r = g_strcmp0 (json_object_get_string_member_with_default (x,
+          "created", NULL), json_object_get_string_member_with_default (y,
+          "created", NULL));
+
+  return r ? r : g_strcmp0 (json_object_get_string_member_with_default (x,
+          "callId", NULL), json_object_get_string_member_with_default (y,
+          "callId", NULL));
+}
+
+static void
+list_reply (redisReply * reply, gpointer user_data)
+{
+  SoupServerMessage *msg = user_data;
+  g_autoptr (GPtrArray) calls = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      json_node_unref);
+  g_autoptr (JsonArray) array = json_array_new ();
+  g_autoptr (JsonNode) root = json_node_new (JSON_NODE_ARRAY);
+
+  if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
+    s2r_cluster_send_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+        "unavailable", "the cluster's state is out of reach");
+    soup_server_message_unpause (msg);
+    g_object_unref (msg);
+    return;
+  }
+  for (gsize i = 0; i < reply->elements; i++) {
+    redisReply *r = reply->element[i];
+    JsonNode *node;
+
+    if (r->type != REDIS_REPLY_STRING)
+      continue;
+    node = json_from_string (r->str, NULL);
+    if (node && JSON_NODE_HOLDS_OBJECT (node))
+      g_ptr_array_add (calls, node);
+    else if (node)
+      json_node_unref (node);
+  }
+  g_ptr_array_sort (calls, compare_created);
+  for (guint i = 0; i < calls->len; i++)
+    json_array_add_element (array, json_node_ref (g_ptr_array_index (calls,
+                i)));
+  json_node_set_array (root, array);
+  send_node (msg, SOUP_STATUS_OK, root);
+  soup_server_message_unpause (msg);
+  g_object_unref (msg);
+}
+
+static void
+list_calls (S2rCluster * c, SoupServerMessage * msg)
+{
+  g_autofree char *index = s2r_cluster_key (c, "calls", NULL);
+  g_autofree char *prefix = s2r_cluster_key (c, "call", "");
+
+  if (!s2r_redis_commandv (c->redis, list_reply, g_object_ref (msg), "EVAL",
+          list_script, "1", index, prefix, NULL)) {
+    g_object_unref (msg);
+    return;                     /* Redis away: this node's calls */
+  }
+  take (msg);
+}
+
 /* In a cluster, ready means: takes API requests (not draining, not
  * fenced, Redis reachable); a node at capacity still is */
 static void
@@ -625,6 +828,11 @@ request_read_cb (SoupServer * server, SoupServerMessage * msg,
     forwarded ? accept_placed (c, msg, path) : place_request (c, msg, path);
   else if (!forwarded && g_str_has_prefix (path, CALLS_PREFIX))
     route_to_owner (c, msg, path + strlen (CALLS_PREFIX));
+  else if (!forwarded && method == SOUP_METHOD_GET &&
+      g_str_equal (path, "/api/v1/calls"))
+    list_calls (c, msg);
+  else if (!forwarded && method == SOUP_METHOD_POST && is_wcs5_by_id (path))
+    wcs5_to_owner (c, msg);
 }
 
 void

@@ -276,7 +276,9 @@ class Cluster:
         """The node whose own list has the call active."""
         for node_id, n in self.nodes.items():
             if n.proc.poll() is None:
-                for c in n.get("/api/v1/calls").json or []:
+                # X-S2r-Node: the node's own list (without it: the cluster's)
+                for c in n.get("/api/v1/calls",
+                               headers={"X-S2r-Node": "test"}).json or []:
                     if c["callId"] == call_id and c["status"] not in (
                             "FINISH", "FAILED", "BUSY"):
                         return node_id
