@@ -211,6 +211,10 @@ lost_json (const char *json)
       !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     return NULL;
   obj = json_node_get_object (json_parser_get_root (parser));
+  /* the event after the owner's last one */
+  if (json_object_has_member (obj, "sequence"))
+    json_object_set_int_member (obj, "sequence",
+        json_object_get_int_member (obj, "sequence") + 1);
   json_object_set_string_member (obj, "status", "FAILED");
   json_object_set_string_member (obj, "reason", "node_lost");
   json_object_set_string_member (obj, "rtmpStreamStatus", "FAILED");
@@ -229,6 +233,136 @@ typedef struct
   char *node_id;
 } ReapData;
 
+/* The node_lost event to the call's webhook: posted by the one node whose
+ * `lose` wrote it (the owner token makes that one node), retried a few
+ * times; the owner's own events went with it */
+#define LOST_HOOK_TRIES 5
+
+typedef struct
+{
+  S2rCluster *c;
+  char *call_id;
+  char *url;
+  char *data;
+  char *sequence;
+  guint tries;
+} LostHook;
+
+static void
+lost_hook_free (LostHook * h)
+{
+  g_free (h->call_id);
+  g_free (h->url);
+  g_free (h->data);
+  g_free (h->sequence);
+  g_free (h);
+}
+
+static void lost_hook_send (LostHook * h);
+
+static gboolean
+lost_hook_retry_cb (gpointer user_data)
+{
+  lost_hook_send (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+lost_hook_sent (GObject * source, GAsyncResult * res, gpointer user_data)
+{
+  LostHook *h = user_data;
+  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION
+      (source), res);
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GBytes) reply = soup_session_send_and_read_finish (SOUP_SESSION
+      (source), res, &err);
+
+  if (reply && msg && SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status
+          (msg))) {
+    lost_hook_free (h);
+    return;
+  }
+  if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+      ++h->tries >= LOST_HOOK_TRIES) {
+    g_warning ("cluster: the node_lost event of call %s was not delivered "
+        "to its webhook", h->call_id);
+    lost_hook_free (h);
+    return;
+  }
+  g_timeout_add (250u << h->tries, lost_hook_retry_cb, h);
+}
+
+static void
+lost_hook_send (LostHook * h)
+{
+  g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_POST, h->url);
+  g_autoptr (GBytes) body = g_bytes_new (h->data, strlen (h->data));
+
+  if (msg == NULL || h->c->session == NULL) {
+    lost_hook_free (h);
+    return;
+  }
+  soup_message_set_request_body_from_bytes (msg, "application/json", body);
+  if (h->sequence)
+    soup_message_headers_replace (soup_message_get_request_headers (msg),
+        "X-Sip2rtmp-Sequence", h->sequence);
+  soup_session_send_and_read_async (h->c->session, msg, G_PRIORITY_DEFAULT,
+      NULL, lost_hook_sent, h);
+}
+
+/* The call's callbackUrl, else its appKey's [app:NAME] url, as the owner's
+ * webhooks chose it; NULL: none */
+static LostHook *
+lost_hook_new (S2rCluster * c, const char *call_id, const char *body,
+    const char *data)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonParser) event = json_parser_new ();
+  JsonObject *obj;
+  const char *url;
+  LostHook *h;
+
+  if (body == NULL || !json_parser_load_from_data (parser, body, -1, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return NULL;
+  obj = json_node_get_object (json_parser_get_root (parser));
+  url = json_object_get_string_member_with_default (obj, "callbackUrl",
+      NULL);
+  if (url == NULL || *url == '\0')
+    url = s2r_config_get_app_url (c->config,
+        json_object_get_string_member_with_default (obj, "appKey", NULL));
+  if (url == NULL || *url == '\0')
+    return NULL;
+  h = g_new0 (LostHook, 1);
+  h->c = c;
+  h->call_id = g_strdup (call_id);
+  h->url = g_strdup (url);
+  h->data = g_strdup (data);
+  if (json_parser_load_from_data (event, data, -1, NULL) &&
+      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (event)) &&
+      json_object_has_member (json_node_get_object (json_parser_get_root
+                  (event)), "sequence"))
+    h->sequence = g_strdup_printf ("%" G_GINT64_FORMAT,
+        json_object_get_int_member (json_node_get_object
+            (json_parser_get_root (event)), "sequence"));
+  return h;
+}
+
+/* `lose` answers 1 to the node that wrote the event: that one posts it */
+static void
+lose_reply (redisReply * reply, gpointer user_data)
+{
+  LostHook *h = user_data;
+
+  write_reply (reply, NULL);
+  if (h == NULL)
+    return;
+  if (reply && reply->type == REDIS_REPLY_INTEGER && reply->integer == 1)
+    lost_hook_send (h);
+  else
+    lost_hook_free (h);
+}
+
 static void
 lose_call (S2rCluster * c, redisReply * r)
 {
@@ -236,6 +370,7 @@ lose_call (S2rCluster * c, redisReply * r)
   g_autofree char *key = NULL, *stream = NULL, *data = NULL, *keep = NULL;
   g_autofree char *maxlen = NULL;
   guint64 att = 1;
+  LostHook *hook;
 
   if (r->type != REDIS_REPLY_ARRAY || r->elements != 7)
     return;
@@ -256,8 +391,10 @@ lose_call (S2rCluster * c, redisReply * r)
   keep = g_strdup_printf ("%u", MAX (60,
           s2r_config_get_keep_finished (c->config)));
   maxlen = g_strdup_printf ("%u", c->stream_maxlen);
-  s2r_redis_commandv (c->redis, write_reply, NULL, "EVAL", lose_script, "2",
-      key, stream, owner, data, id, keep, maxlen, NULL);
+  hook = lost_hook_new (c, id, body, data);
+  if (!s2r_redis_commandv (c->redis, lose_reply, hook, "EVAL", lose_script,
+          "2", key, stream, owner, data, id, keep, maxlen, NULL) && hook)
+    lost_hook_free (hook);
   g_message ("cluster: call %s lost with its node", id);
   if (g_strcmp0 (restart, "1") == 0 && body && *body && path && *path) {
     g_autofree char *opened = s2r_cluster_body_open (c, body);

@@ -12,8 +12,9 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from daemon import Sipp, NginxRtmp, call_body  # noqa: E402
+from daemon import Sipp, NginxRtmp, WebhookReceiver, call_body  # noqa: E402
 from cluster import Cluster  # noqa: E402
+import time  # noqa: E402
 
 OWN_LIST = {"X-S2r-Node": "test"}   # a node's own calls, not the cluster's
 
@@ -158,6 +159,50 @@ class ClusterApiTest(unittest.TestCase):
                     ev.wait_call_event(call_id, lambda e: e.get("node") == node and
                                        e["status"] == "FINISH", 10, "FINISH on " + node)
             self.assertEqual(sipp.wait(), 0, sipp.report())
+
+    def test_node_lost_reaches_the_calls_webhook_once(self):
+        with WebhookReceiver() as by_url, WebhookReceiver() as by_app, \
+                Cluster({"a": 1, "b": 1, "c": 2},
+                        extra="[app:room]\nurl=%s\n" % by_app.url) as cl, \
+                Sipp("no_answer_cancel.xml", calls=2) as sipp:
+            c = cl.nodes["c"]
+            body = ringing(sipp, "hooked", "hooked")
+            r = c.post("/api/v1/calls", dict(body, callbackUrl=by_url.url))
+            self.assertEqual(r.status, 201, r)
+            r = c.post("/api/v1/calls", dict(ringing(sipp, "app", "app"), appKey="room"))
+            self.assertEqual(r.status, 201, r)
+            for hook, call_id in ((by_url, "hooked"), (by_app, "app")):
+                hook.wait(lambda j: j.get("callId") == call_id and j["status"] == "RING",
+                          10, "RING of " + call_id)
+            self.assertEqual(cl.owner_of("hooked"), "c")
+            killed = time.monotonic()
+            c.kill9()
+            with cl.nodes["a"].events() as ev:
+                for hook, call_id in ((by_url, "hooked"), (by_app, "app")):
+                    lost = hook.wait(lambda j: j.get("reason") == "node_lost", 8,
+                                     "node_lost of " + call_id)
+                    self.assertLess(time.monotonic() - killed, 6)
+                    self.assertEqual((lost["callId"], lost["status"],
+                                      lost["rtmpStreamStatus"]),
+                                     (call_id, "FAILED", "FAILED"))
+                    # after the owner's events, in sequence
+                    before = [j["sequence"] for j in hook.events()
+                              if j.get("reason") != "node_lost"]
+                    self.assertEqual(lost["sequence"], max(before) + 1)
+                    seq = [h.get("X-Sip2rtmp-Sequence") for _, h, j in hook.received
+                           if j.get("reason") == "node_lost"]
+                    self.assertEqual(seq, [str(lost["sequence"])])
+                    self.assertEqual(ev.wait_call_event(
+                        call_id, lambda e: e.get("reason") == "node_lost", 5,
+                        "node_lost on SSE")["sequence"], lost["sequence"])
+                # once: a second poster (another node's view, each second)
+                # would have posted within this quiet time; nothing to wait on
+                time.sleep(2.5)
+                for hook in (by_url, by_app):
+                    self.assertEqual(len([j for j in hook.events()
+                                          if j.get("reason") == "node_lost"]), 1)
+                    self.assertEqual({j["callId"] for j in hook.events()},
+                                     {"hooked"} if hook is by_url else {"app"})
 
 
 if __name__ == "__main__":
