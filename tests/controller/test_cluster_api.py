@@ -149,15 +149,15 @@ class ClusterApiTest(unittest.TestCase):
                 for r in got.values():
                     if r.status == 409:
                         self.assertEqual(r.json["field"], "callId", r)
-                # the second life of "dup" is b's
-                twin = [n for n, r in got.items() if r.status == 201][0]
-                for call_id, node in (("dup", "b"), ("twin", twin)):
-                    ev.wait_call_event(call_id, lambda e: e.get("node") == node and
-                                       e["status"] == "RING", 10, "RING on " + node)
+                # the second life of "dup" publishes to s5; "twin" has one life
+                for call_id, stream in (("dup", "s5"), ("twin", None)):
+                    def mine(status, stream=stream):
+                        return lambda e: e["status"] == status and \
+                            (stream is None or e.get("rtmpStream") == stream)
+                    ev.wait_call_event(call_id, mine("RING"), 10, "RING")
                     self.assertIn(cl.front.delete("/api/v1/calls/" + call_id).status,
                                   (200, 202))
-                    ev.wait_call_event(call_id, lambda e: e.get("node") == node and
-                                       e["status"] == "FINISH", 10, "FINISH on " + node)
+                    ev.wait_call_event(call_id, mine("FINISH"), 10, "FINISH")
             self.assertEqual(sipp.wait(), 0, sipp.report())
 
     def test_node_lost_reaches_the_calls_webhook_once(self):
