@@ -141,6 +141,7 @@ cluster_json (const char *json, const char *node_id, guint attempt)
   JsonObject *obj;
 
   if (!json_parser_load_from_data (parser, json, -1, NULL) ||
+      json_parser_get_root (parser) == NULL ||
       !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     return g_strdup (json);
   obj = json_node_get_object (json_parser_get_root (parser));
@@ -171,17 +172,20 @@ call_event_cb (S2rCallManager * manager, S2rCall * call, guint64 sequence,
   GStrvBuilder *b = g_strv_builder_new ();
   guint attempt;
 
-  if (p && s2r_call_get_status (call) == S2R_CALL_NEW) {
-    g_autofree char *att = g_strdup_printf ("%u", p->attempt);
+  if (s2r_call_get_status (call) == S2R_CALL_NEW &&
+      (p || !g_hash_table_contains (c->attempts, id))) {
+    /* no placement: a call that came in by SIP (issue 14), recorded
+     * all the same, never restarted (no body to place again) */
+    g_autofree char *att = g_strdup_printf ("%u", p ? p->attempt : 1);
     g_autofree char *all = s2r_cluster_key (c, "calls", NULL);
 
-    attempt = p->attempt;
+    attempt = p ? p->attempt : 1;
     g_hash_table_replace (c->attempts, g_strdup (id),
         GUINT_TO_POINTER (attempt));
     data = cluster_json (json, c->node_id, attempt);
     g_strv_builder_add_many (b, "EVAL", claim_script, "4", key, mine, stream,
-        all, c->owner, data, id, p->body, p->path, p->restart ? "1" : "0", att,
-        maxlen, NULL);
+        all, c->owner, data, id, p ? p->body : "", p ? p->path : "",
+        p && p->restart ? "1" : "0", att, maxlen, NULL);
     g_hash_table_remove (c->pending, id);
   } else {
     gboolean final = status_is_final (s2r_call_get_status (call));
@@ -208,6 +212,7 @@ lost_json (const char *json)
   JsonObject *obj;
 
   if (!json_parser_load_from_data (parser, json, -1, NULL) ||
+      json_parser_get_root (parser) == NULL ||
       !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     return NULL;
   obj = json_node_get_object (json_parser_get_root (parser));
@@ -322,7 +327,10 @@ lost_hook_new (S2rCluster * c, const char *call_id, const char *body,
   const char *url;
   LostHook *h;
 
-  if (body == NULL || !json_parser_load_from_data (parser, body, -1, NULL) ||
+  /* an incoming call's record has no body ("": parsed, but no root) */
+  if (body == NULL || *body == '\0' ||
+      !json_parser_load_from_data (parser, body, -1, NULL) ||
+      json_parser_get_root (parser) == NULL ||
       !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     return NULL;
   obj = json_node_get_object (json_parser_get_root (parser));
@@ -339,6 +347,7 @@ lost_hook_new (S2rCluster * c, const char *call_id, const char *body,
   h->url = g_strdup (url);
   h->data = g_strdup (data);
   if (json_parser_load_from_data (event, data, -1, NULL) &&
+      json_parser_get_root (event) != NULL &&
       JSON_NODE_HOLDS_OBJECT (json_parser_get_root (event)) &&
       json_object_has_member (json_node_get_object (json_parser_get_root
                   (event)), "sequence"))

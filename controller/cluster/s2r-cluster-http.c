@@ -772,6 +772,53 @@ list_calls (S2rCluster * c, SoupServerMessage * msg)
   take (msg);
 }
 
+static void
+sip_edge_done (GObject * source, GAsyncResult * res, gpointer user_data)
+{
+  char *state = user_data;
+  SoupMessage *m = soup_session_get_async_result_message (SOUP_SESSION
+      (source), res);
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GBytes) bytes = soup_session_send_and_read_finish (SOUP_SESSION
+      (source), res, &err);
+  gsize len = 0;
+  const char *data = bytes ? g_bytes_get_data (bytes, &len) : NULL;
+
+  /* a JSON-RPC error comes with 200 and an "error" member */
+  if (bytes == NULL || !SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (m))
+      || (data && g_strstr_len (data, len, "\"error\"")))
+    g_warning ("cluster: the SIP edge did not take state '%s': %s", state,
+        err ? err->message : "refused");
+  else
+    g_message ("cluster: SIP edge: this node's state is '%s'", state);
+  g_free (state);
+}
+
+void
+s2r_cluster_sip_edge_set (S2rCluster * c, const char *state)
+{
+  g_autofree char *body = NULL;
+
+  if (c->sip_edges == NULL || c->session == NULL ||
+      g_strcmp0 (c->sip_edge_state, state) == 0)
+    return;
+  c->sip_edge_state = g_str_equal (state, "a") ? "a" : "d";
+  body = g_strdup_printf ("{\"jsonrpc\":\"2.0\",\"method\":"
+      "\"dispatcher.set_state\",\"params\":[\"%s\",%u,\"%s\"],\"id\":1}",
+      c->sip_edge_state, c->sip_edge_group, c->sip_edge_address);
+  for (guint i = 0; c->sip_edges[i]; i++) {
+    g_autoptr (SoupMessage) m = soup_message_new (SOUP_METHOD_POST,
+        c->sip_edges[i]);
+    g_autoptr (GBytes) bytes = g_bytes_new (body, strlen (body));
+
+    if (m == NULL)
+      continue;
+    soup_message_set_request_body_from_bytes (m, "application/json", bytes);
+    soup_session_send_and_read_async (c->session, m, G_PRIORITY_DEFAULT, NULL,
+        sip_edge_done, g_strdup (c->sip_edge_state));
+  }
+}
+
 /* In a cluster, ready means: takes API requests (not draining, not
  * fenced, Redis reachable); a node at capacity still is */
 static void

@@ -68,6 +68,12 @@ struct _S2rCluster
   S2rClusterEvents *events;
   gulong event_handler;
   guint64 forwarded;
+  /* Kamailio in front of the nodes' SIP listeners: its JSON-RPC URLs, this
+   * node's address in its dispatcher list and the set's number */
+  char **sip_edges;
+  char *sip_edge_address;
+  guint sip_edge_group;
+  const char *sip_edge_state;   /* the last one set: "a" or "d" */
 };
 
 /* keys */
@@ -93,6 +99,10 @@ gboolean s2r_cluster_token_ok (S2rCluster * c, SoupServerMessage * msg);
 void s2r_cluster_send_error (SoupServerMessage * msg, guint status,
     const char *code, const char *message);
 gboolean s2r_cluster_is_ready (S2rCluster * c, const char **reason);
+/* Tell the SIP edges (Kamailio's dispatcher) this node's state: "a"
+ * (active: joined, lease renewed) or "d" (disabled: draining, fenced);
+ * only a change is sent */
+void s2r_cluster_sip_edge_set (S2rCluster * c, const char *state);
 
 /* s2r-cluster-events.c */
 S2rClusterEvents *s2r_cluster_events_new (S2rCluster * c);

@@ -113,6 +113,7 @@ rewrite_body (S2rCluster * c, const char *body, gboolean sealing)
   char *out;
 
   if (!json_parser_load_from_data (parser, body, -1, NULL) ||
+      json_parser_get_root (parser) == NULL ||
       !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     return NULL;
   obj = json_node_get_object (json_parser_get_root (parser));

@@ -113,6 +113,8 @@ lease_reply (redisReply * reply, gpointer user_data)
           c->node_id);
       c->fenced = FALSE;
     }
+    if (!c->draining)
+      s2r_cluster_sip_edge_set (c, "a");
     s2r_cluster_calls_flush (c);
   } else if (reply) {
     g_warning ("cluster: lease renewal refused: %s", reply->str);
@@ -169,6 +171,7 @@ view_reply (redisReply * reply, gpointer user_data)
     }
     parser = json_parser_new ();
     if (!json_parser_load_from_data (parser, value, -1, NULL) ||
+        json_parser_get_root (parser) == NULL ||
         !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
       continue;
     obj = json_node_get_object (json_parser_get_root (parser));
@@ -204,6 +207,7 @@ fence (S2rCluster * c)
   guint n = 0;
 
   c->fenced = TRUE;
+  s2r_cluster_sip_edge_set (c, "d");
   for (guint i = 0; i < calls->len; i++) {
     S2rCall *call = g_ptr_array_index (calls, i);
 
@@ -314,8 +318,10 @@ s2r_cluster_drain (S2rCluster * c, void (*done) (gpointer), gpointer data)
   c->drained_data = data;
   g_message ("cluster: draining %u calls (at most %u s)",
       s2r_call_manager_get_n_active (c->manager), c->drain_timeout_s);
-  /* out of the others' placement at once, not at the next second */
+  /* out of the others' placement at once, not at the next second; out of
+   * the SIP edge's dispatcher */
   renew_lease (c);
+  s2r_cluster_sip_edge_set (c, "d");
   c->drain_timer = g_timeout_add_seconds (c->drain_timeout_s,
       drain_timeout_cb, c);
   check_drained (c);
@@ -419,6 +425,31 @@ s2r_cluster_new_from_file (const char *config_file, S2rCallManager * manager,
       !read_uint (kf, "stream-maxlen", 100000, 100, 100000000,
           &c->stream_maxlen, error))
     goto fail;
+  c->sip_edges = g_key_file_get_string_list (kf, "cluster", "sip-edge", NULL,
+      NULL);
+  c->sip_edge_address = g_key_file_get_string (kf, "cluster",
+      "sip-edge-address", NULL);
+  if (!read_uint (kf, "sip-edge-group", 1, 0, 1000000, &c->sip_edge_group,
+          error))
+    goto fail;
+  for (guint i = 0; c->sip_edges && c->sip_edges[i]; i++) {
+    g_autoptr (GUri) uri = g_uri_parse (g_strstrip (c->sip_edges[i]),
+        G_URI_FLAGS_NONE, NULL);
+
+    if (uri == NULL || (g_strcmp0 (g_uri_get_scheme (uri), "http") != 0 &&
+            g_strcmp0 (g_uri_get_scheme (uri), "https") != 0)) {
+      s2r_set_error_field (error, S2R_ERROR_INVALID, "sip-edge",
+          "[cluster] sip-edge: expected http(s) URLs of Kamailio's JSON-RPC");
+      goto fail;
+    }
+  }
+  if (c->sip_edges && c->sip_edges[0] && (c->sip_edge_address == NULL ||
+          !g_str_has_prefix (c->sip_edge_address, "sip:"))) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, "sip-edge-address",
+        "[cluster] sip-edge-address: this node's sip: URI in the "
+        "dispatcher list (required with sip-edge)");
+    goto fail;
+  }
   if (c->advertise == NULL) {
     if (!parse_host_port (s2r_config_get_listen (config), &listen_host,
             &listen_port)) {
@@ -453,6 +484,8 @@ s2r_cluster_new_from_file (const char *config_file, S2rCallManager * manager,
   return c;
 
 fail:
+  g_strfreev (c->sip_edges);
+  g_free (c->sip_edge_address);
   g_free (c->node_id);
   g_free (c->advertise);
   g_free (c->prefix);
@@ -479,5 +512,7 @@ s2r_cluster_free (S2rCluster * c)
   g_free (c->advertise);
   g_free (c->prefix);
   g_free (c->owner);
+  g_strfreev (c->sip_edges);
+  g_free (c->sip_edge_address);
   g_free (c);
 }

@@ -229,8 +229,9 @@ class Cluster:
     """redis-server, the nodes (max-calls each), HAProxy. `via` is a dict
     node id -> True for nodes reaching Redis through a TcpProxy."""
 
-    def __init__(self, capacities, via_proxy=(), extra=""):
+    def __init__(self, capacities, via_proxy=(), extra="", node_class=None):
         self.capacities = capacities
+        self.node_class = node_class or Node
         self.via_proxy = set(via_proxy)
         self.extra = extra
         self.redis = None
@@ -247,8 +248,8 @@ class Cluster:
                 if node_id in self.via_proxy:
                     self.proxies[node_id] = TcpProxy(port).__enter__()
                     port = self.proxies[node_id].port
-                self.nodes[node_id] = Node(node_id, port, cap,
-                                           self.extra).__enter__()
+                self.nodes[node_id] = self.node_class(node_id, port, cap,
+                                                      self.extra).__enter__()
             self.haproxy = HAProxy(list(self.nodes.values())).__enter__()
             self.front = Front(self.haproxy.port)
             # every node sees every other one (a view a second)
