@@ -273,24 +273,17 @@ lost_hook_retry_cb (gpointer user_data)
 }
 
 static void
-lost_hook_sent (GObject * source, GAsyncResult * res, gpointer user_data)
+lost_hook_sent (gboolean ok, GBytes * answer, const char *why, gpointer data)
 {
-  LostHook *h = user_data;
-  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION
-      (source), res);
-  g_autoptr (GError) err = NULL;
-  g_autoptr (GBytes) reply = soup_session_send_and_read_finish (SOUP_SESSION
-      (source), res, &err);
+  LostHook *h = data;
 
-  if (reply && msg && SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status
-          (msg))) {
+  if (ok) {
     lost_hook_free (h);
     return;
   }
-  if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
-      ++h->tries >= LOST_HOOK_TRIES) {
+  if (++h->tries >= LOST_HOOK_TRIES) {
     g_warning ("cluster: the node_lost event of call %s was not delivered "
-        "to its webhook", h->call_id);
+        "to its webhook: %s", h->call_id, why);
     lost_hook_free (h);
     return;
   }
@@ -300,19 +293,9 @@ lost_hook_sent (GObject * source, GAsyncResult * res, gpointer user_data)
 static void
 lost_hook_send (LostHook * h)
 {
-  g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_POST, h->url);
-  g_autoptr (GBytes) body = g_bytes_new (h->data, strlen (h->data));
-
-  if (msg == NULL || h->c->session == NULL) {
-    lost_hook_free (h);
-    return;
-  }
-  soup_message_set_request_body_from_bytes (msg, "application/json", body);
-  if (h->sequence)
-    soup_message_headers_replace (soup_message_get_request_headers (msg),
-        "X-Sip2rtmp-Sequence", h->sequence);
-  soup_session_send_and_read_async (h->c->session, msg, G_PRIORITY_DEFAULT,
-      NULL, lost_hook_sent, h);
+  s2r_cluster_post_json (h->c, h->url, h->data,
+      h->sequence ? "X-Sip2rtmp-Sequence" : NULL, h->sequence,
+      lost_hook_sent, h);
 }
 
 /* The call's callbackUrl, else its appKey's [app:NAME] url, as the owner's

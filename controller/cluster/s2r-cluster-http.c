@@ -772,23 +772,70 @@ list_calls (S2rCluster * c, SoupServerMessage * msg)
   take (msg);
 }
 
-static void
-sip_edge_done (GObject * source, GAsyncResult * res, gpointer user_data)
+typedef struct
 {
-  char *state = user_data;
+  S2rClusterPostDone done;
+  gpointer data;
+} Post;
+
+static void
+post_sent (GObject * source, GAsyncResult * res, gpointer user_data)
+{
+  Post *p = user_data;
   SoupMessage *m = soup_session_get_async_result_message (SOUP_SESSION
       (source), res);
   g_autoptr (GError) err = NULL;
   g_autoptr (GBytes) bytes = soup_session_send_and_read_finish (SOUP_SESSION
       (source), res, &err);
+  g_autofree char *why = NULL;
+  gboolean ok = bytes && m &&
+      SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (m));
+
+  if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+    if (!ok)
+      why = err ? g_strdup (err->message) : g_strdup_printf ("HTTP %u",
+          m ? soup_message_get_status (m) : 0);
+    p->done (ok, bytes, why, p->data);
+  }
+  g_free (p);
+}
+
+void
+s2r_cluster_post_json (S2rCluster * c, const char *url, const char *json,
+    const char *header, const char *value, S2rClusterPostDone done,
+    gpointer data)
+{
+  g_autoptr (SoupMessage) m = c->session ?
+      soup_message_new (SOUP_METHOD_POST, url) : NULL;
+  g_autoptr (GBytes) body = g_bytes_new (json, strlen (json));
+  Post *p;
+
+  if (m == NULL) {
+    done (FALSE, NULL, "not a URL", data);
+    return;
+  }
+  p = g_new0 (Post, 1);
+  p->done = done;
+  p->data = data;
+  soup_message_set_request_body_from_bytes (m, "application/json", body);
+  if (header)
+    soup_message_headers_replace (soup_message_get_request_headers (m),
+        header, value);
+  soup_session_send_and_read_async (c->session, m, G_PRIORITY_DEFAULT, NULL,
+      post_sent, p);
+}
+
+static void
+sip_edge_done (gboolean ok, GBytes * answer, const char *why, gpointer data)
+{
+  char *state = data;
   gsize len = 0;
-  const char *data = bytes ? g_bytes_get_data (bytes, &len) : NULL;
+  const char *text = answer ? g_bytes_get_data (answer, &len) : NULL;
 
   /* a JSON-RPC error comes with 200 and an "error" member */
-  if (bytes == NULL || !SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (m))
-      || (data && g_strstr_len (data, len, "\"error\"")))
+  if (!ok || (text && g_strstr_len (text, len, "\"error\"")))
     g_warning ("cluster: the SIP edge did not take state '%s': %s", state,
-        err ? err->message : "refused");
+        why ? why : "refused");
   else
     g_message ("cluster: SIP edge: this node's state is '%s'", state);
   g_free (state);
@@ -806,17 +853,9 @@ s2r_cluster_sip_edge_set (S2rCluster * c, const char *state)
   body = g_strdup_printf ("{\"jsonrpc\":\"2.0\",\"method\":"
       "\"dispatcher.set_state\",\"params\":[\"%s\",%u,\"%s\"],\"id\":1}",
       c->sip_edge_state, c->sip_edge_group, c->sip_edge_address);
-  for (guint i = 0; c->sip_edges[i]; i++) {
-    g_autoptr (SoupMessage) m = soup_message_new (SOUP_METHOD_POST,
-        c->sip_edges[i]);
-    g_autoptr (GBytes) bytes = g_bytes_new (body, strlen (body));
-
-    if (m == NULL)
-      continue;
-    soup_message_set_request_body_from_bytes (m, "application/json", bytes);
-    soup_session_send_and_read_async (c->session, m, G_PRIORITY_DEFAULT, NULL,
+  for (guint i = 0; c->sip_edges[i]; i++)
+    s2r_cluster_post_json (c, c->sip_edges[i], body, NULL, NULL,
         sip_edge_done, g_strdup (c->sip_edge_state));
-  }
 }
 
 /* In a cluster, ready means: takes API requests (not draining, not

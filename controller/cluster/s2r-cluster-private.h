@@ -99,6 +99,14 @@ gboolean s2r_cluster_token_ok (S2rCluster * c, SoupServerMessage * msg);
 void s2r_cluster_send_error (SoupServerMessage * msg, guint status,
     const char *code, const char *message);
 gboolean s2r_cluster_is_ready (S2rCluster * c, const char **reason);
+/* POST @json to @url on the cluster's session (@header: an extra header
+ * "Name: value", or NULL); @done gets ok (a 2xx), the answer's body and
+ * why not; never called when the session is gone (the process ends) */
+typedef void (*S2rClusterPostDone) (gboolean ok, GBytes * answer,
+    const char *why, gpointer data);
+void s2r_cluster_post_json (S2rCluster * c, const char *url,
+    const char *json, const char *header, const char *value,
+    S2rClusterPostDone done, gpointer data);
 /* Tell the SIP edges (Kamailio's dispatcher) this node's state: "a"
  * (active: joined, lease renewed) or "d" (disabled: draining, fenced);
  * only a change is sent */
