@@ -70,6 +70,9 @@ class ClusterRecordsTest(unittest.TestCase):
             self.assertEqual(sipp.wait(), 0, sipp.report())
             # after the end too
             dump_after = redis_dump(cl.redis)
+            for n in cl.nodes.values():
+                self.assertNotIn(PASSWORD, n.log())
+                self.assertNotIn(REDIS_PASSWORD, n.log())
         return body, dump, dump_after
 
     def assertNowhereInClear(self, *dumps):
