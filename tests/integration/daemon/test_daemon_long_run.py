@@ -19,7 +19,7 @@ import time
 import unittest
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "peers"))
 from daemon import Daemon, NginxRtmp, CallCycles  # noqa: E402
 
 CYCLES = 300

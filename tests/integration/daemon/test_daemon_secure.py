@@ -13,7 +13,7 @@ import sys
 import unittest
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "peers"))
 from daemon import (Daemon, NginxRtmp, Sipp, pull_rtmp, dominant_frequency,  # noqa: E402
                     wait_until, LOOPBACK, PeerError)
 from peers import Baresip, Certs, KamailioTls as Kamailio, make_tone_wav  # noqa: E402

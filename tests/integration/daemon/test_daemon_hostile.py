@@ -16,7 +16,7 @@ import time
 import unittest
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "peers"))
 from daemon import Daemon, LOOPBACK  # noqa: E402
 
 GOOD = {"callee": "sip:service@127.0.0.1:9", "rtmpUrl": "rtmp://127.0.0.1:9/live",

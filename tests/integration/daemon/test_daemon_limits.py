@@ -10,7 +10,7 @@ import unittest
 from datetime import datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "peers"))
 from daemon import Daemon, Sipp, NginxRtmp, call_body  # noqa: E402
 
 

@@ -11,7 +11,7 @@ import sys
 import unittest
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "peers"))
 from daemon import Daemon, Sipp, NginxRtmp, call_body  # noqa: E402
 from peers import wait_until  # noqa: E402
 

@@ -22,7 +22,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "peers"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 import peers  # noqa: E402
 from peers import (Sipp, NginxRtmp, free_port, pull_rtmp,  # noqa: E402,F401
                    dominant_frequency, wait_until, LOOPBACK, PeerError)
