@@ -6,30 +6,18 @@
 #include "config.h"
 #endif
 
-#include "s2r-api.h"
-#include "s2r-sip-fields.h"
-#include "s2r-connections.h"
+#include "s2r-api-private.h"
 #include "s2r-error.h"
 #include "s2r-json.h"
+#include "s2r-route.h"
+#include "s2r-sip-fields.h"
 
 #include <string.h>
 
-#define CALLS_PATH "/api/v1/calls"
-
-struct _S2rApi
-{
-  SoupServer *server;
-  S2rConnections *connections;
-  guint16 port;
-  S2rCallManager *manager;
-  S2rEvents *events;
-  const S2rConfig *config;
-};
-
 /* The only two ways an answer leaves the API */
 
-static void
-send_json (SoupServerMessage * msg, guint status, JsonNode * root)
+void
+s2r_api_send_json (SoupServerMessage * msg, guint status, JsonNode * root)
 {
   g_autoptr (JsonGenerator) gen = json_generator_new ();
   gsize len;
@@ -42,8 +30,8 @@ send_json (SoupServerMessage * msg, guint status, JsonNode * root)
       data, len);
 }
 
-static void
-send_error (SoupServerMessage * msg, const GError * error)
+void
+s2r_api_send_error (SoupServerMessage * msg, const GError * error)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonNode) root = NULL;
@@ -68,43 +56,45 @@ send_error (SoupServerMessage * msg, const GError * error)
     soup_message_headers_replace (soup_server_message_get_response_headers
         (msg), "WWW-Authenticate", "Bearer");
   root = json_builder_get_root (b);
-  send_json (msg, status, root);
+  s2r_api_send_json (msg, status, root);
 }
 
-static void
-send_call (SoupServerMessage * msg, guint status, S2rCall * call, gboolean wcs)
+void
+s2r_api_send_call (SoupServerMessage * msg, guint status, S2rCall * call,
+    S2rDialect dialect)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonNode) root = NULL;
 
-  s2r_call_to_json (call, b, wcs);
+  s2r_call_to_json (call, b, dialect);
   root = json_builder_get_root (b);
-  send_json (msg, status, root);
+  s2r_api_send_json (msg, status, root);
 }
 
-static void
-send_calls (SoupServerMessage * msg, GPtrArray * calls, gboolean wcs)
+void
+s2r_api_send_calls (SoupServerMessage * msg, GPtrArray * calls,
+    S2rDialect dialect)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonNode) root = NULL;
 
   json_builder_begin_array (b);
   for (guint i = 0; i < calls->len; i++)
-    s2r_call_to_json (g_ptr_array_index (calls, i), b, wcs);
+    s2r_call_to_json (g_ptr_array_index (calls, i), b, dialect);
   json_builder_end_array (b);
   root = json_builder_get_root (b);
-  send_json (msg, SOUP_STATUS_OK, root);
+  s2r_api_send_json (msg, SOUP_STATUS_OK, root);
 }
 
-static void
-send_method_not_allowed (SoupServerMessage * msg, const char *allow)
+void
+s2r_api_send_method_not_allowed (SoupServerMessage * msg, const char *allow)
 {
   g_autoptr (GError) err = g_error_new (S2R_ERROR, S2R_ERROR_METHOD,
       "method %s not allowed here", soup_server_message_get_method (msg));
 
   soup_message_headers_replace (soup_server_message_get_response_headers (msg),
       "Allow", allow);
-  send_error (msg, err);
+  s2r_api_send_error (msg, err);
 }
 
 /* Constant time, so the token cannot be guessed byte by byte */
@@ -144,30 +134,25 @@ check_request (S2rApi * api, SoupServerMessage * msg, GError ** error)
 static void
 refuse_cb (SoupServerMessage * msg, const GError * error, gpointer user_data)
 {
-  send_error (msg, error);
+  s2r_api_send_error (msg, error);
 }
 
-static JsonNode *
-parse_body (S2rApi * api, SoupServerMessage * msg, GError ** error)
+JsonNode *
+s2r_api_parse_body (S2rApi * api, SoupServerMessage * msg, GError ** error)
 {
   SoupMessageBody *body = soup_server_message_get_request_body (msg);
   g_autoptr (GBytes) bytes = soup_message_body_flatten (body);
   gsize len;
   const char *data = g_bytes_get_data (bytes, &len);
 
-  if (len > s2r_config_get_max_body (api->config)) {
-    g_set_error (error, S2R_ERROR, S2R_ERROR_TOO_LARGE,
-        "the body is larger than %" G_GSIZE_FORMAT " bytes",
-        s2r_config_get_max_body (api->config));
-    return NULL;
-  }
-  return s2r_json_parse_object (data, len, error);
+  return s2r_json_parse_body (data, len, s2r_config_get_max_body (api->config),
+      error);
 }
 
-static S2rCall *
-start_call (S2rApi * api, SoupServerMessage * msg, GError ** error)
+S2rCall *
+s2r_api_start_call (S2rApi * api, SoupServerMessage * msg, GError ** error)
 {
-  g_autoptr (JsonNode) root = parse_body (api, msg, error);
+  g_autoptr (JsonNode) root = s2r_api_parse_body (api, msg, error);
   g_autoptr (S2rCallRequest) req = NULL;
 
   if (root == NULL)
@@ -180,8 +165,8 @@ start_call (S2rApi * api, SoupServerMessage * msg, GError ** error)
 
 /* A call id from a path or a body: one that no call can have is refused
  * as such (a 404 would echo CR/LF or anything else back in its message) */
-static S2rCall *
-lookup_call (S2rApi * api, const char *call_id, GError ** error)
+S2rCall *
+s2r_api_lookup_call (S2rApi * api, const char *call_id, GError ** error)
 {
   if (!s2r_call_id_is_valid (call_id)) {
     s2r_set_error_field (error, S2R_ERROR_INVALID, "callId",
@@ -192,8 +177,8 @@ lookup_call (S2rApi * api, const char *call_id, GError ** error)
 }
 
 /* A string member of the body, for terminate and find */
-static gboolean
-body_string (JsonNode * root, const char *name, const char **value,
+gboolean
+s2r_api_body_string (JsonNode * root, const char *name, const char **value,
     GError ** error)
 {
   JsonNode *node = json_object_get_member (json_node_get_object (root), name);
@@ -213,8 +198,8 @@ body_string (JsonNode * root, const char *name, const char **value,
 
 /* Digits and how to send them, checked: "method" names the native API's
  * values; WCS 5's "type" (RFC2833, INFO) maps to them */
-static gboolean
-send_dtmf (S2rCall * call, const char *digits, const char *digits_field,
+gboolean
+s2r_api_send_dtmf (S2rCall * call, const char *digits, const char *digits_field,
     const char *method, const char *method_field, GError ** error)
 {
   if (!s2r_dtmf_digits_are_valid (digits)) {
@@ -233,509 +218,71 @@ send_dtmf (S2rCall * call, const char *digits, const char *digits_field,
   return s2r_call_send_dtmf (call, digits, method, error);
 }
 
-static void
-send_dtmf_accepted (SoupServerMessage * msg, S2rCall * call,
-    const char *digits, const char *method)
+/* Routes that answer without the token: load balancers and orchestrators
+ * probe them */
+#define PUBLIC TRUE
+
+static const struct
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) root = NULL;
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "callId");
-  json_builder_add_string_value (b, s2r_call_get_id (call));
-  json_builder_set_member_name (b, "digits");
-  json_builder_add_string_value (b, digits);
-  json_builder_set_member_name (b, "method");
-  if (method)
-    json_builder_add_string_value (b, method);
-  else
-    json_builder_add_null_value (b);
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  send_json (msg, SOUP_STATUS_ACCEPTED, root);
-}
-
-/* POST /api/v1/calls/{id}/dtmf {"digits": "1234#", "method": "rfc4733"} */
-static void
-dtmf_handler (S2rApi * api, SoupServerMessage * msg, S2rCall * call)
-{
-  g_autoptr (GError) err = NULL;
-  g_autoptr (JsonNode) root = NULL;
-  const char *digits, *method;
-
-  if (soup_server_message_get_method (msg) != SOUP_METHOD_POST) {
-    send_method_not_allowed (msg, "POST");
-    return;
-  }
-  root = parse_body (api, msg, &err);
-  if (root == NULL || !body_string (root, "digits", &digits, &err) ||
-      !body_string (root, "method", &method, &err) ||
-      !send_dtmf (call, digits, "digits", method, "method", &err)) {
-    send_error (msg, err);
-    return;
-  }
-  send_dtmf_accepted (msg, call, digits, method);
-}
-
-static void
-send_destination (SoupServerMessage * msg, guint status, S2rDestination * d)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) root = NULL;
-
-  s2r_destination_to_json (d, b);
-  root = json_builder_get_root (b);
-  send_json (msg, status, root);
-}
-
-/* The call with its media statistics: GET /api/v1/calls/{id} only */
-static void
-send_call_with_stats (SoupServerMessage * msg, S2rCall * call)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) root = NULL;
-
-  json_builder_begin_object (b);
-  s2r_call_add_json_members (call, b, FALSE);
-  s2r_call_add_stats_members (call, b);
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  send_json (msg, SOUP_STATUS_OK, root);
-}
-
-static S2rDestination *
-find_destination (S2rCall * call, const char *dest_id, GError ** error)
-{
-  guint64 id = 0;
-
-  /* not a number: no destination has it, and it is not echoed back */
-  if (!g_ascii_string_to_unsigned (dest_id, 10, 1, G_MAXUINT, &id, NULL)) {
-    s2r_set_error_field (error, S2R_ERROR_INVALID, "destId",
-        "'destId' must be a number from 1 to %u", G_MAXUINT);
-    return NULL;
-  }
-  for (guint i = 0; i < s2r_call_get_n_destinations (call); i++) {
-    S2rDestination *d = s2r_call_get_destination (call, i);
-
-    if (s2r_destination_get_id (d) == id)
-      return d;
-  }
-  s2r_set_error_field (error, S2R_ERROR_NOT_FOUND, "destId",
-      "call '%s' has no destination '%s'", s2r_call_get_id (call), dest_id);
-  return NULL;
-}
-
-/* GET|POST /api/v1/calls/{id}/destinations,
- * GET|DELETE /api/v1/calls/{id}/destinations/{destId} */
-static void
-destinations_handler (S2rApi * api, SoupServerMessage * msg, S2rCall * call,
-    const char *dest_id)
-{
-  const char *method = soup_server_message_get_method (msg);
-  g_autoptr (GError) err = NULL;
-  S2rDestination *d;
-
-  if (dest_id == NULL) {
-    if (method == SOUP_METHOD_GET) {
-      g_autoptr (JsonBuilder) b = json_builder_new ();
-      g_autoptr (JsonNode) root = NULL;
-
-      json_builder_begin_array (b);
-      for (guint i = 0; i < s2r_call_get_n_destinations (call); i++)
-        s2r_destination_to_json (s2r_call_get_destination (call, i), b);
-      json_builder_end_array (b);
-      root = json_builder_get_root (b);
-      send_json (msg, SOUP_STATUS_OK, root);
-    } else if (method == SOUP_METHOD_POST) {
-      g_autoptr (JsonNode) root = parse_body (api, msg, &err);
-      S2rRtmpTarget *target;
-      g_autofree char *location = NULL;
-
-      if (root == NULL)
-        goto error;
-      target = s2r_rtmp_target_new_from_json (root, NULL, &err);
-      if (target == NULL)
-        goto error;
-      d = s2r_call_manager_add_destination (api->manager, call, target, &err);
-      if (d == NULL)
-        goto error;
-      location = g_strdup_printf (CALLS_PATH "/%s/destinations/%u",
-          s2r_call_get_id (call), s2r_destination_get_id (d));
-      soup_message_headers_replace (soup_server_message_get_response_headers
-          (msg), "Location", location);
-      send_destination (msg, SOUP_STATUS_CREATED, d);
-    } else {
-      send_method_not_allowed (msg, "GET, POST");
-    }
-    return;
-  }
-
-  if (method != SOUP_METHOD_GET && method != SOUP_METHOD_DELETE) {
-    send_method_not_allowed (msg, "GET, DELETE");
-    return;
-  }
-  d = find_destination (call, dest_id, &err);
-  if (d == NULL)
-    goto error;
-  if (method == SOUP_METHOD_GET) {
-    send_destination (msg, SOUP_STATUS_OK, d);
-  } else {
-    if (!s2r_call_remove_destination (call, s2r_destination_get_id (d), &err))
-      goto error;
-    send_call (msg, SOUP_STATUS_OK, call, FALSE);
-  }
-  return;
-
-error:
-  send_error (msg, err);
-}
-
-/* POST /api/v1/calls, GET /api/v1/calls, GET|DELETE /api/v1/calls/{id},
- * and the call's destinations */
-static void
-calls_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
-    GHashTable * query, gpointer user_data)
-{
-  S2rApi *api = user_data;
-  const char *method = soup_server_message_get_method (msg);
-  g_autoptr (GError) err = NULL;
-  g_autoptr (S2rCall) call = NULL;
-  const char *id = NULL;
-
-  if (!check_request (api, msg, &err))
-    goto error;
-
-  if (g_str_has_prefix (path, CALLS_PATH "/"))
-    id = path + strlen (CALLS_PATH "/");
-  else if (strcmp (path, CALLS_PATH) != 0) {
-    s2r_set_error_field (&err, S2R_ERROR_NOT_FOUND, NULL, "no such resource");
-    goto error;
-  }
-
-  if (id == NULL || *id == '\0') {
-    if (method == SOUP_METHOD_GET) {
-      g_autoptr (GPtrArray) calls = s2r_call_manager_list (api->manager);
-
-      send_calls (msg, calls, FALSE);
-    } else if (method == SOUP_METHOD_POST) {
-      g_autofree char *location = NULL;
-
-      call = start_call (api, msg, &err);
-      if (call == NULL)
-        goto error;
-      location = g_strdup_printf (CALLS_PATH "/%s", s2r_call_get_id (call));
-      soup_message_headers_replace (soup_server_message_get_response_headers
-          (msg), "Location", location);
-      send_call (msg, SOUP_STATUS_CREATED, call, FALSE);
-    } else {
-      send_method_not_allowed (msg, "GET, POST");
-    }
-    return;
-  }
-
-  {
-    /* {id}, {id}/destinations, {id}/destinations/{destId} */
-    g_auto (GStrv) parts = g_strsplit (id, "/", 4);
-    guint n = g_strv_length (parts);
-
-    gboolean dtmf = n == 2 && strcmp (parts[1], "dtmf") == 0;
-
-    if (n > 3 || (n >= 2 && !dtmf && strcmp (parts[1], "destinations") != 0)
-        || (n == 3 && *parts[2] == '\0')) {
-      s2r_set_error_field (&err, S2R_ERROR_NOT_FOUND, NULL, "no such resource");
-      goto error;
-    }
-    if (n == 1 && method != SOUP_METHOD_GET && method != SOUP_METHOD_DELETE) {
-      send_method_not_allowed (msg, "GET, DELETE");
-      return;
-    }
-    call = lookup_call (api, parts[0], &err);
-    if (call == NULL)
-      goto error;
-    if (dtmf) {
-      dtmf_handler (api, msg, call);
-      return;
-    }
-    if (n >= 2) {
-      destinations_handler (api, msg, call, n == 3 ? parts[2] : NULL);
-      return;
-    }
-  }
-  if (method == SOUP_METHOD_DELETE) {
-    s2r_call_hangup (call);
-    send_call (msg, s2r_call_is_active (call) ? SOUP_STATUS_ACCEPTED :
-        SOUP_STATUS_OK, call, FALSE);
-  } else {
-    send_call_with_stats (msg, call);
-  }
-  return;
-
-error:
-  send_error (msg, err);
-}
-
-/* A GET-only resource: the token, then the method. Answers when not. */
-static gboolean
-accept_get (S2rApi * api, SoupServerMessage * msg)
-{
-  g_autoptr (GError) err = NULL;
-
-  if (!check_request (api, msg, &err)) {
-    send_error (msg, err);
-    return FALSE;
-  }
-  if (soup_server_message_get_method (msg) != SOUP_METHOD_GET) {
-    send_method_not_allowed (msg, "GET");
-    return FALSE;
-  }
-  return TRUE;
-}
-
-/* GET /api/v1/status: the calls carried and the load admission control
- * decides on */
-static void
-status_handler (SoupServer * server, SoupServerMessage * msg,
-    const char *path, GHashTable * query, gpointer user_data)
-{
-  S2rApi *api = user_data;
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) root = NULL;
-
-  if (!accept_get (api, msg))
-    return;
-  json_builder_begin_object (b);
-  s2r_call_manager_add_status_members (api->manager, b);
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  send_json (msg, SOUP_STATUS_OK, root);
-}
-
-/* GET /metrics: Prometheus' text format, behind the token like the rest
- * of the API (Prometheus sends a bearer token) */
-static void
-metrics_handler (SoupServer * server, SoupServerMessage * msg,
-    const char *path, GHashTable * query, gpointer user_data)
-{
-  S2rApi *api = user_data;
-  char *text;
-
-  if (!accept_get (api, msg))
-    return;
-  text = s2r_call_manager_render_metrics (api->manager);
-  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-  soup_server_message_set_response (msg,
-      "text/plain; version=0.0.4; charset=utf-8", SOUP_MEMORY_TAKE, text,
-      strlen (text));
-}
-
-/* GET /healthz (the process answers) and /readyz (it takes calls now):
- * for load balancers and orchestrators, without a token */
-static void
-health_handler (SoupServer * server, SoupServerMessage * msg,
-    const char *path, GHashTable * query, gpointer user_data)
-{
-  S2rApi *api = user_data;
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) root = NULL;
-  g_autofree char *reason = NULL;
-  gboolean ok = TRUE;
-
-  if (soup_server_message_get_method (msg) != SOUP_METHOD_GET &&
-      soup_server_message_get_method (msg) != SOUP_METHOD_HEAD) {
-    send_method_not_allowed (msg, "GET, HEAD");
-    return;
-  }
-  if (g_str_equal (path, "/readyz"))
-    ok = s2r_call_manager_is_ready (api->manager, &reason);
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "status");
-  json_builder_add_string_value (b, ok ? "ok" : "unavailable");
-  if (reason) {
-    json_builder_set_member_name (b, "reason");
-    json_builder_add_string_value (b, reason);
-  }
-  json_builder_set_member_name (b, "activeCalls");
-  json_builder_add_int_value (b, s2r_call_manager_get_n_active (api->manager));
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  send_json (msg, ok ? SOUP_STATUS_OK : SOUP_STATUS_SERVICE_UNAVAILABLE, root);
-}
-
-/* GET /api/v1/events */
-static void
-events_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
-    GHashTable * query, gpointer user_data)
-{
-  S2rApi *api = user_data;
-
-  if (accept_get (api, msg))
-    s2r_events_add_client (api->events, msg);
-}
-
-/* POST /RESTCall/call: WCS 4, the article's body unchanged */
-static void
-wcs4_call_handler (SoupServer * server, SoupServerMessage * msg,
-    const char *path, GHashTable * query, gpointer user_data)
-{
-  S2rApi *api = user_data;
-  g_autoptr (GError) err = NULL;
-  g_autoptr (S2rCall) call = NULL;
-
-  if (!check_request (api, msg, &err))
-    goto error;
-  if (soup_server_message_get_method (msg) != SOUP_METHOD_POST) {
-    send_method_not_allowed (msg, "POST");
-    return;
-  }
-  call = start_call (api, msg, &err);
-  if (call == NULL)
-    goto error;
-  send_call (msg, SOUP_STATUS_OK, call, TRUE);
-  return;
-
-error:
-  send_error (msg, err);
-}
-
-static gboolean
-call_matches (S2rCall * call, const char *call_id, const char *callee,
-    const char *rtmp_url, const char *status)
-{
-  S2rCallRequest *req = s2r_call_get_request (call);
-
-  return (call_id == NULL || g_strcmp0 (call_id, s2r_call_get_id (call)) == 0)
-      && (callee == NULL ||
-      g_strcmp0 (callee, s2r_call_request_get_callee (req)) == 0)
-      && (rtmp_url == NULL ||
-      g_strcmp0 (rtmp_url, s2r_call_request_get_rtmp_url (req)) == 0)
-      && (status == NULL || g_ascii_strcasecmp (status,
-          s2r_call_status_to_string (s2r_call_get_status (call))) == 0);
-}
-
-static void
-wcs5_find (S2rApi * api, SoupServerMessage * msg, gboolean all, GError ** error)
-{
-  g_autoptr (GPtrArray) calls = s2r_call_manager_list (api->manager);
-  g_autoptr (GPtrArray) found = g_ptr_array_new ();
-  g_autoptr (JsonNode) root = NULL;
-  const char *call_id = NULL, *callee = NULL, *rtmp_url = NULL, *status = NULL;
-
-  if (!all) {
-    S2rCallStatus unused;
-
-    root = parse_body (api, msg, error);
-    if (root == NULL ||
-        !body_string (root, "callId", &call_id, error) ||
-        !body_string (root, "callee", &callee, error) ||
-        !body_string (root, "rtmpUrl", &rtmp_url, error) ||
-        !body_string (root, "status", &status, error))
-      return;
-    if (status && !s2r_call_status_from_string (status, &unused)) {
-      s2r_set_error_field (error, S2R_ERROR_INVALID, "status",
-          "field 'status' is not a call status");
-      return;
-    }
-  }
-  for (guint i = 0; i < calls->len; i++) {
-    S2rCall *call = g_ptr_array_index (calls, i);
-
-    if (call_matches (call, call_id, callee, rtmp_url, status))
-      g_ptr_array_add (found, call);
-  }
-  send_calls (msg, found, TRUE);
-}
-
-static const char *const wcs5_actions[] = {
-  "startup", "terminate", "find", "find_all", "send_dtmf", NULL
+  const char *pattern;
+  const char *allow;            /* as the Allow header of a 405 lists them */
+  gboolean public;
+  S2rApiHandler handler;
+} routes[] = {
+  {"/api/v1/calls", "GET, POST", FALSE, s2r_api_calls},
+  {"/api/v1/calls/", "GET, POST", FALSE, s2r_api_calls},
+  {"/api/v1/calls/{callId}", "GET, DELETE", FALSE, s2r_api_call},
+  {"/api/v1/calls/{callId}/dtmf", "POST", FALSE, s2r_api_call_dtmf},
+  {"/api/v1/calls/{callId}/destinations", "GET, POST", FALSE,
+      s2r_api_call_destinations},
+  {"/api/v1/calls/{callId}/destinations/{destId}", "GET, DELETE", FALSE,
+      s2r_api_call_destination},
+  {"/api/v1/events", "GET", FALSE, s2r_api_events},
+  {"/api/v1/status", "GET", FALSE, s2r_api_status},
+  /* Prometheus sends a bearer token */
+  {"/metrics", "GET", FALSE, s2r_api_metrics},
+  {"/healthz", "GET, HEAD", PUBLIC, s2r_api_health},
+  {"/readyz", "GET, HEAD", PUBLIC, s2r_api_ready},
+  {"/RESTCall/call", "POST", FALSE, s2r_api_wcs4_call},
+  {"/rest-api/call/startup", "POST", FALSE, s2r_api_wcs5_startup},
+  {"/rest-api/call/terminate", "POST", FALSE, s2r_api_wcs5_terminate},
+  {"/rest-api/call/find", "POST", FALSE, s2r_api_wcs5_find},
+  {"/rest-api/call/find_all", "POST", FALSE, s2r_api_wcs5_find_all},
+  {"/rest-api/call/send_dtmf", "POST", FALSE, s2r_api_wcs5_send_dtmf},
 };
 
-/* POST /rest-api/call/{startup,terminate,find,find_all}: WCS 5 */
+/* Every request: its route, the token unless the route is public, the
+ * method, then the route's handler */
 static void
-wcs5_call_handler (SoupServer * server, SoupServerMessage * msg,
-    const char *path, GHashTable * query, gpointer user_data)
+dispatch (SoupServer * server, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
 {
   S2rApi *api = user_data;
-  const char *action = path + strlen ("/rest-api/call/");
   g_autoptr (GError) err = NULL;
-  g_autoptr (S2rCall) call = NULL;
+  g_auto (GStrv) params = NULL;
+  guint i;
 
-  if (!check_request (api, msg, &err))
+  for (i = 0; i < G_N_ELEMENTS (routes); i++)
+    if (s2r_route_match (routes[i].pattern, path, &params))
+      break;
+  if ((i == G_N_ELEMENTS (routes) || !routes[i].public) &&
+      !check_request (api, msg, &err))
     goto error;
-  if (!g_str_has_prefix (path, "/rest-api/call/") ||
-      !g_strv_contains (wcs5_actions, action)) {
-    s2r_set_error_field (&err, S2R_ERROR_NOT_FOUND, NULL, "no such method");
+  if (i == G_N_ELEMENTS (routes)) {
+    s2r_set_error_field (&err, S2R_ERROR_NOT_FOUND, NULL,
+        "no such resource: %s", path);
     goto error;
   }
-  if (soup_server_message_get_method (msg) != SOUP_METHOD_POST) {
-    send_method_not_allowed (msg, "POST");
+  if (!s2r_route_allows (routes[i].allow,
+          soup_server_message_get_method (msg))) {
+    s2r_api_send_method_not_allowed (msg, routes[i].allow);
     return;
   }
-
-  if (strcmp (action, "startup") == 0) {
-    call = start_call (api, msg, &err);
-    if (call == NULL)
-      goto error;
-    send_call (msg, SOUP_STATUS_OK, call, TRUE);
-  } else if (strcmp (action, "terminate") == 0) {
-    g_autoptr (JsonNode) root = parse_body (api, msg, &err);
-    const char *call_id;
-
-    if (root == NULL || !body_string (root, "callId", &call_id, &err))
-      goto error;
-    if (call_id == NULL) {
-      s2r_set_error_field (&err, S2R_ERROR_INVALID, "callId",
-          "missing field 'callId'");
-      goto error;
-    }
-    call = lookup_call (api, call_id, &err);
-    if (call == NULL)
-      goto error;
-    s2r_call_hangup (call);
-    send_call (msg, SOUP_STATUS_OK, call, TRUE);
-  } else if (strcmp (action, "send_dtmf") == 0) {
-    /* WCS 5: {"callId", "dtmf", "type": "RFC2833" | "INFO"} */
-    g_autoptr (JsonNode) root = parse_body (api, msg, &err);
-    const char *call_id, *digits, *type;
-    const char *method = NULL;
-
-    if (root == NULL || !body_string (root, "callId", &call_id, &err) ||
-        !body_string (root, "dtmf", &digits, &err) ||
-        !body_string (root, "type", &type, &err))
-      goto error;
-    if (call_id == NULL) {
-      s2r_set_error_field (&err, S2R_ERROR_INVALID, "callId",
-          "missing field 'callId'");
-      goto error;
-    }
-    if (type)
-      method = g_ascii_strcasecmp (type, "RFC2833") == 0 ? "rfc4733" :
-          g_ascii_strcasecmp (type, "INFO") == 0 ? "info" : type;
-    call = lookup_call (api, call_id, &err);
-    if (call == NULL || !send_dtmf (call, digits, "dtmf", method, "type",
-            &err))
-      goto error;
-    send_call (msg, SOUP_STATUS_OK, call, TRUE);
-  } else {
-    wcs5_find (api, msg, strcmp (action, "find_all") == 0, &err);
-    if (err)
-      goto error;
-  }
+  routes[i].handler (api, msg, (const char *const *) params);
   return;
 
 error:
-  send_error (msg, err);
-}
-
-static void
-default_handler (SoupServer * server, SoupServerMessage * msg,
-    const char *path, GHashTable * query, gpointer user_data)
-{
-  g_autoptr (GError) err = NULL;
-
-  if (check_request (user_data, msg, &err))
-    s2r_set_error_field (&err, S2R_ERROR_NOT_FOUND, NULL,
-        "no such resource: %s", path);
-  send_error (msg, err);
+  s2r_api_send_error (msg, err);
 }
 
 S2rApi *
@@ -753,22 +300,7 @@ s2r_api_new (S2rCallManager * manager, S2rEvents * events,
   api->connections = s2r_connections_new (api->server,
       s2r_config_get_max_body (config), s2r_config_get_idle_timeout (config),
       s2r_config_get_request_timeout (config), refuse_cb, api);
-  soup_server_add_handler (api->server, NULL, default_handler, api, NULL);
-  soup_server_add_handler (api->server, CALLS_PATH, calls_handler, api, NULL);
-  soup_server_add_handler (api->server, "/api/v1/events", events_handler, api,
-      NULL);
-  soup_server_add_handler (api->server, "/api/v1/status", status_handler, api,
-      NULL);
-  soup_server_add_handler (api->server, "/metrics", metrics_handler, api,
-      NULL);
-  soup_server_add_handler (api->server, "/healthz", health_handler, api,
-      NULL);
-  soup_server_add_handler (api->server, "/readyz", health_handler, api,
-      NULL);
-  soup_server_add_handler (api->server, "/RESTCall/call", wcs4_call_handler,
-      api, NULL);
-  soup_server_add_handler (api->server, "/rest-api/call", wcs5_call_handler,
-      api, NULL);
+  soup_server_add_handler (api->server, NULL, dispatch, api, NULL);
   return api;
 }
 

@@ -119,3 +119,22 @@ s2r_json_parse_object (const char *data, gsize len, GError ** error)
   }
   return json_node_copy (root);
 }
+
+/**
+ * s2r_json_parse_body:
+ * @max_body: the most bytes a body may have (the config's max-body)
+ *
+ * A request's body as the API takes it: at most @max_body bytes (413),
+ * then a JSON object of bounded depth (400), as s2r_json_parse_object().
+ */
+JsonNode *
+s2r_json_parse_body (const char *data, gsize len, gsize max_body,
+    GError ** error)
+{
+  if (len > max_body) {
+    g_set_error (error, S2R_ERROR, S2R_ERROR_TOO_LARGE,
+        "the body is larger than %" G_GSIZE_FORMAT " bytes", max_body);
+    return NULL;
+  }
+  return s2r_json_parse_object (data, len, error);
+}
