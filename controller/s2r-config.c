@@ -7,6 +7,7 @@
 #endif
 
 #include "s2r-config.h"
+#include "s2r-secret.h"
 #include "s2r-call-request.h"
 #include "s2r-error.h"
 
@@ -125,13 +126,6 @@ s2r_config_new (void)
   return config;
 }
 
-static void
-secret_free (char *secret)
-{
-  if (secret)
-    memset (secret, 0, strlen (secret));
-  g_free (secret);
-}
 
 void
 s2r_config_free (S2rConfig * config)
@@ -139,7 +133,7 @@ s2r_config_free (S2rConfig * config)
   if (config == NULL)
     return;
   g_free (config->listen);
-  secret_free (config->token);
+  s2r_secret_free (config->token);
   g_free (config->pipelines_dir);
   g_free (config->template);
   g_free (config->local_address);
@@ -526,7 +520,7 @@ s2r_config_reload (S2rConfig * config, S2rConfig * next,
   note_restart (restart, "[sip] codecs",
       g_strcmp0 (config->codecs, next->codecs) != 0);
 
-  secret_free (config->token);
+  s2r_secret_free (config->token);
   config->token = g_steal_pointer (&next->token);
   config->max_calls = next->max_calls;
   config->keep_finished = next->keep_finished;
