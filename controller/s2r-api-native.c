@@ -105,6 +105,21 @@ find_destination (S2rCall * call, const char *dest_id, GError ** error)
   return NULL;
 }
 
+/* GET /api/v1/calls/{id}/destinations: the call's destinations */
+static void
+send_destinations (SoupServerMessage * msg, S2rCall * call)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+
+  json_builder_begin_array (b);
+  for (guint i = 0; i < s2r_call_get_n_destinations (call); i++)
+    s2r_destination_to_json (s2r_call_get_destination (call, i), b);
+  json_builder_end_array (b);
+  root = json_builder_get_root (b);
+  s2r_api_send_json (msg, SOUP_STATUS_OK, root);
+}
+
 /* GET|POST /api/v1/calls/{id}/destinations */
 void
 s2r_api_call_destinations (S2rApi * api, SoupServerMessage * msg,
@@ -112,42 +127,32 @@ s2r_api_call_destinations (S2rApi * api, SoupServerMessage * msg,
 {
   g_autoptr (GError) err = NULL;
   g_autoptr (S2rCall) call = s2r_api_lookup_call (api, params[0], &err);
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree char *location = NULL;
+  S2rRtmpTarget *target;
   S2rDestination *d;
 
   if (call == NULL)
     goto error;
-  {
-    if (soup_server_message_get_method (msg) == SOUP_METHOD_GET) {
-      g_autoptr (JsonBuilder) b = json_builder_new ();
-      g_autoptr (JsonNode) root = NULL;
-
-      json_builder_begin_array (b);
-      for (guint i = 0; i < s2r_call_get_n_destinations (call); i++)
-        s2r_destination_to_json (s2r_call_get_destination (call, i), b);
-      json_builder_end_array (b);
-      root = json_builder_get_root (b);
-      s2r_api_send_json (msg, SOUP_STATUS_OK, root);
-    } else {
-      g_autoptr (JsonNode) root = s2r_api_parse_body (api, msg, &err);
-      S2rRtmpTarget *target;
-      g_autofree char *location = NULL;
-
-      if (root == NULL)
-        goto error;
-      target = s2r_rtmp_target_new_from_json (root, NULL, &err);
-      if (target == NULL)
-        goto error;
-      d = s2r_call_manager_add_destination (api->manager, call, target, &err);
-      if (d == NULL)
-        goto error;
-      location = g_strdup_printf (CALLS_PATH "/%s/destinations/%u",
-          s2r_call_get_id (call), s2r_destination_get_id (d));
-      soup_message_headers_replace (soup_server_message_get_response_headers
-          (msg), "Location", location);
-      send_destination (msg, SOUP_STATUS_CREATED, d);
-    }
+  if (soup_server_message_get_method (msg) == SOUP_METHOD_GET) {
+    send_destinations (msg, call);
     return;
   }
+  root = s2r_api_parse_body (api, msg, &err);
+  if (root == NULL)
+    goto error;
+  target = s2r_rtmp_target_new_from_json (root, NULL, &err);
+  if (target == NULL)
+    goto error;
+  d = s2r_call_manager_add_destination (api->manager, call, target, &err);
+  if (d == NULL)
+    goto error;
+  location = g_strdup_printf (CALLS_PATH "/%s/destinations/%u",
+      s2r_call_get_id (call), s2r_destination_get_id (d));
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Location", location);
+  send_destination (msg, SOUP_STATUS_CREATED, d);
+  return;
 
 error:
   s2r_api_send_error (msg, err);
