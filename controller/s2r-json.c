@@ -107,8 +107,13 @@ s2r_json_parse_object (const char *data, gsize len, GError ** error)
     return NULL;
   parser = json_parser_new ();
   if (!json_parser_load_from_data (parser, data, len, &err)) {
+    /* json-glib quotes the offending token, which may be invalid UTF-8
+     * ("\200" is an octal escape to its scanner): the client reads it in
+     * a JSON body */
+    g_autofree char *message = g_utf8_make_valid (err->message, -1);
+
     s2r_set_error_field (error, S2R_ERROR_INVALID, NULL, "invalid JSON: %s",
-        err->message);
+        message);
     return NULL;
   }
   root = json_parser_get_root (parser);

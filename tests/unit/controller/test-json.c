@@ -101,6 +101,29 @@ test_body_must_be_a_non_empty_object (void)
   assert_refused ("{\"a\":", 5, "invalid JSON");
 }
 
+/* json-glib's error quotes the token it stopped at: bytes of the body, or
+ * what its scanner made of an octal escape ("\200" is the byte 0x80); the
+ * 400's message is read in a JSON body, so it must stay UTF-8 */
+static void
+test_a_parse_error_quoting_bytes_not_utf8_is_a_utf8_message (void)
+{
+  static const char *const bodies[] = {
+    "{\"callId\":\"\\200\"x}",
+    "{\"callId\":\"\x80\xff\"x}",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bodies); i++) {
+    g_autoptr (GError) err = NULL;
+    g_autoptr (JsonNode) root = s2r_json_parse_object (bodies[i],
+        strlen (bodies[i]), &err);
+
+    g_assert_null (root);
+    g_assert_error (err, S2R_ERROR, S2R_ERROR_INVALID);
+    g_assert_true (g_str_has_prefix (err->message, "invalid JSON: "));
+    g_assert_true (g_utf8_validate (err->message, -1, NULL));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -114,5 +137,7 @@ main (int argc, char **argv)
       test_nul_and_unpaired_surrogates_are_refused);
   g_test_add_func ("/json/body-must-be-a-non-empty-object",
       test_body_must_be_a_non_empty_object);
+  g_test_add_func ("/json/a-parse-error-quoting-bytes-not-utf8-is-a-utf8-"
+      "message", test_a_parse_error_quoting_bytes_not_utf8_is_a_utf8_message);
   return g_test_run ();
 }
