@@ -15,7 +15,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -55,11 +54,13 @@ class Response:
         return "<HTTP %d %s>" % (self.status, self.text[:500])
 
 
-class Daemon:
+class Daemon(peers.Peer):
     """sip2rtmpd on 127.0.0.1:<free port>.  `config` is the key file text."""
 
+    name = "daemon"
+
     def __init__(self, config="", token=None, listen=None):
-        self.dir = Path(tempfile.mkdtemp(prefix="sip2rtmp-daemon-"))
+        super().__init__()
         self.config_path = self.dir / "sip2rtmpd.conf"
         # Admission control measures the machine, which the tests' own peers
         # (SIPp, nginx, ffmpeg) keep busy: only the tests of admission turn
@@ -70,7 +71,6 @@ class Daemon:
         self.token = token
         self.port = free_port()
         self.listen = listen or "%s:%d" % (LOOPBACK, self.port)
-        self.proc = None
         self.lines = []
         self._cond = threading.Condition()
         self.returncode = None
@@ -110,28 +110,14 @@ class Daemon:
                                     (text, "\n".join(self.lines[-40:])))
                 self._cond.wait(min(left, 0.2))
 
-    def __enter__(self):
-        try:
-            self.start()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
-
-    def close(self):
+    def end_process(self):
+        """SIGKILL: a test that wants the daemon's own shutdown asks for it
+        (terminate())"""
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
         if self.proc:
             self.proc.stderr.close()
-        if os.environ.get("SIP2RTMP_KEEP_TEMP") != "1":
-            for f in self.dir.iterdir():
-                f.unlink()
-            self.dir.rmdir()
 
     def url(self, path):
         return "http://%s:%d%s" % (LOOPBACK, self.port, path)
