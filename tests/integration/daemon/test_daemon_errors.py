@@ -65,6 +65,34 @@ class DaemonErrorsTest(unittest.TestCase):
                              404, "callId")
             self.assertError(d.get("/no/such/thing"), 404, None)
 
+    def test_a_wrong_method_is_405_before_the_call_is_looked_up(self):
+        # the method is the route's to check: an unknown call does not
+        # make it a 404
+        with Daemon() as d:
+            for method, path, allow in [
+                    ("PUT", "/api/v1/calls/nope", "GET, DELETE"),
+                    ("GET", "/api/v1/calls/nope/dtmf", "POST"),
+                    ("DELETE", "/api/v1/calls/nope/destinations", "GET, POST"),
+                    ("POST", "/api/v1/calls/nope/destinations/1", "GET, DELETE"),
+                    ("GET", "/rest-api/call/find", "POST")]:
+                r = d.request(method, path)
+                self.assertError(r, 405, None)
+                self.assertEqual(r.json["message"],
+                                 "method %s not allowed here" % method)
+                self.assertEqual(r.headers["Allow"], allow, path)
+
+    def test_a_path_below_a_resource_or_an_unknown_wcs5_action_is_404(self):
+        # a path is one of the API's as written: nothing below it is served
+        with Daemon() as d:
+            for method, path in [("GET", "/api/v1/events/x"),
+                                 ("GET", "/api/v1/status/x"),
+                                 ("GET", "/metrics/x"),
+                                 ("POST", "/rest-api/call/no_such_action"),
+                                 ("POST", "/RESTCall/call/x")]:
+                r = d.request(method, path, body={} if method == "POST" else None)
+                self.assertError(r, 404, None)
+                self.assertEqual(r.json["message"], "no such resource: " + path)
+
     def test_call_id_or_stream_in_use_by_an_active_call_is_409(self):
         with NginxRtmp() as nginx, Daemon() as d, d.events() as ev, \
                 Sipp("no_answer_cancel.xml") as sipp:

@@ -38,8 +38,12 @@ class DaemonReloadTest(unittest.TestCase):
             ev.wait_call(cid, stream="PUBLISHING")
             old_hook.wait(lambda j: j["callId"] == cid and
                           j["rtmpStreamStatus"] == "PUBLISHING")
+            settings = ("maxDuration", "rtpTimeout", "rtmpRetryBudget")
+            before = {k: r.json[k] for k in settings}
 
             self.reload(d, "[server]\ntoken=new-token\nmax-calls=1\n"
+                        "[calls]\nmax-duration=7\nrtp-timeout=8\n"
+                        "[rtmp]\nretry-budget=9\n"
                         "[app:callApp]\nurl=%s\n" % new_hook.url, "reloaded")
 
             # the token: the old one is refused, the new one taken
@@ -60,7 +64,10 @@ class DaemonReloadTest(unittest.TestCase):
                 got = dominant_frequency(str(wav))
                 self.assertIsNotNone(got, "silence after the reload")
                 self.assertAlmostEqual(got, TONE_HZ, delta=TONE_HZ * 0.03)
-            self.assertEqual(d.get("/api/v1/calls/" + cid).json["status"], "ESTABLISHED")
+            call = d.get("/api/v1/calls/" + cid).json
+            self.assertEqual(call["status"], "ESTABLISHED")
+            # with the settings it started with: a reload is for new calls
+            self.assertEqual({k: call[k] for k in settings}, before)
 
             # its next events go to the appKey's new URL
             self.assertEqual(d.delete("/api/v1/calls/" + cid).status, 202)
