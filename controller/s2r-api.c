@@ -269,8 +269,12 @@ dispatch (SoupServer * server, SoupServerMessage * msg, const char *path,
       !check_request (api, msg, &err))
     goto error;
   if (i == G_N_ELEMENTS (routes)) {
+    /* the path comes percent-decoded: %ff is a byte that is not UTF-8, and
+     * the message is read in a JSON body */
+    g_autofree char *shown = g_utf8_make_valid (path, -1);
+
     s2r_set_error_field (&err, S2R_ERROR_NOT_FOUND, NULL,
-        "no such resource: %s", path);
+        "no such resource: %s", shown);
     goto error;
   }
   if (!s2r_route_allows (routes[i].allow,

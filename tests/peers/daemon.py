@@ -43,6 +43,7 @@ def daemon_env():
 class Response:
     def __init__(self, status, body, headers):
         self.status = status
+        self.body = body
         self.text = body.decode("utf-8", "replace")
         self.headers = headers
         try:

@@ -4,6 +4,7 @@ Also the security defaults: the token, loopback-only without one, and
 passwords never shown.
 """
 
+import json
 import shutil
 import subprocess
 import tempfile
@@ -92,6 +93,11 @@ class DaemonErrorsTest(unittest.TestCase):
                 r = d.request(method, path, body={} if method == "POST" else None)
                 self.assertError(r, 404, None)
                 self.assertEqual(r.json["message"], "no such resource: " + path)
+            # the path comes decoded: a byte that is not UTF-8 is not echoed
+            r = d.request("POST", "/rest-api/call/%ff", body={})
+            self.assertError(r, 404, None)
+            self.assertEqual(json.loads(r.body.decode("utf-8"))["message"],
+                             "no such resource: /rest-api/call/\ufffd")
 
     def test_call_id_or_stream_in_use_by_an_active_call_is_409(self):
         with NginxRtmp() as nginx, Daemon() as d, d.events() as ev, \
