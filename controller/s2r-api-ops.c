@@ -14,7 +14,8 @@
 #include <string.h>
 
 /* GET /metrics: Prometheus' text format, behind the token like the rest
- * of the API (Prometheus sends a bearer token) */
+ * of the API (Prometheus sends a bearer token), or on the monitoring
+ * address without one */
 void
 s2r_api_metrics (S2rApi * api, SoupServerMessage * msg,
     const char *const *params)

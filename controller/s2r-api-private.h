@@ -11,15 +11,23 @@
 G_BEGIN_DECLS
 
 /* What the API's files share: s2r-api.c (the server, the token, the route
- * table and the one send_json/send_error), s2r-api-native.c (/api/v1),
- * s2r-api-wcs.c (WCS 4 and 5), s2r-api-ops.c (/metrics, /healthz,
- * /readyz). Handlers run on the main context and never block. */
+ * table and the one send_json/send_error; the monitoring address and the
+ * console's files), s2r-api-native.c (/api/v1), s2r-api-routes.c
+ * (/api/v1/routes), s2r-api-wcs.c (WCS 4 and 5), s2r-api-ops.c (/metrics,
+ * /healthz, /readyz). Handlers run on the main context and never block. */
 
 struct _S2rApi
 {
+  S2rRoutes *routes;            /* issue 14: incoming calls' routes, or NULL */
   SoupServer *server;
   S2rConnections *connections;
   guint16 port;
+  /* the monitoring address, when it has one of its own: /healthz, /readyz
+   * and /metrics there, without a token, and no longer on the API's */
+  SoupServer *monitor_server;
+  S2rConnections *monitor_connections;
+  guint16 monitor_port;
+  S2rConsole *console;          /* NULL: no console */
   S2rCallManager *manager;
   S2rEvents *events;
   const S2rConfig *config;
@@ -66,6 +74,12 @@ void s2r_api_call_destination (S2rApi * api, SoupServerMessage * msg,
 void s2r_api_status (S2rApi * api, SoupServerMessage * msg,
     const char *const *params);
 void s2r_api_events (S2rApi * api, SoupServerMessage * msg,
+    const char *const *params);
+
+/* s2r-api-routes.c (issue 14) */
+void s2r_api_routes (S2rApi * api, SoupServerMessage * msg,
+    const char *const *params);
+void s2r_api_route (S2rApi * api, SoupServerMessage * msg,
     const char *const *params);
 
 /* s2r-api-wcs.c */

@@ -218,41 +218,75 @@ s2r_api_send_dtmf (S2rCall * call, const char *digits, const char *digits_field,
   return s2r_call_send_dtmf (call, digits, method, error);
 }
 
-/* Routes that answer without the token: load balancers and orchestrators
- * probe them */
-#define PUBLIC TRUE
+/* Route flags. PUBLIC: answers without the token (load balancers and
+ * orchestrators probe it). MONITORING: served on the monitoring address,
+ * without the token, when there is one, and then not on the API's. */
+#define PUBLIC (1 << 0)
+#define MONITORING (1 << 1)
 
 static const struct
 {
   const char *pattern;
   const char *allow;            /* as the Allow header of a 405 lists them */
-  gboolean public;
+  guint flags;
   S2rApiHandler handler;
 } routes[] = {
-  {"/api/v1/calls", "GET, POST", FALSE, s2r_api_calls},
-  {"/api/v1/calls/", "GET, POST", FALSE, s2r_api_calls},
-  {"/api/v1/calls/{callId}", "GET, DELETE", FALSE, s2r_api_call},
-  {"/api/v1/calls/{callId}/dtmf", "POST", FALSE, s2r_api_call_dtmf},
-  {"/api/v1/calls/{callId}/destinations", "GET, POST", FALSE,
+  {"/api/v1/calls", "GET, POST", 0, s2r_api_calls},
+  {"/api/v1/calls/", "GET, POST", 0, s2r_api_calls},
+  {"/api/v1/calls/{callId}", "GET, DELETE", 0, s2r_api_call},
+  {"/api/v1/calls/{callId}/dtmf", "POST", 0, s2r_api_call_dtmf},
+  {"/api/v1/calls/{callId}/destinations", "GET, POST", 0,
       s2r_api_call_destinations},
-  {"/api/v1/calls/{callId}/destinations/{destId}", "GET, DELETE", FALSE,
+  {"/api/v1/calls/{callId}/destinations/{destId}", "GET, DELETE", 0,
       s2r_api_call_destination},
-  {"/api/v1/events", "GET", FALSE, s2r_api_events},
-  {"/api/v1/status", "GET", FALSE, s2r_api_status},
-  /* Prometheus sends a bearer token */
-  {"/metrics", "GET", FALSE, s2r_api_metrics},
-  {"/healthz", "GET, HEAD", PUBLIC, s2r_api_health},
-  {"/readyz", "GET, HEAD", PUBLIC, s2r_api_ready},
-  {"/RESTCall/call", "POST", FALSE, s2r_api_wcs4_call},
-  {"/rest-api/call/startup", "POST", FALSE, s2r_api_wcs5_startup},
-  {"/rest-api/call/terminate", "POST", FALSE, s2r_api_wcs5_terminate},
-  {"/rest-api/call/find", "POST", FALSE, s2r_api_wcs5_find},
-  {"/rest-api/call/find_all", "POST", FALSE, s2r_api_wcs5_find_all},
-  {"/rest-api/call/send_dtmf", "POST", FALSE, s2r_api_wcs5_send_dtmf},
+  {"/api/v1/events", "GET", 0, s2r_api_events},
+  {"/api/v1/status", "GET", 0, s2r_api_status},
+  /* issue 14: incoming calls' routes */
+  {"/api/v1/routes", "GET, POST", 0, s2r_api_routes},
+  {"/api/v1/routes/{routeId}", "GET, DELETE", 0, s2r_api_route},
+  /* Prometheus sends a bearer token (none on the monitoring address) */
+  {"/metrics", "GET, HEAD", MONITORING, s2r_api_metrics},
+  {"/healthz", "GET, HEAD", PUBLIC | MONITORING, s2r_api_health},
+  {"/readyz", "GET, HEAD", PUBLIC | MONITORING, s2r_api_ready},
+  {"/RESTCall/call", "POST", 0, s2r_api_wcs4_call},
+  {"/rest-api/call/startup", "POST", 0, s2r_api_wcs5_startup},
+  {"/rest-api/call/terminate", "POST", 0, s2r_api_wcs5_terminate},
+  {"/rest-api/call/find", "POST", 0, s2r_api_wcs5_find},
+  {"/rest-api/call/find_all", "POST", 0, s2r_api_wcs5_find_all},
+  {"/rest-api/call/send_dtmf", "POST", 0, s2r_api_wcs5_send_dtmf},
 };
 
-/* Every request: its route, the token unless the route is public, the
- * method, then the route's handler */
+/* The route of @path among those with all of @flags, G_N_ELEMENTS (routes)
+ * if none */
+static guint
+find_route (const char *path, guint flags, GStrv * params)
+{
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (routes); i++)
+    if ((routes[i].flags & flags) == flags &&
+        s2r_route_match (routes[i].pattern, path, params))
+      break;
+  return i;
+}
+
+/* The method, then the route's handler */
+static void
+run_route (S2rApi * api, SoupServerMessage * msg, guint i,
+    const char *const *params)
+{
+  if (!s2r_route_allows (routes[i].allow,
+          soup_server_message_get_method (msg))) {
+    s2r_api_send_method_not_allowed (msg, routes[i].allow);
+    return;
+  }
+  routes[i].handler (api, msg, params);
+}
+
+/* Every request to the API's address: its route (the monitoring ones are
+ * not found here when they have an address of their own), else the
+ * console's files (no token: they hold no data); the token unless the
+ * route is public, the method, then the route's handler */
 static void
 dispatch (SoupServer * server, SoupServerMessage * msg, const char *path,
     GHashTable * query, gpointer user_data)
@@ -260,12 +294,15 @@ dispatch (SoupServer * server, SoupServerMessage * msg, const char *path,
   S2rApi *api = user_data;
   g_autoptr (GError) err = NULL;
   g_auto (GStrv) params = NULL;
-  guint i;
+  guint i = find_route (path, 0, &params);
 
-  for (i = 0; i < G_N_ELEMENTS (routes); i++)
-    if (s2r_route_match (routes[i].pattern, path, &params))
-      break;
-  if ((i == G_N_ELEMENTS (routes) || !routes[i].public) &&
+  if (i < G_N_ELEMENTS (routes) && (routes[i].flags & MONITORING) &&
+      api->monitor_server)
+    i = G_N_ELEMENTS (routes);
+  if (i == G_N_ELEMENTS (routes) && api->console &&
+      s2r_console_serve (api->console, msg, path))
+    return;
+  if ((i == G_N_ELEMENTS (routes) || !(routes[i].flags & PUBLIC)) &&
       !check_request (api, msg, &err))
     goto error;
   if (i == G_N_ELEMENTS (routes)) {
@@ -277,16 +314,34 @@ dispatch (SoupServer * server, SoupServerMessage * msg, const char *path,
         "no such resource: %s", shown);
     goto error;
   }
-  if (!s2r_route_allows (routes[i].allow,
-          soup_server_message_get_method (msg))) {
-    s2r_api_send_method_not_allowed (msg, routes[i].allow);
-    return;
-  }
-  routes[i].handler (api, msg, (const char *const *) params);
+  run_route (api, msg, i, (const char *const *) params);
   return;
 
 error:
   s2r_api_send_error (msg, err);
+}
+
+/* Every request to the monitoring address: its monitoring routes, without
+ * the token; nothing else */
+static void
+dispatch_monitor (SoupServer * server, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer user_data)
+{
+  S2rApi *api = user_data;
+  g_autoptr (GError) err = NULL;
+  g_auto (GStrv) params = NULL;
+  guint i = find_route (path, MONITORING, &params);
+
+  if (i == G_N_ELEMENTS (routes)) {
+    g_autofree char *shown = g_utf8_make_valid (path, -1);
+
+    s2r_set_error_field (&err, S2R_ERROR_NOT_FOUND, NULL,
+        "no such resource here: %s (the monitoring address serves /healthz, "
+        "/readyz and /metrics)", shown);
+    s2r_api_send_error (msg, err);
+    return;
+  }
+  run_route (api, msg, i, (const char *const *) params);
 }
 
 S2rApi *
@@ -308,20 +363,30 @@ s2r_api_new (S2rCallManager * manager, S2rEvents * events,
   return api;
 }
 
-gboolean
-s2r_api_listen (S2rApi * api, const char *host, guint16 port, GError ** error)
+static GSocketAddress *
+socket_address (const char *host, guint16 port, const char *field,
+    GError ** error)
 {
   g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (host);
-  g_autoptr (GSocketAddress) saddr = NULL;
 
   if (addr == NULL && g_ascii_strcasecmp (host, "localhost") == 0)
     addr = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   if (addr == NULL) {
-    s2r_set_error_field (error, S2R_ERROR_INVALID, "listen",
-        "listen: '%s' is not an IP address", host);
-    return FALSE;
+    s2r_set_error_field (error, S2R_ERROR_INVALID, field,
+        "%s: '%s' is not an IP address", field, host);
+    return NULL;
   }
-  saddr = g_inet_socket_address_new (addr, port);
+  return g_inet_socket_address_new (addr, port);
+}
+
+gboolean
+s2r_api_listen (S2rApi * api, const char *host, guint16 port, GError ** error)
+{
+  g_autoptr (GSocketAddress) saddr = socket_address (host, port, "listen",
+      error);
+
+  if (saddr == NULL)
+    return FALSE;
   api->port = s2r_connections_listen (api->connections, saddr, error);
   return api->port != 0;
 }
@@ -332,6 +397,65 @@ s2r_api_get_port (S2rApi * api)
   return api->port;
 }
 
+/**
+ * s2r_api_listen_monitor:
+ *
+ * Serves /healthz, /readyz and /metrics on an address of their own,
+ * without a token (for a load balancer and Prometheus on a private
+ * network); the API's address then answers 404 for them. Call before the
+ * main loop runs.
+ */
+gboolean
+s2r_api_listen_monitor (S2rApi * api, const char *host, guint16 port,
+    GError ** error)
+{
+  g_autoptr (GSocketAddress) saddr = socket_address (host, port,
+      "monitor-listen", error);
+
+  g_return_val_if_fail (api->monitor_server == NULL, FALSE);
+  if (saddr == NULL)
+    return FALSE;
+  api->monitor_server = soup_server_new ("server-header",
+      "sip2rtmp/" VERSION " ", NULL);
+  api->monitor_connections = s2r_connections_new (api->monitor_server,
+      s2r_config_get_max_body (api->config),
+      s2r_config_get_idle_timeout (api->config),
+      s2r_config_get_request_timeout (api->config), refuse_cb, api);
+  soup_server_add_handler (api->monitor_server, NULL, dispatch_monitor, api,
+      NULL);
+  api->monitor_port = s2r_connections_listen (api->monitor_connections, saddr,
+      error);
+  return api->monitor_port != 0;
+}
+
+guint16
+s2r_api_get_monitor_port (S2rApi * api)
+{
+  return api->monitor_port;
+}
+
+/* Takes @console; served at / and /console/ (s2r-console.h) */
+void
+s2r_api_set_console (S2rApi * api, S2rConsole * console)
+{
+  s2r_console_free (api->console);
+  api->console = console;
+}
+
+/* The cluster's hook: its request-read handler runs before the dispatch,
+ * and a request it answers (a status set) never reaches the route table */
+SoupServer *
+s2r_api_get_server (S2rApi * api)
+{
+  return api->server;
+}
+
+void
+s2r_api_set_routes (S2rApi * api, S2rRoutes * routes)
+{
+  api->routes = routes;
+}
+
 void
 s2r_api_free (S2rApi * api)
 {
@@ -340,6 +464,12 @@ s2r_api_free (S2rApi * api)
   s2r_connections_free (api->connections);
   soup_server_disconnect (api->server);
   g_object_unref (api->server);
+  if (api->monitor_server) {
+    s2r_connections_free (api->monitor_connections);
+    soup_server_disconnect (api->monitor_server);
+    g_object_unref (api->monitor_server);
+  }
+  s2r_console_free (api->console);
   g_object_unref (api->manager);
   g_free (api);
 }

@@ -62,6 +62,31 @@ s2r_destination_to_json (S2rDestination * d, JsonBuilder * b)
   json_builder_end_object (b);
 }
 
+/* issue 14: direction, caller, called user, route, source and X- headers
+ * of an incoming call; nothing for a call we placed */
+static void
+add_incoming (const S2rIncomingView * in, JsonBuilder * b)
+{
+  if (!in->incoming)
+    return;
+  add_string (b, "direction", "incoming");
+  add_string (b, "caller", in->caller);
+  add_string (b, "calledUser", in->called_user);
+  add_string (b, "route", in->route);
+  add_string (b, "source", in->source);
+  json_builder_set_member_name (b, "xHeaders");
+  json_builder_begin_object (b);
+  for (gint i = 0; in->x_headers && i < gst_structure_n_fields (in->x_headers);
+      i++) {
+    const char *name = gst_structure_nth_field_name (in->x_headers, i);
+    const char *v = gst_structure_get_string (in->x_headers, name);
+
+    json_builder_set_member_name (b, name);
+    json_builder_add_string_value (b, v ? v : "");
+  }
+  json_builder_end_object (b);
+}
+
 /* The members of a call's object; the caller opens and closes it */
 void
 s2r_call_view_add_members (const S2rCallView * call, JsonBuilder * b,
@@ -79,6 +104,7 @@ s2r_call_view_add_members (const S2rCallView * call, JsonBuilder * b,
         (g_ptr_array_index (call->destinations, i)));
 
   add_string (b, "callId", s2r_call_request_get_call_id (req));
+  add_incoming (&call->incoming, b);
   add_string (b, "callee", s2r_call_request_get_callee (req));
   add_string (b, "sipUri", s2r_call_request_get_sip_uri (req));
   add_string (b, "status", s2r_call_status_to_string (call->status));
@@ -161,6 +187,19 @@ add_uint64_field (JsonBuilder * b, const char *name, const GstStructure * s,
 }
 
 static void
+add_double_field (JsonBuilder * b, const char *name, const GstStructure * s,
+    const char *field)
+{
+  gdouble v;
+
+  json_builder_set_member_name (b, name);
+  if (gst_structure_get_double (s, field, &v))
+    json_builder_add_double_value (b, v);
+  else
+    json_builder_add_null_value (b);
+}
+
+static void
 add_codec_field (JsonBuilder * b, const char *name, const GstStructure * s,
     const char *field)
 {
@@ -172,7 +211,8 @@ add_codec_field (JsonBuilder * b, const char *name, const GstStructure * s,
 /**
  * s2r_stats_add_members:
  *
- * `rtpStats` (sipsrc: packets and bytes received, packets lost, codecs)
+ * `rtpStats` (sipsrc: packets and bytes received, packets lost, the audio
+ * stream's interarrival jitter in ms, codecs)
  * and `rtmpStats` (rtmppubsink: frames sent, frames dropped), null when not
  * known (yet).
  */
@@ -187,6 +227,7 @@ s2r_stats_add_members (const GstStructure * sip_stats,
         "packets-received");
     add_uint64_field (b, "packetsLost", sip_stats, "packets-lost");
     add_uint64_field (b, "bytesReceived", sip_stats, "bytes-received");
+    add_double_field (b, "jitterMs", sip_stats, "audio-jitter-ms");
     add_codec_field (b, "audioCodec", sip_stats, "audio-codec");
     add_codec_field (b, "videoCodec", sip_stats, "video-codec");
     /* the suite in use (never a key), and the packets it refused */

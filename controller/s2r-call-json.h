@@ -23,6 +23,23 @@ typedef enum
 } S2rDialect;
 
 /**
+ * S2rIncomingView:
+ *
+ * What an incoming call (issue 14) shows of its INVITE: filled by
+ * s2r_incoming_get_view() (s2r-sip-listen.c) from the request's incoming
+ * facts; all zero for a call we placed.
+ */
+typedef struct
+{
+  gboolean incoming;
+  const char *caller;           /* the From URI */
+  const char *called_user;      /* the Request-URI's user */
+  const char *route;            /* the id of the route that took it */
+  const char *source;           /* the INVITE's source address */
+  const GstStructure *x_headers;        /* its X- headers, NULL if none */
+} S2rIncomingView;
+
+/**
  * S2rCallView:
  *
  * What a call shows in the API, events and webhooks, read from it at one
@@ -48,6 +65,7 @@ typedef struct
   gint64 created;               /* real time, µs; 0: not reached */
   gint64 answered;
   gint64 ended;
+  S2rIncomingView incoming;     /* issue 14 */
 } S2rCallView;
 
 void s2r_call_view_add_members (const S2rCallView * view, JsonBuilder * b,

@@ -50,7 +50,8 @@ s2r_stream_status_to_string (S2rStreamStatus status)
 S2rCallStatus
 s2r_call_status_from_sip_state (const char *state, gint sip_status)
 {
-  if (g_strcmp0 (state, "trying") == 0)
+  /* "waiting": sipsrc answering (issue 14) waits for the caller */
+  if (g_strcmp0 (state, "trying") == 0 || g_strcmp0 (state, "waiting") == 0)
     return S2R_CALL_TRYING;
   if (g_strcmp0 (state, "ringing") == 0)
     return S2R_CALL_RING;

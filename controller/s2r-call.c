@@ -9,6 +9,7 @@
 #include "s2r-call.h"
 #include "s2r-call-json.h"
 #include "s2r-destination.h"
+#include "s2r-sip-listen.h"
 #include "s2r-error.h"
 
 #include <string.h>
@@ -1209,6 +1210,8 @@ s2r_call_get_view (S2rCall * call, S2rCallView * view)
   view->created = call->created;
   view->answered = call->answered;
   view->ended = call->ended;
+  s2r_incoming_get_view (s2r_call_request_get_incoming (call->req),
+      &view->incoming);
 }
 
 /* sipsrc's and rtmppubsink's stats, from the elements while the pipeline

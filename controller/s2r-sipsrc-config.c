@@ -7,6 +7,7 @@
 #endif
 
 #include "s2r-sipsrc-config.h"
+#include "s2r-sip-listen.h"
 #include "s2r-debug.h"
 
 S2R_DEBUG_CATEGORY ("s2r-sipsrc-config", "sip2rtmp sipsrc configuration");
@@ -93,4 +94,6 @@ s2r_sipsrc_configure (GstElement * sip, const S2rCallRequest * req,
   }
   set_uint_prop (sip, "answer-timeout", s2r_config_get_answer_timeout (config));
   set_uint_prop (sip, "rtp-timeout", settings->rtp_timeout);
+  /* issue 14: an incoming call is answered, not placed */
+  s2r_incoming_configure_sipsrc (sip, s2r_call_request_get_incoming (req));
 }

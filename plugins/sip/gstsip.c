@@ -9,6 +9,7 @@
 
 #include "gstsipsrc.h"
 #include "gstrtmppubsink.h"
+#include "gstsiplistener.h"
 #include "sipua/sipua.h"
 
 GST_DEBUG_CATEGORY_STATIC (sipua_debug);
@@ -47,6 +48,7 @@ plugin_init (GstPlugin * plugin)
   ok = GST_ELEMENT_REGISTER (sipsrc, plugin);
 
   ok &= GST_ELEMENT_REGISTER (rtmppubsink, plugin);
+  ok &= GST_ELEMENT_REGISTER (siplistener, plugin);   /* issue 14 */
   return ok;
 }
 

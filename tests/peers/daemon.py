@@ -60,7 +60,7 @@ class Daemon(peers.Peer):
 
     name = "daemon"
 
-    def __init__(self, config="", token=None, listen=None):
+    def __init__(self, config="", token=None, listen=None, args=()):
         super().__init__()
         self.config_path = self.dir / "sip2rtmpd.conf"
         # Admission control measures the machine, which the tests' own peers
@@ -72,6 +72,7 @@ class Daemon(peers.Peer):
         self.token = token
         self.port = free_port()
         self.listen = listen or "%s:%d" % (LOOPBACK, self.port)
+        self.args = list(args)
         self.lines = []
         self._cond = threading.Condition()
         self.returncode = None
@@ -79,7 +80,7 @@ class Daemon(peers.Peer):
     def start(self):
         self.proc = subprocess.Popen(
             [daemon_binary(), "--listen", self.listen,
-             "--config", str(self.config_path)],
+             "--config", str(self.config_path)] + self.args,
             env=daemon_env(), stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             start_new_session=True)

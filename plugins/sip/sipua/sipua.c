@@ -172,12 +172,11 @@ static void stack_exit_handler(void *arg)
 }
 
 
-/* We only place calls: an incoming INVITE is refused */
+/* An incoming INVITE: to the call waiting for it, the stack's router or
+ * 404 (issue 14, sipua_incoming.c) */
 static void incoming_handler(const struct sip_msg *msg, void *arg)
 {
-	struct stack *st = arg;
-
-	(void)sip_treply(NULL, st->sip, msg, 603, "Decline");
+	incoming_dispatch(arg, msg);
 }
 
 
@@ -396,6 +395,7 @@ static void mqueue_handler(int id, void *data, void *arg)
 		break;
 
 	case SIPUA_CMD_CALL_STOP:
+		incoming_end(handle);  /* issue 14: no longer waiting */
 		call_end(handle);
 		waiter_signal(&handle->stopped);
 		break;
@@ -414,6 +414,15 @@ static void mqueue_handler(int id, void *data, void *arg)
 
 	case SIPUA_CMD_QUIT:
 		quit_begin();
+		break;
+
+	/* issue 14 */
+	case SIPUA_CMD_CALL_ANSWER:
+		incoming_begin(handle);
+		break;
+
+	case SIPUA_CMD_RUN:
+		((struct sipua_job *)data)->run(data);
 		break;
 
 	default:
@@ -583,6 +592,7 @@ static void handle_free(struct sipua_call *h)
 			memset(h->strv[i], 0, strlen(h->strv[i]));
 		free(h->strv[i]);
 	}
+	incoming_free(h->in);  /* issue 14 */
 	waiter_destroy(&h->stopped);
 	free(h);
 }
@@ -679,7 +689,11 @@ int sipua_call_start(struct sipua_call **callp,
 	h->arg = arg;
 	waiter_init(&h->stopped);
 
-	err = sipua_post(SIPUA_CMD_CALL_START, h);
+	/* issue 14: answer mode waits for an INVITE (sipua_incoming.c) */
+	err = prm->answer ? incoming_new(&h->in, h, prm->answer) : 0;
+	if (!err)
+		err = sipua_post(prm->answer ? SIPUA_CMD_CALL_ANSWER :
+				 SIPUA_CMD_CALL_START, h);
 
 	if (err) {
 		handle_free(h);
@@ -701,6 +715,7 @@ void sipua_call_stop(struct sipua_call *h)
 		return;
 
 	if (sipua_on_sip_thread()) {
+		incoming_end(h);  /* issue 14 */
 		call_end(h);
 		handle_free(h);
 		return;

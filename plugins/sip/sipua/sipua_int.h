@@ -50,6 +50,7 @@ struct sipua_call {
 	struct waiter stopped;  /* signalled by the SIP thread */
 
 	struct call *call;      /* SIP thread only */
+	struct incoming *in;    /* answer mode (issue 14), sipua_incoming.c */
 };
 
 /* sipua.c: SIP thread only */
@@ -139,6 +140,13 @@ enum sipua_cmd {
 	SIPUA_CMD_RTMP_START,
 	SIPUA_CMD_RTMP_STOP,
 	SIPUA_CMD_QUIT,
+	SIPUA_CMD_CALL_ANSWER,  /* issue 14: incoming_begin() */
+	SIPUA_CMD_RUN,          /* a struct sipua_job: runs its own handler */
+};
+
+/** Work that carries its handler (the loop need not know its module) */
+struct sipua_job {
+	void (*run)(struct sipua_job *job);
 };
 int  sipua_post(enum sipua_cmd cmd, void *data);
 void sipua_post_wait(enum sipua_cmd cmd, void *data, struct waiter *w);
@@ -148,3 +156,26 @@ struct sipua_rtmp;
 void rtmp_begin(struct sipua_rtmp *h);
 void rtmp_end(struct sipua_rtmp *h);
 void rtmp_shutdown(void);
+
+/* sipua_incoming.c (issue 14): incoming calls. incoming_new() and
+   incoming_free() on any thread, the rest on the SIP thread */
+struct incoming;
+int  incoming_new(struct incoming **inp, struct sipua_call *handle,
+		  const struct sipua_answer_params *ap);
+void incoming_free(struct incoming *in);
+void incoming_begin(struct sipua_call *handle);
+void incoming_end(struct sipua_call *handle);
+void incoming_dispatch(struct stack *st, const struct sip_msg *msg);
+void incoming_call_closed(struct call *call);
+int  incoming_x_headers(char **strp, const struct sip_msg *msg);
+
+/* sipua_call.c, its incoming block (issue 14): SIP thread only */
+int  call_incoming_accept(struct call **callp, struct stack *st,
+			  const struct sip_msg *msg);
+int  call_incoming_answer(struct call *call, struct sipua_call *handle,
+			  const struct sip_msg *msg, uint16_t *scode,
+			  const char **why);
+void call_incoming_reject(struct call *call, uint16_t scode,
+			  const char *reason, const char *headers);
+void call_incoming_fail(struct sipua_call *handle, uint16_t scode,
+			const char *reason);

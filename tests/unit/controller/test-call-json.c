@@ -211,6 +211,65 @@ test_the_sip_password_is_never_shown (Fixture * f, gconstpointer data)
   }
 }
 
+/* issue 14: an incoming call says so, with its caller, route and X-
+ * headers; a call we placed has none of these members */
+static void
+test_an_incoming_call_shows_its_caller_route_and_x_headers (Fixture * f,
+    gconstpointer data)
+{
+  g_autoptr (GstStructure) headers = gst_structure_new ("headers",
+      "X-Room", G_TYPE_STRING, "42", NULL);
+  g_autoptr (JsonNode) placed = NULL;
+  JsonObject *o = to_json (&f->view, S2R_DIALECT_NATIVE, &placed);
+
+  g_assert_false (json_object_has_member (o, "direction"));
+  g_assert_false (json_object_has_member (o, "xHeaders"));
+
+  f->view.incoming = (S2rIncomingView) {
+  .incoming = TRUE,.caller = "sip:carol@127.0.0.1",.called_user = "room1",
+        .route = "r1",.source = "127.0.0.1:5070",.x_headers = headers,};
+  for (S2rDialect d = S2R_DIALECT_NATIVE; d <= S2R_DIALECT_WCS; d++) {
+    g_autoptr (JsonNode) root = NULL;
+    JsonObject *x;
+
+    o = to_json (&f->view, d, &root);
+    g_assert_cmpstr (json_object_get_string_member (o, "direction"), ==,
+        "incoming");
+    g_assert_cmpstr (json_object_get_string_member (o, "caller"), ==,
+        "sip:carol@127.0.0.1");
+    g_assert_cmpstr (json_object_get_string_member (o, "calledUser"), ==,
+        "room1");
+    g_assert_cmpstr (json_object_get_string_member (o, "route"), ==, "r1");
+    g_assert_cmpstr (json_object_get_string_member (o, "source"), ==,
+        "127.0.0.1:5070");
+    x = json_object_get_object_member (o, "xHeaders");
+    g_assert_cmpstr (json_object_get_string_member (x, "X-Room"), ==, "42");
+  }
+}
+
+static void
+test_stats_show_the_audio_jitter_in_ms (void)
+{
+  g_autoptr (GstStructure) sip = gst_structure_new ("stats",
+      "packets-received", G_TYPE_UINT64, G_GUINT64_CONSTANT (50),
+      "audio-jitter-ms", G_TYPE_DOUBLE, 1.5, NULL);
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  JsonObject *rtp;
+
+  json_builder_begin_object (b);
+  s2r_stats_add_members (sip, NULL, b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  rtp = json_object_get_object_member (json_node_get_object (root),
+      "rtpStats");
+  g_assert_cmpfloat (json_object_get_double_member (rtp, "jitterMs"), ==, 1.5);
+  g_assert_cmpint (json_object_get_int_member (rtp, "packetsReceived"), ==,
+      50);
+  g_assert_true (json_object_get_null_member (json_node_get_object (root),
+          "rtmpStats"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -232,5 +291,11 @@ main (int argc, char **argv)
   g_test_add ("/call-json/the-sip-password-is-never-shown", Fixture, NULL,
       fixture_set_up, test_the_sip_password_is_never_shown,
       fixture_tear_down);
+  g_test_add ("/call-json/an-incoming-call-shows-its-caller-route-and-x-headers",
+      Fixture, NULL, fixture_set_up,
+      test_an_incoming_call_shows_its_caller_route_and_x_headers,
+      fixture_tear_down);
+  g_test_add_func ("/call-json/stats-show-the-audio-jitter-in-ms",
+      test_stats_show_the_audio_jitter_in_ms);
   return g_test_run ();
 }
