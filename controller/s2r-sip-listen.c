@@ -14,6 +14,7 @@
 
 #include "s2r-sip-listen.h"
 #include "s2r-error.h"
+#include "s2r-secret.h"
 
 #define DEFAULT_PARK_TIMEOUT_S 10
 
@@ -55,9 +56,7 @@ incoming_free (S2rIncoming * in)
   g_free (in->invite_id);
   g_free (in->listen_uri);
   g_free (in->login);
-  if (in->password)
-    memset (in->password, 0, strlen (in->password));
-  g_free (in->password);
+  s2r_secret_free (in->password);
   g_free (in->caller);
   g_free (in->request_user);
   g_free (in->route_id);
