@@ -38,8 +38,6 @@ struct _S2rApi
 typedef void (*S2rApiHandler) (S2rApi * api, SoupServerMessage * msg,
     const char *const *params);
 
-void s2r_api_send_json (SoupServerMessage * msg, guint status,
-    JsonNode * root);
 void s2r_api_send_error (SoupServerMessage * msg, const GError * error);
 void s2r_api_send_method_not_allowed (SoupServerMessage * msg,
     const char *allow);

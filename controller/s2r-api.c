@@ -130,6 +130,12 @@ check_request (S2rApi * api, SoupServerMessage * msg, GError ** error)
   return TRUE;
 }
 
+gboolean
+s2r_api_token_ok (S2rApi * api, SoupServerMessage * msg)
+{
+  return check_request (api, msg, NULL);
+}
+
 /* S2rConnections' refusals (413, 408) carry the API's error body */
 static void
 refuse_cb (SoupServerMessage * msg, const GError * error, gpointer user_data)
