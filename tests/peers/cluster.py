@@ -4,41 +4,40 @@ Python 3 standard library only.  `Redis` (redis-server with an ACL user and
 password), `Node` (a `daemon.Daemon` with a [cluster] group), `HAProxy` in
 front of the nodes' APIs (health checks on /readyz), `TcpProxy` (a
 breakable TCP relay between one node and Redis), `Cluster` (all of them).
-Each waits until its socket answers; nothing sleeps to synchronise.
+`Redis` and `HAProxy` are `peers.Peer`s (a temp dir and a process, both
+gone on exit; SIGKILL). Each waits until its socket answers; nothing sleeps
+to synchronise.
 """
 
-import os
-import shutil
 import socket
 import subprocess
-import tempfile
+import sys
 import threading
-import time
 from pathlib import Path
 
-from daemon import Daemon, free_port, wait_until, LOOPBACK, PeerError
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import peers  # noqa: E402
+from daemon import Daemon, free_port, wait_until, LOOPBACK  # noqa: E402
 
 REDIS_USER = "s2r"
 REDIS_PASSWORD = "redis-pw-not-in-logs"
 TOKEN = "cluster-token-not-in-logs"
 
 
-def _tmpdir(prefix):
-    return Path(tempfile.mkdtemp(prefix=prefix))
+def _kill(proc):
+    if proc and proc.poll() is None:
+        proc.kill()
+        proc.wait()
 
 
-def _cleanup(path):
-    if os.environ.get("SIP2RTMP_KEEP_TEMP") != "1":
-        shutil.rmtree(path, ignore_errors=True)
+class Redis(peers.Peer):
+    name = "redis"
 
-
-class Redis:
     def __init__(self):
-        self.dir = _tmpdir("sip2rtmp-redis-")
+        super().__init__()
         self.port = free_port()
-        self.proc = None
 
-    def __enter__(self):
+    def start(self):
         conf = self.dir / "redis.conf"
         conf.write_text(
             "port %d\nbind %s\nsave \"\"\nappendonly no\ndir %s\n"
@@ -51,7 +50,9 @@ class Redis:
         wait_until(lambda: self.command("PING") == "+PONG", 10,
                    "redis-server on %d" % self.port, self.proc,
                    interval=0.05)
-        return self
+
+    def end_process(self):
+        _kill(self.proc)
 
     def command(self, *args):
         """One command as that user; the first line of the answer."""
@@ -68,13 +69,6 @@ class Redis:
                 return f.readline().decode().strip()
         except OSError:
             return None
-
-    def __exit__(self, *exc):
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        _cleanup(self.dir)
-        return False
 
 
 class TcpProxy:
@@ -167,21 +161,21 @@ class Node(Daemon):
         self.wait_log("redis s2r-node: connected", 10)
 
     def kill9(self):
-        self.proc.kill()
-        self.proc.wait()
+        _kill(self.proc)
 
     def active(self):
         return self.get("/readyz").json["activeCalls"]
 
 
-class HAProxy:
+class HAProxy(peers.Peer):
+    name = "haproxy"
+
     def __init__(self, nodes):
-        self.dir = _tmpdir("sip2rtmp-haproxy-")
+        super().__init__()
         self.port = free_port()
         self.nodes = nodes
-        self.proc = None
 
-    def __enter__(self):
+    def start(self):
         servers = "".join("  server %s %s:%d check\n" % (n.node_id, LOOPBACK, n.port)
                           for n in self.nodes)
         cfg = self.dir / "haproxy.cfg"
@@ -207,14 +201,9 @@ class HAProxy:
                 return False
         wait_until(up, 10, "haproxy on %d" % self.port, self.proc,
                    interval=0.05)
-        return self
 
-    def __exit__(self, *exc):
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        _cleanup(self.dir)
-        return False
+    def end_process(self):
+        _kill(self.proc)
 
 
 class Front(Daemon):
