@@ -12,10 +12,10 @@
 #endif
 
 #include <gst/app/gstappsink.h>
-#include "gstsipencode.h"
+#include "gstencodeonce.h"
 
-GST_DEBUG_CATEGORY_STATIC (gst_sip_encode_debug);
-#define GST_CAT_DEFAULT gst_sip_encode_debug
+GST_DEBUG_CATEGORY_STATIC (gst_encode_once_debug);
+#define GST_CAT_DEFAULT gst_encode_once_debug
 
 /* A stuck pipeline (an encoder that never ends) is given up after this */
 #define SAMPLE_TIMEOUT (5 * GST_SECOND)
@@ -23,7 +23,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_sip_encode_debug);
 /* Runs `description`, which ends in "appsink name=out", to its end and
  * hands every sample to func. FALSE if the pipeline cannot be made. */
 gboolean
-gst_sip_encode_once (const gchar * description, GstSipSampleFunc func,
+gst_encode_once (const gchar * description, GstEncodeSampleFunc func,
     gpointer user_data)
 {
   static gsize debug_done = 0;
@@ -32,7 +32,7 @@ gst_sip_encode_once (const gchar * description, GstSipSampleFunc func,
   GError *err = NULL;
 
   if (g_once_init_enter (&debug_done)) {
-    GST_DEBUG_CATEGORY_INIT (gst_sip_encode_debug, "sipencode", 0,
+    GST_DEBUG_CATEGORY_INIT (gst_encode_once_debug, "encodeonce", 0,
         "Media encoded once per process");
     g_once_init_leave (&debug_done, 1);
   }

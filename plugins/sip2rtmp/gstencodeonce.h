@@ -3,17 +3,17 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-#ifndef __GST_SIP_ENCODE_H__
-#define __GST_SIP_ENCODE_H__
+#ifndef __GST_ENCODE_ONCE_H__
+#define __GST_ENCODE_ONCE_H__
 
 #include <gst/gst.h>
 
 G_BEGIN_DECLS
 
-typedef void (*GstSipSampleFunc) (GstSample * sample, gpointer user_data);
+typedef void (*GstEncodeSampleFunc) (GstSample * sample, gpointer user_data);
 
-gboolean gst_sip_encode_once (const gchar * description,
-    GstSipSampleFunc func, gpointer user_data);
+gboolean gst_encode_once (const gchar * description,
+    GstEncodeSampleFunc func, gpointer user_data);
 
 G_END_DECLS
 

@@ -38,8 +38,8 @@
 #include <string.h>
 #include <gst/video/video.h>
 #include "gstrtmppubsink.h"
-#include "gststillvideo.h"
-#include "sipua/sipua.h"
+#include "gstrtmpstillvideo.h"
+#include "libre/sipua.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_rtmp_pub_sink_debug);
 #define GST_CAT_DEFAULT gst_rtmp_pub_sink_debug
@@ -413,7 +413,7 @@ send_still_video (GstRtmpPubSink * self, guint32 audio_ts)
     guint8 header[5] = { FLV_AVC_INTER, 1, 0, 0, 0 };
     gboolean key;
     guint32 ts;
-    GstBuffer *frame = gst_still_video_frame (self->still_index, &ts, &key);
+    GstBuffer *frame = gst_rtmp_still_video_frame (self->still_index, &ts, &key);
 
     if (ts > audio_ts)
       break;
@@ -487,7 +487,7 @@ handle_caps (GstRtmpPubSink * self, GstPad * pad, GstCaps * caps)
     if (still) {
       const guint8 vheader[5] = { FLV_AVC_KEY, 0, 0, 0, 0 };
       send_tag (self, TRUE, 0, vheader, sizeof (vheader),
-          gst_still_video_codec_data (), TRUE, TRUE);
+          gst_rtmp_still_video_codec_data (), TRUE, TRUE);
     }
   }
   return TRUE;
@@ -632,7 +632,7 @@ gst_rtmp_pub_sink_change_state (GstElement * element,
       ok = !self->still_video;
       GST_OBJECT_UNLOCK (self);
       /* encoded once per process, on first use */
-      if (!ok && !gst_still_video_ensure ()) {
+      if (!ok && !gst_rtmp_still_video_ensure ()) {
         GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN, (NULL),
             ("could not encode the still picture (x264enc missing?)"));
         return GST_STATE_CHANGE_FAILURE;

@@ -13,11 +13,11 @@
 #include "config.h"
 #endif
 
-#include "gststillvideo.h"
-#include "gstsipencode.h"
+#include "gstrtmpstillvideo.h"
+#include "gstencodeonce.h"
 
-GST_DEBUG_CATEGORY_STATIC (gst_still_video_debug);
-#define GST_CAT_DEFAULT gst_still_video_debug
+GST_DEBUG_CATEGORY_STATIC (gst_rtmp_still_video_debug);
+#define GST_CAT_DEFAULT gst_rtmp_still_video_debug
 
 #define GOP_FRAMES 50
 #define FRAME_MS 40
@@ -46,7 +46,7 @@ encode_gop (void)
   gboolean ok;
 
   frames = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
-  ok = gst_sip_encode_once ("videotestsrc pattern=black num-buffers=50 "
+  ok = gst_encode_once ("videotestsrc pattern=black num-buffers=50 "
       "! video/x-raw,width=640,height=360,framerate=25/1,format=I420 "
       "! x264enc key-int-max=50 bframes=0 speed-preset=ultrafast "
       "tune=zerolatency bitrate=200 "
@@ -65,13 +65,13 @@ encode_gop (void)
 }
 
 gboolean
-gst_still_video_ensure (void)
+gst_rtmp_still_video_ensure (void)
 {
   gboolean ok;
 
   g_mutex_lock (&lock);
   if (!tried) {
-    GST_DEBUG_CATEGORY_INIT (gst_still_video_debug, "stillvideo", 0,
+    GST_DEBUG_CATEGORY_INIT (gst_rtmp_still_video_debug, "stillvideo", 0,
         "The shared still-picture video track");
     tried = TRUE;
     encode_gop ();
@@ -82,15 +82,15 @@ gst_still_video_ensure (void)
 }
 
 GstBuffer *
-gst_still_video_codec_data (void)
+gst_rtmp_still_video_codec_data (void)
 {
   return codec_data;
 }
 
 /* The frame shown at ms since the stream began, and its time; loops the
- * GOP. Call after gst_still_video_ensure() returned TRUE. */
+ * GOP. Call after gst_rtmp_still_video_ensure() returned TRUE. */
 GstBuffer *
-gst_still_video_frame (guint64 index, guint32 * ts_ms, gboolean * keyframe)
+gst_rtmp_still_video_frame (guint64 index, guint32 * ts_ms, gboolean * keyframe)
 {
   guint i = (guint) (index % GOP_FRAMES);
 

@@ -9,7 +9,7 @@
 
 #include "gstsipsrc.h"
 #include "gstrtmppubsink.h"
-#include "sipua/sipua.h"
+#include "libre/sipua.h"
 
 GST_DEBUG_CATEGORY_STATIC (sipua_debug);
 
@@ -50,6 +50,6 @@ plugin_init (GstPlugin * plugin)
   return ok;
 }
 
-GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, sip,
+GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, sip2rtmp,
     "SIP calls in, RTMP out, on libre's shared event loop", plugin_init, VERSION,
     GST_LICENSE, GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)

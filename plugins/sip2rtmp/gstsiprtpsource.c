@@ -33,7 +33,7 @@
 #include "gstsiptesthook.h"
 #include "gstsipdtmfsender.h"
 #include "siprtpparse.h"
-#include "sipua/sipua_srtp.h"
+#include "libre/sipua_srtp.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_sip_rtp_source_debug);
 #define GST_CAT_DEFAULT gst_sip_rtp_source_debug

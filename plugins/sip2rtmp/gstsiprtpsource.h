@@ -8,7 +8,7 @@
 
 #include <gio/gio.h>
 #include <gst/gst.h>
-#include "sipua/sipua.h"
+#include "libre/sipua.h"
 
 G_BEGIN_DECLS
 

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <gst/rtp/rtp.h>
 #include "gstsipsilence.h"
-#include "gstsipencode.h"
+#include "gstencodeonce.h"
 
 #define G711_SAMPLES 160
 #define FRAMES 5                /* the encoder settles on silence */
@@ -65,7 +65,7 @@ encode (const gchar * description)
 {
   GBytes *payload = NULL;
 
-  gst_sip_encode_once (description, keep_payload, &payload);
+  gst_encode_once (description, keep_payload, &payload);
   return payload;
 }
 

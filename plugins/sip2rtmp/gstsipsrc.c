@@ -64,7 +64,7 @@
 #include "gstsipmedialoop.h"
 #include "gstsipdtmfsender.h"
 #include "gstsipheaders.h"
-#include "sipua/sipua.h"
+#include "libre/sipua.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_sip_src_debug);
 #define GST_CAT_DEFAULT gst_sip_src_debug

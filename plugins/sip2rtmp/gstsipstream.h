@@ -7,7 +7,7 @@
 #define __GST_SIP_STREAM_H__
 
 #include <gst/gst.h>
-#include "sipua/sipua.h"
+#include "libre/sipua.h"
 
 G_BEGIN_DECLS
 

@@ -6,7 +6,7 @@
 /* Points in the code where two threads can meet, for tests that must put
  * them into the same window on purpose (the lock-order regression tests).
  * Only the test build of the plugin (SIP2RTMP_TEST_HOOKS, built into
- * <builddir>/plugins/sip/testhooks/) has them; elsewhere they are nothing. */
+ * <builddir>/tests/testhooks/) has them; elsewhere they are nothing. */
 
 #ifndef __GST_SIP_TEST_HOOK_H__
 #define __GST_SIP_TEST_HOOK_H__
