@@ -39,7 +39,8 @@
 #include <gst/video/video.h>
 #include "gstrtmppubsink.h"
 #include "gstrtmpstillvideo.h"
-#include "libre/sipua.h"
+#include "libre/runtime.h"
+#include "libre/rtmppub.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_rtmp_pub_sink_debug);
 #define GST_CAT_DEFAULT gst_rtmp_pub_sink_debug
@@ -71,7 +72,7 @@ typedef struct
 {
   guint id;
   gchar *location;
-  struct sipua_rtmp *handle;
+  struct rtmppub *handle;
   GstRtmpPubSink *sink;         /* not reffed: the sink outlives us */
   /* written on the SIP thread, read by stats: under the object lock */
   const gchar *state;
@@ -84,8 +85,8 @@ struct _GstRtmpPubSink
   GstPad *audio_pad;
   GstPad *video_pad;
 
-  /* The object lock protects every field below; under it only sipua's
-   * RTMP handle mutex is taken (sipua_rtmp_send). The process's lock order:
+  /* The object lock protects every field below; under it only the
+   * publisher handle's mutex is taken (rtmppub_send). The process's lock order:
    * docs/sipsrc-contract.md, "Threads and locks". */
   gchar *location;
   guint retry_budget;
@@ -166,16 +167,16 @@ location_is_valid (const gchar * location)
 }
 
 static const gchar *
-state_name (enum sipua_rtmp_state state)
+state_name (enum rtmppub_state state)
 {
   switch (state) {
-    case SIPUA_RTMP_CONNECTING:
+    case RTMPPUB_CONNECTING:
       return "connecting";
-    case SIPUA_RTMP_PUBLISHING:
+    case RTMPPUB_PUBLISHING:
       return "publishing";
-    case SIPUA_RTMP_RECONNECTING:
+    case RTMPPUB_RECONNECTING:
       return "reconnecting";
-    case SIPUA_RTMP_FAILED:
+    case RTMPPUB_FAILED:
     default:
       return "failed";
   }
@@ -205,7 +206,7 @@ ask_for_keyframe (GstElement * element, gpointer user_data)
 
 /* On the SIP thread */
 static void
-destination_event (enum sipua_rtmp_state state, int err, uint64_t dropped_ms,
+destination_event (enum rtmppub_state state, int err, uint64_t dropped_ms,
     void *arg)
 {
   Destination *d = arg;
@@ -228,10 +229,10 @@ destination_event (enum sipua_rtmp_state state, int err, uint64_t dropped_ms,
   gst_element_post_message (GST_ELEMENT_CAST (self),
       gst_message_new_element (GST_OBJECT_CAST (self), s));
 
-  if (state == SIPUA_RTMP_PUBLISHING)
+  if (state == RTMPPUB_PUBLISHING)
     gst_element_call_async (GST_ELEMENT_CAST (self), ask_for_keyframe, NULL,
         NULL);
-  if (state == SIPUA_RTMP_FAILED)
+  if (state == RTMPPUB_FAILED)
     GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
         ("Could not publish to %s", shown), ("error %d, retry budget spent",
             err));
@@ -241,7 +242,7 @@ destination_event (enum sipua_rtmp_state state, int err, uint64_t dropped_ms,
 static void
 destination_free (Destination * d)
 {
-  sipua_rtmp_stop (d->handle);  /* flushes, closes; no event after it */
+  rtmppub_stop (d->handle);  /* flushes, closes; no event after it */
   if (d->location)
     memset (d->location, 0, strlen (d->location));
   g_free (d->location);
@@ -259,7 +260,7 @@ destination_start (GstRtmpPubSink * self, const gchar * location)
   d->location = g_strdup (location);
   d->sink = self;
   d->state = "connecting";
-  if (sipua_rtmp_start (&d->handle, location, self->retry_budget * 1000,
+  if (rtmppub_start (&d->handle, location, self->retry_budget * 1000,
           destination_event, d) != 0) {
     g_free (d->location);
     g_free (d);
@@ -274,7 +275,7 @@ destination_start (GstRtmpPubSink * self, const gchar * location)
     if (!self->config[i])
       continue;
     data = g_bytes_get_data (self->config[i], &len);
-    sipua_rtmp_send (d->handle, i == 1, 0, data, len, TRUE, TRUE);
+    rtmppub_send (d->handle, i == 1, 0, data, len, TRUE, TRUE);
   }
   g_ptr_array_add (self->destinations, d);
   return d;
@@ -336,7 +337,7 @@ send_all (GstRtmpPubSink * self, gboolean video, guint32 ts,
   for (i = 0; i < self->destinations->len; i++) {
     Destination *d = g_ptr_array_index (self->destinations, i);
 
-    if (sipua_rtmp_send (d->handle, video, ts, data, len, config,
+    if (rtmppub_send (d->handle, video, ts, data, len, config,
             keyframe) != 0)
       self->dropped_frames++;
   }
@@ -621,7 +622,7 @@ gst_rtmp_pub_sink_change_state (GstElement * element,
                 "a stream name"), (NULL));
         return GST_STATE_CHANGE_FAILURE;
       }
-      if (sipua_init () != 0) {
+      if (runtime_init () != 0) {
         GST_ELEMENT_ERROR (self, RESOURCE, FAILED, (NULL),
             ("could not start the libre thread"));
         return GST_STATE_CHANGE_FAILURE;
@@ -661,7 +662,7 @@ gst_rtmp_pub_sink_change_state (GstElement * element,
       stop_destinations (self);
       break;
     case GST_STATE_CHANGE_READY_TO_NULL:
-      sipua_close ();
+      runtime_close ();
       break;
     default:
       break;
@@ -690,7 +691,7 @@ gst_rtmp_pub_sink_get_stats (GstRtmpPubSink * self)
             "id", G_TYPE_UINT, d->id, "location", G_TYPE_STRING, shown,
             "state", G_TYPE_STRING, d->state,
             "dropped-ms", G_TYPE_UINT64,
-            sipua_rtmp_dropped_ms (d->handle), NULL));
+            rtmppub_dropped_ms (d->handle), NULL));
     gst_value_array_append_and_take_value (&list, &v);
     g_free (shown);
   }

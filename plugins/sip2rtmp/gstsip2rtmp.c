@@ -9,13 +9,14 @@
 
 #include "gstsipsrc.h"
 #include "gstrtmppubsink.h"
-#include "libre/sipua.h"
+#include "libre/runtime.h"
 
-GST_DEBUG_CATEGORY_STATIC (sipua_debug);
+GST_DEBUG_CATEGORY_STATIC (libre_debug);
 
-/* libre's log (syslog levels) into the sipua category */
+/* the libre runtime's log (its modules' and libre's own, syslog levels)
+ * into the libre category */
 static void
-sipua_log_to_gst (int level, const char *msg, void *arg)
+runtime_log_to_gst (int level, const char *msg, void *arg)
 {
   GstDebugLevel gst_level;
 
@@ -30,7 +31,7 @@ sipua_log_to_gst (int level, const char *msg, void *arg)
   else
     gst_level = GST_LEVEL_LOG;
 
-  GST_CAT_LEVEL_LOG (sipua_debug, gst_level, NULL, "%s", msg);
+  GST_CAT_LEVEL_LOG (libre_debug, gst_level, NULL, "%s", msg);
 }
 
 
@@ -40,9 +41,9 @@ plugin_init (GstPlugin * plugin)
   gboolean ok;
 
   /* every element of the plugin shares libre: its log goes to one place */
-  GST_DEBUG_CATEGORY_INIT (sipua_debug, "sipua", 0,
+  GST_DEBUG_CATEGORY_INIT (libre_debug, "libre", 0,
       "libre, the SIP and RTMP stack of the plugin");
-  sipua_set_log_handler (sipua_log_to_gst, NULL);
+  runtime_set_log_handler (runtime_log_to_gst, NULL);
 
   ok = GST_ELEMENT_REGISTER (sipsrc, plugin);
 

@@ -64,6 +64,7 @@
 #include "gstsipmedialoop.h"
 #include "gstsipdtmfsender.h"
 #include "gstsipheaders.h"
+#include "libre/runtime.h"
 #include "libre/sipua.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_sip_src_debug);
@@ -1091,7 +1092,7 @@ gst_sip_src_change_state (GstElement * element, GstStateChange transition)
         return GST_STATE_CHANGE_FAILURE;
       }
       call_plan_free (plan);
-      if (sipua_init () != 0) {
+      if (runtime_init () != 0) {
         GST_ELEMENT_ERROR (self, RESOURCE, FAILED, (NULL),
             ("could not start the SIP thread"));
         return GST_STATE_CHANGE_FAILURE;
@@ -1134,7 +1135,7 @@ gst_sip_src_change_state (GstElement * element, GstStateChange transition)
       break;
     case GST_STATE_CHANGE_READY_TO_NULL:
       if (self->sipua_started) {
-        sipua_close ();
+        runtime_close ();
         self->sipua_started = FALSE;
       }
       break;

@@ -15,12 +15,13 @@
 #include <re.h>
 #include "fuzz-glib.h"
 #include "sipua.h"
+#include "runtime.h"
 #include "sipua_int.h"
 
 /* sipua.c's, without a handler: the format and its arguments are still
  * read */
 void
-sipua_log (int level, const char *fmt, ...)
+runtime_log (int level, const char *fmt, ...)
 {
   char buf[512];
   va_list ap;

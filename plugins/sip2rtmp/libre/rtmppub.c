@@ -1,5 +1,5 @@
 /**
- * @file sipua_rtmp.c  RTMP publishing on the libre thread
+ * @file rtmppub.c  The RTMP publisher, on the libre thread
  *
  * Every publisher of the process shares the libre thread: no thread and
  * no wake-up per stream. Streaming threads append FLV tag bodies to a
@@ -16,8 +16,8 @@
 #include <string.h>
 #include <stdlib.h>
 #include <re.h>
-#include "sipua.h"
-#include "sipua_int.h"
+#include "runtime.h"
+#include "rtmppub.h"
 
 
 enum {
@@ -44,13 +44,15 @@ struct frame {
 };
 
 /* The handle other threads hold */
-struct sipua_rtmp {
+struct rtmppub {
 	char *url;
 	uint32_t retry_budget_ms;
-	sipua_rtmp_event_h *eh;
+	rtmppub_event_h *eh;
 	void *arg;
 
 	pthread_mutex_t mutex;  /* protects the queue and the configurations */
+	struct job start_job;
+	struct job stop_job;
 	struct waiter stopped;  /* signalled by the SIP thread */
 	struct frame *head, *tail;
 	unsigned queued;
@@ -66,13 +68,13 @@ struct sipua_rtmp {
 /* The libre side of a publisher: SIP thread only */
 struct publisher {
 	struct le le;
-	struct sipua_rtmp *h;   /* NULL once stopped */
+	struct rtmppub *h;   /* NULL once stopped */
 	struct rtmp_conn *conn;
 	struct rtmp_stream *stream;
 	struct tmr retry_tmr;
 	struct tmr close_tmr;
 	struct tmr publish_tmr;
-	enum sipua_rtmp_state state;
+	enum rtmppub_state state;
 	uint64_t down_since;    /* 0 while publishing */
 	uint64_t close_deadline;
 	uint32_t retry_ms;
@@ -92,6 +94,14 @@ static struct {
 } rt;
 
 
+static void module_close(void);
+
+static struct runtime_module module = {
+	.name = "rtmppub",
+	.closeh = module_close,
+};
+
+
 static void frames_free(struct frame *f)
 {
 	while (f) {
@@ -102,7 +112,7 @@ static void frames_free(struct frame *f)
 }
 
 
-static void report(struct publisher *pub, enum sipua_rtmp_state state,
+static void report(struct publisher *pub, enum rtmppub_state state,
 		   int err)
 {
 	pub->state = state;
@@ -143,11 +153,11 @@ static void conn_lost(struct publisher *pub, int err)
 		pub->down_since = now;
 
 	if (!pub->h || now - pub->down_since >= budget) {
-		report(pub, SIPUA_RTMP_FAILED, err);
+		report(pub, RTMPPUB_FAILED, err);
 		return;
 	}
 
-	report(pub, SIPUA_RTMP_RECONNECTING, err);
+	report(pub, RTMPPUB_RECONNECTING, err);
 	tmr_start(&pub->retry_tmr, pub->retry_ms, retry_handler, pub);
 	pub->retry_ms = pub->retry_ms * 2 > RETRY_MAX_MS ?
 		RETRY_MAX_MS : pub->retry_ms * 2;
@@ -158,7 +168,7 @@ static void close_handler(int err, void *arg)
 {
 	struct publisher *pub = arg;
 
-	sipua_log(5, "rtmp: connection closed (%m)", err);
+	runtime_log(5, "rtmp: connection closed (%m)", err);
 	conn_lost(pub, err ? err : ECONNRESET);
 }
 
@@ -178,14 +188,14 @@ static void command_handler(const struct odict *msg, void *arg)
 	if (e && e->type == ODICT_OBJECT)
 		code = odict_string(e->u.odict, "code");
 
-	sipua_log(6, "rtmp: onStatus %s", code ? code : "?");
+	runtime_log(6, "rtmp: onStatus %s", code ? code : "?");
 
 	if (code && !str_casecmp(code, "NetStream.Publish.Start")) {
 		tmr_cancel(&pub->publish_tmr);
 		pub->down_since = 0;
 		pub->retry_ms = RETRY_FIRST_MS;
 		pub->need_keyframe = true;
-		report(pub, SIPUA_RTMP_PUBLISHING, 0);
+		report(pub, RTMPPUB_PUBLISHING, 0);
 	}
 	else if (code && (strstr(code, "BadName") || strstr(code, "Failed") ||
 			  strstr(code, "Rejected"))) {
@@ -228,7 +238,7 @@ static void publish_timeout(void *arg)
 {
 	struct publisher *pub = arg;
 
-	sipua_log(4, "rtmp: the server did not start the publication");
+	runtime_log(4, "rtmp: the server did not start the publication");
 	conn_lost(pub, ETIMEDOUT);
 }
 
@@ -237,12 +247,12 @@ static void publish_timeout(void *arg)
  * or the file OpenSSL's SSL_CERT_FILE names */
 static int ca_load(struct tls *tls)
 {
-	const char *file = sipua_ca_file();
+	const char *file = runtime_ca_file();
 	int err;
 
 	err = tls_add_ca(tls, file);
 	if (err)
-		sipua_log(3, "rtmp: cannot load the CA certificates of %s (%m)",
+		runtime_log(3, "rtmp: cannot load the CA certificates of %s (%m)",
 			  file, err);
 
 	return err;
@@ -269,7 +279,7 @@ static void connect_start(struct publisher *pub)
 	}
 
 	/* only a host name needs DNS; its failure is reported on connect */
-	err = rtmp_connect(&pub->conn, sipua_dnsc(), pub->h->url, tls,
+	err = rtmp_connect(&pub->conn, runtime_dnsc(), pub->h->url, tls,
 			   estab_handler, command_handler, close_handler, pub);
 	if (!err) {
 		uint64_t spent = tmr_jiffies() - pub->down_since;
@@ -330,7 +340,7 @@ static struct frame *frame_dup(const struct frame *f)
  * under h->mutex (the element takes its own lock in them). */
 static void config_send(struct publisher *pub)
 {
-	struct sipua_rtmp *h = pub->h;
+	struct rtmppub *h = pub->h;
 	struct frame *acfg, *vcfg;
 
 	pthread_mutex_lock(&h->mutex);
@@ -364,7 +374,7 @@ static void count_dropped(struct publisher *pub, const struct frame *f,
 
 static void publisher_drain(struct publisher *pub)
 {
-	struct sipua_rtmp *h = pub->h;
+	struct rtmppub *h = pub->h;
 	struct frame *list, *f;
 	bool has_audio;
 
@@ -380,7 +390,7 @@ static void publisher_drain(struct publisher *pub)
 	for (f = list; f; f = f->next) {
 		bool sent = false;
 
-		if (pub->state == SIPUA_RTMP_PUBLISHING && pub->stream) {
+		if (pub->state == RTMPPUB_PUBLISHING && pub->stream) {
 
 			if (!pub->sent_config)
 				config_send(pub);
@@ -439,29 +449,31 @@ static void publisher_destructor(void *data)
 }
 
 
-void rtmp_begin(struct sipua_rtmp *h)
+static void start_handler(void *arg)
 {
+	struct rtmppub *h = arg;
 	struct publisher *pub;
 
 	pub = mem_zalloc(sizeof(*pub), publisher_destructor);
 	if (!pub) {
 		if (h->eh)
-			h->eh(SIPUA_RTMP_FAILED, ENOMEM, 0, h->arg);
+			h->eh(RTMPPUB_FAILED, ENOMEM, 0, h->arg);
 		return;
 	}
 
 	pub->h = h;
 	pub->retry_ms = RETRY_FIRST_MS;
-	pub->state = SIPUA_RTMP_CONNECTING;
+	pub->state = RTMPPUB_CONNECTING;
 	/* not publishing yet: the budget counts from now */
 	pub->down_since = tmr_jiffies();
 	h->pub = pub;
+	runtime_register(&module);
 	list_append(&rt.pubs, &pub->le, pub);
 
 	if (!tmr_isrunning(&rt.drain_tmr))
 		tmr_start(&rt.drain_tmr, DRAIN_INTERVAL_MS, drain_handler, NULL);
 
-	report(pub, SIPUA_RTMP_CONNECTING, 0);
+	report(pub, RTMPPUB_CONNECTING, 0);
 	connect_start(pub);
 }
 
@@ -481,8 +493,9 @@ static void close_poll(void *arg)
 }
 
 
-void rtmp_end(struct sipua_rtmp *h)
+static void stop_handler(void *arg)
 {
+	struct rtmppub *h = arg;
 	struct publisher *pub = h->pub;
 
 	if (!pub) {
@@ -491,7 +504,7 @@ void rtmp_end(struct sipua_rtmp *h)
 	}
 
 	/* what is queued still goes out: an EOS must not lose the end */
-	if (pub->state == SIPUA_RTMP_PUBLISHING)
+	if (pub->state == RTMPPUB_PUBLISHING)
 		publisher_drain(pub);
 
 	pub->h = NULL;
@@ -504,7 +517,8 @@ void rtmp_end(struct sipua_rtmp *h)
 }
 
 
-void rtmp_shutdown(void)
+/* The thread ends: what is still open goes */
+static void module_close(void)
 {
 	tmr_cancel(&rt.drain_tmr);
 	list_flush(&rt.pubs);
@@ -512,7 +526,7 @@ void rtmp_shutdown(void)
 }
 
 
-static void handle_free(struct sipua_rtmp *h)
+static void handle_free(struct rtmppub *h)
 {
 	frames_free(h->head);
 	free(h->audio_config);
@@ -531,11 +545,11 @@ static void handle_free(struct sipua_rtmp *h)
  *
  * @return 0 if success, otherwise errorcode
  */
-int sipua_rtmp_start(struct sipua_rtmp **hp, const char *url,
-		     uint32_t retry_budget_ms, sipua_rtmp_event_h *eh,
+int rtmppub_start(struct rtmppub **hp, const char *url,
+		     uint32_t retry_budget_ms, rtmppub_event_h *eh,
 		     void *arg)
 {
-	struct sipua_rtmp *h;
+	struct rtmppub *h;
 	int err;
 
 	if (!hp || !url)
@@ -551,8 +565,10 @@ int sipua_rtmp_start(struct sipua_rtmp **hp, const char *url,
 	h->arg = arg;
 	pthread_mutex_init(&h->mutex, NULL);
 	waiter_init(&h->stopped);
+	job_init(&h->start_job, start_handler, h);
+	job_init(&h->stop_job, stop_handler, h);
 
-	err = sipua_post(SIPUA_CMD_RTMP_START, h);
+	err = runtime_post(&h->start_job);
 	if (err) {
 		handle_free(h);
 		return err;
@@ -570,7 +586,7 @@ int sipua_rtmp_start(struct sipua_rtmp **hp, const char *url,
  *
  * @return 0 if queued, ENOBUFS if dropped because the queue is full
  */
-int sipua_rtmp_send(struct sipua_rtmp *h, bool video, uint32_t ts,
+int rtmppub_send(struct rtmppub *h, bool video, uint32_t ts,
 		    const uint8_t *data, size_t len, bool config,
 		    bool keyframe)
 {
@@ -623,22 +639,22 @@ int sipua_rtmp_send(struct sipua_rtmp *h, bool video, uint32_t ts,
  * Send what is queued, close, and free. No event is delivered after it
  * returns.
  */
-void sipua_rtmp_stop(struct sipua_rtmp *h)
+void rtmppub_stop(struct rtmppub *h)
 {
 	if (!h)
 		return;
 
-	if (sipua_on_sip_thread())
-		rtmp_end(h);
+	if (runtime_on_thread())
+		stop_handler(h);
 	else
-		sipua_post_wait(SIPUA_CMD_RTMP_STOP, h, &h->stopped);
+		runtime_post_wait(&h->stop_job, &h->stopped);
 
 	handle_free(h);
 }
 
 
 /** Media lost so far while not publishing (any thread) */
-uint64_t sipua_rtmp_dropped_ms(struct sipua_rtmp *h)
+uint64_t rtmppub_dropped_ms(struct rtmppub *h)
 {
 	uint64_t ms;
 

@@ -1,10 +1,10 @@
 /**
- * @file sipua.h  The process-wide SIP user agent behind sipsrc
+ * @file sipua.h  The SIP user agent behind sipsrc: outgoing calls
  *
- * One libre thread per process runs every SIP call. Other threads never
- * touch libre objects: they call the functions below, which post work to
- * that thread through an mqueue. Results come back through the event
- * handler, which is always called on the SIP thread.
+ * The libre thread (runtime.h) runs every SIP call. Other threads never
+ * touch libre objects: they call the functions below, which post jobs to
+ * that thread. Results come back through the event handler, which is
+ * always called on the SIP thread. runtime_init() must have succeeded.
  *
  * No libre and no GStreamer type appears in this header.
  *
@@ -154,40 +154,11 @@ struct sipua_call;
 typedef void (sipua_call_event_h)(const struct sipua_call_event *ev,
 				  void *arg);
 
-typedef void (sipua_log_h)(int level, const char *msg, void *arg);
-
-int  sipua_init(void);
-void sipua_close(void);
-void sipua_set_log_handler(sipua_log_h *logh, void *arg);
-
 int  sipua_call_start(struct sipua_call **callp,
 		      const struct sipua_call_params *prm,
 		      sipua_call_event_h *eh, void *arg);
 void sipua_call_stop(struct sipua_call *call);
 int  sipua_call_send_dtmf(struct sipua_call *call, const char *digits);
-
-/* RTMP publishing, on the same thread */
-enum sipua_rtmp_state {
-	SIPUA_RTMP_CONNECTING = 0,
-	SIPUA_RTMP_PUBLISHING,
-	SIPUA_RTMP_RECONNECTING,
-	SIPUA_RTMP_FAILED,
-};
-
-struct sipua_rtmp;
-
-/** Called on the SIP thread. dropped_ms: media lost while not publishing */
-typedef void (sipua_rtmp_event_h)(enum sipua_rtmp_state state, int err,
-				  uint64_t dropped_ms, void *arg);
-
-int  sipua_rtmp_start(struct sipua_rtmp **hp, const char *url,
-		      uint32_t retry_budget_ms, sipua_rtmp_event_h *eh,
-		      void *arg);
-int  sipua_rtmp_send(struct sipua_rtmp *h, bool video, uint32_t ts,
-		     const uint8_t *data, size_t len, bool config,
-		     bool keyframe);
-void sipua_rtmp_stop(struct sipua_rtmp *h);
-uint64_t sipua_rtmp_dropped_ms(struct sipua_rtmp *h);
 
 int  sipua_local_address_for(const char *host, char *buf, size_t size);
 void sipua_stream_info_wipe(struct sipua_stream_info *infov, size_t count);

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 #include <re.h>
+#include "runtime.h"
+#include "stack.h"
 #include "sipua.h"
 #include "sipua_int.h"
 
@@ -433,7 +435,7 @@ static int answer_handler(const struct sip_msg *msg, void *arg)
 	 * re-INVITE without SDP, or in the 2xx to our refreshing re-INVITE.
 	 * It cannot be refused: an unusable one leaves the media as it was. */
 	if (call->answer_error || !mbuf_get_left(msg->mb))
-		sipua_log(4, "call %s: the answer to our offer is not "
+		runtime_log(4, "call %s: the answer to our offer is not "
 			  "followed: %s", call->call_id, call->answer_error ?
 			  call->answer_error : "no SDP");
 	else
@@ -450,7 +452,7 @@ static void keepalive_handler(int err, void *arg)
 {
 	struct call *call = arg;
 
-	sipua_log(4, "call %s: the connection to the peer is lost (%m)",
+	runtime_log(4, "call %s: the connection to the peer is lost (%m)",
 		  call->call_id, err);
 }
 
@@ -485,7 +487,7 @@ static void estab_handler(const struct sip_msg *msg, void *arg)
 	if (msg && msg->tp != SIP_TRANSP_UDP && !call->ka &&
 	    sip_keepalive_start(&call->ka, call->stack->sip, msg, KEEPALIVE_S,
 				keepalive_handler, call))
-		sipua_log(4, "call %s: no keepalive on its connection",
+		runtime_log(4, "call %s: no keepalive on its connection",
 			  call->call_id);
 
 	remote_headers_keep(call, msg);
@@ -515,21 +517,21 @@ static int offer_answer(struct call *call, const struct sip_msg *msg,
 
 	err = body_view(&body, msg, &arrived, &clen);
 	if (err) {
-		sipua_log(4, "%s refused: its SDP is cut short "
+		runtime_log(4, "%s refused: its SDP is cut short "
 			  "(%zu of %u bytes)", reason, arrived, clen);
 		return err;
 	}
 
 	err = sdp_decode(call->sdp, &body, true);
 	if (err) {
-		sipua_log(4, "%s refused: malformed SDP (%m)", reason, err);
+		runtime_log(4, "%s refused: malformed SDP (%m)", reason, err);
 		return err;
 	}
 
 	err = answer_read(streamv, call->sdp, call->sdesv,
 			  call->handle->prm.srtp, true, &why);
 	if (err) {
-		sipua_log(4, "%s refused: %s", reason, streams_error(err, why));
+		runtime_log(4, "%s refused: %s", reason, streams_error(err, why));
 		return err;
 	}
 
@@ -600,8 +602,9 @@ static struct call *call_find(const struct sip_msg *msg)
  *
  * @return true if the request was for us (always answered)
  */
-bool call_update_handler(struct sip *sip, const struct sip_msg *msg)
+static bool call_update_handler(struct stack *st, const struct sip_msg *msg)
 {
+	struct sip *sip = st->sip;
 	struct call *call;
 	struct mbuf *desc = NULL;
 	struct sip_contact contact;
@@ -683,7 +686,7 @@ static void dtmf_info_resp(int err, const struct sip_msg *msg, void *arg)
 	struct call *call = arg;
 
 	if (err || (msg && msg->scode >= 300))
-		sipua_log(4, "call %s: DTMF INFO refused: %u %m",
+		runtime_log(4, "call %s: DTMF INFO refused: %u %m",
 			  call->call_id, msg ? msg->scode : 0, err);
 }
 
@@ -718,7 +721,7 @@ static void dtmf_next(void *arg)
 				   dtmf_info_resp, call);
 	}
 	if (err) {
-		sipua_log(4, "call %s: could not send DTMF INFO: %m",
+		runtime_log(4, "call %s: could not send DTMF INFO: %m",
 			  call->call_id, err);
 	}
 	else {
@@ -746,13 +749,13 @@ void call_dtmf_begin(struct dtmf_job *job)
 	size_t have;
 
 	if (!call || !call->established || call->finished) {
-		sipua_log(4, "DTMF for a call that is not established: dropped");
+		runtime_log(4, "DTMF for a call that is not established: dropped");
 		goto out;
 	}
 
 	have = strlen(call->dtmf_queue);
 	if (have + strlen(job->digits) >= sizeof(call->dtmf_queue)) {
-		sipua_log(4, "call %s: too many DTMF digits queued: dropped",
+		runtime_log(4, "call %s: too many DTMF digits queued: dropped",
 			  call->call_id);
 		goto out;
 	}
@@ -771,7 +774,7 @@ void call_dtmf_begin(struct dtmf_job *job)
  * alert, e.g. our certificate refused under TLS 1.3): the calls on it
  * still waiting for an answer will get none
  */
-void call_tls_failed(struct stack *st)
+static void call_tls_failed(struct stack *st)
 {
 	char reason[256];
 	struct le *le = calls.head;
@@ -996,7 +999,7 @@ static void refer_handler(struct sip *sip, const struct sip_msg *msg,
 			  sip_contact_print, &contact);
 	refer_notify(call, 100, "Trying", false);
 
-	sipua_log(6, "call %s: transfer to %s", call->call_id, target);
+	runtime_log(6, "call %s: transfer to %s", call->call_id, target);
 	leg->target = target;
 	leg->transferor = call;
 	call->transfer = leg;
@@ -1128,7 +1131,7 @@ static void refresh_resp_handler(int err, const struct sip_msg *msg,
 		return;
 	}
 
-	sipua_log(4, "call %s: session refresh: %u %r (%m)", call->call_id,
+	runtime_log(4, "call %s: session refresh: %u %r (%m)", call->call_id,
 		  msg ? msg->scode : 0, msg ? &msg->reason : NULL, err);
 }
 
@@ -1165,7 +1168,7 @@ static void session_refresh(void *arg)
 	}
 
 	if (err)
-		sipua_log(4, "call %s: could not refresh the session: %m",
+		runtime_log(4, "call %s: could not refresh the session: %m",
 			  call->call_id, err);
 }
 
@@ -1213,14 +1216,14 @@ static int invite_send(struct call *call)
 		struct sa laddr;
 
 		err = sip_transp_laddr(call->stack->sip, &laddr,
-				       sipua_stack_transp(call->stack),
+				       call->stack->tp,
 				       &call->public_sa);
 		if (!err)
 			err = re_sdprintf(&call->contact_uri,
 					  "sip:sipsrc@%j:%u%s",
 					  &call->public_sa, sa_port(&laddr),
 					  sip_transp_param(
-						  sipua_stack_transp(call->stack)));
+						  call->stack->tp));
 		if (err)
 			return err;
 	}
@@ -1319,6 +1322,21 @@ static int register_send(struct call *call)
 }
 
 
+/* What the calls handle of their stacks' requests */
+static const struct stack_handlers stack_handlers = {
+	.requesth = call_update_handler,
+	.tls_failedh = call_tls_failed,
+	.bodyh = (re_printf_h *)sdes_mask_print,
+};
+
+
+static const enum sip_transp transpv[] = {
+	[SIPUA_TRANSPORT_UDP] = SIP_TRANSP_UDP,
+	[SIPUA_TRANSPORT_TCP] = SIP_TRANSP_TCP,
+	[SIPUA_TRANSPORT_TLS] = SIP_TRANSP_TLS,
+};
+
+
 /* A call (or a transfer's new leg) of the handle, ready to send its
  * INVITE: its SIP stack, its SDP offer (the handle's ports: a new leg
  * reuses the element's sockets), its answer timer */
@@ -1326,6 +1344,16 @@ static int call_alloc(struct call **callp, struct sipua_call *handle,
 		      const char **why)
 {
 	const struct sipua_call_params *prm = &handle->prm;
+	const struct stack_prm sprm = {
+		.tp = transpv[prm->transport],
+		.laddr = prm->local_address,
+		.port = prm->sip_port,
+		.tls_server_name = prm->tls_server_name,
+		.tls_ca_file = prm->tls_ca_file,
+		.tls_cert_file = prm->tls_cert_file,
+		.tls_key_file = prm->tls_key_file,
+		.tls_no_verify = prm->tls_no_verify,
+	};
 	struct call *call;
 	int err;
 
@@ -1341,7 +1369,7 @@ static int call_alloc(struct call **callp, struct sipua_call *handle,
 			   call);
 	list_append(&calls, &call->le, call);
 
-	err = sipua_stack_get(&call->stack, prm, why);
+	err = stack_get(&call->stack, &sprm, &stack_handlers, why);
 	if (err)
 		goto out;
 

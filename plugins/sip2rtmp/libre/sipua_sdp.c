@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <re.h>
+#include "runtime.h"
 #include "sipua.h"
 #include "sipua_int.h"
 
@@ -638,7 +639,7 @@ int answer_read(struct sipua_stream_info *infov, struct sdp_session *sdp,
 			++refused;
 
 		stream_read(&infov[kind], m);
-		sipua_log(7, "answer %s: port %u, %s %s/%u pt %d, dtmf pt %d",
+		runtime_log(7, "answer %s: port %u, %s %s/%u pt %d, dtmf pt %d",
 			  name, sdp_media_rport(m),
 			  infov[kind].accepted ? "accepted" : "rejected",
 			  infov[kind].encoding, infov[kind].clock_rate,

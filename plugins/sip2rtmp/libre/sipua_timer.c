@@ -13,6 +13,7 @@
 
 #include <string.h>
 #include <re.h>
+#include "runtime.h"
 #include "sipua.h"
 #include "sipua_int.h"
 
@@ -151,7 +152,7 @@ void session_timer_update(struct session_timer *st,
 			sip_msg_hdr_apply(msg, true, SIP_HDR_ALLOW,
 					  has_update, NULL);
 
-	sipua_log(6, "session timer: %u s, %s refresh%s", st->interval_s,
+	runtime_log(6, "session timer: %u s, %s refresh%s", st->interval_s,
 		  st->we_refresh ? "we" : "the peer",
 		  st->we_refresh ? (st->peer_allows_update ? " by UPDATE" :
 				    " by re-INVITE") : "es");

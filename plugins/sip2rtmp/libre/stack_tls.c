@@ -1,5 +1,5 @@
 /**
- * @file sipua_tls.c  What a SIP stack's TLS connections check, SIP thread
+ * @file stack_tls.c  What a SIP stack's TLS connections check, SIP thread
  *
  * libre 1.1.0's SIP transport starts TLS on each connection with its
  * stack's context and checks nothing: it never calls
@@ -7,7 +7,7 @@
  * the context itself carries the checks, through OpenSSL: the peer's
  * chain against the CA file, its name or address against the stack's
  * server name, SNI set as a handshake starts. A stack is made per server
- * name, CA file and client certificate (sipua_stack_get): the calls that
+ * name, CA file and client certificate (stack_get): the calls that
  * share them share the stack, and so one connection to each peer. Why a
  * handshake failed is kept in the stack for the calls that fail with it.
  *
@@ -24,12 +24,8 @@
 #include <openssl/x509v3.h>
 #include <openssl/err.h>
 #include <re.h>
-#include "sipua.h"
-#include "sipua_int.h"
-
-
-/* Debian's ca-certificates bundle */
-#define SYSTEM_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
+#include "runtime.h"
+#include "stack.h"
 
 
 /** What a TLS stack checks and shows: its key among the stacks */
@@ -44,18 +40,6 @@ struct tls_conf {
 
 
 static int ctx_index = -1;
-
-
-/**
- * The CA certificates trusted when none are configured: the file
- * OpenSSL's SSL_CERT_FILE names, or the system's bundle
- */
-const char *sipua_ca_file(void)
-{
-	const char *file = getenv("SSL_CERT_FILE");
-
-	return file && *file ? file : SYSTEM_CA_FILE;
-}
 
 
 static void tls_conf_destructor(void *data)
@@ -77,7 +61,7 @@ static bool str_same(const char *a, const char *b)
 
 /** Whether a stack's TLS context is the one these call parameters ask */
 bool stack_tls_match(const struct stack *st,
-		     const struct sipua_call_params *prm)
+		     const struct stack_prm *prm)
 {
 	const struct tls_conf *conf = st->tls_conf;
 
@@ -107,7 +91,7 @@ static void why_set(struct stack *st, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)re_vsnprintf(st->tls_error, sizeof(st->tls_error), fmt, ap);
 	va_end(ap);
-	sipua_log(4, "TLS with %s: %s", st->tls_conf->server_name ?
+	runtime_log(4, "TLS with %s: %s", st->tls_conf->server_name ?
 		  st->tls_conf->server_name : "?", st->tls_error);
 }
 
@@ -141,7 +125,9 @@ static int verify_handler(int ok, X509_STORE_CTX *xs)
    outside OpenSSL's callback. */
 static void late_alert_handler(void *arg)
 {
-	call_tls_failed(arg);
+	struct stack *st = arg;
+
+	st->hv->tls_failedh(st);
 }
 
 
@@ -199,7 +185,7 @@ static bool is_ip(const char *name)
 
 
 static int tls_conf_alloc(struct tls_conf **confp,
-		      const struct sipua_call_params *prm)
+		      const struct stack_prm *prm)
 {
 	struct tls_conf *conf;
 	int err = 0;
@@ -235,7 +221,7 @@ static int tls_conf_alloc(struct tls_conf **confp,
  *
  * @return 0 if success, otherwise errorcode and *why says what is wrong
  */
-int stack_tls_alloc(struct stack *st, const struct sipua_call_params *prm,
+int stack_tls_alloc(struct stack *st, const struct stack_prm *prm,
 		    const char **why)
 {
 	X509_VERIFY_PARAM *param;
@@ -287,7 +273,7 @@ int stack_tls_alloc(struct stack *st, const struct sipua_call_params *prm,
 	}
 
 	if (prm->tls_no_verify) {
-		sipua_log(4, "TLS with %s: the server's certificate is NOT "
+		runtime_log(4, "TLS with %s: the server's certificate is NOT "
 			  "checked (tls-verify off: self-signed labs only)",
 			  st->tls_conf->server_name ? st->tls_conf->server_name :
 			  "?");
@@ -295,9 +281,9 @@ int stack_tls_alloc(struct stack *st, const struct sipua_call_params *prm,
 		goto out;
 	}
 
-	ca = prm->tls_ca_file ? prm->tls_ca_file : sipua_ca_file();
+	ca = prm->tls_ca_file ? prm->tls_ca_file : runtime_ca_file();
 	if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
-		sipua_log(3, "TLS: cannot read the CA certificates of %s",
+		runtime_log(3, "TLS: cannot read the CA certificates of %s",
 			  ca);
 		*why = "TLS: cannot read the CA certificates (tls-ca-file, "
 			"SSL_CERT_FILE or the system's bundle)";
