@@ -151,6 +151,9 @@ static guint signals[LAST_SIGNAL];
 #define STATUS_TIMEOUT 408
 #define STATUS_REQUEST_TERMINATED 487
 
+typedef struct CallPlan CallPlan;
+static void call_plan_free (CallPlan * plan);
+
 struct _GstSipSrc
 {
   GstBin parent;
@@ -183,6 +186,9 @@ struct _GstSipSrc
   gboolean tls_verify;
   gchar *tls_cert_file;
   gchar *tls_key_file;
+  /* the call plan checked from these at NULL->READY, used by the call of
+   * the next READY->PAUSED; dropped when a property is set */
+  CallPlan *plan;
 
   /* call_lock protects everything below. The process's lock order and
    * which thread runs what: docs/sipsrc-contract.md, "Threads and locks".
@@ -687,7 +693,7 @@ call_event_handler (const struct sipua_call_event *ev, void *arg)
     gst_element_call_async (GST_ELEMENT_CAST (self), end_streams, NULL, NULL);
 }
 
-typedef struct
+struct CallPlan
 {
   gchar *request_uri;
   gchar *from_uri;
@@ -706,11 +712,13 @@ typedef struct
   gchar *tls_cert_file;
   gchar *tls_key_file;
   guint rtp_port_min, rtp_port_max;
-} CallPlan;
+};
 
 static void
 call_plan_free (CallPlan * plan)
 {
+  if (!plan)
+    return;
   g_free (plan->request_uri);
   g_free (plan->from_uri);
   g_free (plan->route);
@@ -1084,6 +1092,8 @@ gst_sip_src_change_state (GstElement * element, GstStateChange transition)
 
   switch (transition) {
     case GST_STATE_CHANGE_NULL_TO_READY:
+      /* checked here so that a wrong property fails the state change
+       * naming it; kept for the call of READY->PAUSED */
       plan = call_plan_new (self, &err);
       if (!plan) {
         GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", err->message),
@@ -1091,7 +1101,10 @@ gst_sip_src_change_state (GstElement * element, GstStateChange transition)
         g_clear_error (&err);
         return GST_STATE_CHANGE_FAILURE;
       }
-      call_plan_free (plan);
+      GST_OBJECT_LOCK (self);
+      call_plan_free (self->plan);
+      self->plan = plan;
+      GST_OBJECT_UNLOCK (self);
       if (runtime_init () != 0) {
         GST_ELEMENT_ERROR (self, RESOURCE, FAILED, (NULL),
             ("could not start the SIP thread"));
@@ -1100,7 +1113,13 @@ gst_sip_src_change_state (GstElement * element, GstStateChange transition)
       self->sipua_started = TRUE;
       break;
     case GST_STATE_CHANGE_READY_TO_PAUSED:
-      plan = call_plan_new (self, &err);
+      GST_OBJECT_LOCK (self);
+      plan = self->plan;
+      self->plan = NULL;
+      GST_OBJECT_UNLOCK (self);
+      /* none: a property was set in READY, or this is a call again */
+      if (!plan)
+        plan = call_plan_new (self, &err);
       if (!plan) {
         GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", err->message),
             (NULL));
@@ -1134,6 +1153,9 @@ gst_sip_src_change_state (GstElement * element, GstStateChange transition)
       release_streams (self);
       break;
     case GST_STATE_CHANGE_READY_TO_NULL:
+      GST_OBJECT_LOCK (self);
+      g_clear_pointer (&self->plan, call_plan_free);
+      GST_OBJECT_UNLOCK (self);
       if (self->sipua_started) {
         runtime_close ();
         self->sipua_started = FALSE;
@@ -1328,6 +1350,8 @@ gst_sip_src_set_property (GObject * object, guint prop_id,
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
+  /* what NULL->READY checked is not what the call would be now */
+  g_clear_pointer (&self->plan, call_plan_free);
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -1505,6 +1529,7 @@ gst_sip_src_finalize (GObject * object)
 {
   GstSipSrc *self = GST_SIP_SRC (object);
 
+  call_plan_free (self->plan);
   g_free (self->uri);
   g_free (self->user_id);
   if (self->user_pw)

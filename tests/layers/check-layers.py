@@ -7,7 +7,7 @@ stacks'): who includes whose header (from the sources), and who calls whose
 functions (from the objects of the plugin's internal library, by nm). Each
 must be acyclic; a circle is printed and fails.
 
-usage: check-layers.py SOURCE_DIR [OBJECT...]
+usage: check-layers.py SOURCE_DIR [OBJECT.o | LIBRARY.a ...]
 """
 import os
 import re
@@ -51,19 +51,26 @@ def include_graph(src):
 
 
 def call_graph(objects):
+    """objects: .o files, or the internal library (.a) itself"""
     defs, uses = {}, {}
     for o in objects:
-        # meson names objects libre_sipua_call.c.o: the module from the name
-        base = os.path.basename(o)
-        rel = base.replace('libre_', 'libre/', 1) if base.startswith('libre_') else base
-        me = module(rel)
-        out = subprocess.run(['nm', o], capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(['nm', o], capture_output=True, text=True,
+                             check=True).stdout
+        me = None if o.endswith('.a') else os.path.basename(o)
         for line in out.splitlines():
+            if line.endswith('.o:'):        # an archive's member
+                me = os.path.basename(line[:-1])
+                continue
             parts = line.split()
+            if not parts or me is None:
+                continue
+            # meson names objects libre_sipua_call.c.o: the module from the name
+            rel = me.replace('libre_', 'libre/', 1) if me.startswith('libre_') else me
+            mod = module(rel)
             if len(parts) == 3 and parts[1] in 'TDBR':
-                defs[parts[2]] = me
+                defs[parts[2]] = mod
             elif len(parts) == 2 and parts[0] == 'U':
-                uses.setdefault(me, set()).add(parts[1])
+                uses.setdefault(mod, set()).add(parts[1])
     edges = {}
     for me, syms in uses.items():
         edges.setdefault(me, set())
