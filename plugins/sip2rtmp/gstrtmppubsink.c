@@ -38,6 +38,7 @@
 #include <string.h>
 #include <gst/video/video.h>
 #include "gstrtmppubsink.h"
+#include "gstflvtag.h"
 #include "gstrtmpstillvideo.h"
 #include "libre/runtime.h"
 #include "libre/rtmppub.h"
@@ -64,9 +65,6 @@ enum
 #define DEFAULT_RETRY_BUDGET 60
 #define DEFAULT_STILL_VIDEO FALSE
 
-#define FLV_AAC_HEADER 0xAF     /* AAC, 44 kHz, 16 bit, stereo: as FLV asks */
-#define FLV_AVC_KEY 0x17
-#define FLV_AVC_INTER 0x27
 
 typedef struct
 {
@@ -346,23 +344,19 @@ send_all (GstRtmpPubSink * self, gboolean video, guint32 ts,
   GST_OBJECT_UNLOCK (self);
 }
 
-/* FLV tag body: a codec header, then the payload */
+/* An FLV tag body (gstflvtag.c) to every destination */
 static void
-send_tag (GstRtmpPubSink * self, gboolean video, guint32 ts,
-    const guint8 * header, gsize header_len, GstBuffer * payload,
+send_tag (GstRtmpPubSink * self, gboolean video, guint32 ts, GBytes * tag,
     gboolean config, gboolean keyframe)
 {
-  GstMapInfo map;
-  guint8 *tag;
+  gsize len;
+  const guint8 *data;
 
-  if (!gst_buffer_map (payload, &map, GST_MAP_READ))
+  if (!tag)
     return;
-  tag = g_malloc (header_len + map.size);
-  memcpy (tag, header, header_len);
-  memcpy (tag + header_len, map.data, map.size);
-  send_all (self, video, ts, tag, header_len + map.size, config, keyframe);
-  g_free (tag);
-  gst_buffer_unmap (payload, &map);
+  data = g_bytes_get_data (tag, &len);
+  send_all (self, video, ts, data, len, config, keyframe);
+  g_bytes_unref (tag);
 }
 
 /* The RTMP clock starts this long before the first buffer of any pad: a
@@ -411,16 +405,14 @@ send_still_video (GstRtmpPubSink * self, guint32 audio_ts)
     return;
 
   for (;;) {
-    guint8 header[5] = { FLV_AVC_INTER, 1, 0, 0, 0 };
     gboolean key;
     guint32 ts;
     GstBuffer *frame = gst_rtmp_still_video_frame (self->still_index, &ts, &key);
 
     if (ts > audio_ts)
       break;
-    if (key)
-      header[0] = FLV_AVC_KEY;
-    send_tag (self, TRUE, ts, header, sizeof (header), frame, FALSE, key);
+    send_tag (self, TRUE, ts, gst_flv_tag_avc (frame, FALSE, key, 0), FALSE,
+        key);
     self->still_index++;
   }
 }
@@ -436,19 +428,11 @@ gst_rtmp_pub_sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 
   if (video) {
     gboolean key = !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
-    gint32 cts = 0;
-    guint8 header[5];
 
-    if (GST_CLOCK_TIME_IS_VALID (pts) && GST_CLOCK_TIME_IS_VALID (dts)
-        && pts > dts)
-      cts = (gint32) ((pts - dts) / GST_MSECOND);
-    header[0] = key ? FLV_AVC_KEY : FLV_AVC_INTER;
-    header[1] = 1;              /* NAL units */
-    GST_WRITE_UINT24_BE (header + 2, cts);
-    send_tag (self, TRUE, ts, header, sizeof (header), buf, FALSE, key);
+    send_tag (self, TRUE, ts, gst_flv_tag_avc (buf, FALSE, key,
+            gst_flv_tag_cts_ms (pts, dts)), FALSE, key);
   } else {
-    const guint8 header[2] = { FLV_AAC_HEADER, 1 /* raw AAC */  };
-    send_tag (self, FALSE, ts, header, sizeof (header), buf, FALSE, TRUE);
+    send_tag (self, FALSE, ts, gst_flv_tag_aac (buf, FALSE), FALSE, TRUE);
     send_still_video (self, ts);
   }
 
@@ -474,22 +458,19 @@ handle_caps (GstRtmpPubSink * self, GstPad * pad, GstCaps * caps)
   codec_data = gst_value_get_buffer (v);
 
   if (video) {
-    const guint8 header[5] = { FLV_AVC_KEY, 0, 0, 0, 0 };
-    send_tag (self, TRUE, 0, header, sizeof (header), codec_data, TRUE, TRUE);
+    send_tag (self, TRUE, 0, gst_flv_tag_avc (codec_data, TRUE, TRUE, 0),
+        TRUE, TRUE);
   } else {
-    const guint8 header[2] = { FLV_AAC_HEADER, 0 };
     gboolean still;
 
-    send_tag (self, FALSE, 0, header, sizeof (header), codec_data, TRUE,
-        TRUE);
+    send_tag (self, FALSE, 0, gst_flv_tag_aac (codec_data, TRUE), TRUE, TRUE);
     GST_OBJECT_LOCK (self);
     still = self->still_video && !self->video_pad;
     GST_OBJECT_UNLOCK (self);
-    if (still) {
-      const guint8 vheader[5] = { FLV_AVC_KEY, 0, 0, 0, 0 };
-      send_tag (self, TRUE, 0, vheader, sizeof (vheader),
-          gst_rtmp_still_video_codec_data (), TRUE, TRUE);
-    }
+    if (still)
+      send_tag (self, TRUE, 0,
+          gst_flv_tag_avc (gst_rtmp_still_video_codec_data (), TRUE, TRUE, 0),
+          TRUE, TRUE);
   }
   return TRUE;
 }
