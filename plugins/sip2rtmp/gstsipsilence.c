@@ -17,33 +17,14 @@
 #include <gst/rtp/rtp.h>
 #include "gstsipsilence.h"
 #include "gstencodeonce.h"
+#include "codecs.h"
 
+/* which codec has which silence: codecs.c */
 #define G711_SAMPLES 160
-#define FRAMES 5                /* the encoder settles on silence */
-
-typedef struct
-{
-  const gchar *encoding;
-  const gchar *description;     /* NULL: one byte per sample */
-  guint8 byte;
-  guint ts_step;
-} Recipe;
-
-static const Recipe recipes[] = {
-  {"PCMU", NULL, 0xFF, 160},
-  {"PCMA", NULL, 0xD5, 160},
-  /* G.722's RTP clock runs at 8 kHz although it samples at 16 kHz */
-  {"G722", "audiotestsrc wave=silence num-buffers=5 samplesperbuffer=320 "
-        "! audio/x-raw,rate=16000,channels=1 ! avenc_g722 ! rtpg722pay "
-        "! appsink name=out sync=false", 0, 160},
-  {"OPUS", "audiotestsrc wave=silence num-buffers=5 samplesperbuffer=960 "
-        "! audio/x-raw,rate=48000,channels=1 ! opusenc frame-size=20 "
-        "! rtpopuspay ! appsink name=out sync=false", 0, 960},
-};
 
 static GMutex lock;             /* protects cache */
-static GBytes *cache[G_N_ELEMENTS (recipes)];
-static gboolean tried[G_N_ELEMENTS (recipes)];
+static GBytes *cache[CODEC_COUNT];
+static gboolean tried[CODEC_COUNT];
 
 static void
 keep_payload (GstSample * sample, gpointer user_data)
@@ -72,24 +53,23 @@ encode (const gchar * description)
 GBytes *
 gst_sip_silence_payload (const gchar * encoding, guint * ts_step)
 {
+  const struct codec *c = codec_find (encoding, strlen (encoding));
   GBytes *payload = NULL;
   guint i;
 
-  for (i = 0; i < G_N_ELEMENTS (recipes); i++)
-    if (!g_ascii_strcasecmp (recipes[i].encoding, encoding))
-      break;
-  if (i == G_N_ELEMENTS (recipes))
+  if (!c || !c->silence_ts_step)
     return NULL;
+  i = codec_index (c);
 
   g_mutex_lock (&lock);
   if (!tried[i]) {
     tried[i] = TRUE;
-    if (recipes[i].description) {
-      cache[i] = encode (recipes[i].description);
+    if (c->silence_pipeline) {
+      cache[i] = encode (c->silence_pipeline);
     } else {
       guint8 bytes[G711_SAMPLES];
 
-      memset (bytes, recipes[i].byte, sizeof (bytes));
+      memset (bytes, c->silence_byte, sizeof (bytes));
       cache[i] = g_bytes_new (bytes, sizeof (bytes));
     }
   }
@@ -97,6 +77,6 @@ gst_sip_silence_payload (const gchar * encoding, guint * ts_step)
     payload = g_bytes_ref (cache[i]);
   g_mutex_unlock (&lock);
 
-  *ts_step = recipes[i].ts_step;
+  *ts_step = c->silence_ts_step;
   return payload;
 }

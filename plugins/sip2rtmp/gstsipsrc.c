@@ -64,6 +64,7 @@
 #include "gstsipmedialoop.h"
 #include "gstsipdtmfsender.h"
 #include "gstsipheaders.h"
+#include "codecs.h"
 #include "libre/runtime.h"
 #include "libre/sipua.h"
 
@@ -856,12 +857,14 @@ call_plan_new (GstSipSrc * self, GError ** error)
 
     mo->dir = (enum sipua_dir) self->media_mode[i];
     for (n = names; *n; n++) {
+      const struct codec *c;
       int media;
 
       g_strstrip (*n);
       if (**n == '\0')
         continue;
-      media = sipua_codec_media (*n);
+      c = codec_find (*n, strlen (*n));
+      media = c ? (int) c->media : -1;
       if (media < 0) {
         g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
             "Invalid property 'codecs': unknown codec '%s'", *n);

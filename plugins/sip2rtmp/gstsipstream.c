@@ -21,6 +21,7 @@
 #include <string.h>
 #include "gstsipstream.h"
 #include "gstsiprtpsource.h"
+#include "codecs.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_sip_stream_debug);
 #define GST_CAT_DEFAULT gst_sip_stream_debug
@@ -240,11 +241,14 @@ static GstCaps *
 caps_from_answer (enum sipua_media media,
     const struct sipua_stream_info *info)
 {
+  const struct codec *c = codec_find (info->encoding, strlen (info->encoding));
   GstCaps *caps;
   GstStructure *s;
-  gchar *encoding = g_ascii_strup (info->encoding, -1);
+  gchar *encoding = c ? g_strdup (c->rtp_encoding) :
+      g_ascii_strup (info->encoding, -1);
 
-  /* GStreamer's depayloaders know Opus as OPUS and the rest upper case */
+  if (c)
+    GST_DEBUG ("%s: RTP caps for %s", info->encoding, c->depayloader);
   caps = gst_caps_new_simple ("application/x-rtp",
       "media", G_TYPE_STRING, media == SIPUA_MEDIA_AUDIO ? "audio" : "video",
       "encoding-name", G_TYPE_STRING, encoding,

@@ -163,6 +163,5 @@ int  sipua_call_send_dtmf(struct sipua_call *call, const char *digits);
 int  sipua_local_address_for(const char *host, char *buf, size_t size);
 void sipua_stream_info_wipe(struct sipua_stream_info *infov, size_t count);
 const char *sipua_srtp_suite_name(enum sipua_srtp_suite suite);
-int  sipua_codec_media(const char *name);  /* enum sipua_media, -1 */
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <re.h>
+#include "../codecs.h"
 #include "runtime.h"
 #include "sipua.h"
 #include "sipua_int.h"
@@ -18,24 +19,10 @@ enum {
 	PT_NONE = -1,
 };
 
-/** The codecs we can offer, by their SDP encoding name */
-static const struct codec {
-	const char *name;
-	enum sipua_media media;
-	int pt;                 /* PT_NONE: dynamic */
-	uint32_t srate;         /* RTP clock rate */
-	uint8_t ch;
-	const char *params;
-} codecv[] = {
-	{"PCMU",  SIPUA_MEDIA_AUDIO, 0,       8000,  1, NULL},
-	{"PCMA",  SIPUA_MEDIA_AUDIO, 8,       8000,  1, NULL},
-	/* G.722's RTP clock is 8000 for historical reasons (RFC 3551) */
-	{"G722",  SIPUA_MEDIA_AUDIO, 9,       8000,  1, NULL},
-	{"opus",  SIPUA_MEDIA_AUDIO, PT_NONE, 48000, 2, "useinbandfec=1"},
-	{"H264",  SIPUA_MEDIA_VIDEO, PT_NONE, 90000, 0,
-	 "packetization-mode=1"},
-	{"VP8",   SIPUA_MEDIA_VIDEO, PT_NONE, 90000, 0, NULL},
-};
+/* the codec table's media are ours */
+_Static_assert((int)CODEC_AUDIO == (int)SIPUA_MEDIA_AUDIO &&
+	       (int)CODEC_VIDEO == (int)SIPUA_MEDIA_VIDEO,
+	       "enum codec_media is enum sipua_media");
 
 static const char telephone_event[] = "telephone-event";
 
@@ -50,33 +37,6 @@ static const struct {
 };
 
 static const char crypto[] = "crypto";
-
-
-static const struct codec *codec_find(const char *name, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(codecv); i++) {
-		if (strlen(codecv[i].name) == len &&
-		    !strncasecmp(codecv[i].name, name, len))
-			return &codecv[i];
-	}
-
-	return NULL;
-}
-
-
-/**
- * The media type of a codec we can offer
- *
- * @return enum sipua_media, or -1 for an unknown codec
- */
-int sipua_codec_media(const char *name)
-{
-	const struct codec *c = name ? codec_find(name, strlen(name)) : NULL;
-
-	return c ? (int)c->media : -1;
-}
 
 
 static int media_add_formats(struct sdp_media *m, const char *codecs,
@@ -97,14 +57,14 @@ static int media_add_formats(struct sdp_media *m, const char *codecs,
 		}
 
 		c = codec_find(p, len);
-		if (c && c->media == kind) {
-			int pt = c->pt == PT_NONE ? (*next_pt)++ : c->pt;
+		if (c && (int)c->media == (int)kind) {
+			int pt = c->pt == CODEC_PT_DYNAMIC ? (*next_pt)++ : c->pt;
 
 			re_snprintf(id, sizeof(id), "%d", pt);
 			err = sdp_format_add(NULL, m, false, id, c->name,
-					     c->srate, c->ch, NULL, NULL, NULL,
-					     false, c->params ? "%s" : NULL,
-					     c->params);
+					     c->clock_rate, c->channels, NULL,
+					     NULL, NULL, false,
+					     c->fmtp ? "%s" : NULL, c->fmtp);
 			/* so that we may ask for a keyframe (RFC 4585/5104) */
 			if (!err && kind == SIPUA_MEDIA_VIDEO)
 				err = sdp_media_set_lattr(m, false, "rtcp-fb",
@@ -576,8 +536,8 @@ static void stream_read(struct sipua_stream_info *si,
 	si->accepted = true;
 	si->payload = chosen->pt;
 	str_ncpy(si->encoding, c->name, sizeof(si->encoding));
-	si->clock_rate = chosen->srate ? chosen->srate : c->srate;
-	si->channels = chosen->ch ? chosen->ch : c->ch;
+	si->clock_rate = chosen->srate ? chosen->srate : c->clock_rate;
+	si->channels = chosen->ch ? chosen->ch : c->channels;
 	if (chosen->params && is_printable(chosen->params))
 		str_ncpy(si->fmtp, chosen->params, sizeof(si->fmtp));
 
