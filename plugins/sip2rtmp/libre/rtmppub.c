@@ -252,8 +252,8 @@ static int ca_load(struct tls *tls)
 
 	err = tls_add_ca(tls, file);
 	if (err)
-		runtime_log(3, "rtmp: cannot load the CA certificates of %s (%m)",
-			  file, err);
+		runtime_log(3, "rtmp: cannot load the CA certificates of %s "
+			    "(%m)", file, err);
 
 	return err;
 }
@@ -546,8 +546,7 @@ static void handle_free(struct rtmppub *h)
  * @return 0 if success, otherwise errorcode
  */
 int rtmppub_start(struct rtmppub **hp, const char *url,
-		     uint32_t retry_budget_ms, rtmppub_event_h *eh,
-		     void *arg)
+		  uint32_t retry_budget_ms, rtmppub_event_h *eh, void *arg)
 {
 	struct rtmppub *h;
 	int err;
@@ -587,8 +586,7 @@ int rtmppub_start(struct rtmppub **hp, const char *url,
  * @return 0 if queued, ENOBUFS if dropped because the queue is full
  */
 int rtmppub_send(struct rtmppub *h, bool video, uint32_t ts,
-		    const uint8_t *data, size_t len, bool config,
-		    bool keyframe)
+		 const uint8_t *data, size_t len, bool config, bool keyframe)
 {
 	struct frame *f;
 	int err = 0;

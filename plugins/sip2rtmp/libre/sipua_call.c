@@ -436,8 +436,8 @@ static int answer_handler(const struct sip_msg *msg, void *arg)
 	 * It cannot be refused: an unusable one leaves the media as it was. */
 	if (call->answer_error || !mbuf_get_left(msg->mb))
 		runtime_log(4, "call %s: the answer to our offer is not "
-			  "followed: %s", call->call_id, call->answer_error ?
-			  call->answer_error : "no SDP");
+			    "followed: %s", call->call_id, call->answer_error ?
+			    call->answer_error : "no SDP");
 	else
 		report_update(call, call->streamv, 0, call->offer_reason ?
 			      call->offer_reason : "answer to our offer");
@@ -453,7 +453,7 @@ static void keepalive_handler(int err, void *arg)
 	struct call *call = arg;
 
 	runtime_log(4, "call %s: the connection to the peer is lost (%m)",
-		  call->call_id, err);
+		    call->call_id, err);
 }
 
 
@@ -488,7 +488,7 @@ static void estab_handler(const struct sip_msg *msg, void *arg)
 	    sip_keepalive_start(&call->ka, call->stack->sip, msg, KEEPALIVE_S,
 				keepalive_handler, call))
 		runtime_log(4, "call %s: no keepalive on its connection",
-			  call->call_id);
+			    call->call_id);
 
 	remote_headers_keep(call, msg);
 	report_msg(call, SIPUA_CALL_ESTABLISHED, msg, true);
@@ -518,7 +518,7 @@ static int offer_answer(struct call *call, const struct sip_msg *msg,
 	err = body_view(&body, msg, &arrived, &clen);
 	if (err) {
 		runtime_log(4, "%s refused: its SDP is cut short "
-			  "(%zu of %u bytes)", reason, arrived, clen);
+			    "(%zu of %u bytes)", reason, arrived, clen);
 		return err;
 	}
 
@@ -531,7 +531,8 @@ static int offer_answer(struct call *call, const struct sip_msg *msg,
 	err = answer_read(streamv, call->sdp, call->sdesv,
 			  call->handle->prm.srtp, true, &why);
 	if (err) {
-		runtime_log(4, "%s refused: %s", reason, streams_error(err, why));
+		runtime_log(4, "%s refused: %s", reason,
+			    streams_error(err, why));
 		return err;
 	}
 
@@ -687,7 +688,7 @@ static void dtmf_info_resp(int err, const struct sip_msg *msg, void *arg)
 
 	if (err || (msg && msg->scode >= 300))
 		runtime_log(4, "call %s: DTMF INFO refused: %u %m",
-			  call->call_id, msg ? msg->scode : 0, err);
+			    call->call_id, msg ? msg->scode : 0, err);
 }
 
 
@@ -722,7 +723,7 @@ static void dtmf_next(void *arg)
 	}
 	if (err) {
 		runtime_log(4, "call %s: could not send DTMF INFO: %m",
-			  call->call_id, err);
+			    call->call_id, err);
 	}
 	else {
 		struct sipua_call_event ev;
@@ -749,14 +750,15 @@ void call_dtmf_begin(struct dtmf_job *job)
 	size_t have;
 
 	if (!call || !call->established || call->finished) {
-		runtime_log(4, "DTMF for a call that is not established: dropped");
+		runtime_log(4, "DTMF for a call that is not established: "
+			    "dropped");
 		goto out;
 	}
 
 	have = strlen(call->dtmf_queue);
 	if (have + strlen(job->digits) >= sizeof(call->dtmf_queue)) {
 		runtime_log(4, "call %s: too many DTMF digits queued: dropped",
-			  call->call_id);
+			    call->call_id);
 		goto out;
 	}
 	str_ncpy(call->dtmf_queue + have, job->digits,
@@ -1132,7 +1134,7 @@ static void refresh_resp_handler(int err, const struct sip_msg *msg,
 	}
 
 	runtime_log(4, "call %s: session refresh: %u %r (%m)", call->call_id,
-		  msg ? msg->scode : 0, msg ? &msg->reason : NULL, err);
+		    msg ? msg->scode : 0, msg ? &msg->reason : NULL, err);
 }
 
 
@@ -1169,7 +1171,7 @@ static void session_refresh(void *arg)
 
 	if (err)
 		runtime_log(4, "call %s: could not refresh the session: %m",
-			  call->call_id, err);
+			    call->call_id, err);
 }
 
 

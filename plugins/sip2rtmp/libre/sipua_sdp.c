@@ -58,7 +58,8 @@ static int media_add_formats(struct sdp_media *m, const char *codecs,
 
 		c = codec_find(p, len);
 		if (c && (int)c->media == (int)kind) {
-			int pt = c->pt == CODEC_PT_DYNAMIC ? (*next_pt)++ : c->pt;
+			int pt = c->pt == CODEC_PT_DYNAMIC ?
+				(*next_pt)++ : c->pt;
 
 			re_snprintf(id, sizeof(id), "%d", pt);
 			err = sdp_format_add(NULL, m, false, id, c->name,
@@ -600,10 +601,10 @@ int answer_read(struct sipua_stream_info *infov, struct sdp_session *sdp,
 
 		stream_read(&infov[kind], m);
 		runtime_log(7, "answer %s: port %u, %s %s/%u pt %d, dtmf pt %d",
-			  name, sdp_media_rport(m),
-			  infov[kind].accepted ? "accepted" : "rejected",
-			  infov[kind].encoding, infov[kind].clock_rate,
-			  infov[kind].payload, infov[kind].dtmf_payload);
+			    name, sdp_media_rport(m),
+			    infov[kind].accepted ? "accepted" : "rejected",
+			    infov[kind].encoding, infov[kind].clock_rate,
+			    infov[kind].payload, infov[kind].dtmf_payload);
 
 		if (infov[kind].accepted && mode != SIPUA_SRTP_OFF) {
 			err = sdes_read(&infov[kind], m, &sdesv[kind], mode,

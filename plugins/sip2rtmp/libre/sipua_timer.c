@@ -153,9 +153,9 @@ void session_timer_update(struct session_timer *st,
 					  has_update, NULL);
 
 	runtime_log(6, "session timer: %u s, %s refresh%s", st->interval_s,
-		  st->we_refresh ? "we" : "the peer",
-		  st->we_refresh ? (st->peer_allows_update ? " by UPDATE" :
-				    " by re-INVITE") : "es");
+		    st->we_refresh ? "we" : "the peer",
+		    st->we_refresh ? (st->peer_allows_update ? " by UPDATE" :
+				      " by re-INVITE") : "es");
 	start(st);
 }
 

@@ -92,7 +92,7 @@ static void why_set(struct stack *st, const char *fmt, ...)
 	(void)re_vsnprintf(st->tls_error, sizeof(st->tls_error), fmt, ap);
 	va_end(ap);
 	runtime_log(4, "TLS with %s: %s", st->tls_conf->server_name ?
-		  st->tls_conf->server_name : "?", st->tls_error);
+		    st->tls_conf->server_name : "?", st->tls_error);
 }
 
 
@@ -274,9 +274,9 @@ int stack_tls_alloc(struct stack *st, const struct stack_prm *prm,
 
 	if (prm->tls_no_verify) {
 		runtime_log(4, "TLS with %s: the server's certificate is NOT "
-			  "checked (tls-verify off: self-signed labs only)",
-			  st->tls_conf->server_name ? st->tls_conf->server_name :
-			  "?");
+			    "checked (tls-verify off: self-signed labs only)",
+			    st->tls_conf->server_name ? st->tls_conf->server_name :
+			    "?");
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 		goto out;
 	}
@@ -284,7 +284,7 @@ int stack_tls_alloc(struct stack *st, const struct stack_prm *prm,
 	ca = prm->tls_ca_file ? prm->tls_ca_file : runtime_ca_file();
 	if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
 		runtime_log(3, "TLS: cannot read the CA certificates of %s",
-			  ca);
+			    ca);
 		*why = "TLS: cannot read the CA certificates (tls-ca-file, "
 			"SSL_CERT_FILE or the system's bundle)";
 		err = EINVAL;
