@@ -19,7 +19,8 @@ packages=(
   meson ninja-build pkg-config gcc libc6-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   libre-dev libsoup-3.0-dev libjson-glib-dev
-  libssl-dev                      # sipsrc's TLS checks (OpenSSL, under libre)
+  libssl-dev                      # sipsrc's TLS checks (OpenSSL, under libre); the cluster's sealed secrets
+  libhiredis-dev                  # the cluster's Redis client
   # run time of the pipelines
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
@@ -33,10 +34,15 @@ packages=(
   kamailio kamailio-tls-modules   # the TLS SIP peer of the secure-call tests
   libsrtp2-dev                    # tests' and bench's SRTP (tests/integration/srtp-tool.c)
   python3 curl util-linux procps
+  redis-server haproxy            # the cluster's tests (their services are never
+                                  # started: each test runs its own)
   # the 'valgrind' test suite
   valgrind
   # promtool checks GET /metrics (test_daemon_metrics.py)
   prometheus
+  # a real browser for the console's tests (test_daemon_console.py): headless
+  # Chromium driven over WebDriver from Python's standard library (no npm)
+  chromium chromium-driver
   # the 'fuzz' suite: clang, libFuzzer and the sanitizer runtimes
   # (libclang-rt-14-dev), llvm-symbolizer for readable reports (llvm-14)
   clang-14 libclang-rt-14-dev llvm-14

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "s2r-api.h"
+#include "s2r-cluster.h"
+#include "s2r-sip-listen.h"
 #include "s2r-call-manager.h"
 #include "s2r-config.h"
 #include "s2r-events.h"
@@ -32,8 +34,10 @@ typedef struct
   S2rConfig *config;
   const char *config_file;
   const char *listen;           /* --listen, wins over the file's */
+  const char *monitor_listen;   /* --monitor-listen, the same */
   S2rCallManager *manager;
   S2rWebhook *webhook;
+  S2rCluster *cluster;          /* NULL: a single node */
   gint64 flush_deadline;
   gboolean stopping;
 } Daemon;
@@ -70,6 +74,18 @@ shutdown_timeout_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static void
+hang_up_and_stop (gpointer user_data)
+{
+  Daemon *d = user_data;
+
+  g_message ("stopping: hanging up %u calls",
+      s2r_call_manager_get_n_active (d->manager));
+  s2r_systemd_notify ("STOPPING=1");
+  g_timeout_add_seconds (SHUTDOWN_TIMEOUT_S, shutdown_timeout_cb, d);
+  s2r_call_manager_shutdown (d->manager, G_CALLBACK (all_calls_ended), d);
+}
+
 static gboolean
 signal_cb (gpointer user_data)
 {
@@ -78,11 +94,11 @@ signal_cb (gpointer user_data)
   if (d->stopping)
     return G_SOURCE_CONTINUE;
   d->stopping = TRUE;
-  g_message ("stopping: hanging up %u calls",
-      s2r_call_manager_get_n_active (d->manager));
-  s2r_systemd_notify ("STOPPING=1");
-  g_timeout_add_seconds (SHUTDOWN_TIMEOUT_S, shutdown_timeout_cb, d);
-  s2r_call_manager_shutdown (d->manager, G_CALLBACK (all_calls_ended), d);
+  /* cluster (issue 16): the calls run to their end first */
+  if (d->cluster)
+    s2r_cluster_drain (d->cluster, hang_up_and_stop, d);
+  else
+    hang_up_and_stop (d);
   return G_SOURCE_CONTINUE;
 }
 
@@ -107,6 +123,8 @@ reload_cb (gpointer user_data)
   next = s2r_config_new_from_file (d->config_file, &err);
   if (next && d->listen)
     s2r_config_set_listen (next, d->listen);
+  if (next && d->monitor_listen)
+    s2r_config_set_monitor_listen (next, d->monitor_listen, NULL);
   if (next == NULL ||
       !s2r_config_reload (d->config, next, &needs_restart, &err)) {
     g_warning ("reload failed, the running configuration stays: %s",
@@ -170,13 +188,21 @@ int
 main (int argc, char **argv)
 {
   g_autofree char *listen = NULL;
+  g_autofree char *monitor_listen = NULL;
   g_autofree char *config_file = NULL;
+  g_autofree char *sip_listen = NULL;   /* issue 14 */
   gboolean version = FALSE;
   GOptionEntry entries[] = {
     {"listen", 'l', 0, G_OPTION_ARG_STRING, &listen,
         "Address to serve the API on (default 127.0.0.1:9091)", "HOST:PORT"},
+    {"monitor-listen", 0, 0, G_OPTION_ARG_STRING, &monitor_listen,
+          "Address of its own for /healthz, /readyz and /metrics, without "
+          "a token (\"\": none)", "HOST:PORT"},
     {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file,
         "Configuration file (GKeyFile)", "FILE"},
+    {"sip-listen", 0, 0, G_OPTION_ARG_STRING, &sip_listen,
+        "Where to take incoming SIP calls, over the config's [sip] listen",
+        "udp:IP:PORT,..."},
     {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL},
     {NULL}
   };
@@ -188,9 +214,13 @@ main (int argc, char **argv)
   g_autoptr (S2rEvents) events = NULL;
   g_autoptr (S2rWebhook) webhook = NULL;
   g_autoptr (S2rApi) api = NULL;
+  g_autoptr (S2rCluster) cluster = NULL;
   g_autoptr (GMainLoop) loop = NULL;
+  g_autoptr (S2rRoutes) routes = NULL;
+  g_autoptr (S2rSipListen) sip = NULL;
   g_autofree char *host = NULL;
-  guint16 port;
+  g_autofree char *monitor_host = NULL;
+  guint16 port, monitor_port = 0;
   Daemon d = { 0 };
 
   g_log_set_writer_func (log_writer, NULL, NULL);
@@ -214,7 +244,12 @@ main (int argc, char **argv)
   }
   if (listen)
     s2r_config_set_listen (config, listen);
-  if (!s2r_parse_listen (s2r_config_get_listen (config), &host, &port, &err)) {
+  if (!s2r_parse_listen (s2r_config_get_listen (config), &host, &port, &err) ||
+      (monitor_listen &&
+          !s2r_config_set_monitor_listen (config, monitor_listen, &err)) ||
+      (s2r_config_get_monitor_listen (config) &&
+          !s2r_parse_listen (s2r_config_get_monitor_listen (config),
+              &monitor_host, &monitor_port, &err))) {
     g_printerr ("sip2rtmpd: %s\n", err->message);
     return 2;
   }
@@ -234,23 +269,74 @@ main (int argc, char **argv)
   events = s2r_events_new (manager);
   webhook = s2r_webhook_new (manager, config);
   api = s2r_api_new (manager, events, config);
+  if (s2r_config_get_console (config)) {
+    S2rConsole *console =
+        s2r_console_new_from_dir (s2r_config_get_console_dir (config), &err);
+
+    if (console == NULL) {
+      g_printerr ("sip2rtmpd: %s\n", err->message);
+      return 2;
+    }
+    s2r_api_set_console (api, console);
+  }
+
+  /* issue 14: incoming calls, their routes and SIP addresses */
+  {
+    g_autofree char *file_listen = NULL;
+    g_autofree char *allow = NULL;
+
+    routes = s2r_routes_new ();
+    if (!s2r_routes_load_file (routes, config_file, &err) ||
+        !s2r_sip_listen_read_config (config_file, &file_listen, &allow, &err)) {
+      g_printerr ("sip2rtmpd: %s\n", err->message);
+      return 2;
+    }
+    s2r_api_set_routes (api, routes);
+    if (sip_listen || file_listen) {
+      sip = s2r_sip_listen_new (manager, routes, sip_listen ? sip_listen :
+          file_listen, allow, &err);
+      if (!sip) {
+        g_printerr ("sip2rtmpd: %s\n", err->message);
+        return 2;
+      }
+    }
+  }
   if (!s2r_api_listen (api, host, port, &err)) {
     g_printerr ("sip2rtmpd: cannot listen on %s: %s\n",
         s2r_config_get_listen (config), err->message);
     return 1;
   }
+  if (monitor_host &&
+      !s2r_api_listen_monitor (api, monitor_host, monitor_port, &err)) {
+    g_printerr ("sip2rtmpd: cannot listen on %s: %s\n",
+        s2r_config_get_monitor_listen (config), err->message);
+    return 1;
+  }
+
+  /* cluster (issue 16): only with a [cluster] group in the config file */
+  cluster = s2r_cluster_new_from_file (config_file, manager, api, config,
+      &err);
+  if (cluster == NULL && err) {
+    g_printerr ("sip2rtmpd: %s\n", err->message);
+    return 2;
+  }
 
   loop = g_main_loop_new (NULL, FALSE);
   d.loop = loop;
+  d.cluster = cluster;
   d.config = config;
   d.config_file = config_file;
   d.listen = listen;
+  d.monitor_listen = monitor_listen;
   d.manager = manager;
   d.webhook = webhook;
   g_unix_signal_add (SIGTERM, signal_cb, &d);
   g_unix_signal_add (SIGINT, signal_cb, &d);
   g_unix_signal_add (SIGHUP, reload_cb, &d);
 
+  if (monitor_host)
+    g_printerr ("sip2rtmpd: /healthz, /readyz and /metrics on "
+        "http://%s:%u/\n", monitor_host, s2r_api_get_monitor_port (api));
   /* tests wait for this line */
   g_printerr ("sip2rtmpd %s listening on http://%s:%u/\n", VERSION,
       host, s2r_api_get_port (api));

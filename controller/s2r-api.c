@@ -9,6 +9,7 @@
 #include "s2r-api.h"
 #include "s2r-sip-fields.h"
 #include "s2r-connections.h"
+#include "s2r-console.h"
 #include "s2r-error.h"
 #include "s2r-json.h"
 
@@ -18,9 +19,16 @@
 
 struct _S2rApi
 {
+  S2rRoutes *routes;            /* issue 14: incoming calls' routes, or NULL */
   SoupServer *server;
   S2rConnections *connections;
   guint16 port;
+  /* the monitoring address, when it has one of its own: /healthz, /readyz
+   * and /metrics there, without a token, and no longer on the API's */
+  SoupServer *monitor_server;
+  S2rConnections *monitor_connections;
+  guint16 monitor_port;
+  S2rConsole *console;          /* NULL: no console */
   S2rCallManager *manager;
   S2rEvents *events;
   const S2rConfig *config;
@@ -474,6 +482,44 @@ error:
   send_error (msg, err);
 }
 
+static void
+not_found (S2rApi * api, SoupServerMessage * msg, const char *path)
+{
+  g_autoptr (GError) err = NULL;
+
+  if (check_request (api, msg, &err))
+    s2r_set_error_field (&err, S2R_ERROR_NOT_FOUND, NULL,
+        "no such resource: %s", path);
+  send_error (msg, err);
+}
+
+/* /healthz, /readyz and /metrics: on the monitoring address without a
+ * token; on the API's only when there is no monitoring address (then
+ * /metrics behind the token), not found there otherwise */
+static gboolean
+accept_monitoring (S2rApi * api, SoupServer * server, SoupServerMessage * msg,
+    const char *path, gboolean needs_token)
+{
+  const char *method = soup_server_message_get_method (msg);
+  g_autoptr (GError) err = NULL;
+
+  if (server != api->monitor_server) {
+    if (api->monitor_server) {
+      not_found (api, msg, path);
+      return FALSE;
+    }
+    if (needs_token && !check_request (api, msg, &err)) {
+      send_error (msg, err);
+      return FALSE;
+    }
+  }
+  if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD) {
+    send_method_not_allowed (msg, "GET, HEAD");
+    return FALSE;
+  }
+  return TRUE;
+}
+
 /* A GET-only resource: the token, then the method. Answers when not. */
 static gboolean
 accept_get (S2rApi * api, SoupServerMessage * msg)
@@ -511,7 +557,8 @@ status_handler (SoupServer * server, SoupServerMessage * msg,
 }
 
 /* GET /metrics: Prometheus' text format, behind the token like the rest
- * of the API (Prometheus sends a bearer token) */
+ * of the API (Prometheus sends a bearer token), or on the monitoring
+ * address without one */
 static void
 metrics_handler (SoupServer * server, SoupServerMessage * msg,
     const char *path, GHashTable * query, gpointer user_data)
@@ -519,7 +566,7 @@ metrics_handler (SoupServer * server, SoupServerMessage * msg,
   S2rApi *api = user_data;
   char *text;
 
-  if (!accept_get (api, msg))
+  if (!accept_monitoring (api, server, msg, path, TRUE))
     return;
   text = s2r_call_manager_render_metrics (api->manager);
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
@@ -540,11 +587,8 @@ health_handler (SoupServer * server, SoupServerMessage * msg,
   g_autofree char *reason = NULL;
   gboolean ok = TRUE;
 
-  if (soup_server_message_get_method (msg) != SOUP_METHOD_GET &&
-      soup_server_message_get_method (msg) != SOUP_METHOD_HEAD) {
-    send_method_not_allowed (msg, "GET, HEAD");
+  if (!accept_monitoring (api, server, msg, path, FALSE))
     return;
-  }
   if (g_str_equal (path, "/readyz"))
     ok = s2r_call_manager_is_ready (api->manager, &reason);
   json_builder_begin_object (b);
@@ -726,16 +770,85 @@ error:
   send_error (msg, err);
 }
 
+/* The console's files (no token: they hold no data), else 404 */
 static void
 default_handler (SoupServer * server, SoupServerMessage * msg,
     const char *path, GHashTable * query, gpointer user_data)
 {
+  S2rApi *api = user_data;
+
+  if (api->console && s2r_console_serve (api->console, msg, path))
+    return;
+  not_found (api, msg, path);
+}
+
+static void
+monitor_default_handler (SoupServer * server, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer user_data)
+{
   g_autoptr (GError) err = NULL;
 
-  if (check_request (user_data, msg, &err))
-    s2r_set_error_field (&err, S2R_ERROR_NOT_FOUND, NULL,
-        "no such resource: %s", path);
+  s2r_set_error_field (&err, S2R_ERROR_NOT_FOUND, NULL,
+      "no such resource here: %s (the monitoring address serves /healthz, "
+      "/readyz and /metrics)", path);
   send_error (msg, err);
+}
+
+/* issue 14: /api/v1/routes[/{id}]: POST (201), GET, DELETE; the routes
+ * themselves are s2r-routes.c's */
+#define ROUTES_PATH "/api/v1/routes"
+
+static void
+routes_handler (SoupServer * server, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer user_data)
+{
+  S2rApi *api = user_data;
+  const char *method = soup_server_message_get_method (msg);
+  const char *id = g_str_has_prefix (path, ROUTES_PATH "/") ?
+      path + strlen (ROUTES_PATH "/") : NULL;
+  g_autoptr (GError) err = NULL;
+  g_autoptr (JsonNode) root = NULL;
+
+  if (!check_request (api, msg, &err))
+    goto error;
+  if (!api->routes || (!id && strcmp (path, ROUTES_PATH) != 0) ||
+      (id && (!*id || strchr (id, '/')))) {
+    s2r_set_error_field (&err, S2R_ERROR_NOT_FOUND, NULL, "no such resource");
+    goto error;
+  }
+  if (!id && method == SOUP_METHOD_POST) {
+    g_autoptr (JsonNode) body = parse_body (api, msg, &err);
+
+    if (body)
+      root = s2r_routes_add (api->routes, body, &err);
+    if (!root)
+      goto error;
+    send_json (msg, SOUP_STATUS_CREATED, root);
+  } else if (!id && method == SOUP_METHOD_GET) {
+    root = s2r_routes_list (api->routes);
+    send_json (msg, SOUP_STATUS_OK, root);
+  } else if (id && method == SOUP_METHOD_GET) {
+    root = s2r_routes_get (api->routes, id, &err);
+    if (!root)
+      goto error;
+    send_json (msg, SOUP_STATUS_OK, root);
+  } else if (id && method == SOUP_METHOD_DELETE) {
+    if (!s2r_routes_remove (api->routes, id, &err))
+      goto error;
+    soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
+  } else {
+    send_method_not_allowed (msg, id ? "GET, DELETE" : "GET, POST");
+  }
+  return;
+
+error:
+  send_error (msg, err);
+}
+
+void
+s2r_api_set_routes (S2rApi * api, S2rRoutes * routes)
+{
+  api->routes = routes;
 }
 
 S2rApi *
@@ -755,6 +868,8 @@ s2r_api_new (S2rCallManager * manager, S2rEvents * events,
       s2r_config_get_request_timeout (config), refuse_cb, api);
   soup_server_add_handler (api->server, NULL, default_handler, api, NULL);
   soup_server_add_handler (api->server, CALLS_PATH, calls_handler, api, NULL);
+  soup_server_add_handler (api->server, ROUTES_PATH, routes_handler, api,
+      NULL);                    /* issue 14 */
   soup_server_add_handler (api->server, "/api/v1/events", events_handler, api,
       NULL);
   soup_server_add_handler (api->server, "/api/v1/status", status_handler, api,
@@ -772,20 +887,30 @@ s2r_api_new (S2rCallManager * manager, S2rEvents * events,
   return api;
 }
 
-gboolean
-s2r_api_listen (S2rApi * api, const char *host, guint16 port, GError ** error)
+static GSocketAddress *
+socket_address (const char *host, guint16 port, const char *field,
+    GError ** error)
 {
   g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (host);
-  g_autoptr (GSocketAddress) saddr = NULL;
 
   if (addr == NULL && g_ascii_strcasecmp (host, "localhost") == 0)
     addr = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   if (addr == NULL) {
-    s2r_set_error_field (error, S2R_ERROR_INVALID, "listen",
-        "listen: '%s' is not an IP address", host);
-    return FALSE;
+    s2r_set_error_field (error, S2R_ERROR_INVALID, field,
+        "%s: '%s' is not an IP address", field, host);
+    return NULL;
   }
-  saddr = g_inet_socket_address_new (addr, port);
+  return g_inet_socket_address_new (addr, port);
+}
+
+gboolean
+s2r_api_listen (S2rApi * api, const char *host, guint16 port, GError ** error)
+{
+  g_autoptr (GSocketAddress) saddr = socket_address (host, port, "listen",
+      error);
+
+  if (saddr == NULL)
+    return FALSE;
   api->port = s2r_connections_listen (api->connections, saddr, error);
   return api->port != 0;
 }
@@ -796,6 +921,63 @@ s2r_api_get_port (S2rApi * api)
   return api->port;
 }
 
+/**
+ * s2r_api_listen_monitor:
+ *
+ * Serves /healthz, /readyz and /metrics on an address of their own,
+ * without a token (for a load balancer and Prometheus on a private
+ * network); the API's address then answers 404 for them. Call before the
+ * main loop runs.
+ */
+gboolean
+s2r_api_listen_monitor (S2rApi * api, const char *host, guint16 port,
+    GError ** error)
+{
+  g_autoptr (GSocketAddress) saddr = socket_address (host, port,
+      "monitor-listen", error);
+
+  g_return_val_if_fail (api->monitor_server == NULL, FALSE);
+  if (saddr == NULL)
+    return FALSE;
+  api->monitor_server = soup_server_new ("server-header",
+      "sip2rtmp/" VERSION " ", NULL);
+  api->monitor_connections = s2r_connections_new (api->monitor_server,
+      s2r_config_get_max_body (api->config),
+      s2r_config_get_idle_timeout (api->config),
+      s2r_config_get_request_timeout (api->config), refuse_cb, api);
+  soup_server_add_handler (api->monitor_server, NULL, monitor_default_handler,
+      api, NULL);
+  soup_server_add_handler (api->monitor_server, "/metrics", metrics_handler,
+      api, NULL);
+  soup_server_add_handler (api->monitor_server, "/healthz", health_handler,
+      api, NULL);
+  soup_server_add_handler (api->monitor_server, "/readyz", health_handler,
+      api, NULL);
+  api->monitor_port = s2r_connections_listen (api->monitor_connections, saddr,
+      error);
+  return api->monitor_port != 0;
+}
+
+guint16
+s2r_api_get_monitor_port (S2rApi * api)
+{
+  return api->monitor_port;
+}
+
+/* Takes @console; served at / and /console/ (s2r-console.h) */
+void
+s2r_api_set_console (S2rApi * api, S2rConsole * console)
+{
+  s2r_console_free (api->console);
+  api->console = console;
+}
+
+SoupServer *
+s2r_api_get_server (S2rApi * api)
+{
+  return api->server;
+}
+
 void
 s2r_api_free (S2rApi * api)
 {
@@ -804,6 +986,12 @@ s2r_api_free (S2rApi * api)
   s2r_connections_free (api->connections);
   soup_server_disconnect (api->server);
   g_object_unref (api->server);
+  if (api->monitor_server) {
+    s2r_connections_free (api->monitor_connections);
+    soup_server_disconnect (api->monitor_server);
+    g_object_unref (api->monitor_server);
+  }
+  s2r_console_free (api->console);
   g_object_unref (api->manager);
   g_free (api);
 }

@@ -8,7 +8,9 @@
 
 #include "s2r-call-manager.h"
 #include "s2r-config.h"
+#include "s2r-console.h"
 #include "s2r-events.h"
+#include "s2r-routes.h"
 
 G_BEGIN_DECLS
 
@@ -27,6 +29,15 @@ void s2r_api_free (S2rApi * api);
 gboolean s2r_api_listen (S2rApi * api, const char *host, guint16 port,
     GError ** error);
 guint16 s2r_api_get_port (S2rApi * api);
+gboolean s2r_api_listen_monitor (S2rApi * api, const char *host,
+    guint16 port, GError ** error);
+guint16 s2r_api_get_monitor_port (S2rApi * api);
+void s2r_api_set_console (S2rApi * api, S2rConsole * console);
+/* for the cluster (controller/cluster/), which takes some requests before
+ * the routes here */
+SoupServer *s2r_api_get_server (S2rApi * api);
+/* issue 14: the routes /api/v1/routes manages (not owned) */
+void s2r_api_set_routes (S2rApi * api, S2rRoutes * routes);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (S2rApi, s2r_api_free);
 

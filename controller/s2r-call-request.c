@@ -14,6 +14,9 @@
 struct _S2rCallRequest
 {
   gint ref_count;
+  /* issue 14: an incoming call's facts (s2r-sip-listen.c), or NULL */
+  gpointer incoming;
+  GDestroyNotify incoming_free;
 
   char *call_id;
   char *callee;
@@ -1072,6 +1075,8 @@ s2r_call_request_unref (S2rCallRequest * req)
 {
   if (!g_atomic_int_dec_and_test (&req->ref_count))
     return;
+  if (req->incoming_free)       /* issue 14 */
+    req->incoming_free (req->incoming);
   g_free (req->call_id);
   g_free (req->callee);
   g_free (req->sip_uri);
@@ -1187,4 +1192,22 @@ const char *const *
 s2r_call_request_get_sip_headers (const S2rCallRequest * req)
 {
   return (const char *const *) req->sip_headers;
+}
+
+/* issue 14: what s2r-sip-listen.c knows of an incoming call, for the
+ * pipeline (sipsrc's answer mode) and the call's JSON */
+void
+s2r_call_request_set_incoming (S2rCallRequest * req, gpointer incoming,
+    GDestroyNotify free_func)
+{
+  if (req->incoming_free)
+    req->incoming_free (req->incoming);
+  req->incoming = incoming;
+  req->incoming_free = free_func;
+}
+
+gpointer
+s2r_call_request_get_incoming (const S2rCallRequest * req)
+{
+  return req->incoming;
 }

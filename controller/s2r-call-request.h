@@ -81,6 +81,11 @@ const char *const *s2r_call_request_get_sip_headers (const S2rCallRequest *
 /* NULL: the config's default; else off, optional or mandatory */
 const char *s2r_call_request_get_srtp (const S2rCallRequest * req);
 
+/* issue 14: an incoming call's facts (s2r-sip-listen.c), or NULL */
+void s2r_call_request_set_incoming (S2rCallRequest * req, gpointer incoming,
+    GDestroyNotify free_func);
+gpointer s2r_call_request_get_incoming (const S2rCallRequest * req);
+
 char *s2r_map_callee (const char *callee, const char *sip_domain,
     guint sip_port, GError ** error);
 gboolean s2r_call_id_is_valid (const char *call_id);

@@ -7,6 +7,7 @@
 #endif
 
 #include "s2r-call.h"
+#include "s2r-sip-listen.h"
 #include "s2r-error.h"
 
 #include <string.h>
@@ -160,7 +161,8 @@ s2r_stream_status_to_string (S2rStreamStatus status)
 S2rCallStatus
 s2r_call_status_from_sip_state (const char *state, gint sip_status)
 {
-  if (g_strcmp0 (state, "trying") == 0)
+  /* "waiting": sipsrc answering (issue 14) waits for the caller */
+  if (g_strcmp0 (state, "trying") == 0 || g_strcmp0 (state, "waiting") == 0)
     return S2R_CALL_TRYING;
   if (g_strcmp0 (state, "ringing") == 0)
     return S2R_CALL_RING;
@@ -1472,6 +1474,8 @@ s2r_call_add_json_members (S2rCall * call, JsonBuilder * b, gboolean wcs)
             g_ptr_array_index (call->destinations, i))->dropped_ms);
 
   add_string (b, "callId", s2r_call_get_id (call));
+  /* issue 14: direction, caller, route, X- headers of an incoming call */
+  s2r_incoming_add_json_members (s2r_call_request_get_incoming (req), b);
   add_string (b, "callee", s2r_call_request_get_callee (req));
   add_string (b, "sipUri", s2r_call_request_get_sip_uri (req));
   add_string (b, "status", s2r_call_status_to_string (call->status));
@@ -1561,6 +1565,19 @@ add_uint64_field (JsonBuilder * b, const char *name, const GstStructure * s,
 }
 
 static void
+add_double_field (JsonBuilder * b, const char *name, const GstStructure * s,
+    const char *field)
+{
+  gdouble v;
+
+  json_builder_set_member_name (b, name);
+  if (gst_structure_get_double (s, field, &v))
+    json_builder_add_double_value (b, v);
+  else
+    json_builder_add_null_value (b);
+}
+
+static void
 add_codec_field (JsonBuilder * b, const char *name, const GstStructure * s,
     const char *field)
 {
@@ -1572,7 +1589,8 @@ add_codec_field (JsonBuilder * b, const char *name, const GstStructure * s,
 /**
  * s2r_call_add_stats_members:
  *
- * `rtpStats` (sipsrc: packets and bytes received, packets lost, codecs)
+ * `rtpStats` (sipsrc: packets and bytes received, packets lost, the audio
+ * stream's interarrival jitter in ms, codecs)
  * and `rtmpStats` (rtmppubsink: frames sent, frames dropped), read from the
  * elements now, or the last values once the call has ended; null when not
  * known yet.
@@ -1589,6 +1607,7 @@ s2r_call_add_stats_members (S2rCall * call, JsonBuilder * b)
         "packets-received");
     add_uint64_field (b, "packetsLost", call->sip_stats, "packets-lost");
     add_uint64_field (b, "bytesReceived", call->sip_stats, "bytes-received");
+    add_double_field (b, "jitterMs", call->sip_stats, "audio-jitter-ms");
     add_codec_field (b, "audioCodec", call->sip_stats, "audio-codec");
     add_codec_field (b, "videoCodec", call->sip_stats, "video-codec");
     /* the suite in use (never a key), and the packets it refused */

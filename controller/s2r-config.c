@@ -42,6 +42,7 @@
 struct _S2rConfig
 {
   char *listen;
+  char *monitor_listen;         /* NULL: /healthz, /readyz, /metrics on listen */
   char *token;
   guint max_calls;
   gsize max_body;
@@ -51,6 +52,9 @@ struct _S2rConfig
 
   char *pipelines_dir;
   char *template;
+
+  gboolean console;
+  char *console_dir;
 
   char *local_address;
   char *public_address;         /* a NAT's, announced in Contact and SDP */
@@ -93,6 +97,14 @@ default_pipelines_dir (void)
   return SOURCE_PIPELINES_DIR;
 }
 
+static const char *
+default_console_dir (void)
+{
+  if (g_file_test (CONSOLE_DIR, G_FILE_TEST_IS_DIR))
+    return CONSOLE_DIR;
+  return SOURCE_CONSOLE_DIR;
+}
+
 S2rConfig *
 s2r_config_new (void)
 {
@@ -106,6 +118,8 @@ s2r_config_new (void)
   config->request_timeout = DEFAULT_REQUEST_TIMEOUT;
   config->pipelines_dir = g_strdup (default_pipelines_dir ());
   config->template = g_strdup (DEFAULT_TEMPLATE);
+  config->console = TRUE;
+  config->console_dir = g_strdup (default_console_dir ());
   config->answer_timeout = DEFAULT_ANSWER_TIMEOUT;
   config->rtp_timeout = DEFAULT_RTP_TIMEOUT;
   config->max_duration = DEFAULT_MAX_DURATION;
@@ -139,9 +153,11 @@ s2r_config_free (S2rConfig * config)
   if (config == NULL)
     return;
   g_free (config->listen);
+  g_free (config->monitor_listen);
   secret_free (config->token);
   g_free (config->pipelines_dir);
   g_free (config->template);
+  g_free (config->console_dir);
   g_free (config->local_address);
   g_free (config->public_address);
   g_free (config->user_agent);
@@ -348,8 +364,10 @@ config_load (S2rConfig * config, GKeyFile * kf, GError ** error)
 {
   guint max_body = (guint) config->max_body;
   g_autofree char *listen = NULL;
+  g_autofree char *monitor_listen = NULL;
 
   if (!read_string (kf, "server", "listen", &listen, error) ||
+      !read_string (kf, "server", "monitor-listen", &monitor_listen, error) ||
       !read_string (kf, "server", "token", &config->token, error) ||
       !read_uint (kf, "server", "max-calls", 100000, &config->max_calls, error)
       || !read_uint (kf, "server", "max-body", 16 * 1024 * 1024, &max_body,
@@ -362,6 +380,8 @@ config_load (S2rConfig * config, GKeyFile * kf, GError ** error)
           &config->request_timeout, error)
       || !read_string (kf, "pipeline", "dir", &config->pipelines_dir, error)
       || !read_string (kf, "pipeline", "template", &config->template, error)
+      || !read_bool (kf, "console", "enabled", &config->console, error)
+      || !read_string (kf, "console", "dir", &config->console_dir, error)
       || !read_string (kf, "sip", "public-address", &config->public_address,
           error)
       || !read_string (kf, "sip", "local-address", &config->local_address,
@@ -414,6 +434,9 @@ config_load (S2rConfig * config, GKeyFile * kf, GError ** error)
       return FALSE;
     s2r_config_set_listen (config, listen);
   }
+  if (monitor_listen && !s2r_config_set_monitor_listen (config,
+          monitor_listen, error))
+    return FALSE;
   if (config->public_address) {
     g_autoptr (GInetAddress) addr =
         g_inet_address_new_from_string (config->public_address);
@@ -444,6 +467,8 @@ config_load (S2rConfig * config, GKeyFile * kf, GError ** error)
     config->pipelines_dir = g_strdup (default_pipelines_dir ());
   if (config->template == NULL)
     config->template = g_strdup (DEFAULT_TEMPLATE);
+  if (config->console_dir == NULL)
+    config->console_dir = g_strdup (default_console_dir ());
   return TRUE;
 }
 
@@ -511,6 +536,8 @@ s2r_config_reload (S2rConfig * config, S2rConfig * next,
 
   note_restart (restart, "[server] listen",
       g_strcmp0 (config->listen, next->listen) != 0);
+  note_restart (restart, "[server] monitor-listen",
+      g_strcmp0 (config->monitor_listen, next->monitor_listen) != 0);
   note_restart (restart, "[server] max-body",
       config->max_body != next->max_body);
   note_restart (restart, "[server] idle-timeout",
@@ -521,6 +548,9 @@ s2r_config_reload (S2rConfig * config, S2rConfig * next,
       g_strcmp0 (config->pipelines_dir, next->pipelines_dir) != 0);
   note_restart (restart, "[pipeline] template",
       g_strcmp0 (config->template, next->template) != 0);
+  note_restart (restart, "[console] enabled", config->console != next->console);
+  note_restart (restart, "[console] dir",
+      g_strcmp0 (config->console_dir, next->console_dir) != 0);
   note_restart (restart, "[sip] local-address",
       g_strcmp0 (config->local_address, next->local_address) != 0);
   note_restart (restart, "[sip] codecs",
@@ -572,6 +602,42 @@ s2r_config_set_listen (S2rConfig * config, const char *listen)
 {
   g_free (config->listen);
   config->listen = g_strdup (listen);
+}
+
+const char *
+s2r_config_get_monitor_listen (const S2rConfig * config)
+{
+  return config->monitor_listen;
+}
+
+/* An empty value turns it off, so that a command line can undo a file */
+gboolean
+s2r_config_set_monitor_listen (S2rConfig * config, const char *listen,
+    GError ** error)
+{
+  g_autofree char *host = NULL;
+  guint16 port;
+
+  if (listen && *listen &&
+      !s2r_parse_listen (listen, &host, &port, error)) {
+    g_prefix_error (error, "monitor-");
+    return FALSE;
+  }
+  g_free (config->monitor_listen);
+  config->monitor_listen = listen && *listen ? g_strdup (listen) : NULL;
+  return TRUE;
+}
+
+gboolean
+s2r_config_get_console (const S2rConfig * config)
+{
+  return config->console;
+}
+
+const char *
+s2r_config_get_console_dir (const S2rConfig * config)
+{
+  return config->console_dir;
 }
 
 const char *

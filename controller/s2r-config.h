@@ -16,6 +16,7 @@ G_BEGIN_DECLS
  * |[
  * [server]
  * listen=127.0.0.1:9091
+ * monitor-listen=127.0.0.1:9092 ; /healthz, /readyz, /metrics, no token
  * token=secret            ; Bearer token; required to listen off loopback
  * max-calls=200
  * max-body=65536
@@ -25,6 +26,9 @@ G_BEGIN_DECLS
  * [pipeline]
  * dir=/usr/share/sip2rtmp/pipelines
  * template=default
+ * [console]
+ * enabled=true            ; the operator console at /
+ * dir=/usr/share/sip2rtmp/console
  * [sip]
  * local-address=192.0.2.10
  * public-address=198.51.100.7 ; a NAT's, in Contact and SDP
@@ -64,7 +68,8 @@ G_BEGIN_DECLS
  * [admission]; [sip] public-address, user-agent, answer-timeout; [calls];
  * [rtmp]; [record]; [webhook]; the [app:NAME] groups. What was set up once
  * at start-up stays until a restart, and is named in @needs_restart when
- * @next changes it: [server] listen (the bound socket), max-body,
+ * @next changes it: [server] listen and monitor-listen (the bound
+ * sockets), [console] enabled and dir (read once), max-body,
  * idle-timeout and request-timeout (the connections' limits, set with the
  * listener), [pipeline] dir and template (parsed once, the calls up use
  * it), [sip] local-address (the process's SIP socket) and codecs (checked
@@ -82,6 +87,9 @@ gboolean s2r_config_reload (S2rConfig * config, S2rConfig * next,
 
 const char *s2r_config_get_listen (const S2rConfig * config);
 void s2r_config_set_listen (S2rConfig * config, const char *listen);
+const char *s2r_config_get_monitor_listen (const S2rConfig * config);
+gboolean s2r_config_set_monitor_listen (S2rConfig * config,
+    const char *listen, GError ** error);
 const char *s2r_config_get_token (const S2rConfig * config);
 guint s2r_config_get_max_calls (const S2rConfig * config);
 gsize s2r_config_get_max_body (const S2rConfig * config);
@@ -94,6 +102,9 @@ guint s2r_config_get_request_timeout (const S2rConfig * config);
 
 const char *s2r_config_get_pipelines_dir (const S2rConfig * config);
 const char *s2r_config_get_template (const S2rConfig * config);
+
+gboolean s2r_config_get_console (const S2rConfig * config);
+const char *s2r_config_get_console_dir (const S2rConfig * config);
 
 const char *s2r_config_get_local_address (const S2rConfig * config);
 const char *s2r_config_get_public_address (const S2rConfig * config);

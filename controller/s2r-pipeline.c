@@ -7,6 +7,7 @@
 #endif
 
 #include "s2r-pipeline.h"
+#include "s2r-sip-listen.h"
 #include "s2r-error.h"
 
 #include <string.h>
@@ -597,6 +598,8 @@ configure_sipsrc (GstElement * sip, const S2rCallRequest * req,
   set_uint_prop (sip, "rtp-timeout", s2r_call_request_get_rtp_timeout (req) >=
       0 ? (guint) s2r_call_request_get_rtp_timeout (req) :
       s2r_config_get_rtp_timeout (config));
+  /* issue 14: an incoming call is answered, not placed */
+  s2r_incoming_configure_sipsrc (sip, s2r_call_request_get_incoming (req));
 }
 
 GstElement *

@@ -9,6 +9,7 @@
 
 #include "gstsipsrc.h"
 #include "gstrtmppubsink.h"
+#include "gstsiplistener.h"
 #include "libre/runtime.h"
 
 GST_DEBUG_CATEGORY_STATIC (libre_debug);
@@ -48,6 +49,7 @@ plugin_init (GstPlugin * plugin)
   ok = GST_ELEMENT_REGISTER (sipsrc, plugin);
 
   ok &= GST_ELEMENT_REGISTER (rtmppubsink, plugin);
+  ok &= GST_ELEMENT_REGISTER (siplistener, plugin);   /* issue 14 */
   return ok;
 }
 

@@ -49,6 +49,14 @@
  * 5061 (the server's certificate checked against the system's CAs and the
  * host name, `tls-ca-file` for a private CA), SRTP with SDES keys; a
  * certificate that fails, or an answer without keys, fails the call.
+ * |[
+ * gst-launch-1.0 -e sipsrc mode=answer uri=sip:room42@192.0.2.10:5060 ! \
+ *   rtppcmudepay ! mulawdec ! audioconvert ! audioresample ! voaacenc ! \
+ *   aacparse ! rtmppubsink location=rtmp://127.0.0.1/live/room42
+ * ]| Answer mode (issue 14): waits for a call to sip:room42@192.0.2.10:5060
+ * (an address of ours) (user-id/user-pw: challenge the caller; caller: only from that
+ * user), answers it at once (180, then 200 with our SDP) and publishes it;
+ * INVITEs nobody waits for get 404. See also siplistener.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -64,6 +72,7 @@
 #include "gstsipmedialoop.h"
 #include "gstsipdtmfsender.h"
 #include "gstsipheaders.h"
+#include "gstsipsrcanswer.h"
 #include "codecs.h"
 #include "libre/runtime.h"
 #include "libre/sipua.h"
@@ -124,6 +133,10 @@ enum
   PROP_TLS_CERT_FILE,
   PROP_TLS_KEY_FILE,
   PROP_STATS,
+  /* answer mode (issue 14) */
+  PROP_MODE,
+  PROP_CALLER,
+  PROP_INVITE_ID,
 };
 
 enum
@@ -187,6 +200,9 @@ struct _GstSipSrc
   gboolean tls_verify;
   gchar *tls_cert_file;
   gchar *tls_key_file;
+  GstSipSrcMode mode;           /* answer mode: issue 14 */
+  gchar *caller;
+  gchar *invite_id;
   /* the call plan checked from these at NULL->READY, used by the call of
    * the next READY->PAUSED; dropped when a property is set */
   CallPlan *plan;
@@ -320,6 +336,8 @@ state_name (enum sipua_call_state state)
       return "established";
     case SIPUA_CALL_TERMINATED:
       return "terminated";
+    case SIPUA_CALL_WAITING:
+      return "waiting";
     case SIPUA_CALL_FAILED:
     default:
       return "failed";
@@ -713,6 +731,10 @@ struct CallPlan
   gchar *tls_cert_file;
   gchar *tls_key_file;
   guint rtp_port_min, rtp_port_max;
+  /* answer mode (issue 14): answer.* point into these */
+  struct sipua_answer_params answer;
+  gchar *answer_user, *answer_caller, *answer_invite_id;
+  gboolean answering;
 };
 
 static void
@@ -737,6 +759,9 @@ call_plan_free (CallPlan * plan)
   g_free (plan->tls_ca_file);
   g_free (plan->tls_cert_file);
   g_free (plan->tls_key_file);
+  g_free (plan->answer_user);
+  g_free (plan->answer_caller);
+  g_free (plan->answer_invite_id);
   g_free (plan);
 }
 
@@ -938,6 +963,21 @@ call_plan_new (GstSipSrc * self, GError ** error)
   plan->prm.sip_port = self->sip_port;
   plan->prm.answer_timeout_ms = self->answer_timeout * 1000;
   plan->prm.register_first = self->do_register;
+  /* issue 14: answer mode listens on the uri's address and port */
+  if (self->mode == GST_SIP_SRC_MODE_ANSWER) {
+    gchar *listen_address = NULL;
+    guint port = 0;
+
+    if (!gst_sip_src_answer_plan (self->uri, self->caller, self->invite_id,
+            &plan->answer_user, &listen_address, &port, error))
+      goto fail;
+    g_free (plan->local_address);
+    plan->local_address = listen_address;
+    plan->prm.sip_port = port;
+    plan->answer_caller = g_strdup (self->caller);
+    plan->answer_invite_id = g_strdup (self->invite_id);
+    plan->answering = TRUE;
+  }
   GST_OBJECT_UNLOCK (self);
 
   g_free (uri);
@@ -1023,8 +1063,17 @@ start_call (GstElement * element, gpointer user_data)
         ("tls-verify is off: the certificate of %s is not checked "
             "(self-signed labs only)", plan->target_host), (NULL));
 
-  GST_INFO_OBJECT (self, "calling %s from %s via %s", prm->request_uri,
-      prm->local_address, prm->route ? prm->route : "(direct)");
+  if (plan->answering) {        /* issue 14 */
+    plan->answer.user = plan->answer_user;
+    plan->answer.caller = plan->answer_caller;
+    plan->answer.invite_id = plan->answer_invite_id;
+    prm->answer = &plan->answer;
+    GST_INFO_OBJECT (self, "answering calls to %s on %s:%u",
+        plan->answer_user ? plan->answer_user : plan->answer_invite_id,
+        prm->local_address, prm->sip_port);
+  } else
+    GST_INFO_OBJECT (self, "calling %s from %s via %s", prm->request_uri,
+        prm->local_address, prm->route ? prm->route : "(direct)");
   ret = sipua_call_start (&self->call, prm, call_event_handler, self);
   g_mutex_unlock (&self->call_lock);
 
@@ -1319,6 +1368,15 @@ gst_sip_src_set_property (GObject * object, guint prop_id,
     case PROP_TLS_KEY_FILE:
       set_string (&self->tls_key_file, value);
       break;
+    case PROP_MODE:            /* answer mode: issue 14 */
+      self->mode = g_value_get_enum (value);
+      break;
+    case PROP_CALLER:
+      set_string (&self->caller, value);
+      break;
+    case PROP_INVITE_ID:
+      set_string (&self->invite_id, value);
+      break;
     case PROP_TRANSPORT:
       self->transport = g_value_get_enum (value);
       break;
@@ -1490,6 +1548,15 @@ gst_sip_src_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_TLS_KEY_FILE:
       g_value_set_string (value, self->tls_key_file);
       break;
+    case PROP_MODE:            /* answer mode: issue 14 */
+      g_value_set_enum (value, self->mode);
+      break;
+    case PROP_CALLER:
+      g_value_set_string (value, self->caller);
+      break;
+    case PROP_INVITE_ID:
+      g_value_set_string (value, self->invite_id);
+      break;
     case PROP_TRANSPORT:
       g_value_set_enum (value, self->transport);
       break;
@@ -1552,6 +1619,8 @@ gst_sip_src_finalize (GObject * object)
   g_free (self->tls_ca_file);
   g_free (self->tls_cert_file);
   g_free (self->tls_key_file);
+  g_free (self->caller);
+  g_free (self->invite_id);
   g_free (self->call_id);
   g_free (self->remote_sdp);
   g_mutex_clear (&self->call_lock);
@@ -1769,6 +1838,27 @@ gst_sip_src_class_init (GstSipSrcClass * klass)
   gst_type_mark_as_plugin_api (GST_TYPE_SIP_TRANSPORT, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_SIP_MEDIA_MODE, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_SIP_SRTP_MODE, 0);
+
+  /* answer mode (issue 14) */
+  g_object_class_install_property (gobject_class, PROP_MODE,
+      g_param_spec_enum ("mode", "Mode", "call: place a call to uri; "
+          "answer: wait for an INVITE to uri's user on uri's address and "
+          "port (a socket shared by every sipsrc there; INVITEs nobody waits "
+          "for get 404), challenge it with user-id/user-pw if set (401; "
+          "wrong: 403), answer it at once (180, then 200 with our SDP) and "
+          "go on as a placed call. Posts sip-call state=waiting once it "
+          "listens", GST_TYPE_SIP_SRC_MODE, GST_SIP_SRC_MODE_CALL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_CALLER,
+      STR_PARAM ("caller", "Caller", "answer mode: take only calls From "
+          "this user (or user@host); NULL: anyone"));
+  g_object_class_install_property (gobject_class, PROP_INVITE_ID,
+      STR_PARAM ("invite-id", "INVITE id", "answer mode: take the INVITE "
+          "that siplistener parked with this id (its sip-invite message) "
+          "instead of waiting for one; answer-timeout bounds the wait for "
+          "the caller's credentials after our challenge"));
+  gst_type_mark_as_plugin_api (GST_TYPE_SIP_SRC_MODE, 0);
 
 }
 

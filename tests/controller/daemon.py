@@ -58,7 +58,7 @@ class Response:
 class Daemon:
     """sip2rtmpd on 127.0.0.1:<free port>.  `config` is the key file text."""
 
-    def __init__(self, config="", token=None, listen=None):
+    def __init__(self, config="", token=None, listen=None, args=()):
         self.dir = Path(tempfile.mkdtemp(prefix="sip2rtmp-daemon-"))
         self.config_path = self.dir / "sip2rtmpd.conf"
         # Admission control measures the machine, which the tests' own peers
@@ -70,6 +70,7 @@ class Daemon:
         self.token = token
         self.port = free_port()
         self.listen = listen or "%s:%d" % (LOOPBACK, self.port)
+        self.args = list(args)
         self.proc = None
         self.lines = []
         self._cond = threading.Condition()
@@ -78,7 +79,7 @@ class Daemon:
     def start(self):
         self.proc = subprocess.Popen(
             [daemon_binary(), "--listen", self.listen,
-             "--config", str(self.config_path)],
+             "--config", str(self.config_path)] + self.args,
             env=daemon_env(), stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             start_new_session=True)

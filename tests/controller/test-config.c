@@ -239,19 +239,46 @@ test_reload_names_what_needs_a_restart_and_keeps_it (void)
   g_autoptr (S2rConfig) config = s2r_config_new ();
   g_autoptr (S2rConfig) next =
       s2r_config_new_from_data ("[server]\nlisten=127.0.0.1:9092\n"
-      "max-body=1000\n[pipeline]\ntemplate=other\n"
+      "monitor-listen=127.0.0.1:9093\n"
+      "max-body=1000\n[pipeline]\ntemplate=other\n[console]\nenabled=false\n"
       "[sip]\nlocal-address=127.0.0.2\ncodecs=PCMA\nanswer-timeout=5\n", &err);
 
   g_assert_no_error (err);
   g_assert_true (s2r_config_reload (config, next, &needs_restart, &err));
-  g_assert_cmpstr (needs_restart, ==, "[server] listen, [server] max-body, "
-      "[pipeline] template, [sip] local-address, [sip] codecs");
+  g_assert_cmpstr (needs_restart, ==, "[server] listen, [server] monitor-listen, "
+      "[server] max-body, [pipeline] template, [console] enabled, "
+      "[sip] local-address, [sip] codecs");
+  g_assert_null (s2r_config_get_monitor_listen (config));
+  g_assert_true (s2r_config_get_console (config));
   g_assert_cmpstr (s2r_config_get_listen (config), ==, "127.0.0.1:9091");
   g_assert_cmpuint (s2r_config_get_max_body (config), ==, 65536);
   g_assert_cmpstr (s2r_config_get_template (config), ==, "default");
   g_assert_null (s2r_config_get_local_address (config));
   g_assert_null (s2r_config_get_codecs (config));
   g_assert_cmpuint (s2r_config_get_answer_timeout (config), ==, 5);
+}
+
+static void
+test_monitor_listen_and_console_keys (void)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (S2rConfig) config =
+      s2r_config_new_from_data ("[server]\nmonitor-listen=127.0.0.1:9100\n"
+      "[console]\ndir=/srv/console\n", &err);
+  g_autoptr (S2rConfig) bad = NULL;
+
+  g_assert_no_error (err);
+  g_assert_cmpstr (s2r_config_get_monitor_listen (config), ==,
+      "127.0.0.1:9100");
+  g_assert_true (s2r_config_get_console (config));
+  g_assert_cmpstr (s2r_config_get_console_dir (config), ==, "/srv/console");
+  /* an empty value (a command line's) turns it off */
+  g_assert_true (s2r_config_set_monitor_listen (config, "", &err));
+  g_assert_null (s2r_config_get_monitor_listen (config));
+
+  bad = s2r_config_new_from_data ("[server]\nmonitor-listen=9100\n", &err);
+  g_assert_null (bad);
+  g_assert_nonnull (strstr (err->message, "monitor-listen"));
 }
 
 static void
@@ -416,6 +443,8 @@ main (int argc, char **argv)
       test_reload_takes_limits_token_webhooks_and_apps);
   g_test_add_func ("/config/reload-names-what-needs-a-restart-and-keeps-it",
       test_reload_names_what_needs_a_restart_and_keeps_it);
+  g_test_add_func ("/config/monitor-listen-and-console-keys",
+      test_monitor_listen_and_console_keys);
   g_test_add_func ("/config/reload-keeps-the-token-of-an-api-off-loopback",
       test_reload_keeps_the_token_of_an_api_off_loopback);
   g_test_add_func ("/error/each-error-has-its-http-status",

@@ -379,6 +379,11 @@ def service_checks(root, port):
         status, _ = api.request("GET", path)
         note("GET %s: %d", path, status)
         check(status == 200, "%s: %d", path, status)
+    # the operator console, from the package's /usr/share/sip2rtmp/console
+    with urllib.request.urlopen(api.base + "/", timeout=10) as r:
+        page = r.read().decode("utf-8", "replace")
+        note("GET /: %d %s", r.status, r.headers["Content-Type"])
+        check(r.status == 200 and "sip2rtmp console" in page, "GET /: no console")
     watchdog_start = int(props["WatchdogTimestampMonotonic"])
     started = time.monotonic()
 

@@ -1,9 +1,10 @@
 /**
  * @file sipua.c  The SIP user agent's handles: what other threads call
  *
- * A call is placed, stopped and sent digits from any thread through a
- * handle; each request is a job for the SIP thread (runtime.h), where
- * sipua_call.c runs the call.
+ * A call is placed (or, in answer mode, waits for an INVITE: issue 14),
+ * stopped and sent digits from any thread through a handle; each request
+ * is a job for the SIP thread (runtime.h), where sipua_call.c runs the
+ * call and sipua_incoming.c finds it its INVITE.
  *
  * Copyright (C) 2026 sip2rtmp authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -72,6 +73,7 @@ static void handle_free(struct sipua_call *h)
 			memset(h->strv[i], 0, strlen(h->strv[i]));
 		free(h->strv[i]);
 	}
+	incoming_free(h->in);  /* issue 14 */
 	waiter_destroy(&h->stopped);
 	free(h);
 }
@@ -83,10 +85,18 @@ static void start_handler(void *arg)
 }
 
 
+/* answer mode (issue 14): wait for the INVITE (sipua_incoming.c) */
+static void answer_handler(void *arg)
+{
+	incoming_begin(arg);
+}
+
+
 static void stop_handler(void *arg)
 {
 	struct sipua_call *h = arg;
 
+	incoming_end(h);  /* issue 14: no longer waiting */
 	call_end(h);
 	waiter_signal(&h->stopped);
 }
@@ -99,7 +109,8 @@ static void dtmf_handler(void *arg)
 
 
 /**
- * Place a call. Every event of it is reported through eh, on the SIP thread
+ * Place a call, or with prm->answer wait for one (issue 14). Every event
+ * of it is reported through eh, on the SIP thread
  *
  * @return 0 if the call was handed to the SIP thread, otherwise errorcode
  */
@@ -138,10 +149,14 @@ int sipua_call_start(struct sipua_call **callp,
 	h->eh = eh;
 	h->arg = arg;
 	waiter_init(&h->stopped);
-	job_init(&h->start_job, start_handler, h);
+	job_init(&h->start_job, prm->answer ? answer_handler : start_handler,
+		 h);
 	job_init(&h->stop_job, stop_handler, h);
 
-	err = runtime_post(&h->start_job);
+	/* issue 14: answer mode waits for an INVITE (sipua_incoming.c) */
+	err = prm->answer ? incoming_new(&h->in, h, prm->answer) : 0;
+	if (!err)
+		err = runtime_post(&h->start_job);
 
 	if (err) {
 		handle_free(h);
@@ -163,6 +178,7 @@ void sipua_call_stop(struct sipua_call *h)
 		return;
 
 	if (runtime_on_thread()) {
+		incoming_end(h);  /* issue 14 */
 		call_end(h);
 		handle_free(h);
 		return;

@@ -61,6 +61,7 @@ enum sipua_call_state {
 	SIPUA_CALL_ESTABLISHED,
 	SIPUA_CALL_TERMINATED,
 	SIPUA_CALL_FAILED,
+	SIPUA_CALL_WAITING,     /**< answer mode: listening (issue 14) */
 };
 
 /** What we offer for one media type */
@@ -102,6 +103,11 @@ struct sipua_call_params {
 	const char *tls_cert_file;  /**< our certificate (mutual TLS), or NULL */
 	const char *tls_key_file;   /**< its key; never logged */
 	bool tls_no_verify;
+	/* issue 14: non-NULL: we answer an incoming call instead of placing
+	   one (sipua_incoming.c); request_uri and from_uri are unused then,
+	   auth_user/password are the credentials we challenge the caller
+	   with */
+	const struct sipua_answer_params *answer;
 };
 
 /** One m-line of the answer */
@@ -163,5 +169,51 @@ int  sipua_call_send_dtmf(struct sipua_call *call, const char *digits);
 int  sipua_local_address_for(const char *host, char *buf, size_t size);
 void sipua_stream_info_wipe(struct sipua_stream_info *infov, size_t count);
 const char *sipua_srtp_suite_name(enum sipua_srtp_suite suite);
+
+
+/*
+ * Incoming calls (issue 14, sipua_incoming.c). An element that answers
+ * starts a call with sipua_call_params.answer set: it waits on the SIP
+ * stack of (transport, local address, SIP port) for an INVITE whose
+ * request-URI user is `user` (and whose From user, or user@host, is
+ * `caller` if set), or takes the parked INVITE `invite_id`. An INVITE that
+ * no call waits for goes to the router of its stack, if one listens there
+ * (parked: 180, an invite handler call; then taken by a call, or rejected),
+ * otherwise it gets 404.
+ */
+struct sipua_answer_params {
+	const char *user;       /**< request-URI user; NULL with invite_id */
+	const char *caller;     /**< From user or user@host; NULL: any */
+	const char *invite_id;  /**< a parked INVITE to take; NULL: none */
+	const char *realm;      /**< digest realm we challenge with */
+};
+
+/** The facts of a parked INVITE: checked, printable ASCII, one line each */
+struct sipua_invite_info {
+	const char *invite_id;
+	const char *call_id;
+	const char *request_uri;
+	const char *request_user;
+	const char *from_uri;
+	const char *from_user;
+	const char *to_uri;
+	const char *to_user;
+	const char *source;       /**< "ip:port" the INVITE came from */
+	const char *source_ip;
+	const char *headers;      /**< its X- headers, "Name: value\r\n" */
+	bool has_credentials;     /**< it carries an Authorization header */
+};
+
+struct sipua_router;
+
+/** Called on the SIP thread. Must not block */
+typedef void (sipua_invite_h)(const struct sipua_invite_info *inv,
+			      void *arg);
+
+int  sipua_router_start(struct sipua_router **rp, const char *laddr,
+			uint16_t port, enum sipua_transport tp,
+			uint32_t park_ms, sipua_invite_h *ih, void *arg);
+void sipua_router_stop(struct sipua_router *r);
+int  sipua_router_reject(const char *invite_id, uint16_t scode);
 
 #endif

@@ -1,5 +1,5 @@
 /**
- * @file sipua_call.c  One outgoing call, on the SIP thread
+ * @file sipua_call.c  One call, placed or answered, on the SIP thread
  *
  * Copyright (C) 2026 sip2rtmp authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -1324,8 +1324,10 @@ static int register_send(struct call *call)
 }
 
 
-/* What the calls handle of their stacks' requests */
+/* What the calls handle of their stacks' requests: an INVITE that opens
+ * a dialog goes to sipua_incoming.c (issue 14) */
 static const struct stack_handlers stack_handlers = {
+	.inviteh = incoming_dispatch,
 	.requesth = call_update_handler,
 	.tls_failedh = call_tls_failed,
 	.bodyh = (re_printf_h *)sdes_mask_print,
@@ -1339,13 +1341,14 @@ static const enum sip_transp transpv[] = {
 };
 
 
-/* A call (or a transfer's new leg) of the handle, ready to send its
- * INVITE: its SIP stack, its SDP offer (the handle's ports: a new leg
- * reuses the element's sockets), its answer timer */
-static int call_alloc(struct call **callp, struct sipua_call *handle,
-		      const char **why)
+/**
+ * The SIP stack of prm's transport, local address and port (and TLS
+ * settings), with the calls' handlers: a placed call's, a waiting call's
+ * and a router's (sipua_incoming.c)
+ */
+int call_stack_get(struct stack **stp, const struct sipua_call_params *prm,
+		   const char **why)
 {
-	const struct sipua_call_params *prm = &handle->prm;
 	const struct stack_prm sprm = {
 		.tp = transpv[prm->transport],
 		.laddr = prm->local_address,
@@ -1356,6 +1359,18 @@ static int call_alloc(struct call **callp, struct sipua_call *handle,
 		.tls_key_file = prm->tls_key_file,
 		.tls_no_verify = prm->tls_no_verify,
 	};
+
+	return stack_get(stp, &sprm, &stack_handlers, why);
+}
+
+
+/* A call (or a transfer's new leg) of the handle, ready to send its
+ * INVITE: its SIP stack, its SDP offer (the handle's ports: a new leg
+ * reuses the element's sockets), its answer timer */
+static int call_alloc(struct call **callp, struct sipua_call *handle,
+		      const char **why)
+{
+	const struct sipua_call_params *prm = &handle->prm;
 	struct call *call;
 	int err;
 
@@ -1371,7 +1386,7 @@ static int call_alloc(struct call **callp, struct sipua_call *handle,
 			   call);
 	list_append(&calls, &call->le, call);
 
-	err = stack_get(&call->stack, &sprm, &stack_handlers, why);
+	err = call_stack_get(&call->stack, prm, why);
 	if (err)
 		goto out;
 
@@ -1447,4 +1462,213 @@ void call_end(struct sipua_call *handle)
 	call->handle = NULL;
 	handle->call = NULL;
 	mem_deref(call);
+}
+
+
+/*
+ * Incoming calls (issue 14). sipua_incoming.c decides which call takes an
+ * INVITE; the session it becomes is a call like ours, with the same
+ * handlers (re-INVITE, UPDATE, INFO, REFER, BYE), so an answered call
+ * behaves as a placed one. An INVITE is accepted with 180 at once (its
+ * transaction, CANCEL included, is then the session's) and answered with
+ * 200 when a call takes it: at once if one waits, later if parked.
+ */
+
+/* The dialog is confirmed (the ACK of our 200): the streams go out to
+ * the element as an outgoing call's do with the peer's 200 */
+static void incoming_estab_handler(const struct sip_msg *msg, void *arg)
+{
+	struct call *call = arg;
+
+	dialog_info(call);
+	tmr_cancel(&call->answer_tmr);
+	call->established = true;
+
+	if (msg && msg->tp != SIP_TRANSP_UDP && !call->ka &&
+	    sip_keepalive_start(&call->ka, call->stack->sip, msg, KEEPALIVE_S,
+				keepalive_handler, call))
+		runtime_log(4, "call %s: no keepalive on its connection",
+			    call->call_id);
+
+	report(call, SIPUA_CALL_ESTABLISHED, 200, "OK", true);
+}
+
+
+static void incoming_close_handler(int err, const struct sip_msg *msg,
+				   void *arg)
+{
+	struct call *call = arg;
+
+	if (!call->handle) {
+		/* parked, no call took it yet (CANCEL: libre answered 487) */
+		call->sess = mem_deref(call->sess);
+		incoming_call_closed(call);  /* frees it */
+		return;
+	}
+
+	if (call->established || err != ECONNRESET) {
+		close_handler(err, msg, arg);
+		return;
+	}
+
+	/* CANCEL (or BYE) before the ACK: libre answered 487 */
+	report(call, SIPUA_CALL_FAILED, 487, "cancelled by the caller", false);
+	call->sess = mem_deref(call->sess);
+}
+
+
+/** Accept an INVITE with 180: a call without a handle yet */
+int call_incoming_accept(struct call **callp, struct stack *st,
+			 const struct sip_msg *msg)
+{
+	struct call *call;
+	int err;
+
+	call = mem_zalloc(sizeof(*call), call_destructor);
+	if (!call)
+		return ENOMEM;
+
+	call->stack = st;
+	tmr_init(&call->answer_tmr);
+	tmr_init(&call->dtmf_tmr);
+	tmr_init(&call->free_tmr);
+	session_timer_init(&call->timer, session_refresh, session_expired,
+			   call);
+	list_append(&calls, &call->le, call);
+
+	err = incoming_x_headers(&call->remote_headers, msg);
+	if (err)
+		goto out;
+
+	err = sipsess_accept(&call->sess, st->sock, msg, 180, "Ringing",
+			     "sipsrc", "application/sdp", NULL,
+			     NULL, NULL, false,
+			     offer_handler, answer_handler,
+			     incoming_estab_handler, info_handler,
+			     refer_handler, incoming_close_handler, call,
+			     "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE,"
+			     " INFO, REFER\r\n");
+	if (err)
+		goto out;
+
+	dialog_info(call);
+
+ out:
+	if (err)
+		mem_deref(call);
+	else
+		*callp = call;
+
+	return err;
+}
+
+
+/**
+ * The handle's call takes the accepted INVITE msg: our answer to its
+ * offer, in a 200. On error the INVITE is not answered: *scode and *why
+ * say what to reject it with.
+ */
+int call_incoming_answer(struct call *call, struct sipua_call *handle,
+			 const struct sip_msg *msg, uint16_t *scode,
+			 const char **why)
+{
+	struct sipua_call_params prm = handle->prm;
+	struct mbuf body, *desc = NULL;
+	char laddr[64];
+	size_t arrived;
+	uint32_t clen;
+	int err;
+
+	call->handle = handle;
+	handle->call = call;
+	*scode = 488;
+	*why = "Not Acceptable Here";
+
+	/* listening on any address: the SDP names the one the caller
+	   reaches us on */
+	if (!strcmp(prm.local_address, "0.0.0.0") &&
+	    re_snprintf(laddr, sizeof(laddr), "%j", &msg->src) > 0) {
+		if (sipua_local_address_for(laddr, laddr, sizeof(laddr)))
+			return EADDRNOTAVAIL;
+		prm.local_address = laddr;
+	}
+
+	if (prm.public_address) {
+		err = sa_set_str(&call->public_sa, prm.public_address, 0);
+		if (err)
+			return err;
+	}
+
+	if (!mbuf_get_left(msg->mb) ||
+	    !msg_ctype_cmp(&msg->ctyp, "application", "sdp")) {
+		/* an offer in our answer, the answer in the ACK: libre 1.1.0
+		   cannot take the answer from an initial ACK, so refused */
+		*why = "Not Acceptable Here (no SDP offer)";
+		return EPROTO;
+	}
+
+	err = body_view(&body, msg, &arrived, &clen);
+	if (err)
+		return err;
+
+	err = offer_build(&call->sdp, &call->offer, &prm, call->sdesv);
+	if (err)
+		return err;
+
+	err = sdp_decode(call->sdp, &body, true);
+	if (err)
+		return err;
+
+	err = answer_read(call->streamv, call->sdp, call->sdesv, prm.srtp,
+			  true, why);
+	if (err) {
+		*why = err == ENOKEY && *why ? *why :
+			"Not Acceptable Here (no common codec)";
+		return err;
+	}
+
+	remote_sdp_keep(call, &body);
+
+	err = sdp_encode(&desc, call->sdp, false);
+	if (!err)
+		err = sipsess_answer(call->sess, 200, "OK", desc, "%s%s%s",
+				     prm.user_agent ? "User-Agent: " : "",
+				     prm.user_agent ? prm.user_agent : "",
+				     prm.user_agent ? "\r\n" : "");
+	mem_deref(desc);
+	if (err) {
+		*scode = 500;
+		*why = "Server Internal Error";
+		return err;
+	}
+
+	runtime_log(6, "call %s: answered", call->call_id);
+	return 0;
+}
+
+
+/** Reject an accepted INVITE (headers: "Name: value\r\n" each, or NULL) */
+void call_incoming_reject(struct call *call, uint16_t scode,
+			  const char *reason, const char *headers)
+{
+	if (call->sess)
+		(void)sipsess_reject(call->sess, scode, reason, "%s"
+				     "Content-Length: 0\r\n\r\n",
+				     headers ? headers : "");
+	call->finished = true;
+}
+
+
+/** The handle's call ends before it had a session */
+void call_incoming_fail(struct sipua_call *handle, uint16_t scode,
+			const char *reason)
+{
+	struct sipua_call_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.state = SIPUA_CALL_FAILED;
+	ev.sip_status = scode;
+	ev.reason = reason;
+	ev.call_id = "";
+	handle->eh(&ev, handle->arg);
 }

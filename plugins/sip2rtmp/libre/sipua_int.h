@@ -18,6 +18,7 @@ struct sipua_call {
 	struct waiter stopped;  /* signalled by the SIP thread */
 
 	struct call *call;      /* SIP thread only */
+	struct incoming *in;    /* answer mode (issue 14), sipua_incoming.c */
 };
 
 /* sipua_call.c: SIP thread only */
@@ -81,3 +82,33 @@ int  answer_read(struct sipua_stream_info *infov, struct sdp_session *sdp,
 		 struct sdes *sdesv, enum sipua_srtp_mode mode, bool peer_offer,
 		 const char **why);  /* ECONNREFUSED, EPROTO, ENOKEY */
 int  sdes_mask_print(struct re_printf *pf, const struct pl *text);
+
+/* sipua_incoming.c (issue 14): incoming calls. incoming_new() and
+   incoming_free() on any thread, the rest on the SIP thread */
+struct incoming;
+struct stack;
+struct call;
+int  incoming_new(struct incoming **inp, struct sipua_call *handle,
+		  const struct sipua_answer_params *ap);
+void incoming_free(struct incoming *in);
+void incoming_begin(struct sipua_call *handle);
+void incoming_end(struct sipua_call *handle);
+void incoming_dispatch(struct stack *st, const struct sip_msg *msg);
+void incoming_call_closed(struct call *call);
+int  incoming_x_headers(char **strp, const struct sip_msg *msg);
+
+/* sipua_call.c: the SIP stack for prm (shared, with the calls' handlers
+   of its requests and INVITEs); SIP thread only */
+int  call_stack_get(struct stack **stp, const struct sipua_call_params *prm,
+		    const char **why);
+
+/* sipua_call.c, its incoming block (issue 14): SIP thread only */
+int  call_incoming_accept(struct call **callp, struct stack *st,
+			  const struct sip_msg *msg);
+int  call_incoming_answer(struct call *call, struct sipua_call *handle,
+			  const struct sip_msg *msg, uint16_t *scode,
+			  const char **why);
+void call_incoming_reject(struct call *call, uint16_t scode,
+			  const char *reason, const char *headers);
+void call_incoming_fail(struct sipua_call *handle, uint16_t scode,
+			const char *reason);

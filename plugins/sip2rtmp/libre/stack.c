@@ -90,10 +90,16 @@ static void exit_handler(void *arg)
 }
 
 
-/* We only place calls: an incoming INVITE is refused */
+/* An incoming INVITE: the layer above decides (issue 14: the call waiting
+ * for it, the stack's router, or 404); without a handler it is refused */
 static void incoming_handler(const struct sip_msg *msg, void *arg)
 {
 	struct stack *st = arg;
+
+	if (st->hv->inviteh) {
+		st->hv->inviteh(st, msg);
+		return;
+	}
 
 	(void)sip_treply(NULL, st->sip, msg, 603, "Decline");
 }

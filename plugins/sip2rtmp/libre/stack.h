@@ -4,8 +4,9 @@
  * thread only.
  *
  * The stacks know no call: what they receive for the layer above (an
- * in-dialog request the session code leaves, a late TLS refusal) goes to
- * the handlers that layer gives with stack_get().
+ * INVITE that opens a dialog, an in-dialog request the session code
+ * leaves, a late TLS refusal) goes to the handlers that layer gives with
+ * stack_get().
  *
  * Copyright (C) 2026 sip2rtmp authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -36,6 +37,9 @@ struct stack_prm {
 	bool tls_no_verify;
 };
 
+/** An INVITE outside any dialog of ours (an incoming call): the handler
+    answers it, on st (NULL handler: 603) */
+typedef void (stack_invite_h)(struct stack *st, const struct sip_msg *msg);
 /** A request in a dialog that the session code leaves: true if handled */
 typedef bool (stack_request_h)(struct stack *st, const struct sip_msg *msg);
 /** The TLS server refused us after the handshake: the calls waiting on
@@ -44,6 +48,7 @@ typedef void (stack_failed_h)(struct stack *st);
 
 /** The layer above a stack (the calls), set when the stack is made */
 struct stack_handlers {
+	stack_invite_h *inviteh;      /**< may be NULL */
 	stack_request_h *requesth;
 	stack_failed_h *tls_failedh;
 	re_printf_h *bodyh;   /**< prints a traced body (secrets masked) */

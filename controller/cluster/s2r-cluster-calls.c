@@ -1,0 +1,352 @@
+/* sip2rtmp
+ * Copyright (C) 2026 sip2rtmp authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+/* Every call's record in Redis and its events in the cluster's stream,
+ * written by its owner; the calls of a lost node failed (node_lost) and,
+ * when asked for, placed again. Keys: docs/cluster.md. */
+
+#include "s2r-cluster-private.h"
+
+#include <string.h>
+
+/* records written while Redis is away, at most (then the oldest go) */
+#define OUTBOX_MAX 10000
+/* a placement the call manager never turned into a call */
+#define PENDING_TTL_US (30 * G_USEC_PER_SEC)
+
+/* A call created here: the record is ours from now on */
+static const char claim_script[] =
+    "redis.call('DEL', KEYS[1]) "
+    "redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'json', ARGV[2], "
+    "'body', ARGV[4], 'path', ARGV[5], 'restart', ARGV[6], "
+    "'attempt', ARGV[7]) "
+    "redis.call('SADD', KEYS[2], ARGV[3]) "
+    "redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[8], '*', "
+    "'call', ARGV[3], 'data', ARGV[2]) return 1";
+
+/* A change of a call we own, fenced by the owner token: a node whose
+ * calls were taken over writes nothing more to them */
+static const char update_script[] =
+    "if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end "
+    "redis.call('HSET', KEYS[1], 'json', ARGV[2]) "
+    "if ARGV[4] == '0' then redis.call('SREM', KEYS[2], ARGV[3]) "
+    "redis.call('EXPIRE', KEYS[1], ARGV[5]) end "
+    "redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', "
+    "'call', ARGV[3], 'data', ARGV[2]) return 1";
+
+/* A lost node's calls, once, to whoever asks first while its lease is
+ * still gone */
+static const char reap_script[] =
+    "if redis.call('EXISTS', KEYS[1]) == 1 then return false end "
+    "local ids = redis.call('SMEMBERS', KEYS[2]) "
+    "redis.call('DEL', KEYS[2]) redis.call('SREM', KEYS[3], ARGV[1]) "
+    "local out = {} for _, id in ipairs(ids) do "
+    "local r = redis.call('HMGET', ARGV[2] .. id, 'owner', 'json', 'body', "
+    "'path', 'restart', 'attempt') "
+    "out[#out + 1] = {id, r[1] or '', r[2] or '', r[3] or '', r[4] or '', "
+    "r[5] or '', r[6] or ''} end return out";
+
+/* The lost call's last word, unless someone else owns it by now */
+static const char lose_script[] =
+    "if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end "
+    "redis.call('HSET', KEYS[1], 'owner', '', 'json', ARGV[2]) "
+    "redis.call('EXPIRE', KEYS[1], ARGV[4]) "
+    "redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', "
+    "'call', ARGV[3], 'data', ARGV[2]) return 1";
+
+typedef struct
+{
+  char *body;                   /* sealed: no password in clear */
+  char *path;
+  gboolean restart;
+  guint attempt;
+  gint64 expires;
+} PendingCall;
+
+static void
+pending_free (gpointer data)
+{
+  PendingCall *p = data;
+
+  g_free (p->body);
+  g_free (p->path);
+  g_free (p);
+}
+
+void
+s2r_cluster_calls_expect (S2rCluster * c, const char *call_id,
+    const char *body, const char *path, gboolean restart, guint attempt)
+{
+  PendingCall *p = g_new0 (PendingCall, 1);
+
+  p->body = s2r_cluster_body_seal (c, body);
+  p->path = g_strdup (path);
+  p->restart = restart;
+  p->attempt = MAX (1, attempt);
+  p->expires = g_get_monotonic_time () + PENDING_TTL_US;
+  g_hash_table_replace (c->pending, g_strdup (call_id), p);
+}
+
+static void
+write_reply (redisReply * reply, gpointer user_data)
+{
+  if (reply && reply->type == REDIS_REPLY_ERROR)
+    g_warning ("cluster: a call record was not written: %s", reply->str);
+}
+
+/* argv: a NULL-terminated array, owned by the outbox until sent */
+static void
+send_or_keep (S2rCluster * c, GStrv argv)
+{
+  if (g_queue_is_empty (c->outbox) &&
+      s2r_redis_command (c->redis, write_reply, NULL, g_strv_length (argv),
+          (const char *const *) argv)) {
+    g_strfreev (argv);
+    return;
+  }
+  if (g_queue_get_length (c->outbox) >= OUTBOX_MAX)
+    g_strfreev (g_queue_pop_head (c->outbox));
+  g_queue_push_tail (c->outbox, argv);
+}
+
+/* After a renewal: the lease is ours again, so are these writes (the
+ * scripts still refuse those of calls taken over meanwhile) */
+void
+s2r_cluster_calls_flush (S2rCluster * c)
+{
+  GStrv argv;
+
+  while ((argv = g_queue_peek_head (c->outbox))) {
+    if (!s2r_redis_command (c->redis, write_reply, NULL,
+            g_strv_length (argv), (const char *const *) argv))
+      return;
+    g_strfreev (g_queue_pop_head (c->outbox));
+  }
+}
+
+/* The manager's event plus where and which attempt it is */
+static char *
+cluster_json (const char *json, const char *node_id, guint attempt)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  JsonObject *obj;
+
+  if (!json_parser_load_from_data (parser, json, -1, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return g_strdup (json);
+  obj = json_node_get_object (json_parser_get_root (parser));
+  json_object_set_string_member (obj, "node", node_id);
+  json_object_set_int_member (obj, "attempt", attempt);
+  json_generator_set_root (gen, json_parser_get_root (parser));
+  return json_generator_to_data (gen, NULL);
+}
+
+static gboolean
+status_is_final (S2rCallStatus status)
+{
+  return status == S2R_CALL_FINISH || status == S2R_CALL_FAILED ||
+      status == S2R_CALL_BUSY;
+}
+
+static void
+call_event_cb (S2rCallManager * manager, S2rCall * call, guint64 sequence,
+    const char *json, S2rCluster * c)
+{
+  const char *id = s2r_call_get_id (call);
+  g_autofree char *key = s2r_cluster_key (c, "call", id);
+  g_autofree char *mine = s2r_cluster_key (c, "node-calls", c->node_id);
+  g_autofree char *stream = s2r_cluster_key (c, "events", NULL);
+  g_autofree char *maxlen = g_strdup_printf ("%u", c->stream_maxlen);
+  g_autofree char *data = NULL;
+  PendingCall *p = g_hash_table_lookup (c->pending, id);
+  GStrvBuilder *b = g_strv_builder_new ();
+  guint attempt;
+
+  if (p && s2r_call_get_status (call) == S2R_CALL_NEW) {
+    g_autofree char *att = g_strdup_printf ("%u", p->attempt);
+
+    attempt = p->attempt;
+    g_hash_table_replace (c->attempts, g_strdup (id),
+        GUINT_TO_POINTER (attempt));
+    data = cluster_json (json, c->node_id, attempt);
+    g_strv_builder_add_many (b, "EVAL", claim_script, "3", key, mine, stream,
+        c->owner, data, id, p->body, p->path, p->restart ? "1" : "0", att,
+        maxlen, NULL);
+    g_hash_table_remove (c->pending, id);
+  } else {
+    gboolean final = status_is_final (s2r_call_get_status (call));
+    g_autofree char *keep = g_strdup_printf ("%u",
+        MAX (60, s2r_config_get_keep_finished (c->config)));
+
+    attempt = GPOINTER_TO_UINT (g_hash_table_lookup (c->attempts, id));
+    data = cluster_json (json, c->node_id, MAX (1, attempt));
+    g_strv_builder_add_many (b, "EVAL", update_script, "3", key, mine,
+        stream, c->owner, data, id, final ? "0" : "1", keep, maxlen, NULL);
+  }
+  send_or_keep (c, g_strv_builder_end (b));
+  g_strv_builder_unref (b);
+}
+
+/* The record's last JSON as the API will show it from now on */
+static char *
+lost_json (const char *json)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *ended = g_date_time_format_iso8601 (now);
+  JsonObject *obj;
+
+  if (!json_parser_load_from_data (parser, json, -1, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return NULL;
+  obj = json_node_get_object (json_parser_get_root (parser));
+  json_object_set_string_member (obj, "status", "FAILED");
+  json_object_set_string_member (obj, "reason", "node_lost");
+  json_object_set_string_member (obj, "rtmpStreamStatus", "FAILED");
+  json_object_set_string_member (obj, "event", "CallStatusEvent");
+  json_object_set_string_member (obj, "timestamp", ended);
+  if (!json_object_has_member (obj, "ended") ||
+      json_object_get_null_member (obj, "ended"))
+    json_object_set_string_member (obj, "ended", ended);
+  json_generator_set_root (gen, json_parser_get_root (parser));
+  return json_generator_to_data (gen, NULL);
+}
+
+typedef struct
+{
+  S2rCluster *c;
+  char *node_id;
+} ReapData;
+
+static void
+lose_call (S2rCluster * c, redisReply * r)
+{
+  const char *id, *owner, *json, *body, *path, *restart, *attempt;
+  g_autofree char *key = NULL, *stream = NULL, *data = NULL, *keep = NULL;
+  g_autofree char *maxlen = NULL;
+  guint64 att = 1;
+
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != 7)
+    return;
+  id = r->element[0]->str;
+  owner = r->element[1]->str;
+  json = r->element[2]->str;
+  body = r->element[3]->str;
+  path = r->element[4]->str;
+  restart = r->element[5]->str;
+  attempt = r->element[6]->str;
+  if (id == NULL || owner == NULL || *owner == '\0' || json == NULL)
+    return;
+  data = lost_json (json);
+  if (data == NULL)
+    return;
+  key = s2r_cluster_key (c, "call", id);
+  stream = s2r_cluster_key (c, "events", NULL);
+  keep = g_strdup_printf ("%u", MAX (60,
+          s2r_config_get_keep_finished (c->config)));
+  maxlen = g_strdup_printf ("%u", c->stream_maxlen);
+  s2r_redis_commandv (c->redis, write_reply, NULL, "EVAL", lose_script, "2",
+      key, stream, owner, data, id, keep, maxlen, NULL);
+  g_message ("cluster: call %s lost with its node", id);
+  if (g_strcmp0 (restart, "1") == 0 && body && *body && path && *path) {
+    g_autofree char *opened = s2r_cluster_body_open (c, body);
+
+    g_ascii_string_to_unsigned (attempt, 10, 1, G_MAXUINT, &att, NULL);
+    if (opened)
+      s2r_cluster_place_body (c, path, opened, (guint) att + 1);
+  }
+}
+
+static void
+reap_reply (redisReply * reply, gpointer user_data)
+{
+  ReapData *rd = user_data;
+
+  if (reply && reply->type == REDIS_REPLY_ARRAY) {
+    g_message ("cluster: node %s lost, %zu calls to take over", rd->node_id,
+        reply->elements);
+    for (size_t i = 0; i < reply->elements; i++)
+      lose_call (rd->c, reply->element[i]);
+  }
+  g_free (rd->node_id);
+  g_free (rd);
+}
+
+void
+s2r_cluster_calls_reap (S2rCluster * c, const char *node_id)
+{
+  g_autofree char *lease = s2r_cluster_key (c, "node", node_id);
+  g_autofree char *calls = s2r_cluster_key (c, "node-calls", node_id);
+  g_autofree char *nodes = s2r_cluster_key (c, "nodes", NULL);
+  g_autofree char *prefix = g_strconcat (c->prefix, ":call:", NULL);
+  ReapData *rd = g_new0 (ReapData, 1);
+
+  rd->c = c;
+  rd->node_id = g_strdup (node_id);
+  if (!s2r_redis_commandv (c->redis, reap_reply, rd, "EVAL", reap_script,
+          "3", lease, calls, nodes, node_id, prefix, NULL)) {
+    g_free (rd->node_id);
+    g_free (rd);
+  }
+}
+
+static void
+call_forget_cb (S2rCluster * c)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+  gint64 now = g_get_monotonic_time ();
+
+  /* the attempt of a call the manager forgot is not needed any more */
+  g_hash_table_iter_init (&iter, c->attempts);
+  while (g_hash_table_iter_next (&iter, &key, NULL)) {
+    g_autoptr (S2rCall) call = s2r_call_manager_lookup (c->manager, key,
+        NULL);
+
+    if (call == NULL)
+      g_hash_table_iter_remove (&iter);
+  }
+
+  g_hash_table_iter_init (&iter, c->pending);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (((PendingCall *) value)->expires < now)
+      g_hash_table_iter_remove (&iter);
+}
+
+static gboolean
+sweep_cb (gpointer user_data)
+{
+  call_forget_cb (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+static guint sweep_source;
+
+void
+s2r_cluster_calls_init (S2rCluster * c)
+{
+  c->pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      pending_free);
+  c->attempts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  c->outbox = g_queue_new ();
+  c->event_handler = g_signal_connect (c->manager, "call-event",
+      G_CALLBACK (call_event_cb), c);
+  sweep_source = g_timeout_add_seconds (10, sweep_cb, c);
+}
+
+void
+s2r_cluster_calls_finalize (S2rCluster * c)
+{
+  g_clear_handle_id (&sweep_source, g_source_remove);
+  g_signal_handler_disconnect (c->manager, c->event_handler);
+  g_queue_free_full (c->outbox, (GDestroyNotify) g_strfreev);
+  g_hash_table_unref (c->pending);
+  g_hash_table_unref (c->attempts);
+}

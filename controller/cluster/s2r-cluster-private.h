@@ -1,0 +1,107 @@
+/* sip2rtmp
+ * Copyright (C) 2026 sip2rtmp authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "s2r-cluster.h"
+#include "s2r-redis.h"
+
+G_BEGIN_DECLS
+
+/* Shared by the cluster's files only; the rest of the controller sees
+ * s2r-cluster.h. Everything here runs on the main loop. */
+
+/* Another node as the last view (each second) saw it */
+typedef struct
+{
+  char *id;
+  char *api;                    /* host:port of its REST API */
+  gint max_calls;
+  gint active;
+  gboolean ready;
+  gint placed;                  /* calls we sent it since that view */
+} S2rClusterNode;
+
+typedef struct _S2rClusterEvents S2rClusterEvents;
+
+struct _S2rCluster
+{
+  S2rCallManager *manager;
+  S2rApi *api;
+  const S2rConfig *config;
+
+  /* [cluster] */
+  char *node_id;
+  char *advertise;              /* our API's host:port, for the others */
+  char *prefix;                 /* of every key */
+  guint lease_ms;
+  gboolean restart_default;
+  guint drain_timeout_s;
+  guint stream_maxlen;
+  /* SHA-256 of [cluster] secret-key: seals SIP passwords in Redis */
+  guint8 key[32];
+  gboolean has_key;
+
+  char *owner;                  /* node_id/epoch: who writes a call record */
+  S2rRedis *redis;              /* commands */
+  S2rRedis *reader;             /* the event stream's blocking reads */
+  GHashTable *nodes;            /* id -> S2rClusterNode, live ones */
+  gint64 renewed_at;            /* monotonic µs: send time of the last
+                                 * lease renewal Redis acknowledged */
+  gint64 renew_sent_at;         /* of the one in flight, 0: none */
+  gboolean fenced;
+  gboolean draining;
+  gboolean leaving;             /* drained: lease given back */
+  void (*drained) (gpointer);
+  gpointer drained_data;
+  guint drain_timer;
+  guint tick;
+  guint ticks;
+  GHashTable *pending;          /* callId -> PendingCall, placed here and
+                                 * not yet created */
+  GHashTable *attempts;         /* callId -> attempt (guint) of our calls */
+  GQueue *outbox;               /* record writes while Redis is away */
+  SoupSession *session;
+  S2rClusterEvents *events;
+  gulong event_handler;
+  guint64 forwarded;
+};
+
+/* keys */
+char *s2r_cluster_key (S2rCluster * c, const char *kind, const char *id);
+
+/* s2r-cluster-calls.c */
+void s2r_cluster_calls_init (S2rCluster * c);
+void s2r_cluster_calls_finalize (S2rCluster * c);
+void s2r_cluster_calls_expect (S2rCluster * c, const char *call_id,
+    const char *body, const char *path, gboolean restart, guint attempt);
+void s2r_cluster_calls_flush (S2rCluster * c);
+void s2r_cluster_calls_reap (S2rCluster * c, const char *node_id);
+
+/* s2r-cluster-http.c */
+void s2r_cluster_http_init (S2rCluster * c);
+void s2r_cluster_http_finalize (S2rCluster * c);
+/* Candidates for a new call, best first (ids, self included) */
+GPtrArray *s2r_cluster_placement (S2rCluster * c);
+/* POST @body to @path on the best node that takes it; for restarts */
+void s2r_cluster_place_body (S2rCluster * c, const char *path,
+    const char *body, guint attempt);
+gboolean s2r_cluster_token_ok (S2rCluster * c, SoupServerMessage * msg);
+void s2r_cluster_send_error (SoupServerMessage * msg, guint status,
+    const char *code, const char *message);
+gboolean s2r_cluster_is_ready (S2rCluster * c, const char **reason);
+
+/* s2r-cluster-events.c */
+S2rClusterEvents *s2r_cluster_events_new (S2rCluster * c);
+void s2r_cluster_events_free (S2rClusterEvents * e);
+void s2r_cluster_events_add_client (S2rClusterEvents * e,
+    SoupServerMessage * msg);
+
+/* s2r-cluster-secret.c */
+char *s2r_cluster_body_seal (S2rCluster * c, const char *body);
+char *s2r_cluster_body_open (S2rCluster * c, const char *sealed);
+
+G_END_DECLS

@@ -1,0 +1,317 @@
+/* sip2rtmp
+ * Copyright (C) 2026 sip2rtmp authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* sip2rtmpd's incoming calls (issue 14): listeners, admission, routing */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <gio/gio.h>
+
+#include "s2r-sip-listen.h"
+#include "s2r-error.h"
+
+#define DEFAULT_PARK_TIMEOUT_S 10
+
+/* What the call knows of its INVITE (every string printable ASCII:
+ * siplistener's facts) */
+typedef struct
+{
+  char *invite_id;
+  char *listen_uri;
+  char *login;
+  char *password;               /* secret */
+  char *caller;
+  char *request_user;
+  char *route_id;
+  char *source;
+  GstStructure *headers;
+} S2rIncoming;
+
+typedef struct
+{
+  S2rSipListen *owner;
+  GstElement *pipeline;
+  GstElement *listener;
+  char *uri;
+  guint watch;
+} Listener;
+
+struct _S2rSipListen
+{
+  S2rCallManager *manager;
+  S2rRoutes *routes;
+  GPtrArray *allow;             /* GInetAddressMask, NULL: any */
+  GPtrArray *listeners;
+};
+
+static void
+incoming_free (S2rIncoming * in)
+{
+  g_free (in->invite_id);
+  g_free (in->listen_uri);
+  g_free (in->login);
+  if (in->password)
+    memset (in->password, 0, strlen (in->password));
+  g_free (in->password);
+  g_free (in->caller);
+  g_free (in->request_user);
+  g_free (in->route_id);
+  g_free (in->source);
+  g_clear_pointer (&in->headers, gst_structure_free);
+  g_free (in);
+}
+
+void
+s2r_incoming_configure_sipsrc (GstElement * sip, gconstpointer incoming)
+{
+  const S2rIncoming *in = incoming;
+
+  if (!in)
+    return;
+  /* strings, not parsed: nothing of the caller's becomes a description */
+  g_object_set (sip, "uri", in->listen_uri, "invite-id", in->invite_id,
+      "local-address", NULL, "public-address", NULL, NULL);
+  gst_util_set_object_arg (G_OBJECT (sip), "mode", "answer");
+  if (in->login)
+    g_object_set (sip, "user-id", in->login, "user-pw", in->password, NULL);
+}
+
+void
+s2r_incoming_add_json_members (gconstpointer incoming, JsonBuilder * b)
+{
+  const S2rIncoming *in = incoming;
+
+  if (!in)
+    return;
+  json_builder_set_member_name (b, "direction");
+  json_builder_add_string_value (b, "incoming");
+  json_builder_set_member_name (b, "caller");
+  json_builder_add_string_value (b, in->caller);
+  json_builder_set_member_name (b, "calledUser");
+  json_builder_add_string_value (b, in->request_user);
+  json_builder_set_member_name (b, "route");
+  json_builder_add_string_value (b, in->route_id);
+  json_builder_set_member_name (b, "source");
+  json_builder_add_string_value (b, in->source);
+  json_builder_set_member_name (b, "xHeaders");
+  json_builder_begin_object (b);
+  for (gint i = 0; in->headers && i < gst_structure_n_fields (in->headers);
+      i++) {
+    const char *name = gst_structure_nth_field_name (in->headers, i);
+    const char *v = gst_structure_get_string (in->headers, name);
+
+    json_builder_set_member_name (b, name);
+    json_builder_add_string_value (b, v ? v : "");
+  }
+  json_builder_end_object (b);
+}
+
+static void
+reject (Listener * l, const char *invite_id, guint status, const char *why)
+{
+  gboolean ok = FALSE;
+
+  g_message ("incoming call %s refused: %u (%s)", invite_id, status, why);
+  g_signal_emit_by_name (l->listener, "reject", invite_id, status, &ok);
+}
+
+static void
+invite_cb (Listener * l, const GstStructure * s)
+{
+  S2rSipListen *sl = l->owner;
+  const char *id = gst_structure_get_string (s, "invite-id");
+  const char *source = gst_structure_get_string (s, "source-address");
+  S2rRouteMatch match;
+  g_autoptr (S2rCallRequest) req = NULL;
+  g_autoptr (S2rCall) call = NULL;
+  g_autoptr (GError) err = NULL;
+  const GValue *hv;
+  S2rIncoming *in;
+  guint status;
+
+  if (!id)
+    return;
+  if (!s2r_cidr_list_allows (sl->allow, source)) {
+    reject (l, id, 403, "source not in [sip] allow");
+    return;
+  }
+  status = s2r_routes_resolve (sl->routes, s, &match);
+  if (status) {
+    reject (l, id, status, status == 404 ? "no route" :
+        "source not allowed by the route");
+    return;
+  }
+
+  req = s2r_call_request_new_from_json (match.request, &err);
+  if (!req) {
+    reject (l, id, 500, err->message);
+    s2r_route_match_clear (&match);
+    return;
+  }
+  in = g_new0 (S2rIncoming, 1);
+  in->invite_id = g_strdup (id);
+  in->listen_uri = g_strdup (l->uri);
+  in->login = g_steal_pointer (&match.login);
+  in->password = g_steal_pointer (&match.password);
+  in->caller = g_strdup (gst_structure_get_string (s, "from"));
+  in->request_user = g_strdup (gst_structure_get_string (s, "request-user"));
+  in->route_id = g_steal_pointer (&match.route_id);
+  in->source = g_strdup (gst_structure_get_string (s, "source"));
+  hv = gst_structure_get_value (s, "headers");
+  if (hv && G_VALUE_HOLDS (hv, GST_TYPE_STRUCTURE))
+    in->headers = gst_structure_copy (gst_value_get_structure (hv));
+  s2r_call_request_set_incoming (req, in, (GDestroyNotify) incoming_free);
+  s2r_route_match_clear (&match);
+
+  call = s2r_call_manager_create (sl->manager, req, &err);
+  if (!call) {
+    /* the maximum of calls: busy here; anything else: unavailable */
+    reject (l, id, g_error_matches (err, S2R_ERROR, S2R_ERROR_UNAVAILABLE) ?
+        486 : 503, err->message);
+    return;
+  }
+  g_message ("call %s: incoming %s, route %s", s2r_call_get_id (call), id,
+      in->route_id);
+}
+
+static gboolean
+bus_cb (GstBus * bus, GstMessage * msg, gpointer user_data)
+{
+  Listener *l = user_data;
+  const GstStructure *s;
+
+  switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_ELEMENT:
+      s = gst_message_get_structure (msg);
+      if (s && gst_structure_has_name (s, "sip-invite"))
+        invite_cb (l, s);
+      break;
+    case GST_MESSAGE_ERROR:{
+      g_autoptr (GError) err = NULL;
+
+      gst_message_parse_error (msg, &err, NULL);
+      g_warning ("SIP listener %s: %s", l->uri, err->message);
+      break;
+    }
+    default:
+      break;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+listener_free (Listener * l)
+{
+  if (l->watch)
+    g_source_remove (l->watch);
+  if (l->pipeline) {
+    gst_element_set_state (l->pipeline, GST_STATE_NULL);
+    gst_object_unref (l->pipeline);
+  }
+  g_free (l->uri);
+  g_free (l);
+}
+
+/* "udp:127.0.0.1:5080" (or tcp:); the transport may be left out (udp) */
+static char *
+listen_uri (const char *spec, GError ** error)
+{
+  g_auto (GStrv) p = g_strsplit (spec, ":", 3);
+  guint n = g_strv_length (p);
+  const char *tp = n == 3 ? p[0] : "udp";
+  const char *host = n == 3 ? p[1] : n == 2 ? p[0] : NULL;
+  const char *port = n == 3 ? p[2] : n == 2 ? p[1] : NULL;
+  guint64 portn = 0;
+
+  if (!host || !g_hostname_is_ip_address (host) || strchr (host, ':') ||
+      (strcmp (tp, "udp") && strcmp (tp, "tcp")) ||
+      !g_ascii_string_to_unsigned (port, 10, 1, 65535, &portn, NULL)) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, "listen",
+        "[sip] listen: '%.64s' is not udp:<IPv4 address>:<port> or "
+        "tcp:<IPv4 address>:<port>", spec);
+    return NULL;
+  }
+  return g_strdup_printf ("sip:%s:%u;transport=%s", host, (guint) portn, tp);
+}
+
+S2rSipListen *
+s2r_sip_listen_new (S2rCallManager * manager, S2rRoutes * routes,
+    const char *listen, const char *allow, GError ** error)
+{
+  g_autoptr (S2rSipListen) sl = g_new0 (S2rSipListen, 1);
+  g_auto (GStrv) specs = NULL;
+
+  sl->manager = g_object_ref (manager);
+  sl->routes = routes;
+  sl->listeners = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      listener_free);
+  if (!s2r_cidr_list_parse (allow, &sl->allow, error))
+    return NULL;
+
+  specs = g_strsplit (listen ? listen : "", ",", -1);
+  for (guint i = 0; specs[i]; i++) {
+    Listener *l;
+    g_autoptr (GstBus) bus = NULL;
+
+    if (!*g_strstrip (specs[i]))
+      continue;
+    l = g_new0 (Listener, 1);
+    l->owner = sl;
+    g_ptr_array_add (sl->listeners, l);
+    l->uri = listen_uri (specs[i], error);
+    if (!l->uri)
+      return NULL;
+    l->pipeline = gst_pipeline_new (NULL);
+    l->listener = gst_element_factory_make ("siplistener", NULL);
+    if (!l->listener) {
+      s2r_set_error_field (error, S2R_ERROR_INTERNAL, NULL,
+          "the siplistener element is missing (GST_PLUGIN_PATH?)");
+      return NULL;
+    }
+    g_object_set (l->listener, "uri", l->uri, "park-timeout",
+        DEFAULT_PARK_TIMEOUT_S, NULL);
+    gst_bin_add (GST_BIN (l->pipeline), l->listener);
+    bus = gst_element_get_bus (l->pipeline);
+    l->watch = gst_bus_add_watch (bus, bus_cb, l);
+    if (gst_element_set_state (l->pipeline, GST_STATE_PLAYING) ==
+        GST_STATE_CHANGE_FAILURE) {
+      s2r_set_error_field (error, S2R_ERROR_INVALID, "listen",
+          "[sip] listen: cannot listen for SIP on %s", specs[i]);
+      return NULL;
+    }
+  }
+  return g_steal_pointer (&sl);
+}
+
+void
+s2r_sip_listen_free (S2rSipListen * sl)
+{
+  if (!sl)
+    return;
+  g_clear_pointer (&sl->listeners, g_ptr_array_unref);
+  g_clear_pointer (&sl->allow, g_ptr_array_unref);
+  g_clear_object (&sl->manager);
+  g_free (sl);
+}
+
+/* [sip] listen= and allow= of the config file (NULL: none) */
+gboolean
+s2r_sip_listen_read_config (const char *path, char **listen, char **allow,
+    GError ** error)
+{
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+
+  *listen = *allow = NULL;
+  if (!path)
+    return TRUE;
+  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error))
+    return FALSE;
+  *listen = g_key_file_get_string (kf, "sip", "listen", NULL);
+  *allow = g_key_file_get_string (kf, "sip", "allow", NULL);
+  return TRUE;
+}

@@ -1,0 +1,39 @@
+/* sip2rtmp
+ * Copyright (C) 2026 sip2rtmp authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gst/gst.h>
+#include <json-glib/json-glib.h>
+
+#include "s2r-call-manager.h"
+#include "s2r-routes.h"
+
+G_BEGIN_DECLS
+
+/**
+ * S2rSipListen:
+ *
+ * sip2rtmpd's SIP addresses (issue 14): a `siplistener` pipeline per
+ * `[sip] listen` address (or `--sip-listen`); each INVITE it parks is
+ * checked against `[sip] allow` (403), routed (S2rRoutes: 404, 403), and
+ * becomes a call of the manager (`sipsrc mode=answer invite-id=...`,
+ * max-calls: 486, other refusals 503). Main loop only.
+ */
+typedef struct _S2rSipListen S2rSipListen;
+
+S2rSipListen *s2r_sip_listen_new (S2rCallManager * manager,
+    S2rRoutes * routes, const char *listen, const char *allow,
+    GError ** error);
+void s2r_sip_listen_free (S2rSipListen * sl);
+gboolean s2r_sip_listen_read_config (const char *path, char **listen,
+    char **allow, GError ** error);
+
+/* The hooks of an incoming call (its request's incoming data, or NULL) */
+void s2r_incoming_configure_sipsrc (GstElement * sip, gconstpointer incoming);
+void s2r_incoming_add_json_members (gconstpointer incoming, JsonBuilder * b);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (S2rSipListen, s2r_sip_listen_free);
+
+G_END_DECLS

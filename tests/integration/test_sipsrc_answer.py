@@ -1,0 +1,188 @@
+#!/usr/bin/python3
+"""Incoming calls (issue 14): `sipsrc mode=answer` and `siplistener`, called
+by SIPp UACs on 127.0.0.1; each caller's tone checked where it comes out."""
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+from sipsrc_case import (SipsrcTestCase, Sipp, GstLaunch, main, wait_until,
+                         PCMU_TO_WAV)
+from peers import free_port, NginxRtmp, pull_rtmp, dominant_frequency
+
+CALLER = "uac/uac_in_tone_bye.xml"
+WAITING = r"state=\(string\)waiting"
+# sipsrc's PCMU pad to AAC into rtmppubsink, as sip2rtmpd's audio branch
+PCMU_TO_RTMP = ("src{n}. ! rtppcmudepay ! mulawdec ! audioconvert ! audioresample "
+                "! audio/x-raw,rate=48000,channels=1 ! voaacenc bitrate=64000 ! aacparse "
+                "! rtmppubsink location={url}")
+
+
+def answering(port, user, name="src", **props):
+    parts = ["sipsrc", "name=%s" % name, "mode=answer",
+             "uri=sip:%s@127.0.0.1:%d" % (user, port)]
+    parts += ["%s=%s" % (k.replace("_", "-"), v) for k, v in props.items()]
+    return " ".join(parts)
+
+
+def caller(port, user, scenario=CALLER, from_user="alice", key="k1", extra=(), **kw):
+    """A SIPp UAC calling sip:<user>@127.0.0.1:<port>."""
+    csv = "SEQUENTIAL\n%s;%s;\n" % (from_user, key)
+    return Sipp(scenario, extra_args=["-s", user, "-inf", "callers.csv",
+                                      "127.0.0.1:%d" % port] + list(extra),
+                files={"callers.csv": lambda p: p.write_text(csv)}, **kw)
+
+
+class SipsrcAnswerTest(SipsrcTestCase):
+
+    def call_in(self, port, user, **kw):
+        """Run one SIPp caller to its end: the answers to its INVITEs."""
+        with caller(port, user, **kw) as uac:
+            rc = uac.wait(40)
+            got = [m.status for m in uac.parsed_messages()
+                   if m.direction == "received" and m.status and
+                   "INVITE" in (m.header("CSeq") or "")]
+            report = uac.report()
+        self.assertEqual(rc, 0, report)
+        return got, report
+
+    def test_a_call_to_the_waiting_user_is_answered_and_its_tone_comes_out(self):
+        port = free_port()
+        wav = self.tmp / "out.wav"
+        with GstLaunch(answering(port, "room42") + " " + PCMU_TO_WAV.format(wav=wav)) as gst:
+            self.assertTrue(gst.wait_for(WAITING, 10), gst.output())
+            got, report = self.call_in(port, "room42", duration_ms=3000)
+            # the caller's BYE ends the stream: EOS, a clean exit
+            r = gst.wait(15)
+        self.assertEqual(r.returncode, 0, str(r))
+        self.assertTrue(r.got_eos(), str(r))
+        self.assertTrue(re.search(r"state=\(string\)established", r.stdout), str(r))
+        self.assertEqual(r.sip_call_states()[-1], "terminated", str(r))
+        self.assertEqual(got, [180, 200], report)
+        self.assertTone(wav, 1000)
+
+    def test_the_callers_x_headers_are_in_the_established_message(self):
+        port = free_port()
+        wav = self.tmp / "out.wav"
+        with GstLaunch(answering(port, "room42") + " " + PCMU_TO_WAV.format(wav=wav)) as gst:
+            self.assertTrue(gst.wait_for(WAITING, 10), gst.output())
+            self.call_in(port, "room42", key="abc-123", duration_ms=1000)
+            r = gst.wait(15)
+        self.assertRegex(r.stdout, r"state=\(string\)established.*remote-headers=.*"
+                         r"X-Stream-Key.*abc-123", str(r))
+
+    def test_a_call_to_another_user_gets_404_and_the_element_waits_on(self):
+        port = free_port()
+        wav = self.tmp / "out.wav"
+        with GstLaunch(answering(port, "room42") + " " + PCMU_TO_WAV.format(wav=wav)) as gst:
+            self.assertTrue(gst.wait_for(WAITING, 10), gst.output())
+            got, report = self.call_in(port, "room43")
+            self.assertEqual(got, [404], report)
+            got, report = self.call_in(port, "room42", duration_ms=1500)
+            self.assertEqual(got, [180, 200], report)
+            r = gst.wait(15)
+        self.assertEqual(r.returncode, 0, str(r))
+        self.assertTone(wav, 1000)
+
+    def test_a_caller_other_than_the_one_asked_for_gets_404(self):
+        port = free_port()
+        wav = self.tmp / "out.wav"
+        with GstLaunch(answering(port, "room42", caller="bob") + " " +
+                       PCMU_TO_WAV.format(wav=wav)) as gst:
+            self.assertTrue(gst.wait_for(WAITING, 10), gst.output())
+            got, report = self.call_in(port, "room42", from_user="alice")
+            self.assertEqual(got, [404], report)
+            got, report = self.call_in(port, "room42", from_user="bob", duration_ms=1500)
+            self.assertEqual(got, [180, 200], report)
+            r = gst.wait(15)
+        self.assertEqual(r.returncode, 0, str(r))
+
+    def test_digest_credentials_are_challenged_and_the_right_ones_answered(self):
+        port = free_port()
+        wav = self.tmp / "out.wav"
+        with GstLaunch(answering(port, "room42", user_id="alice", user_pw="s3cret") + " " +
+                       PCMU_TO_WAV.format(wav=wav)) as gst:
+            self.assertTrue(gst.wait_for(WAITING, 10), gst.output())
+            got, report = self.call_in(port, "room42", duration_ms=2000,
+                                       extra=["-au", "alice", "-ap", "s3cret"])
+            r = gst.wait(15)
+        self.assertEqual(got, [401, 180, 200], report)
+        self.assertEqual(r.returncode, 0, str(r))
+        self.assertNotIn("s3cret", r.stdout + r.stderr)
+        self.assertTone(wav, 1000)
+
+    def test_a_wrong_password_gets_403_and_the_element_waits_on(self):
+        port = free_port()
+        wav = self.tmp / "out.wav"
+        with GstLaunch(answering(port, "room42", user_id="alice", user_pw="s3cret") + " " +
+                       PCMU_TO_WAV.format(wav=wav)) as gst:
+            self.assertTrue(gst.wait_for(WAITING, 10), gst.output())
+            got, report = self.call_in(port, "room42", extra=["-au", "alice", "-ap", "wrong"])
+            self.assertEqual(got, [401, 403], report)
+            got, report = self.call_in(port, "room42", duration_ms=1500,
+                                       extra=["-au", "alice", "-ap", "s3cret"])
+            self.assertEqual(got, [401, 180, 200], report)
+            r = gst.wait(15)
+        self.assertEqual(r.returncode, 0, str(r))
+
+    def test_callers_to_three_rooms_at_once_each_reach_their_own_stream(self):
+        port = free_port()
+        rooms = {"room1": 500, "room2": 800, "room3": 1200}
+        with NginxRtmp() as rtmp:
+            parts = []
+            for n, room in enumerate(rooms):
+                parts.append(answering(port, room, name="src%d" % n))
+                parts.append(PCMU_TO_RTMP.format(n=n, url=rtmp.url(stream=room)))
+            with GstLaunch(" ".join(parts)) as gst:
+                wait_until(lambda: len(re.findall(WAITING, gst.output())) >= 3, 10,
+                           "three sipsrc waiting", gst.proc)
+                uacs = [caller(port, room, duration_ms=12000, tones={"tone.wav": hz},
+                               key=room) for room, hz in rooms.items()]
+                for u in uacs:
+                    u.__enter__()
+                try:
+                    for room in rooms:
+                        rtmp.wait_publishing(room, proc=gst.proc)
+                    # pulled side by side, while every call is up
+                    with ThreadPoolExecutor(len(rooms)) as pool:
+                        pulls = {room: pool.submit(pull_rtmp, rtmp.url(stream=room), 3,
+                                                   self.tmp / ("%s.wav" % room))
+                                 for room in rooms}
+                    for room, hz in rooms.items():
+                        pr = pulls[room].result()
+                        self.assertEqual(pr.returncode, 0, pr.stderr[-2000:])
+                        got = dominant_frequency(self.tmp / ("%s.wav" % room))
+                        self.assertIsNotNone(got, "silence on %s" % room)
+                        self.assertAlmostEqual(got, hz, delta=hz * 0.03,
+                                               msg="%s carries %.0f Hz, not %d Hz" %
+                                               (room, got, hz))
+                    for u in uacs:
+                        self.assertEqual(u.wait(40), 0, u.report())
+                finally:
+                    for u in uacs:
+                        u.__exit__(None, None, None)
+                r = gst.wait(20)
+            self.assertEqual(r.returncode, 0, str(r))
+
+    def test_a_call_cancelled_while_parked_gets_487(self):
+        port = free_port()
+        with GstLaunch("siplistener uri=sip:127.0.0.1:%d" % port, eos_on_shutdown=False) as gst:
+            got, report = self.call_in(port, "room9", scenario="uac/uac_in_cancel.xml")
+            self.assertTrue(gst.wait_for(r"sip-invite, invite-id=\(string\)inv-", 5),
+                            gst.output())
+            gst.interrupt()
+            gst.wait(10)
+        self.assertEqual(got, [180, 487], report)
+
+    def test_a_parked_call_nobody_takes_gets_480(self):
+        port = free_port()
+        with GstLaunch("siplistener park-timeout=1 uri=sip:127.0.0.1:%d" % port,
+                       eos_on_shutdown=False) as gst:
+            got, report = self.call_in(port, "room9")
+            self.assertIn("request-user=(string)room9", gst.output())
+            gst.interrupt()
+            gst.wait(10)
+        self.assertEqual(got, [180, 480], report)
+
+
+if __name__ == "__main__":
+    main()
