@@ -1364,6 +1364,27 @@ int call_stack_get(struct stack **stp, const struct sipua_call_params *prm,
 }
 
 
+/* A call of the process, placed or answered (handle NULL: an INVITE
+ * accepted that no call has taken yet), in calls for their requests */
+static struct call *call_new(struct sipua_call *handle)
+{
+	struct call *call = mem_zalloc(sizeof(*call), call_destructor);
+
+	if (!call)
+		return NULL;
+
+	call->handle = handle;
+	tmr_init(&call->answer_tmr);
+	tmr_init(&call->dtmf_tmr);
+	tmr_init(&call->free_tmr);
+	session_timer_init(&call->timer, session_refresh, session_expired,
+			   call);
+	list_append(&calls, &call->le, call);
+
+	return call;
+}
+
+
 /* A call (or a transfer's new leg) of the handle, ready to send its
  * INVITE: its SIP stack, its SDP offer (the handle's ports: a new leg
  * reuses the element's sockets), its answer timer */
@@ -1374,17 +1395,9 @@ static int call_alloc(struct call **callp, struct sipua_call *handle,
 	struct call *call;
 	int err;
 
-	call = mem_zalloc(sizeof(*call), call_destructor);
+	call = call_new(handle);
 	if (!call)
 		return ENOMEM;
-
-	call->handle = handle;
-	tmr_init(&call->answer_tmr);
-	tmr_init(&call->dtmf_tmr);
-	tmr_init(&call->free_tmr);
-	session_timer_init(&call->timer, session_refresh, session_expired,
-			   call);
-	list_append(&calls, &call->le, call);
 
 	err = call_stack_get(&call->stack, prm, why);
 	if (err)
@@ -1524,17 +1537,11 @@ int call_incoming_accept(struct call **callp, struct stack *st,
 	struct call *call;
 	int err;
 
-	call = mem_zalloc(sizeof(*call), call_destructor);
+	call = call_new(NULL);
 	if (!call)
 		return ENOMEM;
 
 	call->stack = st;
-	tmr_init(&call->answer_tmr);
-	tmr_init(&call->dtmf_tmr);
-	tmr_init(&call->free_tmr);
-	session_timer_init(&call->timer, session_refresh, session_expired,
-			   call);
-	list_append(&calls, &call->le, call);
 
 	err = incoming_x_headers(&call->remote_headers, msg);
 	if (err)
