@@ -25,7 +25,7 @@ s2r_template_instantiate (const S2rTemplate * tmpl, const S2rCallRequest * req,
   sip = gst_element_factory_make ("sipsrc", SIP_NAME);
   if (sip == NULL) {
     g_set_error (error, S2R_ERROR, S2R_ERROR_INTERNAL,
-        "element sipsrc not found (GStreamer plugin 'sip' not installed)");
+        "element sipsrc not found (GStreamer plugin 'sip2rtmp' not installed)");
     return NULL;
   }
   sink = s2r_template_make_sink (tmpl, error);

@@ -36,7 +36,7 @@ def daemon_binary():
 
 def daemon_env():
     e = dict(os.environ)
-    e.setdefault("GST_PLUGIN_PATH", str(peers.build_dir() / "plugins" / "sip"))
+    e.setdefault("GST_PLUGIN_PATH", str(peers.build_dir() / "plugins" / "sip2rtmp"))
     return e
 
 
