@@ -31,7 +31,7 @@ For each N in --calls and each repeat:
 
 --soak instead (nothing of the above):
   cycles    --cycles calls one after another, --at-once at a time, of every
-            kind of tests/controller/daemon.py's CallCycles (answered and hung
+            kind of tests/peers/daemon.py's CallCycles (answered and hung
             up, the callee's BYE, 486, CANCEL while ringing, RTMP refused, SIP
             port unreachable), after a warm-up: the daemon's RSS, open fds and
             threads every --sample-every cycles, and once every call has ended
@@ -68,7 +68,6 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 sys.path.insert(0, str(REPO / "tests" / "peers"))
-sys.path.insert(0, str(REPO / "tests" / "controller"))
 import peers  # noqa: E402
 import daemon as s2rd  # noqa: E402  (the daemon's test driver: Daemon, CallCycles)
 import srtp  # noqa: E402

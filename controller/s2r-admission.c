@@ -7,11 +7,11 @@
 #endif
 
 #include "s2r-admission.h"
+#include "s2r-process.h"
 #include "s2r-error.h"
 
 #include <gst/gst.h>
 #include <stdio.h>
-#include <sys/resource.h>
 
 #define SAMPLE_INTERVAL_MS 1000
 /* a call's CPU shows in the samples about this long after it is admitted:
@@ -93,16 +93,6 @@ read_machine_cpu (guint64 * busy, guint64 * nice, guint64 * total)
   return TRUE;
 }
 
-static gint64
-process_cpu_us (void)
-{
-  struct rusage ru;
-
-  getrusage (RUSAGE_SELF, &ru);
-  return (gint64) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * G_USEC_PER_SEC
-      + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
-}
-
 static void
 read_media_loop (S2rAdmission * admission)
 {
@@ -123,7 +113,7 @@ static void
 sample (S2rAdmission * admission)
 {
   gint64 now = g_get_monotonic_time ();
-  gint64 cpu_us = process_cpu_us ();
+  gint64 cpu_us = s2r_process_cpu_us ();
   guint64 busy = 0, nice = 0, total = 0;
   Admitted *a;
 

@@ -6,38 +6,18 @@
 #include "config.h"
 #endif
 
-#include "s2r-api.h"
-#include "s2r-sip-fields.h"
-#include "s2r-connections.h"
-#include "s2r-console.h"
+#include "s2r-api-private.h"
 #include "s2r-error.h"
 #include "s2r-json.h"
+#include "s2r-route.h"
+#include "s2r-sip-fields.h"
 
 #include <string.h>
 
-#define CALLS_PATH "/api/v1/calls"
-
-struct _S2rApi
-{
-  S2rRoutes *routes;            /* issue 14: incoming calls' routes, or NULL */
-  SoupServer *server;
-  S2rConnections *connections;
-  guint16 port;
-  /* the monitoring address, when it has one of its own: /healthz, /readyz
-   * and /metrics there, without a token, and no longer on the API's */
-  SoupServer *monitor_server;
-  S2rConnections *monitor_connections;
-  guint16 monitor_port;
-  S2rConsole *console;          /* NULL: no console */
-  S2rCallManager *manager;
-  S2rEvents *events;
-  const S2rConfig *config;
-};
-
 /* The only two ways an answer leaves the API */
 
-static void
-send_json (SoupServerMessage * msg, guint status, JsonNode * root)
+void
+s2r_api_send_json (SoupServerMessage * msg, guint status, JsonNode * root)
 {
   g_autoptr (JsonGenerator) gen = json_generator_new ();
   gsize len;
@@ -50,8 +30,8 @@ send_json (SoupServerMessage * msg, guint status, JsonNode * root)
       data, len);
 }
 
-static void
-send_error (SoupServerMessage * msg, const GError * error)
+void
+s2r_api_send_error (SoupServerMessage * msg, const GError * error)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonNode) root = NULL;
@@ -76,43 +56,45 @@ send_error (SoupServerMessage * msg, const GError * error)
     soup_message_headers_replace (soup_server_message_get_response_headers
         (msg), "WWW-Authenticate", "Bearer");
   root = json_builder_get_root (b);
-  send_json (msg, status, root);
+  s2r_api_send_json (msg, status, root);
 }
 
-static void
-send_call (SoupServerMessage * msg, guint status, S2rCall * call, gboolean wcs)
+void
+s2r_api_send_call (SoupServerMessage * msg, guint status, S2rCall * call,
+    S2rDialect dialect)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonNode) root = NULL;
 
-  s2r_call_to_json (call, b, wcs);
+  s2r_call_to_json (call, b, dialect);
   root = json_builder_get_root (b);
-  send_json (msg, status, root);
+  s2r_api_send_json (msg, status, root);
 }
 
-static void
-send_calls (SoupServerMessage * msg, GPtrArray * calls, gboolean wcs)
+void
+s2r_api_send_calls (SoupServerMessage * msg, GPtrArray * calls,
+    S2rDialect dialect)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonNode) root = NULL;
 
   json_builder_begin_array (b);
   for (guint i = 0; i < calls->len; i++)
-    s2r_call_to_json (g_ptr_array_index (calls, i), b, wcs);
+    s2r_call_to_json (g_ptr_array_index (calls, i), b, dialect);
   json_builder_end_array (b);
   root = json_builder_get_root (b);
-  send_json (msg, SOUP_STATUS_OK, root);
+  s2r_api_send_json (msg, SOUP_STATUS_OK, root);
 }
 
-static void
-send_method_not_allowed (SoupServerMessage * msg, const char *allow)
+void
+s2r_api_send_method_not_allowed (SoupServerMessage * msg, const char *allow)
 {
   g_autoptr (GError) err = g_error_new (S2R_ERROR, S2R_ERROR_METHOD,
       "method %s not allowed here", soup_server_message_get_method (msg));
 
   soup_message_headers_replace (soup_server_message_get_response_headers (msg),
       "Allow", allow);
-  send_error (msg, err);
+  s2r_api_send_error (msg, err);
 }
 
 /* Constant time, so the token cannot be guessed byte by byte */
@@ -148,34 +130,35 @@ check_request (S2rApi * api, SoupServerMessage * msg, GError ** error)
   return TRUE;
 }
 
+gboolean
+s2r_api_token_ok (S2rApi * api, SoupServerMessage * msg)
+{
+  return check_request (api, msg, NULL);
+}
+
 /* S2rConnections' refusals (413, 408) carry the API's error body */
 static void
 refuse_cb (SoupServerMessage * msg, const GError * error, gpointer user_data)
 {
-  send_error (msg, error);
+  s2r_api_send_error (msg, error);
 }
 
-static JsonNode *
-parse_body (S2rApi * api, SoupServerMessage * msg, GError ** error)
+JsonNode *
+s2r_api_parse_body (S2rApi * api, SoupServerMessage * msg, GError ** error)
 {
   SoupMessageBody *body = soup_server_message_get_request_body (msg);
   g_autoptr (GBytes) bytes = soup_message_body_flatten (body);
   gsize len;
   const char *data = g_bytes_get_data (bytes, &len);
 
-  if (len > s2r_config_get_max_body (api->config)) {
-    g_set_error (error, S2R_ERROR, S2R_ERROR_TOO_LARGE,
-        "the body is larger than %" G_GSIZE_FORMAT " bytes",
-        s2r_config_get_max_body (api->config));
-    return NULL;
-  }
-  return s2r_json_parse_object (data, len, error);
+  return s2r_json_parse_body (data, len, s2r_config_get_max_body (api->config),
+      error);
 }
 
-static S2rCall *
-start_call (S2rApi * api, SoupServerMessage * msg, GError ** error)
+S2rCall *
+s2r_api_start_call (S2rApi * api, SoupServerMessage * msg, GError ** error)
 {
-  g_autoptr (JsonNode) root = parse_body (api, msg, error);
+  g_autoptr (JsonNode) root = s2r_api_parse_body (api, msg, error);
   g_autoptr (S2rCallRequest) req = NULL;
 
   if (root == NULL)
@@ -188,8 +171,8 @@ start_call (S2rApi * api, SoupServerMessage * msg, GError ** error)
 
 /* A call id from a path or a body: one that no call can have is refused
  * as such (a 404 would echo CR/LF or anything else back in its message) */
-static S2rCall *
-lookup_call (S2rApi * api, const char *call_id, GError ** error)
+S2rCall *
+s2r_api_lookup_call (S2rApi * api, const char *call_id, GError ** error)
 {
   if (!s2r_call_id_is_valid (call_id)) {
     s2r_set_error_field (error, S2R_ERROR_INVALID, "callId",
@@ -200,8 +183,8 @@ lookup_call (S2rApi * api, const char *call_id, GError ** error)
 }
 
 /* A string member of the body, for terminate and find */
-static gboolean
-body_string (JsonNode * root, const char *name, const char **value,
+gboolean
+s2r_api_body_string (JsonNode * root, const char *name, const char **value,
     GError ** error)
 {
   JsonNode *node = json_object_get_member (json_node_get_object (root), name);
@@ -221,8 +204,8 @@ body_string (JsonNode * root, const char *name, const char **value,
 
 /* Digits and how to send them, checked: "method" names the native API's
  * values; WCS 5's "type" (RFC2833, INFO) maps to them */
-static gboolean
-send_dtmf (S2rCall * call, const char *digits, const char *digits_field,
+gboolean
+s2r_api_send_dtmf (S2rCall * call, const char *digits, const char *digits_field,
     const char *method, const char *method_field, GError ** error)
 {
   if (!s2r_dtmf_digits_are_valid (digits)) {
@@ -241,614 +224,130 @@ send_dtmf (S2rCall * call, const char *digits, const char *digits_field,
   return s2r_call_send_dtmf (call, digits, method, error);
 }
 
-static void
-send_dtmf_accepted (SoupServerMessage * msg, S2rCall * call,
-    const char *digits, const char *method)
+/* Route flags. PUBLIC: answers without the token (load balancers and
+ * orchestrators probe it). MONITORING: served on the monitoring address,
+ * without the token, when there is one, and then not on the API's. */
+#define PUBLIC (1 << 0)
+#define MONITORING (1 << 1)
+
+static const struct
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) root = NULL;
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "callId");
-  json_builder_add_string_value (b, s2r_call_get_id (call));
-  json_builder_set_member_name (b, "digits");
-  json_builder_add_string_value (b, digits);
-  json_builder_set_member_name (b, "method");
-  if (method)
-    json_builder_add_string_value (b, method);
-  else
-    json_builder_add_null_value (b);
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  send_json (msg, SOUP_STATUS_ACCEPTED, root);
-}
-
-/* POST /api/v1/calls/{id}/dtmf {"digits": "1234#", "method": "rfc4733"} */
-static void
-dtmf_handler (S2rApi * api, SoupServerMessage * msg, S2rCall * call)
-{
-  g_autoptr (GError) err = NULL;
-  g_autoptr (JsonNode) root = NULL;
-  const char *digits, *method;
-
-  if (soup_server_message_get_method (msg) != SOUP_METHOD_POST) {
-    send_method_not_allowed (msg, "POST");
-    return;
-  }
-  root = parse_body (api, msg, &err);
-  if (root == NULL || !body_string (root, "digits", &digits, &err) ||
-      !body_string (root, "method", &method, &err) ||
-      !send_dtmf (call, digits, "digits", method, "method", &err)) {
-    send_error (msg, err);
-    return;
-  }
-  send_dtmf_accepted (msg, call, digits, method);
-}
-
-static void
-send_destination (SoupServerMessage * msg, guint status, S2rDestination * d)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) root = NULL;
-
-  s2r_destination_to_json (d, b);
-  root = json_builder_get_root (b);
-  send_json (msg, status, root);
-}
-
-/* The call with its media statistics: GET /api/v1/calls/{id} only */
-static void
-send_call_with_stats (SoupServerMessage * msg, S2rCall * call)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) root = NULL;
-
-  json_builder_begin_object (b);
-  s2r_call_add_json_members (call, b, FALSE);
-  s2r_call_add_stats_members (call, b);
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  send_json (msg, SOUP_STATUS_OK, root);
-}
-
-static S2rDestination *
-find_destination (S2rCall * call, const char *dest_id, GError ** error)
-{
-  guint64 id = 0;
-
-  /* not a number: no destination has it, and it is not echoed back */
-  if (!g_ascii_string_to_unsigned (dest_id, 10, 1, G_MAXUINT, &id, NULL)) {
-    s2r_set_error_field (error, S2R_ERROR_INVALID, "destId",
-        "'destId' must be a number from 1 to %u", G_MAXUINT);
-    return NULL;
-  }
-  for (guint i = 0; i < s2r_call_get_n_destinations (call); i++) {
-    S2rDestination *d = s2r_call_get_destination (call, i);
-
-    if (s2r_destination_get_id (d) == id)
-      return d;
-  }
-  s2r_set_error_field (error, S2R_ERROR_NOT_FOUND, "destId",
-      "call '%s' has no destination '%s'", s2r_call_get_id (call), dest_id);
-  return NULL;
-}
-
-/* GET|POST /api/v1/calls/{id}/destinations,
- * GET|DELETE /api/v1/calls/{id}/destinations/{destId} */
-static void
-destinations_handler (S2rApi * api, SoupServerMessage * msg, S2rCall * call,
-    const char *dest_id)
-{
-  const char *method = soup_server_message_get_method (msg);
-  g_autoptr (GError) err = NULL;
-  S2rDestination *d;
-
-  if (dest_id == NULL) {
-    if (method == SOUP_METHOD_GET) {
-      g_autoptr (JsonBuilder) b = json_builder_new ();
-      g_autoptr (JsonNode) root = NULL;
-
-      json_builder_begin_array (b);
-      for (guint i = 0; i < s2r_call_get_n_destinations (call); i++)
-        s2r_destination_to_json (s2r_call_get_destination (call, i), b);
-      json_builder_end_array (b);
-      root = json_builder_get_root (b);
-      send_json (msg, SOUP_STATUS_OK, root);
-    } else if (method == SOUP_METHOD_POST) {
-      g_autoptr (JsonNode) root = parse_body (api, msg, &err);
-      S2rRtmpTarget *target;
-      g_autofree char *location = NULL;
-
-      if (root == NULL)
-        goto error;
-      target = s2r_rtmp_target_new_from_json (root, NULL, &err);
-      if (target == NULL)
-        goto error;
-      d = s2r_call_manager_add_destination (api->manager, call, target, &err);
-      if (d == NULL)
-        goto error;
-      location = g_strdup_printf (CALLS_PATH "/%s/destinations/%u",
-          s2r_call_get_id (call), s2r_destination_get_id (d));
-      soup_message_headers_replace (soup_server_message_get_response_headers
-          (msg), "Location", location);
-      send_destination (msg, SOUP_STATUS_CREATED, d);
-    } else {
-      send_method_not_allowed (msg, "GET, POST");
-    }
-    return;
-  }
-
-  if (method != SOUP_METHOD_GET && method != SOUP_METHOD_DELETE) {
-    send_method_not_allowed (msg, "GET, DELETE");
-    return;
-  }
-  d = find_destination (call, dest_id, &err);
-  if (d == NULL)
-    goto error;
-  if (method == SOUP_METHOD_GET) {
-    send_destination (msg, SOUP_STATUS_OK, d);
-  } else {
-    if (!s2r_call_remove_destination (call, s2r_destination_get_id (d), &err))
-      goto error;
-    send_call (msg, SOUP_STATUS_OK, call, FALSE);
-  }
-  return;
-
-error:
-  send_error (msg, err);
-}
-
-/* POST /api/v1/calls, GET /api/v1/calls, GET|DELETE /api/v1/calls/{id},
- * and the call's destinations */
-static void
-calls_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
-    GHashTable * query, gpointer user_data)
-{
-  S2rApi *api = user_data;
-  const char *method = soup_server_message_get_method (msg);
-  g_autoptr (GError) err = NULL;
-  g_autoptr (S2rCall) call = NULL;
-  const char *id = NULL;
-
-  if (!check_request (api, msg, &err))
-    goto error;
-
-  if (g_str_has_prefix (path, CALLS_PATH "/"))
-    id = path + strlen (CALLS_PATH "/");
-  else if (strcmp (path, CALLS_PATH) != 0) {
-    s2r_set_error_field (&err, S2R_ERROR_NOT_FOUND, NULL, "no such resource");
-    goto error;
-  }
-
-  if (id == NULL || *id == '\0') {
-    if (method == SOUP_METHOD_GET) {
-      g_autoptr (GPtrArray) calls = s2r_call_manager_list (api->manager);
-
-      send_calls (msg, calls, FALSE);
-    } else if (method == SOUP_METHOD_POST) {
-      g_autofree char *location = NULL;
-
-      call = start_call (api, msg, &err);
-      if (call == NULL)
-        goto error;
-      location = g_strdup_printf (CALLS_PATH "/%s", s2r_call_get_id (call));
-      soup_message_headers_replace (soup_server_message_get_response_headers
-          (msg), "Location", location);
-      send_call (msg, SOUP_STATUS_CREATED, call, FALSE);
-    } else {
-      send_method_not_allowed (msg, "GET, POST");
-    }
-    return;
-  }
-
-  {
-    /* {id}, {id}/destinations, {id}/destinations/{destId} */
-    g_auto (GStrv) parts = g_strsplit (id, "/", 4);
-    guint n = g_strv_length (parts);
-
-    gboolean dtmf = n == 2 && strcmp (parts[1], "dtmf") == 0;
-
-    if (n > 3 || (n >= 2 && !dtmf && strcmp (parts[1], "destinations") != 0)
-        || (n == 3 && *parts[2] == '\0')) {
-      s2r_set_error_field (&err, S2R_ERROR_NOT_FOUND, NULL, "no such resource");
-      goto error;
-    }
-    if (n == 1 && method != SOUP_METHOD_GET && method != SOUP_METHOD_DELETE) {
-      send_method_not_allowed (msg, "GET, DELETE");
-      return;
-    }
-    call = lookup_call (api, parts[0], &err);
-    if (call == NULL)
-      goto error;
-    if (dtmf) {
-      dtmf_handler (api, msg, call);
-      return;
-    }
-    if (n >= 2) {
-      destinations_handler (api, msg, call, n == 3 ? parts[2] : NULL);
-      return;
-    }
-  }
-  if (method == SOUP_METHOD_DELETE) {
-    s2r_call_hangup (call);
-    send_call (msg, s2r_call_is_active (call) ? SOUP_STATUS_ACCEPTED :
-        SOUP_STATUS_OK, call, FALSE);
-  } else {
-    send_call_with_stats (msg, call);
-  }
-  return;
-
-error:
-  send_error (msg, err);
-}
-
-static void
-not_found (S2rApi * api, SoupServerMessage * msg, const char *path)
-{
-  g_autoptr (GError) err = NULL;
-
-  if (check_request (api, msg, &err))
-    s2r_set_error_field (&err, S2R_ERROR_NOT_FOUND, NULL,
-        "no such resource: %s", path);
-  send_error (msg, err);
-}
-
-/* /healthz, /readyz and /metrics: on the monitoring address without a
- * token; on the API's only when there is no monitoring address (then
- * /metrics behind the token), not found there otherwise */
-static gboolean
-accept_monitoring (S2rApi * api, SoupServer * server, SoupServerMessage * msg,
-    const char *path, gboolean needs_token)
-{
-  const char *method = soup_server_message_get_method (msg);
-  g_autoptr (GError) err = NULL;
-
-  if (server != api->monitor_server) {
-    if (api->monitor_server) {
-      not_found (api, msg, path);
-      return FALSE;
-    }
-    if (needs_token && !check_request (api, msg, &err)) {
-      send_error (msg, err);
-      return FALSE;
-    }
-  }
-  if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD) {
-    send_method_not_allowed (msg, "GET, HEAD");
-    return FALSE;
-  }
-  return TRUE;
-}
-
-/* A GET-only resource: the token, then the method. Answers when not. */
-static gboolean
-accept_get (S2rApi * api, SoupServerMessage * msg)
-{
-  g_autoptr (GError) err = NULL;
-
-  if (!check_request (api, msg, &err)) {
-    send_error (msg, err);
-    return FALSE;
-  }
-  if (soup_server_message_get_method (msg) != SOUP_METHOD_GET) {
-    send_method_not_allowed (msg, "GET");
-    return FALSE;
-  }
-  return TRUE;
-}
-
-/* GET /api/v1/status: the calls carried and the load admission control
- * decides on */
-static void
-status_handler (SoupServer * server, SoupServerMessage * msg,
-    const char *path, GHashTable * query, gpointer user_data)
-{
-  S2rApi *api = user_data;
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) root = NULL;
-
-  if (!accept_get (api, msg))
-    return;
-  json_builder_begin_object (b);
-  s2r_call_manager_add_status_members (api->manager, b);
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  send_json (msg, SOUP_STATUS_OK, root);
-}
-
-/* GET /metrics: Prometheus' text format, behind the token like the rest
- * of the API (Prometheus sends a bearer token), or on the monitoring
- * address without one */
-static void
-metrics_handler (SoupServer * server, SoupServerMessage * msg,
-    const char *path, GHashTable * query, gpointer user_data)
-{
-  S2rApi *api = user_data;
-  char *text;
-
-  if (!accept_monitoring (api, server, msg, path, TRUE))
-    return;
-  text = s2r_call_manager_render_metrics (api->manager);
-  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-  soup_server_message_set_response (msg,
-      "text/plain; version=0.0.4; charset=utf-8", SOUP_MEMORY_TAKE, text,
-      strlen (text));
-}
-
-/* GET /healthz (the process answers) and /readyz (it takes calls now):
- * for load balancers and orchestrators, without a token */
-static void
-health_handler (SoupServer * server, SoupServerMessage * msg,
-    const char *path, GHashTable * query, gpointer user_data)
-{
-  S2rApi *api = user_data;
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) root = NULL;
-  g_autofree char *reason = NULL;
-  gboolean ok = TRUE;
-
-  if (!accept_monitoring (api, server, msg, path, FALSE))
-    return;
-  if (g_str_equal (path, "/readyz"))
-    ok = s2r_call_manager_is_ready (api->manager, &reason);
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "status");
-  json_builder_add_string_value (b, ok ? "ok" : "unavailable");
-  if (reason) {
-    json_builder_set_member_name (b, "reason");
-    json_builder_add_string_value (b, reason);
-  }
-  json_builder_set_member_name (b, "activeCalls");
-  json_builder_add_int_value (b, s2r_call_manager_get_n_active (api->manager));
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  send_json (msg, ok ? SOUP_STATUS_OK : SOUP_STATUS_SERVICE_UNAVAILABLE, root);
-}
-
-/* GET /api/v1/events */
-static void
-events_handler (SoupServer * server, SoupServerMessage * msg, const char *path,
-    GHashTable * query, gpointer user_data)
-{
-  S2rApi *api = user_data;
-
-  if (accept_get (api, msg))
-    s2r_events_add_client (api->events, msg);
-}
-
-/* POST /RESTCall/call: WCS 4, the article's body unchanged */
-static void
-wcs4_call_handler (SoupServer * server, SoupServerMessage * msg,
-    const char *path, GHashTable * query, gpointer user_data)
-{
-  S2rApi *api = user_data;
-  g_autoptr (GError) err = NULL;
-  g_autoptr (S2rCall) call = NULL;
-
-  if (!check_request (api, msg, &err))
-    goto error;
-  if (soup_server_message_get_method (msg) != SOUP_METHOD_POST) {
-    send_method_not_allowed (msg, "POST");
-    return;
-  }
-  call = start_call (api, msg, &err);
-  if (call == NULL)
-    goto error;
-  send_call (msg, SOUP_STATUS_OK, call, TRUE);
-  return;
-
-error:
-  send_error (msg, err);
-}
-
-static gboolean
-call_matches (S2rCall * call, const char *call_id, const char *callee,
-    const char *rtmp_url, const char *status)
-{
-  S2rCallRequest *req = s2r_call_get_request (call);
-
-  return (call_id == NULL || g_strcmp0 (call_id, s2r_call_get_id (call)) == 0)
-      && (callee == NULL ||
-      g_strcmp0 (callee, s2r_call_request_get_callee (req)) == 0)
-      && (rtmp_url == NULL ||
-      g_strcmp0 (rtmp_url, s2r_call_request_get_rtmp_url (req)) == 0)
-      && (status == NULL || g_ascii_strcasecmp (status,
-          s2r_call_status_to_string (s2r_call_get_status (call))) == 0);
-}
-
-static void
-wcs5_find (S2rApi * api, SoupServerMessage * msg, gboolean all, GError ** error)
-{
-  g_autoptr (GPtrArray) calls = s2r_call_manager_list (api->manager);
-  g_autoptr (GPtrArray) found = g_ptr_array_new ();
-  g_autoptr (JsonNode) root = NULL;
-  const char *call_id = NULL, *callee = NULL, *rtmp_url = NULL, *status = NULL;
-
-  if (!all) {
-    S2rCallStatus unused;
-
-    root = parse_body (api, msg, error);
-    if (root == NULL ||
-        !body_string (root, "callId", &call_id, error) ||
-        !body_string (root, "callee", &callee, error) ||
-        !body_string (root, "rtmpUrl", &rtmp_url, error) ||
-        !body_string (root, "status", &status, error))
-      return;
-    if (status && !s2r_call_status_from_string (status, &unused)) {
-      s2r_set_error_field (error, S2R_ERROR_INVALID, "status",
-          "field 'status' is not a call status");
-      return;
-    }
-  }
-  for (guint i = 0; i < calls->len; i++) {
-    S2rCall *call = g_ptr_array_index (calls, i);
-
-    if (call_matches (call, call_id, callee, rtmp_url, status))
-      g_ptr_array_add (found, call);
-  }
-  send_calls (msg, found, TRUE);
-}
-
-static const char *const wcs5_actions[] = {
-  "startup", "terminate", "find", "find_all", "send_dtmf", NULL
+  const char *pattern;
+  const char *allow;            /* as the Allow header of a 405 lists them */
+  guint flags;
+  S2rApiHandler handler;
+} routes[] = {
+  {"/api/v1/calls", "GET, POST", 0, s2r_api_calls},
+  {"/api/v1/calls/", "GET, POST", 0, s2r_api_calls},
+  {"/api/v1/calls/{callId}", "GET, DELETE", 0, s2r_api_call},
+  {"/api/v1/calls/{callId}/dtmf", "POST", 0, s2r_api_call_dtmf},
+  {"/api/v1/calls/{callId}/destinations", "GET, POST", 0,
+      s2r_api_call_destinations},
+  {"/api/v1/calls/{callId}/destinations/{destId}", "GET, DELETE", 0,
+      s2r_api_call_destination},
+  {"/api/v1/events", "GET", 0, s2r_api_events},
+  {"/api/v1/status", "GET", 0, s2r_api_status},
+  /* issue 14: incoming calls' routes */
+  {"/api/v1/routes", "GET, POST", 0, s2r_api_routes},
+  {"/api/v1/routes/{routeId}", "GET, DELETE", 0, s2r_api_route},
+  /* Prometheus sends a bearer token (none on the monitoring address) */
+  {"/metrics", "GET, HEAD", MONITORING, s2r_api_metrics},
+  {"/healthz", "GET, HEAD", PUBLIC | MONITORING, s2r_api_health},
+  {"/readyz", "GET, HEAD", PUBLIC | MONITORING, s2r_api_ready},
+  {"/RESTCall/call", "POST", 0, s2r_api_wcs4_call},
+  {"/rest-api/call/startup", "POST", 0, s2r_api_wcs5_startup},
+  {"/rest-api/call/terminate", "POST", 0, s2r_api_wcs5_terminate},
+  {"/rest-api/call/find", "POST", 0, s2r_api_wcs5_find},
+  {"/rest-api/call/find_all", "POST", 0, s2r_api_wcs5_find_all},
+  {"/rest-api/call/send_dtmf", "POST", 0, s2r_api_wcs5_send_dtmf},
 };
 
-/* POST /rest-api/call/{startup,terminate,find,find_all}: WCS 5 */
-static void
-wcs5_call_handler (SoupServer * server, SoupServerMessage * msg,
-    const char *path, GHashTable * query, gpointer user_data)
+/* The route of @path among those with all of @flags, G_N_ELEMENTS (routes)
+ * if none */
+static guint
+find_route (const char *path, guint flags, GStrv * params)
 {
-  S2rApi *api = user_data;
-  const char *action = path + strlen ("/rest-api/call/");
-  g_autoptr (GError) err = NULL;
-  g_autoptr (S2rCall) call = NULL;
+  guint i;
 
-  if (!check_request (api, msg, &err))
-    goto error;
-  if (!g_str_has_prefix (path, "/rest-api/call/") ||
-      !g_strv_contains (wcs5_actions, action)) {
-    s2r_set_error_field (&err, S2R_ERROR_NOT_FOUND, NULL, "no such method");
-    goto error;
-  }
-  if (soup_server_message_get_method (msg) != SOUP_METHOD_POST) {
-    send_method_not_allowed (msg, "POST");
+  for (i = 0; i < G_N_ELEMENTS (routes); i++)
+    if ((routes[i].flags & flags) == flags &&
+        s2r_route_match (routes[i].pattern, path, params))
+      break;
+  return i;
+}
+
+/* The method, then the route's handler */
+static void
+run_route (S2rApi * api, SoupServerMessage * msg, guint i,
+    const char *const *params)
+{
+  if (!s2r_route_allows (routes[i].allow,
+          soup_server_message_get_method (msg))) {
+    s2r_api_send_method_not_allowed (msg, routes[i].allow);
     return;
   }
+  routes[i].handler (api, msg, params);
+}
 
-  if (strcmp (action, "startup") == 0) {
-    call = start_call (api, msg, &err);
-    if (call == NULL)
-      goto error;
-    send_call (msg, SOUP_STATUS_OK, call, TRUE);
-  } else if (strcmp (action, "terminate") == 0) {
-    g_autoptr (JsonNode) root = parse_body (api, msg, &err);
-    const char *call_id;
+/* Every request to the API's address: its route (the monitoring ones are
+ * not found here when they have an address of their own), else the
+ * console's files (no token: they hold no data); the token unless the
+ * route is public, the method, then the route's handler */
+static void
+dispatch (SoupServer * server, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  S2rApi *api = user_data;
+  g_autoptr (GError) err = NULL;
+  g_auto (GStrv) params = NULL;
+  guint i = find_route (path, 0, &params);
 
-    if (root == NULL || !body_string (root, "callId", &call_id, &err))
-      goto error;
-    if (call_id == NULL) {
-      s2r_set_error_field (&err, S2R_ERROR_INVALID, "callId",
-          "missing field 'callId'");
-      goto error;
-    }
-    call = lookup_call (api, call_id, &err);
-    if (call == NULL)
-      goto error;
-    s2r_call_hangup (call);
-    send_call (msg, SOUP_STATUS_OK, call, TRUE);
-  } else if (strcmp (action, "send_dtmf") == 0) {
-    /* WCS 5: {"callId", "dtmf", "type": "RFC2833" | "INFO"} */
-    g_autoptr (JsonNode) root = parse_body (api, msg, &err);
-    const char *call_id, *digits, *type;
-    const char *method = NULL;
+  if (i < G_N_ELEMENTS (routes) && (routes[i].flags & MONITORING) &&
+      api->monitor_server)
+    i = G_N_ELEMENTS (routes);
+  if (i == G_N_ELEMENTS (routes) && api->console &&
+      s2r_console_serve (api->console, msg, path))
+    return;
+  if ((i == G_N_ELEMENTS (routes) || !(routes[i].flags & PUBLIC)) &&
+      !check_request (api, msg, &err))
+    goto error;
+  if (i == G_N_ELEMENTS (routes)) {
+    /* the path comes percent-decoded: %ff is a byte that is not UTF-8, and
+     * the message is read in a JSON body */
+    g_autofree char *shown = g_utf8_make_valid (path, -1);
 
-    if (root == NULL || !body_string (root, "callId", &call_id, &err) ||
-        !body_string (root, "dtmf", &digits, &err) ||
-        !body_string (root, "type", &type, &err))
-      goto error;
-    if (call_id == NULL) {
-      s2r_set_error_field (&err, S2R_ERROR_INVALID, "callId",
-          "missing field 'callId'");
-      goto error;
-    }
-    if (type)
-      method = g_ascii_strcasecmp (type, "RFC2833") == 0 ? "rfc4733" :
-          g_ascii_strcasecmp (type, "INFO") == 0 ? "info" : type;
-    call = lookup_call (api, call_id, &err);
-    if (call == NULL || !send_dtmf (call, digits, "dtmf", method, "type",
-            &err))
-      goto error;
-    send_call (msg, SOUP_STATUS_OK, call, TRUE);
-  } else {
-    wcs5_find (api, msg, strcmp (action, "find_all") == 0, &err);
-    if (err)
-      goto error;
+    s2r_set_error_field (&err, S2R_ERROR_NOT_FOUND, NULL,
+        "no such resource: %s", shown);
+    goto error;
   }
+  run_route (api, msg, i, (const char *const *) params);
   return;
 
 error:
-  send_error (msg, err);
+  s2r_api_send_error (msg, err);
 }
 
-/* The console's files (no token: they hold no data), else 404 */
+/* Every request to the monitoring address: its monitoring routes, without
+ * the token; nothing else */
 static void
-default_handler (SoupServer * server, SoupServerMessage * msg,
+dispatch_monitor (SoupServer * server, SoupServerMessage * msg,
     const char *path, GHashTable * query, gpointer user_data)
 {
   S2rApi *api = user_data;
+  g_autoptr (GError) err = NULL;
+  g_auto (GStrv) params = NULL;
+  guint i = find_route (path, MONITORING, &params);
 
-  if (api->console && s2r_console_serve (api->console, msg, path))
+  if (i == G_N_ELEMENTS (routes)) {
+    g_autofree char *shown = g_utf8_make_valid (path, -1);
+
+    s2r_set_error_field (&err, S2R_ERROR_NOT_FOUND, NULL,
+        "no such resource here: %s (the monitoring address serves /healthz, "
+        "/readyz and /metrics)", shown);
+    s2r_api_send_error (msg, err);
     return;
-  not_found (api, msg, path);
-}
-
-static void
-monitor_default_handler (SoupServer * server, SoupServerMessage * msg,
-    const char *path, GHashTable * query, gpointer user_data)
-{
-  g_autoptr (GError) err = NULL;
-
-  s2r_set_error_field (&err, S2R_ERROR_NOT_FOUND, NULL,
-      "no such resource here: %s (the monitoring address serves /healthz, "
-      "/readyz and /metrics)", path);
-  send_error (msg, err);
-}
-
-/* issue 14: /api/v1/routes[/{id}]: POST (201), GET, DELETE; the routes
- * themselves are s2r-routes.c's */
-#define ROUTES_PATH "/api/v1/routes"
-
-static void
-routes_handler (SoupServer * server, SoupServerMessage * msg,
-    const char *path, GHashTable * query, gpointer user_data)
-{
-  S2rApi *api = user_data;
-  const char *method = soup_server_message_get_method (msg);
-  const char *id = g_str_has_prefix (path, ROUTES_PATH "/") ?
-      path + strlen (ROUTES_PATH "/") : NULL;
-  g_autoptr (GError) err = NULL;
-  g_autoptr (JsonNode) root = NULL;
-
-  if (!check_request (api, msg, &err))
-    goto error;
-  if (!api->routes || (!id && strcmp (path, ROUTES_PATH) != 0) ||
-      (id && (!*id || strchr (id, '/')))) {
-    s2r_set_error_field (&err, S2R_ERROR_NOT_FOUND, NULL, "no such resource");
-    goto error;
   }
-  if (!id && method == SOUP_METHOD_POST) {
-    g_autoptr (JsonNode) body = parse_body (api, msg, &err);
-
-    if (body)
-      root = s2r_routes_add (api->routes, body, &err);
-    if (!root)
-      goto error;
-    send_json (msg, SOUP_STATUS_CREATED, root);
-  } else if (!id && method == SOUP_METHOD_GET) {
-    root = s2r_routes_list (api->routes);
-    send_json (msg, SOUP_STATUS_OK, root);
-  } else if (id && method == SOUP_METHOD_GET) {
-    root = s2r_routes_get (api->routes, id, &err);
-    if (!root)
-      goto error;
-    send_json (msg, SOUP_STATUS_OK, root);
-  } else if (id && method == SOUP_METHOD_DELETE) {
-    if (!s2r_routes_remove (api->routes, id, &err))
-      goto error;
-    soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
-  } else {
-    send_method_not_allowed (msg, id ? "GET, DELETE" : "GET, POST");
-  }
-  return;
-
-error:
-  send_error (msg, err);
-}
-
-void
-s2r_api_set_routes (S2rApi * api, S2rRoutes * routes)
-{
-  api->routes = routes;
+  run_route (api, msg, i, (const char *const *) params);
 }
 
 S2rApi *
@@ -866,24 +365,7 @@ s2r_api_new (S2rCallManager * manager, S2rEvents * events,
   api->connections = s2r_connections_new (api->server,
       s2r_config_get_max_body (config), s2r_config_get_idle_timeout (config),
       s2r_config_get_request_timeout (config), refuse_cb, api);
-  soup_server_add_handler (api->server, NULL, default_handler, api, NULL);
-  soup_server_add_handler (api->server, CALLS_PATH, calls_handler, api, NULL);
-  soup_server_add_handler (api->server, ROUTES_PATH, routes_handler, api,
-      NULL);                    /* issue 14 */
-  soup_server_add_handler (api->server, "/api/v1/events", events_handler, api,
-      NULL);
-  soup_server_add_handler (api->server, "/api/v1/status", status_handler, api,
-      NULL);
-  soup_server_add_handler (api->server, "/metrics", metrics_handler, api,
-      NULL);
-  soup_server_add_handler (api->server, "/healthz", health_handler, api,
-      NULL);
-  soup_server_add_handler (api->server, "/readyz", health_handler, api,
-      NULL);
-  soup_server_add_handler (api->server, "/RESTCall/call", wcs4_call_handler,
-      api, NULL);
-  soup_server_add_handler (api->server, "/rest-api/call", wcs5_call_handler,
-      api, NULL);
+  soup_server_add_handler (api->server, NULL, dispatch, api, NULL);
   return api;
 }
 
@@ -945,14 +427,8 @@ s2r_api_listen_monitor (S2rApi * api, const char *host, guint16 port,
       s2r_config_get_max_body (api->config),
       s2r_config_get_idle_timeout (api->config),
       s2r_config_get_request_timeout (api->config), refuse_cb, api);
-  soup_server_add_handler (api->monitor_server, NULL, monitor_default_handler,
-      api, NULL);
-  soup_server_add_handler (api->monitor_server, "/metrics", metrics_handler,
-      api, NULL);
-  soup_server_add_handler (api->monitor_server, "/healthz", health_handler,
-      api, NULL);
-  soup_server_add_handler (api->monitor_server, "/readyz", health_handler,
-      api, NULL);
+  soup_server_add_handler (api->monitor_server, NULL, dispatch_monitor, api,
+      NULL);
   api->monitor_port = s2r_connections_listen (api->monitor_connections, saddr,
       error);
   return api->monitor_port != 0;
@@ -972,10 +448,18 @@ s2r_api_set_console (S2rApi * api, S2rConsole * console)
   api->console = console;
 }
 
+/* The cluster's hook: its request-read handler runs before the dispatch,
+ * and a request it answers (a status set) never reaches the route table */
 SoupServer *
 s2r_api_get_server (S2rApi * api)
 {
   return api->server;
+}
+
+void
+s2r_api_set_routes (S2rApi * api, S2rRoutes * routes)
+{
+  api->routes = routes;
 }
 
 void

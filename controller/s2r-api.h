@@ -4,6 +4,7 @@
  */
 #pragma once
 
+#include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
 #include "s2r-call-manager.h"
@@ -34,8 +35,12 @@ gboolean s2r_api_listen_monitor (S2rApi * api, const char *host,
 guint16 s2r_api_get_monitor_port (S2rApi * api);
 void s2r_api_set_console (S2rApi * api, S2rConsole * console);
 /* for the cluster (controller/cluster/), which takes some requests before
- * the routes here */
+ * the routes here, and answers them as the API does: the same token check
+ * and the one way a JSON answer leaves */
 SoupServer *s2r_api_get_server (S2rApi * api);
+gboolean s2r_api_token_ok (S2rApi * api, SoupServerMessage * msg);
+void s2r_api_send_json (SoupServerMessage * msg, guint status,
+    JsonNode * root);
 /* issue 14: the routes /api/v1/routes manages (not owned) */
 void s2r_api_set_routes (S2rApi * api, S2rRoutes * routes);
 

@@ -143,7 +143,7 @@ build_event_json (S2rCall * call, guint64 sequence, const char *digit,
   json_builder_add_int_value (b, (gint64) sequence);
   json_builder_set_member_name (b, "timestamp");
   json_builder_add_string_value (b, timestamp);
-  s2r_call_add_json_members (call, b, FALSE);
+  s2r_call_add_json_members (call, b, S2R_DIALECT_NATIVE);
   json_builder_end_object (b);
 
   root = json_builder_get_root (b);

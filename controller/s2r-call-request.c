@@ -5,6 +5,7 @@
 #include "s2r-call-request.h"
 #include "s2r-sip-fields.h"
 #include "s2r-error.h"
+#include "s2r-secret.h"
 
 #include <gio/gio.h>
 #include <string.h>
@@ -591,12 +592,8 @@ s2r_rtmp_target_free (S2rRtmpTarget * target)
   if (target == NULL)
     return;
   g_free (target->url);
-  if (target->stream)
-    memset (target->stream, 0, strlen (target->stream));
-  g_free (target->stream);
-  if (target->location)
-    memset (target->location, 0, strlen (target->location));
-  g_free (target->location);
+  s2r_secret_free (target->stream);
+  s2r_secret_free (target->location);
   g_free (target);
 }
 
@@ -636,7 +633,7 @@ target_new (const char *url, const char *stream, const char *prefix,
     return NULL;
   }
   t->url = g_strdup (url);
-  t->stream = g_strdup (stream);
+  t->stream = s2r_secret_dup (stream);
   /* that exact name, no prefix */
   if (g_str_has_suffix (url, "/"))
     t->location = g_strconcat (url, stream, NULL);
@@ -733,8 +730,8 @@ s2r_rtmp_target_copy (const S2rRtmpTarget * target)
   S2rRtmpTarget *t = g_new0 (S2rRtmpTarget, 1);
 
   t->url = g_strdup (target->url);
-  t->stream = g_strdup (target->stream);
-  t->location = g_strdup (target->location);
+  t->stream = s2r_secret_dup (target->stream);
+  t->location = s2r_secret_dup (target->location);
   return t;
 }
 
@@ -779,7 +776,7 @@ get_targets (S2rCallRequest * req, const Fields * f, GError ** error)
 {
   static const char *const arrays[] = { "destinations", "rtmpUrls" };
   g_autofree char *url = NULL;
-  g_autofree char *stream = NULL;
+  g_autoptr (S2rSecret) stream = NULL;
 
   if (!get_string (f, "rtmpUrl", FALSE, &url, error) ||
       !get_string (f, "rtmpStream", FALSE, &stream, error))
@@ -1084,9 +1081,7 @@ s2r_call_request_unref (S2rCallRequest * req)
   g_free (req->proxy);
   g_free (req->transport);
   g_free (req->sip_login);
-  if (req->sip_password)
-    memset (req->sip_password, 0, strlen (req->sip_password));
-  g_free (req->sip_password);
+  s2r_secret_free (req->sip_password);
   g_free (req->sip_auth_name);
   g_free (req->sip_domain);
   g_free (req->visible_name);

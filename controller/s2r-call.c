@@ -7,6 +7,8 @@
 #endif
 
 #include "s2r-call.h"
+#include "s2r-call-json.h"
+#include "s2r-destination.h"
 #include "s2r-sip-listen.h"
 #include "s2r-error.h"
 
@@ -27,17 +29,6 @@ typedef struct
   gulong probe;
 } PendingPad;
 
-/* One RTMP destination of a call */
-struct _S2rDestination
-{
-  guint id;                     /* the API's, from 1 per call */
-  S2rRtmpTarget *target;
-  guint sink_id;                /* rtmppubsink's, 0 until it publishes there */
-  S2rStreamStatus status;
-  guint64 dropped_ms;
-  char *error;
-};
-
 struct _S2rCall
 {
   GObject parent;
@@ -54,15 +45,8 @@ struct _S2rCall
   GSource *start_source;
   GSource *drain_timeout;
   GSource *max_duration_timeout;
-  /* effective limits, seconds */
-  guint max_duration;
-  guint rtp_timeout;
-  guint retry_budget;
-  /* a generated video track if the call has no video (rtmppubsink's
-   * still-video) */
-  gboolean generate_video;
-  /* sipsrc's srtp: off, optional, mandatory (the request's or config's) */
-  const char *srtp;
+  /* the request's values or the config's, resolved once */
+  S2rCallSettings settings;
   /* the `record` file, if any, and how it goes */
   S2rRecordStatus record_status;
   /* atomic: set by stop_pipeline, reported by stopped_cb */
@@ -118,70 +102,6 @@ enum
 static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (S2rCall, s2r_call, G_TYPE_OBJECT);
-
-static const char *const call_status_names[] = {
-  "NEW", "TRYING", "RING", "SESSION_PROGRESS", "ESTABLISHED", "FINISH",
-  "FAILED", "BUSY"
-};
-
-static const char *const record_status_names[] = {
-  NULL, "RECORDING", "FINISHED", "FAILED"
-};
-
-static const char *const stream_status_names[] = {
-  "PENDING", "PUBLISHING", "RECONNECTING", "FAILED", "UNPUBLISHED"
-};
-
-const char *
-s2r_call_status_to_string (S2rCallStatus status)
-{
-  g_return_val_if_fail (status <= S2R_CALL_BUSY, "FAILED");
-  return call_status_names[status];
-}
-
-gboolean
-s2r_call_status_from_string (const char *str, S2rCallStatus * status)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (call_status_names); i++)
-    if (g_ascii_strcasecmp (str, call_status_names[i]) == 0) {
-      *status = (S2rCallStatus) i;
-      return TRUE;
-    }
-  return FALSE;
-}
-
-const char *
-s2r_stream_status_to_string (S2rStreamStatus status)
-{
-  g_return_val_if_fail (status <= S2R_STREAM_UNPUBLISHED, "FAILED");
-  return stream_status_names[status];
-}
-
-/* sipsrc's sip-call states to WCS names */
-S2rCallStatus
-s2r_call_status_from_sip_state (const char *state, gint sip_status)
-{
-  /* "waiting": sipsrc answering (issue 14) waits for the caller */
-  if (g_strcmp0 (state, "trying") == 0 || g_strcmp0 (state, "waiting") == 0)
-    return S2R_CALL_TRYING;
-  if (g_strcmp0 (state, "ringing") == 0)
-    return S2R_CALL_RING;
-  if (g_strcmp0 (state, "early-media") == 0)
-    return S2R_CALL_SESSION_PROGRESS;
-  if (g_strcmp0 (state, "established") == 0)
-    return S2R_CALL_ESTABLISHED;
-  if (g_strcmp0 (state, "terminated") == 0)
-    return S2R_CALL_FINISH;
-  if (sip_status == 486 || sip_status == 600)
-    return S2R_CALL_BUSY;
-  return S2R_CALL_FAILED;
-}
-
-static gboolean
-status_is_final (S2rCallStatus status)
-{
-  return status >= S2R_CALL_FINISH;
-}
 
 static void release_pending_pads (S2rCall * call);
 
@@ -266,20 +186,12 @@ s2r_call_class_init (S2rCallClass * klass)
 }
 
 static void
-destination_free (S2rDestination * dest)
-{
-  s2r_rtmp_target_free (dest->target);
-  g_free (dest->error);
-  g_free (dest);
-}
-
-static void
 s2r_call_init (S2rCall * call)
 {
   g_mutex_init (&call->lock);
   call->pending_pads = g_array_new (FALSE, FALSE, sizeof (PendingPad));
   call->destinations = g_ptr_array_new_with_free_func ((GDestroyNotify)
-      destination_free);
+      s2r_destination_free);
   call->created = g_get_real_time ();
   call->created_mono = g_get_monotonic_time ();
   call->dtmf = g_string_new (NULL);
@@ -295,7 +207,7 @@ emit_changed (S2rCall * call)
 static void
 set_status (S2rCall * call, S2rCallStatus status)
 {
-  if (status_is_final (call->status) || call->status == status)
+  if (s2r_call_status_is_final (call->status) || call->status == status)
     return;
   call->status = status;
   if (status == S2R_CALL_TRYING && call->trying == 0)
@@ -317,32 +229,11 @@ set_reason (S2rCall * call, const char *reason)
   call->reason = g_strdup (reason);
 }
 
-/* The call's stream status, from its destinations: publishing if one is,
- * failed when every one has failed, reconnecting while one is retrying */
-static S2rStreamStatus
-aggregate_stream_status (S2rCall * call)
-{
-  gboolean reconnecting = FALSE, all_failed = call->destinations->len > 0;
-
-  for (guint i = 0; i < call->destinations->len; i++) {
-    S2rDestination *d = g_ptr_array_index (call->destinations, i);
-
-    if (d->status == S2R_STREAM_PUBLISHING)
-      return S2R_STREAM_PUBLISHING;
-    if (d->status == S2R_STREAM_RECONNECTING)
-      reconnecting = TRUE;
-    if (d->status != S2R_STREAM_FAILED)
-      all_failed = FALSE;
-  }
-  if (all_failed)
-    return S2R_STREAM_FAILED;
-  return reconnecting ? S2R_STREAM_RECONNECTING : S2R_STREAM_PENDING;
-}
-
 static gboolean
 update_stream_status (S2rCall * call)
 {
-  S2rStreamStatus status = aggregate_stream_status (call);
+  S2rStreamStatus status =
+      s2r_destinations_aggregate_status (call->destinations);
 
   if (call->stream_status == status)
     return FALSE;
@@ -405,7 +296,7 @@ stopped_cb (gpointer user_data)
     call->record_status = g_atomic_int_get (&call->record_finalized) ?
         S2R_RECORD_FINISHED : S2R_RECORD_FAILED;
     g_message ("call %s: recording %s", s2r_call_get_id (call),
-        record_status_names[call->record_status]);
+        s2r_record_status_to_string (call->record_status));
     emit_changed (call);
   }
   g_signal_emit (call, signals[SIGNAL_STOPPED], 0);
@@ -492,14 +383,10 @@ finish (S2rCall * call)
   call->pipeline = NULL;        /* owned by stop_pipeline */
 
   call->ended = g_get_real_time ();
-  if (!status_is_final (call->status))
+  if (!s2r_call_status_is_final (call->status))
     call->status = S2R_CALL_FINISH;
-  for (guint i = 0; i < call->destinations->len; i++) {
-    S2rDestination *d = g_ptr_array_index (call->destinations, i);
-
-    if (d->status != S2R_STREAM_FAILED)
-      d->status = S2R_STREAM_UNPUBLISHED;
-  }
+  for (guint i = 0; i < call->destinations->len; i++)
+    s2r_destination_end (g_ptr_array_index (call->destinations, i));
   if (call->stream_status != S2R_STREAM_FAILED)
     call->stream_status = S2R_STREAM_UNPUBLISHED;
   g_message ("call %s: ended, %s, stream %s", s2r_call_get_id (call),
@@ -554,7 +441,7 @@ max_duration_cb (gpointer user_data)
 
   g_clear_pointer (&call->max_duration_timeout, g_source_unref);
   g_message ("call %s: max duration reached (%u s)", s2r_call_get_id (call),
-      call->max_duration);
+      call->settings.max_duration);
   hangup_with_reason (call, "max duration reached");
   return G_SOURCE_REMOVE;
 }
@@ -563,10 +450,10 @@ max_duration_cb (gpointer user_data)
 static void
 arm_max_duration (S2rCall * call)
 {
-  if (call->max_duration == 0 || call->max_duration_timeout)
+  if (call->settings.max_duration == 0 || call->max_duration_timeout)
     return;
   call->max_duration_timeout = g_timeout_source_new_seconds
-      (call->max_duration);
+      (call->settings.max_duration);
   g_source_set_callback (call->max_duration_timeout, max_duration_cb, call,
       NULL);
   g_source_attach (call->max_duration_timeout, call->context);
@@ -612,45 +499,6 @@ record_codec (S2rCall * call, GstPad * pad)
     set_codec (call, media, encoding);
 }
 
-static void
-destination_failed_to_start (S2rCall * call, S2rDestination * d)
-{
-  d->status = S2R_STREAM_FAILED;
-  replace_string (&d->error, "the destination could not be added");
-}
-
-/* rtmppubsink runs: publish to a destination besides its first */
-static void
-start_destination (S2rCall * call, GstElement * rtmp, S2rDestination * d)
-{
-  g_signal_emit_by_name (rtmp, "add-location",
-      s2r_rtmp_target_get_location (d->target), &d->sink_id);
-  if (d->sink_id == 0)
-    destination_failed_to_start (call, d);
-}
-
-/* The sink has started with the first destination as its location: learn
- * its id, then add the others */
-static void
-start_destinations (S2rCall * call, GstElement * rtmp)
-{
-  g_autoptr (GstStructure) stats = get_stats (rtmp);
-  const GValue *list = stats ?
-      gst_structure_get_value (stats, "destinations") : NULL;
-  S2rDestination *first = g_ptr_array_index (call->destinations, 0);
-
-  if (list && gst_value_array_get_size (list) > 0) {
-    const GstStructure *s =
-        gst_value_get_structure (gst_value_array_get_value (list, 0));
-
-    gst_structure_get_uint (s, "id", &first->sink_id);
-  }
-  if (first->sink_id == 0)
-    destination_failed_to_start (call, first);
-  for (guint i = 1; i < call->destinations->len; i++)
-    start_destination (call, rtmp, g_ptr_array_index (call->destinations, i));
-}
-
 static void fail_stream (S2rCall * call);
 
 /* On the call manager's context, once sipsrc has exposed every media pad */
@@ -688,10 +536,8 @@ link_media_cb (gpointer user_data)
     return G_SOURCE_REMOVE;
   }
 
-  /* the first destination may have been replaced meanwhile */
   rtmp = s2r_pipeline_get_rtmpsink (call->pipeline);
-  g_object_set (rtmp, "location", s2r_rtmp_target_get_location (((S2rDestination
-                  *) g_ptr_array_index (call->destinations, 0))->target), NULL);
+  s2r_destinations_prepare (call->destinations, rtmp);
   s2r_template_start_sink (call->pipeline);
   if (s2r_pipeline_has_recorder (call->pipeline)) {
     if (s2r_pipeline_start_recorder (call->pipeline)) {
@@ -703,7 +549,7 @@ link_media_cb (gpointer user_data)
     }
   }
   call->media_linked = TRUE;
-  start_destinations (call, rtmp);
+  s2r_destinations_start (call->destinations, rtmp);
   /* the sink runs: data may flow */
   free_pending_pads (pads);
   if (update_stream_status (call))
@@ -796,18 +642,6 @@ handle_sip_call (S2rCall * call, const GstStructure * s)
   }
 }
 
-static S2rDestination *
-find_destination_by_sink_id (S2rCall * call, guint sink_id)
-{
-  for (guint i = 0; i < call->destinations->len; i++) {
-    S2rDestination *d = g_ptr_array_index (call->destinations, i);
-
-    if (sink_id != 0 && d->sink_id == sink_id)
-      return d;
-  }
-  return NULL;
-}
-
 /* Every destination failed: the call has nowhere to go, hang up (BYE) */
 static void
 fail_stream (S2rCall * call)
@@ -816,15 +650,17 @@ fail_stream (S2rCall * call)
   S2rDestination *last = g_ptr_array_index (call->destinations,
       call->destinations->len - 1);
 
+  const char *error = s2r_destination_get_error (last);
+
   if (call->destinations->len == 1) {
     g_autofree char *url = s2r_redact_url (s2r_rtmp_target_get_location
-        (last->target));
+        (s2r_destination_get_target (last)));
 
     reason = g_strdup_printf ("RTMP: could not publish to %s (%s)", url,
-        last->error ? last->error : "failed");
+        error ? error : "failed");
   } else {
     reason = g_strdup_printf ("RTMP: every destination failed (last: %s)",
-        last->error ? last->error : "failed");
+        error ? error : "failed");
   }
   set_reason (call, reason);
   set_status (call, S2R_CALL_FAILED);
@@ -841,32 +677,19 @@ handle_rtmp_publish (S2rCall * call, const GstStructure * s)
   gint err = 0;
   guint64 dropped_ms = 0;
   S2rDestination *d;
-  S2rStreamStatus status;
   gboolean changed;
 
   gst_structure_get_uint (s, "id", &sink_id);
   gst_structure_get_int (s, "error", &err);
   gst_structure_get_uint64 (s, "dropped-ms", &dropped_ms);
-  d = find_destination_by_sink_id (call, sink_id);
-  if (d == NULL || d->status == S2R_STREAM_FAILED)
+  d = s2r_destinations_find_by_sink_id (call->destinations, sink_id);
+  if (d == NULL || s2r_destination_get_status (d) == S2R_STREAM_FAILED)
     return;                     /* removed meanwhile, or already given up */
 
-  if (g_strcmp0 (state, "publishing") == 0)
-    status = S2R_STREAM_PUBLISHING;
-  else if (g_strcmp0 (state, "reconnecting") == 0)
-    status = S2R_STREAM_RECONNECTING;
-  else if (g_strcmp0 (state, "failed") == 0)
-    status = S2R_STREAM_FAILED;
-  else
-    status = d->status;         /* connecting: still pending */
-
-  if (err != 0)
-    replace_string (&d->error, g_strerror (err));
-  changed = d->status != status || d->dropped_ms != dropped_ms;
-  d->status = status;
-  d->dropped_ms = dropped_ms;
+  changed = s2r_destination_update (d, state, err, dropped_ms);
   GST_INFO ("call %s: destination %u %s, %" G_GUINT64_FORMAT " ms lost",
-      s2r_call_get_id (call), d->id, s2r_stream_status_to_string (status),
+      s2r_call_get_id (call), s2r_destination_get_id (d),
+      s2r_stream_status_to_string (s2r_destination_get_status (d)),
       dropped_ms);
 
   if (update_stream_status (call) || changed)
@@ -923,8 +746,8 @@ handle_error (S2rCall * call, GstMessage * msg)
 
     if (s2r_pipeline_is_rtmp_element (call->pipeline, GST_MESSAGE_SRC (msg))) {
       for (guint i = 0; i < call->destinations->len; i++)
-        ((S2rDestination *) g_ptr_array_index (call->destinations,
-                i))->status = S2R_STREAM_FAILED;
+        s2r_destination_fail (g_ptr_array_index (call->destinations, i),
+            NULL);
       call->stream_status = S2R_STREAM_FAILED;
     }
     set_reason (call, reason);
@@ -1095,28 +918,13 @@ s2r_call_new (S2rCallRequest * req, const S2rTemplate * tmpl,
   call->context = s2r_bus_forwarder_get_context (forwarder);
   call->req = s2r_call_request_ref (req);
   call->tmpl = tmpl;
-  call->max_duration = s2r_call_request_get_max_duration (req) >= 0 ?
-      (guint) s2r_call_request_get_max_duration (req) :
-      s2r_config_get_max_duration (config);
-  call->rtp_timeout = s2r_call_request_get_rtp_timeout (req) >= 0 ?
-      (guint) s2r_call_request_get_rtp_timeout (req) :
-      s2r_config_get_rtp_timeout (config);
-  call->retry_budget = s2r_call_request_get_rtmp_retry_budget (req) >= 0 ?
-      (guint) s2r_call_request_get_rtmp_retry_budget (req) :
-      s2r_config_get_retry_budget (config);
-  call->generate_video = s2r_call_request_get_generate_video (req) >= 0 ?
-      s2r_call_request_get_generate_video (req) == 1 :
-      s2r_config_get_still_video (config);
-  call->srtp = g_intern_string (s2r_call_request_get_srtp (req) ?
-      s2r_call_request_get_srtp (req) : s2r_config_get_srtp (config));
-  for (guint i = 0; i < s2r_call_request_get_n_targets (req); i++) {
-    S2rDestination *d = g_new0 (S2rDestination, 1);
-
-    d->id = ++call->next_destination_id;
-    d->target = s2r_rtmp_target_copy (s2r_call_request_get_target (req, i));
-    g_ptr_array_add (call->destinations, d);
-  }
-  call->pipeline = s2r_template_instantiate (tmpl, req, config, error);
+  s2r_call_settings_resolve (&call->settings, req, config);
+  for (guint i = 0; i < s2r_call_request_get_n_targets (req); i++)
+    g_ptr_array_add (call->destinations,
+        s2r_destination_new (++call->next_destination_id,
+            s2r_rtmp_target_copy (s2r_call_request_get_target (req, i))));
+  call->pipeline = s2r_template_instantiate (tmpl, req, &call->settings,
+      config, error);
   if (call->pipeline == NULL)
     return NULL;
   return g_steal_pointer (&call);
@@ -1213,18 +1021,6 @@ s2r_call_get_destination (S2rCall * call, guint i)
   return g_ptr_array_index (call->destinations, i);
 }
 
-const S2rRtmpTarget *
-s2r_destination_get_target (S2rDestination * dest)
-{
-  return dest->target;
-}
-
-guint
-s2r_destination_get_id (S2rDestination * dest)
-{
-  return dest->id;
-}
-
 /**
  * s2r_call_add_destination:
  * @target: (transfer full): where to publish too
@@ -1253,21 +1049,19 @@ s2r_call_add_destination (S2rCall * call, S2rRtmpTarget * target,
         "a call has at most %d destinations", S2R_MAX_DESTINATIONS);
     return NULL;
   }
-  d = g_new0 (S2rDestination, 1);
-  d->id = ++call->next_destination_id;
-  d->target = target;
+  d = s2r_destination_new (++call->next_destination_id, target);
   g_ptr_array_add (call->destinations, d);
   if (call->media_linked) {
     g_autoptr (GstElement) rtmp = s2r_pipeline_get_rtmpsink (call->pipeline);
 
-    start_destination (call, rtmp, d);
+    s2r_destination_start (d, rtmp);
   }
   {
     g_autofree char *url = s2r_redact_url (s2r_rtmp_target_get_location
         (target));
 
     g_message ("call %s: destination %u added: %s", s2r_call_get_id (call),
-        d->id, url);
+        s2r_destination_get_id (d), url);
   }
   update_stream_status (call);
   emit_changed (call);
@@ -1291,7 +1085,7 @@ s2r_call_remove_destination (S2rCall * call, guint id, GError ** error)
   for (guint i = 0; i < call->destinations->len; i++) {
     S2rDestination *c = g_ptr_array_index (call->destinations, i);
 
-    if (c->id == id) {
+    if (s2r_destination_get_id (c) == id) {
       d = c;
       index = i;
     }
@@ -1311,11 +1105,10 @@ s2r_call_remove_destination (S2rCall * call, guint id, GError ** error)
         "the last destination of a call cannot be removed: hang up instead");
     return FALSE;
   }
-  if (d->sink_id != 0) {
+  {
     g_autoptr (GstElement) rtmp = s2r_pipeline_get_rtmpsink (call->pipeline);
-    gboolean removed = FALSE;
 
-    g_signal_emit_by_name (rtmp, "remove-location", d->sink_id, &removed);
+    s2r_destination_stop (d, rtmp);
   }
   g_message ("call %s: destination %u removed", s2r_call_get_id (call), id);
   g_ptr_array_remove_index (call->destinations, index);
@@ -1324,14 +1117,6 @@ s2r_call_remove_destination (S2rCall * call, guint id, GError ** error)
   if (call->stream_status == S2R_STREAM_FAILED)
     fail_stream (call);
   return TRUE;
-}
-
-static void add_destination_json (S2rDestination * d, JsonBuilder * b);
-
-void
-s2r_destination_to_json (S2rDestination * dest, JsonBuilder * b)
-{
-  add_destination_json (dest, b);
 }
 
 const char *
@@ -1398,233 +1183,44 @@ s2r_call_get_media_counters (S2rCall * call, S2rMediaCounters * out)
   }
   if (call->rtmp_stats)
     gst_structure_get_uint64 (call->rtmp_stats, "frames", &out->rtmp_frames);
-  for (guint i = 0; i < call->destinations->len; i++) {
-    S2rDestination *d = g_ptr_array_index (call->destinations, i);
-
-    out->rtmp_dropped_ms += d->dropped_ms;
-  }
-}
-
-S2rStreamStatus
-s2r_destination_get_status (S2rDestination * dest)
-{
-  return dest->status;
-}
-
-static void
-add_time (JsonBuilder * b, const char *name, gint64 usec)
-{
-  json_builder_set_member_name (b, name);
-  if (usec == 0) {
-    json_builder_add_null_value (b);
-  } else {
-    g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (usec / 1000000);
-    g_autofree char *str = g_date_time_format_iso8601 (dt);
-
-    json_builder_add_string_value (b, str);
-  }
-}
-
-static void
-add_string (JsonBuilder * b, const char *name, const char *value)
-{
-  json_builder_set_member_name (b, name);
-  if (value)
-    json_builder_add_string_value (b, value);
-  else
-    json_builder_add_null_value (b);
-}
-
-static void
-add_bool (JsonBuilder * b, const char *name, gboolean value, gboolean wcs)
-{
-  json_builder_set_member_name (b, name);
-  if (wcs)
-    json_builder_add_string_value (b, value ? "true" : "false");
-  else
-    json_builder_add_boolean_value (b, value);
-}
-
-/* Never the password */
-static void
-add_destination_json (S2rDestination * d, JsonBuilder * b)
-{
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "id");
-  json_builder_add_int_value (b, d->id);
-  add_string (b, "rtmpUrl", s2r_rtmp_target_get_url (d->target));
-  add_string (b, "rtmpStream", s2r_rtmp_target_get_stream (d->target));
-  add_string (b, "status", s2r_stream_status_to_string (d->status));
-  json_builder_set_member_name (b, "droppedMs");
-  json_builder_add_int_value (b, (gint64) d->dropped_ms);
-  add_string (b, "error", d->error);
-  json_builder_end_object (b);
-}
-
-void
-s2r_call_add_json_members (S2rCall * call, JsonBuilder * b, gboolean wcs)
-{
-  const S2rCallRequest *req = call->req;
-  S2rDestination *first = g_ptr_array_index (call->destinations, 0);
-  guint64 dropped_ms = 0;
-
-  /* media lost: the most any destination lost */
   for (guint i = 0; i < call->destinations->len; i++)
-    dropped_ms = MAX (dropped_ms, ((S2rDestination *)
-            g_ptr_array_index (call->destinations, i))->dropped_ms);
-
-  add_string (b, "callId", s2r_call_get_id (call));
-  /* issue 14: direction, caller, route, X- headers of an incoming call */
-  s2r_incoming_add_json_members (s2r_call_request_get_incoming (req), b);
-  add_string (b, "callee", s2r_call_request_get_callee (req));
-  add_string (b, "sipUri", s2r_call_request_get_sip_uri (req));
-  add_string (b, "status", s2r_call_status_to_string (call->status));
-  json_builder_set_member_name (b, "sipStatus");
-  json_builder_add_int_value (b, call->sip_status);
-  add_string (b, "reason", call->reason);
-  add_bool (b, "hasAudio", s2r_call_request_get_has_audio (req), wcs);
-  add_bool (b, "hasVideo", s2r_call_request_get_has_video (req), wcs);
-  add_bool (b, "generateVideo", call->generate_video, wcs);
-  add_string (b, "srtp", call->srtp);
-  add_string (b, "audioCodec", call->audio_codec);
-  add_string (b, "videoCodec", call->video_codec);
-  /* WCS's single stream: the first destination */
-  add_string (b, "rtmpUrl", s2r_rtmp_target_get_url (first->target));
-  add_string (b, "rtmpStream", s2r_rtmp_target_get_stream (first->target));
-  add_string (b, "rtmpStreamStatus",
-      s2r_stream_status_to_string (call->stream_status));
-  json_builder_set_member_name (b, "rtmpDroppedMs");
-  json_builder_add_int_value (b, (gint64) dropped_ms);
-  json_builder_set_member_name (b, "destinations");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < call->destinations->len; i++)
-    add_destination_json (g_ptr_array_index (call->destinations, i), b);
-  json_builder_end_array (b);
-  json_builder_set_member_name (b, "maxDuration");
-  json_builder_add_int_value (b, call->max_duration);
-  json_builder_set_member_name (b, "rtpTimeout");
-  json_builder_add_int_value (b, call->rtp_timeout);
-  json_builder_set_member_name (b, "rtmpRetryBudget");
-  json_builder_add_int_value (b, call->retry_budget);
-  add_string (b, "sipLogin", s2r_call_request_get_sip_login (req));
-  add_string (b, "sipDomain", s2r_call_request_get_sip_domain (req));
-  add_string (b, "appKey", s2r_call_request_get_app_key (req));
-  add_string (b, "visibleName", s2r_call_request_get_visible_name (req));
-  add_string (b, "sipCallId", call->sip_call_id);
-  add_string (b, "dtmf", call->dtmf->len ? call->dtmf->str : NULL);
-  add_string (b, "dtmfSent", call->dtmf_sent->len ? call->dtmf_sent->str :
-      NULL);
-  if (call->remote_headers) {
-    json_builder_set_member_name (b, "remoteHeaders");
-    json_builder_begin_object (b);
-    for (gint i = 0; i < gst_structure_n_fields (call->remote_headers); i++) {
-      const char *name = gst_structure_nth_field_name (call->remote_headers,
-          i);
-      const char *value = gst_structure_get_string (call->remote_headers,
-          name);
-
-      if (value) {
-        json_builder_set_member_name (b, name);
-        json_builder_add_string_value (b, value);
-      }
-    }
-    json_builder_end_object (b);
-  }
-  add_string (b, "record", s2r_call_request_get_record (req));
-  add_string (b, "recordStatus", record_status_names[call->record_status]);
-  add_time (b, "created", call->created);
-  add_time (b, "answered", call->answered);
-  add_time (b, "ended", call->ended);
+    out->rtmp_dropped_ms += s2r_destination_get_dropped_ms
+        (g_ptr_array_index (call->destinations, i));
 }
 
+
+/* What the call shows, now (s2r-call-json.c) */
 void
-s2r_call_to_json (S2rCall * call, JsonBuilder * b, gboolean wcs)
+s2r_call_get_view (S2rCall * call, S2rCallView * view)
 {
-  json_builder_begin_object (b);
-  s2r_call_add_json_members (call, b, wcs);
-  json_builder_end_object (b);
+  view->req = call->req;
+  view->settings = &call->settings;
+  view->status = call->status;
+  view->stream_status = call->stream_status;
+  view->record_status = call->record_status;
+  view->sip_status = call->sip_status;
+  view->reason = call->reason;
+  view->audio_codec = call->audio_codec;
+  view->video_codec = call->video_codec;
+  view->sip_call_id = call->sip_call_id;
+  view->dtmf = call->dtmf->len ? call->dtmf->str : NULL;
+  view->dtmf_sent = call->dtmf_sent->len ? call->dtmf_sent->str : NULL;
+  view->remote_headers = call->remote_headers;
+  view->destinations = call->destinations;
+  view->created = call->created;
+  view->answered = call->answered;
+  view->ended = call->ended;
+  s2r_incoming_get_view (s2r_call_request_get_incoming (call->req),
+      &view->incoming);
 }
 
-static void
-add_uint64_field (JsonBuilder * b, const char *name, const GstStructure * s,
-    const char *field)
-{
-  const GValue *v = gst_structure_get_value (s, field);
-
-  json_builder_set_member_name (b, name);
-  if (v && G_VALUE_HOLDS_UINT64 (v))
-    json_builder_add_int_value (b, (gint64) g_value_get_uint64 (v));
-  else if (v && G_VALUE_HOLDS_UINT (v))
-    json_builder_add_int_value (b, g_value_get_uint (v));
-  else if (v && G_VALUE_HOLDS_INT (v))
-    json_builder_add_int_value (b, g_value_get_int (v));
-  else if (v && G_VALUE_HOLDS_INT64 (v))
-    json_builder_add_int_value (b, g_value_get_int64 (v));
-  else
-    json_builder_add_null_value (b);
-}
-
-static void
-add_double_field (JsonBuilder * b, const char *name, const GstStructure * s,
-    const char *field)
-{
-  gdouble v;
-
-  json_builder_set_member_name (b, name);
-  if (gst_structure_get_double (s, field, &v))
-    json_builder_add_double_value (b, v);
-  else
-    json_builder_add_null_value (b);
-}
-
-static void
-add_codec_field (JsonBuilder * b, const char *name, const GstStructure * s,
-    const char *field)
-{
-  const char *codec = gst_structure_get_string (s, field);
-
-  add_string (b, name, codec && *codec ? codec : NULL);
-}
-
-/**
- * s2r_call_add_stats_members:
- *
- * `rtpStats` (sipsrc: packets and bytes received, packets lost, the audio
- * stream's interarrival jitter in ms, codecs)
- * and `rtmpStats` (rtmppubsink: frames sent, frames dropped), read from the
- * elements now, or the last values once the call has ended; null when not
- * known yet.
- */
+/* sipsrc's and rtmppubsink's stats, from the elements while the pipeline
+ * runs, else the last ones seen; NULL when not known yet */
 void
-s2r_call_add_stats_members (S2rCall * call, JsonBuilder * b)
+s2r_call_get_stats (S2rCall * call, const GstStructure ** sip_stats,
+    const GstStructure ** rtmp_stats)
 {
   refresh_stats (call);
-
-  json_builder_set_member_name (b, "rtpStats");
-  if (call->sip_stats) {
-    json_builder_begin_object (b);
-    add_uint64_field (b, "packetsReceived", call->sip_stats,
-        "packets-received");
-    add_uint64_field (b, "packetsLost", call->sip_stats, "packets-lost");
-    add_uint64_field (b, "bytesReceived", call->sip_stats, "bytes-received");
-    add_double_field (b, "jitterMs", call->sip_stats, "audio-jitter-ms");
-    add_codec_field (b, "audioCodec", call->sip_stats, "audio-codec");
-    add_codec_field (b, "videoCodec", call->sip_stats, "video-codec");
-    /* the suite in use (never a key), and the packets it refused */
-    add_codec_field (b, "srtp", call->sip_stats, "audio-srtp");
-    add_uint64_field (b, "srtpDropped", call->sip_stats, "srtp-dropped");
-    json_builder_end_object (b);
-  } else {
-    json_builder_add_null_value (b);
-  }
-
-  json_builder_set_member_name (b, "rtmpStats");
-  if (call->rtmp_stats) {
-    json_builder_begin_object (b);
-    add_uint64_field (b, "frames", call->rtmp_stats, "frames");
-    add_uint64_field (b, "droppedFrames", call->rtmp_stats, "dropped-frames");
-    json_builder_end_object (b);
-  } else {
-    json_builder_add_null_value (b);
-  }
+  *sip_stats = call->sip_stats;
+  *rtmp_stats = call->rtmp_stats;
 }

@@ -8,52 +8,15 @@
 #include <json-glib/json-glib.h>
 
 #include "s2r-bus-forwarder.h"
+#include "s2r-call-json.h"
 #include "s2r-call-request.h"
+#include "s2r-call-settings.h"
+#include "s2r-call-status.h"
+#include "s2r-destination.h"
 #include "s2r-config.h"
 #include "s2r-pipeline.h"
 
 G_BEGIN_DECLS
-
-/* The WCS names of a call's states */
-typedef enum
-{
-  S2R_CALL_NEW,
-  S2R_CALL_TRYING,
-  S2R_CALL_RING,
-  S2R_CALL_SESSION_PROGRESS,
-  S2R_CALL_ESTABLISHED,
-  S2R_CALL_FINISH,
-  S2R_CALL_FAILED,
-  S2R_CALL_BUSY,
-} S2rCallStatus;
-
-typedef enum
-{
-  S2R_STREAM_PENDING,
-  S2R_STREAM_PUBLISHING,
-  S2R_STREAM_RECONNECTING,
-  S2R_STREAM_FAILED,
-  S2R_STREAM_UNPUBLISHED,
-} S2rStreamStatus;
-
-/* A call's `record` file: NONE (not asked for, or not started yet) is
- * reported as null */
-typedef enum
-{
-  S2R_RECORD_NONE,
-  S2R_RECORD_RECORDING,
-  S2R_RECORD_FINISHED,
-  S2R_RECORD_FAILED,
-} S2rRecordStatus;
-
-const char *s2r_call_status_to_string (S2rCallStatus status);
-gboolean s2r_call_status_from_string (const char *str, S2rCallStatus * status);
-const char *s2r_stream_status_to_string (S2rStreamStatus status);
-S2rCallStatus s2r_call_status_from_sip_state (const char *state,
-    gint sip_status);
-
-/* One RTMP destination of a call, owned by the call */
-typedef struct _S2rDestination S2rDestination;
 
 #define S2R_TYPE_CALL (s2r_call_get_type ())
 G_DECLARE_FINAL_TYPE (S2rCall, s2r_call, S2R, CALL, GObject)
@@ -92,7 +55,6 @@ typedef struct
 } S2rMediaCounters;
 
 void s2r_call_get_media_counters (S2rCall * call, S2rMediaCounters * out);
-S2rStreamStatus s2r_destination_get_status (S2rDestination * dest);
 
 guint s2r_call_get_n_destinations (S2rCall * call);
 S2rDestination *s2r_call_get_destination (S2rCall * call, guint i);
@@ -100,14 +62,16 @@ S2rDestination *s2r_call_add_destination (S2rCall * call,
     S2rRtmpTarget * target, GError ** error);
 gboolean s2r_call_remove_destination (S2rCall * call, guint id,
     GError ** error);
-guint s2r_destination_get_id (S2rDestination * dest);
-const S2rRtmpTarget *s2r_destination_get_target (S2rDestination * dest);
-void s2r_destination_to_json (S2rDestination * dest, JsonBuilder * builder);
 
+void s2r_call_get_view (S2rCall * call, S2rCallView * view);
+void s2r_call_get_stats (S2rCall * call, const GstStructure ** sip_stats,
+    const GstStructure ** rtmp_stats);
+
+/* s2r-call-json.c */
 void s2r_call_to_json (S2rCall * call, JsonBuilder * builder,
-    gboolean wcs_style);
+    S2rDialect dialect);
 void s2r_call_add_stats_members (S2rCall * call, JsonBuilder * builder);
 void s2r_call_add_json_members (S2rCall * call, JsonBuilder * builder,
-    gboolean wcs_style);
+    S2rDialect dialect);
 
 G_END_DECLS

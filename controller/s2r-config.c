@@ -7,6 +7,7 @@
 #endif
 
 #include "s2r-config.h"
+#include "s2r-secret.h"
 #include "s2r-call-request.h"
 #include "s2r-error.h"
 
@@ -38,6 +39,16 @@
 /* percent of a core per audio call, until the process has measured it:
  * about 3 x the encoding floor of bench/RESULTS.md */
 #define DEFAULT_ADMISSION_CALL_COST 1.0
+
+/* [admission]: one value, so that a reload replaces it whole */
+typedef struct
+{
+  gboolean enabled;
+  guint cpu_limit;
+  guint media_busy_limit;
+  guint media_late_ms;
+  gdouble call_cost;
+} S2rAdmissionConfig;
 
 struct _S2rConfig
 {
@@ -78,11 +89,7 @@ struct _S2rConfig
   guint webhook_max_retries;
   guint webhook_timeout;
 
-  gboolean admission;
-  guint admission_cpu_limit;
-  guint admission_media_busy_limit;
-  guint admission_media_late_ms;
-  gdouble admission_call_cost;
+  S2rAdmissionConfig admission;
 
   /* appKey -> webhook URL, from the [app:NAME] groups */
   GHashTable *app_urls;
@@ -129,23 +136,18 @@ s2r_config_new (void)
   config->webhook_queue_size = DEFAULT_WEBHOOK_QUEUE_SIZE;
   config->webhook_max_retries = DEFAULT_WEBHOOK_MAX_RETRIES;
   config->webhook_timeout = DEFAULT_WEBHOOK_TIMEOUT;
-  config->admission = TRUE;
-  config->admission_cpu_limit = DEFAULT_ADMISSION_CPU_LIMIT;
-  config->admission_media_busy_limit = DEFAULT_ADMISSION_MEDIA_BUSY_LIMIT;
-  config->admission_media_late_ms = DEFAULT_ADMISSION_MEDIA_LATE_MS;
-  config->admission_call_cost = DEFAULT_ADMISSION_CALL_COST;
+  config->admission = (S2rAdmissionConfig) {
+    .enabled = TRUE,
+    .cpu_limit = DEFAULT_ADMISSION_CPU_LIMIT,
+    .media_busy_limit = DEFAULT_ADMISSION_MEDIA_BUSY_LIMIT,
+    .media_late_ms = DEFAULT_ADMISSION_MEDIA_LATE_MS,
+    .call_cost = DEFAULT_ADMISSION_CALL_COST,
+  };
   config->app_urls = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       g_free);
   return config;
 }
 
-static void
-secret_free (char *secret)
-{
-  if (secret)
-    memset (secret, 0, strlen (secret));
-  g_free (secret);
-}
 
 void
 s2r_config_free (S2rConfig * config)
@@ -154,7 +156,7 @@ s2r_config_free (S2rConfig * config)
     return;
   g_free (config->listen);
   g_free (config->monitor_listen);
-  secret_free (config->token);
+  s2r_secret_free (config->token);
   g_free (config->pipelines_dir);
   g_free (config->template);
   g_free (config->console_dir);
@@ -414,15 +416,16 @@ config_load (S2rConfig * config, GKeyFile * kf, GError ** error)
           &config->webhook_max_retries, error)
       || !read_uint (kf, "webhook", "timeout", 600, &config->webhook_timeout,
           error)
-      || !read_bool (kf, "admission", "enabled", &config->admission, error)
+      || !read_bool (kf, "admission", "enabled", &config->admission.enabled,
+          error)
       || !read_uint (kf, "admission", "cpu-limit", 100,
-          &config->admission_cpu_limit, error)
+          &config->admission.cpu_limit, error)
       || !read_uint (kf, "admission", "media-busy-limit", 1000,
-          &config->admission_media_busy_limit, error)
+          &config->admission.media_busy_limit, error)
       || !read_uint (kf, "admission", "media-late-limit", 10000,
-          &config->admission_media_late_ms, error)
+          &config->admission.media_late_ms, error)
       || !read_percent (kf, "admission", "call-cost",
-          &config->admission_call_cost, error)
+          &config->admission.call_cost, error)
       || !read_app_groups (config, kf, error))
     return FALSE;
 
@@ -556,7 +559,7 @@ s2r_config_reload (S2rConfig * config, S2rConfig * next,
   note_restart (restart, "[sip] codecs",
       g_strcmp0 (config->codecs, next->codecs) != 0);
 
-  secret_free (config->token);
+  s2r_secret_free (config->token);
   config->token = g_steal_pointer (&next->token);
   config->max_calls = next->max_calls;
   config->keep_finished = next->keep_finished;
@@ -579,10 +582,6 @@ s2r_config_reload (S2rConfig * config, S2rConfig * next,
   config->webhook_max_retries = next->webhook_max_retries;
   config->webhook_timeout = next->webhook_timeout;
   config->admission = next->admission;
-  config->admission_cpu_limit = next->admission_cpu_limit;
-  config->admission_media_busy_limit = next->admission_media_busy_limit;
-  config->admission_media_late_ms = next->admission_media_late_ms;
-  config->admission_call_cost = next->admission_call_cost;
   g_hash_table_unref (config->app_urls);
   config->app_urls = g_hash_table_ref (next->app_urls);
 
@@ -656,11 +655,11 @@ gboolean
 s2r_config_get_admission (const S2rConfig * config, guint * cpu_limit,
     guint * media_busy_limit, guint * media_late_ms, gdouble * call_cost)
 {
-  *cpu_limit = config->admission_cpu_limit;
-  *media_busy_limit = config->admission_media_busy_limit;
-  *media_late_ms = config->admission_media_late_ms;
-  *call_cost = config->admission_call_cost;
-  return config->admission;
+  *cpu_limit = config->admission.cpu_limit;
+  *media_busy_limit = config->admission.media_busy_limit;
+  *media_late_ms = config->admission.media_late_ms;
+  *call_cost = config->admission.call_cost;
+  return config->admission.enabled;
 }
 
 gsize

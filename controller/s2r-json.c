@@ -107,8 +107,13 @@ s2r_json_parse_object (const char *data, gsize len, GError ** error)
     return NULL;
   parser = json_parser_new ();
   if (!json_parser_load_from_data (parser, data, len, &err)) {
+    /* json-glib quotes the offending token, which may be invalid UTF-8
+     * ("\200" is an octal escape to its scanner): the client reads it in
+     * a JSON body */
+    g_autofree char *message = g_utf8_make_valid (err->message, -1);
+
     s2r_set_error_field (error, S2R_ERROR_INVALID, NULL, "invalid JSON: %s",
-        err->message);
+        message);
     return NULL;
   }
   root = json_parser_get_root (parser);
@@ -118,4 +123,23 @@ s2r_json_parse_object (const char *data, gsize len, GError ** error)
     return NULL;
   }
   return json_node_copy (root);
+}
+
+/**
+ * s2r_json_parse_body:
+ * @max_body: the most bytes a body may have (the config's max-body)
+ *
+ * A request's body as the API takes it: at most @max_body bytes (413),
+ * then a JSON object of bounded depth (400), as s2r_json_parse_object().
+ */
+JsonNode *
+s2r_json_parse_body (const char *data, gsize len, gsize max_body,
+    GError ** error)
+{
+  if (len > max_body) {
+    g_set_error (error, S2R_ERROR, S2R_ERROR_TOO_LARGE,
+        "the body is larger than %" G_GSIZE_FORMAT " bytes", max_body);
+    return NULL;
+  }
+  return s2r_json_parse_object (data, len, error);
 }

@@ -14,5 +14,7 @@ G_BEGIN_DECLS
 #define S2R_JSON_MAX_DEPTH 32
 
 JsonNode *s2r_json_parse_object (const char *data, gsize len, GError ** error);
+JsonNode *s2r_json_parse_body (const char *data, gsize len, gsize max_body,
+    GError ** error);
 
 G_END_DECLS

@@ -7,6 +7,7 @@
 #endif
 
 #include "s2r-metrics.h"
+#include "s2r-process.h"
 
 #include <string.h>
 #include <unistd.h>
@@ -153,7 +154,7 @@ render_process (GString * out)
 {
   g_autofree char *stat = NULL;
   g_autoptr (GDir) fds = g_dir_open ("/proc/self/fd", 0, NULL);
-  long tck = sysconf (_SC_CLK_TCK), page = sysconf (_SC_PAGESIZE);
+  long page = sysconf (_SC_PAGESIZE);
   guint n_fds = 0;
 
   if (fds)
@@ -164,10 +165,9 @@ render_process (GString * out)
     g_auto (GStrv) f = after ? g_strsplit (after + 2, " ", -1) : NULL;
 
     /* fields from the state (3rd of the line): utime 14, stime 15,
-     * starttime 22, vsize 23, rss 24 */
+     * starttime 22, vsize 23, rss 24; the CPU time from getrusage */
     if (f && g_strv_length (f) > 22) {
-      double cpu = (g_ascii_strtod (f[11], NULL) +
-          g_ascii_strtod (f[12], NULL)) / tck;
+      double cpu = s2r_process_cpu_us () / (double) G_USEC_PER_SEC;
 
       metric_header (out, "process_cpu_seconds_total", "counter",
           "Total user and system CPU time spent in seconds.");

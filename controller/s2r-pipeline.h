@@ -6,42 +6,25 @@
 
 #include <gst/gst.h>
 
+#include "s2r-branch.h"
 #include "s2r-call-request.h"
+#include "s2r-call-settings.h"
 #include "s2r-config.h"
+#include "s2r-recorder.h"
+#include "s2r-template.h"
 
 G_BEGIN_DECLS
 
-/**
- * S2rTemplate:
- *
- * A pipeline template from the pipelines directory (see
- * `pipelines/default.pipeline`): the muxer and sink part, one chain per
- * media kind and a depayloader per RTP encoding name.
- */
-typedef struct _S2rTemplate S2rTemplate;
-
-/* Element message of a branch whose depayloader followed a codec change
- * of the peer: fields "media" and "encoding" (the new one) */
-#define S2R_CODEC_MESSAGE "s2r-codec-changed"
-
-S2rTemplate *s2r_template_load (const char *dir, const char *name,
-    GError ** error);
-void s2r_template_free (S2rTemplate * tmpl);
-gboolean s2r_template_check_codecs (const S2rTemplate * tmpl,
-    const char *codecs, GError ** error);
-
+/* A call's pipeline: sipsrc "sip", the template's sink part "sink" (its
+ * rtmppubsink "rtmp"), a branch per media pad between them
+ * (s2r-branch.c), and the recorder if the call asked for one
+ * (s2r-recorder.c). */
 GstElement *s2r_template_instantiate (const S2rTemplate * tmpl,
-    const S2rCallRequest * req, const S2rConfig * config, GError ** error);
+    const S2rCallRequest * req, const S2rCallSettings * settings,
+    const S2rConfig * config, GError ** error);
 gboolean s2r_template_link_pad (const S2rTemplate * tmpl,
     GstElement * pipeline, GstPad * pad, GError ** error);
 void s2r_template_start_sink (GstElement * pipeline);
-gboolean s2r_pipeline_has_recorder (GstElement * pipeline);
-gboolean s2r_pipeline_start_recorder (GstElement * pipeline);
-gboolean s2r_pipeline_recorder_message (GstMessage * msg);
-void s2r_pipeline_remove_recorder (GstElement * pipeline);
-gboolean s2r_pipeline_finish_recording (GstElement * pipeline,
-    guint timeout_ms);
-gboolean s2r_pipeline_recording_is_complete (GstElement * pipeline);
 GstElement *s2r_pipeline_get_sipsrc (GstElement * pipeline);
 GstElement *s2r_pipeline_get_rtmpsink (GstElement * pipeline);
 gboolean s2r_pipeline_get_pad_codec (GstElement * pipeline, GstPad * pad,
@@ -49,7 +32,5 @@ gboolean s2r_pipeline_get_pad_codec (GstElement * pipeline, GstPad * pad,
 gboolean s2r_pipeline_is_sip_element (GstElement * pipeline, GstObject * obj);
 gboolean s2r_pipeline_is_rtmp_element (GstElement * pipeline,
     GstObject * obj);
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (S2rTemplate, s2r_template_free);
 
 G_END_DECLS

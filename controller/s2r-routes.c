@@ -16,6 +16,7 @@
 #include "s2r-routes.h"
 #include "s2r-call-request.h"
 #include "s2r-error.h"
+#include "s2r-secret.h"
 
 #define MAX_ROUTES 10000
 #define MAX_ROUTE_FIELD 128
@@ -56,9 +57,7 @@ route_free (Route * r)
   g_clear_pointer (&r->header_pattern, g_pattern_spec_free);
   g_clear_pointer (&r->body, json_node_unref);
   g_free (r->login);
-  if (r->password)
-    memset (r->password, 0, strlen (r->password));
-  g_free (r->password);
+  s2r_secret_free (r->password);
   g_clear_pointer (&r->allow, g_ptr_array_unref);
   g_free (r);
 }
@@ -190,7 +189,7 @@ route_new (JsonNode * body, const char *name, GError ** error)
   r = g_new0 (Route, 1);
   r->name = g_strdup (name);
 
-#define STRING_FIELD(key, out) \
+#define STRING_FIELD(key, out, dup) \
   if (json_object_has_member (o, key)) { \
     JsonNode *n = json_object_get_member (o, key); \
     if (!JSON_NODE_HOLDS_VALUE (n) || \
@@ -199,12 +198,12 @@ route_new (JsonNode * body, const char *name, GError ** error)
           "field '%s' must be a string", key); \
       goto fail; \
     } \
-    out = g_strdup (json_node_get_string (n)); \
+    out = dup (json_node_get_string (n)); \
   }
-  STRING_FIELD ("user", r->user);
-  STRING_FIELD ("header", r->header);
-  STRING_FIELD ("sipLogin", r->login);
-  STRING_FIELD ("sipPassword", r->password);
+  STRING_FIELD ("user", r->user, g_strdup);
+  STRING_FIELD ("header", r->header, g_strdup);
+  STRING_FIELD ("sipLogin", r->login, g_strdup);
+  STRING_FIELD ("sipPassword", r->password, s2r_secret_dup);
   if (json_object_has_member (o, "match"))
     match = json_object_get_string_member (o, "match");
 #undef STRING_FIELD
@@ -547,7 +546,7 @@ s2r_routes_resolve (S2rRoutes * routes, const GstStructure * invite,
     match->route_id = g_strdup (r->id);
     match->request = route_request (r, user, matched);
     match->login = g_strdup (r->login);
-    match->password = g_strdup (r->password);
+    match->password = s2r_secret_dup (r->password);
     return 0;
   }
   return 404;
@@ -559,7 +558,5 @@ s2r_route_match_clear (S2rRouteMatch * match)
   g_clear_pointer (&match->route_id, g_free);
   g_clear_pointer (&match->request, json_node_unref);
   g_clear_pointer (&match->login, g_free);
-  if (match->password)
-    memset (match->password, 0, strlen (match->password));
-  g_clear_pointer (&match->password, g_free);
+  g_clear_pointer (&match->password, s2r_secret_free);
 }

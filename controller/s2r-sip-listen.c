@@ -14,6 +14,7 @@
 
 #include "s2r-sip-listen.h"
 #include "s2r-error.h"
+#include "s2r-secret.h"
 
 #define DEFAULT_PARK_TIMEOUT_S 10
 
@@ -55,9 +56,7 @@ incoming_free (S2rIncoming * in)
   g_free (in->invite_id);
   g_free (in->listen_uri);
   g_free (in->login);
-  if (in->password)
-    memset (in->password, 0, strlen (in->password));
-  g_free (in->password);
+  s2r_secret_free (in->password);
   g_free (in->caller);
   g_free (in->request_user);
   g_free (in->route_id);
@@ -81,34 +80,21 @@ s2r_incoming_configure_sipsrc (GstElement * sip, gconstpointer incoming)
     g_object_set (sip, "user-id", in->login, "user-pw", in->password, NULL);
 }
 
+/* What the call's JSON shows of it (s2r-call-json.c) */
 void
-s2r_incoming_add_json_members (gconstpointer incoming, JsonBuilder * b)
+s2r_incoming_get_view (gconstpointer incoming, S2rIncomingView * view)
 {
   const S2rIncoming *in = incoming;
 
+  memset (view, 0, sizeof (*view));
   if (!in)
     return;
-  json_builder_set_member_name (b, "direction");
-  json_builder_add_string_value (b, "incoming");
-  json_builder_set_member_name (b, "caller");
-  json_builder_add_string_value (b, in->caller);
-  json_builder_set_member_name (b, "calledUser");
-  json_builder_add_string_value (b, in->request_user);
-  json_builder_set_member_name (b, "route");
-  json_builder_add_string_value (b, in->route_id);
-  json_builder_set_member_name (b, "source");
-  json_builder_add_string_value (b, in->source);
-  json_builder_set_member_name (b, "xHeaders");
-  json_builder_begin_object (b);
-  for (gint i = 0; in->headers && i < gst_structure_n_fields (in->headers);
-      i++) {
-    const char *name = gst_structure_nth_field_name (in->headers, i);
-    const char *v = gst_structure_get_string (in->headers, name);
-
-    json_builder_set_member_name (b, name);
-    json_builder_add_string_value (b, v ? v : "");
-  }
-  json_builder_end_object (b);
+  view->incoming = TRUE;
+  view->caller = in->caller;
+  view->called_user = in->request_user;
+  view->route = in->route_id;
+  view->source = in->source;
+  view->x_headers = in->headers;
 }
 
 static void

@@ -7,6 +7,7 @@
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
 
+#include "s2r-call-json.h"
 #include "s2r-call-manager.h"
 #include "s2r-routes.h"
 
@@ -32,7 +33,7 @@ gboolean s2r_sip_listen_read_config (const char *path, char **listen,
 
 /* The hooks of an incoming call (its request's incoming data, or NULL) */
 void s2r_incoming_configure_sipsrc (GstElement * sip, gconstpointer incoming);
-void s2r_incoming_add_json_members (gconstpointer incoming, JsonBuilder * b);
+void s2r_incoming_get_view (gconstpointer incoming, S2rIncomingView * view);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (S2rSipListen, s2r_sip_listen_free);
 

@@ -92,42 +92,11 @@ s2r_cluster_placement (S2rCluster * c)
   return out;
 }
 
-/* Constant time, so the token cannot be guessed byte by byte */
+/* The API's own check (s2r-api.c) */
 gboolean
 s2r_cluster_token_ok (S2rCluster * c, SoupServerMessage * msg)
 {
-  const char *token = s2r_config_get_token (c->config);
-  const char *auth;
-  gsize la, lb;
-  guchar diff;
-
-  if (token == NULL)
-    return TRUE;
-  auth = soup_message_headers_get_one (soup_server_message_get_request_headers
-      (msg), "Authorization");
-  if (auth == NULL || g_ascii_strncasecmp (auth, "Bearer ", 7) != 0)
-    return FALSE;
-  auth += 7;
-  la = strlen (auth);
-  lb = strlen (token);
-  diff = la != lb;
-  for (gsize i = 0; i < la; i++)
-    diff |= (guchar) auth[i] ^ (guchar) token[lb ? i % lb : 0];
-  return diff == 0;
-}
-
-static void
-send_node (SoupServerMessage * msg, guint status, JsonNode * root)
-{
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  gsize len;
-  char *data;
-
-  json_generator_set_root (gen, root);
-  data = json_generator_to_data (gen, &len);
-  soup_server_message_set_status (msg, status, NULL);
-  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE,
-      data, len);
+  return s2r_api_token_ok (c->api, msg);
 }
 
 /* The API's error body (s2r-api.c), for the answers the cluster gives */
@@ -152,7 +121,7 @@ send_error_field (SoupServerMessage * msg, guint status, const char *code,
   json_builder_add_int_value (b, status);
   json_builder_end_object (b);
   root = json_builder_get_root (b);
-  send_node (msg, status, root);
+  s2r_api_send_json (msg, status, root);
 }
 
 void
@@ -753,7 +722,7 @@ list_reply (redisReply * reply, gpointer user_data)
     json_array_add_element (array, json_node_ref (g_ptr_array_index (calls,
                 i)));
   json_node_set_array (root, array);
-  send_node (msg, SOUP_STATUS_OK, root);
+  s2r_api_send_json (msg, SOUP_STATUS_OK, root);
   soup_server_message_unpause (msg);
   g_object_unref (msg);
 }
@@ -883,7 +852,7 @@ readyz (S2rCluster * c, SoupServerMessage * msg)
   json_builder_add_int_value (b, g_hash_table_size (c->nodes));
   json_builder_end_object (b);
   root = json_builder_get_root (b);
-  send_node (msg, ok ? SOUP_STATUS_OK : SOUP_STATUS_SERVICE_UNAVAILABLE,
+  s2r_api_send_json (msg, ok ? SOUP_STATUS_OK : SOUP_STATUS_SERVICE_UNAVAILABLE,
       root);
 }
 

@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * What POST /RESTCall/call (WCS 4), /rest-api/call/startup (WCS 5) and
- * /api/v1/calls (native) do with a body (s2r-api.c's parse_body, then
+ * /api/v1/calls (native) do with a body (s2r-json.c's s2r_json_parse_body, then
  * s2r-call-request.c), and the body of POST /api/v1/calls/{id}/destinations.
  * The three dialects differ only in the body's shape: the seed corpus holds
  * each. Besides crashes, the target fails when a refusal would not be a 400
@@ -18,6 +18,7 @@
 #include "fuzz-glib.h"
 #include "s2r-call-request.h"
 #include "s2r-error.h"
+#include "s2r-json.h"
 
 /* What the API answers with an error: 400, a message for the client */
 static void
@@ -89,19 +90,19 @@ check_request (const S2rCallRequest * req)
 int
 LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonNode) root = NULL;
   g_autoptr (S2rCallRequest) req = NULL;
   g_autoptr (S2rRtmpTarget) target = NULL;
   g_autoptr (GError) error = NULL;
-  JsonNode *root;
 
-  /* parse_body: invalid JSON and non-objects are a 400 before this */
-  if (size == 0 || !json_parser_load_from_data (parser, (const char *) data,
-          size, NULL))
+  /* the API's own parsing: invalid JSON, non-objects and nesting beyond
+   * its bound are a 400 before the request is read (no body limit here:
+   * the fuzzer's inputs are small) */
+  root = s2r_json_parse_body ((const char *) data, size, G_MAXSIZE, &error);
+  if (root == NULL) {
+    check_refusal (error);
     return 0;
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    return 0;
+  }
 
   req = s2r_call_request_new_from_json (root, &error);
   if (req == NULL)

@@ -15,12 +15,14 @@
 #include <re.h>
 #include "fuzz-glib.h"
 #include "sipua.h"
+#include "runtime.h"
+#include "../codecs.h"
 #include "sipua_int.h"
 
 /* sipua.c's, without a handler: the format and its arguments are still
  * read */
 void
-sipua_log (int level, const char *fmt, ...)
+runtime_log (int level, const char *fmt, ...)
 {
   char buf[512];
   va_list ap;
@@ -63,7 +65,9 @@ check_streams (const struct sipua_stream_info *infov,
     g_assert_true (si->payload >= 0 && si->payload <= 127);
     /* the RTP source tells DTMF from media by payload type alone */
     g_assert_cmpint (si->dtmf_payload, !=, si->payload);
-    g_assert_cmpint (sipua_codec_media (si->encoding), ==, i);
+    g_assert_nonnull (codec_find (si->encoding, strlen (si->encoding)));
+    g_assert_cmpint (codec_find (si->encoding, strlen (si->encoding))->media,
+        ==, i);
     g_assert_cmpuint (si->clock_rate, >, 0);
     g_assert_cmpuint (si->remote_rtp_port, >, 0);
     g_assert_nonnull (memchr (si->remote_address, '\0',

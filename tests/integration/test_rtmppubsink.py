@@ -370,7 +370,7 @@ class RtmpPubSinkTest(unittest.TestCase):
 
     def test_stream_key_is_never_printed_even_in_debug_logs(self):
         key = "sk-Live-7Qz93xTopSecret"
-        env = {"GST_DEBUG": "rtmppubsink:6,sipua:6"}
+        env = {"GST_DEBUG": "rtmppubsink:6,libre:6"}
         n = self.nginx()
         # published, then stopped
         with GstLaunch(tone_into(n.url(stream=key)), env=env) as g:

@@ -68,7 +68,7 @@ class SipsrcMediaTest(SipsrcTestCase):
         # here is built for PCMU only (rtppcmudepay refuses PCMA caps): sipsrc
         # says so in a warning and keeps the PCMU caps; the call itself is not
         # disturbed. (A pipeline that follows codec changes gets the new caps:
-        # next test, and sip2rtmpd's tests/controller/test_daemon_codec_change.py.)
+        # next test, and sip2rtmpd's tests/integration/daemon/test_daemon_codec_change.py.)
         with Sipp("early_media_183_then_200_pcma.xml", duration_ms=3000) as uas:
             r, wav = self.run_to_wav(uas.uri(), codecs="PCMU,PCMA")
             self.assertSippPassed(uas, " (expects our ACK and our 200 to its BYE)")

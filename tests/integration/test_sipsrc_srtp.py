@@ -264,7 +264,7 @@ class SipsrcSrtpTest(SipsrcTestCase):
         key = srtp.new_key()
         uas = self.srtp_callee(srtp.SUITE_80, key, srtp_capture(srtp.SUITE_80, key, 2.0,
                                                                  TONE_HZ))
-        env = {"GST_DEBUG": "sipsrc:9,sipua:9,sipstream:9,siprtpsource:9"}
+        env = {"GST_DEBUG": "sipsrc:9,libre:9,sipstream:9,siprtpsource:9"}
         with CallsDriver([sipsrc(uas.uri(), srtp="mandatory") + " " +
                           PCMU_TO_WAV.format(wav=self.tmp / "out.wav")], env=env) as d:
             self.assertTrue(d.wait_for(ESTABLISHED, 10), d.output())

@@ -367,9 +367,10 @@ def service_checks(root, port):
     note("%s", root.out("systemd-analyze security sip2rtmpd --no-pager 2>/dev/null | tail -1",
                         check_rc=False))
     inspect = root.sh("gst-inspect-1.0 sipsrc >/dev/null && gst-inspect-1.0 rtmppubsink "
-                      ">/dev/null && gst-inspect-1.0 sip | grep -E '^  (Filename|Version)'",
+                      ">/dev/null && gst-inspect-1.0 siplistener >/dev/null && "
+                      "gst-inspect-1.0 sip2rtmp | grep -E '^  (Filename|Version)'",
                       check_rc=False)
-    note("gst-inspect-1.0 sipsrc, rtmppubsink (no environment): exit %d %s",
+    note("gst-inspect-1.0 sipsrc, rtmppubsink, siplistener (no environment): exit %d %s",
          inspect.returncode, inspect.stdout.strip().replace("\n", ";"))
     check(inspect.returncode == 0, "gst-inspect-1.0 does not find the plugin")
     note("%s", root.out("stat -c '%n %U:%G %a' /etc/sip2rtmp/sip2rtmpd.conf "

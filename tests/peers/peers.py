@@ -150,8 +150,13 @@ def _terminate(proc, grace=3.0):
         proc.wait()
 
 
-class _TempDirPeer:
-    """Base: a temporary directory and a child process, both cleaned up."""
+class Peer:
+    """Base of every peer: a temporary directory and a child process, both
+    cleaned up on exit, whatever happened in between.
+
+    A subclass sets `name` (the temp dir's prefix), starts `self.proc` in
+    `start()`, and may override `end_process()` (how close() ends it).
+    """
 
     name = "peer"
     # True: the process leads a group whose other members (what a sipp
@@ -163,6 +168,9 @@ class _TempDirPeer:
         self.dir = Path(tempfile.mkdtemp(prefix="sip2rtmp-%s-" % self.name))
         self.proc = None
         self.keep = os.environ.get("SIP2RTMP_KEEP_TEMP") == "1"
+
+    def start(self):
+        raise NotImplementedError
 
     def __enter__(self):
         try:
@@ -176,8 +184,12 @@ class _TempDirPeer:
         self.close()
         return False
 
-    def close(self):
+    def end_process(self):
+        """SIGTERM, SIGKILL after a grace period."""
         _terminate(self.proc)
+
+    def close(self):
+        self.end_process()
         if self.process_group and self.proc is not None:
             try:
                 os.killpg(self.proc.pid, signal.SIGTERM)
@@ -185,6 +197,10 @@ class _TempDirPeer:
                 pass
         if not self.keep:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# the former private name, for code written against it
+_TempDirPeer = Peer
 
 
 class UdpListener:
@@ -424,7 +440,7 @@ class SipMessage:
         return "<%s %s>" % (self.direction, self.first_line)
 
 
-class Sipp(_TempDirPeer):
+class Sipp(Peer):
     """A SIPp UAS on 127.0.0.1 running one call of a scenario (`-m 1`), or
     `calls` of them.
 
@@ -572,7 +588,7 @@ class Sipp(_TempDirPeer):
 # --------------------------------------------------------------------------
 # nginx-rtmp
 
-class NginxRtmp(_TempDirPeer):
+class NginxRtmp(Peer):
     """nginx with the rtmp module, its own config, logs and pid in a temp dir.
 
     rtmp://127.0.0.1:<port>/live/<stream>, stats at http://127.0.0.1:<http_port>/stat.
@@ -742,7 +758,7 @@ def pull_rtmp(url, seconds, out_wav, rate=8000, rw_timeout_s=8):
 # --------------------------------------------------------------------------
 # baresip
 
-class Baresip(_TempDirPeer):
+class Baresip(Peer):
     """baresip as an auto-answering callee that plays `wav` (16-bit mono 8 kHz).
 
     Its own config dir; SIP on a free 127.0.0.1 port; stdin is /dev/null (the
@@ -894,7 +910,7 @@ class ProxiedRequest:
         return "<%s %s from %s Route %s>" % (self.method, self.ruri, self.src, self.route)
 
 
-class Kamailio(_TempDirPeer):
+class Kamailio(Peer):
     """kamailio as a provider's edge: a record-routing proxy on 127.0.0.1.
 
         with Sipp(...) as uas, Kamailio(callee=uas.host_port) as edge:
@@ -1037,7 +1053,7 @@ onreply_route {{
             if "S2R-" in line or "ERROR" in line)[-4000:]
 
 
-class KamailioTls(_TempDirPeer):
+class KamailioTls(Peer):
     """kamailio as a TLS front end on 127.0.0.1: TLS on `tls_port` with
     `cert`/`key`, every new call relayed over UDP to its callee,
     record-routed so that the in-dialog requests (ACK, BYE) cross it too.

@@ -1,0 +1,304 @@
+/* sip2rtmp
+ * Copyright (C) 2026 sip2rtmp authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * SECTION:element-siplistener
+ * @title: siplistener
+ *
+ * siplistener routes the incoming calls that no `sipsrc mode=answer`
+ * waits for, on the SIP socket of its uri (`sip:<local IP>:<port>`,
+ * `;transport=tcp` for TCP): an application that decides where a call goes
+ * only once it sees it (sip2rtmpd's routes). Each such INVITE is answered
+ * 180 Ringing at once and posted as a `sip-invite` element message
+ * (`invite-id`, `call-id`, `request-uri`, `request-user`, `from`,
+ * `from-user`, `to`, `to-user`, `source` ip:port, `source-address`,
+ * `has-credentials`, `headers`: its X- headers, a string field each;
+ * every value printable ASCII, an INVITE whose URIs are not gets 400).
+ * The application then either starts a `sipsrc mode=answer
+ * invite-id=<id>` (with user-id/user-pw to challenge the caller), or
+ * rejects it with the `reject` action signal; an INVITE neither taken nor
+ * rejected within `park-timeout` gets 480, a CANCEL meanwhile 487.
+ * Without a siplistener, such INVITEs get 404. One per SIP socket.
+ *
+ * The element has no pads; it listens from PAUSED on.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 -m siplistener uri=sip:127.0.0.1:5080
+ * ]| Prints the INVITEs to 127.0.0.1:5080 as messages (they get 480 after
+ * 10 s).
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include "gstsiplistener.h"
+#include "gstsipuri.h"
+#include "gstsipheaders.h"
+#include "libre/runtime.h"
+#include "libre/sipua.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_sip_listener_debug);
+#define GST_CAT_DEFAULT gst_sip_listener_debug
+
+enum
+{
+  PROP_0,
+  PROP_URI,
+  PROP_PARK_TIMEOUT,
+};
+
+#define DEFAULT_PARK_TIMEOUT 10
+
+enum
+{
+  SIGNAL_REJECT,
+  LAST_SIGNAL
+};
+
+static guint signals[LAST_SIGNAL];
+
+struct _GstSipListener
+{
+  GstElement parent;
+
+  /* properties, protected by the object lock */
+  gchar *uri;
+  guint park_timeout;
+
+  /* the state change's (STATE_LOCK) */
+  struct sipua_router *router;
+  gboolean runtime_started;
+};
+
+G_DEFINE_TYPE (GstSipListener, gst_sip_listener, GST_TYPE_ELEMENT);
+GST_ELEMENT_REGISTER_DEFINE (siplistener, "siplistener", GST_RANK_NONE,
+    GST_TYPE_SIP_LISTENER);
+
+/* On the SIP thread: the facts are printable ASCII (sipua_incoming.c) */
+static void
+invite_handler (const struct sipua_invite_info *inv, void *arg)
+{
+  GstSipListener *self = arg;
+  GstStructure *s, *headers;
+
+  headers = gst_sip_headers_parse (inv->headers);
+  s = gst_structure_new ("sip-invite",
+      "invite-id", G_TYPE_STRING, inv->invite_id,
+      "call-id", G_TYPE_STRING, inv->call_id,
+      "request-uri", G_TYPE_STRING, inv->request_uri,
+      "request-user", G_TYPE_STRING, inv->request_user,
+      "from", G_TYPE_STRING, inv->from_uri,
+      "from-user", G_TYPE_STRING, inv->from_user,
+      "to", G_TYPE_STRING, inv->to_uri,
+      "to-user", G_TYPE_STRING, inv->to_user,
+      "source", G_TYPE_STRING, inv->source,
+      "source-address", G_TYPE_STRING, inv->source_ip,
+      "has-credentials", G_TYPE_BOOLEAN, inv->has_credentials,
+      "headers", GST_TYPE_STRUCTURE, headers, NULL);
+  gst_structure_free (headers);
+
+  GST_INFO_OBJECT (self, "INVITE %s parked", inv->invite_id);
+  gst_element_post_message (GST_ELEMENT_CAST (self),
+      gst_message_new_element (GST_OBJECT_CAST (self), s));
+}
+
+static gboolean
+gst_sip_listener_reject (GstSipListener * self, const gchar * invite_id,
+    guint status)
+{
+  if (status < 300 || status > 699)
+    return FALSE;
+  return sipua_router_reject (invite_id, (uint16_t) status) == 0;
+}
+
+static gboolean
+start_router (GstSipListener * self)
+{
+  gchar *uri, *host = NULL;
+  const gchar *transport;
+  guint port = 0, park_timeout;
+  GError *err = NULL;
+  int ret;
+
+  GST_OBJECT_LOCK (self);
+  uri = gst_sip_uri_complete (self->uri, &host, &port, &err);
+  park_timeout = self->park_timeout;
+  GST_OBJECT_UNLOCK (self);
+
+  if (!uri) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Invalid property 'uri': %s", err->message), (NULL));
+    g_clear_error (&err);
+    return FALSE;
+  }
+  transport = gst_sip_uri_transport (uri);
+  if (!g_hostname_is_ip_address (host) || !g_strcmp0 (transport, "tls")) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Invalid property 'uri': sip:<local IP address>:<port>, over UDP "
+            "or TCP"), (NULL));
+    g_free (uri);
+    g_free (host);
+    return FALSE;
+  }
+
+  ret = sipua_router_start (&self->router, host, port ? port : 5060,
+      !g_strcmp0 (transport, "tcp") ? SIPUA_TRANSPORT_TCP :
+      SIPUA_TRANSPORT_UDP, park_timeout * 1000, invite_handler, self);
+  if (ret)
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("Could not listen for SIP on %s:%u: %s", host, port ? port : 5060,
+            ret == EADDRINUSE ? "a siplistener listens there already" :
+            g_strerror (ret)), (NULL));
+  g_free (uri);
+  g_free (host);
+  return ret == 0;
+}
+
+static GstStateChangeReturn
+gst_sip_listener_change_state (GstElement * element, GstStateChange transition)
+{
+  GstSipListener *self = GST_SIP_LISTENER (element);
+  GstStateChangeReturn ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_NULL_TO_READY:
+      if (runtime_init () != 0) {
+        GST_ELEMENT_ERROR (self, RESOURCE, FAILED, (NULL),
+            ("could not start the SIP thread"));
+        return GST_STATE_CHANGE_FAILURE;
+      }
+      self->runtime_started = TRUE;
+      break;
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      if (!start_router (self))
+        return GST_STATE_CHANGE_FAILURE;
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      sipua_router_stop (self->router);
+      self->router = NULL;
+      break;
+    default:
+      break;
+  }
+
+  ret = GST_ELEMENT_CLASS (gst_sip_listener_parent_class)->change_state
+      (element, transition);
+
+  if (transition == GST_STATE_CHANGE_READY_TO_NULL && self->runtime_started) {
+    runtime_close ();
+    self->runtime_started = FALSE;
+  }
+
+  return ret;
+}
+
+static void
+gst_sip_listener_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstSipListener *self = GST_SIP_LISTENER (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_URI:
+      g_free (self->uri);
+      self->uri = g_value_dup_string (value);
+      break;
+    case PROP_PARK_TIMEOUT:
+      self->park_timeout = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_sip_listener_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstSipListener *self = GST_SIP_LISTENER (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_URI:
+      g_value_set_string (value, self->uri);
+      break;
+    case PROP_PARK_TIMEOUT:
+      g_value_set_uint (value, self->park_timeout);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_sip_listener_finalize (GObject * object)
+{
+  GstSipListener *self = GST_SIP_LISTENER (object);
+
+  g_free (self->uri);
+  G_OBJECT_CLASS (gst_sip_listener_parent_class)->finalize (object);
+}
+
+static void
+gst_sip_listener_init (GstSipListener * self)
+{
+  self->park_timeout = DEFAULT_PARK_TIMEOUT;
+}
+
+static void
+gst_sip_listener_class_init (GstSipListenerClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+
+  gobject_class->set_property = gst_sip_listener_set_property;
+  gobject_class->get_property = gst_sip_listener_get_property;
+  gobject_class->finalize = gst_sip_listener_finalize;
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_sip_listener_change_state);
+
+  g_object_class_install_property (gobject_class, PROP_URI,
+      g_param_spec_string ("uri", "URI", "Where to listen: sip:<local IP "
+          "address>[:<port>, 5060][;transport=tcp]", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_PARK_TIMEOUT,
+      g_param_spec_uint ("park-timeout", "Park timeout", "Seconds an INVITE "
+          "waits (after 180) to be taken or rejected; then 480", 1, 3600,
+          DEFAULT_PARK_TIMEOUT, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstSipListener::reject:
+   * @siplistener: the element
+   * @invite_id: the `invite-id` of a `sip-invite` message
+   * @status: the SIP status, 300-699 (403, 404, 480, 486, 503, 603...)
+   *
+   * Rejects a parked INVITE. One that is gone already (cancelled, timed
+   * out, taken) is ignored.
+   *
+   * Returns: %TRUE if the rejection was handed to the SIP thread
+   */
+  signals[SIGNAL_REJECT] = g_signal_new_class_handler ("reject",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
+      G_CALLBACK (gst_sip_listener_reject), NULL, NULL, NULL, G_TYPE_BOOLEAN,
+      2, G_TYPE_STRING, G_TYPE_UINT);
+
+  gst_element_class_set_static_metadata (element_class,
+      "SIP incoming call router", "Source/Network",
+      "Parks the incoming SIP calls no sipsrc waits for and reports them",
+      "sip2rtmp authors");
+
+  GST_DEBUG_CATEGORY_INIT (gst_sip_listener_debug, "siplistener", 0,
+      "SIP incoming call router");
+}

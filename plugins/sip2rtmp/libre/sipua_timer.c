@@ -1,0 +1,184 @@
+/**
+ * @file sipua_timer.c  Session timers (RFC 4028) of one call, SIP thread
+ *
+ * Carriers end calls whose session is not refreshed: we offer the timer
+ * in our INVITE, and once the 2xx says who refreshes, either refresh at
+ * half the interval (the call's refresh handler sends the re-INVITE or
+ * UPDATE) or expect the peer's refresh and end the call when none came
+ * (RFC 4028 10: BYE before the session expires).
+ *
+ * Copyright (C) 2026 sip2rtmp authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <string.h>
+#include <re.h>
+#include "runtime.h"
+#include "sipua.h"
+#include "sipua_int.h"
+
+
+enum {
+	/* What we ask for; RFC 4028 recommends 1800 s */
+	SESSION_EXPIRES_S = 1800,
+	/* RFC 4028 4: no interval below 90 s, from us */
+	MIN_SE_S = 90,
+	/* a 422 is followed this many times */
+	MAX_RETRIES = 2,
+};
+
+
+static const struct sip_hdr *session_expires_hdr(const struct sip_msg *msg)
+{
+	const struct sip_hdr *hdr;
+
+	hdr = sip_msg_hdr(msg, SIP_HDR_SESSION_EXPIRES);
+	if (!hdr)
+		hdr = sip_msg_xhdr(msg, "x");  /* its compact form */
+
+	return hdr;
+}
+
+
+static bool has_update(const struct sip_hdr *hdr, const struct sip_msg *msg,
+		       void *arg)
+{
+	struct pl m;
+	(void)msg;
+	(void)arg;
+
+	return 0 == re_regex(hdr->val.p, hdr->val.l, "[^a-zA-Z]*UPDATE", &m)
+		|| !pl_strcasecmp(&hdr->val, "UPDATE");
+}
+
+
+void session_timer_init(struct session_timer *st, session_timer_h *refreshh,
+			session_timer_h *expiredh, void *arg)
+{
+	memset(st, 0, sizeof(*st));
+	tmr_init(&st->tmr);
+	st->asked_s = SESSION_EXPIRES_S;
+	st->refreshh = refreshh;
+	st->expiredh = expiredh;
+	st->arg = arg;
+}
+
+
+void session_timer_stop(struct session_timer *st)
+{
+	tmr_cancel(&st->tmr);
+}
+
+
+/** The headers of our INVITE: we support the timer and ask for one */
+int session_timer_print(struct re_printf *pf, const struct session_timer *st)
+{
+	return re_hprintf(pf,
+			  "Supported: timer\r\n"
+			  "Session-Expires: %u\r\n"
+			  "Min-SE: %u\r\n",
+			  st->asked_s, MIN(MIN_SE_S, st->asked_s));
+}
+
+
+static void timeout(void *arg)
+{
+	struct session_timer *st = arg;
+
+	if (st->we_refresh) {
+		tmr_start(&st->tmr, st->interval_s * 1000 / 2, timeout, st);
+		st->refreshh(st->arg);
+	}
+	else {
+		st->expiredh(st->arg);
+	}
+}
+
+
+static void start(struct session_timer *st)
+{
+	uint64_t ms = (uint64_t)st->interval_s * 1000;
+
+	/* the refresher at half the interval; the other side ends the
+	   session before it expires: by min(32 s, a third) (RFC 4028 10) */
+	if (st->we_refresh)
+		ms /= 2;
+	else
+		ms -= 1000 * (uint64_t)MIN(32, st->interval_s / 3);
+
+	tmr_start(&st->tmr, ms, timeout, st);
+}
+
+
+/**
+ * Read the interval and the refresher from a message of the session: the
+ * 2xx to our INVITE (we are its UAC), or a refresh request of the peer
+ * (the peer is its UAC). No Session-Expires in a 2xx: the peer has no
+ * timer, nor do we. A refresh request without one keeps what we had.
+ */
+void session_timer_update(struct session_timer *st,
+			  const struct sip_msg *msg, bool peer_is_uac)
+{
+	const struct sip_hdr *hdr = session_expires_hdr(msg);
+	struct pl secs, refresher;
+	bool uac_refreshes = true;
+
+	if (msg->req && peer_is_uac && st->interval_s) {
+		/* a refresh: the time starts again */
+		if (!hdr) {
+			start(st);
+			return;
+		}
+	}
+
+	if (!hdr || re_regex(hdr->val.p, hdr->val.l, "[0-9]+", &secs)
+	    || !pl_u32(&secs)) {
+		if (!msg->req)
+			tmr_cancel(&st->tmr);
+		return;
+	}
+
+	if (!re_regex(hdr->val.p, hdr->val.l, "refresher=[a-z]+",
+		      &refresher))
+		uac_refreshes = !pl_strcasecmp(&refresher, "uac");
+
+	st->interval_s = pl_u32(&secs);
+	/* the UAC of the message that set the timer is us, or the peer */
+	st->we_refresh = peer_is_uac ? !uac_refreshes : uac_refreshes;
+	/* the 2xx to our INVITE says what the peer allows; the answers to
+	   our refreshes need not repeat it */
+	if (!msg->req && sip_msg_hdr(msg, SIP_HDR_ALLOW))
+		st->peer_allows_update = NULL !=
+			sip_msg_hdr_apply(msg, true, SIP_HDR_ALLOW,
+					  has_update, NULL);
+
+	runtime_log(6, "session timer: %u s, %s refresh%s", st->interval_s,
+		    st->we_refresh ? "we" : "the peer",
+		    st->we_refresh ? (st->peer_allows_update ? " by UPDATE" :
+				      " by re-INVITE") : "es");
+	start(st);
+}
+
+
+/**
+ * A 422 Session Interval Too Small: ask again with its Min-SE
+ *
+ * @return true if the INVITE is to be sent again
+ */
+bool session_timer_too_small(struct session_timer *st,
+			     const struct sip_msg *msg)
+{
+	const struct sip_hdr *hdr = sip_msg_hdr(msg, SIP_HDR_MIN_SE);
+	uint32_t min_se;
+
+	if (!hdr || st->retries >= MAX_RETRIES)
+		return false;
+
+	min_se = pl_u32(&hdr->val);
+	if (min_se <= st->asked_s)
+		return false;
+
+	++st->retries;
+	st->asked_s = min_se;
+	return true;
+}

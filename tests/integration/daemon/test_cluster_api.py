@@ -1,0 +1,209 @@
+"""The API of a cluster answering as one gateway (docs/cluster.md).
+
+Every component real on 127.0.0.1: redis-server with an ACL user, HAProxy,
+three sip2rtmpd nodes, SIPp callees. What a client sees: the call list of
+any node is the cluster's, WCS 5's terminate/find/send_dtmf reach the call's
+owner, a callId active on one node is 409 on every node, as on one node.
+"""
+
+import sys
+import threading
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "peers"))
+from daemon import Sipp, NginxRtmp, WebhookReceiver, call_body  # noqa: E402
+from cluster import Cluster  # noqa: E402
+import time  # noqa: E402
+
+OWN_LIST = {"X-S2r-Node": "test"}   # a node's own calls, not the cluster's
+
+
+def ringing(sipp, call_id, stream):
+    return {"callee": sipp.uri(), "callId": call_id,
+            "rtmpUrl": "rtmp://127.0.0.1:1/live", "rtmpStream": stream}
+
+
+class ClusterApiTest(unittest.TestCase):
+
+    def assertConflict(self, r):
+        # what a single node answers (test_daemon_errors.py)
+        self.assertEqual(r.status, 409, r)
+        self.assertEqual(r.headers.get_content_type(), "application/json")
+        self.assertEqual((r.json["error"], r.json["field"], r.json["status"]),
+                         ("conflict", "callId", 409), r)
+        self.assertIn("in use by an active call", r.json["message"])
+
+    def test_the_call_list_of_any_node_is_the_clusters(self):
+        with Cluster({"a": 1, "b": 1, "c": 1}) as cl, \
+                Sipp("no_answer_cancel.xml", calls=2) as sipp, \
+                Sipp("no_answer_cancel.xml") as lost_callee:
+            a, b, c = (cl.nodes[n] for n in "abc")
+            with a.events() as ev:
+                # a node with room keeps the call it was asked for
+                for node, call_id, callee in ((a, "l1", sipp), (b, "l2", sipp),
+                                              (c, "l3", lost_callee)):
+                    r = node.post("/api/v1/calls", ringing(callee, call_id, call_id))
+                    self.assertEqual(r.status, 201, r)
+                    ev.wait_call(call_id, status="RING")
+                for n in (a, b, c, cl.front):
+                    r = n.get("/api/v1/calls")
+                    self.assertEqual(r.status, 200, r)
+                    self.assertEqual([(x["callId"], x["node"], x["status"]) for x in r.json],
+                                     [("l1", "a", "RING"), ("l2", "b", "RING"),
+                                      ("l3", "c", "RING")])
+                    for x in r.json:
+                        self.assertEqual(x["rtmpStream"], x["callId"])
+                        self.assertNotIn("sipPassword", x)
+                # with X-S2r-Node a node lists its own calls only
+                self.assertEqual([x["callId"] for x in a.get("/api/v1/calls",
+                                                              headers=OWN_LIST).json],
+                                 ["l1"])
+                # a lost node's call is listed as the cluster reported it
+                c.kill9()
+                ev.wait_call_event("l3", lambda e: e.get("reason") == "node_lost", 8,
+                                   "FAILED node_lost")
+                r = a.delete("/api/v1/calls/l1")
+                self.assertIn(r.status, (200, 202), r)
+                ev.wait_call("l1", status="FINISH")
+                got = {x["callId"]: (x["status"], x.get("reason"))
+                       for x in cl.front.get("/api/v1/calls").json}
+                self.assertEqual(got["l3"], ("FAILED", "node_lost"))
+                self.assertEqual(got["l1"][0], "FINISH")
+                self.assertEqual(got["l2"][0], "RING")
+                r = a.delete("/api/v1/calls/l2")
+                self.assertIn(r.status, (200, 202), r)
+                ev.wait_call("l2", status="FINISH")
+            self.assertEqual(sipp.wait(), 0, sipp.report())
+
+    def test_wcs5_terminate_find_and_send_dtmf_reach_the_owner(self):
+        with Cluster({"a": 1, "b": 1, "c": 3}) as cl, NginxRtmp() as nginx, \
+                Sipp("info_pin_then_tone_bye.xml", duration_ms=1000) as bridge, \
+                Sipp("no_answer_cancel.xml") as ring:
+            a, b, c = (cl.nodes[n] for n in "abc")
+            with a.events() as ev:
+                r = c.post("/api/v1/calls", call_body(bridge, nginx, "w5", callId="w5"))
+                self.assertEqual(r.status, 201, r)
+                r = c.post("/api/v1/calls", ringing(ring, "r5", "r5"))
+                self.assertEqual(r.status, 201, r)
+                ev.wait_call("w5", status="ESTABLISHED")
+                ev.wait_call("r5", status="RING")
+                self.assertEqual(cl.owner_of("w5"), "c")
+                self.assertEqual(cl.owner_of("r5"), "c")
+                # find by callId on a node that does not own it
+                for n in (a, b, cl.front):
+                    r = n.post("/rest-api/call/find", {"callId": "w5"})
+                    self.assertEqual(r.status, 200, r)
+                    self.assertEqual([(x["callId"], x["status"]) for x in r.json],
+                                     [("w5", "ESTABLISHED")])
+                # the bridge hears its PIN (SIP INFO) sent through node a
+                r = a.post("/rest-api/call/send_dtmf", {"callId": "w5", "dtmf": "1234#",
+                                                        "type": "INFO"})
+                self.assertEqual(r.status, 200, r)
+                self.assertEqual(r.json["callId"], "w5")
+                # an error of the owner comes back as it gave it
+                r = b.post("/rest-api/call/send_dtmf", {"callId": "w5", "dtmf": "1",
+                                                        "type": "RFC2833"})
+                self.assertEqual((r.status, r.json["field"]), (409, "method"), r)
+                self.assertEqual(bridge.wait(), 0, "the bridge got 1234# by INFO" +
+                                 bridge.report())
+                # terminate through node b: the ringing callee gets its CANCEL
+                r = b.post("/rest-api/call/terminate", {"callId": "r5"})
+                self.assertEqual(r.status, 200, r)
+                self.assertEqual(r.json["callId"], "r5")
+                ev.wait_call("r5", status="FINISH")
+                self.assertEqual(ring.wait(), 0, ring.report())
+                # a call nobody has: 404, as on one node
+                r = b.post("/rest-api/call/terminate", {"callId": "nobody"})
+                self.assertEqual(r.status, 404, r)
+
+    def test_a_call_id_active_on_any_node_is_409_on_every_node(self):
+        with Cluster({"a": 2, "b": 2, "c": 2}) as cl, \
+                Sipp("no_answer_cancel.xml", calls=3) as sipp:
+            a, b, c = (cl.nodes[n] for n in "abc")
+            with a.events() as ev:
+                r = a.post("/api/v1/calls", ringing(sipp, "dup", "s1"))
+                self.assertEqual(r.status, 201, r)
+                ev.wait_call("dup", status="RING")
+                self.assertConflict(b.post("/api/v1/calls", ringing(sipp, "dup", "s2")))
+                self.assertConflict(c.post("/RESTCall/call", ringing(sipp, "dup", "s3")))
+                self.assertConflict(cl.front.post("/api/v1/calls",
+                                                  ringing(sipp, "dup", "s4")))
+                # hung up (CANCEL), the id is free again, on any node
+                self.assertIn(b.delete("/api/v1/calls/dup").status, (200, 202))
+                ev.wait_call("dup", status="FINISH")
+                r = b.post("/api/v1/calls", ringing(sipp, "dup", "s5"))
+                self.assertEqual(r.status, 201, r)
+                # one id asked of two nodes at once: one call
+                got = {}
+
+                def post(node):
+                    got[node.node_id] = node.post("/api/v1/calls",
+                                                  ringing(sipp, "twin", "t-" + node.node_id))
+                threads = [threading.Thread(target=post, args=(n,)) for n in (b, c)]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join(15)
+                self.assertEqual(sorted(r.status for r in got.values()), [201, 409], got)
+                for r in got.values():
+                    if r.status == 409:
+                        self.assertEqual(r.json["field"], "callId", r)
+                # the second life of "dup" publishes to s5; "twin" has one life
+                for call_id, stream in (("dup", "s5"), ("twin", None)):
+                    def mine(status, stream=stream):
+                        return lambda e: e["status"] == status and \
+                            (stream is None or e.get("rtmpStream") == stream)
+                    ev.wait_call_event(call_id, mine("RING"), 10, "RING")
+                    self.assertIn(cl.front.delete("/api/v1/calls/" + call_id).status,
+                                  (200, 202))
+                    ev.wait_call_event(call_id, mine("FINISH"), 10, "FINISH")
+            self.assertEqual(sipp.wait(), 0, sipp.report())
+
+    def test_node_lost_reaches_the_calls_webhook_once(self):
+        with WebhookReceiver() as by_url, WebhookReceiver() as by_app, \
+                Cluster({"a": 1, "b": 1, "c": 2},
+                        extra="[app:room]\nurl=%s\n" % by_app.url) as cl, \
+                Sipp("no_answer_cancel.xml", calls=2) as sipp:
+            c = cl.nodes["c"]
+            body = ringing(sipp, "hooked", "hooked")
+            r = c.post("/api/v1/calls", dict(body, callbackUrl=by_url.url))
+            self.assertEqual(r.status, 201, r)
+            r = c.post("/api/v1/calls", dict(ringing(sipp, "app", "app"), appKey="room"))
+            self.assertEqual(r.status, 201, r)
+            for hook, call_id in ((by_url, "hooked"), (by_app, "app")):
+                hook.wait(lambda j: j.get("callId") == call_id and j["status"] == "RING",
+                          10, "RING of " + call_id)
+            self.assertEqual(cl.owner_of("hooked"), "c")
+            killed = time.monotonic()
+            c.kill9()
+            with cl.nodes["a"].events() as ev:
+                for hook, call_id in ((by_url, "hooked"), (by_app, "app")):
+                    lost = hook.wait(lambda j: j.get("reason") == "node_lost", 8,
+                                     "node_lost of " + call_id)
+                    self.assertLess(time.monotonic() - killed, 6)
+                    self.assertEqual((lost["callId"], lost["status"],
+                                      lost["rtmpStreamStatus"]),
+                                     (call_id, "FAILED", "FAILED"))
+                    # after the owner's events, in sequence
+                    before = [j["sequence"] for j in hook.events()
+                              if j.get("reason") != "node_lost"]
+                    self.assertEqual(lost["sequence"], max(before) + 1)
+                    seq = [h.get("X-Sip2rtmp-Sequence") for _, h, j in hook.received
+                           if j.get("reason") == "node_lost"]
+                    self.assertEqual(seq, [str(lost["sequence"])])
+                    self.assertEqual(ev.wait_call_event(
+                        call_id, lambda e: e.get("reason") == "node_lost", 5,
+                        "node_lost on SSE")["sequence"], lost["sequence"])
+                # once: a second poster (another node's view, each second)
+                # would have posted within this quiet time; nothing to wait on
+                time.sleep(2.5)
+                for hook in (by_url, by_app):
+                    self.assertEqual(len([j for j in hook.events()
+                                          if j.get("reason") == "node_lost"]), 1)
+                    self.assertEqual({j["callId"] for j in hook.events()},
+                                     {"hooked"} if hook is by_url else {"app"})
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,144 @@
+"""sip2rtmpd takes incoming calls (issue 14): a SIP address, routes from the
+config and the API, who may call, each caller's tone on its own stream.
+
+Real daemon over real HTTP, SIPp UACs as callers, nginx-rtmp, ffmpeg.
+"""
+
+import sys
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "peers"))
+from daemon import (Daemon, Sipp, NginxRtmp, pull_rtmp,  # noqa: E402
+                    dominant_frequency, free_port, LOOPBACK)
+
+CALLER = "uac/uac_in_tone_bye.xml"
+
+
+def caller(port, user, from_user="alice", key="k1", extra=(), **kw):
+    csv = "SEQUENTIAL\n%s;%s;\n" % (from_user, key)
+    return Sipp(CALLER, extra_args=["-s", user, "-inf", "callers.csv",
+                                    "%s:%d" % (LOOPBACK, port)] + list(extra),
+                files={"callers.csv": lambda p: p.write_text(csv)}, **kw)
+
+
+class DaemonIncomingTest(unittest.TestCase):
+
+    def setUp(self):
+        self.sip_port = free_port()
+
+    def config(self, more=""):
+        return "[sip]\nlisten=udp:%s:%d\n%s" % (LOOPBACK, self.sip_port, more)
+
+    def call_in(self, user, **kw):
+        """One caller run to its end: the answers to its INVITEs."""
+        with caller(self.sip_port, user, **kw) as uac:
+            rc = uac.wait(40)
+            got = [m.status for m in uac.parsed_messages()
+                   if m.direction == "received" and m.status and
+                   "INVITE" in (m.header("CSeq") or "")]
+            report = uac.report()
+        self.assertEqual(rc, 0, report)
+        return got, report
+
+    def incoming_call(self, ev, user):
+        return ev.wait(lambda e: e.get("direction") == "incoming" and
+                       e.get("calledUser") == user, 20, "an incoming call to %s" % user)
+
+    def assertToneOn(self, nginx, stream, hz):
+        wav = Path(self.tmp_wav(stream))
+        r = pull_rtmp("rtmp://%s:%d/live/%s" % (LOOPBACK, nginx.port, stream), 3, wav)
+        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+        got = dominant_frequency(str(wav))
+        self.assertIsNotNone(got, "silence on %s" % stream)
+        self.assertAlmostEqual(got, hz, delta=hz * 0.03,
+                               msg="%s: %.0f Hz, expected %d Hz" % (stream, got, hz))
+
+    def tmp_wav(self, name):
+        import tempfile
+        d = Path(tempfile.mkdtemp(prefix="sip2rtmp-in-"))
+        self.addCleanup(lambda: [f.unlink() for f in d.iterdir()] and None or d.rmdir())
+        return d / ("%s.wav" % name)
+
+    def test_an_api_route_takes_a_call_to_its_user_and_publishes_its_tone(self):
+        with NginxRtmp() as nginx, Daemon(self.config()) as d, d.events() as ev:
+            r = d.post("/api/v1/routes", {
+                "user": "room42", "rtmpUrl": "rtmp://%s:%d/live" % (LOOPBACK, nginx.port),
+                "rtmpStream": "room42"})
+            self.assertEqual(r.status, 201, r)
+            self.assertTrue(r.json["id"])
+            self.assertEqual(d.get("/api/v1/routes").json["routes"][0]["id"], r.json["id"])
+            with caller(self.sip_port, "room42", key="abc-1", duration_ms=8000,
+                        tones={"tone.wav": 700}) as uac:
+                call = self.incoming_call(ev, "room42")
+                ev.wait_call(call["callId"], status="ESTABLISHED")
+                ev.wait_call(call["callId"], stream="PUBLISHING")
+                self.assertToneOn(nginx, "room42", 700)
+                got = d.get("/api/v1/calls/%s" % call["callId"]).json
+                self.assertEqual(got["direction"], "incoming")
+                self.assertEqual(got["route"], r.json["id"])
+                self.assertIn("alice", got["caller"])
+                self.assertEqual(got["xHeaders"].get("X-Stream-Key"), "abc-1")
+                self.assertEqual(uac.wait(40), 0, uac.report())
+            ev.wait_call(call["callId"], status="FINISH")
+
+    def test_a_config_rule_by_pattern_with_credentials_challenges_and_routes(self):
+        with NginxRtmp() as nginx:
+            conf = self.config(
+                "\n[route:rooms]\nuser=room*\nrtmpUrl=rtmp://%s:%d/live\n"
+                "rtmpStream=in-{user}\nsip-login=alice\nsip-password=s3cret\n" %
+                (LOOPBACK, nginx.port))
+            with Daemon(conf) as d, d.events() as ev:
+                got, report = self.call_in("room7", extra=["-au", "alice", "-ap", "wrong"])
+                # parked (180), challenged (401); the retry goes to the call
+                # that challenged it, which refuses it
+                self.assertEqual(got, [180, 401, 403], report)
+                with caller(self.sip_port, "room7", duration_ms=8000,
+                            extra=["-au", "alice", "-ap", "s3cret"],
+                            tones={"tone.wav": 900}) as uac:
+                    call = ev.wait(lambda e: e.get("calledUser") == "room7" and
+                                   e.get("status") == "ESTABLISHED", 20, "room7 up")
+                    ev.wait_call(call["callId"], stream="PUBLISHING")
+                    self.assertToneOn(nginx, "in-room7", 900)
+                    self.assertEqual(call["route"], "config-rooms")
+                    self.assertEqual(uac.wait(40), 0, uac.report())
+                self.assertNotIn("s3cret", d.log())
+
+    def test_a_call_no_route_takes_gets_404(self):
+        with Daemon(self.config()) as d:
+            got, report = self.call_in("nobody")
+            self.assertEqual(got, [180, 404], report)
+            self.assertEqual(d.get("/api/v1/calls").json, [])
+
+    def test_a_source_outside_the_allow_list_gets_403(self):
+        with Daemon(self.config("allow=10.0.0.0/8\n")) as d:
+            d.post("/api/v1/routes", {"user": "room1", "rtmpUrl": "rtmp://127.0.0.1/live",
+                                      "rtmpStream": "x"})
+            got, report = self.call_in("room1")
+            self.assertEqual(got, [180, 403], report)
+
+    def test_route_requests_are_checked_naming_the_field(self):
+        with Daemon(self.config()) as d:
+            r = d.post("/api/v1/routes", {"rtmpUrl": "rtmp://127.0.0.1/live", "rtmpStream": "x"})
+            self.assertEqual((r.status, r.json["field"]), (400, "user"), r)
+            r = d.post("/api/v1/routes", {"user": "a b", "rtmpUrl": "rtmp://127.0.0.1/live",
+                                          "rtmpStream": "x"})
+            self.assertEqual((r.status, r.json["field"]), (400, "user"), r)
+            r = d.post("/api/v1/routes", {"user": "room1", "rtmpUrl": "http://x/live",
+                                          "rtmpStream": "x"})
+            self.assertEqual((r.status, r.json["field"]), (400, "rtmpUrl"), r)
+            r = d.post("/api/v1/routes", {"user": "room1", "rtmpUrl": "rtmp://127.0.0.1/live",
+                                          "rtmpStream": "x", "allow": ["nonsense"]})
+            self.assertEqual((r.status, r.json["field"]), (400, "allow"), r)
+            r = d.post("/api/v1/routes", {"user": "room1", "rtmpUrl": "rtmp://127.0.0.1/live",
+                                          "rtmpStream": "key", "sipLogin": "u",
+                                          "sipPassword": "pw-secret"})
+            self.assertEqual(r.status, 201, r)
+            self.assertNotIn("pw-secret", str(r.json))
+            self.assertNotIn("pw-secret", str(d.get("/api/v1/routes").json))
+            self.assertEqual(d.delete("/api/v1/routes/%s" % r.json["id"]).status, 204)
+            self.assertEqual(d.delete("/api/v1/routes/%s" % r.json["id"]).status, 404)
+
+
+if __name__ == "__main__":
+    unittest.main()

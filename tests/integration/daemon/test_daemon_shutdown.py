@@ -1,0 +1,71 @@
+"""SIGTERM/SIGINT: every call hung up (BYE), every stream closed (EOS), exit 0."""
+
+import re
+import signal
+import sys
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "peers"))
+from daemon import (Daemon, Sipp, NginxRtmp, WebhookReceiver, call_body,  # noqa: E402
+                    LOOPBACK)
+
+
+def closed_cleanly(nginx, stream):
+    """nginx-rtmp logs the publisher's own deleteStream (sent by rtmp2sink on
+    EOS) before its disconnect; a cut connection only has the disconnect."""
+    log = nginx.error_log.read_text()
+    m = re.search(r"\*(\d+) publish: name='%s'" % re.escape(stream), log)
+    if not m:
+        return False
+    conn = "*%s " % m.group(1)
+    events = [("deleteStream" if "deleteStream" in l else "disconnect")
+              for l in log.splitlines() if conn in l and
+              ("deleteStream" in l or "disconnect" in l)]
+    return events[:1] == ["deleteStream"] and "disconnect" in events
+
+
+class DaemonShutdownTest(unittest.TestCase):
+
+    def test_sigterm_hangs_up_every_call_and_closes_every_stream(self):
+        with WebhookReceiver() as hook, NginxRtmp() as nginx, \
+                Daemon("[app:callApp]\nurl=%s\n" % hook.url) as d, d.events() as ev, \
+                Sipp("answer_pcmu_wait_bye.xml") as s1, \
+                Sipp("answer_pcmu_wait_bye.xml") as s2:
+            ids = []
+            for sipp, stream in ((s1, "down-1"), (s2, "down-2")):
+                r = d.post("/api/v1/calls", call_body(sipp, nginx, stream,
+                                                      appKey="callApp"))
+                self.assertEqual(r.status, 201, r)
+                ids.append(r.json["callId"])
+            for cid in ids:
+                ev.wait_call(cid, stream="PUBLISHING")
+            nginx.wait_publishing("down-1")
+            nginx.wait_publishing("down-2")
+
+            self.assertEqual(d.terminate(timeout=20), 0, d.log())
+
+            # each callee saw our BYE (their scenario ends only then)
+            self.assertEqual(s1.wait(), 0, s1.report())
+            self.assertEqual(s2.wait(), 0, s2.report())
+            # each stream was closed by its publisher, not cut
+            for stream in ("down-1", "down-2"):
+                self.assertTrue(closed_cleanly(nginx, stream),
+                                nginx.error_log.read_text())
+            self.assertFalse(nginx.is_publishing("down-1"))
+            self.assertFalse(nginx.is_publishing("down-2"))
+            # the final states went out before the daemon exited
+            for cid in ids:
+                hook.wait(lambda j, cid=cid: j["callId"] == cid and
+                          j["status"] == "FINISH" and
+                          j["rtmpStreamStatus"] == "UNPUBLISHED", timeout=1)
+            self.assertIn("all calls ended", d.log())
+
+    def test_sigint_with_no_calls_exits_0(self):
+        with Daemon() as d:
+            d.proc.send_signal(signal.SIGINT)
+            self.assertEqual(d.proc.wait(10), 0, d.log())
+
+
+if __name__ == "__main__":
+    unittest.main()
