@@ -2,6 +2,8 @@
  * Copyright (C) 2024 sip2rtmp authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#include <string.h>
+
 #include "s2r-json.h"
 #include "s2r-error.h"
 
@@ -34,6 +36,13 @@ prescan (const char *data, gsize len, GError ** error)
   guint depth = 0;
   gboolean in_string = FALSE;
 
+  /* RFC 8259: JSON text exchanged between systems is UTF-8; what we read
+   * ends up in SIP headers, logs and our own JSON */
+  if (!g_utf8_validate_len (data, len, NULL)) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, NULL,
+        "invalid JSON: the body is not valid UTF-8");
+    return FALSE;
+  }
   for (; p < end; p++) {
     if (!in_string) {
       if (*p == '"')
@@ -55,6 +64,14 @@ prescan (const char *data, gsize len, GError ** error)
       gint u, low;
 
       p++;
+      /* JSON has these escapes only; json-glib's scanner also takes C's
+       * octal ones ("\200"), which make invalid UTF-8 of valid text */
+      if (strchr ("\"\\/bfnrtu", *p) == NULL || *p == '\0') {
+        s2r_set_error_field (error, S2R_ERROR_INVALID, NULL,
+            "invalid JSON: a string holds the escape \\%c, which JSON "
+            "does not have", g_ascii_isprint (*p) ? *p : '?');
+        return FALSE;
+      }
       if (*p != 'u')
         continue;
       u = hex4 (p + 1, end);

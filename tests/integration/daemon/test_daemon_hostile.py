@@ -228,6 +228,9 @@ class DaemonHostileTest(unittest.TestCase):
              "invalid JSON"),
             (b'{"callee":"sip:a@b\x00","rtmpUrl":"rtmp://h/a","rtmpStream":"s"}',
              "invalid JSON"),
+            # json-glib alone would read the octal escape as the byte 0x80
+            (b'{"callee":"sip:a@b","callId":"\\200","rtmpUrl":"rtmp://h/a","rtmpStream":"s"}',
+             "escape \\2"),
             (b'"sip:a@b"', "JSON object"),
             (b'null', "JSON object"),
             (b'{"callee":', "invalid JSON"),

@@ -90,7 +90,26 @@ test_nul_and_unpaired_surrogates_are_refused (void)
   assert_refused ("{\"a\":\"\\udc00x\"}", 15, "unpaired surrogate");
   assert_refused ("{\"a\":\"\\ud800\\u0041\"}", 20, "unpaired surrogate");
   assert_refused (raw_nul, sizeof raw_nul - 1, "invalid JSON");
-  assert_refused ("{\"a\":\"\xff\"}", 9, "invalid JSON");
+  assert_refused ("{\"a\":\"\xff\"}", 9, "not valid UTF-8");
+}
+
+/* json-glib's scanner reads C's octal escapes in strings: "\200" would be
+ * the byte 0x80, a value that is not UTF-8 in a body that is */
+static void
+test_escapes_json_does_not_have_are_refused (void)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (JsonNode) root = NULL;
+
+  assert_refused ("{\"callId\":\"\\200\"}", 17, "escape \\2");
+  assert_refused ("{\"callId\":\"a\\x41\"}", 18, "escape \\x");
+  assert_refused ("{\"callId\":\"a\\'\"}", 16, "escape \\'");
+  /* every escape JSON has still reads */
+  root = s2r_json_parse_object ("{\"a\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u0041\"}",
+      30, &err);
+  g_assert_no_error (err);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object
+          (root), "a"), ==, "\"\\/\b\f\n\r\tA");
 }
 
 static void
@@ -135,6 +154,8 @@ main (int argc, char **argv)
       test_brackets_inside_strings_do_not_count);
   g_test_add_func ("/json/nul-and-unpaired-surrogates-are-refused",
       test_nul_and_unpaired_surrogates_are_refused);
+  g_test_add_func ("/json/escapes-json-does-not-have-are-refused",
+      test_escapes_json_does_not_have_are_refused);
   g_test_add_func ("/json/body-must-be-a-non-empty-object",
       test_body_must_be_a_non_empty_object);
   g_test_add_func ("/json/a-parse-error-quoting-bytes-not-utf8-is-a-utf8-"
