@@ -106,6 +106,26 @@ reject (Listener * l, const char *invite_id, guint status, const char *why)
   g_signal_emit_by_name (l->listener, "reject", invite_id, status, &ok);
 }
 
+/*
+ * The SIP status of a call a route could not make. 480 (Temporarily
+ * Unavailable): the route exists but cannot take this call now, because
+ * what it asks for is taken (its stream or record file by an active call)
+ * or is not usable (a request that does not build, a record without
+ * [record] dir); 486 (Busy Here): max-calls; 503: anything else of the
+ * gateway's (admission's headroom, shutting down, a pipeline not made).
+ */
+static guint
+create_error_status (S2rSipListen * sl, const GError * err)
+{
+  if (g_error_matches (err, S2R_ERROR, S2R_ERROR_CONFLICT) ||
+      g_error_matches (err, S2R_ERROR, S2R_ERROR_INVALID))
+    return 480;
+  if (g_error_matches (err, S2R_ERROR, S2R_ERROR_UNAVAILABLE) &&
+      s2r_call_manager_is_full (sl->manager))
+    return 486;
+  return 503;
+}
+
 static void
 invite_cb (Listener * l, const GstStructure * s)
 {
@@ -135,7 +155,7 @@ invite_cb (Listener * l, const GstStructure * s)
 
   req = s2r_call_request_new_from_json (match.request, &err);
   if (!req) {
-    reject (l, id, 500, err->message);
+    reject (l, id, 480, err->message);
     s2r_route_match_clear (&match);
     return;
   }
@@ -156,9 +176,7 @@ invite_cb (Listener * l, const GstStructure * s)
 
   call = s2r_call_manager_create (sl->manager, req, &err);
   if (!call) {
-    /* the maximum of calls: busy here; anything else: unavailable */
-    reject (l, id, g_error_matches (err, S2R_ERROR, S2R_ERROR_UNAVAILABLE) ?
-        486 : 503, err->message);
+    reject (l, id, create_error_status (sl, err), err->message);
     return;
   }
   g_message ("call %s: incoming %s, route %s", s2r_call_get_id (call), id,

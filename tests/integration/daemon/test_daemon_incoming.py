@@ -239,21 +239,44 @@ class DaemonIncomingTest(unittest.TestCase):
             self.assertIsNotNone(got, "silence in the recording")
             self.assertAlmostEqual(got, 650, delta=650 * 0.03)
 
+    def while_a_call_is_up(self, d, ev, user, then):
+        """`then()` while a caller of `user` is answered; that call hung up by
+        DELETE after it. Returns that call's id."""
+        with caller(self.sip_port, user, scenario=WAITING_CALLER) as first:
+            call = self.incoming_call(ev, user)
+            ev.wait_call(call["callId"], status="ESTABLISHED")
+            then()
+            d.delete("/api/v1/calls/%s" % call["callId"])
+            self.assertEqual(first.wait(20), 0, first.report())
+        return call["callId"]
+
     def test_max_calls_reached_answers_486_and_makes_no_call(self):
         with NginxRtmp() as nginx, \
                 Daemon(self.config("\n[server]\nmax-calls=1\n")) as d, d.events() as ev:
             self.api_route(d, nginx, "roomA", "roomA")
             self.api_route(d, nginx, "roomB", "roomB")
-            with caller(self.sip_port, "roomA", scenario=WAITING_CALLER) as first:
-                call = self.incoming_call(ev, "roomA")
-                ev.wait_call(call["callId"], status="ESTABLISHED")
+
+            def second():
                 got, report = self.call_in("roomB")
                 self.assertEqual(got, [180, 486], report)
-                calls = d.get("/api/v1/calls").json
-                self.assertEqual([c["callId"] for c in calls], [call["callId"]])
+                self.assertEqual(len(d.get("/api/v1/calls").json), 1)
                 self.assertFalse([e for e in ev.events if e.get("calledUser") == "roomB"])
-                d.delete("/api/v1/calls/%s" % call["callId"])
-                self.assertEqual(first.wait(20), 0, first.report())
+            self.while_a_call_is_up(d, ev, "roomA", second)
+
+    def test_a_route_whose_stream_is_live_answers_a_second_caller_480(self):
+        # the route exists but cannot take this call now: its stream is
+        # being published by the first caller's call
+        with NginxRtmp() as nginx, Daemon(self.config()) as d, d.events() as ev:
+            self.api_route(d, nginx, "roomC", "roomC")
+
+            def second():
+                got, report = self.call_in("roomC", from_user="bob")
+                self.assertEqual(got, [180, 480], report)
+                self.assertEqual(len(d.get("/api/v1/calls").json), 1)
+            self.while_a_call_is_up(d, ev, "roomC", second)
+            # once the first call ended the route takes calls again
+            got, report = self.call_in("roomC", duration_ms=500)
+            self.assertEqual(got[-1], 200, report)
 
 
 if __name__ == "__main__":
