@@ -293,9 +293,17 @@ main (int argc, char **argv)
     }
     s2r_api_set_routes (api, routes);
     if (sip_listen || file_listen) {
+      g_autofree char *hook = NULL;
+      g_autofree char *fallback = NULL;
+      guint hook_ms;
+
       sip = s2r_sip_listen_new (manager, routes, sip_listen ? sip_listen :
           file_listen, allow, &err);
-      if (!sip) {
+      if (!sip ||
+          !s2r_sip_listen_read_webhook_config (config_file, &hook, &hook_ms,
+              &fallback, &err) ||
+          !s2r_sip_listen_set_routing_webhook (sip, hook, hook_ms, fallback,
+              &err)) {
         g_printerr ("sip2rtmpd: %s\n", err->message);
         return 2;
       }

@@ -74,12 +74,19 @@ add_incoming (const S2rIncomingView * in, JsonBuilder * b)
   add_string (b, "calledUser", in->called_user);
   add_string (b, "route", in->route);
   add_string (b, "source", in->source);
+  s2r_x_headers_add_member (b, in->x_headers);
+}
+
+/* "xHeaders": an incoming INVITE's X- headers (siplistener's `headers`,
+ * printable ASCII), an object; also the routing webhook's */
+void
+s2r_x_headers_add_member (JsonBuilder * b, const GstStructure * headers)
+{
   json_builder_set_member_name (b, "xHeaders");
   json_builder_begin_object (b);
-  for (gint i = 0; in->x_headers && i < gst_structure_n_fields (in->x_headers);
-      i++) {
-    const char *name = gst_structure_nth_field_name (in->x_headers, i);
-    const char *v = gst_structure_get_string (in->x_headers, name);
+  for (gint i = 0; headers && i < gst_structure_n_fields (headers); i++) {
+    const char *name = gst_structure_nth_field_name (headers, i);
+    const char *v = gst_structure_get_string (headers, name);
 
     json_builder_set_member_name (b, name);
     json_builder_add_string_value (b, v ? v : "");

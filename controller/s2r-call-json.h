@@ -70,6 +70,8 @@ typedef struct
 
 void s2r_call_view_add_members (const S2rCallView * view, JsonBuilder * b,
     S2rDialect dialect);
+void s2r_x_headers_add_member (JsonBuilder * b,
+    const GstStructure * headers);
 void s2r_stats_add_members (const GstStructure * sip_stats,
     const GstStructure * rtmp_stats, JsonBuilder * b);
 void s2r_destination_to_json (S2rDestination * dest, JsonBuilder * builder);

@@ -540,6 +540,14 @@ s2r_call_manager_get_n_active (S2rCallManager * manager)
   return manager->n_active;
 }
 
+/* max-calls reached: what an incoming call is refused with 486 for (the
+ * other refusals of s2r_call_manager_create have the same error code) */
+gboolean
+s2r_call_manager_is_full (S2rCallManager * manager)
+{
+  return manager->n_active >= s2r_config_get_max_calls (manager->config);
+}
+
 /**
  * s2r_call_manager_shutdown:
  * @done: (scope async): a `void (*)(gpointer user_data)`, called once every

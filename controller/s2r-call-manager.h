@@ -34,6 +34,7 @@ S2rCall *s2r_call_manager_lookup (S2rCallManager * manager,
     const char *call_id, GError ** error);
 GPtrArray *s2r_call_manager_list (S2rCallManager * manager);
 guint s2r_call_manager_get_n_active (S2rCallManager * manager);
+gboolean s2r_call_manager_is_full (S2rCallManager * manager);
 char *s2r_call_manager_render_metrics (S2rCallManager * manager);
 gboolean s2r_call_manager_is_ready (S2rCallManager * manager, char **reason);
 void s2r_call_manager_add_status_members (S2rCallManager * manager,

@@ -505,6 +505,19 @@ header_value (const GstStructure * invite, const char *name)
   return NULL;
 }
 
+static guint
+route_match (const Route * r, const char *user, const char *matched,
+    const char *source, S2rRouteMatch * match)
+{
+  if (!s2r_cidr_list_allows (r->allow, source))
+    return 403;
+  match->route_id = g_strdup (r->id);
+  match->request = route_request (r, user, matched);
+  match->login = g_strdup (r->login);
+  match->password = s2r_secret_dup (r->password);
+  return 0;
+}
+
 /*
  * The route of an INVITE (a siplistener's sip-invite facts): 0 and *match
  * filled, or the SIP status to reject it with: 404 (no route), 403 (its
@@ -541,15 +554,45 @@ s2r_routes_resolve (S2rRoutes * routes, const GstStructure * invite,
       matched = user;
     }
 
-    if (!s2r_cidr_list_allows (r->allow, source))
-      return 403;
-    match->route_id = g_strdup (r->id);
-    match->request = route_request (r, user, matched);
-    match->login = g_strdup (r->login);
-    match->password = s2r_secret_dup (r->password);
-    return 0;
+    return route_match (r, user, matched, source, match);
   }
   return 404;
+}
+
+static Route *
+rule_find (S2rRoutes * routes, const char *name)
+{
+  for (guint i = 0; i < routes->routes->len; i++) {
+    Route *r = routes->routes->pdata[i];
+
+    if (r->name && !strcmp (r->name, name))
+      return r;
+  }
+  return NULL;
+}
+
+gboolean
+s2r_routes_has_rule (S2rRoutes * routes, const char *name)
+{
+  return rule_find (routes, name) != NULL;
+}
+
+/* The config rule `name` for an INVITE whatever it matches (the routing
+ * webhook's fallback): 0 and *match filled, 404 (no such rule) or 403 */
+guint
+s2r_routes_resolve_rule (S2rRoutes * routes, const char *name,
+    const GstStructure * invite, S2rRouteMatch * match)
+{
+  const char *user = gst_structure_get_string (invite, "request-user");
+  Route *r = rule_find (routes, name);
+
+  memset (match, 0, sizeof (*match));
+  if (user && !token_is_safe (user, FALSE))
+    user = NULL;
+  if (!r)
+    return 404;
+  return route_match (r, user, user, gst_structure_get_string (invite,
+          "source-address"), match);
 }
 
 void

@@ -43,6 +43,9 @@ gboolean s2r_routes_remove (S2rRoutes * routes, const char *id,
     GError ** error);
 guint s2r_routes_resolve (S2rRoutes * routes, const GstStructure * invite,
     S2rRouteMatch * match);
+gboolean s2r_routes_has_rule (S2rRoutes * routes, const char *name);
+guint s2r_routes_resolve_rule (S2rRoutes * routes, const char *name,
+    const GstStructure * invite, S2rRouteMatch * match);
 void s2r_route_match_clear (S2rRouteMatch * match);
 gboolean s2r_cidr_list_parse (const char *text, GPtrArray ** masks,
     GError ** error);

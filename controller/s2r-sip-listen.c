@@ -14,9 +14,12 @@
 
 #include "s2r-sip-listen.h"
 #include "s2r-error.h"
+#include "s2r-routing-webhook.h"
 #include "s2r-secret.h"
 
 #define DEFAULT_PARK_TIMEOUT_S 10
+#define DEFAULT_WEBHOOK_TIMEOUT_MS 3000
+#define DEFAULT_WEBHOOK_FALLBACK 480
 
 /* What the call knows of its INVITE (every string printable ASCII:
  * siplistener's facts) */
@@ -42,12 +45,25 @@ typedef struct
   guint watch;
 } Listener;
 
+/* An INVITE parked (180) while the routing webhook decides */
+typedef struct
+{
+  Listener *listener;
+  GstStructure *invite;
+  GCancellable *cancellable;
+} Pending;
+
 struct _S2rSipListen
 {
   S2rCallManager *manager;
   S2rRoutes *routes;
   GPtrArray *allow;             /* GInetAddressMask, NULL: any */
   GPtrArray *listeners;
+  S2rRoutingWebhook *webhook;   /* NULL: none */
+  guint webhook_fallback;       /* a SIP status, or 0: the rule below */
+  char *webhook_fallback_rule;
+  GPtrArray *pending;           /* Pending, while the webhook is asked */
+  gboolean closing;
 };
 
 static void
@@ -106,6 +122,154 @@ reject (Listener * l, const char *invite_id, guint status, const char *why)
   g_signal_emit_by_name (l->listener, "reject", invite_id, status, &ok);
 }
 
+/*
+ * The SIP status of a call a route could not make. 480 (Temporarily
+ * Unavailable): the route exists but cannot take this call now, because
+ * what it asks for is taken (its stream or record file by an active call)
+ * or is not usable (a request that does not build, a record without
+ * [record] dir); 486 (Busy Here): max-calls; 503: anything else of the
+ * gateway's (admission's headroom, shutting down, a pipeline not made).
+ */
+static guint
+create_error_status (S2rSipListen * sl, const GError * err)
+{
+  if (g_error_matches (err, S2R_ERROR, S2R_ERROR_CONFLICT) ||
+      g_error_matches (err, S2R_ERROR, S2R_ERROR_INVALID))
+    return 480;
+  if (g_error_matches (err, S2R_ERROR, S2R_ERROR_UNAVAILABLE) &&
+      s2r_call_manager_is_full (sl->manager))
+    return 486;
+  return 503;
+}
+
+/* A call for an INVITE from its route (match: consumed) */
+static void
+make_call (Listener * l, const GstStructure * s, S2rRouteMatch * match)
+{
+  S2rSipListen *sl = l->owner;
+  const char *id = gst_structure_get_string (s, "invite-id");
+  g_autoptr (S2rCallRequest) req = NULL;
+  g_autoptr (S2rCall) call = NULL;
+  g_autoptr (GError) err = NULL;
+  const GValue *hv;
+  S2rIncoming *in;
+
+  req = s2r_call_request_new_from_json (match->request, &err);
+  if (!req) {
+    reject (l, id, 480, err->message);
+    s2r_route_match_clear (match);
+    return;
+  }
+  in = g_new0 (S2rIncoming, 1);
+  in->invite_id = g_strdup (id);
+  in->listen_uri = g_strdup (l->uri);
+  in->login = g_steal_pointer (&match->login);
+  in->password = g_steal_pointer (&match->password);
+  in->caller = g_strdup (gst_structure_get_string (s, "from"));
+  in->request_user = g_strdup (gst_structure_get_string (s, "request-user"));
+  in->route_id = g_steal_pointer (&match->route_id);
+  in->source = g_strdup (gst_structure_get_string (s, "source"));
+  hv = gst_structure_get_value (s, "headers");
+  if (hv && G_VALUE_HOLDS (hv, GST_TYPE_STRUCTURE))
+    in->headers = gst_structure_copy (gst_value_get_structure (hv));
+  s2r_call_request_set_incoming (req, in, (GDestroyNotify) incoming_free);
+  s2r_route_match_clear (match);
+
+  call = s2r_call_manager_create (sl->manager, req, &err);
+  if (!call) {
+    reject (l, id, create_error_status (sl, err), err->message);
+    return;
+  }
+  g_message ("call %s: incoming %s, route %s", s2r_call_get_id (call), id,
+      in->route_id);
+}
+
+static void
+pending_free (Pending * p)
+{
+  gst_structure_free (p->invite);
+  g_object_unref (p->cancellable);
+  g_free (p);
+}
+
+/* The webhook's request as a route's (credentials are a route's to
+ * challenge with, not a webhook's to hand out; the call is answered) */
+static gboolean
+webhook_match (JsonNode * request, S2rRouteMatch * match, GError ** error)
+{
+  g_autoptr (S2rCallRequest) sample = NULL;
+  JsonObject *o = json_node_get_object (request);
+  const char *not_taken[] = { "sipLogin", "sipPassword", "sipAuthName",
+    "callee", "sipUri", "callId", NULL
+  };
+
+  for (guint i = 0; not_taken[i]; i++)
+    json_object_remove_member (o, not_taken[i]);
+  json_object_set_string_member (o, "callee", "sip:incoming@127.0.0.1");
+  sample = s2r_call_request_new_from_json (request, error);
+  if (!sample)
+    return FALSE;
+  memset (match, 0, sizeof (*match));
+  match->route_id = g_strdup ("webhook");
+  match->request = json_node_ref (request);
+  return TRUE;
+}
+
+static void
+webhook_fallback (Listener * l, const GstStructure * s, const char *why)
+{
+  S2rSipListen *sl = l->owner;
+  const char *id = gst_structure_get_string (s, "invite-id");
+  S2rRouteMatch match;
+  guint status;
+
+  g_message ("incoming call %s: routing webhook failed (%s): fallback", id,
+      why);
+  if (!sl->webhook_fallback_rule) {
+    reject (l, id, sl->webhook_fallback, "routing webhook fallback");
+    return;
+  }
+  status = s2r_routes_resolve_rule (sl->routes, sl->webhook_fallback_rule, s,
+      &match);
+  if (status) {
+    reject (l, id, status, "the fallback rule does not take it");
+    return;
+  }
+  make_call (l, s, &match);
+}
+
+static void
+webhook_answer_cb (JsonNode * request, guint status, const char *why,
+    gpointer user_data)
+{
+  Pending *p = user_data;
+  Listener *l = p->listener;
+  S2rSipListen *sl = l->owner;
+  const char *id = gst_structure_get_string (p->invite, "invite-id");
+  g_autoptr (GError) err = NULL;
+  S2rRouteMatch match;
+
+  g_ptr_array_remove_fast (sl->pending, p);
+  if (sl->closing) {
+    pending_free (p);
+    return;
+  }
+  if (status)
+    reject (l, id, status, "the routing webhook's answer");
+  else if (request && webhook_match (request, &match, &err))
+    make_call (l, p->invite, &match);
+  else if (request) {
+    /* its field, not its value: the answer is the webhook's text */
+    g_autofree char *what = g_strdup_printf ("its answer is not a call "
+        "request: field '%s'", s2r_error_get_field (err) ?
+        s2r_error_get_field (err) : "?");
+
+    webhook_fallback (l, p->invite, what);
+  } else
+    webhook_fallback (l, p->invite, why);
+  pending_free (p);
+}
+
 static void
 invite_cb (Listener * l, const GstStructure * s)
 {
@@ -113,11 +277,6 @@ invite_cb (Listener * l, const GstStructure * s)
   const char *id = gst_structure_get_string (s, "invite-id");
   const char *source = gst_structure_get_string (s, "source-address");
   S2rRouteMatch match;
-  g_autoptr (S2rCallRequest) req = NULL;
-  g_autoptr (S2rCall) call = NULL;
-  g_autoptr (GError) err = NULL;
-  const GValue *hv;
-  S2rIncoming *in;
   guint status;
 
   if (!id)
@@ -127,42 +286,24 @@ invite_cb (Listener * l, const GstStructure * s)
     return;
   }
   status = s2r_routes_resolve (sl->routes, s, &match);
+  if (status == 404 && sl->webhook) {
+    /* parked (180) meanwhile: the webhook never holds up another call */
+    Pending *p = g_new0 (Pending, 1);
+
+    p->listener = l;
+    p->invite = gst_structure_copy (s);
+    p->cancellable = g_cancellable_new ();
+    g_ptr_array_add (sl->pending, p);
+    s2r_routing_webhook_ask (sl->webhook, p->invite, p->cancellable,
+        webhook_answer_cb, p);
+    return;
+  }
   if (status) {
     reject (l, id, status, status == 404 ? "no route" :
         "source not allowed by the route");
     return;
   }
-
-  req = s2r_call_request_new_from_json (match.request, &err);
-  if (!req) {
-    reject (l, id, 500, err->message);
-    s2r_route_match_clear (&match);
-    return;
-  }
-  in = g_new0 (S2rIncoming, 1);
-  in->invite_id = g_strdup (id);
-  in->listen_uri = g_strdup (l->uri);
-  in->login = g_steal_pointer (&match.login);
-  in->password = g_steal_pointer (&match.password);
-  in->caller = g_strdup (gst_structure_get_string (s, "from"));
-  in->request_user = g_strdup (gst_structure_get_string (s, "request-user"));
-  in->route_id = g_steal_pointer (&match.route_id);
-  in->source = g_strdup (gst_structure_get_string (s, "source"));
-  hv = gst_structure_get_value (s, "headers");
-  if (hv && G_VALUE_HOLDS (hv, GST_TYPE_STRUCTURE))
-    in->headers = gst_structure_copy (gst_value_get_structure (hv));
-  s2r_call_request_set_incoming (req, in, (GDestroyNotify) incoming_free);
-  s2r_route_match_clear (&match);
-
-  call = s2r_call_manager_create (sl->manager, req, &err);
-  if (!call) {
-    /* the maximum of calls: busy here; anything else: unavailable */
-    reject (l, id, g_error_matches (err, S2R_ERROR, S2R_ERROR_UNAVAILABLE) ?
-        486 : 503, err->message);
-    return;
-  }
-  g_message ("call %s: incoming %s, route %s", s2r_call_get_id (call), id,
-      in->route_id);
+  make_call (l, s, &match);
 }
 
 static gboolean
@@ -236,6 +377,7 @@ s2r_sip_listen_new (S2rCallManager * manager, S2rRoutes * routes,
   sl->routes = routes;
   sl->listeners = g_ptr_array_new_with_free_func ((GDestroyNotify)
       listener_free);
+  sl->pending = g_ptr_array_new ();
   if (!s2r_cidr_list_parse (allow, &sl->allow, error))
     return NULL;
 
@@ -279,6 +421,17 @@ s2r_sip_listen_free (S2rSipListen * sl)
 {
   if (!sl)
     return;
+  /* the webhook's answers still on their way end here, before the
+   * listeners they name: each ask ends from the main loop, soon once
+   * cancelled */
+  sl->closing = TRUE;
+  for (guint i = 0; i < sl->pending->len; i++)
+    g_cancellable_cancel (((Pending *) sl->pending->pdata[i])->cancellable);
+  while (sl->pending->len)
+    g_main_context_iteration (NULL, TRUE);
+  g_clear_pointer (&sl->pending, g_ptr_array_unref);
+  g_clear_pointer (&sl->webhook, s2r_routing_webhook_free);
+  g_free (sl->webhook_fallback_rule);
   g_clear_pointer (&sl->listeners, g_ptr_array_unref);
   g_clear_pointer (&sl->allow, g_ptr_array_unref);
   g_clear_object (&sl->manager);
@@ -299,5 +452,80 @@ s2r_sip_listen_read_config (const char *path, char **listen, char **allow,
     return FALSE;
   *listen = g_key_file_get_string (kf, "sip", "listen", NULL);
   *allow = g_key_file_get_string (kf, "sip", "allow", NULL);
+  return TRUE;
+}
+
+/* [sip] routing-webhook=, routing-webhook-timeout= (seconds, default 3),
+ * routing-webhook-fallback= (a SIP status 300-699, default 480, or
+ * route:NAME, a [route:NAME] rule) */
+gboolean
+s2r_sip_listen_read_webhook_config (const char *path, char **url,
+    guint * timeout_ms, char **fallback, GError ** error)
+{
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autoptr (GError) e = NULL;
+  gdouble t;
+
+  *url = *fallback = NULL;
+  *timeout_ms = DEFAULT_WEBHOOK_TIMEOUT_MS;
+  if (!path)
+    return TRUE;
+  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error))
+    return FALSE;
+  *url = g_key_file_get_string (kf, "sip", "routing-webhook", NULL);
+  *fallback = g_key_file_get_string (kf, "sip", "routing-webhook-fallback",
+      NULL);
+  if (g_key_file_has_key (kf, "sip", "routing-webhook-timeout", NULL)) {
+    t = g_key_file_get_double (kf, "sip", "routing-webhook-timeout", &e);
+    if (e || t < 0.1 || t > 30) {
+      s2r_set_error_field (error, S2R_ERROR_INVALID, "routing-webhook-timeout",
+          "[sip] routing-webhook-timeout: seconds, 0.1 to 30");
+      return FALSE;
+    }
+    *timeout_ms = (guint) (t * 1000);
+  }
+  if (*url && !g_str_has_prefix (*url, "http://") &&
+      !g_str_has_prefix (*url, "https://")) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, "routing-webhook",
+        "[sip] routing-webhook: expected an http:// or https:// URL");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* The routing webhook (NULL url: none); fallback as read above */
+gboolean
+s2r_sip_listen_set_routing_webhook (S2rSipListen * sl, const char *url,
+    guint timeout_ms, const char *fallback, GError ** error)
+{
+  guint64 status = DEFAULT_WEBHOOK_FALLBACK;
+
+  if (!url)
+    return TRUE;
+  if (fallback && g_str_has_prefix (fallback, "route:")) {
+    if (!s2r_routes_has_rule (sl->routes, fallback + 6)) {
+      s2r_set_error_field (error, S2R_ERROR_INVALID,
+          "routing-webhook-fallback", "[sip] routing-webhook-fallback: "
+          "no [route:%.64s] rule", fallback + 6);
+      return FALSE;
+    }
+    sl->webhook_fallback_rule = g_strdup (fallback + 6);
+    status = 0;
+  } else if (fallback && !g_ascii_string_to_unsigned (fallback, 10, 300, 699,
+          &status, NULL)) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID,
+        "routing-webhook-fallback", "[sip] routing-webhook-fallback: a SIP "
+        "status 300-699 or route:NAME");
+    return FALSE;
+  }
+  sl->webhook_fallback = (guint) status;
+  /* the INVITE stays parked for the webhook's time, and some */
+  for (guint i = 0; i < sl->listeners->len; i++) {
+    Listener *l = sl->listeners->pdata[i];
+
+    g_object_set (l->listener, "park-timeout", MAX (DEFAULT_PARK_TIMEOUT_S,
+            timeout_ms / 1000 + 5), NULL);
+  }
+  sl->webhook = s2r_routing_webhook_new (url, timeout_ms);
   return TRUE;
 }

@@ -19,8 +19,10 @@ G_BEGIN_DECLS
  * sip2rtmpd's SIP addresses (issue 14): a `siplistener` pipeline per
  * `[sip] listen` address (or `--sip-listen`); each INVITE it parks is
  * checked against `[sip] allow` (403), routed (S2rRoutes: 404, 403), and
- * becomes a call of the manager (`sipsrc mode=answer invite-id=...`,
- * max-calls: 486, other refusals 503). Main loop only.
+ * becomes a call of the manager (`sipsrc mode=answer invite-id=...`;
+ * a route that cannot take it: 480, max-calls: 486, other refusals 503).
+ * An INVITE no route takes goes to the routing webhook if one is set
+ * (S2rRoutingWebhook), parked meanwhile. Main loop only.
  */
 typedef struct _S2rSipListen S2rSipListen;
 
@@ -30,6 +32,12 @@ S2rSipListen *s2r_sip_listen_new (S2rCallManager * manager,
 void s2r_sip_listen_free (S2rSipListen * sl);
 gboolean s2r_sip_listen_read_config (const char *path, char **listen,
     char **allow, GError ** error);
+
+gboolean s2r_sip_listen_read_webhook_config (const char *path, char **url,
+    guint * timeout_ms, char **fallback, GError ** error);
+gboolean s2r_sip_listen_set_routing_webhook (S2rSipListen * sl,
+    const char *url, guint timeout_ms, const char *fallback,
+    GError ** error);
 
 /* The hooks of an incoming call (its request's incoming data, or NULL) */
 void s2r_incoming_configure_sipsrc (GstElement * sip, gconstpointer incoming);

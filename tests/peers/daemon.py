@@ -281,12 +281,15 @@ class WebhookReceiver:
     """A real HTTP server on 127.0.0.1 recording each POST (path, headers, JSON).
 
     `fail_first`: answer that many requests with 500 first; `delay`: seconds
-    to sit on each request before answering.
+    to sit on each request before answering; `answer`: json -> (HTTP status,
+    JSON body) for a webhook whose answer counts (the routing webhook).
     """
 
-    def __init__(self, fail_first=0, delay=0.0):
+    def __init__(self, fail_first=0, delay=0.0, answer=None):
         self.fail_first = fail_first
         self.delay = delay
+        self.answer = answer
+        self.arrived = []       # (headers, json) of every request, on arrival
         self.received = []      # (path, headers, json) of answered-200 requests
         self.attempts = 0
         self._cond = threading.Condition()
@@ -298,6 +301,9 @@ class WebhookReceiver:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with outer._cond:
+                    outer.arrived.append((dict(self.headers), json.loads(body)))
+                    outer._cond.notify_all()
                 if outer.delay:
                     time.sleep(outer.delay)
                 with outer._cond:
@@ -307,9 +313,18 @@ class WebhookReceiver:
                         outer.received.append((self.path, dict(self.headers),
                                                json.loads(body)))
                     outer._cond.notify_all()
-                self.send_response(500 if fail else 200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                status, reply = (500, None) if fail else (
+                    outer.answer(json.loads(body)) if outer.answer else (200, None))
+                data = json.dumps(reply).encode() if reply is not None else b""
+                try:
+                    self.send_response(status)
+                    if data:
+                        self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:
+                    pass        # the client gave up on it (its timeout)
 
             def log_message(self, *args):
                 pass
@@ -331,6 +346,13 @@ class WebhookReceiver:
     def events(self):
         with self._cond:
             return [j for (_, _, j) in self.received]
+
+    def wait_arrived(self, timeout=15):
+        """The first request's (headers, json), as soon as it arrived."""
+        got = peers.wait_for_item(self._cond, self.arrived, lambda _: True, timeout)
+        if got is None:
+            raise AssertionError("webhook: no request within %s s" % timeout)
+        return got
 
     def wait(self, predicate, timeout=20, what="webhook"):
         deadline = time.monotonic() + timeout

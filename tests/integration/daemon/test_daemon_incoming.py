@@ -4,7 +4,9 @@ config and the API, who may call, each caller's tone on its own stream.
 Real daemon over real HTTP, SIPp UACs as callers, nginx-rtmp, ffmpeg.
 """
 
+import subprocess
 import sys
+import tempfile
 import unittest
 from pathlib import Path
 
@@ -13,11 +15,12 @@ from daemon import (Daemon, Sipp, NginxRtmp, pull_rtmp,  # noqa: E402
                     dominant_frequency, free_port, LOOPBACK)
 
 CALLER = "uac/uac_in_tone_bye.xml"
+WAITING_CALLER = "uac/uac_in_tone_wait_bye.xml"   # waits for our BYE
 
 
-def caller(port, user, from_user="alice", key="k1", extra=(), **kw):
+def caller(port, user, from_user="alice", key="k1", extra=(), scenario=CALLER, **kw):
     csv = "SEQUENTIAL\n%s;%s;\n" % (from_user, key)
-    return Sipp(CALLER, extra_args=["-s", user, "-inf", "callers.csv",
+    return Sipp(scenario, extra_args=["-s", user, "-inf", "callers.csv",
                                     "%s:%d" % (LOOPBACK, port)] + list(extra),
                 files={"callers.csv": lambda p: p.write_text(csv)}, **kw)
 
@@ -41,6 +44,21 @@ class DaemonIncomingTest(unittest.TestCase):
         self.assertEqual(rc, 0, report)
         return got, report
 
+    def api_route(self, d, nginx, user, stream, **more):
+        r = d.post("/api/v1/routes", dict({
+            "user": user, "rtmpUrl": "rtmp://%s:%d/live" % (LOOPBACK, nginx.port),
+            "rtmpStream": stream}, **more))
+        self.assertEqual(r.status, 201, r)
+        return r.json
+
+    def statuses(self, ev, call_id):
+        """The call's statuses on SSE in order, repeats folded."""
+        out = []
+        for e in ev.of_call(call_id):
+            if e.get("status") and (not out or out[-1] != e["status"]):
+                out.append(e["status"])
+        return out
+
     def incoming_call(self, ev, user):
         return ev.wait(lambda e: e.get("direction") == "incoming" and
                        e.get("calledUser") == user, 20, "an incoming call to %s" % user)
@@ -55,7 +73,6 @@ class DaemonIncomingTest(unittest.TestCase):
                                msg="%s: %.0f Hz, expected %d Hz" % (stream, got, hz))
 
     def tmp_wav(self, name):
-        import tempfile
         d = Path(tempfile.mkdtemp(prefix="sip2rtmp-in-"))
         self.addCleanup(lambda: [f.unlink() for f in d.iterdir()] and None or d.rmdir())
         return d / ("%s.wav" % name)
@@ -138,6 +155,128 @@ class DaemonIncomingTest(unittest.TestCase):
             self.assertNotIn("pw-secret", str(d.get("/api/v1/routes").json))
             self.assertEqual(d.delete("/api/v1/routes/%s" % r.json["id"]).status, 204)
             self.assertEqual(d.delete("/api/v1/routes/%s" % r.json["id"]).status, 404)
+
+    def test_delete_hangs_up_an_incoming_call_and_the_caller_gets_our_bye(self):
+        with NginxRtmp() as nginx, Daemon(self.config()) as d, d.events() as ev:
+            self.api_route(d, nginx, "room5", "room5")
+            with caller(self.sip_port, "room5", scenario=WAITING_CALLER) as uac:
+                call = self.incoming_call(ev, "room5")
+                ev.wait_call(call["callId"], stream="PUBLISHING")
+                r = d.delete("/api/v1/calls/%s" % call["callId"])
+                self.assertIn(r.status, (200, 202), r)
+                ev.wait_call(call["callId"], status="FINISH")
+                # the caller's scenario ends only on our BYE, answered 200
+                self.assertEqual(uac.wait(20), 0, uac.report())
+                byes = [m for m in uac.parsed_messages()
+                        if m.direction == "received" and m.method == "BYE"]
+                self.assertEqual(len(byes), 1, uac.report())
+
+    def test_the_callers_bye_finishes_the_call_after_the_events_of_an_incoming_call(self):
+        with NginxRtmp() as nginx, Daemon(self.config()) as d, d.events() as ev:
+            route = self.api_route(d, nginx, "room6", "room6")
+            with caller(self.sip_port, "room6", duration_ms=3000) as uac:
+                call = self.incoming_call(ev, "room6")
+                last = ev.wait_call(call["callId"], status="FINISH", timeout=30)
+                self.assertEqual(uac.wait(20), 0, uac.report())
+            seq = self.statuses(ev, call["callId"])
+            # accepted (180 sent, the call made), answered, ended by the caller
+            self.assertEqual(seq, ["NEW", "ESTABLISHED", "FINISH"], seq)
+            streams = []
+            for e in ev.of_call(call["callId"]):
+                if not streams or streams[-1] != e["rtmpStreamStatus"]:
+                    streams.append(e["rtmpStreamStatus"])
+            self.assertEqual(streams, ["PENDING", "PUBLISHING", "UNPUBLISHED"], streams)
+            numbers = [e["sequence"] for e in ev.of_call(call["callId"])]
+            self.assertEqual(numbers, sorted(numbers), numbers)
+            first = ev.of_call(call["callId"])[0]
+            self.assertEqual((first["direction"], first["route"], first["calledUser"]),
+                             ("incoming", route["id"], "room6"), first)
+            self.assertEqual(last["reason"], "remote hangup", last)
+
+    def test_destinations_are_added_to_and_removed_from_an_incoming_call(self):
+        with NginxRtmp() as nginx, Daemon(self.config()) as d, d.events() as ev:
+            self.api_route(d, nginx, "room8", "first8")
+            with caller(self.sip_port, "room8", scenario=WAITING_CALLER,
+                        tones={"tone.wav": 800}) as uac:
+                call = self.incoming_call(ev, "room8")
+                cid = call["callId"]
+                ev.wait_call(cid, stream="PUBLISHING")
+                path = "/api/v1/calls/%s/destinations" % cid
+                added = d.post(path, {"url": nginx.url(stream="second8")})
+                self.assertEqual((added.status, added.json["id"]), (201, 2), added)
+                nginx.wait_publishing("second8")
+                self.assertToneOn(nginx, "second8", 800)
+                removed = d.delete(path + "/2")
+                self.assertEqual(removed.status, 200, removed)
+                self.assertEqual([x["id"] for x in removed.json["destinations"]], [1])
+                self.assertToneOn(nginx, "first8", 800)
+                d.delete("/api/v1/calls/%s" % cid)
+                ev.wait_call(cid, status="FINISH")
+                self.assertEqual(uac.wait(20), 0, uac.report())
+
+    def test_a_route_that_asks_for_a_recording_records_the_incoming_call(self):
+        rec = Path(tempfile.mkdtemp(prefix="sip2rtmp-in-rec-"))
+        self.addCleanup(lambda: subprocess.run(["rm", "-rf", str(rec)]))
+        with NginxRtmp() as nginx, \
+                Daemon(self.config("\n[record]\ndir=%s\n" % rec)) as d, d.events() as ev:
+            self.api_route(d, nginx, "room9", "room9", record="in9.mkv")
+            with caller(self.sip_port, "room9", duration_ms=5000,
+                        tones={"tone.wav": 650}) as uac:
+                call = self.incoming_call(ev, "room9")
+                self.assertEqual(call["record"], "in9.mkv")
+                ev.wait(lambda e: e.get("callId") == call["callId"] and
+                        e.get("recordStatus") in ("FINISHED", "FAILED"), 40,
+                        "recordStatus FINISHED")
+                self.assertEqual(uac.wait(20), 0, uac.report())
+            last = ev.of_call(call["callId"])[-1]
+            self.assertEqual(last["recordStatus"], "FINISHED", last)
+            wav = rec / "in9.wav"
+            r = subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i",
+                                str(rec / "in9.mkv"), "-vn", "-ac", "1", "-ar", "8000",
+                                str(wav)], capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            got = dominant_frequency(str(wav))
+            self.assertIsNotNone(got, "silence in the recording")
+            self.assertAlmostEqual(got, 650, delta=650 * 0.03)
+
+    def while_a_call_is_up(self, d, ev, user, then):
+        """`then()` while a caller of `user` is answered; that call hung up by
+        DELETE after it. Returns that call's id."""
+        with caller(self.sip_port, user, scenario=WAITING_CALLER) as first:
+            call = self.incoming_call(ev, user)
+            ev.wait_call(call["callId"], status="ESTABLISHED")
+            then()
+            d.delete("/api/v1/calls/%s" % call["callId"])
+            self.assertEqual(first.wait(20), 0, first.report())
+        return call["callId"]
+
+    def test_max_calls_reached_answers_486_and_makes_no_call(self):
+        with NginxRtmp() as nginx, \
+                Daemon(self.config("\n[server]\nmax-calls=1\n")) as d, d.events() as ev:
+            self.api_route(d, nginx, "roomA", "roomA")
+            self.api_route(d, nginx, "roomB", "roomB")
+
+            def second():
+                got, report = self.call_in("roomB")
+                self.assertEqual(got, [180, 486], report)
+                self.assertEqual(len(d.get("/api/v1/calls").json), 1)
+                self.assertFalse([e for e in ev.events if e.get("calledUser") == "roomB"])
+            self.while_a_call_is_up(d, ev, "roomA", second)
+
+    def test_a_route_whose_stream_is_live_answers_a_second_caller_480(self):
+        # the route exists but cannot take this call now: its stream is
+        # being published by the first caller's call
+        with NginxRtmp() as nginx, Daemon(self.config()) as d, d.events() as ev:
+            self.api_route(d, nginx, "roomC", "roomC")
+
+            def second():
+                got, report = self.call_in("roomC", from_user="bob")
+                self.assertEqual(got, [180, 480], report)
+                self.assertEqual(len(d.get("/api/v1/calls").json), 1)
+            self.while_a_call_is_up(d, ev, "roomC", second)
+            # once the first call ended the route takes calls again
+            got, report = self.call_in("roomC", duration_ms=500)
+            self.assertEqual(got[-1], 200, report)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,146 @@
+"""sip2rtmpd's routing webhook (issue 14, the third routing source, like
+Twilio's Voice URL): an INVITE no rule or API route takes is POSTed to
+`[sip] routing-webhook`; its answer routes or rejects it, a timeout or an
+error falls back to `[sip] routing-webhook-fallback`.
+
+Real daemon over real HTTP, a real HTTP receiver on 127.0.0.1 answering as
+each test says, SIPp UACs as callers, nginx-rtmp, ffmpeg.
+"""
+
+import sys
+import time
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "peers"))
+from daemon import (Daemon, Sipp, NginxRtmp, WebhookReceiver,  # noqa: E402
+                    pull_rtmp, dominant_frequency, free_port, LOOPBACK)
+
+CALLER = "uac/uac_in_tone_bye.xml"
+CANCELLING_CALLER = "uac/uac_in_cancel.xml"
+
+
+def caller(port, user, key="k1", scenario=CALLER, **kw):
+    csv = "SEQUENTIAL\nalice;%s;\n" % key
+    return Sipp(scenario, extra_args=["-s", user, "-inf", "callers.csv",
+                                      "%s:%d" % (LOOPBACK, port)],
+                files={"callers.csv": lambda p: p.write_text(csv)}, **kw)
+
+
+def receiver(answer, delay=0.0):
+    """The routing webhook: answer(json) -> (HTTP status, JSON)."""
+    return WebhookReceiver(answer=answer, delay=delay)
+
+
+class DaemonRoutingWebhookTest(unittest.TestCase):
+
+    def setUp(self):
+        self.sip_port = free_port()
+
+    def config(self, url, more=""):
+        return ("[sip]\nlisten=udp:%s:%d\nrouting-webhook=%s\n%s" %
+                (LOOPBACK, self.sip_port, url, more))
+
+    def invite_answers(self, uac):
+        return [m.status for m in uac.parsed_messages()
+                if m.direction == "received" and m.status and
+                "INVITE" in (m.header("CSeq") or "")]
+
+    def call_in(self, user, **kw):
+        with caller(self.sip_port, user, **kw) as uac:
+            rc = uac.wait(40)
+            got, report = self.invite_answers(uac), uac.report()
+        self.assertEqual(rc, 0, report)
+        return got, report
+
+    def assertToneOn(self, nginx, stream, hz, workdir):
+        wav = Path(workdir) / ("%s.wav" % stream)
+        r = pull_rtmp("rtmp://%s:%d/live/%s" % (LOOPBACK, nginx.port, stream), 3, wav)
+        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+        got = dominant_frequency(str(wav))
+        self.assertIsNotNone(got, "silence on %s" % stream)
+        self.assertAlmostEqual(got, hz, delta=hz * 0.03)
+
+    def test_the_webhooks_answer_routes_the_call_and_its_tone_is_published(self):
+        with NginxRtmp() as nginx, receiver(lambda b: (200, {
+                "rtmpUrl": "rtmp://%s:%d/live" % (LOOPBACK, nginx.port),
+                "rtmpStream": "hook-" + b["requestUser"]})) as hook, \
+                Daemon(self.config(hook.url)) as d, d.events() as ev:
+            with caller(self.sip_port, "webinar7", key="sid-42", duration_ms=8000,
+                        tones={"tone.wav": 750}) as uac:
+                call = ev.wait(lambda e: e.get("calledUser") == "webinar7" and
+                               e.get("status") == "ESTABLISHED", 20, "webinar7 up")
+                ev.wait_call(call["callId"], stream="PUBLISHING")
+                self.assertToneOn(nginx, "hook-webinar7", 750, uac.dir)
+                self.assertEqual(call["route"], "webhook")
+                self.assertEqual(uac.wait(40), 0, uac.report())
+            headers, body = hook.wait_arrived()
+            self.assertEqual(headers["Content-Type"], "application/json")
+            self.assertEqual(body["requestUser"], "webinar7")
+            self.assertEqual(body["fromUser"], "alice")
+            self.assertIn("webinar7", body["to"])
+            self.assertEqual(body["sourceAddress"], LOOPBACK)
+            self.assertEqual(body["xHeaders"], {"X-Stream-Key": "sid-42"})
+            self.assertFalse(body["hasCredentials"])
+
+    def test_the_webhooks_reject_is_the_status_the_caller_gets(self):
+        with receiver(lambda b: (200, {"reject": 603})) as hook, \
+                Daemon(self.config(hook.url)) as d:
+            got, report = self.call_in("closed-room")
+            self.assertEqual(got, [180, 603], report)
+            self.assertEqual(d.get("/api/v1/calls").json, [])
+
+    def test_a_slow_webhook_falls_back_and_holds_up_no_other_call(self):
+        with NginxRtmp() as nginx, \
+                receiver(lambda b: (200, {"reject": 404}), delay=4) as hook, \
+                Daemon(self.config(hook.url, "routing-webhook-timeout=1.5\n"
+                                   "routing-webhook-fallback=480\n")) as d, \
+                d.events() as ev:
+            d.post("/api/v1/routes", {"user": "room1", "rtmpStream": "room1",
+                                      "rtmpUrl": "rtmp://%s:%d/live" % (LOOPBACK, nginx.port)})
+            with caller(self.sip_port, "slow-room") as slow:
+                hook.wait_arrived()
+                asked = time.monotonic()
+                # while the webhook sits on the first INVITE, a call with a
+                # route is answered
+                with caller(self.sip_port, "room1", duration_ms=500) as other:
+                    self.assertEqual(other.wait(20), 0, other.report())
+                    self.assertEqual(self.invite_answers(other)[-1], 200)
+                    ev.wait(lambda e: e.get("calledUser") == "room1" and
+                            e.get("status") == "ESTABLISHED", 5, "room1 up")
+                self.assertLess(time.monotonic() - asked, 1.5,
+                                "the other call waited for the webhook")
+                self.assertEqual(slow.wait(20), 0, slow.report())
+                got = self.invite_answers(slow)
+            waited = time.monotonic() - asked
+            self.assertEqual(got, [180, 480], slow.report())
+            self.assertLess(waited, 4, "the timeout (1.5 s) did not end the wait")
+
+    def test_a_dead_webhook_falls_back_to_the_configured_rule(self):
+        dead = "http://%s:%d/route" % (LOOPBACK, free_port())
+        with NginxRtmp() as nginx:
+            conf = self.config(dead, "routing-webhook-fallback=route:lobby\n"
+                               "\n[route:lobby]\nuser=never-called\n"
+                               "rtmpUrl=rtmp://%s:%d/live\nrtmpStream=lobby-{user}\n" %
+                               (LOOPBACK, nginx.port))
+            with Daemon(conf) as d, d.events() as ev, \
+                    caller(self.sip_port, "room77", duration_ms=8000,
+                           tones={"tone.wav": 850}) as uac:
+                call = ev.wait(lambda e: e.get("calledUser") == "room77" and
+                               e.get("status") == "ESTABLISHED", 20, "room77 up")
+                self.assertEqual(call["route"], "config-lobby")
+                ev.wait_call(call["callId"], stream="PUBLISHING")
+                self.assertToneOn(nginx, "lobby-room77", 850, uac.dir)
+                self.assertEqual(uac.wait(40), 0, uac.report())
+                self.assertIn("routing webhook failed", d.log())
+
+    def test_an_answer_that_is_no_call_request_falls_back(self):
+        with receiver(lambda b: (200, {"rtmpUrl": "ftp://nowhere"})) as hook, \
+                Daemon(self.config(hook.url, "routing-webhook-fallback=486\n")) as d:
+            got, report = self.call_in("room3")
+            self.assertEqual(got, [180, 486], report)
+            self.assertNotIn("ftp://nowhere", d.log())
+
+
+if __name__ == "__main__":
+    unittest.main()
