@@ -24,9 +24,11 @@
 
 /* After the last call ended, the final webhooks get this long to go out */
 #define WEBHOOK_GRACE_MS 2000
-#define SHUTDOWN_TIMEOUT_S 15
 /* fds a few thousand calls need (see raise_fd_limit) */
 #define PREALLOCATED_FDS 16384
+/* The exit status when the shutdown bound ([server] shutdown-timeout)
+ * passed with calls still going down (docs/daemon.md, "Running it") */
+#define EXIT_CALLS_ABANDONED 3
 
 typedef struct
 {
@@ -40,6 +42,7 @@ typedef struct
   S2rCluster *cluster;          /* NULL: a single node */
   gint64 flush_deadline;
   gboolean stopping;
+  guint abandoned;              /* calls still going down at the bound */
 } Daemon;
 
 static gboolean
@@ -69,7 +72,7 @@ shutdown_timeout_cb (gpointer user_data)
 {
   Daemon *d = user_data;
 
-  g_warning ("calls still active after %d s, exiting", SHUTDOWN_TIMEOUT_S);
+  d->abandoned = s2r_call_manager_get_n_active (d->manager);
   g_main_loop_quit (d->loop);
   return G_SOURCE_REMOVE;
 }
@@ -82,7 +85,8 @@ hang_up_and_stop (gpointer user_data)
   g_message ("stopping: hanging up %u calls",
       s2r_call_manager_get_n_active (d->manager));
   s2r_systemd_notify ("STOPPING=1");
-  g_timeout_add_seconds (SHUTDOWN_TIMEOUT_S, shutdown_timeout_cb, d);
+  g_timeout_add_seconds (s2r_config_get_shutdown_timeout (d->config),
+      shutdown_timeout_cb, d);
   s2r_call_manager_shutdown (d->manager, G_CALLBACK (all_calls_ended), d);
 }
 
@@ -353,6 +357,23 @@ main (int argc, char **argv)
   s2r_systemd_watchdog_add ();
 
   g_main_loop_run (loop);
+
+  /* The bound passed with calls still going down: a call's pipeline goes
+   * to NULL on a GStreamer pool thread (s2r-call.c, stop_pipeline), which
+   * holds the call, its pipeline and the bus forwarder and may be blocked
+   * for good (a SIP stack or RTMP server that does not answer). Returning
+   * from main() would free the manager, the template and the config under
+   * it, a call still draining would meet its finalizer's assertion, and
+   * exit() would run the libraries' atexit handlers (OpenSSL's among them)
+   * while those threads still use them; waiting longer only moves the
+   * bound. So nothing is freed and nothing more waited for: _exit() ends
+   * every thread at once, and the status says the calls were abandoned. */
+  if (d.abandoned > 0) {
+    g_warning ("%u call%s still going down after %u s: abandoned, exiting "
+        "with status %d", d.abandoned, d.abandoned == 1 ? "" : "s",
+        s2r_config_get_shutdown_timeout (config), EXIT_CALLS_ABANDONED);
+    _exit (EXIT_CALLS_ABANDONED);
+  }
 
   s2r_events_close_all (events);
   g_message ("stopped");

@@ -20,6 +20,7 @@
 #define DEFAULT_MAX_BODY 65536
 #define DEFAULT_KEEP_FINISHED 300
 #define DEFAULT_IDLE_TIMEOUT 60
+#define DEFAULT_SHUTDOWN_TIMEOUT 15
 #define DEFAULT_REQUEST_TIMEOUT 10
 #define DEFAULT_TEMPLATE "default"
 #define DEFAULT_ANSWER_TIMEOUT 60
@@ -59,6 +60,7 @@ struct _S2rConfig
   gsize max_body;
   guint keep_finished;
   guint idle_timeout;
+  guint shutdown_timeout;
   guint request_timeout;
 
   char *pipelines_dir;
@@ -122,6 +124,7 @@ s2r_config_new (void)
   config->max_body = DEFAULT_MAX_BODY;
   config->keep_finished = DEFAULT_KEEP_FINISHED;
   config->idle_timeout = DEFAULT_IDLE_TIMEOUT;
+  config->shutdown_timeout = DEFAULT_SHUTDOWN_TIMEOUT;
   config->request_timeout = DEFAULT_REQUEST_TIMEOUT;
   config->pipelines_dir = g_strdup (default_pipelines_dir ());
   config->template = g_strdup (DEFAULT_TEMPLATE);
@@ -380,6 +383,8 @@ config_load (S2rConfig * config, GKeyFile * kf, GError ** error)
           &config->idle_timeout, error)
       || !read_uint (kf, "server", "request-timeout", 3600,
           &config->request_timeout, error)
+      || !read_uint (kf, "server", "shutdown-timeout", 3600,
+          &config->shutdown_timeout, error)
       || !read_string (kf, "pipeline", "dir", &config->pipelines_dir, error)
       || !read_string (kf, "pipeline", "template", &config->template, error)
       || !read_bool (kf, "console", "enabled", &config->console, error)
@@ -464,6 +469,7 @@ config_load (S2rConfig * config, GKeyFile * kf, GError ** error)
   /* 0 would close every connection at once: at least a second */
   config->idle_timeout = MAX (config->idle_timeout, 1);
   config->request_timeout = MAX (config->request_timeout, 1);
+  config->shutdown_timeout = MAX (config->shutdown_timeout, 1);
   if (config->webhook_queue_size == 0)
     config->webhook_queue_size = 1;
   if (config->pipelines_dir == NULL)
@@ -563,6 +569,7 @@ s2r_config_reload (S2rConfig * config, S2rConfig * next,
   config->token = g_steal_pointer (&next->token);
   config->max_calls = next->max_calls;
   config->keep_finished = next->keep_finished;
+  config->shutdown_timeout = next->shutdown_timeout;
   take_string (&config->public_address, &next->public_address);
   take_string (&config->user_agent, &next->user_agent);
   /* secure calls: what the next call's sipsrc is given (its TLS stack is
@@ -678,6 +685,13 @@ guint
 s2r_config_get_idle_timeout (const S2rConfig * config)
 {
   return config->idle_timeout;
+}
+
+/* Seconds from SIGTERM's hang-up of every call to the exit, at the most */
+guint
+s2r_config_get_shutdown_timeout (const S2rConfig * config)
+{
+  return config->shutdown_timeout;
 }
 
 guint

@@ -98,6 +98,7 @@ gboolean s2r_config_get_admission (const S2rConfig * config,
     gdouble * call_cost);
 guint s2r_config_get_keep_finished (const S2rConfig * config);
 guint s2r_config_get_idle_timeout (const S2rConfig * config);
+guint s2r_config_get_shutdown_timeout (const S2rConfig * config);
 guint s2r_config_get_request_timeout (const S2rConfig * config);
 
 const char *s2r_config_get_pipelines_dir (const S2rConfig * config);

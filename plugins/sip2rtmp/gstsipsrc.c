@@ -1186,6 +1186,8 @@ gst_sip_src_change_state (GstElement * element, GstStateChange transition)
           (GDestroyNotify) NULL);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
+      /* the tests of what waits for a pipeline to go down */
+      GST_SIP_TEST_HOOK ("stop-call");
       stop_call (self);
       break;
     default:

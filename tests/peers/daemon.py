@@ -56,12 +56,14 @@ class Response:
 
 
 class Daemon(peers.Peer):
-    """sip2rtmpd on 127.0.0.1:<free port>.  `config` is the key file text."""
+    """sip2rtmpd on 127.0.0.1:<free port>.  `config` is the key file text;
+    `env`, variables of its environment over the usual ones."""
 
     name = "daemon"
 
-    def __init__(self, config="", token=None, listen=None, args=()):
+    def __init__(self, config="", token=None, listen=None, args=(), env=None):
         super().__init__()
+        self.env = dict(env or {})
         self.config_path = self.dir / "sip2rtmpd.conf"
         # Admission control measures the machine, which the tests' own peers
         # (SIPp, nginx, ffmpeg) keep busy: only the tests of admission turn
@@ -81,7 +83,7 @@ class Daemon(peers.Peer):
         self.proc = subprocess.Popen(
             [daemon_binary(), "--listen", self.listen,
              "--config", str(self.config_path)] + self.args,
-            env=daemon_env(), stdin=subprocess.DEVNULL,
+            env=dict(daemon_env(), **self.env), stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             start_new_session=True)
         threading.Thread(target=self._pump, daemon=True).start()

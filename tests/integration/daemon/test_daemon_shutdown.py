@@ -3,12 +3,18 @@
 import re
 import signal
 import sys
+import time
 import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "peers"))
 from daemon import (Daemon, Sipp, NginxRtmp, WebhookReceiver, call_body,  # noqa: E402
                     LOOPBACK)
+from peers import build_dir  # noqa: E402
+
+# docs/daemon.md, "Running it": the shutdown bound passed with calls whose
+# pipelines were still going down
+EXIT_CALLS_ABANDONED = 3
 
 
 def closed_cleanly(nginx, stream):
@@ -60,6 +66,42 @@ class DaemonShutdownTest(unittest.TestCase):
                           j["status"] == "FINISH" and
                           j["rtmpStreamStatus"] == "UNPUBLISHED", timeout=1)
             self.assertIn("all calls ended", d.log())
+
+    # A call whose pipeline cannot go down: the plugin built with its test
+    # hooks (tests/testhooks/) holds sipsrc's hang-up, on the GStreamer pool
+    # thread that sets the pipeline to NULL, past the shutdown bound. The
+    # daemon must then leave at once, with its status for it and a line
+    # that counts the calls, instead of returning from main(): that freed
+    # the manager under the pool thread still tearing the call down, and
+    # exited 0 as if every call had ended.
+    def test_calls_still_going_down_at_the_bound_exit_3_at_once(self):
+        bound = 3
+        env = {"GST_PLUGIN_PATH": str(build_dir() / "tests" / "testhooks"),
+               "SIP2RTMP_TEST_HOLD": "stop-call"}
+        with NginxRtmp() as nginx, Sipp("answer_pcmu_wait_bye.xml") as s1:
+            d = Daemon("[server]\nshutdown-timeout=%d\n" % bound, env=env)
+            # its own registry: the hooked plugin is also called "sip2rtmp"
+            d.env["GST_REGISTRY"] = str(d.dir / "registry.bin")
+            with d, d.events() as ev:
+                r = d.post("/api/v1/calls", call_body(s1, nginx, "held-1"))
+                self.assertEqual(r.status, 201, r)
+                ev.wait_call(r.json["callId"], stream="PUBLISHING")
+
+                start = time.monotonic()
+                d.proc.send_signal(signal.SIGTERM)
+                # the call ended (EOS drained) and its pipeline is held
+                # going down, well within the bound
+                d.wait_log("call %s: ended" % r.json["callId"], bound)
+                d.wait_log("sip2rtmp test hook stop-call: holding", bound)
+                code = d.proc.wait(bound + 10)
+                took = time.monotonic() - start
+                log = d.log()
+                self.assertEqual(code, EXIT_CALLS_ABANDONED, log)
+                self.assertLess(took, bound + 2, log)
+                self.assertIn("1 call still going down after %d s: "
+                              "abandoned" % bound, log)
+                self.assertNotIn("all calls ended", log)
+                self.assertNotIn("assertion failed", log)
 
     def test_sigint_with_no_calls_exits_0(self):
         with Daemon() as d:

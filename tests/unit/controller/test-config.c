@@ -197,17 +197,18 @@ test_reload_takes_limits_token_webhooks_and_apps (void)
   g_autoptr (S2rConfig) config =
       s2r_config_new_from_data ("[server]\ntoken=old\nmax-calls=3\n"
       "[app:one]\nurl=http://127.0.0.1:8080/one\n", &err);
-  g_autoptr (S2rConfig) next =
-      s2r_config_new_from_data ("[server]\ntoken=new\nmax-calls=5\n"
-      "keep-finished=10\n[admission]\ncpu-limit=60\n"
+  g_autoptr (S2rConfig) next = NULL;
+  guint cpu, busy, late;
+  gdouble cost;
+
+  g_assert_cmpuint (s2r_config_get_shutdown_timeout (config), ==, 15);
+  next = s2r_config_new_from_data ("[server]\ntoken=new\nmax-calls=5\n"
+      "keep-finished=10\nshutdown-timeout=4\n[admission]\ncpu-limit=60\n"
       "[sip]\nanswer-timeout=20\nuser-agent=gw\npublic-address=192.0.2.7\n"
       "srtp=optional\ntls-verify=false\n"
       "[calls]\nmax-duration=7\n"
       "[rtmp]\nretry-budget=9\n[webhook]\ntimeout=9\nmax-retries=1\n"
       "[app:two]\nurl=http://127.0.0.1:8080/two\n", &err);
-  guint cpu, busy, late;
-  gdouble cost;
-
   g_assert_no_error (err);
   g_assert_true (s2r_config_reload (config, next, &needs_restart, &err));
   g_assert_no_error (err);
@@ -215,6 +216,7 @@ test_reload_takes_limits_token_webhooks_and_apps (void)
   g_assert_cmpstr (s2r_config_get_token (config), ==, "new");
   g_assert_cmpuint (s2r_config_get_max_calls (config), ==, 5);
   g_assert_cmpuint (s2r_config_get_keep_finished (config), ==, 10);
+  g_assert_cmpuint (s2r_config_get_shutdown_timeout (config), ==, 4);
   s2r_config_get_admission (config, &cpu, &busy, &late, &cost);
   g_assert_cmpuint (cpu, ==, 60);
   g_assert_cmpuint (s2r_config_get_answer_timeout (config), ==, 20);
