@@ -183,6 +183,30 @@ class SipsrcAnswerTest(SipsrcTestCase):
             gst.wait(10)
         self.assertEqual(got, [180, 480], report)
 
+    def assert_parked_then_gone(self, listener, scenario, answers, gone):
+        """A caller to a siplistener that nobody takes: its answers, then the
+        sip-invite-gone message naming the parked INVITE's id."""
+        port = free_port()
+        with GstLaunch(listener + " uri=sip:127.0.0.1:%d" % port,
+                       eos_on_shutdown=False) as gst:
+            got, report = self.call_in(port, "room9", scenario=scenario)
+            self.assertTrue(gst.wait_for(r"sip-invite-gone", 5), gst.output())
+            gst.interrupt()
+            gst.wait(10)
+        self.assertEqual(got, answers, report)
+        out = gst.output()
+        parked = re.search(r"sip-invite, invite-id=\(string\)(inv-[0-9a-f-]+)", out)
+        self.assertIsNotNone(parked, out)
+        self.assertIn("sip-invite-gone, invite-id=(string)%s, %s" % (parked.group(1), gone),
+                      out)
+
+    def test_a_parked_invite_cancelled_by_its_caller_is_reported_gone(self):
+        self.assert_parked_then_gone("siplistener", "uac/uac_in_cancel.xml", [180, 487],
+                                     "reason=(string)cancelled, sip-status=(int)487")
+
+    def test_a_parked_invite_nobody_takes_is_reported_gone(self):
+        self.assert_parked_then_gone("siplistener park-timeout=1", CALLER, [180, 480],
+                                     "reason=(string)timeout, sip-status=(int)480")
 
 if __name__ == "__main__":
     main()

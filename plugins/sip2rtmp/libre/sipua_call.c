@@ -1515,7 +1515,7 @@ static void incoming_close_handler(int err, const struct sip_msg *msg,
 	if (!call->handle) {
 		/* parked, no call took it yet (CANCEL: libre answered 487) */
 		call->sess = mem_deref(call->sess);
-		incoming_call_closed(call);  /* frees it */
+		incoming_call_closed(call, err);  /* frees it */
 		return;
 	}
 
