@@ -183,6 +183,33 @@ class SipsrcAnswerTest(SipsrcTestCase):
             gst.wait(10)
         self.assertEqual(got, [180, 480], report)
 
+    def answer_with_session_timer(self, scenario):
+        """A caller asking for a 4 s session timer (RFC 4028) to an answering
+        sipsrc: the SIPp scenario checks the 200's Session-Expires and the
+        refreshes; returns the call's sip-call states."""
+        port = free_port()
+        wav = self.tmp / "out.wav"
+        with GstLaunch(answering(port, "room42") + " " + PCMU_TO_WAV.format(wav=wav)) as gst:
+            self.assertTrue(gst.wait_for(WAITING, 10), gst.output())
+            got, report = self.call_in(port, "room42", scenario=scenario)
+            r = gst.wait(15)
+        self.assertEqual(got, [180, 200], report)
+        self.assertEqual(r.returncode, 0, str(r))
+        return r.sip_call_states()
+
+    def test_a_callers_session_timer_is_refreshed_by_us_when_it_makes_us_the_refresher(self):
+        # two UPDATEs within 2 x 4 s, each answered by the caller; its BYE then
+        # ends the call
+        states = self.answer_with_session_timer("uac/uac_in_timer_uas.xml")
+        self.assertEqual(states[-1], "terminated", states)
+
+    def test_a_callers_refreshes_keep_the_call_up_past_the_interval(self):
+        # three UPDATE refreshes over 5.4 s of a 4 s interval: the call is
+        # still up for the caller's BYE (200, not 481)
+        states = self.answer_with_session_timer("uac/uac_in_timer_uac.xml")
+        self.assertEqual(states[-1], "terminated", states)
+        self.assertNotIn("failed", states)
+
     def assert_parked_then_gone(self, listener, scenario, answers, gone):
         """A caller to a siplistener that nobody takes: its answers, then the
         sip-invite-gone message naming the parked INVITE's id."""
