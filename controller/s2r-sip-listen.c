@@ -383,6 +383,12 @@ listen_uri (const char *spec, GError ** error)
   const char *port = n == 3 ? p[2] : n == 2 ? p[1] : NULL;
   guint64 portn = 0;
 
+  if (host && !strcmp (host, "0.0.0.0")) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, "listen",
+        "[sip] listen: '%.64s': one local address per entry, not 0.0.0.0 "
+        "(list each address callers reach, comma-separated)", spec);
+    return NULL;
+  }
   if (!host || !g_hostname_is_ip_address (host) || strchr (host, ':') ||
       (strcmp (tp, "udp") && strcmp (tp, "tcp")) ||
       !g_ascii_string_to_unsigned (port, 10, 1, 65535, &portn, NULL)) {

@@ -160,6 +160,16 @@ start_router (GstSipListener * self)
     return FALSE;
   }
   transport = gst_sip_uri_transport (uri);
+  /* any-address: refused as sipsrc's answer mode does
+   * (gstsipsrcanswer.c) */
+  if (!strcmp (host, "0.0.0.0") || !strcmp (host, "::")) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Invalid property 'uri': siplistener listens on one local address, "
+            "not '%s' (any): name the address callers reach", host), (NULL));
+    g_free (uri);
+    g_free (host);
+    return FALSE;
+  }
   if (!g_hostname_is_ip_address (host) || !g_strcmp0 (transport, "tls")) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
         ("Invalid property 'uri': sip:<local IP address>:<port>, over UDP "

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sipsrc_case import (SipsrcTestCase, Sipp, GstLaunch, main, wait_until,
                          PCMU_TO_WAV)
-from peers import free_port, NginxRtmp, pull_rtmp, dominant_frequency
+from peers import free_port, NginxRtmp, pull_rtmp, dominant_frequency, gst_launch
 
 CALLER = "uac/uac_in_tone_bye.xml"
 WAITING = r"state=\(string\)waiting"
@@ -182,6 +182,15 @@ class SipsrcAnswerTest(SipsrcTestCase):
             gst.interrupt()
             gst.wait(10)
         self.assertEqual(got, [180, 480], report)
+
+    def test_any_address_is_refused_by_sipsrc_and_siplistener_naming_the_fix(self):
+        port = free_port()
+        for line in (answering(port, "room42").replace("127.0.0.1", "0.0.0.0") +
+                     " ! fakesink", "siplistener uri=sip:0.0.0.0:%d" % port):
+            r = gst_launch(line, timeout=15)
+            self.assertNotEqual(r.returncode, 0, str(r))
+            self.assertIn("not '0.0.0.0' (any): name the address callers reach",
+                          r.stdout + r.stderr)
 
     def answer_with_session_timer(self, scenario):
         """A caller asking for a 4 s session timer (RFC 4028) to an answering
