@@ -7,7 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sipsrc_case import (SipsrcTestCase, Sipp, GstLaunch, main, wait_until,
                          PCMU_TO_WAV)
-from peers import free_port, NginxRtmp, pull_rtmp, dominant_frequency, gst_launch
+from peers import (free_port, NginxRtmp, pull_rtmp, dominant_frequency, gst_launch,
+                   Baresip, make_tone_wav)
 
 CALLER = "uac/uac_in_tone_bye.xml"
 WAITING = r"state=\(string\)waiting"
@@ -182,6 +183,26 @@ class SipsrcAnswerTest(SipsrcTestCase):
             gst.interrupt()
             gst.wait(10)
         self.assertEqual(got, [180, 480], report)
+
+    def test_baresip_calling_in_is_answered_and_its_tone_comes_out(self):
+        port = free_port()
+        tone = make_tone_wav(self.tmp / "baresip-tone.wav", 700, 30, "s16")
+        wav = self.tmp / "out.wav"
+        with GstLaunch(answering(port, "room42") + " " + PCMU_TO_WAV.format(wav=wav)) as gst:
+            self.assertTrue(gst.wait_for(WAITING, 10), gst.output())
+            with Baresip(tone, user="alice",
+                         dial="sip:room42@127.0.0.1:%d" % port) as phone:
+                self.assertTrue(gst.wait_for(r"state=\(string\)established", 15),
+                                gst.output() + phone.output())
+                # 1.5 s of audio written (8 kHz, 16-bit) before we hang up
+                wait_until(lambda: wav.exists() and wav.stat().st_size > 24000, 15,
+                           "audio from baresip", gst.proc)
+                gst.interrupt()
+                r = gst.wait(15)
+                wait_until(lambda: "session closed" in phone.output(), 10,
+                           "baresip to see our BYE")
+        self.assertEqual(r.returncode, 0, str(r))
+        self.assertTone(wav, 700, ctx="(from baresip, calling in)")
 
     def test_any_address_is_refused_by_sipsrc_and_siplistener_naming_the_fix(self):
         port = free_port()
