@@ -51,6 +51,7 @@ typedef struct
   Listener *listener;
   GstStructure *invite;
   GCancellable *cancellable;
+  gboolean gone;                /* cancelled or timed out meanwhile */
 } Pending;
 
 struct _S2rSipListen
@@ -250,7 +251,7 @@ webhook_answer_cb (JsonNode * request, guint status, const char *why,
   S2rRouteMatch match;
 
   g_ptr_array_remove_fast (sl->pending, p);
-  if (sl->closing) {
+  if (sl->closing || p->gone) {
     pending_free (p);
     return;
   }
@@ -306,6 +307,31 @@ invite_cb (Listener * l, const GstStructure * s)
   make_call (l, s, &match);
 }
 
+/* A parked INVITE went away (the caller's CANCEL, park-timeout): the
+ * webhook's ask for it ends, its answer, if any comes, is not read */
+static void
+invite_gone_cb (Listener * l, const GstStructure * s)
+{
+  S2rSipListen *sl = l->owner;
+  const char *id = gst_structure_get_string (s, "invite-id");
+  const char *reason = gst_structure_get_string (s, "reason");
+
+  if (!id)
+    return;
+  for (guint i = 0; i < sl->pending->len; i++) {
+    Pending *p = sl->pending->pdata[i];
+
+    if (p->listener != l || p->gone ||
+        g_strcmp0 (gst_structure_get_string (p->invite, "invite-id"), id))
+      continue;
+    g_message ("incoming call %s: gone (%s) while the routing webhook was "
+        "asked: no call", id, reason ? reason : "?");
+    p->gone = TRUE;
+    g_cancellable_cancel (p->cancellable);
+    return;
+  }
+}
+
 static gboolean
 bus_cb (GstBus * bus, GstMessage * msg, gpointer user_data)
 {
@@ -317,6 +343,8 @@ bus_cb (GstBus * bus, GstMessage * msg, gpointer user_data)
       s = gst_message_get_structure (msg);
       if (s && gst_structure_has_name (s, "sip-invite"))
         invite_cb (l, s);
+      else if (s && gst_structure_has_name (s, "sip-invite-gone"))
+        invite_gone_cb (l, s);
       break;
     case GST_MESSAGE_ERROR:{
       g_autoptr (GError) err = NULL;
@@ -355,6 +383,12 @@ listen_uri (const char *spec, GError ** error)
   const char *port = n == 3 ? p[2] : n == 2 ? p[1] : NULL;
   guint64 portn = 0;
 
+  if (host && !strcmp (host, "0.0.0.0")) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, "listen",
+        "[sip] listen: '%.64s': one local address per entry, not 0.0.0.0 "
+        "(list each address callers reach, comma-separated)", spec);
+    return NULL;
+  }
   if (!host || !g_hostname_is_ip_address (host) || strchr (host, ':') ||
       (strcmp (tp, "udp") && strcmp (tp, "tcp")) ||
       !g_ascii_string_to_unsigned (port, 10, 1, 65535, &portn, NULL)) {

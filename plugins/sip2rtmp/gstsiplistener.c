@@ -19,7 +19,11 @@
  * The application then either starts a `sipsrc mode=answer
  * invite-id=<id>` (with user-id/user-pw to challenge the caller), or
  * rejects it with the `reject` action signal; an INVITE neither taken nor
- * rejected within `park-timeout` gets 480, a CANCEL meanwhile 487.
+ * rejected within `park-timeout` gets 480, a CANCEL meanwhile 487. Either
+ * is posted as a `sip-invite-gone` element message (`invite-id`, `reason`:
+ * `cancelled`, `timeout`, or `closed` when its transaction failed,
+ * `sip-status`: 487, 480 or 0), after which the id can no longer be
+ * taken or rejected.
  * Without a siplistener, such INVITEs get 404. One per SIP socket.
  *
  * The element has no pads; it listens from PAUSED on.
@@ -107,6 +111,25 @@ invite_handler (const struct sipua_invite_info *inv, void *arg)
       gst_message_new_element (GST_OBJECT_CAST (self), s));
 }
 
+/* On the SIP thread: the id is ours (sipua_incoming.c's "inv-N-HEX") */
+static void
+invite_gone_handler (const char *invite_id, enum sipua_invite_gone why,
+    uint16_t scode, void *arg)
+{
+  GstSipListener *self = arg;
+  const gchar *reason = why == SIPUA_INVITE_CANCELLED ? "cancelled" :
+      why == SIPUA_INVITE_TIMEOUT ? "timeout" : "closed";
+  GstStructure *s;
+
+  s = gst_structure_new ("sip-invite-gone",
+      "invite-id", G_TYPE_STRING, invite_id,
+      "reason", G_TYPE_STRING, reason,
+      "sip-status", G_TYPE_INT, (gint) scode, NULL);
+  GST_INFO_OBJECT (self, "INVITE %s gone: %s", invite_id, reason);
+  gst_element_post_message (GST_ELEMENT_CAST (self),
+      gst_message_new_element (GST_OBJECT_CAST (self), s));
+}
+
 static gboolean
 gst_sip_listener_reject (GstSipListener * self, const gchar * invite_id,
     guint status)
@@ -137,6 +160,16 @@ start_router (GstSipListener * self)
     return FALSE;
   }
   transport = gst_sip_uri_transport (uri);
+  /* any-address: refused as sipsrc's answer mode does
+   * (gstsipsrcanswer.c) */
+  if (!strcmp (host, "0.0.0.0") || !strcmp (host, "::")) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Invalid property 'uri': siplistener listens on one local address, "
+            "not '%s' (any): name the address callers reach", host), (NULL));
+    g_free (uri);
+    g_free (host);
+    return FALSE;
+  }
   if (!g_hostname_is_ip_address (host) || !g_strcmp0 (transport, "tls")) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
         ("Invalid property 'uri': sip:<local IP address>:<port>, over UDP "
@@ -148,7 +181,8 @@ start_router (GstSipListener * self)
 
   ret = sipua_router_start (&self->router, host, port ? port : 5060,
       !g_strcmp0 (transport, "tcp") ? SIPUA_TRANSPORT_TCP :
-      SIPUA_TRANSPORT_UDP, park_timeout * 1000, invite_handler, self);
+      SIPUA_TRANSPORT_UDP, park_timeout * 1000, invite_handler,
+      invite_gone_handler, self);
   if (ret)
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
         ("Could not listen for SIP on %s:%u: %s", host, port ? port : 5060,

@@ -66,14 +66,17 @@ gst_sip_src_answer_plan (const gchar * uri, const gchar * caller,
   if (!g_hostname_is_ip_address (host)) {
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
         "Invalid property 'uri': in answer mode its host is the local IP "
-        "address to listen on (0.0.0.0: all), not '%s'", host);
+        "address to listen on, not '%s'", host);
     goto fail;
   }
-  /* libre 1.1.0 binds a SIP transport to one address only */
+  /* libre 1.1.0 binds a SIP transport to one address only; and a socket
+   * per interface found at start would miss the addresses that come later
+   * and could answer from another address than the one called (decided:
+   * refused, docs/sipsrc-contract.md) */
   if (!strcmp (host, "0.0.0.0") || !strcmp (host, "::")) {
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-        "Invalid property 'uri': answer mode listens on one local address; "
-        "'%s' (any) is not supported yet", host);
+        "Invalid property 'uri': answer mode listens on one local address, "
+        "not '%s' (any): name the address callers reach", host);
     goto fail;
   }
   if (g_str_has_prefix (full, "sips:") || !g_strcmp0 (gst_sip_uri_transport

@@ -7,7 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sipsrc_case import (SipsrcTestCase, Sipp, GstLaunch, main, wait_until,
                          PCMU_TO_WAV)
-from peers import free_port, NginxRtmp, pull_rtmp, dominant_frequency
+from peers import (free_port, NginxRtmp, pull_rtmp, dominant_frequency, gst_launch,
+                   Baresip, make_tone_wav)
 
 CALLER = "uac/uac_in_tone_bye.xml"
 WAITING = r"state=\(string\)waiting"
@@ -183,6 +184,86 @@ class SipsrcAnswerTest(SipsrcTestCase):
             gst.wait(10)
         self.assertEqual(got, [180, 480], report)
 
+    def test_baresip_calling_in_is_answered_and_its_tone_comes_out(self):
+        port = free_port()
+        tone = make_tone_wav(self.tmp / "baresip-tone.wav", 700, 30, "s16")
+        wav = self.tmp / "out.wav"
+        with GstLaunch(answering(port, "room42") + " " + PCMU_TO_WAV.format(wav=wav)) as gst:
+            self.assertTrue(gst.wait_for(WAITING, 10), gst.output())
+            with Baresip(tone, user="alice",
+                         dial="sip:room42@127.0.0.1:%d" % port) as phone:
+                self.assertTrue(gst.wait_for(r"state=\(string\)established", 15),
+                                gst.output() + phone.output())
+                # 1.5 s of audio written (8 kHz, 16-bit) before we hang up
+                wait_until(lambda: wav.exists() and wav.stat().st_size > 24000, 15,
+                           "audio from baresip", gst.proc)
+                gst.interrupt()
+                r = gst.wait(15)
+                wait_until(lambda: "session closed" in phone.output(), 10,
+                           "baresip to see our BYE")
+        self.assertEqual(r.returncode, 0, str(r))
+        self.assertTone(wav, 700, ctx="(from baresip, calling in)")
+
+    def test_any_address_is_refused_by_sipsrc_and_siplistener_naming_the_fix(self):
+        port = free_port()
+        for line in (answering(port, "room42").replace("127.0.0.1", "0.0.0.0") +
+                     " ! fakesink", "siplistener uri=sip:0.0.0.0:%d" % port):
+            r = gst_launch(line, timeout=15)
+            self.assertNotEqual(r.returncode, 0, str(r))
+            self.assertIn("not '0.0.0.0' (any): name the address callers reach",
+                          r.stdout + r.stderr)
+
+    def answer_with_session_timer(self, scenario):
+        """A caller asking for a 4 s session timer (RFC 4028) to an answering
+        sipsrc: the SIPp scenario checks the 200's Session-Expires and the
+        refreshes; returns the call's sip-call states."""
+        port = free_port()
+        wav = self.tmp / "out.wav"
+        with GstLaunch(answering(port, "room42") + " " + PCMU_TO_WAV.format(wav=wav)) as gst:
+            self.assertTrue(gst.wait_for(WAITING, 10), gst.output())
+            got, report = self.call_in(port, "room42", scenario=scenario)
+            r = gst.wait(15)
+        self.assertEqual(got, [180, 200], report)
+        self.assertEqual(r.returncode, 0, str(r))
+        return r.sip_call_states()
+
+    def test_a_callers_session_timer_is_refreshed_by_us_when_it_makes_us_the_refresher(self):
+        # two UPDATEs within 2 x 4 s, each answered by the caller; its BYE then
+        # ends the call
+        states = self.answer_with_session_timer("uac/uac_in_timer_uas.xml")
+        self.assertEqual(states[-1], "terminated", states)
+
+    def test_a_callers_refreshes_keep_the_call_up_past_the_interval(self):
+        # three UPDATE refreshes over 5.4 s of a 4 s interval: the call is
+        # still up for the caller's BYE (200, not 481)
+        states = self.answer_with_session_timer("uac/uac_in_timer_uac.xml")
+        self.assertEqual(states[-1], "terminated", states)
+        self.assertNotIn("failed", states)
+
+    def assert_parked_then_gone(self, listener, scenario, answers, gone):
+        """A caller to a siplistener that nobody takes: its answers, then the
+        sip-invite-gone message naming the parked INVITE's id."""
+        port = free_port()
+        with GstLaunch(listener + " uri=sip:127.0.0.1:%d" % port,
+                       eos_on_shutdown=False) as gst:
+            got, report = self.call_in(port, "room9", scenario=scenario)
+            self.assertTrue(gst.wait_for(r"sip-invite-gone", 5), gst.output())
+            gst.interrupt()
+            gst.wait(10)
+        self.assertEqual(got, answers, report)
+        out = gst.output()
+        parked = re.search(r"sip-invite, invite-id=\(string\)(inv-[0-9a-f-]+)", out)
+        self.assertIsNotNone(parked, out)
+        self.assertIn("sip-invite-gone, invite-id=(string)%s, %s" % (parked.group(1), gone),
+                      out)
+
+    def test_a_parked_invite_cancelled_by_its_caller_is_reported_gone(self):
+        self.assert_parked_then_gone("siplistener", "uac/uac_in_cancel.xml", [180, 487],
+                                     "reason=(string)cancelled, sip-status=(int)487")
+
+    def test_a_parked_invite_nobody_takes_is_reported_gone(self):
+        self.assert_parked_then_gone("siplistener park-timeout=1", CALLER, [180, 480],
+                                     "reason=(string)timeout, sip-status=(int)480")
 
 if __name__ == "__main__":
     main()

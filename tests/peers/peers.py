@@ -768,13 +768,15 @@ class Baresip(Peer):
     name = "baresip"
 
     def __init__(self, wav, user="callee", codecs=("PCMU/8000/1", "PCMA/8000/1"),
-                 modules=("g711.so",), srate=8000, channels=1, mediaenc=None):
+                 modules=("g711.so",), srate=8000, channels=1, mediaenc=None, dial=None):
         """codecs: baresip's audio_codecs of the account, e.g. ("G722/16000/1",);
         modules: the codec modules to load (g711.so, g722.so, opus.so);
         srate, channels: those of `wav` (baresip's opus wants 48000 Hz, 2);
         mediaenc: the account's media encryption (its srtp module): "srtp"
         (RTP/AVP with keys, SRTP if the other side has keys too), "srtp-mand"
-        (RTP/SAVP only: a call without keys is refused)."""
+        (RTP/SAVP only: a call without keys is refused);
+        dial: a SIP URI baresip calls once started (its menu's /dial), playing
+        `wav` as the caller."""
         super().__init__()
         self.mediaenc = mediaenc
         if mediaenc:
@@ -785,6 +787,7 @@ class Baresip(Peer):
         self.modules = modules
         self.srate = srate
         self.channels = channels
+        self.dial = dial
         self.port = None
         self.log = self.dir / "baresip.log"
 
@@ -820,7 +823,8 @@ module_app		menu.so
                 enc=";mediaenc=%s" % self.mediaenc if self.mediaenc else ""))
         (self.dir / "contacts").write_text("")
         with open(self.log, "wb") as out:
-            self.proc = subprocess.Popen(["baresip", "-f", str(self.dir)],
+            self.proc = subprocess.Popen(["baresip", "-f", str(self.dir)] +
+                                         (["-e", "/dial %s" % self.dial] if self.dial else []),
                                          stdin=subprocess.DEVNULL, stdout=out,
                                          stderr=subprocess.STDOUT,
                                          start_new_session=True)

@@ -210,9 +210,22 @@ struct sipua_router;
 typedef void (sipua_invite_h)(const struct sipua_invite_info *inv,
 			      void *arg);
 
+/** Why a parked INVITE went away before a call took it or it was rejected */
+enum sipua_invite_gone {
+	SIPUA_INVITE_CANCELLED,   /**< the caller's CANCEL: 487 sent */
+	SIPUA_INVITE_TIMEOUT,     /**< not taken within park_ms: 480 sent */
+	SIPUA_INVITE_CLOSED,      /**< its transaction failed (transport) */
+};
+
+/** A parked INVITE is gone. Called on the SIP thread. Must not block */
+typedef void (sipua_invite_gone_h)(const char *invite_id,
+				   enum sipua_invite_gone why,
+				   uint16_t scode, void *arg);
+
 int  sipua_router_start(struct sipua_router **rp, const char *laddr,
 			uint16_t port, enum sipua_transport tp,
-			uint32_t park_ms, sipua_invite_h *ih, void *arg);
+			uint32_t park_ms, sipua_invite_h *ih,
+			sipua_invite_gone_h *gh, void *arg);
 void sipua_router_stop(struct sipua_router *r);
 int  sipua_router_reject(const char *invite_id, uint16_t scode);
 

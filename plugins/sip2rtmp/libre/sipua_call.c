@@ -1515,7 +1515,7 @@ static void incoming_close_handler(int err, const struct sip_msg *msg,
 	if (!call->handle) {
 		/* parked, no call took it yet (CANCEL: libre answered 487) */
 		call->sess = mem_deref(call->sess);
-		incoming_call_closed(call);  /* frees it */
+		incoming_call_closed(call, err);  /* frees it */
 		return;
 	}
 
@@ -1636,9 +1636,20 @@ int call_incoming_answer(struct call *call, struct sipua_call *handle,
 
 	remote_sdp_keep(call, &body);
 
+	/* RFC 4028: the caller's Session-Expires is honoured as asked (as a
+	   2xx's is for our calls), the 200 says it and who refreshes */
+	session_timer_update(&call->timer, msg, true);
+
 	err = sdp_encode(&desc, call->sdp, false);
 	if (!err)
-		err = sipsess_answer(call->sess, 200, "OK", desc, "%s%s%s",
+		err = sipsess_answer(call->sess, 200, "OK", desc,
+				     "Supported: timer\r\n%s%H%s%s%s",
+				     call->timer.interval_s &&
+				     sip_msg_hdr_has_value(msg,
+							   SIP_HDR_SUPPORTED,
+							   "timer") ?
+				     "Require: timer\r\n" : "",
+				     session_expires_print, &call->timer,
 				     prm.user_agent ? "User-Agent: " : "",
 				     prm.user_agent ? prm.user_agent : "",
 				     prm.user_agent ? "\r\n" : "");

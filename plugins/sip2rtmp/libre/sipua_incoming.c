@@ -62,6 +62,7 @@ struct sipua_router {
 	struct le le;
 	struct stack *stack;
 	sipua_invite_h *ih;
+	sipua_invite_gone_h *gh;
 	void *arg;
 	uint32_t park_ms;
 	/* the start's arguments and result */
@@ -482,20 +483,42 @@ static struct parked *parked_find_id(const char *id)
 }
 
 
-/** A parked call's session is over (CANCEL): forget it */
-void incoming_call_closed(struct call *call)
+/* The router's application learns that p is gone, then p is freed */
+static void parked_gone(struct parked *p, enum sipua_invite_gone why,
+			uint16_t scode)
+{
+	struct sipua_router *r = p->router;
+	char id[sizeof(p->id)];
+
+	str_ncpy(id, p->id, sizeof(id));
+	parked_free(p);
+	r->gh(id, why, scode, r->arg);
+}
+
+
+/** A parked call's session is over (err ECONNRESET: the caller's CANCEL,
+    answered 487 by libre; otherwise its transaction failed) */
+void incoming_call_closed(struct call *call, int err)
 {
 	struct le *le;
 
 	for (le = inc.parked.head; le; le = le->next) {
 		struct parked *p = le->data;
 
-		if (p->call == call) {
-			runtime_log(6, "incoming call %s: cancelled while parked",
-				    p->id);
-			parked_free(p);
-			return;
+		if (p->call != call)
+			continue;
+
+		if (err == ECONNRESET) {
+			runtime_log(6, "incoming call %s: cancelled while "
+				    "parked", p->id);
+			parked_gone(p, SIPUA_INVITE_CANCELLED, 487);
 		}
+		else {
+			runtime_log(5, "incoming call %s: closed while parked"
+				    " (%m)", p->id, err);
+			parked_gone(p, SIPUA_INVITE_CLOSED, 0);
+		}
+		return;
 	}
 }
 
@@ -506,7 +529,7 @@ static void park_timeout(void *arg)
 
 	runtime_log(5, "incoming call %s: not taken in time: 480", p->id);
 	call_incoming_reject(p->call, 480, "Temporarily Unavailable", NULL);
-	parked_free(p);
+	parked_gone(p, SIPUA_INVITE_TIMEOUT, 480);
 }
 
 
@@ -749,19 +772,23 @@ static void router_stop_handler(void *arg)
  * Route the INVITEs that no call waits for on (laddr, port, tp): each is
  * parked (180) and reported to ih on the SIP thread, to be taken by a
  * call (sipua_answer_params.invite_id) or rejected within park_ms (then:
- * 480). One router per SIP stack.
+ * 480). One that goes away meanwhile (CANCEL, park_ms, a failed
+ * transaction) is reported to gh, on the SIP thread; not one rejected
+ * through sipua_router_reject() nor those refused by sipua_router_stop().
+ * One router per SIP stack.
  *
  * @return 0 if success, otherwise errorcode (EADDRINUSE: a router
  *         listens there already)
  */
 int sipua_router_start(struct sipua_router **rp, const char *laddr,
 		       uint16_t port, enum sipua_transport tp,
-		       uint32_t park_ms, sipua_invite_h *ih, void *arg)
+		       uint32_t park_ms, sipua_invite_h *ih,
+		       sipua_invite_gone_h *gh, void *arg)
 {
 	struct sipua_router *r;
 	int err;
 
-	if (!rp || !laddr || !ih || tp == SIPUA_TRANSPORT_TLS)
+	if (!rp || !laddr || !ih || !gh || tp == SIPUA_TRANSPORT_TLS)
 		return EINVAL;
 
 	r = calloc(1, sizeof(*r));
@@ -770,6 +797,7 @@ int sipua_router_start(struct sipua_router **rp, const char *laddr,
 
 	job_init(&r->job, router_start_handler, r);
 	r->ih = ih;
+	r->gh = gh;
 	r->arg = arg;
 	r->park_ms = park_ms ? park_ms : 10000;
 	str_ncpy(r->laddr, laddr, sizeof(r->laddr));

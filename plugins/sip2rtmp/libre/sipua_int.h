@@ -94,7 +94,7 @@ void incoming_free(struct incoming *in);
 void incoming_begin(struct sipua_call *handle);
 void incoming_end(struct sipua_call *handle);
 void incoming_dispatch(struct stack *st, const struct sip_msg *msg);
-void incoming_call_closed(struct call *call);
+void incoming_call_closed(struct call *call, int err);
 int  incoming_x_headers(char **strp, const struct sip_msg *msg);
 
 /* sipua_call.c: the SIP stack for prm (shared, with the calls' handlers

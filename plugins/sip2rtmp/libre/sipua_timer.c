@@ -112,8 +112,8 @@ static void start(struct session_timer *st)
 
 /**
  * Read the interval and the refresher from a message of the session: the
- * 2xx to our INVITE (we are its UAC), or a refresh request of the peer
- * (the peer is its UAC). No Session-Expires in a 2xx: the peer has no
+ * 2xx to our INVITE (we are its UAC), the peer's INVITE that we answer, or
+ * a refresh request of the peer (the peer is their UAC). No Session-Expires in a 2xx: the peer has no
  * timer, nor do we. A refresh request without one keeps what we had.
  */
 void session_timer_update(struct session_timer *st,
@@ -141,13 +141,17 @@ void session_timer_update(struct session_timer *st,
 	if (!re_regex(hdr->val.p, hdr->val.l, "refresher=[a-z]+",
 		      &refresher))
 		uac_refreshes = !pl_strcasecmp(&refresher, "uac");
+	else if (msg->req && peer_is_uac &&
+		 !sip_msg_hdr_has_value(msg, SIP_HDR_SUPPORTED, "timer"))
+		uac_refreshes = false;  /* RFC 4028 9: a UAC without the
+					   timer cannot refresh: we do */
 
 	st->interval_s = pl_u32(&secs);
 	/* the UAC of the message that set the timer is us, or the peer */
 	st->we_refresh = peer_is_uac ? !uac_refreshes : uac_refreshes;
-	/* the 2xx to our INVITE says what the peer allows; the answers to
-	   our refreshes need not repeat it */
-	if (!msg->req && sip_msg_hdr(msg, SIP_HDR_ALLOW))
+	/* the 2xx to our INVITE, or the peer's INVITE to us, says what the
+	   peer allows; the answers to our refreshes need not repeat it */
+	if (sip_msg_hdr(msg, SIP_HDR_ALLOW))
 		st->peer_allows_update = NULL !=
 			sip_msg_hdr_apply(msg, true, SIP_HDR_ALLOW,
 					  has_update, NULL);

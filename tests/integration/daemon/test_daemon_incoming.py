@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "peers"))
 from daemon import (Daemon, Sipp, NginxRtmp, pull_rtmp,  # noqa: E402
-                    dominant_frequency, free_port, LOOPBACK)
+                    dominant_frequency, free_port, LOOPBACK, daemon_binary, daemon_env)
 
 CALLER = "uac/uac_in_tone_bye.xml"
 WAITING_CALLER = "uac/uac_in_tone_wait_bye.xml"   # waits for our BYE
@@ -277,6 +277,16 @@ class DaemonIncomingTest(unittest.TestCase):
             # once the first call ended the route takes calls again
             got, report = self.call_in("roomC", duration_ms=500)
             self.assertEqual(got[-1], 200, report)
+
+    def test_listening_on_any_address_is_refused_at_start_naming_the_fix(self):
+        conf = Path(tempfile.mkdtemp(prefix="sip2rtmp-test-")) / "any.conf"
+        self.addCleanup(subprocess.run, ["rm", "-rf", str(conf.parent)])
+        conf.write_text("[sip]\nlisten=udp:0.0.0.0:%d\n" % free_port())
+        r = subprocess.run([daemon_binary(), "--config", str(conf), "--listen",
+                            "%s:%d" % (LOOPBACK, free_port())],
+                           env=daemon_env(), capture_output=True, text=True, timeout=10)
+        self.assertNotEqual(r.returncode, 0, r.stderr)
+        self.assertIn("not 0.0.0.0 (list each address callers reach", r.stderr)
 
 
 if __name__ == "__main__":

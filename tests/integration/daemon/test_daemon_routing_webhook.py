@@ -116,6 +116,31 @@ class DaemonRoutingWebhookTest(unittest.TestCase):
             self.assertEqual(got, [180, 480], slow.report())
             self.assertLess(waited, 4, "the timeout (1.5 s) did not end the wait")
 
+    def test_a_caller_who_cancels_while_the_webhook_decides_gets_487_and_no_call(self):
+        with NginxRtmp() as nginx, receiver(lambda b: (200, {
+                "rtmpUrl": "rtmp://%s:%d/live" % (LOOPBACK, nginx.port),
+                "rtmpStream": b["requestUser"]}), delay=2.5) as hook, \
+                Daemon(self.config(hook.url, "routing-webhook-timeout=10\n")) as d, \
+                d.events() as ev:
+            d.post("/api/v1/routes", {"user": "room1", "rtmpStream": "room1",
+                                      "rtmpUrl": "rtmp://%s:%d/live" % (LOOPBACK, nginx.port)})
+            got, report = self.call_in("slow-room", scenario=CANCELLING_CALLER)
+            self.assertEqual(got, [180, 487], report)
+            d.wait_log("gone (cancelled) while the routing webhook was asked", 5)
+            # the webhook answers "accept" after the caller left; then another
+            # caller's call is the first and only one the daemon makes
+            hook.wait(lambda received: True, 10, "the webhook's late answer")
+            with caller(self.sip_port, "room1", duration_ms=2000) as other:
+                first = ev.wait(lambda e: e.get("callId"), 20, "a call event")
+                ev.wait(lambda e: e.get("calledUser") == "room1" and
+                        e.get("status") == "ESTABLISHED", 20, "room1 up")
+                calls = d.get("/api/v1/calls").json
+                self.assertEqual(other.wait(20), 0, other.report())
+            self.assertEqual(first.get("calledUser"), "room1", first)
+            self.assertEqual([c.get("calledUser") for c in calls], ["room1"], calls)
+            self.assertEqual({e.get("calledUser") for e in ev.events if e.get("callId")},
+                             {"room1"})
+
     def test_a_dead_webhook_falls_back_to_the_configured_rule(self):
         dead = "http://%s:%d/route" % (LOOPBACK, free_port())
         with NginxRtmp() as nginx:
