@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""sip2rtmp cluster bench: three nodes + Redis + HAProxy beside one node.
+"""sip2rtmp cluster bench: three nodes (--nodes) + Redis + HAProxy beside one node.
 
 A command, not a test (bench/RESULTS.md, docs/cluster.md); `bench/run.sh --cluster`.  Everything on
 127.0.0.1, every process stopped at the end: redis-server (an ACL user),
@@ -16,8 +16,11 @@ of the shared machine; then both hold their calls through one steady window
 cluster's through HAProxy).  Figures, ratios within one round:
   set-up    REST request sent -> INVITE at the callee (SIPp's -trace_msg),
             p50/p99 of each side, and cluster / single;
-  CPU       utime+stime per call over the window: the three nodes against the
-            single node (cluster / single), and with Redis and HAProxy added;
+  CPU       utime+stime per call over the window (--nodes 1: one node in
+            cluster mode with as many calls as the single node, what cluster
+            mode costs; 3: also three processes sharing the machine's cores):
+            the nodes against the single node (cluster / single), and with
+            Redis and HAProxy added;
             also per call above an idle window taken before the calls;
   Redis     INFO commandstats deltas: per call set-up (POST -> every stream
             publishing), per call end (DELETE -> every node at 0 calls) and
