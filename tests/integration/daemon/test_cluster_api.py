@@ -14,8 +14,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "peers"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from daemon import Sipp, NginxRtmp, WebhookReceiver, call_body  # noqa: E402
-from cluster import Cluster  # noqa: E402
+from daemon import EventStream, wait_until  # noqa: E402
+from cluster import Cluster, TOKEN  # noqa: E402
+import re  # noqa: E402
 import time  # noqa: E402
+import urllib.request  # noqa: E402
 
 OWN_LIST = {"X-S2r-Node": "test"}   # a node's own calls, not the cluster's
 
@@ -23,6 +26,28 @@ OWN_LIST = {"X-S2r-Node": "test"}   # a node's own calls, not the cluster's
 def ringing(sipp, call_id, stream):
     return {"callee": sipp.uri(), "callId": call_id,
             "rtmpUrl": "rtmp://127.0.0.1:1/live", "rtmpStream": stream}
+
+
+class ResumedEvents(EventStream):
+    """A node's SSE asked to resume after `last_id` (Last-Event-ID)."""
+
+    def __init__(self, node, last_id):
+        super().__init__(node.url("/api/v1/events"), TOKEN)
+        self.last_id = last_id
+
+    def __enter__(self):
+        req = urllib.request.Request(self.url, headers={
+            "Accept": "text/event-stream", "Authorization": "Bearer " + TOKEN,
+            "Last-Event-ID": self.last_id})
+        self._resp = urllib.request.urlopen(req, timeout=120)
+        threading.Thread(target=self._read, daemon=True).start()
+        self.wait_comment("subscribed", 5)
+        return self
+
+
+def stream_id(event):
+    """An SSE id (a Redis stream entry's ms-seq), comparable."""
+    return tuple(int(x) for x in event["_id"].split("-"))
 
 
 def at_once(nodes, body_of):
@@ -234,6 +259,46 @@ class ClusterApiTest(unittest.TestCase):
                 ev.wait_call("k6", status="FINISH")
                 self.assertEqual([k for k in redis_dump(cl.redis)
                                   if k.startswith("s2r:stream:")], [])
+            self.assertEqual(sipp.wait(), 0, sipp.report())
+
+    def test_sse_after_a_pause_starts_at_the_newest_event_and_resumes_by_id(self):
+        # a node reads the cluster's stream only while it has SSE clients;
+        # its first client after a pause gets what comes next, and one
+        # resuming gets every event after its Last-Event-ID
+        from test_cluster_records import redis_cli
+
+        def readers_idle():
+            """Seconds since each node's stream reader last spoke to Redis."""
+            return sorted(int(re.search(r" idle=(\d+)", line).group(1))
+                          for line in redis_cli(cl.redis, "CLIENT", "LIST")
+                          if " name=s2r-events " in line)
+        with Cluster({"a": 2, "b": 2}) as cl, \
+                Sipp("no_answer_cancel.xml", calls=1) as sipp:
+            a, b = cl.nodes["a"], cl.nodes["b"]
+            with a.events() as ev:
+                r = b.post("/api/v1/calls", ringing(sipp, "p1", "p1"))
+                self.assertEqual(r.status, 201, r)
+                new = ev.wait_call("p1", status="NEW")
+                ring = ev.wait_call("p1", status="RING")
+                # a reads (XREAD BLOCK 1000, again each second), b does not
+                wait_until(lambda: (lambda idle: idle[0] <= 1 and idle[-1] >= 3)(
+                    readers_idle()), 10, "a's reader reading, b's at rest")
+                with b.events() as live:
+                    self.assertIn(b.delete("/api/v1/calls/p1").status, (200, 202))
+                    fin = live.wait_call("p1", status="FINISH")
+                    got = [e["status"] for e in live.of_call("p1")]
+                    self.assertNotIn("NEW", got)
+                    self.assertNotIn("RING", got)
+                    self.assertEqual(fin["_id"], ev.wait_call("p1", status="FINISH")["_id"])
+            # no client anywhere now: resumed on b after the NEW, then on a
+            # after the RING, each gets exactly the events a's client saw
+            # after that one, in order
+            for node, after in ((b, new), (a, ring)):
+                with ResumedEvents(node, after["_id"]) as es:
+                    es.wait_call("p1", status="FINISH", timeout=5)
+                    self.assertEqual([(e["_id"], e["status"]) for e in es.of_call("p1")],
+                                     [(e["_id"], e["status"]) for e in ev.of_call("p1")
+                                      if stream_id(e) > stream_id(after)])
             self.assertEqual(sipp.wait(), 0, sipp.report())
 
     def test_node_lost_reaches_the_calls_webhook_once(self):
