@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""sip2rtmp cluster bench: three nodes + Redis + HAProxy beside one node.
+"""sip2rtmp cluster bench: three nodes (--nodes) + Redis + HAProxy beside one node.
 
 A command, not a test (bench/RESULTS.md, docs/cluster.md); `bench/run.sh --cluster`.  Everything on
 127.0.0.1, every process stopped at the end: redis-server (an ACL user),
@@ -16,8 +16,11 @@ of the shared machine; then both hold their calls through one steady window
 cluster's through HAProxy).  Figures, ratios within one round:
   set-up    REST request sent -> INVITE at the callee (SIPp's -trace_msg),
             p50/p99 of each side, and cluster / single;
-  CPU       utime+stime per call over the window: the three nodes against the
-            single node (cluster / single), and with Redis and HAProxy added;
+  CPU       utime+stime per call over the window (--nodes 1: one node in
+            cluster mode with as many calls as the single node, what cluster
+            mode costs; 3: also three processes sharing the machine's cores):
+            the nodes against the single node (cluster / single), and with
+            Redis and HAProxy added;
             also per call above an idle window taken before the calls;
   Redis     INFO commandstats deltas: per call set-up (POST -> every stream
             publishing), per call end (DELETE -> every node at 0 calls) and
@@ -72,10 +75,13 @@ class Gateway:
 
     def start(self):
         logf = open(self.logpath, "wb")
+        env = {"GST_PLUGIN_PATH": str(self.args.build / "plugins")}
+        if self.node_id and self.args.node_media_threads:
+            env["SIP2RTMP_MEDIA_THREADS"] = str(self.args.node_media_threads)
         self.proc = subprocess.Popen(
             [str(self.args.build / "controller" / "sip2rtmpd"),
              "--listen", "%s:%d" % (LOOPBACK, self.port), "--config", str(self.conf)],
-            env=peers.gst_env({"GST_PLUGIN_PATH": str(self.args.build / "plugins")}),
+            env=peers.gst_env(env),
             stdin=subprocess.DEVNULL, stdout=logf, stderr=logf, start_new_session=True)
         peers.wait_until(lambda: self.port in peers._bound_ports("tcp"), 10,
                          "sip2rtmpd %s" % self.name, self.proc, self.logpath)
@@ -275,11 +281,12 @@ def run(args, workdir):
             single = Gateway(args, workdir, "single").start()
             gws.append(single)
             nodes = []
-            for nid in ("a", "b", "c"):
+            for nid in "abcdefgh"[:args.nodes]:
                 g = Gateway(args, workdir, "node-" + nid, nid, redis.port).start()
                 gws.append(g)
                 nodes.append(g)
-            peers.wait_until(lambda: all(g.readyz().get("clusterNodes") == 3 for g in nodes),
+            peers.wait_until(lambda: all(g.readyz().get("clusterNodes") == args.nodes
+                                         for g in nodes),
                              15, "every node seeing every other")
             hap = tcluster.HAProxy(nodes).__enter__()
             args.haproxy_pid = hap.proc.pid
@@ -288,7 +295,7 @@ def run(args, workdir):
             def all_seen():
                 code, out = request(hap.port, "GET", "/readyz")
                 seen.add(out.get("node"))
-                return seen >= {"a", "b", "c"}
+                return seen >= {g.node_id for g in nodes}
             peers.wait_until(all_seen, 15, "HAProxy sending to every node")
             poller.start()
             # the cluster's own Redis traffic with no call (leases, views, XREAD)
@@ -338,16 +345,20 @@ def report(out, args):
         return "%.2f (%.2f-%.2f)" % (med(v), min(v), max(v))
     pool = {s: sum((x["invite_ms_" + s] for x in R), []) for s in ("single", "cluster")}
     lines = [
-        "Command: bench/run.sh --cluster --calls %d --rate %g --repeat %d --window %g" % (
-            args.calls, args.rate, args.repeat, args.window),
+        "Command: bench/run.sh --cluster --calls %d --rate %g --repeat %d --window %g%s%s" % (
+            args.calls, args.rate, args.repeat, args.window,
+            " --nodes %d" % args.nodes if args.nodes != 3 else "",
+            " --node-media-threads %d" % args.node_media_threads
+            if args.node_media_threads else ""),
         "",
         "Machine busy during the windows: %s cores (of %d)" % (
             ", ".join("%.2f" % x["machine_busy_cores"] for x in R), os.cpu_count()),
         "Calls per node at the window (medians): " + ", ".join(
-            "%s %s" % (k, med([x["per_node"][k] for x in R])) for k in "abc"),
+            "%s %s" % (k, med([x["per_node"][k] for x in R]))
+            for k in "abcdefgh"[:args.nodes]),
         "",
-        "| figure | single node | cluster (3 nodes, HAProxy, Redis) | cluster / single, "
-        "median of rounds (min-max) |",
+        "| figure | single node | cluster (%d node%s, HAProxy, Redis) | cluster / single, "
+        "median of rounds (min-max) |" % (args.nodes, "s" if args.nodes > 1 else ""),
         "|---|---|---|---|",
         "| REST -> INVITE p50 ms (all rounds pooled) | %.2f | %.2f | %s |" % (
             pct(pool["single"], 50), pct(pool["cluster"], 50),
@@ -378,8 +389,8 @@ def report(out, args):
         "| Redis commands per call end, all | %s |" % rng("redis_end_ops_per_call"),
         "| Redis commands per second per held call | %s |" % rng(
             "redis_held_ops_per_s_per_call"),
-        "| the cluster idle (3 nodes: leases, views, XREAD) | %.1f commands/s |" % sum(
-            out["idle_redis_per_s"].values()),
+        "| the cluster idle (%d nodes: leases, views, XREAD) | %.1f commands/s |" % (
+            args.nodes, sum(out["idle_redis_per_s"].values())),
         "",
         "Set-up commands by name (median round): " + ", ".join(
             "%s %.1f" % (k, med([x["redis_setup"].get(k, 0) / max(1, args.calls) for x in R]))
@@ -405,6 +416,12 @@ def main():
     ap.add_argument("--window", type=float, default=10, help="steady window, s")
     ap.add_argument("--idle", type=float, default=4, help="idle windows, s")
     ap.add_argument("--settle", type=float, default=2, help="wait before the window, s")
+    ap.add_argument("--nodes", type=int, default=3, choices=range(1, 9),
+                    help="cluster nodes on this machine (1: the cluster's own cost, the same "
+                    "calls per process as the single node; 3: three processes sharing the cores)")
+    ap.add_argument("--node-media-threads", type=int, default=0,
+                    help="media threads of each cluster node (SIP2RTMP_MEDIA_THREADS; 0: "
+                    "the daemon's default, one per core, as the single node has)")
     ap.add_argument("--calls-per-sipp", type=int, default=100)
     ap.add_argument("--poll-interval", type=float, default=0.1)
     ap.add_argument("--build", type=Path, default=bench.REPO / "build")

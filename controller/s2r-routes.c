@@ -351,8 +351,11 @@ route_json (const Route * r)
   return json_builder_get_root (b);
 }
 
-JsonNode *
-s2r_routes_add (S2rRoutes * routes, JsonNode * body, GError ** error)
+/* An API route with @id (NULL: a new one of this node's) after the
+ * others */
+static JsonNode *
+route_add (S2rRoutes * routes, const char *id, JsonNode * body,
+    GError ** error)
 {
   Route *r;
 
@@ -364,10 +367,50 @@ s2r_routes_add (S2rRoutes * routes, JsonNode * body, GError ** error)
   r = route_new (body, NULL, error);
   if (!r)
     return NULL;
-  r->id = g_strdup_printf ("rt-%" G_GUINT64_FORMAT "-%08x",
-      ++routes->next_id, g_random_int ());
+  r->id = id ? g_strdup (id) : g_strdup_printf ("rt-%" G_GUINT64_FORMAT
+      "-%08x", ++routes->next_id, g_random_int ());
   g_ptr_array_add (routes->routes, r);
   return route_json (r);
+}
+
+JsonNode *
+s2r_routes_add (S2rRoutes * routes, JsonNode * body, GError ** error)
+{
+  return route_add (routes, NULL, body, error);
+}
+
+static Route *route_find (S2rRoutes * routes, const char *id,
+    GError ** error);
+
+/* issue 16, the cluster's hook (controller/cluster/s2r-cluster-routes.c):
+ * an API route with the cluster's @id (kept in Redis), checked as
+ * s2r_routes_add() checks it, added after the others; one with that id
+ * already: kept as it is (a route never changes) */
+JsonNode *
+s2r_routes_put (S2rRoutes * routes, const char *id, JsonNode * body,
+    GError ** error)
+{
+  Route *r = route_find (routes, id, NULL);
+
+  return r ? route_json (r) : route_add (routes, id, body, error);
+}
+
+/* issue 16: the ids of the API's routes (not the config's rules) */
+GStrv
+s2r_routes_api_ids (S2rRoutes * routes)
+{
+  GStrvBuilder *b = g_strv_builder_new ();
+  GStrv out;
+
+  for (guint i = 0; i < routes->routes->len; i++) {
+    Route *r = routes->routes->pdata[i];
+
+    if (!r->name)
+      g_strv_builder_add (b, r->id);
+  }
+  out = g_strv_builder_end (b);
+  g_strv_builder_unref (b);
+  return out;
 }
 
 static Route *

@@ -41,6 +41,10 @@ JsonNode *s2r_routes_get (S2rRoutes * routes, const char *id, GError ** error);
 JsonNode *s2r_routes_list (S2rRoutes * routes);
 gboolean s2r_routes_remove (S2rRoutes * routes, const char *id,
     GError ** error);
+/* issue 16: the cluster keeps the API's routes in Redis, every node a copy */
+JsonNode *s2r_routes_put (S2rRoutes * routes, const char *id,
+    JsonNode * body, GError ** error);
+GStrv s2r_routes_api_ids (S2rRoutes * routes);
 guint s2r_routes_resolve (S2rRoutes * routes, const GstStructure * invite,
     S2rRouteMatch * match);
 gboolean s2r_routes_has_rule (S2rRoutes * routes, const char *name);

@@ -11,6 +11,8 @@
  * when asked for, placed again. Keys: docs/cluster.md. */
 
 #include "s2r-cluster-private.h"
+#include "s2r-call-request.h"
+#include "s2r-destination.h"
 
 #include <string.h>
 
@@ -21,16 +23,28 @@
 
 /* A call created here: the record is ours from now on; KEYS[4] lists
  * every call that has a record (GET /api/v1/calls reads it and drops the
- * ids whose records expired) */
+ * ids whose records expired); KEYS[5] the reservation of its callId
+ * while it was placed (given back now that the record says it);
+ * KEYS[6..] its stream keys (digests), held for it until it ends (the
+ * placement's reservation made lasting) */
 static const char claim_script[] =
     "redis.call('DEL', KEYS[1]) "
     "redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'json', ARGV[2], "
     "'body', ARGV[4], 'path', ARGV[5], 'restart', ARGV[6], "
-    "'attempt', ARGV[7]) "
+    "'attempt', ARGV[7], 'streams', ARGV[9]) "
     "redis.call('SADD', KEYS[2], ARGV[3]) "
     "redis.call('SADD', KEYS[4], ARGV[3]) "
+    "redis.call('DEL', KEYS[5]) "
+    "for i = 6, #KEYS do redis.call('SET', KEYS[i], ARGV[3]) end "
     "redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[8], '*', "
     "'call', ARGV[3], 'data', ARGV[2]) return 1";
+
+/* The stream keys of an ended call given back (those still its own) */
+#define RELEASE_STREAMS \
+    "local s = redis.call('HGET', KEYS[1], 'streams') " \
+    "if s then for k in string.gmatch(s, '%S+') do " \
+    "if redis.call('GET', k) == ARGV[3] then redis.call('DEL', k) end " \
+    "end end "
 
 /* A change of a call we own, fenced by the owner token: a node whose
  * calls were taken over writes nothing more to them */
@@ -38,7 +52,7 @@ static const char update_script[] =
     "if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end "
     "redis.call('HSET', KEYS[1], 'json', ARGV[2]) "
     "if ARGV[4] == '0' then redis.call('SREM', KEYS[2], ARGV[3]) "
-    "redis.call('EXPIRE', KEYS[1], ARGV[5]) end "
+    "redis.call('EXPIRE', KEYS[1], ARGV[5]) " RELEASE_STREAMS "end "
     "redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', "
     "'call', ARGV[3], 'data', ARGV[2]) return 1";
 
@@ -58,7 +72,7 @@ static const char reap_script[] =
 static const char lose_script[] =
     "if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end "
     "redis.call('HSET', KEYS[1], 'owner', '', 'json', ARGV[2]) "
-    "redis.call('EXPIRE', KEYS[1], ARGV[4]) "
+    "redis.call('EXPIRE', KEYS[1], ARGV[4]) " RELEASE_STREAMS
     "redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', "
     "'call', ARGV[3], 'data', ARGV[2]) return 1";
 
@@ -132,23 +146,28 @@ s2r_cluster_calls_flush (S2rCluster * c)
   }
 }
 
-/* The manager's event plus where and which attempt it is */
+/* The manager's event plus where and which attempt it is: spliced in
+ * front of its members, not parsed and written again (an event is a JSON
+ * object as json-glib writes it, starting with '{'; a node id needs no
+ * escaping: A-Z a-z 0-9 - _) */
 static char *
 cluster_json (const char *json, const char *node_id, guint attempt)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  JsonObject *obj;
-
-  if (!json_parser_load_from_data (parser, json, -1, NULL) ||
-      json_parser_get_root (parser) == NULL ||
-      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  if (json[0] != '{')
     return g_strdup (json);
-  obj = json_node_get_object (json_parser_get_root (parser));
-  json_object_set_string_member (obj, "node", node_id);
-  json_object_set_int_member (obj, "attempt", attempt);
-  json_generator_set_root (gen, json_parser_get_root (parser));
-  return json_generator_to_data (gen, NULL);
+  return g_strdup_printf ("{\"node\":\"%s\",\"attempt\":%u%s%s", node_id,
+      attempt, json[1] == '}' ? "" : ",", json + 1);
+}
+
+/* The Redis key of a stream (rtmpUrl + rtmpStream, a secret: only its
+ * HMAC under the cluster key is stored) */
+char *
+s2r_cluster_stream_key (S2rCluster * c, const char *location)
+{
+  g_autofree char *digest = g_compute_hmac_for_string (G_CHECKSUM_SHA256,
+      c->key, sizeof (c->key), location, -1);
+
+  return s2r_cluster_key (c, "stream", digest);
 }
 
 static gboolean
@@ -179,13 +198,28 @@ call_event_cb (S2rCallManager * manager, S2rCall * call, guint64 sequence,
     g_autofree char *att = g_strdup_printf ("%u", p ? p->attempt : 1);
     g_autofree char *all = s2r_cluster_key (c, "calls", NULL);
 
+    g_autoptr (GPtrArray) streams = g_ptr_array_new_with_free_func (g_free);
+    g_autofree char *nkeys = NULL;
+    g_autofree char *joined = NULL;
+    g_autofree char *placing = s2r_cluster_key (c, "placing", id);
+
     attempt = p ? p->attempt : 1;
     g_hash_table_replace (c->attempts, g_strdup (id),
         GUINT_TO_POINTER (attempt));
     data = cluster_json (json, c->node_id, attempt);
-    g_strv_builder_add_many (b, "EVAL", claim_script, "4", key, mine, stream,
-        all, c->owner, data, id, p ? p->body : "", p ? p->path : "",
-        p && p->restart ? "1" : "0", att, maxlen, NULL);
+    for (guint i = 0; i < s2r_call_get_n_destinations (call); i++)
+      g_ptr_array_add (streams, s2r_cluster_stream_key (c,
+              s2r_rtmp_target_get_location (s2r_destination_get_target
+                  (s2r_call_get_destination (call, i)))));
+    g_ptr_array_add (streams, NULL);
+    joined = g_strjoinv (" ", (char **) streams->pdata);
+    nkeys = g_strdup_printf ("%u", 5 + streams->len - 1);
+    g_strv_builder_add_many (b, "EVAL", claim_script, nkeys, key, mine,
+        stream, all, placing, NULL);
+    g_strv_builder_addv (b, (const char **) streams->pdata);
+    g_strv_builder_add_many (b, c->owner, data, id, p ? p->body : "",
+        p ? p->path : "", p && p->restart ? "1" : "0", att, maxlen, joined,
+        NULL);
     g_hash_table_remove (c->pending, id);
   } else {
     gboolean final = status_is_final (s2r_call_get_status (call));

@@ -12,7 +12,14 @@
  *
  * One connection reads the stream (XREAD BLOCK) and the catch-up of a
  * resuming client (XRANGE) goes over the same connection: Redis answers
- * a connection's commands in order, so no entry falls between the two. */
+ * a connection's commands in order, so no entry falls between the two.
+ *
+ * The stream is read only while this node has SSE clients (nothing else
+ * here reads it: webhooks are posted by the owner from its own events):
+ * a node without clients is not woken by every event of the cluster. The
+ * first client after a pause starts the reader again from the stream's
+ * newest entry (XREVRANGE), sent before that client's catch-up, so a
+ * resuming client still gets every entry after its Last-Event-ID. */
 
 #include "s2r-cluster-private.h"
 
@@ -203,6 +210,11 @@ read_more (S2rClusterEvents * e)
 
   if (e->reading)
     return;
+  if (e->clients == NULL) {
+    /* nobody to read for: stop; the next client starts from the newest */
+    e->started = FALSE;
+    return;
+  }
   if (!e->started) {
     e->reading = s2r_redis_commandv (r, start_reply, e, "XREVRANGE",
         e->stream, "+", "-", "COUNT", "1", NULL);
@@ -298,11 +310,18 @@ s2r_cluster_events_add_client (S2rClusterEvents * e, SoupServerMessage * msg)
   e->clients = g_list_prepend (e->clients, cl);
   g_signal_connect (msg, "finished", G_CALLBACK (client_gone_cb), cl);
   g_signal_connect (msg, "disconnected", G_CALLBACK (client_gone_cb), cl);
+  /* the reader first (when it was stopped: its XREVRANGE goes before the
+   * catch-up's XRANGE on the one connection) */
+  read_more (e);
   /* an id we never gave out is not resumed from */
   if (parse_id (resume, &cl->last)) {
     catch_up (cl);
   } else {
-    cl->last = e->last;
+    /* not started: start_reply gives it the newest id */
+    if (e->started)
+      cl->last = e->last;
+    else
+      cl->last.ms = cl->last.seq = 0;
     cl->live = TRUE;
   }
 }

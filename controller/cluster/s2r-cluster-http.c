@@ -155,7 +155,17 @@ typedef struct
                                  * owner went away since the last view */
   char *reserved;               /* key reserving the client's callId while
                                  * the request is placed */
+  char *call_id;
+  GStrv streams;                /* stream keys reserved for it, or NULL */
+  gboolean placed;              /* a node took it (2xx) */
 } Forward;
+
+/* A placement that no node took gives back its stream keys (those still
+ * reserved for it: a call's own are lasting, set by its claim) */
+static const char release_script[] =
+    "for i = 1, #KEYS do if redis.call('GET', KEYS[i]) == ARGV[1] and "
+    "redis.call('PTTL', KEYS[i]) > 0 then redis.call('DEL', KEYS[i]) end "
+    "end return 1";
 
 static void
 forward_free (Forward * f)
@@ -166,11 +176,28 @@ forward_free (Forward * f)
   g_bytes_unref (f->body);
   g_free (f->path_query);
   g_free (f->record);
-  if (f->reserved) {
-    /* placed or refused: from now on the record (or nothing) says */
+  if (f->reserved && !f->placed) {
+    /* refused: nothing holds the id any more; placed, the call's claim
+     * deletes it with the record written (not before: a second request
+     * would find neither) */
     s2r_redis_commandv (f->c->redis, NULL, NULL, "DEL", f->reserved, NULL);
-    g_free (f->reserved);
   }
+  g_free (f->reserved);
+  if (f->streams && !f->placed) {
+    GStrvBuilder *b = g_strv_builder_new ();
+    g_autofree char *n = g_strdup_printf ("%u", g_strv_length (f->streams));
+    g_auto (GStrv) argv = NULL;
+
+    g_strv_builder_add_many (b, "EVAL", release_script, n, NULL);
+    g_strv_builder_addv (b, (const char **) f->streams);
+    g_strv_builder_add (b, f->call_id);
+    argv = g_strv_builder_end (b);
+    g_strv_builder_unref (b);
+    s2r_redis_command (f->c->redis, NULL, NULL, g_strv_length (argv),
+        (const char *const *) argv);
+  }
+  g_strfreev (f->streams);
+  g_free (f->call_id);
   g_free (f);
 }
 
@@ -221,6 +248,7 @@ forward_done (GObject * source, GAsyncResult * res, gpointer user_data)
   if (f->placing && soup_message_get_status (m) < 300) {
     S2rClusterNode *n = g_hash_table_lookup (f->c->nodes, cand->id);
 
+    f->placed = TRUE;
     if (n)
       n->placed++;
   }
@@ -377,15 +405,32 @@ restart_of (JsonObject * obj, gboolean def)
 /* A callId is in use while a live node owns its record and the call has
  * not ended (what a single node answers 409 for); else it is reserved
  * for as long as this request is being placed, so that two requests
- * with one id on two nodes do not both make a call */
+ * with one id on two nodes do not both make a call (ARGV[3] '1': the
+ * client's id, checked). A stream key (KEYS[3..]: prefix:stream:<HMAC>)
+ * is in use while it names a call that is active (its claim made it
+ * lasting), or is reserved (with a TTL) by another request being placed;
+ * else it is reserved for this one: 'stream:N' / 'stream-placing:N' is
+ * the Nth destination's conflict */
 static const char reserve_script[] =
-    "local r = redis.call('HMGET', KEYS[1], 'owner', 'json') "
+    "local function active(key) "
+    "local r = redis.call('HMGET', key, 'owner', 'json') "
     "if r[1] and r[1] ~= '' and r[2] then "
     "local ok, call = pcall(cjson.decode, r[2]) "
-    "if ok and call.status ~= 'FINISH' and call.status ~= 'FAILED' and "
-    "call.status ~= 'BUSY' then return 'active' end end "
-    "if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then "
-    "return 'placing' end return 'free'";
+    "return ok and call.status ~= 'FINISH' and call.status ~= 'FAILED' and "
+    "call.status ~= 'BUSY' end return false end "
+    "if ARGV[3] == '1' then "
+    "if active(KEYS[1]) then return 'active' end "
+    "if redis.call('EXISTS', KEYS[2]) == 1 then return 'placing' end end "
+    "for i = 3, #KEYS do local v = redis.call('GET', KEYS[i]) "
+    "if v and v ~= ARGV[4] then "
+    "if active(ARGV[5] .. v) then return 'stream:' .. (i - 2) end "
+    "if redis.call('PTTL', KEYS[i]) > 0 then "
+    "return 'stream-placing:' .. (i - 2) end end end "
+    "if ARGV[3] == '1' then "
+    "redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2]) end "
+    "for i = 3, #KEYS do "
+    "redis.call('SET', KEYS[i], ARGV[4], 'PX', ARGV[2]) end "
+    "return 'free'";
 
 typedef struct
 {
@@ -393,8 +438,32 @@ typedef struct
   SoupServerMessage *msg;
   char *call_id;
   char *reserved;
+  gboolean client_id;           /* the client's callId: checked too */
+  GStrv streams;
   gboolean restart;
 } UniqueCheck;
+
+/* What a single node answers for a stream key in use (its call manager's
+ * words), "being placed" added for one reserved by a request in flight */
+static void
+send_stream_conflict (SoupServerMessage * msg, const char *reply)
+{
+  gboolean placing = g_str_has_prefix (reply, "stream-placing:");
+  guint64 n = 1;
+  g_autofree char *message = NULL;
+
+  g_ascii_string_to_unsigned (strchr (reply, ':') + 1, 10, 1, G_MAXUINT,
+      &n, NULL);
+  if (n == 1)
+    message = g_strdup_printf ("rtmpUrl + rtmpStream is in use by an "
+        "active call%s", placing ? " being placed" : "");
+  else
+    message = g_strdup_printf ("destination %u (rtmpUrl + rtmpStream) is "
+        "in use by an active call%s", (guint) n, placing ? " being placed" :
+        "");
+  send_error_field (msg, SOUP_STATUS_CONFLICT, "conflict",
+      n == 1 ? "rtmpStream" : "destinations", message);
+}
 
 static void
 unique_reply (redisReply * reply, gpointer user_data)
@@ -404,6 +473,10 @@ unique_reply (redisReply * reply, gpointer user_data)
   Forward *f;
 
   if (reply && reply->type == REDIS_REPLY_STRING &&
+      g_str_has_prefix (reply->str, "stream")) {
+    send_stream_conflict (u->msg, reply->str);
+    soup_server_message_unpause (u->msg);
+  } else if (reply && reply->type == REDIS_REPLY_STRING &&
       !g_str_equal (reply->str, "free")) {
     g_autofree char *message = g_strdup_printf ("callId '%s' is in use by "
         "an active call%s", u->call_id, g_str_equal (reply->str, "active") ?
@@ -417,34 +490,76 @@ unique_reply (redisReply * reply, gpointer user_data)
      * has active): the best node, this one through its own API */
     f = forward_new (c, u->msg, s2r_cluster_placement (c), TRUE);
     f->restart = u->restart;
-    if (reply && reply->type == REDIS_REPLY_STRING)
-      f->reserved = g_steal_pointer (&u->reserved);
+    f->call_id = g_strdup (u->call_id);
+    if (reply && reply->type == REDIS_REPLY_STRING) {
+      if (u->client_id)
+        f->reserved = g_steal_pointer (&u->reserved);
+      f->streams = g_steal_pointer (&u->streams);
+    }
     forward_next (f);
   }
   g_object_unref (u->msg);
   g_free (u->call_id);
   g_free (u->reserved);
+  g_strfreev (u->streams);
   g_free (u);
 }
 
+/* The call's id (the client's: @client_id) and its stream keys, unique in
+ * the cluster: one EVAL, then the best node, this one through its API */
 static void
 check_unique (S2rCluster * c, SoupServerMessage * msg, const char *call_id,
-    gboolean restart)
+    gboolean client_id, GStrv streams, gboolean restart)
 {
   UniqueCheck *u = g_new0 (UniqueCheck, 1);
   g_autofree char *key = s2r_cluster_key (c, "call", call_id);
   g_autofree char *ttl = g_strdup_printf ("%u",
       (FORWARD_TIMEOUT_S + 1) * 1000);
+  g_autofree char *nkeys = g_strdup_printf ("%u", 2 +
+      g_strv_length (streams));
+  g_autofree char *calls = g_strconcat (c->prefix, ":call:", NULL);
+  GStrvBuilder *b = g_strv_builder_new ();
+  g_auto (GStrv) argv = NULL;
 
   u->c = c;
   u->msg = g_object_ref (msg);
   u->call_id = g_strdup (call_id);
   u->reserved = s2r_cluster_key (c, "placing", call_id);
+  u->client_id = client_id;
+  u->streams = streams;
   u->restart = restart;
   take (msg);
-  if (!s2r_redis_commandv (c->redis, unique_reply, u, "EVAL", reserve_script,
-          "2", key, u->reserved, c->node_id, ttl, NULL))
+  g_strv_builder_add_many (b, "EVAL", reserve_script, nkeys, key,
+      u->reserved, NULL);
+  g_strv_builder_addv (b, (const char **) streams);
+  g_strv_builder_add_many (b, c->node_id, ttl, client_id ? "1" : "0",
+      call_id, calls, NULL);
+  argv = g_strv_builder_end (b);
+  g_strv_builder_unref (b);
+  if (!s2r_redis_command (c->redis, unique_reply, u, g_strv_length (argv),
+          (const char *const *) argv))
     unique_reply (NULL, u);
+}
+
+/* The stream keys of the call @root asks for (none when the local route
+ * will refuse it anyway) */
+static GStrv
+stream_keys_of (S2rCluster * c, JsonNode * root)
+{
+  g_autoptr (S2rCallRequest) req = s2r_call_request_new_from_json (root,
+      NULL);
+  GStrvBuilder *b = g_strv_builder_new ();
+  GStrv out;
+
+  for (guint i = 0; req && i < s2r_call_request_get_n_targets (req); i++) {
+    g_autofree char *key = s2r_cluster_stream_key (c,
+        s2r_rtmp_target_get_location (s2r_call_request_get_target (req, i)));
+
+    g_strv_builder_add (b, key);
+  }
+  out = g_strv_builder_end (b);
+  g_strv_builder_unref (b);
+  return out;
 }
 
 /* A new call from a client: a call id of our own when it has none (so its
@@ -465,6 +580,7 @@ place_request (S2rCluster * c, SoupServerMessage * msg, const char *path)
   GPtrArray *candidates;
   Forward *f;
   gboolean restart;
+  GStrv streams;
 
   if (len > s2r_config_get_max_body (c->config))
     return;
@@ -492,11 +608,14 @@ place_request (S2rCluster * c, SoupServerMessage * msg, const char *path)
         "unavailable", "this node lost its lease and takes no call");
     return;
   }
-  if (uuid == NULL) {
-    /* the client's id: unique in the cluster (ours are UUIDs) */
-    check_unique (c, msg, call_id, restart);
+  streams = stream_keys_of (c, root);
+  if (uuid == NULL || streams[0] != NULL) {
+    /* the client's id (ours are UUIDs) and the stream keys: unique in
+     * the cluster */
+    check_unique (c, msg, call_id, uuid == NULL, streams, restart);
     return;
   }
+  g_strfreev (streams);
   candidates = s2r_cluster_placement (c);
   /* here, unless even the best one is full by the view: then the chain
    * below asks every node in turn */
@@ -879,6 +998,8 @@ request_read_cb (SoupServer * server, SoupServerMessage * msg,
     return;
   if (g_str_equal (path, "/api/v1/events") && method == SOUP_METHOD_GET)
     s2r_cluster_events_add_client (c->events, msg);
+  else if (!forwarded && s2r_cluster_routes_request (c, msg, path))
+    return;
   else if (is_create (method, path))
     forwarded ? accept_placed (c, msg, path) : place_request (c, msg, path);
   else if (!forwarded && g_str_has_prefix (path, CALLS_PREFIX))

@@ -74,6 +74,10 @@ struct _S2rCluster
   char *sip_edge_address;
   guint sip_edge_group;
   const char *sip_edge_state;   /* the last one set: "a" or "d" */
+  /* the API's routes kept in Redis (s2r-cluster-routes.c) */
+  char *routes_version;         /* of the copy in the node's S2rRoutes */
+  gboolean routes_syncing;      /* the periodic sync is in flight */
+  guint routes_writes;          /* POST/DELETEs in flight */
 };
 
 /* keys */
@@ -86,6 +90,9 @@ void s2r_cluster_calls_expect (S2rCluster * c, const char *call_id,
     const char *body, const char *path, gboolean restart, guint attempt);
 void s2r_cluster_calls_flush (S2rCluster * c);
 void s2r_cluster_calls_reap (S2rCluster * c, const char *node_id);
+/* prefix:stream:<HMAC of rtmpUrl + rtmpStream>: held by the active call
+ * that publishes there (unique in the cluster) */
+char *s2r_cluster_stream_key (S2rCluster * c, const char *location);
 
 /* s2r-cluster-http.c */
 void s2r_cluster_http_init (S2rCluster * c);
@@ -117,6 +124,12 @@ S2rClusterEvents *s2r_cluster_events_new (S2rCluster * c);
 void s2r_cluster_events_free (S2rClusterEvents * e);
 void s2r_cluster_events_add_client (S2rClusterEvents * e,
     SoupServerMessage * msg);
+
+/* s2r-cluster-routes.c */
+gboolean s2r_cluster_routes_request (S2rCluster * c, SoupServerMessage * msg,
+    const char *path);
+void s2r_cluster_routes_sync (S2rCluster * c);
+void s2r_cluster_routes_finalize (S2rCluster * c);
 
 /* s2r-cluster-secret.c */
 /* the key from [cluster] secret-key (NULL or "": none, passwords left out) */

@@ -290,6 +290,7 @@ tick_cb (gpointer user_data)
   if (c->ticks++ % (1000 / TICK_MS) == 0) {
     renew_lease (c);
     refresh_view (c);
+    s2r_cluster_routes_sync (c);
   }
   check_drained (c);
   return G_SOURCE_CONTINUE;
@@ -506,6 +507,7 @@ s2r_cluster_free (S2rCluster * c)
   s2r_redis_free (c->redis);
   s2r_cluster_events_free (c->events);
   s2r_cluster_calls_finalize (c);
+  s2r_cluster_routes_finalize (c);
   g_hash_table_unref (c->nodes);
   g_object_unref (c->manager);
   g_free (c->node_id);

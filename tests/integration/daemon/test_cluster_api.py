@@ -12,9 +12,13 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "peers"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from daemon import Sipp, NginxRtmp, WebhookReceiver, call_body  # noqa: E402
-from cluster import Cluster  # noqa: E402
+from daemon import EventStream, wait_until  # noqa: E402
+from cluster import Cluster, TOKEN  # noqa: E402
+import re  # noqa: E402
 import time  # noqa: E402
+import urllib.request  # noqa: E402
 
 OWN_LIST = {"X-S2r-Node": "test"}   # a node's own calls, not the cluster's
 
@@ -22,6 +26,42 @@ OWN_LIST = {"X-S2r-Node": "test"}   # a node's own calls, not the cluster's
 def ringing(sipp, call_id, stream):
     return {"callee": sipp.uri(), "callId": call_id,
             "rtmpUrl": "rtmp://127.0.0.1:1/live", "rtmpStream": stream}
+
+
+class ResumedEvents(EventStream):
+    """A node's SSE asked to resume after `last_id` (Last-Event-ID)."""
+
+    def __init__(self, node, last_id):
+        super().__init__(node.url("/api/v1/events"), TOKEN)
+        self.last_id = last_id
+
+    def __enter__(self):
+        req = urllib.request.Request(self.url, headers={
+            "Accept": "text/event-stream", "Authorization": "Bearer " + TOKEN,
+            "Last-Event-ID": self.last_id})
+        self._resp = urllib.request.urlopen(req, timeout=120)
+        threading.Thread(target=self._read, daemon=True).start()
+        self.wait_comment("subscribed", 5)
+        return self
+
+
+def stream_id(event):
+    """An SSE id (a Redis stream entry's ms-seq), comparable."""
+    return tuple(int(x) for x in event["_id"].split("-"))
+
+
+def at_once(nodes, body_of):
+    """POST /api/v1/calls to each node at the same time: {node id: answer}."""
+    got = {}
+
+    def post(node):
+        got[node.node_id] = node.post("/api/v1/calls", body_of(node))
+    threads = [threading.Thread(target=post, args=(n,)) for n in nodes]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(15)
+    return got
 
 
 class ClusterApiTest(unittest.TestCase):
@@ -135,16 +175,7 @@ class ClusterApiTest(unittest.TestCase):
                 r = b.post("/api/v1/calls", ringing(sipp, "dup", "s5"))
                 self.assertEqual(r.status, 201, r)
                 # one id asked of two nodes at once: one call
-                got = {}
-
-                def post(node):
-                    got[node.node_id] = node.post("/api/v1/calls",
-                                                  ringing(sipp, "twin", "t-" + node.node_id))
-                threads = [threading.Thread(target=post, args=(n,)) for n in (b, c)]
-                for t in threads:
-                    t.start()
-                for t in threads:
-                    t.join(15)
+                got = at_once((b, c), lambda n: ringing(sipp, "twin", "t-" + n.node_id))
                 self.assertEqual(sorted(r.status for r in got.values()), [201, 409], got)
                 for r in got.values():
                     if r.status == 409:
@@ -158,6 +189,116 @@ class ClusterApiTest(unittest.TestCase):
                     self.assertIn(cl.front.delete("/api/v1/calls/" + call_id).status,
                                   (200, 202))
                     ev.wait_call_event(call_id, mine("FINISH"), 10, "FINISH")
+            self.assertEqual(sipp.wait(), 0, sipp.report())
+
+    def test_a_stream_key_active_on_any_node_is_409_on_every_node(self):
+        # what a single node answers for an rtmpUrl + rtmpStream in use
+        # (s2r-call-manager.c), on every node, the key kept in Redis only
+        # as a digest
+        from test_cluster_records import redis_dump
+        stream_conflict = {"error": "conflict", "field": "rtmpStream", "status": 409,
+                           "message": "rtmpUrl + rtmpStream is in use by an active call"}
+        with Cluster({"a": 2, "b": 2, "c": 2}) as cl, \
+                Sipp("no_answer_cancel.xml", calls=3) as sipp:
+            a, b, c = (cl.nodes[n] for n in "abc")
+            with a.events() as ev:
+                r = a.post("/api/v1/calls", ringing(sipp, "k1", "stream-key-1"))
+                self.assertEqual(r.status, 201, r)
+                ev.wait_call("k1", status="RING")
+                owner = cl.owner_of("k1")
+                for n, path, body in (
+                        (b, "/api/v1/calls", ringing(sipp, "k2", "stream-key-1")),
+                        (c, "/RESTCall/call", ringing(sipp, "k3", "stream-key-1")),
+                        (cl.front, "/api/v1/calls", ringing(sipp, "k4", "stream-key-1")),
+                        # no callId: the cluster makes one, the key is checked all the same
+                        (cl.nodes[owner], "/api/v1/calls",
+                         {k: v for k, v in ringing(sipp, "-", "stream-key-1").items()
+                          if k != "callId"})):
+                    r = n.post(path, body)
+                    self.assertEqual(r.status, 409, r)
+                    self.assertEqual(r.headers.get_content_type(), "application/json")
+                    self.assertEqual(r.json, stream_conflict, (n, path))
+                # a second destination in use: the single node's words for it
+                r = b.post("/api/v1/calls", dict(
+                    ringing(sipp, "k5", "stream-key-5"),
+                    destinations=[{"rtmpUrl": "rtmp://127.0.0.1:1/live",
+                                   "rtmpStream": "stream-key-1"}]))
+                self.assertEqual((r.status, r.json.get("field")), (409, "destinations"), r)
+                self.assertEqual(r.json["message"], "destination 2 (rtmpUrl + rtmpStream) "
+                                 "is in use by an active call")
+                # the refused requests left nothing reserved: stream-key-5 is free
+                self.assertEqual(cl.front.get("/api/v1/calls/k5").status, 404)
+                # one key asked of two nodes at once: one call
+                got = at_once((b, c), lambda n: ringing(sipp, "twin-" + n.node_id,
+                                                        "stream-twin"))
+                self.assertEqual(sorted(r.status for r in got.values()), [201, 409], got)
+                winner = [n for n, r in got.items() if r.status == 201][0]
+                for r in got.values():
+                    if r.status == 409:
+                        self.assertEqual(r.json["field"], "rtmpStream", r)
+                ev.wait_call("twin-" + winner, status="RING")
+                # the stream keys are in Redis only as digests
+                dump = redis_dump(cl.redis)
+                self.assertEqual(len([k for k in dump if k.startswith("s2r:stream:")]), 2,
+                                 sorted(dump))
+                for k, text in dump.items():
+                    self.assertNotIn("stream-key-1", k)
+                    self.assertNotIn("stream-twin", k)
+                # hung up (CANCEL): the keys are free again, on any node
+                for call_id in ("k1", "twin-" + winner):
+                    self.assertIn(cl.front.delete("/api/v1/calls/" + call_id).status,
+                                  (200, 202))
+                    ev.wait_call(call_id, status="FINISH")
+                r = c.post("/api/v1/calls", dict(ringing(sipp, "k6", "stream-key-5"),
+                                                 destinations=[{
+                                                     "rtmpUrl": "rtmp://127.0.0.1:1/live",
+                                                     "rtmpStream": "stream-key-1"}]))
+                self.assertEqual(r.status, 201, r)
+                ev.wait_call("k6", status="RING")
+                self.assertIn(c.delete("/api/v1/calls/k6").status, (200, 202))
+                ev.wait_call("k6", status="FINISH")
+                self.assertEqual([k for k in redis_dump(cl.redis)
+                                  if k.startswith("s2r:stream:")], [])
+            self.assertEqual(sipp.wait(), 0, sipp.report())
+
+    def test_sse_after_a_pause_starts_at_the_newest_event_and_resumes_by_id(self):
+        # a node reads the cluster's stream only while it has SSE clients;
+        # its first client after a pause gets what comes next, and one
+        # resuming gets every event after its Last-Event-ID
+        from test_cluster_records import redis_cli
+
+        def readers_idle():
+            """Seconds since each node's stream reader last spoke to Redis."""
+            return sorted(int(re.search(r" idle=(\d+)", line).group(1))
+                          for line in redis_cli(cl.redis, "CLIENT", "LIST")
+                          if " name=s2r-events " in line)
+        with Cluster({"a": 2, "b": 2}) as cl, \
+                Sipp("no_answer_cancel.xml", calls=1) as sipp:
+            a, b = cl.nodes["a"], cl.nodes["b"]
+            with a.events() as ev:
+                r = b.post("/api/v1/calls", ringing(sipp, "p1", "p1"))
+                self.assertEqual(r.status, 201, r)
+                new = ev.wait_call("p1", status="NEW")
+                ring = ev.wait_call("p1", status="RING")
+                # a reads (XREAD BLOCK 1000, again each second), b does not
+                wait_until(lambda: (lambda idle: idle[0] <= 1 and idle[-1] >= 3)(
+                    readers_idle()), 10, "a's reader reading, b's at rest")
+                with b.events() as live:
+                    self.assertIn(b.delete("/api/v1/calls/p1").status, (200, 202))
+                    fin = live.wait_call("p1", status="FINISH")
+                    got = [e["status"] for e in live.of_call("p1")]
+                    self.assertNotIn("NEW", got)
+                    self.assertNotIn("RING", got)
+                    self.assertEqual(fin["_id"], ev.wait_call("p1", status="FINISH")["_id"])
+            # no client anywhere now: resumed on b after the NEW, then on a
+            # after the RING, each gets exactly the events a's client saw
+            # after that one, in order
+            for node, after in ((b, new), (a, ring)):
+                with ResumedEvents(node, after["_id"]) as es:
+                    es.wait_call("p1", status="FINISH", timeout=5)
+                    self.assertEqual([(e["_id"], e["status"]) for e in es.of_call("p1")],
+                                     [(e["_id"], e["status"]) for e in ev.of_call("p1")
+                                      if stream_id(e) > stream_id(after)])
             self.assertEqual(sipp.wait(), 0, sipp.report())
 
     def test_node_lost_reaches_the_calls_webhook_once(self):

@@ -18,6 +18,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "peers"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from daemon import NginxRtmp, pull_rtmp, dominant_frequency, free_port  # noqa: E402
 import peers  # noqa: E402  (on the path daemon.py sets)
 from daemon import LOOPBACK, wait_until  # noqa: E402
@@ -284,6 +285,73 @@ class ClusterSipEdgeTest(unittest.TestCase):
                     if n.proc.poll() not in (None, -9):
                         print("node %s exited %s:\n%s" % (n.node_id, n.proc.poll(),
                                                           n.log()[-3000:]))
+
+    def test_an_api_route_made_on_one_node_takes_calls_on_every_node(self):
+        # issue 16 over issue 14: POST /api/v1/routes through node a, a
+        # caller through node b's own listener lands on the route's stream
+        # with its tone; listed and deleted through any node; the route's
+        # password in Redis only sealed
+        from test_cluster_records import redis_dump
+        ports = {n: free_port() for n in "abc"}
+
+        class ListenNode(Node):
+            def __init__(self, node_id, redis_port, max_calls, extra):
+                super().__init__(node_id, redis_port, max_calls, extra +
+                                 "[sip]\nlisten=udp:%s:%d\n" % (LOOPBACK, ports[node_id]))
+
+        def invite_answers(uac):
+            return [m.status for m in uac.parsed_messages()
+                    if m.direction == "received" and m.status and
+                    "INVITE" in (m.header("CSeq") or "")]
+
+        with NginxRtmp() as nginx, \
+                Cluster({"a": 2, "b": 2, "c": 2}, node_class=ListenNode) as cl:
+            a, b, c = (cl.nodes[n] for n in "abc")
+            r = a.post("/api/v1/routes", {
+                "user": "room77", "rtmpUrl": "rtmp://%s:%d/live" % (LOOPBACK, nginx.port),
+                "rtmpStream": "in-room77", "sipLogin": "alice",
+                "sipPassword": "route-secret-77"})
+            self.assertEqual(r.status, 201, r)
+            rid = r.json["id"]
+            self.assertNotIn("route-secret-77", str(r.json))
+            # the same route, read through any node
+            for n in (b, c, cl.front):
+                got = n.get("/api/v1/routes")
+                self.assertEqual(got.status, 200, got)
+                self.assertEqual([x["id"] for x in got.json["routes"]], [rid])
+                one = n.get("/api/v1/routes/" + rid)
+                self.assertEqual((one.status, one.json["user"], one.json["authenticated"]),
+                                 (200, "room77", True), one)
+            # a caller through b's listener, with the route's credentials
+            with a.events() as ev, \
+                    caller(ports["b"], "room77", duration_ms=8000,
+                           extra=["-au", "alice", "-ap", "route-secret-77"],
+                           tones={"tone.wav": 750}, timeout=40) as uac:
+                call = ev.wait(lambda e: e.get("calledUser") == "room77" and
+                               e.get("status") == "ESTABLISHED", 20, "room77 up")
+                self.assertEqual((call["node"], call["route"]), ("b", rid))
+                ev.wait_call(call["callId"], stream="PUBLISHING")
+                self.assertTone(nginx, "in-room77", 750, cl.redis.dir)
+                self.assertEqual(uac.wait(40), 0, uac.report())
+                ev.wait_call(call["callId"], status="FINISH")
+            # in Redis the password is sealed, the route there
+            dump = redis_dump(cl.redis)
+            self.assertIn("s2r:routes", dump)
+            self.assertIn(rid, dump["s2r:routes"])
+            for key, text in dump.items():
+                self.assertNotIn("route-secret-77", text, key)
+            for n in cl.nodes.values():
+                self.assertNotIn("route-secret-77", n.log())
+            # deleted through c: gone from every node, b's listener has no
+            # route for room77 any more
+            self.assertEqual(c.delete("/api/v1/routes/" + rid).status, 204)
+            self.assertEqual(a.delete("/api/v1/routes/" + rid).status, 404)
+            for n in (a, b):
+                self.assertEqual(n.get("/api/v1/routes").json["routes"], [])
+                self.assertEqual(n.get("/api/v1/routes/" + rid).status, 404)
+            with caller(ports["b"], "room77", timeout=30) as uac:
+                self.assertEqual(uac.wait(30), 0, uac.report())
+                self.assertEqual(invite_answers(uac), [180, 404], uac.report())
 
 
 if __name__ == "__main__":
