@@ -284,6 +284,54 @@ fail:
   return NULL;
 }
 
+/* The call options a route's JSON shows as given (none a secret) */
+static const char *const view_plain_fields[] = {
+  "hasAudio", "hasVideo", "maxDuration", "rtpTimeout", "rtmpRetryBudget",
+  "generateVideo", "record", "dtmf", "srtp", "visibleName", NULL
+};
+
+/* A URL as logs show it (scheme and host: no user:password@, no path, no
+ * query, so no stream key and no token) */
+static void
+add_redacted_url (JsonBuilder * b, JsonNode * value)
+{
+  g_autofree char *red = NULL;
+
+  if (JSON_NODE_HOLDS_VALUE (value) &&
+      json_node_get_value_type (value) == G_TYPE_STRING)
+    red = s2r_redact_url (json_node_get_string (value));
+  json_builder_add_string_value (b, red ? red : "***");
+}
+
+/* One of destinations/rtmpUrls: a whole URL, or {rtmpUrl, rtmpStream},
+ * or {url}, redacted */
+static void
+add_destination_view (JsonBuilder * b, JsonNode * d)
+{
+  static const char *const urls[] = { "rtmpUrl", "url", NULL };
+  JsonObject *o;
+
+  if (!JSON_NODE_HOLDS_OBJECT (d)) {
+    add_redacted_url (b, d);
+    return;
+  }
+  o = json_node_get_object (d);
+  json_builder_begin_object (b);
+  for (guint i = 0; urls[i]; i++)
+    if (json_object_has_member (o, urls[i])) {
+      json_builder_set_member_name (b, urls[i]);
+      add_redacted_url (b, json_object_get_member (o, urls[i]));
+    }
+  if (json_object_has_member (o, "rtmpStream")) {
+    json_builder_set_member_name (b, "rtmpStream");
+    json_builder_add_string_value (b, "***");
+  }
+  json_builder_end_object (b);
+}
+
+/* A route's JSON view (POST/GET /api/v1/routes, and the cluster's: every
+ * answer about a route is made here): its own fields, then the call's
+ * from an allow-list, no credential and no stream key */
 static void
 route_to_json (const Route * r, JsonBuilder * b)
 {
@@ -324,19 +372,31 @@ route_to_json (const Route * r, JsonBuilder * b)
   } else {
     json_builder_add_null_value (b);
   }
-  /* the call's fields, as given (no secret among them: sipPassword is
-   * the route's and removed); an RTMP URL may carry a key: redacted */
+  /* the call's fields from an allow-list: what a route's reader may see.
+   * Anything else (appKey, sipHeaders, connection, ...) is left out; every
+   * RTMP URL and callbackUrl is redacted, every stream (a key) is "***" */
   json_object_iter_init (&it, json_node_get_object (r->body));
   while (json_object_iter_next (&it, &key, &value)) {
-    json_builder_set_member_name (b, key);
-    if (!g_strcmp0 (key, "rtmpUrl") && JSON_NODE_HOLDS_VALUE (value)) {
-      g_autofree char *red =
-          s2r_redact_url (json_node_get_string (value));
-      json_builder_add_string_value (b, red);
-    } else if (!g_strcmp0 (key, "rtmpStream")) {
-      json_builder_add_string_value (b, "***");
-    } else {
+    if (g_strv_contains (view_plain_fields, key)) {
+      if (!JSON_NODE_HOLDS_VALUE (value))
+        continue;
+      json_builder_set_member_name (b, key);
       json_builder_add_value (b, json_node_copy (value));
+    } else if (!strcmp (key, "rtmpUrl") || !strcmp (key, "callbackUrl")) {
+      json_builder_set_member_name (b, key);
+      add_redacted_url (b, value);
+    } else if (!strcmp (key, "rtmpStream") || !strcmp (key, "appKey")) {
+      json_builder_set_member_name (b, key);
+      json_builder_add_string_value (b, "***");
+    } else if ((!strcmp (key, "destinations") || !strcmp (key, "rtmpUrls"))
+        && JSON_NODE_HOLDS_ARRAY (value)) {
+      JsonArray *a = json_node_get_array (value);
+
+      json_builder_set_member_name (b, key);
+      json_builder_begin_array (b);
+      for (guint i = 0; i < json_array_get_length (a); i++)
+        add_destination_view (b, json_array_get_element (a, i));
+      json_builder_end_array (b);
     }
   }
   json_builder_end_object (b);

@@ -156,6 +156,35 @@ class DaemonIncomingTest(unittest.TestCase):
             self.assertEqual(d.delete("/api/v1/routes/%s" % r.json["id"]).status, 204)
             self.assertEqual(d.delete("/api/v1/routes/%s" % r.json["id"]).status, 404)
 
+    def test_a_routes_json_shows_no_stream_key_url_token_or_app_key(self):
+        secrets = ["key-top", "key-dest", "key-pair", "key-url", "tok-cb", "app-sec",
+                   "pw-conn", "hdr-sec"]
+        with Daemon(self.config()) as d:
+            r = d.post("/api/v1/routes", {
+                "user": "room9", "rtmpUrl": "rtmp://127.0.0.1/live", "rtmpStream": "key-top",
+                "destinations": ["rtmp://127.0.0.1/live/key-dest",
+                                 {"rtmpUrl": "rtmp://127.0.0.1/app", "rtmpStream": "key-pair"}],
+                "rtmpUrls": [{"url": "rtmp://u:p@127.0.0.2/live/key-url"}],
+                "callbackUrl": "https://app.example.com/cb?token=tok-cb",
+                "appKey": "app-sec", "maxDuration": 60,
+                "sipHeaders": {"X-Token": "hdr-sec"},
+                "connection": {"sipLogin": "u2", "sipPassword": "pw-conn"}})
+            self.assertEqual(r.status, 201, r)
+            views = [r.json, d.get("/api/v1/routes").json,
+                     d.get("/api/v1/routes/%s" % r.json["id"]).json]
+            for view in views:
+                for s in secrets + ["u:p@"]:
+                    self.assertNotIn(s, str(view))
+            got = views[2]
+            self.assertEqual(got["maxDuration"], 60)
+            self.assertEqual(got["rtmpStream"], "***")
+            self.assertEqual(got["destinations"],
+                             ["rtmp://127.0.0.1/...",
+                              {"rtmpUrl": "rtmp://127.0.0.1/...", "rtmpStream": "***"}])
+            self.assertEqual(got["rtmpUrls"], [{"url": "rtmp://127.0.0.2/..."}])
+            self.assertEqual(got["callbackUrl"], "https://app.example.com/...")
+            self.assertEqual(got["appKey"], "***")
+
     def test_delete_hangs_up_an_incoming_call_and_the_caller_gets_our_bye(self):
         with NginxRtmp() as nginx, Daemon(self.config()) as d, d.events() as ev:
             self.api_route(d, nginx, "room5", "room5")
