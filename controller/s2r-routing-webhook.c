@@ -49,6 +49,29 @@ s2r_routing_webhook_new (const char *url, guint timeout_ms)
   return hook;
 }
 
+/* An http:// or https:// URL with a host that libsoup takes as it is
+ * (no space, no control character): what [sip] routing-webhook must be */
+gboolean
+s2r_routing_webhook_url_is_valid (const char *url)
+{
+  g_autoptr (GUri) uri = NULL;
+  const char *scheme, *host;
+
+  if (!url || (!g_str_has_prefix (url, "http://") &&
+          !g_str_has_prefix (url, "https://")))
+    return FALSE;
+  for (const char *c = url; *c; c++)
+    if (g_ascii_isspace (*c) || g_ascii_iscntrl (*c))
+      return FALSE;
+  uri = g_uri_parse (url, SOUP_HTTP_URI_FLAGS, NULL);
+  if (!uri)
+    return FALSE;
+  scheme = g_uri_get_scheme (uri);
+  host = g_uri_get_host (uri);
+  return (!g_ascii_strcasecmp (scheme, "http") ||
+      !g_ascii_strcasecmp (scheme, "https")) && host && *host;
+}
+
 void
 s2r_routing_webhook_free (S2rRoutingWebhook * hook)
 {
@@ -182,6 +205,16 @@ timeout_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean
+bad_url_cb (gpointer user_data)
+{
+  Ask *ask = user_data;
+
+  ask->timer = 0;
+  ask_finish (ask, NULL, 0, "the webhook's URL is not usable");
+  return G_SOURCE_REMOVE;
+}
+
 /**
  * s2r_routing_webhook_ask:
  * @cancellable: (nullable): cancelling it ends the ask (func is called
@@ -205,6 +238,12 @@ s2r_routing_webhook_ask (S2rRoutingWebhook * hook, const GstStructure * invite,
       g_cancellable_new ();
   ask->func = func;
   ask->user_data = user_data;
+  if (!msg) {
+    /* a URL libsoup does not take (the config's check should have
+     * refused it): the fallback at once, from the main loop as promised */
+    ask->timer = g_idle_add (bad_url_cb, ask);
+    return;
+  }
   soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
   ask->timer = g_timeout_add (hook->timeout_ms, timeout_cb, ask);
   soup_session_send_and_read_async (hook->session, msg, G_PRIORITY_DEFAULT,

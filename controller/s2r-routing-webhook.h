@@ -33,6 +33,7 @@ typedef void (*S2rRoutingAnswerFunc) (JsonNode * request, guint status,
 
 S2rRoutingWebhook *s2r_routing_webhook_new (const char *url, guint timeout_ms);
 void s2r_routing_webhook_free (S2rRoutingWebhook * hook);
+gboolean s2r_routing_webhook_url_is_valid (const char *url);
 void s2r_routing_webhook_ask (S2rRoutingWebhook * hook,
     const GstStructure * invite, GCancellable * cancellable,
     S2rRoutingAnswerFunc func, gpointer user_data);

@@ -518,10 +518,11 @@ s2r_sip_listen_read_webhook_config (const char *path, char **url,
     }
     *timeout_ms = (guint) (t * 1000);
   }
-  if (*url && !g_str_has_prefix (*url, "http://") &&
-      !g_str_has_prefix (*url, "https://")) {
+  if (*url && !s2r_routing_webhook_url_is_valid (*url)) {
+    /* not the URL itself: its query may carry a token */
     s2r_set_error_field (error, S2R_ERROR_INVALID, "routing-webhook",
-        "[sip] routing-webhook: expected an http:// or https:// URL");
+        "[sip] routing-webhook: expected an http:// or https:// URL with a "
+        "host, without spaces");
     return FALSE;
   }
   return TRUE;

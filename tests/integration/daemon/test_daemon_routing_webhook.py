@@ -7,14 +7,17 @@ Real daemon over real HTTP, a real HTTP receiver on 127.0.0.1 answering as
 each test says, SIPp UACs as callers, nginx-rtmp, ffmpeg.
 """
 
+import subprocess
 import sys
+import tempfile
 import time
 import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "peers"))
 from daemon import (Daemon, Sipp, NginxRtmp, WebhookReceiver,  # noqa: E402
-                    pull_rtmp, dominant_frequency, free_port, LOOPBACK)
+                    pull_rtmp, dominant_frequency, free_port, LOOPBACK,
+                    daemon_binary, daemon_env)
 
 CALLER = "uac/uac_in_tone_bye.xml"
 CANCELLING_CALLER = "uac/uac_in_cancel.xml"
@@ -166,6 +169,24 @@ class DaemonRoutingWebhookTest(unittest.TestCase):
             self.assertEqual(got, [180, 486], report)
             self.assertNotIn("ftp://nowhere", d.log())
 
+
+    def test_a_malformed_webhook_url_stops_the_start_naming_the_key(self):
+        # each of these made libsoup's message NULL: criticals, a 480 at
+        # park-timeout instead of the fallback, a shutdown that never ended
+        for url in ("http://", "http:///route", "http://host/a b?token=t0k",
+                    "https://"):
+            conf = Path(tempfile.mkdtemp(prefix="sip2rtmp-test-")) / "hook.conf"
+            self.addCleanup(subprocess.run, ["rm", "-rf", str(conf.parent)])
+            conf.write_text(self.config(url))
+            r = subprocess.run([daemon_binary(), "--config", str(conf), "--listen",
+                                "%s:%d" % (LOOPBACK, free_port())],
+                               env=daemon_env(), capture_output=True, text=True,
+                               timeout=10)
+            self.assertEqual(r.returncode, 2, (url, r.stderr))
+            self.assertIn("[sip] routing-webhook: expected an http:// or https:// URL",
+                          r.stderr, url)
+            self.assertNotIn("t0k", r.stderr)
+            self.assertNotIn("CRITICAL", r.stderr)
 
 if __name__ == "__main__":
     unittest.main()
