@@ -204,8 +204,7 @@ route_new (JsonNode * body, const char *name, GError ** error)
   STRING_FIELD ("header", r->header, g_strdup);
   STRING_FIELD ("sipLogin", r->login, g_strdup);
   STRING_FIELD ("sipPassword", r->password, s2r_secret_dup);
-  if (json_object_has_member (o, "match"))
-    match = json_object_get_string_member (o, "match");
+  STRING_FIELD ("match", match, (const char *));
 #undef STRING_FIELD
 
   if (!r->user && !r->header) {
@@ -568,8 +567,19 @@ s2r_routes_load_file (S2rRoutes * routes, const char *path, GError ** error)
             json_array_add_string_element (a, nets[n]);
         json_object_set_array_member (o, name, a);
       } else if (!strcmp (name, "maxDuration") ||
-          !strcmp (name, "rtpTimeout")) {
-        json_object_set_int_member (o, name, g_ascii_strtoll (v, NULL, 10));
+          !strcmp (name, "rtpTimeout") || !strcmp (name, "rtmpRetryBudget")) {
+        gint64 n;
+
+        /* the whole value a number ("10x" is no 10); the range is the
+         * call request's to check */
+        if (!g_ascii_string_to_signed (g_strstrip (v), 10, G_MININT64,
+                G_MAXINT64, &n, NULL)) {
+          g_set_error (error, S2R_ERROR, S2R_ERROR_INVALID,
+              "[%s] field '%s' must be a whole number of seconds",
+              groups[i], name);
+          return FALSE;
+        }
+        json_object_set_int_member (o, name, n);
       } else {
         json_object_set_string_member (o, name, v);
       }

@@ -147,6 +147,12 @@ class DaemonIncomingTest(unittest.TestCase):
             r = d.post("/api/v1/routes", {"user": "room1", "rtmpUrl": "rtmp://127.0.0.1/live",
                                           "rtmpStream": "x", "allow": ["nonsense"]})
             self.assertEqual((r.status, r.json["field"]), (400, "allow"), r)
+            for match in (["live-*"], {"v": 1}, 7):
+                r = d.post("/api/v1/routes", {"header": "X-Stream-Key", "match": match,
+                                              "rtmpUrl": "rtmp://127.0.0.1/live",
+                                              "rtmpStream": "{match}"})
+                self.assertEqual((r.status, r.json["field"]), (400, "match"), r)
+            self.assertNotIn("CRITICAL", d.log())
             r = d.post("/api/v1/routes", {"user": "room1", "rtmpUrl": "rtmp://127.0.0.1/live",
                                           "rtmpStream": "key", "sipLogin": "u",
                                           "sipPassword": "pw-secret"})
@@ -317,6 +323,20 @@ class DaemonIncomingTest(unittest.TestCase):
         self.assertNotEqual(r.returncode, 0, r.stderr)
         self.assertIn("not 0.0.0.0 (list each address callers reach", r.stderr)
 
+
+    def test_a_rules_seconds_that_are_not_a_whole_number_stop_the_start(self):
+        for value in ("10x", "", "ten", "1.5"):
+            conf = Path(tempfile.mkdtemp(prefix="sip2rtmp-test-")) / "rule.conf"
+            self.addCleanup(subprocess.run, ["rm", "-rf", str(conf.parent)])
+            conf.write_text(self.config("\n[route:r]\nuser=room*\n"
+                                        "rtmpUrl=rtmp://127.0.0.1/live\n"
+                                        "rtmpStream={user}\nmaxDuration=%s\n" % value))
+            r = subprocess.run([daemon_binary(), "--config", str(conf), "--listen",
+                                "%s:%d" % (LOOPBACK, free_port())],
+                               env=daemon_env(), capture_output=True, text=True, timeout=10)
+            self.assertEqual(r.returncode, 2, (value, r.stderr))
+            self.assertIn("[route:r] field 'maxDuration' must be a whole number of seconds",
+                          r.stderr)
 
 if __name__ == "__main__":
     unittest.main()
