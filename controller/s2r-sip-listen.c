@@ -193,19 +193,29 @@ pending_free (Pending * p)
   g_free (p);
 }
 
-/* The webhook's request as a route's (credentials are a route's to
- * challenge with, not a webhook's to hand out; the call is answered) */
+/* What a webhook's answer may set: destinations and call options. Never
+ * credentials (a route's to challenge with, not a webhook's to hand out:
+ * sipLogin, sipPassword, sipAuthenticationName, nor a "connection" object
+ * holding them), callee or callId; anything else is dropped */
+static const char *const webhook_fields[] = {
+  "rtmpUrl", "rtmpStream", "destinations", "rtmpUrls", "hasAudio",
+  "hasVideo", "maxDuration", "rtpTimeout", "rtmpRetryBudget",
+  "generateVideo", "record", "dtmf", "srtp", "callbackUrl", "appKey",
+  "visibleName", NULL
+};
+
+/* The webhook's request as a route's (the call is answered) */
 static gboolean
 webhook_match (JsonNode * request, S2rRouteMatch * match, GError ** error)
 {
   g_autoptr (S2rCallRequest) sample = NULL;
   JsonObject *o = json_node_get_object (request);
-  const char *not_taken[] = { "sipLogin", "sipPassword", "sipAuthName",
-    "callee", "sipUri", "callId", NULL
-  };
+  GList *members = json_object_get_members (o);
 
-  for (guint i = 0; not_taken[i]; i++)
-    json_object_remove_member (o, not_taken[i]);
+  for (GList * m = members; m; m = m->next)
+    if (!g_strv_contains (webhook_fields, m->data))
+      json_object_remove_member (o, m->data);
+  g_list_free (members);
   json_object_set_string_member (o, "callee", "sip:incoming@127.0.0.1");
   sample = s2r_call_request_new_from_json (request, error);
   if (!sample)

@@ -170,6 +170,24 @@ class DaemonRoutingWebhookTest(unittest.TestCase):
             self.assertNotIn("ftp://nowhere", d.log())
 
 
+    def test_the_webhooks_answer_cannot_set_credentials_even_nested(self):
+        # sipAuthenticationName and a "connection" object's sipLogin/sipPassword
+        # were taken: sipsrc challenged a caller the webhook meant to route
+        with NginxRtmp() as nginx, receiver(lambda b: (200, {
+                "rtmpUrl": "rtmp://%s:%d/live" % (LOOPBACK, nginx.port),
+                "rtmpStream": "hook-creds", "sipAuthenticationName": "auth-x",
+                "connection": {"sipLogin": "hook-login", "sipPassword": "hook-pw"},
+                "callee": "sip:evil@192.0.2.1", "callId": "chosen-id"})) as hook, \
+                Daemon(self.config(hook.url)) as d, d.events() as ev:
+            got, report = self.call_in("room5", duration_ms=1500)
+            self.assertEqual(got[-1], 200, report)
+            calls = [e for e in ev.events if e.get("callId")]
+            self.assertTrue(calls)
+            for e in calls:
+                self.assertNotEqual(e.get("callId"), "chosen-id")
+                for s in ("hook-login", "hook-pw", "auth-x", "evil"):
+                    self.assertNotIn(s, str(e))
+
     def test_a_malformed_webhook_url_stops_the_start_naming_the_key(self):
         # each of these made libsoup's message NULL: criticals, a 480 at
         # park-timeout instead of the fallback, a shutdown that never ended
