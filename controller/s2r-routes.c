@@ -618,16 +618,41 @@ header_value (const GstStructure * invite, const char *name)
   return NULL;
 }
 
+/* Whether the route's rtmpStream or rtmpUrl has `placeholder` */
+static gboolean
+route_substitutes (const Route * r, const char *placeholder)
+{
+  JsonObject *o = json_node_get_object (r->body);
+  const char *keys[] = { "rtmpStream", "rtmpUrl", NULL };
+
+  for (guint i = 0; keys[i]; i++) {
+    JsonNode *n = json_object_get_member (o, keys[i]);
+
+    if (n && JSON_NODE_HOLDS_VALUE (n) &&
+        json_node_get_value_type (n) == G_TYPE_STRING &&
+        strstr (json_node_get_string (n), placeholder))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* matched: the value of the route's header (header_matched), or the user */
 static guint
 route_match (const Route * r, const char *user, const char *matched,
-    const char *source, S2rRouteMatch * match)
+    gboolean header_matched, const char *source, S2rRouteMatch * match)
 {
+  gboolean by_match = route_substitutes (r, "{match}");
+
   if (!s2r_cidr_list_allows (r->allow, source))
     return 403;
   match->route_id = g_strdup (r->id);
   match->request = route_request (r, user, matched);
   match->login = g_strdup (r->login);
   match->password = s2r_secret_dup (r->password);
+  match->user_is_key = route_substitutes (r, "{user}") ||
+      (by_match && !header_matched);
+  match->key_header = by_match && header_matched ? g_strdup (r->header) :
+      NULL;
   return 0;
 }
 
@@ -667,7 +692,7 @@ s2r_routes_resolve (S2rRoutes * routes, const GstStructure * invite,
       matched = user;
     }
 
-    return route_match (r, user, matched, source, match);
+    return route_match (r, user, matched, r->header != NULL, source, match);
   }
   return 404;
 }
@@ -704,7 +729,7 @@ s2r_routes_resolve_rule (S2rRoutes * routes, const char *name,
     user = NULL;
   if (!r)
     return 404;
-  return route_match (r, user, user, gst_structure_get_string (invite,
+  return route_match (r, user, user, FALSE, gst_structure_get_string (invite,
           "source-address"), match);
 }
 
@@ -715,4 +740,6 @@ s2r_route_match_clear (S2rRouteMatch * match)
   g_clear_pointer (&match->request, json_node_unref);
   g_clear_pointer (&match->login, g_free);
   g_clear_pointer (&match->password, s2r_secret_free);
+  g_clear_pointer (&match->key_header, g_free);
+  match->user_is_key = FALSE;
 }

@@ -29,6 +29,10 @@ typedef struct
   JsonNode *request;            /* a native call request's body */
   char *login;                  /* digest credentials to challenge with */
   char *password;               /* secret: wiped when freed */
+  /* what went into the request's rtmpStream/rtmpUrl ({user}, {match}): a
+   * stream key, not to be shown in the call's JSON */
+  gboolean user_is_key;         /* the request-URI user */
+  char *key_header;             /* the X- header whose value, or NULL */
 } S2rRouteMatch;
 
 S2rRoutes *s2r_routes_new (void);

@@ -143,6 +143,16 @@ create_error_status (S2rSipListen * sl, const GError * err)
   return 503;
 }
 
+/* SIP header names are case-insensitive */
+static void
+drop_header (GstStructure * headers, const char *name)
+{
+  for (gint i = gst_structure_n_fields (headers) - 1; i >= 0; i--)
+    if (!g_ascii_strcasecmp (gst_structure_nth_field_name (headers, i), name))
+      gst_structure_remove_field (headers,
+          gst_structure_nth_field_name (headers, i));
+}
+
 /* A call for an INVITE from its route (match: consumed) */
 static void
 make_call (Listener * l, const GstStructure * s, S2rRouteMatch * match)
@@ -167,12 +177,18 @@ make_call (Listener * l, const GstStructure * s, S2rRouteMatch * match)
   in->login = g_steal_pointer (&match->login);
   in->password = g_steal_pointer (&match->password);
   in->caller = g_strdup (gst_structure_get_string (s, "from"));
-  in->request_user = g_strdup (gst_structure_get_string (s, "request-user"));
+  /* a user or header value the route made the stream name of is a stream
+   * key: not in the call's JSON nor its events */
+  in->request_user = match->user_is_key ? g_strdup ("***") :
+      g_strdup (gst_structure_get_string (s, "request-user"));
   in->route_id = g_steal_pointer (&match->route_id);
   in->source = g_strdup (gst_structure_get_string (s, "source"));
   hv = gst_structure_get_value (s, "headers");
-  if (hv && G_VALUE_HOLDS (hv, GST_TYPE_STRUCTURE))
+  if (hv && G_VALUE_HOLDS (hv, GST_TYPE_STRUCTURE)) {
     in->headers = gst_structure_copy (gst_value_get_structure (hv));
+    if (match->key_header)
+      drop_header (in->headers, match->key_header);
+  }
   s2r_call_request_set_incoming (req, in, (GDestroyNotify) incoming_free);
   s2r_route_match_clear (match);
 

@@ -204,14 +204,20 @@ def sip_nodes(ports, edge, nginx):
     return SipNode
 
 
+def sent_key(call):
+    return (call.get("xHeaders") or {}).get("X-Stream-Key")
+
+
 class ClusterSipEdgeTest(unittest.TestCase):
 
     def calls_in(self, cl, users):
         """{called user: node} of the incoming calls to `users` established."""
         def got():
             calls = cl.nodes["a"].get("/api/v1/calls").json or []
-            return {c["calledUser"]: c["node"] for c in calls
-                    if c.get("direction") == "incoming" and c["calledUser"] in users
+            # the called user is the stream's name ({user}): masked in the
+            # call's JSON; each caller sends it as X-Stream-Key too (key=user)
+            return {sent_key(c): c["node"] for c in calls
+                    if c.get("direction") == "incoming" and sent_key(c) in users
                     and c["status"] == "ESTABLISHED"}
         wait_until(lambda: len(got()) == len(users), 15,
                    "incoming calls to %s established" % sorted(users))
@@ -275,7 +281,7 @@ class ClusterSipEdgeTest(unittest.TestCase):
                 # the cluster reports c's incoming call lost
                 lost = [u for u, n in first.items() if n == "c"][0]
                 wait_until(lambda: any(
-                    x.get("calledUser") == lost and x.get("reason") == "node_lost"
+                    sent_key(x) == lost and x.get("reason") == "node_lost"
                     for x in cl.nodes["a"].get("/api/v1/calls").json), 8,
                     "node_lost of " + lost)
             finally:

@@ -45,9 +45,11 @@ class DaemonIncomingTest(unittest.TestCase):
         return got, report
 
     def api_route(self, d, nginx, user, stream, **more):
-        r = d.post("/api/v1/routes", dict({
-            "user": user, "rtmpUrl": "rtmp://%s:%d/live" % (LOOPBACK, nginx.port),
-            "rtmpStream": stream}, **more))
+        body = dict({"rtmpUrl": "rtmp://%s:%d/live" % (LOOPBACK, nginx.port),
+                     "rtmpStream": stream}, **more)
+        if user:
+            body["user"] = user
+        r = d.post("/api/v1/routes", body)
         self.assertEqual(r.status, 201, r)
         return r.json
 
@@ -113,8 +115,10 @@ class DaemonIncomingTest(unittest.TestCase):
                 with caller(self.sip_port, "room7", duration_ms=8000,
                             extra=["-au", "alice", "-ap", "s3cret"],
                             tones={"tone.wav": 900}) as uac:
-                    call = ev.wait(lambda e: e.get("calledUser") == "room7" and
+                    # the user is the stream's name (in-{user}): a key, masked
+                    call = ev.wait(lambda e: e.get("route") == "config-rooms" and
                                    e.get("status") == "ESTABLISHED", 20, "room7 up")
+                    self.assertEqual(call["calledUser"], "***")
                     ev.wait_call(call["callId"], stream="PUBLISHING")
                     self.assertToneOn(nginx, "in-room7", 900)
                     self.assertEqual(call["route"], "config-rooms")
@@ -190,6 +194,35 @@ class DaemonIncomingTest(unittest.TestCase):
             self.assertEqual(got["rtmpUrls"], [{"url": "rtmp://127.0.0.2/..."}])
             self.assertEqual(got["callbackUrl"], "https://app.example.com/...")
             self.assertEqual(got["appKey"], "***")
+
+    def test_a_value_a_route_makes_the_stream_name_of_is_not_shown(self):
+        with NginxRtmp() as nginx, Daemon(self.config()) as d, d.events() as ev:
+            by_header = self.api_route(d, nginx, None, "{match}", header="X-Stream-Key",
+                                       match="sk-*")
+            with caller(self.sip_port, "lobby", key="sk-secret1", duration_ms=8000,
+                        tones={"tone.wav": 650}) as uac:
+                call = ev.wait(lambda e: e.get("route") == by_header["id"] and
+                               e.get("status") == "ESTABLISHED", 20, "by header up")
+                ev.wait_call(call["callId"], stream="PUBLISHING")
+                self.assertToneOn(nginx, "sk-secret1", 650)
+                got = d.get("/api/v1/calls/%s" % call["callId"]).json
+                self.assertEqual(got["calledUser"], "lobby")
+                self.assertNotIn("X-Stream-Key", got.get("xHeaders") or {})
+                self.assertEqual(uac.wait(40), 0, uac.report())
+            ev.wait_call(call["callId"], status="FINISH")
+            # (the call's own rtmpStream is shown as for any call: not here)
+            for e in ev.of_call(call["callId"]):
+                self.assertNotIn("X-Stream-Key", e.get("xHeaders") or {}, e)
+            by_user = self.api_route(d, nginx, "ukey-secret2", "live-{user}")
+            got, report = self.call_in("ukey-secret2", key="k9", duration_ms=1500)
+            self.assertEqual(got[-1], 200, report)
+            calls = [e for e in ev.events if e.get("route") == by_user["id"]]
+            self.assertTrue(calls)
+            self.assertNotIn("ukey-secret2", str([e.get("calledUser") for e in calls]))
+            self.assertEqual({e.get("calledUser") for e in calls}, {"***"})
+            # a header the stream does not come from stays
+            self.assertEqual({(e.get("xHeaders") or {}).get("X-Stream-Key")
+                              for e in calls if "xHeaders" in e}, {"k9"})
 
     def test_delete_hangs_up_an_incoming_call_and_the_caller_gets_our_bye(self):
         with NginxRtmp() as nginx, Daemon(self.config()) as d, d.events() as ev:
