@@ -38,7 +38,10 @@ sip_rtp_stats_packet (SipRtpStats * s, guint32 ssrc, guint16 seq)
 }
 
 /* RFC 3550 A.8: interarrival jitter, in RTP timestamp units, of a packet
- * of the counted sender that arrived at @arrival_ns (any clock's ns) */
+ * of the counted sender that arrived at @arrival_ns (any clock's ns). The
+ * difference of two transit times is taken modulo 2^32, as A.8's 32-bit
+ * arithmetic does: across the wrap of the RTP timestamp (random at the
+ * start: within 13 hours at 90 kHz) it is the packets' spacing, not 2^32 */
 void
 sip_rtp_stats_jitter (SipRtpStats * s, guint clock_rate, guint32 rtp_ts,
     gint64 arrival_ns)
@@ -48,7 +51,8 @@ sip_rtp_stats_jitter (SipRtpStats * s, guint clock_rate, guint32 rtp_ts,
   gint64 transit = arrival - rtp_ts;
 
   if (s->last_transit) {
-    gint64 d = transit - s->last_transit;
+    gint64 d = (gint32) (guint32) (transit - s->last_transit);
+
     if (d < 0)
       d = -d;
     s->jitter += (d - s->jitter) / 16.0;
@@ -66,7 +70,11 @@ sip_rtp_stats_restart (SipRtpStats * s)
 }
 
 /* The report block of a receiver report, which starts the next interval
- * of fraction_lost (A.3). FALSE (and nothing changes) before any packet. */
+ * of fraction_lost (A.3). FALSE (and nothing changes) before any packet.
+ * The cumulative number lost is 6.4.1's, of this sender: the packets
+ * expected less those received, late ones and duplicates included (so a
+ * late packet is no loss, and duplicates can make it negative), clamped
+ * to 24 bits; not the counter `lost`, which never goes down. */
 gboolean
 sip_rtp_stats_report (SipRtpStats * s, SipRtpReportBlock * rb)
 {
@@ -86,7 +94,8 @@ sip_rtp_stats_report (SipRtpStats * s, SipRtpReportBlock * rb)
   rb->ssrc = s->ssrc;
   rb->fraction_lost = (exp_int == 0 || lost_int <= 0) ? 0 :
       (guint8) MIN (255, ((guint64) lost_int << 8) / exp_int);
-  rb->cumulative_lost = (gint32) MIN (s->lost, 0x7fffff);
+  rb->cumulative_lost = (gint32) CLAMP ((gint64) expected - s->received,
+      -0x800000, 0x7fffff);
   rb->ext_highest_seq = ext_max;
   rb->jitter = (guint32) s->jitter;
   return TRUE;

@@ -152,11 +152,15 @@ test_duplicates_make_no_fraction_lost (void)
   rb = report (&s);
   g_assert_cmpuint (rb.ext_highest_seq, ==, 10);
   g_assert_cmpuint (rb.fraction_lost, ==, 0);
+  /* 6.4.1: "the loss may be negative if there are duplicates" */
+  g_assert_cmpint (rb.cumulative_lost, ==, -2);
+  g_assert_cmpuint (s.lost, ==, 0);
   /* the next interval is not charged for them */
   run (&s, 11, 14);
   run (&s, 16, 20);
   rb = report (&s);
   g_assert_cmpuint (rb.fraction_lost, ==, (1 << 8) / 10);
+  g_assert_cmpint (rb.cumulative_lost, ==, -1);
 }
 
 /* A late packet is received, not lost, within the interval it arrives in */
@@ -174,6 +178,53 @@ test_a_late_packet_is_no_loss_of_its_interval (void)
   g_assert_cmpuint (rb.ext_highest_seq, ==, 10);
   g_assert_cmpuint (rb.fraction_lost, ==, 0);
   g_assert_cmpuint (s.received, ==, 10);
+  /* 6.4.1: "packets that arrive late are not counted as lost" */
+  g_assert_cmpint (rb.cumulative_lost, ==, 0);
+}
+
+/* A packet reported lost, then arriving late: the next report takes it
+ * back from the total, and its interval has no fraction lost */
+static void
+test_a_packet_late_across_a_report_is_taken_back (void)
+{
+  SipRtpStats s = { 0 };
+  SipRtpReportBlock rb;
+
+  run (&s, 1, 3);
+  run (&s, 5, 5);
+  rb = report (&s);
+  g_assert_cmpuint (rb.fraction_lost, ==, (1 << 8) / 5);
+  g_assert_cmpint (rb.cumulative_lost, ==, 1);
+  run (&s, 4, 4);
+  run (&s, 6, 10);
+  rb = report (&s);
+  g_assert_cmpuint (rb.fraction_lost, ==, 0);
+  g_assert_cmpint (rb.cumulative_lost, ==, 0);
+  /* the counter keeps it: it never goes down */
+  g_assert_cmpuint (s.lost, ==, 1);
+}
+
+/* 6.4.1: a 24-bit signed field, clamped "at 0x7FFFFF for positive loss or
+ * 0x800000 for negative loss" */
+static void
+test_the_cumulative_loss_is_clamped_to_24_bits (void)
+{
+  SipRtpStats s = { 0 };
+  guint32 seq = 0, i;
+
+  sip_rtp_stats_packet (&s, SSRC, 0);
+  /* jumps just under the limit, until more than 2^23 are missing */
+  for (i = 0; i < 0x800000 / (SIP_RTP_STATS_MAX_JUMP - 2) + 2; i++) {
+    seq += SIP_RTP_STATS_MAX_JUMP - 1;
+    sip_rtp_stats_packet (&s, SSRC, (guint16) seq);
+  }
+  g_assert_cmpuint (s.lost, >, 0x800000);
+  g_assert_cmpint (report (&s).cumulative_lost, ==, 0x7fffff);
+
+  memset (&s, 0, sizeof s);
+  for (i = 0; i <= 0x800001; i++)
+    sip_rtp_stats_packet (&s, SSRC, 9);
+  g_assert_cmpint (report (&s).cumulative_lost, ==, -0x800000);
 }
 
 /* The counter of stats' packets-lost (a Prometheus counter in sip2rtmpd)
@@ -299,6 +350,23 @@ test_jitter_is_rfc_3550s_in_timestamp_units (void)
   }
   g_assert_cmpfloat_with_epsilon (s.jitter, expect, 1e-9);
 
+  /* 90 kHz, 20 ms packets; the RTP timestamp wraps at the seventh: the
+   * spacing goes on, the jitter decays */
+  sip_rtp_stats_restart (&s);
+  for (i = 0; i < 20; i++) {
+    sip_rtp_stats_packet (&s, SSRC, 6000 + i);
+    sip_rtp_stats_jitter (&s, 90000, 0xffffd000u + 1800 * i,
+        t0 + i * 20 * GST_MSECOND + ((i == 1) ? GST_MSECOND : 0));
+  }
+  /* 90 units late at the second packet, then back in step: 90 / 16,
+   * then the step back, a packet spaced like the others, 17 decays */
+  expect = 90.0 / 16;
+  expect += (90 - expect) / 16;
+  for (i = 3; i < 20; i++)
+    expect -= expect / 16;
+  g_assert_cmpfloat_with_epsilon (s.jitter, expect, 1e-9);
+  g_assert_cmpfloat (s.jitter, <, 5);
+
   /* another stream (codec change): from 0, its first packet timed afresh */
   sip_rtp_stats_restart (&s);
   g_assert_cmpfloat (s.jitter, ==, 0);
@@ -325,6 +393,10 @@ main (int argc, char **argv)
       test_duplicates_make_no_fraction_lost);
   g_test_add_func ("/rtp-stats/a-late-packet-is-no-loss-of-its-interval",
       test_a_late_packet_is_no_loss_of_its_interval);
+  g_test_add_func ("/rtp-stats/a-packet-late-across-a-report-is-taken-back",
+      test_a_packet_late_across_a_report_is_taken_back);
+  g_test_add_func ("/rtp-stats/the-cumulative-loss-is-clamped-to-24-bits",
+      test_the_cumulative_loss_is_clamped_to_24_bits);
   g_test_add_func ("/rtp-stats/the-lost-counter-never-goes-down",
       test_the_lost_counter_never_goes_down);
   g_test_add_func ("/rtp-stats/a-big-jump-is-neither-progress-nor-loss",
