@@ -33,6 +33,7 @@
 #include "gstsiptesthook.h"
 #include "gstsipdtmfsender.h"
 #include "siprtpparse.h"
+#include "rtpstats.h"
 #include "libre/sipua_srtp.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_sip_rtp_source_debug);
@@ -42,7 +43,6 @@ GST_DEBUG_CATEGORY_STATIC (gst_sip_rtp_source_debug);
 #define PACKET_MAX 2048
 #define RTP_HEADER_LEN 12
 #define RTCP_INTERVAL (5 * GST_SECOND)
-#define SEQ_JUMP_IS_RESET 3000
 #define SILENCE_DURATION (20 * GST_MSECOND)
 /* how long RTP may pause before silence fills the timeline */
 #define FILL_AFTER (60 * GST_MSECOND)
@@ -145,24 +145,15 @@ struct _GstSipRtpSource
   GstBuffer *probation;         /* a new sender's first packet, held */
   guint32 probation_ssrc;
   guint16 probation_seq;
-  /* RFC 3550 receiver statistics */
-  guint32 remote_ssrc;
-  gboolean have_remote;
-  guint16 max_seq;
-  guint32 cycles;
-  guint32 base_seq;
-  guint32 expected_prior;
-  guint32 received_prior;
-  guint32 received;
-  gdouble jitter;
-  gint64 last_transit;
   guint32 lsr;
   gint64 lsr_received_ns;
 
   GMutex stats_lock;            /* protects the counters below */
+  /* RFC 3550's receiver statistics (rtpstats.c), written by the loop
+   * under the entry lock and this one */
+  SipRtpStats rx;
   guint64 packets;
   guint64 bytes;
-  guint64 lost;
   /* datagrams at the RTP port that are no RTP of this call: too short
    * for a header, or from a sender that never sent two in sequence */
   guint64 invalid;
@@ -360,23 +351,6 @@ send_rtcp_datagram (GstSipRtpSource * self, const guint8 * data, gsize len)
   }
 }
 
-/* RFC 3550 A.8: interarrival jitter, in RTP timestamp units */
-static void
-update_jitter (GstSipRtpSource * self, guint32 rtp_ts, gint64 arrival_ns)
-{
-  gint64 arrival = gst_util_uint64_scale_int (arrival_ns, self->clock_rate,
-      GST_SECOND);
-  gint64 transit = arrival - rtp_ts;
-
-  if (self->last_transit) {
-    gint64 d = transit - self->last_transit;
-    if (d < 0)
-      d = -d;
-    self->jitter += (d - self->jitter) / 16.0;
-  }
-  self->last_transit = transit;
-}
-
 static const gchar dtmf_digits[] = "0123456789*#ABCD";
 
 static void
@@ -541,42 +515,25 @@ handle_rtp (GstSipRtpSource * self, const guint8 * data, gsize len,
 
     g_mutex_lock (&self->stats_lock);
     first_video = self->video && self->packets == 0;
-    if (!self->have_remote || ssrc != self->remote_ssrc) {
-      /* a new sender: its statistics start over, from its first packet */
-      self->have_remote = TRUE;
-      self->remote_ssrc = ssrc;
-      self->base_seq = self->max_seq = seq;
-      self->cycles = 0;
-      self->expected_prior = self->received_prior = 0;
-      self->received = 0;
-      self->last_transit = 0;
-      if (held) {
-        GstRTPBuffer first = GST_RTP_BUFFER_INIT;
+    if (held) {
+      /* the sender's first packet (seq - 1), which proved it with this
+       * one: counted first; a new sender's statistics start from it */
+      GstRTPBuffer first = GST_RTP_BUFFER_INIT;
 
-        self->base_seq = (guint16) (seq - 1);
-        self->packets++;
-        self->received++;
-        if (gst_rtp_buffer_map (held, GST_MAP_READ, &first)) {
-          self->bytes += gst_rtp_buffer_get_payload_len (&first);
-          gst_rtp_buffer_unmap (&first);
-        }
-      }
-    } else {
-      guint16 gap = (guint16) (seq - self->max_seq);
-
-      if (gap > 0 && gap < SEQ_JUMP_IS_RESET) {
-        if (seq < self->max_seq)
-          self->cycles += 65536;
-        self->lost += gap - 1;
-        self->max_seq = seq;
+      sip_rtp_stats_packet (&self->rx, ssrc, (guint16) (seq - 1));
+      self->packets++;
+      if (gst_rtp_buffer_map (held, GST_MAP_READ, &first)) {
+        self->bytes += gst_rtp_buffer_get_payload_len (&first);
+        gst_rtp_buffer_unmap (&first);
       }
     }
+    sip_rtp_stats_packet (&self->rx, ssrc, seq);
+    sip_rtp_stats_jitter (&self->rx, self->clock_rate,
+        gst_rtp_buffer_get_timestamp (&rtp), arrival_ns);
     self->packets++;
-    self->received++;
     self->bytes += gst_rtp_buffer_get_payload_len (&rtp);
     g_mutex_unlock (&self->stats_lock);
 
-    update_jitter (self, gst_rtp_buffer_get_timestamp (&rtp), arrival_ns);
     self->last_packet_ns = clock_ns (CLOCK_MONOTONIC);
     self->timeout_posted = FALSE;
     push = TRUE;
@@ -850,6 +807,7 @@ send_rtcp (GstSipRtpSource * self, gboolean pli)
   GstBuffer *buf = gst_rtcp_buffer_new (1400);
   GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
   GstRTCPPacket packet;
+  SipRtpReportBlock rb;
   GstMapInfo map;
 
   gst_rtcp_buffer_map (buf, GST_MAP_READWRITE, &rtcp);
@@ -857,24 +815,14 @@ send_rtcp (GstSipRtpSource * self, gboolean pli)
   gst_rtcp_packet_rr_set_ssrc (&packet, self->ssrc);
 
   g_mutex_lock (&self->stats_lock);
-  if (self->have_remote) {
-    guint32 ext_max = self->cycles + self->max_seq;
-    guint32 expected = ext_max - self->base_seq + 1;
-    guint32 exp_int = expected - self->expected_prior;
-    guint32 rec_int = self->received - self->received_prior;
-    gint32 lost_int = (gint32) (exp_int - rec_int);
-    guint8 fraction = (exp_int == 0 || lost_int <= 0) ? 0 :
-        (guint8) MIN (255, ((guint64) lost_int << 8) / exp_int);
+  if (sip_rtp_stats_report (&self->rx, &rb)) {
     guint32 dlsr = 0;
 
     if (self->lsr_received_ns)
       dlsr = (guint32) (((clock_ns (CLOCK_MONOTONIC) -
                   self->lsr_received_ns) << 16) / GST_SECOND);
-    self->expected_prior = expected;
-    self->received_prior = self->received;
-    gst_rtcp_packet_add_rb (&packet, self->remote_ssrc, fraction,
-        (gint32) MIN (self->lost, 0x7fffff), ext_max, (guint32) self->jitter,
-        self->lsr, dlsr);
+    gst_rtcp_packet_add_rb (&packet, rb.ssrc, rb.fraction_lost,
+        rb.cumulative_lost, rb.ext_highest_seq, rb.jitter, self->lsr, dlsr);
   }
   g_mutex_unlock (&self->stats_lock);
 
@@ -883,11 +831,11 @@ send_rtcp (GstSipRtpSource * self, gboolean pli)
   gst_rtcp_packet_sdes_add_entry (&packet, GST_RTCP_SDES_CNAME,
       strlen (self->cname), (const guint8 *) self->cname);
 
-  if (pli && self->have_remote) {
+  if (pli && self->rx.have_sender) {
     gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_PSFB, &packet);
     gst_rtcp_packet_fb_set_type (&packet, GST_RTCP_PSFB_TYPE_PLI);
     gst_rtcp_packet_fb_set_sender_ssrc (&packet, self->ssrc);
-    gst_rtcp_packet_fb_set_media_ssrc (&packet, self->remote_ssrc);
+    gst_rtcp_packet_fb_set_media_ssrc (&packet, self->rx.ssrc);
   }
   gst_rtcp_buffer_unmap (&rtcp);
 
@@ -909,7 +857,7 @@ request_keyframe (GstSipRtpSource * self)
   gboolean have_remote;
 
   g_mutex_lock (&self->stats_lock);
-  have_remote = self->have_remote;
+  have_remote = self->rx.have_sender;
   g_mutex_unlock (&self->stats_lock);
   if (!have_remote)
     return;
@@ -1292,8 +1240,7 @@ apply_codec_change (GstElement * element, gpointer user_data)
   /* the receiver statistics start over with the new stream (jitter is in
    * its clock rate) */
   g_mutex_lock (&self->stats_lock);
-  self->have_remote = FALSE;
-  self->jitter = 0;
+  sip_rtp_stats_restart (&self->rx);
   g_mutex_unlock (&self->stats_lock);
   if (!self->need_events && !self->eos)
     gst_pad_push_event (self->srcpad, gst_event_new_caps (self->caps));
@@ -1355,9 +1302,9 @@ gst_sip_rtp_source_add_stats (GstSipRtpSource * self, GstStructure * s,
 
   g_mutex_lock (&self->stats_lock);
   gst_structure_set (s, packets, G_TYPE_UINT64, self->packets,
-      bytes, G_TYPE_UINT64, self->bytes, lost, G_TYPE_UINT64, self->lost,
-      jitter, G_TYPE_DOUBLE, self->clock_rate ? self->jitter * 1000.0 /
-      self->clock_rate : 0.0, invalid, G_TYPE_UINT64, self->invalid, NULL);
+      bytes, G_TYPE_UINT64, self->bytes, lost, G_TYPE_UINT64, self->rx.lost,
+      jitter, G_TYPE_DOUBLE, sip_rtp_stats_jitter_ms (&self->rx,
+          self->clock_rate), invalid, G_TYPE_UINT64, self->invalid, NULL);
   /* the suite, never a key */
   gst_structure_set (s, srtp, G_TYPE_STRING,
       self->srtp_suite == SIPUA_SRTP_NONE ? "off" :

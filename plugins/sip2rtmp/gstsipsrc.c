@@ -73,6 +73,7 @@
 #include "gstsipdtmfsender.h"
 #include "gstsipheaders.h"
 #include "gstsipsrcanswer.h"
+#include "gstsipsrcplan.h"
 #include "codecs.h"
 #include "libre/runtime.h"
 #include "libre/sipua.h"
@@ -147,26 +148,23 @@ enum
 
 static guint signals[LAST_SIGNAL];
 
-#define DEFAULT_TRANSPORT GST_SIP_TRANSPORT_UDP
-#define DEFAULT_SIP_PORT 0
-#define DEFAULT_AUDIO GST_SIP_MEDIA_RECVONLY
-#define DEFAULT_VIDEO GST_SIP_MEDIA_OFF
-#define DEFAULT_CODECS "PCMU,PCMA,H264"
-#define DEFAULT_RTP_PORT_MIN 0
-#define DEFAULT_RTP_PORT_MAX 0
-#define DEFAULT_ANSWER_TIMEOUT 60
+#define DEFAULT_TRANSPORT ((GstSipTransport) GST_SIP_SRC_DEFAULT_TRANSPORT)
+#define DEFAULT_SIP_PORT GST_SIP_SRC_DEFAULT_SIP_PORT
+#define DEFAULT_AUDIO ((GstSipMediaMode) GST_SIP_SRC_DEFAULT_AUDIO)
+#define DEFAULT_VIDEO ((GstSipMediaMode) GST_SIP_SRC_DEFAULT_VIDEO)
+#define DEFAULT_CODECS GST_SIP_SRC_DEFAULT_CODECS
+#define DEFAULT_RTP_PORT_MIN GST_SIP_SRC_DEFAULT_RTP_PORT_MIN
+#define DEFAULT_RTP_PORT_MAX GST_SIP_SRC_DEFAULT_RTP_PORT_MAX
+#define DEFAULT_ANSWER_TIMEOUT GST_SIP_SRC_DEFAULT_ANSWER_TIMEOUT
 #define DEFAULT_RTP_TIMEOUT 30
-#define DEFAULT_REGISTER FALSE
+#define DEFAULT_REGISTER GST_SIP_SRC_DEFAULT_REGISTER
 #define DEFAULT_USER_AGENT "sip2rtmp/" VERSION
 #define DEFAULT_LATENCY 0
-#define DEFAULT_SRTP GST_SIP_SRTP_OFF
-#define DEFAULT_TLS_VERIFY TRUE
+#define DEFAULT_SRTP ((GstSipSrtpMode) GST_SIP_SRC_DEFAULT_SRTP)
+#define DEFAULT_TLS_VERIFY GST_SIP_SRC_DEFAULT_TLS_VERIFY
 
 #define STATUS_TIMEOUT 408
 #define STATUS_REQUEST_TERMINATED 487
-
-typedef struct CallPlan CallPlan;
-static void call_plan_free (CallPlan * plan);
 
 struct _GstSipSrc
 {
@@ -205,7 +203,7 @@ struct _GstSipSrc
   gchar *invite_id;
   /* the call plan checked from these at NULL->READY, used by the call of
    * the next READY->PAUSED; dropped when a property is set */
-  CallPlan *plan;
+  GstSipSrcPlan *plan;
 
   /* call_lock protects everything below. The process's lock order and
    * which thread runs what: docs/sipsrc-contract.md, "Threads and locks".
@@ -712,289 +710,47 @@ call_event_handler (const struct sipua_call_event *ev, void *arg)
     gst_element_call_async (GST_ELEMENT_CAST (self), end_streams, NULL, NULL);
 }
 
-struct CallPlan
+/* The plan from the properties, read under the object lock */
+static GstSipSrcPlan *
+plan_from_properties (GstSipSrc * self, GError ** error)
 {
-  gchar *request_uri;
-  gchar *from_uri;
-  gchar *route;
-  gchar *target_host;
-  gchar *local_address;
-  struct sipua_call_params prm;
-  gchar *codecs;
-  gchar *user_agent;
-  gchar *display_name;
-  gchar *auth_user;
-  gchar *password;
-  gchar *extra_headers;
-  gchar *public_address;
-  gchar *tls_ca_file;
-  gchar *tls_cert_file;
-  gchar *tls_key_file;
-  guint rtp_port_min, rtp_port_max;
-  /* answer mode (issue 14): answer.* point into these */
-  struct sipua_answer_params answer;
-  gchar *answer_user, *answer_caller, *answer_invite_id;
-  gboolean answering;
-};
-
-static void
-call_plan_free (CallPlan * plan)
-{
-  if (!plan)
-    return;
-  g_free (plan->request_uri);
-  g_free (plan->from_uri);
-  g_free (plan->route);
-  g_free (plan->target_host);
-  g_free (plan->local_address);
-  g_free (plan->codecs);
-  g_free (plan->user_agent);
-  g_free (plan->display_name);
-  g_free (plan->auth_user);
-  if (plan->password)
-    memset (plan->password, 0, strlen (plan->password));
-  g_free (plan->password);
-  g_free (plan->extra_headers);
-  g_free (plan->public_address);
-  g_free (plan->tls_ca_file);
-  g_free (plan->tls_cert_file);
-  g_free (plan->tls_key_file);
-  g_free (plan->answer_user);
-  g_free (plan->answer_caller);
-  g_free (plan->answer_invite_id);
-  g_free (plan);
-}
-
-static const gchar *
-transport_param (GstSipTransport transport)
-{
-  switch (transport) {
-    case GST_SIP_TRANSPORT_TCP:
-      return "tcp";
-    case GST_SIP_TRANSPORT_TLS:
-      return "tls";
-    default:
-      return "udp";
-  }
-}
-
-/* Reads and checks the properties. Any problem names the property. */
-static CallPlan *
-call_plan_new (GstSipSrc * self, GError ** error)
-{
-  CallPlan *plan = g_new0 (CallPlan, 1);
-  gchar *uri = NULL, *route = NULL, *host = NULL, *proxy_host = NULL;
-  const gchar *transport;
-  GstSipTransport transport_mode;
-  GError *err = NULL;
-  gboolean any_media = FALSE;
+  GstSipSrcSettings st;
+  GstSipSrcPlan *plan;
   guint i;
 
   GST_OBJECT_LOCK (self);
-
-  uri = gst_sip_uri_complete (self->uri, &host, NULL, &err);
-  /* a sips: URI is reached over TLS (RFC 3261 26.2); a URI's (or the
-   * proxy's, the next hop's) transport parameter wins over the property */
-  transport = gst_sip_uri_transport (self->proxy && *self->proxy ?
-      self->proxy : uri);
-  transport_mode = !g_strcmp0 (transport, "tls") ? GST_SIP_TRANSPORT_TLS :
-      !g_strcmp0 (transport, "tcp") ? GST_SIP_TRANSPORT_TCP :
-      !g_strcmp0 (transport, "udp") ? GST_SIP_TRANSPORT_UDP : self->transport;
-  transport = transport_param (transport_mode);
-  if (!uri) {
-    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-        "Invalid property 'uri': %s", err->message);
-    goto fail;
-  }
-  if (self->user_id && !gst_sip_uri_user_is_valid (self->user_id)) {
-    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-        "Invalid property 'user-id': empty or with blanks, '@', ':' or "
-        "quotes");
-    goto fail;
-  }
-  if (self->auth_user && !*self->auth_user) {
-    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-        "Invalid property 'auth-user': empty");
-    goto fail;
-  }
-  if (self->dtmf && (!*self->dtmf || strlen (self->dtmf) > 60 ||
-          strspn (self->dtmf, GST_SIP_DTMF_DIGITS) != strlen (self->dtmf))) {
-    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-        "Invalid property 'dtmf': 1 to 60 of 0-9 * # A-D and w");
-    goto fail;
-  }
-  if (self->user_pw && !self->user_id && !self->auth_user) {
-    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-        "Invalid property 'user-id': must be set when 'user-pw' is");
-    goto fail;
-  }
-  if ((self->user_id || self->auth_user) && self->user_pw && !*self->user_pw) {
-    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-        "Invalid property 'user-pw': empty");
-    goto fail;
-  }
-  if (self->proxy && *self->proxy) {
-    route = gst_sip_uri_complete (self->proxy, &proxy_host, NULL, &err);
-    if (!route) {
-      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-          "Invalid property 'proxy': %s", err->message);
-      goto fail;
-    }
-  }
-  if (self->from_uri && *self->from_uri) {
-    plan->from_uri = gst_sip_uri_complete (self->from_uri, NULL, NULL, &err);
-    if (!plan->from_uri) {
-      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-          "Invalid property 'from-uri': %s", err->message);
-      goto fail;
-    }
-  } else {
-    gboolean v6 = strchr (host, ':') != NULL;
-    plan->from_uri = g_strdup_printf ("sip:%s@%s%s%s",
-        self->user_id ? self->user_id : "sipsrc", v6 ? "[" : "", host,
-        v6 ? "]" : "");
-  }
-  if (self->local_address && *self->local_address &&
-      !g_hostname_is_ip_address (self->local_address)) {
-    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-        "Invalid property 'local-address': '%s' is not an IP address",
-        self->local_address);
-    goto fail;
-  }
-  if (self->tls_key_file && *self->tls_key_file && !(self->tls_cert_file &&
-          *self->tls_cert_file)) {
-    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-        "Invalid property 'tls-cert-file': must be set when 'tls-key-file' "
-        "is");
-    goto fail;
-  }
-  if (self->rtp_port_max && self->rtp_port_min > self->rtp_port_max) {
-    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-        "Invalid property 'rtp-port-min': above 'rtp-port-max'");
-    goto fail;
-  }
-
-  for (i = 0; i < SIPUA_MEDIA_COUNT; i++) {
-    struct sipua_media_offer *mo = &plan->prm.media[i];
-    gchar **names = g_strsplit (self->codecs ? self->codecs : "", ",", -1);
-    gchar **n;
-    gboolean found = FALSE;
-
-    mo->dir = (enum sipua_dir) self->media_mode[i];
-    for (n = names; *n; n++) {
-      const struct codec *c;
-      int media;
-
-      g_strstrip (*n);
-      if (**n == '\0')
-        continue;
-      c = codec_find (*n, strlen (*n));
-      media = c ? (int) c->media : -1;
-      if (media < 0) {
-        g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-            "Invalid property 'codecs': unknown codec '%s'", *n);
-        g_strfreev (names);
-        goto fail;
-      }
-      if ((guint) media == i)
-        found = TRUE;
-    }
-    g_strfreev (names);
-
-    if (mo->dir != SIPUA_DIR_OFF) {
-      any_media = TRUE;
-      if (!found) {
-        g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-            "Invalid property 'codecs': no %s codec in '%s'",
-            i == SIPUA_MEDIA_AUDIO ? "audio" : "video", self->codecs);
-        goto fail;
-      }
-    }
-  }
-  if (!any_media) {
-    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-        "Invalid property 'audio': 'audio' and 'video' are both off");
-    goto fail;
-  }
-
-  plan->request_uri = gst_sip_uri_with_transport (uri, transport);
-  if (route)
-    plan->route = gst_sip_uri_with_transport (route, transport);
-  plan->target_host = g_strdup (proxy_host ? proxy_host : host);
-  plan->local_address = g_strdup (self->local_address && *self->local_address ?
-      self->local_address : NULL);
-  plan->codecs = g_strdup (self->codecs);
-  plan->user_agent = g_strdup (self->user_agent);
-  plan->display_name = g_strdup (self->display_name);
-  plan->auth_user = g_strdup (self->auth_user ? self->auth_user :
-      self->user_id);
-  plan->password = g_strdup (self->user_pw);
-  if (self->sip_headers) {
-    plan->extra_headers = gst_sip_headers_format (self->sip_headers, &err);
-    if (!plan->extra_headers) {
-      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-          "Invalid property 'sip-headers': %s", err->message);
-      goto fail;
-    }
-  }
-  if (self->public_address) {
-    GInetAddress *addr = g_inet_address_new_from_string (self->public_address);
-
-    if (!addr) {
-      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-          "Invalid property 'public-address': not an IP address");
-      goto fail;
-    }
-    g_object_unref (addr);
-    plan->public_address = g_strdup (self->public_address);
-  }
-  plan->rtp_port_min = self->rtp_port_min;
-  plan->rtp_port_max = self->rtp_port_max;
-
-  plan->prm.transport = (enum sipua_transport) transport_mode;
-  plan->prm.srtp = (enum sipua_srtp_mode) self->srtp;
-  plan->prm.tls_no_verify = !self->tls_verify;
-  plan->tls_ca_file = g_strdup (self->tls_ca_file && *self->tls_ca_file ?
-      self->tls_ca_file : NULL);
-  plan->tls_cert_file = g_strdup (self->tls_cert_file &&
-      *self->tls_cert_file ? self->tls_cert_file : NULL);
-  plan->tls_key_file = g_strdup (self->tls_key_file && *self->tls_key_file ?
-      self->tls_key_file : NULL);
-  plan->prm.sip_port = self->sip_port;
-  plan->prm.answer_timeout_ms = self->answer_timeout * 1000;
-  plan->prm.register_first = self->do_register;
-  /* issue 14: answer mode listens on the uri's address and port */
-  if (self->mode == GST_SIP_SRC_MODE_ANSWER) {
-    gchar *listen_address = NULL;
-    guint port = 0;
-
-    if (!gst_sip_src_answer_plan (self->uri, self->caller, self->invite_id,
-            &plan->answer_user, &listen_address, &port, error))
-      goto fail;
-    g_free (plan->local_address);
-    plan->local_address = listen_address;
-    plan->prm.sip_port = port;
-    plan->answer_caller = g_strdup (self->caller);
-    plan->answer_invite_id = g_strdup (self->invite_id);
-    plan->answering = TRUE;
-  }
+  st.uri = self->uri;
+  st.user_id = self->user_id;
+  st.user_pw = self->user_pw;
+  st.auth_user = self->auth_user;
+  st.from_uri = self->from_uri;
+  st.display_name = self->display_name;
+  st.proxy = self->proxy;
+  st.transport = (enum sipua_transport) self->transport;
+  st.local_address = self->local_address;
+  st.sip_port = self->sip_port;
+  for (i = 0; i < SIPUA_MEDIA_COUNT; i++)
+    st.media_mode[i] = (enum sipua_dir) self->media_mode[i];
+  st.codecs = self->codecs;
+  st.rtp_port_min = self->rtp_port_min;
+  st.rtp_port_max = self->rtp_port_max;
+  st.answer_timeout = self->answer_timeout;
+  st.do_register = self->do_register;
+  st.user_agent = self->user_agent;
+  st.dtmf = self->dtmf;
+  st.sip_headers = self->sip_headers;
+  st.public_address = self->public_address;
+  st.srtp = (enum sipua_srtp_mode) self->srtp;
+  st.tls_ca_file = self->tls_ca_file;
+  st.tls_verify = self->tls_verify;
+  st.tls_cert_file = self->tls_cert_file;
+  st.tls_key_file = self->tls_key_file;
+  st.mode = self->mode;
+  st.caller = self->caller;
+  st.invite_id = self->invite_id;
+  plan = gst_sip_src_plan_new (&st, error);
   GST_OBJECT_UNLOCK (self);
-
-  g_free (uri);
-  g_free (route);
-  g_free (host);
-  g_free (proxy_host);
   return plan;
-
-fail:
-  GST_OBJECT_UNLOCK (self);
-  g_clear_error (&err);
-  g_free (uri);
-  g_free (route);
-  g_free (host);
-  g_free (proxy_host);
-  call_plan_free (plan);
-  return NULL;
 }
 
 /* In GStreamer's thread pool: name resolution may block */
@@ -1002,7 +758,7 @@ static void
 start_call (GstElement * element, gpointer user_data)
 {
   GstSipSrc *self = GST_SIP_SRC (element);
-  CallPlan *plan = user_data;
+  GstSipSrcPlan *plan = user_data;
   struct sipua_call_params *prm = &plan->prm;
   gchar laddr[64];
   gchar *reason = NULL;
@@ -1023,7 +779,7 @@ start_call (GstElement * element, gpointer user_data)
   g_mutex_lock (&self->call_lock);
   if (self->shutting_down) {
     g_mutex_unlock (&self->call_lock);
-    call_plan_free (plan);
+    gst_sip_src_plan_free (plan);
     return;
   }
 
@@ -1081,13 +837,13 @@ start_call (GstElement * element, gpointer user_data)
     reason = g_strdup_printf ("could not start the call (error %d)", ret);
     goto failed;
   }
-  call_plan_free (plan);
+  gst_sip_src_plan_free (plan);
   return;
 
 failed:
   post_failure (self, 0, reason, NULL);
   g_free (reason);
-  call_plan_free (plan);
+  gst_sip_src_plan_free (plan);
 }
 
 /* Hang up and forget the call. Never called with call_lock held. */
@@ -1140,13 +896,13 @@ gst_sip_src_change_state (GstElement * element, GstStateChange transition)
   GstSipSrc *self = GST_SIP_SRC (element);
   GstStateChangeReturn ret;
   GError *err = NULL;
-  CallPlan *plan;
+  GstSipSrcPlan *plan;
 
   switch (transition) {
     case GST_STATE_CHANGE_NULL_TO_READY:
       /* checked here so that a wrong property fails the state change
        * naming it; kept for the call of READY->PAUSED */
-      plan = call_plan_new (self, &err);
+      plan = plan_from_properties (self, &err);
       if (!plan) {
         GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", err->message),
             (NULL));
@@ -1154,7 +910,7 @@ gst_sip_src_change_state (GstElement * element, GstStateChange transition)
         return GST_STATE_CHANGE_FAILURE;
       }
       GST_OBJECT_LOCK (self);
-      call_plan_free (self->plan);
+      gst_sip_src_plan_free (self->plan);
       self->plan = plan;
       GST_OBJECT_UNLOCK (self);
       if (runtime_init () != 0) {
@@ -1171,7 +927,7 @@ gst_sip_src_change_state (GstElement * element, GstStateChange transition)
       GST_OBJECT_UNLOCK (self);
       /* none: a property was set in READY, or this is a call again */
       if (!plan)
-        plan = call_plan_new (self, &err);
+        plan = plan_from_properties (self, &err);
       if (!plan) {
         GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", err->message),
             (NULL));
@@ -1208,7 +964,7 @@ gst_sip_src_change_state (GstElement * element, GstStateChange transition)
       break;
     case GST_STATE_CHANGE_READY_TO_NULL:
       GST_OBJECT_LOCK (self);
-      g_clear_pointer (&self->plan, call_plan_free);
+      g_clear_pointer (&self->plan, gst_sip_src_plan_free);
       GST_OBJECT_UNLOCK (self);
       if (self->sipua_started) {
         runtime_close ();
@@ -1414,7 +1170,7 @@ gst_sip_src_set_property (GObject * object, guint prop_id,
       break;
   }
   /* what NULL->READY checked is not what the call would be now */
-  g_clear_pointer (&self->plan, call_plan_free);
+  g_clear_pointer (&self->plan, gst_sip_src_plan_free);
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -1601,7 +1357,7 @@ gst_sip_src_finalize (GObject * object)
 {
   GstSipSrc *self = GST_SIP_SRC (object);
 
-  call_plan_free (self->plan);
+  gst_sip_src_plan_free (self->plan);
   g_free (self->uri);
   g_free (self->user_id);
   if (self->user_pw)
