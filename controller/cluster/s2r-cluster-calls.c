@@ -160,7 +160,8 @@ cluster_json (const char *json, const char *node_id, guint attempt)
 }
 
 /* The Redis key of a stream (rtmpUrl + rtmpStream, a secret: only its
- * HMAC under the cluster key is stored) */
+ * HMAC under the cluster key is stored; a cluster does not start without
+ * its secret-key, so never under a key anyone can guess) */
 char *
 s2r_cluster_stream_key (S2rCluster * c, const char *location)
 {
@@ -344,7 +345,7 @@ lost_hook_new (S2rCluster * c, const char *call_id, const char *body,
   const char *url;
   LostHook *h;
 
-  /* an incoming call's record has no body ("": parsed, but no root) */
+  /* opened; NULL for an incoming call's record (no body) */
   if (body == NULL || *body == '\0' ||
       !json_parser_load_from_data (parser, body, -1, NULL) ||
       json_parser_get_root (parser) == NULL ||
@@ -394,7 +395,7 @@ lose_call (S2rCluster * c, redisReply * r)
 {
   const char *id, *owner, *json, *body, *path, *restart, *attempt;
   g_autofree char *key = NULL, *stream = NULL, *data = NULL, *keep = NULL;
-  g_autofree char *maxlen = NULL;
+  g_autofree char *maxlen = NULL, *opened = NULL;
   guint64 att = 1;
   LostHook *hook;
 
@@ -417,18 +418,21 @@ lose_call (S2rCluster * c, redisReply * r)
   keep = g_strdup_printf ("%u", MAX (60,
           s2r_config_get_keep_finished (c->config)));
   maxlen = g_strdup_printf ("%u", c->stream_maxlen);
-  hook = lost_hook_new (c, id, body, data);
+  /* sealed (an incoming call's record has none): its callbackUrl or
+   * appKey, and the request placed again */
+  if (body && *body)
+    opened = s2r_cluster_body_open (c, body);
+  hook = lost_hook_new (c, id, opened, data);
   if (!s2r_redis_commandv (c->redis, lose_reply, hook, "EVAL", lose_script,
           "2", key, stream, owner, data, id, keep, maxlen, NULL) && hook)
     lost_hook_free (hook);
   g_message ("cluster: call %s lost with its node", id);
-  if (g_strcmp0 (restart, "1") == 0 && body && *body && path && *path) {
-    g_autofree char *opened = s2r_cluster_body_open (c, body);
-
+  if (g_strcmp0 (restart, "1") == 0 && opened && path && *path) {
     g_ascii_string_to_unsigned (attempt, 10, 1, G_MAXUINT, &att, NULL);
-    if (opened)
-      s2r_cluster_place_body (c, path, opened, (guint) att + 1);
+    s2r_cluster_place_body (c, path, opened, (guint) att + 1);
   }
+  if (opened)
+    memset (opened, 0, strlen (opened));
 }
 
 static void

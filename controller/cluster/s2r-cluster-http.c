@@ -11,7 +11,11 @@
  * to the node with the most free capacity, a request for a call to its
  * owner, /api/v1/events to the cluster's stream, /readyz says whether
  * this node takes API requests. A forwarded request carries the sender's
- * id in FORWARDED_HEADER and is never forwarded again. */
+ * id in FORWARDED_HEADER and is never forwarded again; SIGNATURE_HEADER
+ * ("<unix time>:<hex HMAC-SHA256>" under the secret-key, over method,
+ * path and query, node, restart, attempt and the body's SHA-256) tells it
+ * from a client's: a request without a valid one is a client's, whatever
+ * X-S2r-* headers it has. */
 
 #include "s2r-cluster-private.h"
 #include "s2r-call-request.h"
@@ -22,6 +26,9 @@
 #define FORWARDED_HEADER "X-S2r-Node"
 #define RESTART_HEADER "X-S2r-Restart"
 #define ATTEMPT_HEADER "X-S2r-Attempt"
+#define SIGNATURE_HEADER "X-S2r-Signature"
+/* a signed forward is taken this long after (or before) it was signed */
+#define SIGNATURE_SKEW_S 30
 #define CALLS_PREFIX "/api/v1/calls/"
 #define FORWARD_TIMEOUT_S 10
 
@@ -259,6 +266,76 @@ forward_done (GObject * source, GAsyncResult * res, gpointer user_data)
   forward_free (f);
 }
 
+/* The HMAC of a node's forward (SIGNATURE_HEADER), hex */
+static char *
+forward_signature (S2rCluster * c, const char *method, const char *path_query,
+    const char *node, const char *restart, const char *attempt, GBytes * body,
+    gint64 when)
+{
+  g_autofree char *body_sum = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256,
+      body);
+  g_autofree char *text = g_strdup_printf ("%s\n%s\n%s\n%s\n%s\n%s\n%"
+      G_GINT64_FORMAT, method, path_query, node, restart ? restart : "",
+      attempt ? attempt : "", body_sum, when);
+
+  return g_compute_hmac_for_string (G_CHECKSUM_SHA256, c->key,
+      sizeof (c->key), text, -1);
+}
+
+static void
+sign_forward (S2rCluster * c, SoupMessageHeaders * out, const char *method,
+    const char *path_query, GBytes * body)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  g_autofree char *sig = forward_signature (c, method, path_query,
+      soup_message_headers_get_one (out, FORWARDED_HEADER),
+      soup_message_headers_get_one (out, RESTART_HEADER),
+      soup_message_headers_get_one (out, ATTEMPT_HEADER), body, now);
+  g_autofree char *value = g_strdup_printf ("%" G_GINT64_FORMAT ":%s", now,
+      sig);
+
+  soup_message_headers_replace (out, SIGNATURE_HEADER, value);
+}
+
+/* TRUE for a forward another node of this cluster signed */
+static gboolean
+is_signed_forward (S2rCluster * c, SoupServerMessage * msg)
+{
+  SoupMessageHeaders *in = soup_server_message_get_request_headers (msg);
+  const char *node = soup_message_headers_get_one (in, FORWARDED_HEADER);
+  const char *value = soup_message_headers_get_one (in, SIGNATURE_HEADER);
+  GUri *uri = soup_server_message_get_uri (msg);
+  g_autofree char *path_query = NULL;
+  g_autofree char *want = NULL;
+  g_autoptr (GBytes) body = NULL;
+  const char *colon;
+  char *end = NULL;
+  gint64 when, now = g_get_real_time () / G_USEC_PER_SEC;
+  guint8 diff = 0;
+
+  if (node == NULL || value == NULL || !c->has_key)
+    return FALSE;
+  colon = strchr (value, ':');
+  if (colon == NULL)
+    return FALSE;
+  when = g_ascii_strtoll (value, &end, 10);
+  if (end != colon || ABS (now - when) > SIGNATURE_SKEW_S)
+    return FALSE;
+  path_query = g_uri_get_query (uri) ?
+      g_strconcat (g_uri_get_path (uri), "?", g_uri_get_query (uri), NULL) :
+      g_strdup (g_uri_get_path (uri));
+  body = soup_message_body_flatten (soup_server_message_get_request_body
+      (msg));
+  want = forward_signature (c, soup_server_message_get_method (msg),
+      path_query, node, soup_message_headers_get_one (in, RESTART_HEADER),
+      soup_message_headers_get_one (in, ATTEMPT_HEADER), body, when);
+  if (strlen (colon + 1) != strlen (want))
+    return FALSE;
+  for (gsize i = 0; want[i]; i++)
+    diff |= (guint8) (want[i] ^ colon[1 + i]);
+  return diff == 0;
+}
+
 static void
 forward_next (Forward * f)
 {
@@ -313,6 +390,7 @@ forward_next (Forward * f)
         "0");
     soup_message_headers_replace (out, ATTEMPT_HEADER, att);
   }
+  sign_forward (f->c, out, method, f->path_query, f->body);
   if (g_bytes_get_size (f->body) > 0)
     soup_message_set_request_body_from_bytes (m, "application/json",
         f->body);
@@ -932,15 +1010,35 @@ sip_edge_done (gboolean ok, GBytes * answer, const char *why, gpointer data)
 void
 s2r_cluster_sip_edge_set (S2rCluster * c, const char *state)
 {
+  g_autoptr (JsonBuilder) b = NULL;
+  g_autoptr (JsonGenerator) gen = NULL;
+  g_autoptr (JsonNode) root = NULL;
   g_autofree char *body = NULL;
 
   if (c->sip_edges == NULL || c->session == NULL ||
       g_strcmp0 (c->sip_edge_state, state) == 0)
     return;
   c->sip_edge_state = g_str_equal (state, "a") ? "a" : "d";
-  body = g_strdup_printf ("{\"jsonrpc\":\"2.0\",\"method\":"
-      "\"dispatcher.set_state\",\"params\":[\"%s\",%u,\"%s\"],\"id\":1}",
-      c->sip_edge_state, c->sip_edge_group, c->sip_edge_address);
+  /* built, not spliced: the address is the config's, quoted as JSON */
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "jsonrpc");
+  json_builder_add_string_value (b, "2.0");
+  json_builder_set_member_name (b, "method");
+  json_builder_add_string_value (b, "dispatcher.set_state");
+  json_builder_set_member_name (b, "params");
+  json_builder_begin_array (b);
+  json_builder_add_string_value (b, c->sip_edge_state);
+  json_builder_add_int_value (b, c->sip_edge_group);
+  json_builder_add_string_value (b, c->sip_edge_address);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "id");
+  json_builder_add_int_value (b, 1);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  gen = json_generator_new ();
+  json_generator_set_root (gen, root);
+  body = json_generator_to_data (gen, NULL);
   for (guint i = 0; c->sip_edges[i]; i++)
     s2r_cluster_post_json (c, c->sip_edges[i], body, NULL, NULL,
         sip_edge_done, g_strdup (c->sip_edge_state));
@@ -981,9 +1079,7 @@ request_read_cb (SoupServer * server, SoupServerMessage * msg,
 {
   const char *path = g_uri_get_path (soup_server_message_get_uri (msg));
   const char *method = soup_server_message_get_method (msg);
-  gboolean forwarded =
-      soup_message_headers_get_one (soup_server_message_get_request_headers
-      (msg), FORWARDED_HEADER) != NULL;
+  gboolean forwarded;
 
   /* refused already (413, 400 by S2rConnections or libsoup) */
   if (soup_server_message_get_status (msg) != 0)
@@ -996,6 +1092,8 @@ request_read_cb (SoupServer * server, SoupServerMessage * msg,
   /* the local route answers 401 */
   if (!s2r_cluster_token_ok (c, msg))
     return;
+  /* a client's X-S2r-Node without the signature makes it no node */
+  forwarded = is_signed_forward (c, msg);
   if (g_str_equal (path, "/api/v1/events") && method == SOUP_METHOD_GET)
     s2r_cluster_events_add_client (c->events, msg);
   else if (!forwarded && s2r_cluster_routes_request (c, msg, path))

@@ -10,8 +10,8 @@
  * Redis, so that a route made through any node takes calls on every
  * node's SIP listener, and is listed and deleted through any node.
  *
- * `prefix:routes` (hash): route id -> "<seq> <body>", the POSTed body with
- * its sipPassword sealed (s2r-cluster-secret.c), seq the order of
+ * `prefix:routes` (hash): route id -> "<seq> <body>", the POSTed body
+ * sealed whole (s2r-cluster-secret.c), seq the order of
  * creation; `prefix:routes-version` (counter): bumped by every change.
  * Each node keeps a copy in its own S2rRoutes (an INVITE is resolved on
  * the spot, never waiting for Redis): the node that made or deleted a
@@ -251,14 +251,6 @@ post_route (S2rCluster * c, SoupServerMessage * msg)
   g_autofree char *uuid = g_uuid_string_random ();
   Change *ch;
 
-  if (body && json_object_has_member (json_node_get_object (body),
-          "sipPassword") && !c->has_key) {
-    /* a password goes into Redis sealed or not at all */
-    s2r_set_error_field (&err, S2R_ERROR_INVALID, "sipPassword",
-        "field 'sipPassword': a cluster's route with credentials needs "
-        "[cluster] secret-key");
-    g_clear_pointer (&body, json_node_unref);
-  }
   ch = g_new0 (Change, 1);
   ch->c = c;
   ch->msg = g_object_ref (msg);
@@ -281,6 +273,15 @@ post_route (S2rCluster * c, SoupServerMessage * msg)
   }
   sealed = s2r_cluster_body_seal (c, text);
   memset (text, 0, strlen (text));
+  if (*sealed == '\0') {
+    /* into Redis sealed or not at all (a cluster has its secret-key) */
+    s2r_routes_remove (routes_of (c), ch->route_id, NULL);
+    s2r_cluster_send_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+        "unavailable", "the route cannot be sealed for Redis "
+        "([cluster] secret-key)");
+    change_free (ch);
+    return;
+  }
   soup_server_message_pause (msg);
   c->routes_writes++;
   if (!routes_eval (c, add_script, add_reply, ch, ch->route_id, sealed,

@@ -6,11 +6,13 @@
 #include "config.h"
 #endif
 
-/* SIP passwords never reach Redis in clear. A call's body is kept in its
- * record so that another node can place it again; its `sipPassword`
- * (top level, or WCS 4's `connection`) is sealed with AES-256-GCM under
- * the SHA-256 of [cluster] secret-key, or left out when there is no key
- * (a restarted call then calls without credentials). */
+/* The request bodies a cluster keeps in Redis (a call's, so that another
+ * node can place it again; an API route's) hold secrets: SIP passwords,
+ * RTMP stream keys (rtmpUrl, rtmpStream, destinations, rtmpUrls). The
+ * whole body is sealed with AES-256-GCM under the SHA-256 of [cluster]
+ * secret-key (which a cluster needs to start: s2r-cluster.c), never
+ * stored without it. Bodies written by an older node (only their
+ * `sipPassword` sealed) still open. */
 
 #include "s2r-cluster-private.h"
 
@@ -79,55 +81,48 @@ open_sealed (const guint8 * key, const char *sealed)
   return g_steal_pointer (&clear);
 }
 
-/* @seal: sealing, else opening; FALSE when a sealed value does not open */
+/* An older node's body: its sipPassword alone sealed; FALSE when that
+ * does not open */
 static gboolean
-rewrite_password (S2rCluster * c, JsonObject * obj, gboolean sealing)
+open_legacy_password (S2rCluster * c, JsonObject * obj)
 {
-  const char *value;
   JsonNode *node = json_object_get_member (obj, "sipPassword");
   g_autofree char *out = NULL;
 
   if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
       json_node_get_value_type (node) != G_TYPE_STRING)
     return TRUE;
-  value = json_node_get_string (node);
-  if (sealing && c->has_key)
-    out = seal (c->key, value);
-  else if (!sealing && c->has_key)
-    out = open_sealed (c->key, value);
-  if (out == NULL) {
-    json_object_remove_member (obj, "sipPassword");
-    return sealing;
-  }
+  if (c->has_key)
+    out = open_sealed (c->key, json_node_get_string (node));
+  if (out == NULL)
+    return FALSE;
   json_object_set_string_member (obj, "sipPassword", out);
   memset (out, 0, strlen (out));
   return TRUE;
 }
 
 static char *
-rewrite_body (S2rCluster * c, const char *body, gboolean sealing)
+open_legacy_body (S2rCluster * c, const char *body)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (JsonGenerator) gen = json_generator_new ();
   JsonObject *obj, *conn;
-  char *out;
 
   if (!json_parser_load_from_data (parser, body, -1, NULL) ||
       json_parser_get_root (parser) == NULL ||
       !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     return NULL;
   obj = json_node_get_object (json_parser_get_root (parser));
-  if (!rewrite_password (c, obj, sealing))
+  if (!open_legacy_password (c, obj))
     return NULL;
   if (json_object_has_member (obj, "connection") &&
       JSON_NODE_HOLDS_OBJECT (json_object_get_member (obj, "connection"))) {
     conn = json_object_get_object_member (obj, "connection");
-    if (!rewrite_password (c, conn, sealing))
+    if (!open_legacy_password (c, conn))
       return NULL;
   }
   json_generator_set_root (gen, json_parser_get_root (parser));
-  out = json_generator_to_data (gen, NULL);
-  return out;
+  return json_generator_to_data (gen, NULL);
 }
 
 void
@@ -144,22 +139,29 @@ s2r_cluster_set_secret_key (S2rCluster * c, const char *secret)
   }
 }
 
+/* "" (nothing to store) without a key or when it does not seal */
 char *
 s2r_cluster_body_seal (S2rCluster * c, const char *body)
 {
-  char *out = rewrite_body (c, body, TRUE);
+  char *out = c->has_key ? seal (c->key, body) : NULL;
 
   return out ? out : g_strdup ("");
 }
 
-/* NULL when the key changed since it was sealed */
+/* NULL when the key changed since it was sealed, or it was changed */
 char *
 s2r_cluster_body_open (S2rCluster * c, const char *sealed)
 {
-  char *out = rewrite_body (c, sealed, FALSE);
+  char *out = NULL;
+
+  if (g_str_has_prefix (sealed, SEALED_PREFIX))
+    out = c->has_key ? open_sealed (c->key, sealed) : NULL;
+  else if (*sealed == '{')
+    /* an older node's: its sipPassword only sealed */
+    out = open_legacy_body (c, sealed);
 
   if (out == NULL)
-    g_warning ("cluster: a restartable call's password does not open with "
+    g_warning ("cluster: a stored request body does not open with "
         "this node's secret-key");
   return out;
 }

@@ -403,6 +403,15 @@ s2r_cluster_new_from_file (const char *config_file, S2rCallManager * manager,
     restart = g_key_file_get_boolean (kf, "cluster", "restart", NULL);
   c->restart_default = restart;
 
+  if (!c->has_key) {
+    /* it seals the bodies kept in Redis, keys the streams' HMACs and
+     * signs the nodes' forwards: without it none of that holds */
+    s2r_set_error_field (error, S2R_ERROR_INVALID, "secret-key",
+        "[cluster] secret-key: required (the same on every node): it "
+        "seals the request bodies kept in Redis and signs the requests "
+        "nodes forward to each other");
+    goto fail;
+  }
   if (!id_is_valid (c->node_id)) {
     s2r_set_error_field (error, S2R_ERROR_INVALID, "node-id",
         "[cluster] node-id: 1-64 of A-Z a-z 0-9 - _");
@@ -490,6 +499,7 @@ fail:
   g_free (c->node_id);
   g_free (c->advertise);
   g_free (c->prefix);
+  memset (c->key, 0, sizeof (c->key));
   g_free (c);
   return NULL;
 }

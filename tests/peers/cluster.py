@@ -9,10 +9,13 @@ gone on exit; SIGKILL). Each waits until its socket answers; nothing sleeps
 to synchronise.
 """
 
+import hashlib
+import hmac
 import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -22,6 +25,19 @@ from daemon import Daemon, free_port, wait_until, LOOPBACK  # noqa: E402
 REDIS_USER = "s2r"
 REDIS_PASSWORD = "redis-pw-not-in-logs"
 TOKEN = "cluster-token-not-in-logs"
+SECRET_KEY = "cluster-key-not-in-logs"
+
+
+def node_headers(method, path, body=b"", node="test", when=None):
+    """The headers of a node's forward (s2r-cluster-http.c): X-S2r-Node and
+    its X-S2r-Signature under the cluster's secret-key; with them a node
+    answers as to another node (its own call list, say)."""
+    when = int(time.time()) if when is None else when
+    key = hashlib.sha256(SECRET_KEY.encode()).digest()
+    text = "\n".join([method, path, node, "", "",
+                      hashlib.sha256(body).hexdigest(), str(when)])
+    sig = hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+    return {"X-S2r-Node": node, "X-S2r-Signature": "%d:%s" % (when, sig)}
 
 
 def _kill(proc):
@@ -151,9 +167,9 @@ class Node(Daemon):
         self.node_id = node_id
         config = ("[server]\ntoken=%s\nmax-calls=%d\nkeep-finished=60\n"
                   "[cluster]\nnode-id=%s\nredis=%s:%d\nredis-user=%s\n"
-                  "redis-password=%s\nsecret-key=cluster-key-not-in-logs\n%s" %
+                  "redis-password=%s\nsecret-key=%s\n%s" %
                   (TOKEN, max_calls, node_id, LOOPBACK, redis_port,
-                   REDIS_USER, REDIS_PASSWORD, extra))
+                   REDIS_USER, REDIS_PASSWORD, SECRET_KEY, extra))
         super().__init__(config, token=TOKEN)
 
     def start(self):
@@ -266,9 +282,9 @@ class Cluster:
         """The node whose own list has the call active."""
         for node_id, n in self.nodes.items():
             if n.proc.poll() is None:
-                # X-S2r-Node: the node's own list (without it: the cluster's)
+                # as a node asks: the node's own list (else the cluster's)
                 for c in n.get("/api/v1/calls",
-                               headers={"X-S2r-Node": "test"}).json or []:
+                               headers=node_headers("GET", "/api/v1/calls")).json or []:
                     if c["callId"] == call_id and c["status"] not in (
                             "FINISH", "FAILED", "BUSY"):
                         return node_id

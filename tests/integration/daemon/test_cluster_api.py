@@ -15,12 +15,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "peers"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from daemon import Sipp, NginxRtmp, WebhookReceiver, call_body  # noqa: E402
 from daemon import EventStream, wait_until  # noqa: E402
-from cluster import Cluster, TOKEN  # noqa: E402
+from cluster import Cluster, TOKEN, node_headers  # noqa: E402
 import re  # noqa: E402
 import time  # noqa: E402
 import urllib.request  # noqa: E402
 
-OWN_LIST = {"X-S2r-Node": "test"}   # a node's own calls, not the cluster's
 
 
 def ringing(sipp, call_id, stream):
@@ -95,10 +94,18 @@ class ClusterApiTest(unittest.TestCase):
                     for x in r.json:
                         self.assertEqual(x["rtmpStream"], x["callId"])
                         self.assertNotIn("sipPassword", x)
-                # with X-S2r-Node a node lists its own calls only
-                self.assertEqual([x["callId"] for x in a.get("/api/v1/calls",
-                                                              headers=OWN_LIST).json],
+                # asked as a node asks (signed) a node lists its own calls only
+                self.assertEqual([x["callId"] for x in a.get(
+                    "/api/v1/calls", headers=node_headers("GET", "/api/v1/calls")).json],
                                  ["l1"])
+                # a client's X-S2r-Node (unsigned, badly signed, signed
+                # long ago) makes it no node: the cluster's list
+                stale = node_headers("GET", "/api/v1/calls", when=int(time.time()) - 600)
+                for forged in ({"X-S2r-Node": "a"},
+                               dict(node_headers("GET", "/api/v1/calls"), **{"X-S2r-Node": "b"}),
+                               stale):
+                    self.assertEqual(sorted(x["callId"] for x in a.get(
+                        "/api/v1/calls", headers=forged).json), ["l1", "l2", "l3"], forged)
                 # a lost node's call is listed as the cluster reported it
                 c.kill9()
                 ev.wait_call_event("l3", lambda e: e.get("reason") == "node_lost", 8,
@@ -169,6 +176,12 @@ class ClusterApiTest(unittest.TestCase):
                 self.assertConflict(c.post("/RESTCall/call", ringing(sipp, "dup", "s3")))
                 self.assertConflict(cl.front.post("/api/v1/calls",
                                                   ringing(sipp, "dup", "s4")))
+                # a client claiming to be a node is a client: checked
+                # cluster-wide all the same
+                for n in (b, c):
+                    self.assertConflict(n.post("/api/v1/calls", ringing(sipp, "dup", "s6"),
+                                               headers={"X-S2r-Node": "a",
+                                                        "X-S2r-Restart": "1"}))
                 # hung up (CANCEL), the id is free again, on any node
                 self.assertIn(b.delete("/api/v1/calls/dup").status, (200, 202))
                 ev.wait_call("dup", status="FINISH")
@@ -216,6 +229,11 @@ class ClusterApiTest(unittest.TestCase):
                           if k != "callId"})):
                     r = n.post(path, body)
                     self.assertEqual(r.status, 409, r)
+                    if n is not cl.front:
+                        # forged node headers change nothing
+                        r = n.post(path, body, headers={"X-S2r-Node": owner,
+                                                        "X-S2r-Signature": "1:00"})
+                        self.assertEqual(r.status, 409, r)
                     self.assertEqual(r.headers.get_content_type(), "application/json")
                     self.assertEqual(r.json, stream_conflict, (n, path))
                 # a second destination in use: the single node's words for it
