@@ -3,6 +3,7 @@
 by SIPp UACs on 127.0.0.1; each caller's tone checked where it comes out."""
 
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from sipsrc_case import (SipsrcTestCase, Sipp, GstLaunch, main, wait_until,
@@ -124,6 +125,28 @@ class SipsrcAnswerTest(SipsrcTestCase):
             self.assertEqual(got, [401, 180, 200], report)
             r = gst.wait(15)
         self.assertEqual(r.returncode, 0, str(r))
+
+    def test_a_challenged_caller_that_never_retries_does_not_block_the_room(self):
+        # its Call-ID is forgotten after answer-timeout (before the fix: every
+        # other caller got 486 for as long as the element waited)
+        port = free_port()
+        wav = self.tmp / "out.wav"
+        with GstLaunch(answering(port, "room42", user_id="alice", user_pw="s3cret",
+                                 answer_timeout=2) + " " +
+                       PCMU_TO_WAV.format(wav=wav)) as gst:
+            self.assertTrue(gst.wait_for(WAITING, 10), gst.output())
+            got, report = self.call_in(port, "room42",
+                                       scenario="uac/uac_in_challenged_gives_up.xml")
+            self.assertEqual(got, [401], report)
+            got, report = self.call_in(port, "room42", extra=["-au", "alice", "-ap", "s3cret"])
+            self.assertEqual(got, [486], report)   # within the timer: busy
+            time.sleep(3)
+            got, report = self.call_in(port, "room42", duration_ms=1500,
+                                       extra=["-au", "alice", "-ap", "s3cret"])
+            self.assertEqual(got, [401, 180, 200], report)
+            r = gst.wait(15)
+        self.assertEqual(r.returncode, 0, str(r))
+        self.assertTone(wav, 1000)
 
     def test_callers_to_three_rooms_at_once_each_reach_their_own_stream(self):
         port = free_port()

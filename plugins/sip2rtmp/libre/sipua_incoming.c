@@ -50,7 +50,7 @@ struct incoming {
 	/* SIP thread only */
 	struct le le;           /* in inc.waiters while it waits */
 	struct stack *stack;
-	struct tmr tmr;         /* with invite_id: the retry after our 401 */
+	struct tmr tmr;         /* the retry after our 401 */
 	char call_id[128];      /* after our 401: the INVITE we wait for */
 	char nonce[NONCE_LEN + 1];
 	bool begun;
@@ -344,14 +344,22 @@ static int auth_check(const struct incoming *in, const struct sip_msg *msg)
 }
 
 
+/* No INVITE with credentials after our 401: a call that took a parked
+ * INVITE fails; one waiting for its user forgets the challenge and takes
+ * other callers again (a caller that never retries cannot block it) */
 static void retry_timeout(void *arg)
 {
 	struct incoming *in = arg;
 	struct sipua_call *h = in->handle;
 
-	list_unlink(&in->le);
 	runtime_log(5, "incoming call: no INVITE with credentials after our "
 		    "challenge");
+	in->call_id[0] = '\0';
+	in->nonce[0] = '\0';
+	if (!in->invite_id)
+		return;
+
+	list_unlink(&in->le);
 	call_incoming_fail(h, 408, "the caller did not answer our challenge");
 }
 
@@ -378,7 +386,7 @@ static void challenge(struct incoming *in, const struct sip_msg *msg,
 
 	if (!in->le.list)
 		list_append(&inc.waiters, &in->le, in);
-	if (in->invite_id && !tmr_isrunning(&in->tmr))
+	if (!tmr_isrunning(&in->tmr))
 		tmr_start(&in->tmr, in->handle->prm.answer_timeout_ms ?
 			  in->handle->prm.answer_timeout_ms : 32000,
 			  retry_timeout, in);
@@ -417,9 +425,9 @@ static void take(struct incoming *in, const struct sip_msg *msg,
 			}
 			in->call_id[0] = '\0';
 			in->nonce[0] = '\0';
+			tmr_cancel(&in->tmr);
 			if (in->invite_id) {
 				list_unlink(&in->le);
-				tmr_cancel(&in->tmr);
 				call_incoming_fail(h, 403, "wrong credentials");
 			}
 			return;
