@@ -148,6 +148,20 @@ class SipsrcAnswerTest(SipsrcTestCase):
         self.assertEqual(r.returncode, 0, str(r))
         self.assertTone(wav, 1000)
 
+    def test_a_nonce_is_single_use_so_credentials_cannot_be_replayed(self):
+        # right credentials on an offer we refuse (488), then the same
+        # Authorization in a new INVITE: challenged anew
+        # (before the fix: answered, 200)
+        port = free_port()
+        with GstLaunch(answering(port, "room42", user_id="alice", user_pw="s3cret") +
+                       " ! fakesink") as gst:
+            self.assertTrue(gst.wait_for(WAITING, 10), gst.output())
+            got, report = self.call_in(port, "room42", scenario="uac/uac_in_auth_replay.xml",
+                                       extra=["-au", "alice", "-ap", "s3cret"])
+            gst.interrupt()
+            gst.wait(10)
+        self.assertEqual(got, [401, 180, 488, 401], report)
+
     def test_callers_to_three_rooms_at_once_each_reach_their_own_stream(self):
         port = free_port()
         rooms = {"room1": 500, "room2": 800, "room3": 1200}

@@ -310,7 +310,10 @@ static struct incoming *waiter_find(const struct stack *st,
 /*
  * The caller's digest credentials against the call's: 0 if right,
  * ENOENT if it has none for our latest nonce (challenge it), EACCES if
- * wrong. The password is only ever hashed here.
+ * wrong. A nonce is good for one INVITE, the challenged Call-ID's: used
+ * (right or wrong) it is gone, so an Authorization cannot be replayed
+ * (nc and cnonce are not tracked). The password is only ever hashed
+ * here.
  */
 static int auth_check(const struct incoming *in, const struct sip_msg *msg)
 {
@@ -321,7 +324,8 @@ static int auth_check(const struct incoming *in, const struct sip_msg *msg)
 	int err;
 
 	hdr = sip_msg_hdr(msg, SIP_HDR_AUTHORIZATION);
-	if (!hdr || !in->nonce[0])
+	if (!hdr || !in->nonce[0] || !in->call_id[0] ||
+	    pl_strcmp(&msg->callid, in->call_id))
 		return ENOENT;
 
 	if (httpauth_digest_response_decode(&resp, &hdr->val))
@@ -407,6 +411,8 @@ static void take(struct incoming *in, const struct sip_msg *msg,
 
 	if (h->prm.auth_user && h->prm.password) {
 		err = auth_check(in, msg);
+		if (!err)
+			in->nonce[0] = '\0';   /* single use */
 		if (err == ENOENT) {
 			challenge(in, msg, call);
 			mem_deref(call);
