@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sipsrc_case import (SipsrcTestCase, Sipp, GstLaunch, main, wait_until,
                          PCMU_TO_WAV)
-from peers import (free_port, NginxRtmp, pull_rtmp, dominant_frequency, gst_launch,
+from peers import (build_dir, free_port, NginxRtmp, pull_rtmp, dominant_frequency, gst_launch,
                    Baresip, make_tone_wav)
 
 CALLER = "uac/uac_in_tone_bye.xml"
@@ -253,16 +253,37 @@ class SipsrcAnswerTest(SipsrcTestCase):
     def answer_with_session_timer(self, scenario):
         """A caller asking for a 4 s session timer (RFC 4028) to an answering
         sipsrc: the SIPp scenario checks the 200's Session-Expires and the
-        refreshes; returns the call's sip-call states."""
+        refreshes; returns the call's sip-call states. The plugin built with
+        test hooks, its minimum interval lowered to 2 s (90 s otherwise)."""
         port = free_port()
         wav = self.tmp / "out.wav"
-        with GstLaunch(answering(port, "room42") + " " + PCMU_TO_WAV.format(wav=wav)) as gst:
+        env = {"GST_PLUGIN_PATH": str(build_dir() / "tests" / "testhooks"),
+               # its own registry: the hooked plugin is also called "sip"
+               "GST_REGISTRY": str(self.tmp / "registry.bin"),
+               "SIP2RTMP_TEST_MIN_SE": "2"}
+        with GstLaunch(answering(port, "room42") + " " + PCMU_TO_WAV.format(wav=wav),
+                       env=env) as gst:
             self.assertTrue(gst.wait_for(WAITING, 10), gst.output())
             got, report = self.call_in(port, "room42", scenario=scenario)
             r = gst.wait(15)
         self.assertEqual(got, [180, 200], report)
         self.assertEqual(r.returncode, 0, str(r))
         return r.sip_call_states()
+
+    def test_a_callers_session_timer_below_90_s_gets_422_with_min_se(self):
+        # RFC 4028 8 (before the fix: 200, and we refreshed every 500 ms on
+        # the SIP thread); the element waits on for the next caller
+        port = free_port()
+        wav = self.tmp / "out.wav"
+        with GstLaunch(answering(port, "room42") + " " + PCMU_TO_WAV.format(wav=wav)) as gst:
+            self.assertTrue(gst.wait_for(WAITING, 10), gst.output())
+            got, report = self.call_in(port, "room42",
+                                       scenario="uac/uac_in_timer_too_short.xml")
+            self.assertEqual(got, [180, 422], report)
+            got, report = self.call_in(port, "room42", duration_ms=1500)
+            self.assertEqual(got, [180, 200], report)
+            r = gst.wait(15)
+        self.assertEqual(r.returncode, 0, str(r))
 
     def test_a_callers_session_timer_is_refreshed_by_us_when_it_makes_us_the_refresher(self):
         # two UPDATEs within 2 x 4 s, each answered by the caller; its BYE then

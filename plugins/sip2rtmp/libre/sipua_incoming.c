@@ -155,6 +155,7 @@ static const char *reason_phrase(uint16_t scode)
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
+	case 422: return "Session Interval Too Small";
 	case 480: return "Temporarily Unavailable";
 	case 486: return "Busy Here";
 	case 488: return "Not Acceptable Here";
@@ -407,6 +408,7 @@ static void take(struct incoming *in, const struct sip_msg *msg,
 	struct sipua_call *h = in->handle;
 	const char *why = NULL;
 	uint16_t scode = 500;
+	char hdr[64];
 	int err;
 
 	if (h->prm.auth_user && h->prm.password) {
@@ -458,7 +460,12 @@ static void take(struct incoming *in, const struct sip_msg *msg,
 		return;   /* the handle's call now */
 
 	runtime_log(5, "incoming call refused: %u %s", scode, why);
-	call_incoming_reject(call, scode, why, "Accept: application/sdp\r\n");
+	if (scode == 422)
+		re_snprintf(hdr, sizeof(hdr), "Min-SE: %u\r\n",
+			    session_timer_min_se());
+	else
+		str_ncpy(hdr, "Accept: application/sdp\r\n", sizeof(hdr));
+	call_incoming_reject(call, scode, why, hdr);
 	h->call = NULL;
 	mem_deref(call);
 
