@@ -112,6 +112,20 @@ class SipsrcAnswerTest(SipsrcTestCase):
         self.assertNotIn("s3cret", r.stdout + r.stderr)
         self.assertTone(wav, 1000)
 
+    def test_a_long_call_id_is_challenged_and_answered(self):
+        # 200 characters (before the fix: the challenge kept no Call-ID, the
+        # retry was challenged again)
+        port = free_port()
+        with GstLaunch(answering(port, "room42", user_id="alice", user_pw="s3cret") +
+                       " ! fakesink") as gst:
+            self.assertTrue(gst.wait_for(WAITING, 10), gst.output())
+            got, report = self.call_in(port, "room42", duration_ms=500,
+                                       extra=["-au", "alice", "-ap", "s3cret",
+                                              "-cid_str", "c" * 180 + "-%u-%p@%s"])
+            r = gst.wait(15)
+        self.assertEqual(got, [401, 180, 200], report)
+        self.assertEqual(r.returncode, 0, str(r))
+
     def test_a_wrong_password_gets_403_and_the_element_waits_on(self):
         port = free_port()
         wav = self.tmp / "out.wav"

@@ -51,7 +51,7 @@ struct incoming {
 	struct le le;           /* in inc.waiters while it waits */
 	struct stack *stack;
 	struct tmr tmr;         /* the retry after our 401 */
-	char call_id[128];      /* after our 401: the INVITE we wait for */
+	char call_id[FACT_MAX]; /* after our 401: the INVITE we wait for */
 	char nonce[NONCE_LEN + 1];
 	bool begun;
 };
