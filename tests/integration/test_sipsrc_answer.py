@@ -126,6 +126,20 @@ class SipsrcAnswerTest(SipsrcTestCase):
         self.assertEqual(got, [401, 180, 200], report)
         self.assertEqual(r.returncode, 0, str(r))
 
+    def test_a_call_id_too_long_to_report_gets_400_and_the_element_waits_on(self):
+        # 300 characters: not passed to logs and events (before the fix:
+        # answered, only siplistener checked it)
+        port = free_port()
+        with GstLaunch(answering(port, "room42") + " ! fakesink") as gst:
+            self.assertTrue(gst.wait_for(WAITING, 10), gst.output())
+            got, report = self.call_in(port, "room42",
+                                       extra=["-cid_str", "c" * 300 + "-%u-%p@%s"])
+            self.assertEqual(got, [400], report)
+            got, report = self.call_in(port, "room42", duration_ms=500)
+            self.assertEqual(got, [180, 200], report)
+            r = gst.wait(15)
+        self.assertEqual(r.returncode, 0, str(r))
+
     def test_a_wrong_password_gets_403_and_the_element_waits_on(self):
         port = free_port()
         wav = self.tmp / "out.wav"

@@ -645,12 +645,20 @@ static struct sipua_router *router_find(const struct stack *st)
 }
 
 
-/** An INVITE outside any dialog of ours, on stack st */
+/** An INVITE outside any dialog of ours, on stack st; its Call-ID goes
+    to logs and events (and is kept by a challenge): 400 if it is not
+    printable ASCII under FACT_MAX bytes */
 void incoming_dispatch(struct stack *st, const struct sip_msg *msg)
 {
+	char callid[FACT_MAX];
 	struct sipua_router *r;
 	struct incoming *in;
 	bool busy;
+
+	if (!fact_copy(callid, sizeof(callid), &msg->callid)) {
+		(void)sip_treply(NULL, st->sip, msg, 400, "Bad Request");
+		return;
+	}
 
 	in = waiter_find(st, msg, &busy);
 	if (in) {
