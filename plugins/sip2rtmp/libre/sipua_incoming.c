@@ -25,6 +25,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/crypto.h>
 #include <re.h>
 #include "runtime.h"
 #include "stack.h"
@@ -308,6 +309,50 @@ static struct incoming *waiter_find(const struct stack *st,
 }
 
 
+/* libre's httpauth_digest_response_auth() (RFC 2617 3.2.2.1), its
+ * comparison in constant time: 0 if resp's response is right for ha1 */
+static int digest_auth(const struct httpauth_digest_resp *resp,
+		       const struct pl *method, const uint8_t *ha1)
+{
+	uint8_t ha2[16], digest[16], response[16];
+	const char *p = resp->response.p;
+	size_t i;
+	int err;
+
+	if (resp->response.l != 2 * sizeof(response))
+		return EACCES;
+
+	for (i = 0; i < 2 * sizeof(response); i++) {
+		char c = p[i] | 0x20;
+
+		if (!(c >= '0' && c <= '9') && !(c >= 'a' && c <= 'f'))
+			return EACCES;
+	}
+
+	err = md5_printf(ha2, "%r:%r", method, &resp->uri);
+	if (err)
+		return err;
+
+	if (pl_isset(&resp->qop))
+		err = md5_printf(digest, "%w:%r:%r:%r:%r:%w",
+				 ha1, (size_t)16, &resp->nonce, &resp->nc,
+				 &resp->cnonce, &resp->qop, ha2, sizeof(ha2));
+	else
+		err = md5_printf(digest, "%w:%r:%w", ha1, (size_t)16,
+				 &resp->nonce, ha2, sizeof(ha2));
+	if (err)
+		return err;
+
+	for (i = 0; i < sizeof(response); i++)
+		response[i] = (uint8_t)(ch_hex(p[2 * i]) << 4 |
+					ch_hex(p[2 * i + 1]));
+
+	err = CRYPTO_memcmp(digest, response, sizeof(digest)) ? EACCES : 0;
+	memset(digest, 0, sizeof(digest));
+	return err;
+}
+
+
 /*
  * The caller's digest credentials against the call's: 0 if right,
  * ENOENT if it has none for our latest nonce (challenge it), EACCES if
@@ -342,7 +387,7 @@ static int auth_check(const struct incoming *in, const struct sip_msg *msg)
 	err = md5_printf(ha1, "%s:%s:%s", prm->auth_user, in->realm,
 			 prm->password);
 	if (!err)
-		err = httpauth_digest_response_auth(&resp, &msg->met, ha1);
+		err = digest_auth(&resp, &msg->met, ha1);
 	memset(ha1, 0, sizeof(ha1));
 
 	return err ? EACCES : 0;
