@@ -3,11 +3,12 @@
 by SIPp UACs on 127.0.0.1; each caller's tone checked where it comes out."""
 
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from sipsrc_case import (SipsrcTestCase, Sipp, GstLaunch, main, wait_until,
                          PCMU_TO_WAV)
-from peers import (free_port, NginxRtmp, pull_rtmp, dominant_frequency, gst_launch,
+from peers import (build_dir, free_port, NginxRtmp, pull_rtmp, dominant_frequency, gst_launch,
                    Baresip, make_tone_wav)
 
 CALLER = "uac/uac_in_tone_bye.xml"
@@ -111,6 +112,34 @@ class SipsrcAnswerTest(SipsrcTestCase):
         self.assertNotIn("s3cret", r.stdout + r.stderr)
         self.assertTone(wav, 1000)
 
+    def test_a_long_call_id_is_challenged_and_answered(self):
+        # 200 characters (before the fix: the challenge kept no Call-ID, the
+        # retry was challenged again)
+        port = free_port()
+        with GstLaunch(answering(port, "room42", user_id="alice", user_pw="s3cret") +
+                       " ! fakesink") as gst:
+            self.assertTrue(gst.wait_for(WAITING, 10), gst.output())
+            got, report = self.call_in(port, "room42", duration_ms=500,
+                                       extra=["-au", "alice", "-ap", "s3cret",
+                                              "-cid_str", "c" * 180 + "-%u-%p@%s"])
+            r = gst.wait(15)
+        self.assertEqual(got, [401, 180, 200], report)
+        self.assertEqual(r.returncode, 0, str(r))
+
+    def test_a_call_id_too_long_to_report_gets_400_and_the_element_waits_on(self):
+        # 300 characters: not passed to logs and events (before the fix:
+        # answered, only siplistener checked it)
+        port = free_port()
+        with GstLaunch(answering(port, "room42") + " ! fakesink") as gst:
+            self.assertTrue(gst.wait_for(WAITING, 10), gst.output())
+            got, report = self.call_in(port, "room42",
+                                       extra=["-cid_str", "c" * 300 + "-%u-%p@%s"])
+            self.assertEqual(got, [400], report)
+            got, report = self.call_in(port, "room42", duration_ms=500)
+            self.assertEqual(got, [180, 200], report)
+            r = gst.wait(15)
+        self.assertEqual(r.returncode, 0, str(r))
+
     def test_a_wrong_password_gets_403_and_the_element_waits_on(self):
         port = free_port()
         wav = self.tmp / "out.wav"
@@ -124,6 +153,42 @@ class SipsrcAnswerTest(SipsrcTestCase):
             self.assertEqual(got, [401, 180, 200], report)
             r = gst.wait(15)
         self.assertEqual(r.returncode, 0, str(r))
+
+    def test_a_challenged_caller_that_never_retries_does_not_block_the_room(self):
+        # its Call-ID is forgotten after answer-timeout (before the fix: every
+        # other caller got 486 for as long as the element waited)
+        port = free_port()
+        wav = self.tmp / "out.wav"
+        with GstLaunch(answering(port, "room42", user_id="alice", user_pw="s3cret",
+                                 answer_timeout=2) + " " +
+                       PCMU_TO_WAV.format(wav=wav)) as gst:
+            self.assertTrue(gst.wait_for(WAITING, 10), gst.output())
+            got, report = self.call_in(port, "room42",
+                                       scenario="uac/uac_in_challenged_gives_up.xml")
+            self.assertEqual(got, [401], report)
+            got, report = self.call_in(port, "room42", extra=["-au", "alice", "-ap", "s3cret"])
+            self.assertEqual(got, [486], report)   # within the timer: busy
+            time.sleep(3)
+            got, report = self.call_in(port, "room42", duration_ms=1500,
+                                       extra=["-au", "alice", "-ap", "s3cret"])
+            self.assertEqual(got, [401, 180, 200], report)
+            r = gst.wait(15)
+        self.assertEqual(r.returncode, 0, str(r))
+        self.assertTone(wav, 1000)
+
+    def test_a_nonce_is_single_use_so_credentials_cannot_be_replayed(self):
+        # right credentials on an offer we refuse (488), then the same
+        # Authorization in a new INVITE: challenged anew
+        # (before the fix: answered, 200)
+        port = free_port()
+        with GstLaunch(answering(port, "room42", user_id="alice", user_pw="s3cret") +
+                       " ! fakesink") as gst:
+            self.assertTrue(gst.wait_for(WAITING, 10), gst.output())
+            got, report = self.call_in(port, "room42", scenario="uac/uac_in_auth_replay.xml",
+                                       extra=["-au", "alice", "-ap", "s3cret"])
+            gst.interrupt()
+            gst.wait(10)
+        self.assertEqual(got, [401, 180, 488, 401], report)
 
     def test_callers_to_three_rooms_at_once_each_reach_their_own_stream(self):
         port = free_port()
@@ -216,16 +281,37 @@ class SipsrcAnswerTest(SipsrcTestCase):
     def answer_with_session_timer(self, scenario):
         """A caller asking for a 4 s session timer (RFC 4028) to an answering
         sipsrc: the SIPp scenario checks the 200's Session-Expires and the
-        refreshes; returns the call's sip-call states."""
+        refreshes; returns the call's sip-call states. The plugin built with
+        test hooks, its minimum interval lowered to 2 s (90 s otherwise)."""
         port = free_port()
         wav = self.tmp / "out.wav"
-        with GstLaunch(answering(port, "room42") + " " + PCMU_TO_WAV.format(wav=wav)) as gst:
+        env = {"GST_PLUGIN_PATH": str(build_dir() / "tests" / "testhooks"),
+               # its own registry: the hooked plugin is also called "sip"
+               "GST_REGISTRY": str(self.tmp / "registry.bin"),
+               "SIP2RTMP_TEST_MIN_SE": "2"}
+        with GstLaunch(answering(port, "room42") + " " + PCMU_TO_WAV.format(wav=wav),
+                       env=env) as gst:
             self.assertTrue(gst.wait_for(WAITING, 10), gst.output())
             got, report = self.call_in(port, "room42", scenario=scenario)
             r = gst.wait(15)
         self.assertEqual(got, [180, 200], report)
         self.assertEqual(r.returncode, 0, str(r))
         return r.sip_call_states()
+
+    def test_a_callers_session_timer_below_90_s_gets_422_with_min_se(self):
+        # RFC 4028 8 (before the fix: 200, and we refreshed every 500 ms on
+        # the SIP thread); the element waits on for the next caller
+        port = free_port()
+        wav = self.tmp / "out.wav"
+        with GstLaunch(answering(port, "room42") + " " + PCMU_TO_WAV.format(wav=wav)) as gst:
+            self.assertTrue(gst.wait_for(WAITING, 10), gst.output())
+            got, report = self.call_in(port, "room42",
+                                       scenario="uac/uac_in_timer_too_short.xml")
+            self.assertEqual(got, [180, 422], report)
+            got, report = self.call_in(port, "room42", duration_ms=1500)
+            self.assertEqual(got, [180, 200], report)
+            r = gst.wait(15)
+        self.assertEqual(r.returncode, 0, str(r))
 
     def test_a_callers_session_timer_is_refreshed_by_us_when_it_makes_us_the_refresher(self):
         # two UPDATEs within 2 x 4 s, each answered by the caller; its BYE then

@@ -1606,6 +1606,13 @@ int call_incoming_answer(struct call *call, struct sipua_call *handle,
 			return err;
 	}
 
+	if (session_timer_too_short(msg)) {
+		/* RFC 4028 8: 422 with our Min-SE (take() adds it) */
+		*scode = 422;
+		*why = "Session Interval Too Small";
+		return EPROTO;
+	}
+
 	if (!mbuf_get_left(msg->mb) ||
 	    !msg_ctype_cmp(&msg->ctyp, "application", "sdp")) {
 		/* an offer in our answer, the answer in the ACK: libre 1.1.0

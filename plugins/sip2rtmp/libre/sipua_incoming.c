@@ -25,6 +25,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/crypto.h>
 #include <re.h>
 #include "runtime.h"
 #include "stack.h"
@@ -50,8 +51,8 @@ struct incoming {
 	/* SIP thread only */
 	struct le le;           /* in inc.waiters while it waits */
 	struct stack *stack;
-	struct tmr tmr;         /* with invite_id: the retry after our 401 */
-	char call_id[128];      /* after our 401: the INVITE we wait for */
+	struct tmr tmr;         /* the retry after our 401 */
+	char call_id[FACT_MAX]; /* after our 401: the INVITE we wait for */
 	char nonce[NONCE_LEN + 1];
 	bool begun;
 };
@@ -155,6 +156,7 @@ static const char *reason_phrase(uint16_t scode)
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
+	case 422: return "Session Interval Too Small";
 	case 480: return "Temporarily Unavailable";
 	case 486: return "Busy Here";
 	case 488: return "Not Acceptable Here";
@@ -307,10 +309,57 @@ static struct incoming *waiter_find(const struct stack *st,
 }
 
 
+/* libre's httpauth_digest_response_auth() (RFC 2617 3.2.2.1), its
+ * comparison in constant time: 0 if resp's response is right for ha1 */
+static int digest_auth(const struct httpauth_digest_resp *resp,
+		       const struct pl *method, const uint8_t *ha1)
+{
+	uint8_t ha2[16], digest[16], response[16];
+	const char *p = resp->response.p;
+	size_t i;
+	int err;
+
+	if (resp->response.l != 2 * sizeof(response))
+		return EACCES;
+
+	for (i = 0; i < 2 * sizeof(response); i++) {
+		char c = p[i] | 0x20;
+
+		if (!(c >= '0' && c <= '9') && !(c >= 'a' && c <= 'f'))
+			return EACCES;
+	}
+
+	err = md5_printf(ha2, "%r:%r", method, &resp->uri);
+	if (err)
+		return err;
+
+	if (pl_isset(&resp->qop))
+		err = md5_printf(digest, "%w:%r:%r:%r:%r:%w",
+				 ha1, (size_t)16, &resp->nonce, &resp->nc,
+				 &resp->cnonce, &resp->qop, ha2, sizeof(ha2));
+	else
+		err = md5_printf(digest, "%w:%r:%w", ha1, (size_t)16,
+				 &resp->nonce, ha2, sizeof(ha2));
+	if (err)
+		return err;
+
+	for (i = 0; i < sizeof(response); i++)
+		response[i] = (uint8_t)(ch_hex(p[2 * i]) << 4 |
+					ch_hex(p[2 * i + 1]));
+
+	err = CRYPTO_memcmp(digest, response, sizeof(digest)) ? EACCES : 0;
+	memset(digest, 0, sizeof(digest));
+	return err;
+}
+
+
 /*
  * The caller's digest credentials against the call's: 0 if right,
  * ENOENT if it has none for our latest nonce (challenge it), EACCES if
- * wrong. The password is only ever hashed here.
+ * wrong. A nonce is good for one INVITE, the challenged Call-ID's: used
+ * (right or wrong) it is gone, so an Authorization cannot be replayed
+ * (nc and cnonce are not tracked). The password is only ever hashed
+ * here.
  */
 static int auth_check(const struct incoming *in, const struct sip_msg *msg)
 {
@@ -321,7 +370,8 @@ static int auth_check(const struct incoming *in, const struct sip_msg *msg)
 	int err;
 
 	hdr = sip_msg_hdr(msg, SIP_HDR_AUTHORIZATION);
-	if (!hdr || !in->nonce[0])
+	if (!hdr || !in->nonce[0] || !in->call_id[0] ||
+	    pl_strcmp(&msg->callid, in->call_id))
 		return ENOENT;
 
 	if (httpauth_digest_response_decode(&resp, &hdr->val))
@@ -337,21 +387,29 @@ static int auth_check(const struct incoming *in, const struct sip_msg *msg)
 	err = md5_printf(ha1, "%s:%s:%s", prm->auth_user, in->realm,
 			 prm->password);
 	if (!err)
-		err = httpauth_digest_response_auth(&resp, &msg->met, ha1);
+		err = digest_auth(&resp, &msg->met, ha1);
 	memset(ha1, 0, sizeof(ha1));
 
 	return err ? EACCES : 0;
 }
 
 
+/* No INVITE with credentials after our 401: a call that took a parked
+ * INVITE fails; one waiting for its user forgets the challenge and takes
+ * other callers again (a caller that never retries cannot block it) */
 static void retry_timeout(void *arg)
 {
 	struct incoming *in = arg;
 	struct sipua_call *h = in->handle;
 
-	list_unlink(&in->le);
 	runtime_log(5, "incoming call: no INVITE with credentials after our "
 		    "challenge");
+	in->call_id[0] = '\0';
+	in->nonce[0] = '\0';
+	if (!in->invite_id)
+		return;
+
+	list_unlink(&in->le);
 	call_incoming_fail(h, 408, "the caller did not answer our challenge");
 }
 
@@ -378,7 +436,7 @@ static void challenge(struct incoming *in, const struct sip_msg *msg,
 
 	if (!in->le.list)
 		list_append(&inc.waiters, &in->le, in);
-	if (in->invite_id && !tmr_isrunning(&in->tmr))
+	if (!tmr_isrunning(&in->tmr))
 		tmr_start(&in->tmr, in->handle->prm.answer_timeout_ms ?
 			  in->handle->prm.answer_timeout_ms : 32000,
 			  retry_timeout, in);
@@ -395,10 +453,13 @@ static void take(struct incoming *in, const struct sip_msg *msg,
 	struct sipua_call *h = in->handle;
 	const char *why = NULL;
 	uint16_t scode = 500;
+	char hdr[64];
 	int err;
 
 	if (h->prm.auth_user && h->prm.password) {
 		err = auth_check(in, msg);
+		if (!err)
+			in->nonce[0] = '\0';   /* single use */
 		if (err == ENOENT) {
 			challenge(in, msg, call);
 			mem_deref(call);
@@ -417,9 +478,9 @@ static void take(struct incoming *in, const struct sip_msg *msg,
 			}
 			in->call_id[0] = '\0';
 			in->nonce[0] = '\0';
+			tmr_cancel(&in->tmr);
 			if (in->invite_id) {
 				list_unlink(&in->le);
-				tmr_cancel(&in->tmr);
 				call_incoming_fail(h, 403, "wrong credentials");
 			}
 			return;
@@ -444,7 +505,12 @@ static void take(struct incoming *in, const struct sip_msg *msg,
 		return;   /* the handle's call now */
 
 	runtime_log(5, "incoming call refused: %u %s", scode, why);
-	call_incoming_reject(call, scode, why, "Accept: application/sdp\r\n");
+	if (scode == 422)
+		re_snprintf(hdr, sizeof(hdr), "Min-SE: %u\r\n",
+			    session_timer_min_se());
+	else
+		str_ncpy(hdr, "Accept: application/sdp\r\n", sizeof(hdr));
+	call_incoming_reject(call, scode, why, hdr);
 	h->call = NULL;
 	mem_deref(call);
 
@@ -624,12 +690,20 @@ static struct sipua_router *router_find(const struct stack *st)
 }
 
 
-/** An INVITE outside any dialog of ours, on stack st */
+/** An INVITE outside any dialog of ours, on stack st; its Call-ID goes
+    to logs and events (and is kept by a challenge): 400 if it is not
+    printable ASCII under FACT_MAX bytes */
 void incoming_dispatch(struct stack *st, const struct sip_msg *msg)
 {
+	char callid[FACT_MAX];
 	struct sipua_router *r;
 	struct incoming *in;
 	bool busy;
+
+	if (!fact_copy(callid, sizeof(callid), &msg->callid)) {
+		(void)sip_treply(NULL, st->sip, msg, 400, "Bad Request");
+		return;
+	}
 
 	in = waiter_find(st, msg, &busy);
 	if (in) {

@@ -60,6 +60,8 @@ void session_timer_update(struct session_timer *st,
 			  const struct sip_msg *msg, bool peer_is_uac);
 bool session_timer_too_small(struct session_timer *st,
 			     const struct sip_msg *msg);
+bool session_timer_too_short(const struct sip_msg *msg);
+uint32_t session_timer_min_se(void);
 
 /* sipua_sdp.c: SIP thread only */
 enum {

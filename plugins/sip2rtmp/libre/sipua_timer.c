@@ -11,6 +11,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <stdlib.h>
 #include <string.h>
 #include <re.h>
 #include "runtime.h"
@@ -25,7 +26,27 @@ enum {
 	MIN_SE_S = 90,
 	/* a 422 is followed this many times */
 	MAX_RETRIES = 2,
+	/* the longest interval we take (a day): larger ones are capped */
+	MAX_SE_S = 86400,
+	/* the shortest a 2xx may set (ours refresh at most every second);
+	   a caller's INVITE below min_se_s() gets 422 */
+	MIN_ANY_S = 2,
 };
+
+
+/** The shortest interval a caller may ask for: RFC 4028's 90 s (the
+    test-hooks build may lower it: SIP2RTMP_TEST_MIN_SE, for tests that
+    cannot wait minutes) */
+uint32_t session_timer_min_se(void)
+{
+#ifdef SIP2RTMP_TEST_HOOKS
+	const char *env = getenv("SIP2RTMP_TEST_MIN_SE");
+
+	if (env && atoi(env) >= MIN_ANY_S)
+		return (uint32_t)atoi(env);
+#endif
+	return MIN_SE_S;
+}
 
 
 static const struct sip_hdr *session_expires_hdr(const struct sip_msg *msg)
@@ -86,7 +107,8 @@ static void timeout(void *arg)
 	struct session_timer *st = arg;
 
 	if (st->we_refresh) {
-		tmr_start(&st->tmr, st->interval_s * 1000 / 2, timeout, st);
+		tmr_start(&st->tmr, (uint64_t)st->interval_s * 1000 / 2,
+			  timeout, st);
 		st->refreshh(st->arg);
 	}
 	else {
@@ -146,7 +168,11 @@ void session_timer_update(struct session_timer *st,
 		uac_refreshes = false;  /* RFC 4028 9: a UAC without the
 					   timer cannot refresh: we do */
 
-	st->interval_s = pl_u32(&secs);
+	/* bounded: a caller's INVITE below the minimum was refused (422,
+	   session_timer_too_short), its refreshes are raised to it */
+	st->interval_s = MIN(pl_u32(&secs), (uint32_t)MAX_SE_S);
+	st->interval_s = MAX(st->interval_s, msg->req ?
+			     session_timer_min_se() : (uint32_t)MIN_ANY_S);
 	/* the UAC of the message that set the timer is us, or the peer */
 	st->we_refresh = peer_is_uac ? !uac_refreshes : uac_refreshes;
 	/* the 2xx to our INVITE, or the peer's INVITE to us, says what the
@@ -161,6 +187,22 @@ void session_timer_update(struct session_timer *st,
 		    st->we_refresh ? (st->peer_allows_update ? " by UPDATE" :
 				      " by re-INVITE") : "es");
 	start(st);
+}
+
+
+/**
+ * A request (a caller's INVITE) asking for an interval below
+ * session_timer_min_se(): to be answered 422 with Min-SE (RFC 4028 8)
+ */
+bool session_timer_too_short(const struct sip_msg *msg)
+{
+	const struct sip_hdr *hdr = session_expires_hdr(msg);
+	struct pl secs;
+
+	if (!hdr || re_regex(hdr->val.p, hdr->val.l, "[0-9]+", &secs))
+		return false;
+
+	return pl_u32(&secs) < session_timer_min_se();
 }
 
 
