@@ -451,14 +451,19 @@ send_dtmf_locked (GstSipSrc * self, const gchar * digits,
   GstSipStream *audio = self->streams[SIPUA_MEDIA_AUDIO];
   gboolean rfc4733, sendrecv;
 
-  if (!self->call || !self->established || !self->exposed || !digits ||
+  /* SIP INFO needs the dialog only: the established message is posted
+   * before the pads are exposed on the pool, and an application may send
+   * digits as soon as it reads it (CI7: INFO refused in that instant) */
+  if (!self->call || !self->established || !digits ||
       !*digits || strspn (digits, GST_SIP_DTMF_DIGITS) != strlen (digits))
     return FALSE;
 
   GST_OBJECT_LOCK (self);
   sendrecv = self->media_mode[SIPUA_MEDIA_AUDIO] == GST_SIP_MEDIA_SENDRECV;
   GST_OBJECT_UNLOCK (self);
-  rfc4733 = audio && self->have_stream_info && sendrecv && info->accepted &&
+  /* RFC 4733 events go out on the audio stream, sending once exposed */
+  rfc4733 = audio && self->exposed && self->have_stream_info && sendrecv &&
+      info->accepted &&
       info->dtmf_payload >= 0 && info->clock_rate == 8000 &&
       info->remote_receives;
 
@@ -538,6 +543,8 @@ expose_streams (GstElement * element, gpointer user_data)
   gboolean send_silence[SIPUA_MEDIA_COUNT];
   gboolean any = FALSE;
 
+  /* the call is established, its pads not yet there (no lock held) */
+  GST_SIP_TEST_HOOK ("expose-streams");
   GST_STATE_LOCK (self);
   GST_OBJECT_LOCK (self);
   latency = self->latency;

@@ -14,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "peers"))
 from daemon import (Daemon, Sipp, NginxRtmp, call_body, pull_rtmp,  # noqa: E402
                     dominant_frequency, free_port, LOOPBACK)
-from peers import TONE_HZ, loud_spans  # noqa: E402
+from peers import TONE_HZ, loud_spans, build_dir  # noqa: E402
 import rtp_pcap  # noqa: E402
 
 TRANSFER_HZ = 600
@@ -71,6 +71,29 @@ class DaemonCarrierTest(unittest.TestCase):
             self.assertEqual(r.status, 200, r)
             self.assertEqual([d for d, _ in self.dtmf_events(ev, "w5", 5)], list("1234#"))
             self.assertEqual(bridge.wait(), 0, bridge.report())
+
+    # sipsrc posts "established" before its pads are exposed (on GStreamer's
+    # pool): digits by SIP INFO need the dialog only and must go at once
+    # (CI7 saw a 409 in that instant). The plugin built with its test hooks
+    # (tests/testhooks/) holds the exposure, so the window stays open.
+    def test_info_digits_sent_before_the_pads_exist_reach_the_peer(self):
+        env = {"GST_PLUGIN_PATH": str(build_dir() / "tests" / "testhooks"),
+               "SIP2RTMP_TEST_HOLD": "expose-streams"}
+        with NginxRtmp() as nginx, \
+                Sipp("info_pin_then_tone_bye.xml", duration_ms=1000) as bridge:
+            d = Daemon(env=env)
+            # its own registry: the hooked plugin is also called "sip2rtmp"
+            d.env["GST_REGISTRY"] = str(d.dir / "registry.bin")
+            with d, d.events() as ev:
+                r = d.post("/api/v1/calls", call_body(bridge, nginx, "early", callId="early"))
+                self.assertEqual(r.status, 201, r)
+                ev.wait_call("early", status="ESTABLISHED")
+                d.wait_log("sip2rtmp test hook expose-streams: holding", 10)
+                r = d.post("/api/v1/calls/early/dtmf", {"digits": "1234#", "method": "info"})
+                self.assertEqual((r.status, r.json.get("digits")), (202, "1234#"), r)
+                self.assertEqual(self.dtmf_events(ev, "early", 5),
+                                 [(c, "info") for c in "1234#"])
+                self.assertEqual(bridge.wait(), 0, bridge.report())
 
     def test_our_headers_reach_the_invite_and_the_peers_come_back(self):
         headers = {"X-Room": "42", "P-Asserted-Identity": "<sip:+15550001@example.com>"}
