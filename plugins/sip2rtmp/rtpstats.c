@@ -10,20 +10,35 @@
 #include <gst/gst.h>
 #include "rtpstats.h"
 
+/* The statistics of @ssrc start over from @seq (the counter `lost` goes
+ * on) */
+static void
+begin_sequence (SipRtpStats * s, guint32 ssrc, guint16 seq)
+{
+  s->have_sender = TRUE;
+  s->ssrc = ssrc;
+  s->base_seq = s->max_seq = seq;
+  s->cycles = 0;
+  s->expected_prior = s->received_prior = 0;
+  s->received = 0;
+  s->last_transit = 0;
+  s->have_bad_seq = FALSE;
+}
+
 /* One packet of the payload we take, from @ssrc. A sender other than the
- * one counted starts the statistics over from this packet (the counter
- * `lost` goes on). */
+ * one counted starts the statistics over from this packet. A.1: a packet
+ * that jumps SIP_RTP_STATS_MAX_JUMP or more ahead (or more than
+ * SIP_RTP_STATS_MAX_MISORDER behind) is not counted, unless the packet
+ * just before it jumped there too (nothing in sequence between them): then the sender restarted its sequence
+ * without a new SSRC (a gateway's failover, a long outage) and the
+ * statistics start over from it, as for a new sender; without that they
+ * would stay on the old sequence for good (RTCP reports stale, the
+ * fraction lost wrong). */
 void
 sip_rtp_stats_packet (SipRtpStats * s, guint32 ssrc, guint16 seq)
 {
   if (!s->have_sender || ssrc != s->ssrc) {
-    s->have_sender = TRUE;
-    s->ssrc = ssrc;
-    s->base_seq = s->max_seq = seq;
-    s->cycles = 0;
-    s->expected_prior = s->received_prior = 0;
-    s->received = 0;
-    s->last_transit = 0;
+    begin_sequence (s, ssrc, seq);
   } else {
     guint16 gap = (guint16) (seq - s->max_seq);
 
@@ -32,6 +47,15 @@ sip_rtp_stats_packet (SipRtpStats * s, guint32 ssrc, guint16 seq)
         s->cycles += 65536;
       s->lost += gap - 1;
       s->max_seq = seq;
+      s->have_bad_seq = FALSE;  /* the jump was a stray packet */
+    } else if (gap >= SIP_RTP_STATS_MAX_JUMP &&
+        gap <= 65536 - SIP_RTP_STATS_MAX_MISORDER) {
+      if (!s->have_bad_seq || seq != s->bad_seq) {
+        s->have_bad_seq = TRUE;
+        s->bad_seq = (guint16) (seq + 1);
+        return;
+      }
+      begin_sequence (s, ssrc, seq);
     }
   }
   s->received++;

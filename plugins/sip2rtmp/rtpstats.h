@@ -31,6 +31,10 @@ typedef struct
    * one), over every sender of the stream: never goes down, so that it is
    * a counter (stats' packets-lost, sip2rtmpd's metrics) */
   guint64 lost;
+  /* A.1: after a packet that jumped, the sequence number that would
+   * prove the sender restarted its sequence */
+  gboolean have_bad_seq;
+  guint16 bad_seq;
 } SipRtpStats;
 
 /* What a receiver report block says of the sender (RFC 3550, 6.4.1) */
@@ -43,9 +47,11 @@ typedef struct
   guint32 jitter;
 } SipRtpReportBlock;
 
-/* sequence numbers further ahead than this (or behind) are no progress:
- * late or duplicate packets, or a sender that jumped */
+/* sequence numbers this far ahead or more are no progress (A.1's
+ * MAX_DROPOUT): a sender that jumped; up to MAX_MISORDER behind, late or
+ * duplicate packets; in between, a jump too */
 #define SIP_RTP_STATS_MAX_JUMP 3000
+#define SIP_RTP_STATS_MAX_MISORDER 100
 
 void sip_rtp_stats_packet (SipRtpStats * s, guint32 ssrc, guint16 seq);
 void sip_rtp_stats_jitter (SipRtpStats * s, guint clock_rate, guint32 rtp_ts,

@@ -269,6 +269,55 @@ test_a_big_jump_is_neither_progress_nor_loss (void)
   g_assert_cmpuint (rb.ext_highest_seq, ==, 1010 + SIP_RTP_STATS_MAX_JUMP - 1);
 }
 
+/* A.1: two packets in sequence after a big jump, same SSRC: the sender
+ * restarted its sequence; the statistics follow it from the second
+ * (before: they stayed on the old sequence for good) */
+static void
+test_a_sender_that_restarts_its_sequence_is_followed (void)
+{
+  SipRtpStats s = { 0 };
+  SipRtpReportBlock rb;
+
+  run (&s, 1000, 1010);
+  rb = report (&s);
+  run (&s, 40000, 40009);
+  g_assert_cmpuint (s.max_seq, ==, 40009);
+  g_assert_cmpuint (s.base_seq, ==, 40001);
+  g_assert_cmpuint (s.lost, ==, 0);
+  rb = report (&s);
+  g_assert_cmpuint (rb.ssrc, ==, SSRC);
+  g_assert_cmpuint (rb.ext_highest_seq, ==, 40009);
+  g_assert_cmpuint (rb.fraction_lost, ==, 0);
+  g_assert_cmpint (rb.cumulative_lost, ==, 0);
+  /* and on from there: a loss of the new sequence counts */
+  run (&s, 40011, 40020);
+  g_assert_cmpuint (s.lost, ==, 1);
+  rb = report (&s);
+  g_assert_cmpuint (rb.fraction_lost, ==, (1 << 8) / 11);
+}
+
+/* A lone packet far behind is late (up to MAX_MISORDER) or a jump: neither
+ * moves the sequence, and a jump followed by the old sequence is
+ * forgotten */
+static void
+test_a_lone_jump_does_not_restart_the_sequence (void)
+{
+  SipRtpStats s = { 0 };
+
+  run (&s, 5000, 5010);
+  sip_rtp_stats_packet (&s, SSRC, 5010 - 500);
+  run (&s, 5011, 5020);
+  sip_rtp_stats_packet (&s, SSRC, 5010 - 500 + 1);
+  g_assert_cmpuint (s.max_seq, ==, 5020);
+  g_assert_cmpuint (s.base_seq, ==, 5000);
+  g_assert_cmpuint (s.lost, ==, 0);
+  /* 500 behind is a jump: not counted, and not proven by 5011 */
+  g_assert_cmpuint (s.received, ==, 21);
+  /* 50 behind is a late packet: counted */
+  sip_rtp_stats_packet (&s, SSRC, 5020 - 50);
+  g_assert_cmpuint (s.received, ==, 22);
+}
+
 /* A new sender's report starts from its own first packet */
 static void
 test_a_new_sender_starts_over (void)
@@ -379,6 +428,10 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/rtp-stats/a-sender-that-restarts-its-sequence-is-followed",
+      test_a_sender_that_restarts_its_sequence_is_followed);
+  g_test_add_func ("/rtp-stats/a-lone-jump-does-not-restart-the-sequence",
+      test_a_lone_jump_does_not_restart_the_sequence);
   g_test_add_func ("/rtp-stats/no-report-block-before-the-first-packet",
       test_no_report_block_before_the_first_packet);
   g_test_add_func ("/rtp-stats/packets-in-order-lose-nothing",
