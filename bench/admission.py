@@ -17,7 +17,6 @@ import json
 import math
 import sys
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -27,21 +26,40 @@ import bench  # noqa: E402
 from bench import peers, log, LOOPBACK, STALL_MS  # noqa: E402
 
 
-def post(port, body):
-    rq = urllib.request.Request("http://%s:%d/api/v1/calls" % (LOOPBACK, port),
-                                data=json.dumps(body).encode(),
-                                headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(rq, timeout=10) as r:
-            return r.status, json.loads(r.read() or b"{}")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"{}")
-
-
 def status(port):
     with urllib.request.urlopen("http://%s:%d/api/v1/status" % (LOOPBACK, port),
                                 timeout=10) as r:
         return json.loads(r.read())
+
+
+class StatusTimeline:
+    """/api/v1/status's admission figures every second, in a thread: how
+    the measured load follows the calls admitted (printed as a table)."""
+
+    def __init__(self, port):
+        import threading
+        self.port, self.rows, self._stop = port, [], threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._t0 = time.time()
+
+    def start(self):
+        self._thread.start()
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self):
+        while not self._stop.wait(1.0):
+            try:
+                st = status(self.port)
+            except OSError:
+                continue
+            a = st.get("admission", {})
+            self.rows.append((round(time.time() - self._t0, 1), st["activeCalls"],
+                              round(a.get("cpuBusyPercent", 0)),
+                              round(a.get("mediaBusyPercent", 0)),
+                              round(a.get("mediaLateMs", 0), 1), a.get("refused", 0)))
 
 
 def behind(samples, names):
@@ -84,6 +102,8 @@ def run(args, workdir):
             procs.append(proc)
             peers.wait_until(lambda: port in peers._bound_ports("tcp"), 10, "sip2rtmpd", proc)
             poller.start()
+            timeline = StatusTimeline(port)
+            timeline.start()
 
             admitted, refused_in_a_row, refused, reason = [], 0, 0, None
             t0 = time.time()
@@ -92,7 +112,7 @@ def run(args, workdir):
                 if due > time.time():
                     time.sleep(due - time.time())
                 s = sipps[i // args.calls_per_sipp]
-                code, body = post(port, {"callee": "sip:c%d@%s" % (i, s.host_port),
+                code, body = bench.post_json(port, "/api/v1/calls", {"callee": "sip:c%d@%s" % (i, s.host_port),
                                          "rtmpUrl": "rtmp://%s:%d/live" % (LOOPBACK, ng.port),
                                          "rtmpStream": "c%d" % i,
                                          "hasAudio": False, "hasVideo": False})
@@ -128,6 +148,7 @@ def run(args, workdir):
             w1 = time.time()
             poller.keep_samples = False
             st = status(port)
+            timeline.stop()
             samples = [x for x in poller.samples if w0 <= x[0] <= w1]
             late = behind(samples, admitted)
             return {
@@ -137,6 +158,7 @@ def run(args, workdir):
                 "cpu_pct_per_call": 100.0 * cores / max(1, len(admitted)),
                 "machine_busy_pct": 100.0 * (sys1[0] - sys0[0]) / (sys1[1] - sys0[1]),
                 "status": st,
+                "timeline": timeline.rows,
             }
         finally:
             poller.stop()
@@ -160,7 +182,12 @@ def main():
     import tempfile
     with tempfile.TemporaryDirectory(prefix="sip2rtmp-admission-") as d:
         res = run(args, Path(d))
+    timeline = res.pop("timeline")
     print(json.dumps(res, indent=2))
+    print("| s | calls | CPU busy % | busiest media thread % | media late ms | refused |")
+    print("|---|---|---|---|---|---|")
+    for row in timeline:
+        print("| %s | %d | %d | %d | %s | %d |" % row)
     print("admitted %d calls (refused %d: %s); %d of them behind the wall clock by more "
           "than %d ms in a %.0f s window; daemon %.2f cores (%.3f %% per call), machine "
           "%.0f %% busy" % (res["admitted"], res["refused"], res["first_refusal"],

@@ -61,6 +61,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 from datetime import datetime
 from pathlib import Path
@@ -382,6 +383,20 @@ def srtp_share(perf_data):
     return share
 
 
+def post_json(api_port, path, body, timeout=10):
+    """POST body as JSON to the daemon's API: (status, parsed answer). An
+    HTTP error status is an answer, not an exception; a connection that
+    fails raises OSError."""
+    rq = urllib.request.Request("http://%s:%d%s" % (LOOPBACK, api_port, path),
+                                data=json.dumps(body).encode(),
+                                headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(rq, timeout=timeout) as r:
+            return r.status, json.loads(r.read() or b"{}")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
 def rtp_stats(api_port, call_ids):
     """What a sample of the calls received, by the daemon's rtpStats: the
     media really flowed (and, with SRTP, was decrypted: none refused)."""
@@ -545,17 +560,16 @@ class GatewayRun:
                             "rtmpStream": "c%d" % i, "hasAudio": False, "hasVideo": False}
                     if self.variant == "srtp":
                         call["srtp"] = "mandatory"
-                    body = json.dumps(call).encode()
-                    rq = urllib.request.Request(
-                        "http://%s:%d/api/v1/calls" % (LOOPBACK, api_port), data=body,
-                        headers={"Content-Type": "application/json"})
                     req_t["c%d" % i] = time.time()
                     try:
-                        with urllib.request.urlopen(rq, timeout=10) as r:
-                            call_ids.append(json.loads(r.read())["callId"])
+                        code, answer = post_json(api_port, "/api/v1/calls", call)
                     except OSError as e:
+                        code, answer = None, str(e)
+                    if code == 201:
+                        call_ids.append(answer["callId"])
+                    else:
                         errors += 1
-                        log("POST call %d: %s" % (i, e))
+                        log("POST call %d: %s %s" % (i, code, answer))
                 res["ramp_s"] = time.time() - t_start
             else:
                 # baseline: an idle gst-launch with the plugins loaded
