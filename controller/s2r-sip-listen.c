@@ -34,6 +34,7 @@ typedef struct
   char *route_id;
   char *source;
   GstStructure *headers;
+  char *key_header;
 } S2rIncoming;
 
 typedef struct
@@ -79,6 +80,7 @@ incoming_free (S2rIncoming * in)
   g_free (in->route_id);
   g_free (in->source);
   g_clear_pointer (&in->headers, gst_structure_free);
+  g_free (in->key_header);
   g_free (in);
 }
 
@@ -112,6 +114,7 @@ s2r_incoming_get_view (gconstpointer incoming, S2rIncomingView * view)
   view->route = in->route_id;
   view->source = in->source;
   view->x_headers = in->headers;
+  view->key_header = in->key_header;
 }
 
 static void
@@ -189,6 +192,9 @@ make_call (Listener * l, const GstStructure * s, S2rRouteMatch * match)
     if (match->key_header)
       drop_header (in->headers, match->key_header);
   }
+  in->key_header = g_strdup (match->key_header);
+  if (match->url_has_key)
+    s2r_call_request_hide_first_url (req);
   s2r_call_request_set_incoming (req, in, (GDestroyNotify) incoming_free);
   s2r_route_match_clear (match);
 

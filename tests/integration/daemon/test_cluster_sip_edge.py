@@ -10,6 +10,7 @@ callers playing tones, nginx-rtmp.
 """
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -205,7 +206,9 @@ def sip_nodes(ports, edge, nginx):
 
 
 def sent_key(call):
-    return (call.get("xHeaders") or {}).get("X-Stream-Key")
+    """The caller's From user (each caller is named after its room)."""
+    m = re.search(r"sips?:([^@;>]+)@", call.get("caller") or "")
+    return m.group(1) if m else None
 
 
 class ClusterSipEdgeTest(unittest.TestCase):
@@ -215,7 +218,8 @@ class ClusterSipEdgeTest(unittest.TestCase):
         def got():
             calls = cl.nodes["a"].get("/api/v1/calls").json or []
             # the called user is the stream's name ({user}): masked in the
-            # call's JSON; each caller sends it as X-Stream-Key too (key=user)
+            # call's JSON, and so is a header that holds it: each caller is
+            # named after its room in From (from_user=user)
             return {sent_key(c): c["node"] for c in calls
                     if c.get("direction") == "incoming" and sent_key(c) in users
                     and c["status"] == "ESTABLISHED"}
@@ -243,7 +247,7 @@ class ClusterSipEdgeTest(unittest.TestCase):
                 self.assertEqual(set(edge.states().values()), {"AP"}, edge.report())
 
                 def call(user, hz, seconds=20):
-                    c = caller(edge.port, user, key=user, duration_ms=seconds * 1000,
+                    c = caller(edge.port, user, from_user=user, duration_ms=seconds * 1000,
                                tones={"tone.wav": hz}, timeout=seconds + 20)
                     c.__enter__()
                     callers.append(c)

@@ -224,6 +224,27 @@ class DaemonIncomingTest(unittest.TestCase):
             self.assertEqual({(e.get("xHeaders") or {}).get("X-Stream-Key")
                               for e in calls if "xHeaders" in e}, {"k9"})
 
+    def test_a_url_a_route_puts_the_called_user_in_is_shown_redacted(self):
+        # the request-URI user is the RTMP application here: a key in the URL
+        with NginxRtmp() as nginx, Daemon(self.config()) as d, d.events() as ev:
+            self.api_route(d, nginx, "live", "by-url",
+                           rtmpUrl="rtmp://%s:%d/{user}" % (LOOPBACK, nginx.port))
+            with caller(self.sip_port, "live", duration_ms=8000,
+                        tones={"tone.wav": 550}) as uac:
+                call = ev.wait(lambda e: e.get("direction") == "incoming" and
+                               e.get("status") == "ESTABLISHED", 20, "the call up")
+                ev.wait_call(call["callId"], stream="PUBLISHING")
+                self.assertToneOn(nginx, "by-url", 550)
+                got = d.get("/api/v1/calls/%s" % call["callId"]).json
+                self.assertEqual(got["calledUser"], "***")
+                self.assertEqual(got["rtmpUrl"], "rtmp://%s:%d/..." % (LOOPBACK, nginx.port))
+                self.assertEqual([x["rtmpUrl"] for x in got["destinations"]],
+                                 ["rtmp://%s:%d/..." % (LOOPBACK, nginx.port)])
+                self.assertEqual(uac.wait(40), 0, uac.report())
+            ev.wait_call(call["callId"], status="FINISH")
+            for e in ev.of_call(call["callId"]):
+                self.assertNotIn("/live", repr(e))
+
     def test_delete_hangs_up_an_incoming_call_and_the_caller_gets_our_bye(self):
         with NginxRtmp() as nginx, Daemon(self.config()) as d, d.events() as ev:
             self.api_route(d, nginx, "room5", "room5")

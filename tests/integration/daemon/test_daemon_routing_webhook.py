@@ -86,6 +86,31 @@ class DaemonRoutingWebhookTest(unittest.TestCase):
             self.assertEqual(body["xHeaders"], {"X-Stream-Key": "sid-42"})
             self.assertFalse(body["hasCredentials"])
 
+    def test_a_header_the_webhook_made_the_stream_key_of_is_not_shown(self):
+        # the webhook builds the stream key from the caller's X-Stream-Key:
+        # the header's value is the key, so no answer or event shows it
+        with NginxRtmp() as nginx, receiver(lambda b: (200, {
+                "rtmpUrl": "rtmp://%s:%d/live" % (LOOPBACK, nginx.port),
+                "rtmpStream": "cdn-" + b["xHeaders"]["X-Stream-Key"]})) as hook, \
+                Daemon(self.config(hook.url)) as d, d.events() as ev:
+            with caller(self.sip_port, "town-hall", key="tok-Zq81secret",
+                        duration_ms=8000, tones={"tone.wav": 600}) as uac:
+                call = ev.wait(lambda e: e.get("calledUser") == "town-hall" and
+                               e.get("status") == "ESTABLISHED", 20, "town-hall up")
+                ev.wait_call(call["callId"], stream="PUBLISHING")
+                self.assertToneOn(nginx, "cdn-tok-Zq81secret", 600, uac.dir)
+                got = d.get("/api/v1/calls/%s" % call["callId"])
+                self.assertEqual(got.json["xHeaders"], {"X-Stream-Key": "***"})
+                self.assertEqual(got.json["rtmpStream"], "***")
+                listed = d.get("/api/v1/calls").text
+                self.assertEqual(uac.wait(40), 0, uac.report())
+            ev.wait_call(call["callId"], status="FINISH")
+            # the webhook itself was asked with the value: it needs it
+            self.assertEqual(hook.wait_arrived()[1]["xHeaders"],
+                             {"X-Stream-Key": "tok-Zq81secret"})
+            for text in (got.text, listed, repr(ev.of_call(call["callId"])), d.log()):
+                self.assertNotIn("Zq81secret", text)
+
     def test_the_webhooks_reject_is_the_status_the_caller_gets(self):
         with receiver(lambda b: (200, {"reject": 603})) as hook, \
                 Daemon(self.config(hook.url)) as d:
