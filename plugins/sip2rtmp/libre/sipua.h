@@ -186,6 +186,12 @@ struct sipua_answer_params {
 	const char *caller;     /**< From user or user@host; NULL: any */
 	const char *invite_id;  /**< a parked INVITE to take; NULL: none */
 	const char *realm;      /**< digest realm we challenge with */
+	/* wrong credentials from one source address to one user that lock
+	   them out (their INVITEs get 480 with Retry-After until then) */
+	unsigned max_failures;  /**< failures within the window; 0: no limit */
+	uint32_t failure_window_ms;  /**< 0: 60 s */
+	uint32_t lockout_ms;    /**< the first lock-out, doubled on repeats;
+				     0: 60 s */
 };
 
 /** The facts of a parked INVITE: checked, printable ASCII, one line each */
