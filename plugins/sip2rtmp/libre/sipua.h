@@ -234,5 +234,6 @@ int  sipua_router_start(struct sipua_router **rp, const char *laddr,
 			sipua_invite_gone_h *gh, void *arg);
 void sipua_router_stop(struct sipua_router *r);
 int  sipua_router_reject(const char *invite_id, uint16_t scode);
+void sipua_auth_guard_stats(uint64_t *wrong, uint64_t *refused);
 
 #endif

@@ -121,6 +121,12 @@ static struct {
 } inc;
 
 
+/* The process's counts, for siplistener's stats: written on the SIP
+   thread, read on any (sipua_auth_guard_stats), hence atomic */
+static uint64_t wrong_credentials;   /* answered 403 */
+static uint64_t locked_out;          /* answered 480 by the guard */
+
+
 static void module_close(void)
 {
 	tmr_cancel(&inc.guard_tmr);
@@ -295,6 +301,7 @@ static bool guard_refuse(struct stack *st, const struct sip_msg *msg)
 		return false;
 
 	secs = (left + 999) / 1000;
+	__atomic_fetch_add(&locked_out, 1, __ATOMIC_RELAXED);
 	(void)sip_treplyf(NULL, NULL, st->sip, msg, false, 480,
 			  "Temporarily Unavailable",
 			  "Retry-After: %u\r\nContent-Length: 0\r\n\r\n",
@@ -313,6 +320,7 @@ static void guard_failure(const struct incoming *in,
 	char addr[64], user[FACT_MAX];
 	uint32_t lockout;
 
+	__atomic_fetch_add(&wrong_credentials, 1, __ATOMIC_RELAXED);
 	if (!in->guard.max_failures)
 		return;
 
@@ -332,6 +340,15 @@ static void guard_failure(const struct incoming *in,
 
 	if (!tmr_isrunning(&inc.guard_tmr))
 		tmr_start(&inc.guard_tmr, GUARD_SWEEP_MS, guard_sweep, NULL);
+}
+
+
+/** Any thread: the process's wrong credentials (403) and the INVITEs
+    refused while their source was locked out for their user (480) */
+void sipua_auth_guard_stats(uint64_t *wrong, uint64_t *refused)
+{
+	*wrong = __atomic_load_n(&wrong_credentials, __ATOMIC_RELAXED);
+	*refused = __atomic_load_n(&locked_out, __ATOMIC_RELAXED);
 }
 
 

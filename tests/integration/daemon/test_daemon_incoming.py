@@ -157,6 +157,10 @@ class DaemonIncomingTest(unittest.TestCase):
                 retry_after = int(got[0].header("Retry-After"))
                 self.assertTrue(1 <= retry_after <= 3, got[0].text)
                 self.assertEqual(len(d.get("/api/v1/calls").json), calls)
+                metrics = d.get("/metrics").text
+                self.assertRegex(metrics, r"(?m)^sip2rtmp_incoming_auth_failures_total 2$")
+                self.assertRegex(metrics, r"(?m)^sip2rtmp_incoming_auth_locked_out_total 1$")
+                d.wait_log("1 INVITEs refused for a lock-out (480)", 5)
 
                 with caller(self.sip_port, "room7", duration_ms=6000, extra=right,
                             local_ip="127.0.0.2", tones={"tone.wav": 900}) as uac:
