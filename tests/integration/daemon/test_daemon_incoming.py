@@ -160,6 +160,9 @@ class DaemonIncomingTest(unittest.TestCase):
                 metrics = d.get("/metrics").text
                 self.assertRegex(metrics, r"(?m)^sip2rtmp_incoming_auth_failures_total 2$")
                 self.assertRegex(metrics, r"(?m)^sip2rtmp_incoming_auth_locked_out_total 1$")
+                check = subprocess.run(["promtool", "check", "metrics"], input=metrics,
+                                       capture_output=True, text=True)
+                self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
                 d.wait_log("1 INVITEs refused for a lock-out (480)", 5)
 
                 with caller(self.sip_port, "room7", duration_ms=6000, extra=right,
