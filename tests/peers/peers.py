@@ -533,7 +533,7 @@ class Sipp(Peer):
 
     @property
     def host_port(self):
-        return "%s:%d" % (LOOPBACK, self.port)
+        return "%s:%d" % (self.local_ip, self.port)
 
     def uri(self, user="service"):
         return "sip:%s@%s" % (user, self.host_port)
