@@ -429,8 +429,7 @@ config_load (S2rConfig * config, GKeyFile * kf, GError ** error)
           &config->auth_max_failures, error)
       || !read_seconds (kf, "sip", "auth-failure-window",
           &config->auth_failure_window, error)
-      || !read_seconds (kf, "sip", "auth-lockout", &config->auth_lockout,
-          error)
+      || !read_seconds (kf, "sip", "auth-lockout", &config->auth_lockout, error)
       || !read_string (kf, "sip", "srtp", &config->srtp, error)
       || !read_string (kf, "sip", "tls-ca-file", &config->tls_ca_file, error)
       || !read_bool (kf, "sip", "tls-verify", &config->tls_verify, error)

@@ -54,8 +54,7 @@ test_the_nth_failure_locks_the_key_out (void)
   g_assert_cmpuint (authguard_locked (g, "192.0.2.1", "room43", 2500), ==, 0);
   g_assert_cmpuint (authguard_locked (g, "192.0.2.2", "room42", 2500), ==, 0);
   /* over at its end */
-  g_assert_cmpuint (authguard_locked (g, "192.0.2.1", "room42", 12000), ==,
-      0);
+  g_assert_cmpuint (authguard_locked (g, "192.0.2.1", "room42", 12000), ==, 0);
   authguard_free (g);
 }
 
@@ -206,9 +205,11 @@ main (int argc, char **argv)
       test_a_repeated_lock_out_doubles_up_to_the_cap);
   g_test_add_func ("/authguard/a-lock-out-is-forgotten-after-as-long-again",
       test_a_lock_out_is_forgotten_after_as_long_again);
-  g_test_add_func ("/authguard/failures-in-flight-during-a-lock-out-add-nothing",
+  g_test_add_func
+      ("/authguard/failures-in-flight-during-a-lock-out-add-nothing",
       test_failures_in_flight_during_a_lock_out_add_nothing);
-  g_test_add_func ("/authguard/no-limit-keeps-nothing", test_no_limit_keeps_nothing);
+  g_test_add_func ("/authguard/no-limit-keeps-nothing",
+      test_no_limit_keeps_nothing);
   g_test_add_func ("/authguard/the-table-is-bounded-and-keeps-lock-outs-first",
       test_the_table_is_bounded_and_keeps_lock_outs_first);
   g_test_add_func ("/authguard/a-long-user-is-cut-not-overflowed",
