@@ -66,6 +66,9 @@ struct _S2rSipListen
   char *webhook_fallback_rule;
   GPtrArray *pending;           /* Pending, while the webhook is asked */
   gboolean closing;
+  /* password guessing: siplistener's counts as last logged */
+  guint guard_watch;
+  guint64 logged_wrong, logged_refused;
 };
 
 static void
@@ -432,6 +435,65 @@ listen_uri (const char *spec, GError ** error)
   return g_strdup_printf ("sip:%s:%u;transport=%s", host, (guint) portn, tp);
 }
 
+/* GET /metrics: password guessing. siplistener's counts are the
+ * process's (one table of wrong credentials per process), so the first
+ * listener's are all of them */
+static void
+guard_counts (S2rSipListen * sl, guint64 * wrong, guint64 * refused)
+{
+  GstStructure *stats = NULL;
+
+  *wrong = *refused = 0;
+  if (!sl->listeners->len)
+    return;
+  g_object_get (((Listener *) sl->listeners->pdata[0])->listener, "stats",
+      &stats, NULL);
+  if (stats) {
+    gst_structure_get_uint64 (stats, "auth-failures", wrong);
+    gst_structure_get_uint64 (stats, "auth-locked-out", refused);
+    gst_structure_free (stats);
+  }
+}
+
+/* A line a second at most, and only when a lock-out refused INVITEs: the
+ * journal sees a guesser without GST_DEBUG (the plugin's own line, with
+ * the source address and user, is GST_DEBUG=libre:4) */
+static gboolean
+log_guard (gpointer user_data)
+{
+  S2rSipListen *sl = user_data;
+  guint64 wrong, refused;
+
+  guard_counts (sl, &wrong, &refused);
+  if (refused != sl->logged_refused)
+    g_message ("incoming calls: %" G_GUINT64_FORMAT " wrong credentials "
+        "(403) and %" G_GUINT64_FORMAT " INVITEs refused for a lock-out "
+        "(480) in the last second", wrong - sl->logged_wrong,
+        refused - sl->logged_refused);
+  sl->logged_wrong = wrong;
+  sl->logged_refused = refused;
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+render_metrics (GString * out, gpointer user_data)
+{
+  guint64 wrong, refused;
+
+  guard_counts (user_data, &wrong, &refused);
+  g_string_append_printf (out,
+      "# HELP sip2rtmp_incoming_auth_failures_total Incoming calls refused "
+      "for wrong credentials (403).\n"
+      "# TYPE sip2rtmp_incoming_auth_failures_total counter\n"
+      "sip2rtmp_incoming_auth_failures_total %" G_GUINT64_FORMAT "\n"
+      "# HELP sip2rtmp_incoming_auth_locked_out_total Incoming INVITEs "
+      "refused (480) while their source was locked out for their user after "
+      "wrong credentials.\n"
+      "# TYPE sip2rtmp_incoming_auth_locked_out_total counter\n"
+      "sip2rtmp_incoming_auth_locked_out_total %" G_GUINT64_FORMAT "\n",
+      wrong, refused);
+}
+
 S2rSipListen *
 s2r_sip_listen_new (S2rCallManager * manager, S2rRoutes * routes,
     const char *listen, const char *allow, GError ** error)
@@ -479,6 +541,8 @@ s2r_sip_listen_new (S2rCallManager * manager, S2rRoutes * routes,
       return NULL;
     }
   }
+  s2r_call_manager_set_metrics_func (manager, render_metrics, sl);
+  sl->guard_watch = g_timeout_add_seconds (1, log_guard, sl);
   return g_steal_pointer (&sl);
 }
 
@@ -498,6 +562,8 @@ s2r_sip_listen_free (S2rSipListen * sl)
   g_clear_pointer (&sl->pending, g_ptr_array_unref);
   g_clear_pointer (&sl->webhook, s2r_routing_webhook_free);
   g_free (sl->webhook_fallback_rule);
+  s2r_call_manager_set_metrics_func (sl->manager, NULL, NULL);
+  g_clear_handle_id (&sl->guard_watch, g_source_remove);
   g_clear_pointer (&sl->listeners, g_ptr_array_unref);
   g_clear_pointer (&sl->allow, g_ptr_array_unref);
   g_clear_object (&sl->manager);

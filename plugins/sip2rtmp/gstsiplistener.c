@@ -54,6 +54,7 @@ enum
   PROP_0,
   PROP_URI,
   PROP_PARK_TIMEOUT,
+  PROP_STATS,
 };
 
 #define DEFAULT_PARK_TIMEOUT 10
@@ -267,6 +268,16 @@ gst_sip_listener_get_property (GObject * object, guint prop_id,
     case PROP_PARK_TIMEOUT:
       g_value_set_uint (value, self->park_timeout);
       break;
+    case PROP_STATS:{
+      guint64 wrong, refused;
+
+      sipua_auth_guard_stats (&wrong, &refused);
+      g_value_take_boxed (value,
+          gst_structure_new ("application/x-siplistener-stats",
+              "auth-failures", G_TYPE_UINT64, wrong,
+              "auth-locked-out", G_TYPE_UINT64, refused, NULL));
+      break;
+    }
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -311,6 +322,14 @@ gst_sip_listener_class_init (GstSipListenerClass * klass)
           "waits (after 180) to be taken or rejected; then 480", 1, 3600,
           DEFAULT_PARK_TIMEOUT, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  /* the guard's table is the process's (sipua_incoming.c), so are these */
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics", "The process's incoming "
+          "calls on every SIP address (not this one's alone): auth-failures "
+          "(wrong credentials, answered 403), auth-locked-out (INVITEs "
+          "answered 480 while their source address was locked out for "
+          "their user by sipsrc's auth-max-failures)", GST_TYPE_STRUCTURE,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   /**
    * GstSipListener::reject:

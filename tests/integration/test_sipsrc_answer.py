@@ -36,16 +36,21 @@ def caller(port, user, scenario=CALLER, from_user="alice", key="k1", extra=(), *
 
 class SipsrcAnswerTest(SipsrcTestCase):
 
-    def call_in(self, port, user, **kw):
-        """Run one SIPp caller to its end: the answers to its INVITEs."""
+    def responses_to_invites(self, port, user, **kw):
+        """Run one SIPp caller to its end: the responses to its INVITEs."""
         with caller(port, user, **kw) as uac:
             rc = uac.wait(40)
-            got = [m.status for m in uac.parsed_messages()
+            got = [m for m in uac.parsed_messages()
                    if m.direction == "received" and m.status and
                    "INVITE" in (m.header("CSeq") or "")]
             report = uac.report()
         self.assertEqual(rc, 0, report)
         return got, report
+
+    def call_in(self, port, user, **kw):
+        """Run one SIPp caller to its end: the answers to its INVITEs."""
+        got, report = self.responses_to_invites(port, user, **kw)
+        return [m.status for m in got], report
 
     def test_a_call_to_the_waiting_user_is_answered_and_its_tone_comes_out(self):
         port = free_port()
@@ -189,6 +194,63 @@ class SipsrcAnswerTest(SipsrcTestCase):
             gst.interrupt()
             gst.wait(10)
         self.assertEqual(got, [401, 180, 488, 401], report)
+
+    def assertStreamTone(self, rtmp, stream, hz, proc):
+        rtmp.wait_publishing(stream, proc=proc)
+        wav = self.tmp / ("%s.wav" % stream)
+        pr = pull_rtmp(rtmp.url(stream=stream), 2, wav)
+        self.assertEqual(pr.returncode, 0, pr.stderr[-2000:])
+        self.assertTone(wav, hz, ctx="on stream %s" % stream)
+
+    def test_wrong_passwords_lock_out_their_source_for_that_user_only(self):
+        # auth-max-failures wrong passwords from 127.0.0.1 to room42: 403 each;
+        # then even the right one gets 480 with the lock-out's seconds left in
+        # Retry-After, while 127.0.0.2 is answered, and after Retry-After
+        # 127.0.0.1 is answered again (before: a guesser tried forever)
+        port = free_port()
+        creds = ["-au", "alice", "-ap", "s3cret"]
+        with NginxRtmp() as rtmp:
+            # one sipsrc per caller (From), so that each call has its stream
+            parts = []
+            for n, who in enumerate(("carol", "alice")):
+                parts.append(answering(port, "room42", name="src%d" % n, caller=who,
+                                       user_id="alice", user_pw="s3cret",
+                                       auth_max_failures=3, auth_lockout=3))
+                parts.append(PCMU_TO_RTMP.format(n=n, url=rtmp.url(stream=who)))
+            with GstLaunch(" ".join(parts)) as gst:
+                wait_until(lambda: len(re.findall(WAITING, gst.output())) >= 2, 10,
+                           "two sipsrc waiting", gst.proc)
+                for _ in range(3):
+                    got, report = self.call_in(port, "room42", from_user="alice",
+                                               extra=["-au", "alice", "-ap", "wrong-pw-42"])
+                    self.assertEqual(got, [401, 403], report)
+
+                got, report = self.responses_to_invites(port, "room42", from_user="alice",
+                                                        extra=creds)
+                refused_at = time.monotonic()
+                self.assertEqual([m.status for m in got], [480], report)
+                retry_after = int(got[0].header("Retry-After"))
+                self.assertTrue(1 <= retry_after <= 3, got[0].text)
+                # the same source to another user: not locked out (nobody
+                # waits for room43: 404)
+                got, report = self.call_in(port, "room43", from_user="alice", extra=creds)
+                self.assertEqual(got, [404], report)
+
+                with caller(port, "room42", from_user="carol", extra=creds,
+                            local_ip="127.0.0.2", duration_ms=6000,
+                            tones={"tone.wav": 500}) as uac:
+                    self.assertStreamTone(rtmp, "carol", 500, gst.proc)
+                    self.assertEqual(uac.wait(40), 0, uac.report())
+
+                time.sleep(max(0.0, refused_at + retry_after - time.monotonic()))
+                with caller(port, "room42", from_user="alice", extra=creds,
+                            duration_ms=6000, tones={"tone.wav": 800}) as uac:
+                    self.assertStreamTone(rtmp, "alice", 800, gst.proc)
+                    self.assertEqual(uac.wait(40), 0, uac.report())
+                r = gst.wait(20)
+            self.assertEqual(r.returncode, 0, str(r))
+            self.assertNotIn("s3cret", r.stdout + r.stderr)
+            self.assertNotIn("wrong-pw-42", r.stdout + r.stderr)
 
     def test_callers_to_three_rooms_at_once_each_reach_their_own_stream(self):
         port = free_port()

@@ -84,7 +84,8 @@ def free_port(count=1):
 
 
 def _bound_ports(proto):
-    """Local ports bound on 127.0.0.1 or 0.0.0.0 for 'udp' or 'tcp' (listening)."""
+    """Local ports bound on loopback (127.0.0.0/8) or 0.0.0.0 for 'udp' or 'tcp'
+    (listening)."""
     ports = set()
     try:
         with open("/proc/net/" + proto) as f:
@@ -94,7 +95,8 @@ def _bound_ports(proto):
                 addr, port = fields[1].split(":")
                 if proto == "tcp" and fields[3] != "0A":   # LISTEN
                     continue
-                if addr in ("0100007F", "00000000"):
+                # little-endian hex: 127.x.y.z ends in 7F
+                if addr.endswith("7F") or addr == "00000000":
                     ports.add(int(port, 16))
     except OSError:
         pass
@@ -457,14 +459,17 @@ class Sipp(Peer):
     - timeout: sipp's global -timeout; reaching it fails the scenario.
     - calls: how many calls it answers before it exits (-m); wait() is 0 only
       if each one followed the scenario to its end.
+    - local_ip: its SIP address, another loopback address (127.0.0.2) for a
+      second source; its media stays on 127.0.0.1.
     """
 
     name = "sipp"
     process_group = True    # a scenario's <exec command> runs in sipp's group
 
     def __init__(self, scenario, duration_ms=None, tones=None, timeout=60,
-                 extra_args=(), files=None, calls=1, **keys):
+                 extra_args=(), files=None, calls=1, local_ip=LOOPBACK, **keys):
         super().__init__()
+        self.local_ip = local_ip
         self.calls = calls
         p = Path(scenario)
         self.scenario = p.resolve() if p.is_absolute() or p.exists() else SCENARIOS_DIR / p
@@ -496,7 +501,7 @@ class Sipp(Peer):
 
     def command(self):
         cmd = ["sipp", "-sf", str(self.scenario),
-               "-i", LOOPBACK, "-p", str(self.port),
+               "-i", self.local_ip, "-p", str(self.port),
                "-mi", LOOPBACK, "-mp", str(self.media_port),
                "-m", str(self.calls), "-nostdin",
                "-timeout", "%ds" % self.timeout, "-timeout_error",
@@ -528,7 +533,7 @@ class Sipp(Peer):
 
     @property
     def host_port(self):
-        return "%s:%d" % (LOOPBACK, self.port)
+        return "%s:%d" % (self.local_ip, self.port)
 
     def uri(self, user="service"):
         return "sip:%s@%s" % (user, self.host_port)

@@ -186,6 +186,12 @@ struct sipua_answer_params {
 	const char *caller;     /**< From user or user@host; NULL: any */
 	const char *invite_id;  /**< a parked INVITE to take; NULL: none */
 	const char *realm;      /**< digest realm we challenge with */
+	/* wrong credentials from one source address to one user that lock
+	   them out (their INVITEs get 480 with Retry-After until then) */
+	unsigned max_failures;  /**< failures within the window; 0: no limit */
+	uint32_t failure_window_ms;  /**< 0: 60 s */
+	uint32_t lockout_ms;    /**< the first lock-out, doubled on repeats;
+				     0: 60 s */
 };
 
 /** The facts of a parked INVITE: checked, printable ASCII, one line each */
@@ -228,5 +234,6 @@ int  sipua_router_start(struct sipua_router **rp, const char *laddr,
 			sipua_invite_gone_h *gh, void *arg);
 void sipua_router_stop(struct sipua_router *r);
 int  sipua_router_reject(const char *invite_id, uint16_t scode);
+void sipua_auth_guard_stats(uint64_t *wrong, uint64_t *refused);
 
 #endif

@@ -7,6 +7,7 @@ Real daemon over real HTTP, SIPp UACs as callers, nginx-rtmp, ffmpeg.
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 from pathlib import Path
 
@@ -124,6 +125,61 @@ class DaemonIncomingTest(unittest.TestCase):
                     self.assertEqual(call["route"], "config-rooms")
                     self.assertEqual(uac.wait(40), 0, uac.report())
                 self.assertNotIn("s3cret", d.log())
+
+    def test_a_guessers_source_is_locked_out_for_the_user_before_any_call_is_made(self):
+        # [sip] auth-max-failures wrong passwords from 127.0.0.1 to room7:
+        # 403 each; then the right one gets 480 with Retry-After, no call is
+        # made for it, while 127.0.0.2 gets through to its stream; after
+        # Retry-After 127.0.0.1 is answered again (before: each guess parked
+        # an INVITE and made a call, forever)
+        right = ["-au", "alice", "-ap", "s3cret"]
+        with NginxRtmp() as nginx:
+            conf = self.config(
+                "auth-max-failures=2\nauth-lockout=3\n"
+                "\n[route:rooms]\nuser=room*\nrtmpUrl=rtmp://%s:%d/live\n"
+                "rtmpStream=in-{user}\nsip-login=alice\nsip-password=s3cret\n" %
+                (LOOPBACK, nginx.port))
+            with Daemon(conf) as d, d.events() as ev:
+                for _ in range(2):
+                    got, report = self.call_in("room7",
+                                               extra=["-au", "alice", "-ap", "wrong-pw-42"])
+                    self.assertEqual(got, [180, 401, 403], report)
+                calls = len(d.get("/api/v1/calls").json)
+
+                with caller(self.sip_port, "room7", extra=right) as uac:
+                    self.assertEqual(uac.wait(40), 0, uac.report())
+                    refused_at = time.monotonic()
+                    got = [m for m in uac.parsed_messages() if m.direction == "received"
+                           and m.status and "INVITE" in (m.header("CSeq") or "")]
+                    report = uac.report()
+                # not parked (no 180), not challenged
+                self.assertEqual([m.status for m in got], [480], report)
+                retry_after = int(got[0].header("Retry-After"))
+                self.assertTrue(1 <= retry_after <= 3, got[0].text)
+                self.assertEqual(len(d.get("/api/v1/calls").json), calls)
+                metrics = d.get("/metrics").text
+                self.assertRegex(metrics, r"(?m)^sip2rtmp_incoming_auth_failures_total 2$")
+                self.assertRegex(metrics, r"(?m)^sip2rtmp_incoming_auth_locked_out_total 1$")
+                check = subprocess.run(["promtool", "check", "metrics"], input=metrics,
+                                       capture_output=True, text=True)
+                self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+                d.wait_log("1 INVITEs refused for a lock-out (480)", 5)
+
+                with caller(self.sip_port, "room7", duration_ms=6000, extra=right,
+                            local_ip="127.0.0.2", tones={"tone.wav": 900}) as uac:
+                    call = ev.wait(lambda e: e.get("route") == "config-rooms" and
+                                   e.get("status") == "ESTABLISHED", 20, "room7 up")
+                    ev.wait_call(call["callId"], stream="PUBLISHING")
+                    self.assertToneOn(nginx, "in-room7", 900)
+                    self.assertEqual(uac.wait(40), 0, uac.report())
+                ev.wait_call(call["callId"], status="FINISH")
+
+                time.sleep(max(0.0, refused_at + retry_after - time.monotonic()))
+                got, report = self.call_in("room7", duration_ms=500, extra=right)
+                self.assertEqual(got[-1], 200, report)
+                log = d.log()
+                self.assertNotIn("s3cret", log)
+                self.assertNotIn("wrong-pw-42", log)
 
     def test_a_call_no_route_takes_gets_404(self):
         with Daemon(self.config()) as d:
