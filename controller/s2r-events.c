@@ -81,7 +81,7 @@ s2r_events_new (S2rCallManager * manager)
 }
 
 void
-s2r_events_add_client (S2rEvents * events, SoupServerMessage * msg)
+s2r_events_start_stream (SoupServerMessage * msg)
 {
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
   SoupMessageBody *body = soup_server_message_get_response_body (msg);
@@ -94,7 +94,12 @@ s2r_events_add_client (S2rEvents * events, SoupServerMessage * msg)
   /* sent at once, so a client knows it is subscribed */
   soup_message_body_append (body, SOUP_MEMORY_STATIC, ": subscribed\n\n",
       strlen (": subscribed\n\n"));
+}
 
+void
+s2r_events_add_client (S2rEvents * events, SoupServerMessage * msg)
+{
+  s2r_events_start_stream (msg);
   events->clients = g_list_prepend (events->clients, g_object_ref (msg));
   g_signal_connect (msg, "finished", G_CALLBACK (client_gone_cb), events);
   g_signal_connect (msg, "disconnected", G_CALLBACK (client_gone_cb), events);

@@ -22,6 +22,10 @@ S2rEvents *s2r_events_new (S2rCallManager * manager);
 void s2r_events_free (S2rEvents * events);
 void s2r_events_add_client (S2rEvents * events, SoupServerMessage * msg);
 void s2r_events_close_all (S2rEvents * events);
+/* Answers @msg as an event stream (200, text/event-stream, chunked, not
+ * cached) and sends ": subscribed" at once; also the cluster's stream
+ * (controller/cluster/s2r-cluster-events.c) */
+void s2r_events_start_stream (SoupServerMessage * msg);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (S2rEvents, s2r_events_free);
 

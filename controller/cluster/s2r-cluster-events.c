@@ -291,20 +291,11 @@ catch_up (Client * cl)
 void
 s2r_cluster_events_add_client (S2rClusterEvents * e, SoupServerMessage * msg)
 {
-  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
-  SoupMessageBody *body = soup_server_message_get_response_body (msg);
   const char *resume = soup_message_headers_get_one
       (soup_server_message_get_request_headers (msg), "Last-Event-ID");
   Client *cl = g_new0 (Client, 1);
 
-  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-  soup_message_headers_set_content_type (headers, "text/event-stream", NULL);
-  soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
-  soup_message_headers_replace (headers, "Cache-Control", "no-cache");
-  soup_message_body_set_accumulate (body, FALSE);
-  soup_message_body_append (body, SOUP_MEMORY_STATIC, ": subscribed\n\n",
-      strlen (": subscribed\n\n"));
-
+  s2r_events_start_stream (msg);
   cl->msg = g_object_ref (msg);
   cl->owner = e;
   e->clients = g_list_prepend (e->clients, cl);
