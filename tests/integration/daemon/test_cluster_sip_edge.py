@@ -22,7 +22,7 @@ from daemon import NginxRtmp, pull_rtmp, dominant_frequency, free_port  # noqa: 
 import peers  # noqa: E402  (on the path daemon.py sets)
 from daemon import LOOPBACK, wait_until  # noqa: E402
 from cluster import Cluster, Node  # noqa: E402
-from test_daemon_incoming import caller  # noqa: E402
+from callers import caller, invite_answers  # noqa: E402
 
 
 class KamailioDispatcher(peers.KamailioPeer):
@@ -260,11 +260,6 @@ class ClusterSipEdgeTest(unittest.TestCase):
             def __init__(self, node_id, redis_port, max_calls, extra):
                 super().__init__(node_id, redis_port, max_calls, extra +
                                  "[sip]\nlisten=udp:%s:%d\n" % (LOOPBACK, ports[node_id]))
-
-        def invite_answers(uac):
-            return [m.status for m in uac.parsed_messages()
-                    if m.direction == "received" and m.status and
-                    "INVITE" in (m.header("CSeq") or "")]
 
         with NginxRtmp() as nginx, \
                 Cluster({"a": 2, "b": 2, "c": 2}, node_class=ListenNode) as cl:
