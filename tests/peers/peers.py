@@ -934,11 +934,12 @@ class KamailioPeer(Peer):
         super().__init__()
         self.log = self.dir / "kamailio.log"
 
-    def run(self, config, ready, children=False):
-        """Starts kamailio on `config` and waits for `ready()` (its sockets
-        bound). children: -DD, its SIP and TCP workers forked as the config
-        says (a TCP listener needs them); otherwise -D, which would fork 8
-        children per socket whatever fork=no says."""
+    def run(self, config, ready, children=False, timeout=10, extra=()):
+        """Starts kamailio on `config` (`extra`: more arguments) and waits
+        `timeout` s for `ready()` (its sockets bound). children: -DD, its
+        SIP and TCP workers forked as the config says (a TCP listener needs
+        them); otherwise -D, which would fork 8 children per socket whatever
+        fork=no says."""
         conf = self.dir / "kamailio.cfg"
         conf.write_text(config)
         with open(self.log, "wb") as out:
@@ -946,10 +947,10 @@ class KamailioPeer(Peer):
             # /run/kamailio need not exist)
             self.proc = subprocess.Popen(
                 ["kamailio", "-f", str(conf), "-DD" if children else "-D", "-E",
-                 "-Y", str(self.dir), "-m", "32", "-M", "8"],
+                 "-Y", str(self.dir)] + list(extra) + ["-m", "32", "-M", "8"],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True)
-        wait_until(ready, 10, "kamailio", self.proc, self.log)
+        wait_until(ready, timeout, "kamailio", self.proc, self.log)
 
     def output(self):
         try:
@@ -1078,7 +1079,7 @@ onreply_route {{
                 if len(f) >= 3 and (method is None or f[1] == method)]
 
 
-class KamailioTls(Peer):
+class KamailioTls(KamailioPeer):
     """kamailio as a TLS front end on 127.0.0.1: TLS on `tls_port` with
     `cert`/`key`, every new call relayed over UDP to its callee,
     record-routed so that the in-dialog requests (ACK, BYE) cross it too.
@@ -1101,7 +1102,6 @@ class KamailioTls(Peer):
         self.client_ca = client_ca
         self.tls_port = None
         self.udp_port = None
-        self.log = self.dir / "kamailio.log"
 
     def start(self):
         if not os.path.exists(KAMAILIO_MODULES + "/tls.so"):
@@ -1124,29 +1124,7 @@ verify_certificate = no
 require_certificate = no
 """.format(verify=verify, cert=self.cert, key=self.key,
            ca="ca_list = %s" % self.client_ca if self.client_ca else ""))
-        (self.dir / "kamailio.cfg").write_text("""#!KAMAILIO
-debug=2
-log_stderror=yes
-fork=yes
-children=1
-tcp_children=1
-enable_tls=yes
-auto_aliases=no
-listen=udp:{ip}:{udp}
-listen=tls:{ip}:{tls}
-mpath="{mods}"
-loadmodule "tm.so"
-loadmodule "sl.so"
-loadmodule "rr.so"
-loadmodule "pv.so"
-loadmodule "maxfwd.so"
-loadmodule "textops.so"
-loadmodule "siputils.so"
-loadmodule "xlog.so"
-loadmodule "tls.so"
-modparam("tls", "config", "{d}/tls.cfg")
-
-request_route {{
+        script = """request_route {{
     if (!mf_process_maxfwd_header("10")) {{ sl_send_reply("483", "Too Many Hops"); exit; }}
     if (has_totag()) {{
         if (loose_route()) {{
@@ -1166,18 +1144,14 @@ request_route {{
     $du = {du};
     t_relay();
 }}
-""".format(ip=LOOPBACK, udp=self.udp_port, tls=self.tls_port, mods=KAMAILIO_MODULES,
-           d=self.dir, du='"sip:%s;transport=udp"' % self.callee if self.callee else
-           '"sip:%s:" + $rU + ";transport=udp"' % LOOPBACK))
-        with open(self.log, "wb") as out:
-            self.proc = subprocess.Popen(
-                ["kamailio", "-f", str(self.dir / "kamailio.cfg"), "-DD", "-E",
-                 "-Y", str(self.dir), "-P", str(self.dir / "kamailio.pid"),
-                 "-m", "32", "-M", "8"],
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True)
-        wait_until(lambda: self.tls_port in _bound_ports("tcp"), 15, "kamailio",
-                   self.proc, self.log)
+""".format(du='"sip:%s;transport=udp"' % self.callee if self.callee else
+           '"sip:%s:" + $rU + ";transport=udp"' % LOOPBACK)
+        config = kamailio_config(
+            ["udp:%s:%d" % (LOOPBACK, self.udp_port), "tls:%s:%d" % (LOOPBACK, self.tls_port)],
+            script, settings=["fork=yes", "children=1", "tcp_children=1", "enable_tls=yes"],
+            modules=["tls"], modparams=[("tls", "config", "%s/tls.cfg" % self.dir)])
+        self.run(config, lambda: self.tls_port in _bound_ports("tcp"), children=True,
+                 timeout=15, extra=["-P", str(self.dir / "kamailio.pid")])
 
     def close(self):
         if self.proc is not None and self.proc.poll() is None:
@@ -1190,12 +1164,6 @@ request_route {{
     def uri(self, user="service"):
         """Our request URI: the callee's user at the TLS front end."""
         return "sip:%s@%s:%d;transport=tls" % (user, LOOPBACK, self.tls_port)
-
-    def output(self):
-        try:
-            return self.log.read_text(errors="replace")
-        except OSError:
-            return ""
 
     def lines(self, word):
         return [l for l in self.output().splitlines() if word in l]
