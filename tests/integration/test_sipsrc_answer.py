@@ -6,12 +6,12 @@ import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from sipsrc_case import (SipsrcTestCase, Sipp, GstLaunch, main, wait_until,
+from sipsrc_case import (SipsrcTestCase, GstLaunch, main, wait_until,
                          PCMU_TO_WAV)
 from peers import (build_dir, free_port, NginxRtmp, pull_rtmp, dominant_frequency, gst_launch,
                    Baresip, make_tone_wav)
+from callers import CALLER, caller
 
-CALLER = "uac/uac_in_tone_bye.xml"
 WAITING = r"state=\(string\)waiting"
 # sipsrc's PCMU pad to AAC into rtmppubsink, as sip2rtmpd's audio branch
 PCMU_TO_RTMP = ("src{n}. ! rtppcmudepay ! mulawdec ! audioconvert ! audioresample "
@@ -24,14 +24,6 @@ def answering(port, user, name="src", **props):
              "uri=sip:%s@127.0.0.1:%d" % (user, port)]
     parts += ["%s=%s" % (k.replace("_", "-"), v) for k, v in props.items()]
     return " ".join(parts)
-
-
-def caller(port, user, scenario=CALLER, from_user="alice", key="k1", extra=(), **kw):
-    """A SIPp UAC calling sip:<user>@127.0.0.1:<port>."""
-    csv = "SEQUENTIAL\n%s;%s;\n" % (from_user, key)
-    return Sipp(scenario, extra_args=["-s", user, "-inf", "callers.csv",
-                                      "127.0.0.1:%d" % port] + list(extra),
-                files={"callers.csv": lambda p: p.write_text(csv)}, **kw)
 
 
 class SipsrcAnswerTest(SipsrcTestCase):

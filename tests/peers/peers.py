@@ -904,6 +904,71 @@ class Certs:
 # kamailio
 
 KAMAILIO_MODULES = "/usr/lib/x86_64-linux-gnu/kamailio/modules"
+# what every script here needs: transactions, stateless replies, routes,
+# Max-Forwards, header edits, has_totag(), pseudo-variables, xlog()
+KAMAILIO_CORE_MODULES = ("tm", "sl", "rr", "maxfwd", "textops", "siputils", "pv", "xlog")
+
+
+def kamailio_config(listen, script, settings=(), modules=(), modparams=()):
+    """A kamailio.cfg: log level 2 on stderr, no DNS aliases, one listen
+    line per address of `listen` ("udp:127.0.0.1:5060"), the core lines of
+    `settings` ("fork=no"), KAMAILIO_CORE_MODULES and `modules` loaded,
+    `modparams` as (module, name, value) (an int value goes bare), then
+    `script`: its routes, as kamailio reads them."""
+    lines = ["#!KAMAILIO", "debug=2", "log_stderror=yes"]
+    lines += list(settings)
+    lines += ["listen=%s" % address for address in listen]
+    lines += ["auto_aliases=no", 'mpath="%s"' % KAMAILIO_MODULES, ""]
+    lines += ['loadmodule "%s.so"' % m for m in KAMAILIO_CORE_MODULES + tuple(modules)]
+    lines.append("")
+    lines += ['modparam("%s", "%s", %s)' % (m, name, value if isinstance(value, int)
+                                             else '"%s"' % value)
+              for m, name, value in modparams]
+    return "\n".join(lines) + "\n\n" + script
+
+
+class KamailioPeer(Peer):
+    """What a kamailio peer does whatever its script: its config written to
+    kamailio.cfg in its temp dir, its log (stderr) in kamailio.log, its
+    timer and worker processes ended with it (a process group)."""
+
+    name = "kamailio"
+    process_group = True    # its timer processes outlive a killed main process
+
+    def __init__(self):
+        super().__init__()
+        self.log = self.dir / "kamailio.log"
+
+    def run(self, config, ready, children=False, timeout=10, extra=()):
+        """Starts kamailio on `config` (`extra`: more arguments) and waits
+        `timeout` s for `ready()` (its sockets bound). children: -DD, its
+        SIP and TCP workers forked as the config says (a TCP listener needs
+        them); otherwise -D, which would fork 8 children per socket whatever
+        fork=no says."""
+        conf = self.dir / "kamailio.cfg"
+        conf.write_text(config)
+        with open(self.log, "wb") as out:
+            # -E: log to stderr; -Y: its runtime dir (the default
+            # /run/kamailio need not exist)
+            self.proc = subprocess.Popen(
+                ["kamailio", "-f", str(conf), "-DD" if children else "-D", "-E",
+                 "-Y", str(self.dir)] + list(extra) + ["-m", "32", "-M", "8"],
+                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True)
+        wait_until(ready, timeout, "kamailio", self.proc, self.log)
+
+    def output(self):
+        try:
+            return self.log.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def report(self):
+        """Text to append to an assertion message: what the script logged
+        (S2R-...) and kamailio's errors."""
+        return "\n--- kamailio ---\n%s" % "\n".join(
+            line for line in self.output().splitlines()
+            if "S2R-" in line or "ERROR" in line)[-4000:]
 
 
 class ProxiedRequest:
@@ -919,7 +984,7 @@ class ProxiedRequest:
         return "<%s %s from %s Route %s>" % (self.method, self.ruri, self.src, self.route)
 
 
-class Kamailio(Peer):
+class Kamailio(KamailioPeer):
     """kamailio as a provider's edge: a record-routing proxy on 127.0.0.1.
 
         with Sipp(...) as uas, Kamailio(callee=uas.host_port) as edge:
@@ -941,41 +1006,17 @@ class Kamailio(Peer):
     requests bypass it, to show that a test fails.
     """
 
-    name = "kamailio"
-    process_group = True    # its timer processes outlive a killed main process
-
     def __init__(self, callee, record_route=True):
         super().__init__()
         self.callee = callee
         self.record_route = record_route
         self.port = None
-        self.log = self.dir / "kamailio.log"
 
     def start(self):
         if not os.path.isdir(KAMAILIO_MODULES):
             raise PeerError("%s missing (apt-get install kamailio)" % KAMAILIO_MODULES)
         self.port = free_port()
-        conf = self.dir / "kamailio.cfg"
-        conf.write_text("""#!KAMAILIO
-debug=2
-log_stderror=yes
-fork=no
-listen=udp:{ip}:{port}
-disable_tcp=yes
-disable_sctp=yes
-auto_aliases=no
-mpath="{modules}"
-
-loadmodule "tm.so"
-loadmodule "sl.so"
-loadmodule "rr.so"
-loadmodule "maxfwd.so"
-loadmodule "textops.so"
-loadmodule "siputils.so"
-loadmodule "pv.so"
-loadmodule "xlog.so"
-
-request_route {{
+        script = """request_route {{
     xlog("L_NOTICE", "S2R-REQ|$rm|$ru|$si:$sp|$hdr(Route)\\n");
     if (!mf_process_maxfwd_header("10")) {{
         sl_send_reply("483", "Too Many Hops");
@@ -1009,20 +1050,13 @@ request_route {{
 onreply_route {{
     xlog("L_NOTICE", "S2R-REPLY|$rs|$rm|$si:$sp\\n");
 }}
-""".format(ip=LOOPBACK, port=self.port, modules=KAMAILIO_MODULES, callee=self.callee,
+""".format(callee=self.callee,
            record_route='    if (is_method("INVITE"))\n        record_route();'
-           if self.record_route else "    # record_route() forgotten: a broken edge"))
-        with open(self.log, "wb") as out:
-            # -D: no daemon (-DD would fork 8 children per socket whatever
-            # fork=no says); -E: log to stderr; -Y: its runtime dir (the
-            # default /run/kamailio need not exist)
-            self.proc = subprocess.Popen(
-                ["kamailio", "-f", str(conf), "-D", "-E", "-Y", str(self.dir),
-                 "-m", "32", "-M", "8"],
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True)
-        wait_until(lambda: self.port in _bound_ports("udp"), 10, "kamailio",
-                   self.proc, self.log)
+           if self.record_route else "    # record_route() forgotten: a broken edge")
+        self.run(kamailio_config(["udp:%s:%d" % (LOOPBACK, self.port)], script,
+                                 settings=["fork=no", "disable_tcp=yes",
+                                           "disable_sctp=yes"]),
+                 lambda: self.port in _bound_ports("udp"))
 
     @property
     def host_port(self):
@@ -1030,12 +1064,6 @@ onreply_route {{
 
     def uri(self):
         return "sip:%s" % self.host_port
-
-    def output(self):
-        try:
-            return self.log.read_text(errors="replace")
-        except OSError:
-            return ""
 
     def _logged(self, tag):
         """The fields of each line its script logged with `tag`."""
@@ -1055,14 +1083,8 @@ onreply_route {{
         return [(int(f[0]), f[1], f[2]) for f in self._logged("S2R-REPLY")
                 if len(f) >= 3 and (method is None or f[1] == method)]
 
-    def report(self):
-        """Text to append to an assertion message."""
-        return "\n--- kamailio ---\n%s" % "\n".join(
-            line for line in self.output().splitlines()
-            if "S2R-" in line or "ERROR" in line)[-4000:]
 
-
-class KamailioTls(Peer):
+class KamailioTls(KamailioPeer):
     """kamailio as a TLS front end on 127.0.0.1: TLS on `tls_port` with
     `cert`/`key`, every new call relayed over UDP to its callee,
     record-routed so that the in-dialog requests (ACK, BYE) cross it too.
@@ -1085,7 +1107,6 @@ class KamailioTls(Peer):
         self.client_ca = client_ca
         self.tls_port = None
         self.udp_port = None
-        self.log = self.dir / "kamailio.log"
 
     def start(self):
         if not os.path.exists(KAMAILIO_MODULES + "/tls.so"):
@@ -1108,29 +1129,7 @@ verify_certificate = no
 require_certificate = no
 """.format(verify=verify, cert=self.cert, key=self.key,
            ca="ca_list = %s" % self.client_ca if self.client_ca else ""))
-        (self.dir / "kamailio.cfg").write_text("""#!KAMAILIO
-debug=2
-log_stderror=yes
-fork=yes
-children=1
-tcp_children=1
-enable_tls=yes
-auto_aliases=no
-listen=udp:{ip}:{udp}
-listen=tls:{ip}:{tls}
-mpath="{mods}"
-loadmodule "tm.so"
-loadmodule "sl.so"
-loadmodule "rr.so"
-loadmodule "pv.so"
-loadmodule "maxfwd.so"
-loadmodule "textops.so"
-loadmodule "siputils.so"
-loadmodule "xlog.so"
-loadmodule "tls.so"
-modparam("tls", "config", "{d}/tls.cfg")
-
-request_route {{
+        script = """request_route {{
     if (!mf_process_maxfwd_header("10")) {{ sl_send_reply("483", "Too Many Hops"); exit; }}
     if (has_totag()) {{
         if (loose_route()) {{
@@ -1150,18 +1149,14 @@ request_route {{
     $du = {du};
     t_relay();
 }}
-""".format(ip=LOOPBACK, udp=self.udp_port, tls=self.tls_port, mods=KAMAILIO_MODULES,
-           d=self.dir, du='"sip:%s;transport=udp"' % self.callee if self.callee else
-           '"sip:%s:" + $rU + ";transport=udp"' % LOOPBACK))
-        with open(self.log, "wb") as out:
-            self.proc = subprocess.Popen(
-                ["kamailio", "-f", str(self.dir / "kamailio.cfg"), "-DD", "-E",
-                 "-Y", str(self.dir), "-P", str(self.dir / "kamailio.pid"),
-                 "-m", "32", "-M", "8"],
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True)
-        wait_until(lambda: self.tls_port in _bound_ports("tcp"), 15, "kamailio",
-                   self.proc, self.log)
+""".format(du='"sip:%s;transport=udp"' % self.callee if self.callee else
+           '"sip:%s:" + $rU + ";transport=udp"' % LOOPBACK)
+        config = kamailio_config(
+            ["udp:%s:%d" % (LOOPBACK, self.udp_port), "tls:%s:%d" % (LOOPBACK, self.tls_port)],
+            script, settings=["fork=yes", "children=1", "tcp_children=1", "enable_tls=yes"],
+            modules=["tls"], modparams=[("tls", "config", "%s/tls.cfg" % self.dir)])
+        self.run(config, lambda: self.tls_port in _bound_ports("tcp"), children=True,
+                 timeout=15, extra=["-P", str(self.dir / "kamailio.pid")])
 
     def close(self):
         if self.proc is not None and self.proc.poll() is None:
@@ -1174,12 +1169,6 @@ request_route {{
     def uri(self, user="service"):
         """Our request URI: the callee's user at the TLS front end."""
         return "sip:%s@%s:%d;transport=tls" % (user, LOOPBACK, self.tls_port)
-
-    def output(self):
-        try:
-            return self.log.read_text(errors="replace")
-        except OSError:
-            return ""
 
     def lines(self, word):
         return [l for l in self.output().splitlines() if word in l]

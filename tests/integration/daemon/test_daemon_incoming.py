@@ -12,18 +12,11 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "peers"))
-from daemon import (Daemon, Sipp, NginxRtmp, pull_rtmp,  # noqa: E402
+from daemon import (Daemon, NginxRtmp, pull_rtmp,  # noqa: E402
                     dominant_frequency, free_port, LOOPBACK, daemon_binary, daemon_env)
+from callers import caller, call_in  # noqa: E402
 
-CALLER = "uac/uac_in_tone_bye.xml"
 WAITING_CALLER = "uac/uac_in_tone_wait_bye.xml"   # waits for our BYE
-
-
-def caller(port, user, from_user="alice", key="k1", extra=(), scenario=CALLER, **kw):
-    csv = "SEQUENTIAL\n%s;%s;\n" % (from_user, key)
-    return Sipp(scenario, extra_args=["-s", user, "-inf", "callers.csv",
-                                    "%s:%d" % (LOOPBACK, port)] + list(extra),
-                files={"callers.csv": lambda p: p.write_text(csv)}, **kw)
 
 
 class DaemonIncomingTest(unittest.TestCase):
@@ -36,12 +29,7 @@ class DaemonIncomingTest(unittest.TestCase):
 
     def call_in(self, user, **kw):
         """One caller run to its end: the answers to its INVITEs."""
-        with caller(self.sip_port, user, **kw) as uac:
-            rc = uac.wait(40)
-            got = [m.status for m in uac.parsed_messages()
-                   if m.direction == "received" and m.status and
-                   "INVITE" in (m.header("CSeq") or "")]
-            report = uac.report()
+        rc, got, report = call_in(self.sip_port, user, **kw)
         self.assertEqual(rc, 0, report)
         return got, report
 
