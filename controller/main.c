@@ -302,7 +302,8 @@ main (int argc, char **argv)
       guint hook_ms;
 
       sip = s2r_sip_listen_new (manager, routes, sip_listen ? sip_listen :
-          file_listen, allow, &err);
+          file_listen, allow, s2r_config_get_tls_cert_file (config),
+          s2r_config_get_tls_key_file (config), &err);
       if (!sip ||
           !s2r_sip_listen_read_webhook_config (config_file, &hook, &hook_ms,
               &fallback, &err) ||

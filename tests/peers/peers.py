@@ -768,7 +768,8 @@ class Baresip(Peer):
     name = "baresip"
 
     def __init__(self, wav, user="callee", codecs=("PCMU/8000/1", "PCMA/8000/1"),
-                 modules=("g711.so",), srate=8000, channels=1, mediaenc=None, dial=None):
+                 modules=("g711.so",), srate=8000, channels=1, mediaenc=None, dial=None,
+                 tls_ca=None, tls_cert=None, trace=False):
         """codecs: baresip's audio_codecs of the account, e.g. ("G722/16000/1",);
         modules: the codec modules to load (g711.so, g722.so, opus.so);
         srate, channels: those of `wav` (baresip's opus wants 48000 Hz, 2);
@@ -776,7 +777,12 @@ class Baresip(Peer):
         (RTP/AVP with keys, SRTP if the other side has keys too), "srtp-mand"
         (RTP/SAVP only: a call without keys is refused);
         dial: a SIP URI baresip calls once started (its menu's /dial), playing
-        `wav` as the caller."""
+        `wav` as the caller;
+        tls_ca: the account is over TLS (its calls go out over TLS; baresip
+        1.0 trusts this CA file but checks no certificate);
+        tls_cert: (certificate, key) baresip shows when it is called over
+        TLS (the in-dialog requests to its Contact: our BYE);
+        trace: baresip prints every SIP message with its transport (-s)."""
         super().__init__()
         self.mediaenc = mediaenc
         if mediaenc:
@@ -788,6 +794,9 @@ class Baresip(Peer):
         self.srate = srate
         self.channels = channels
         self.dial = dial
+        self.tls_ca = tls_ca
+        self.tls_cert = tls_cert
+        self.trace = trace
         self.port = None
         self.log = self.dir / "baresip.log"
 
@@ -810,26 +819,40 @@ rtp_ports		{rtp}-{rtp_end}
 net_interface		{ip}
 dns_server		127.0.0.1:53
 module_path		{modules}
+{cafile}
+{certificate}
 {codec_modules}
 module			aufile.so
 module_app		account.so
 module_app		menu.so
 """.format(ip=LOOPBACK, port=self.port, d=self.dir, wav=self.wav, rtp=rtp,
            rtp_end=rtp + 9, modules=BARESIP_MODULES, srate=self.srate, channels=self.channels,
+           cafile="sip_cafile\t\t%s" % self.tls_ca if self.tls_ca else "",
+           certificate="sip_certificate\t%s" % self._cert_and_key() if self.tls_cert else "",
            codec_modules="\n".join("module\t\t\t%s" % m for m in self.modules)))
         (self.dir / "accounts").write_text(
-            "<sip:{u}@{ip}:{port}>;regint=0;answermode=auto;audio_codecs={c}{enc}\n".format(
+            "<sip:{u}@{ip}:{port}{tp}>;regint=0;answermode=auto;audio_codecs={c}{enc}\n".format(
                 u=self.user, ip=LOOPBACK, port=self.port, c=",".join(self.codecs),
+                tp=";transport=tls" if self.tls_ca else "",
                 enc=";mediaenc=%s" % self.mediaenc if self.mediaenc else ""))
         (self.dir / "contacts").write_text("")
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(["baresip", "-f", str(self.dir)] +
+                                         (["-s"] if self.trace else []) +
                                          (["-e", "/dial %s" % self.dial] if self.dial else []),
                                          stdin=subprocess.DEVNULL, stdout=out,
                                          stderr=subprocess.STDOUT,
                                          start_new_session=True)
         wait_until(lambda: self.port in _bound_ports("udp"), 10, "baresip",
                    self.proc, self.log)
+
+    def _cert_and_key(self):
+        """baresip 1.0 reads its certificate and key from one file."""
+        both = self.dir / "cert-and-key.pem"
+        both.write_text(Path(self.tls_cert[0]).read_text() +
+                        Path(self.tls_cert[1]).read_text())
+        os.chmod(both, 0o600)
+        return both
 
     @property
     def uri(self):

@@ -12,7 +12,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "peers"))
 from daemon import (Daemon, Sipp, NginxRtmp, pull_rtmp,  # noqa: E402
-                    dominant_frequency, free_port, LOOPBACK, daemon_binary, daemon_env)
+                    dominant_frequency, free_port, LOOPBACK, daemon_binary, daemon_env,
+                    assert_tone_on)
 
 CALLER = "uac/uac_in_tone_bye.xml"
 WAITING_CALLER = "uac/uac_in_tone_wait_bye.xml"   # waits for our BYE
@@ -66,13 +67,7 @@ class DaemonIncomingTest(unittest.TestCase):
                        e.get("calledUser") == user, 20, "an incoming call to %s" % user)
 
     def assertToneOn(self, nginx, stream, hz):
-        wav = Path(self.tmp_wav(stream))
-        r = pull_rtmp("rtmp://%s:%d/live/%s" % (LOOPBACK, nginx.port, stream), 3, wav)
-        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
-        got = dominant_frequency(str(wav))
-        self.assertIsNotNone(got, "silence on %s" % stream)
-        self.assertAlmostEqual(got, hz, delta=hz * 0.03,
-                               msg="%s: %.0f Hz, expected %d Hz" % (stream, got, hz))
+        assert_tone_on(self, nginx, stream, hz, Path(self.tmp_wav(stream)))
 
     def tmp_wav(self, name):
         d = Path(tempfile.mkdtemp(prefix="sip2rtmp-in-"))
