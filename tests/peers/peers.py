@@ -83,18 +83,24 @@ def free_port(count=1):
     raise PeerError("no free loopback port found")
 
 
-def _bound_ports(proto):
-    """Local ports bound on 127.0.0.1 or 0.0.0.0 for 'udp' or 'tcp' (listening)."""
+LOOPBACK6 = "::1"
+# how /proc/net/{udp,tcp}6 write ::1 and :: (in host order words)
+_LOOPBACK6_HEX = ("00000000000000000000000001000000", "0" * 32)
+
+
+def _bound_ports(proto, ipv6=False):
+    """Local ports bound on 127.0.0.1 or 0.0.0.0 (ipv6: on ::1 or ::) for
+    'udp' or 'tcp' (listening)."""
     ports = set()
     try:
-        with open("/proc/net/" + proto) as f:
+        with open("/proc/net/" + proto + ("6" if ipv6 else "")) as f:
             next(f)
             for line in f:
                 fields = line.split()
                 addr, port = fields[1].split(":")
                 if proto == "tcp" and fields[3] != "0A":   # LISTEN
                     continue
-                if addr in ("0100007F", "00000000"):
+                if addr in (_LOOPBACK6_HEX if ipv6 else ("0100007F", "00000000")):
                     ports.add(int(port, 16))
     except OSError:
         pass
@@ -463,9 +469,11 @@ class Sipp(Peer):
     process_group = True    # a scenario's <exec command> runs in sipp's group
 
     def __init__(self, scenario, duration_ms=None, tones=None, timeout=60,
-                 extra_args=(), files=None, calls=1, **keys):
+                 extra_args=(), files=None, calls=1, host=LOOPBACK, **keys):
+        """host: its SIP and media address (LOOPBACK6: over IPv6)."""
         super().__init__()
         self.calls = calls
+        self.host = host
         p = Path(scenario)
         self.scenario = p.resolve() if p.is_absolute() or p.exists() else SCENARIOS_DIR / p
         self.duration_ms = duration_ms
@@ -496,8 +504,8 @@ class Sipp(Peer):
 
     def command(self):
         cmd = ["sipp", "-sf", str(self.scenario),
-               "-i", LOOPBACK, "-p", str(self.port),
-               "-mi", LOOPBACK, "-mp", str(self.media_port),
+               "-i", self.host, "-p", str(self.port),
+               "-mi", self.host, "-mp", str(self.media_port),
                "-m", str(self.calls), "-nostdin",
                "-timeout", "%ds" % self.timeout, "-timeout_error",
                "-trace_msg", "-message_file", str(self.msg_file),
@@ -518,7 +526,8 @@ class Sipp(Peer):
                                          stdin=subprocess.DEVNULL, stdout=out,
                                          stderr=subprocess.STDOUT,
                                          start_new_session=True)
-        wait_until(lambda: self.port in _bound_ports("tcp" if self.tcp else "udp"), 10,
+        wait_until(lambda: self.port in _bound_ports("tcp" if self.tcp else "udp",
+                                                     ipv6=":" in self.host), 10,
                    "sipp %s" % self.scenario.name, self.proc, self.out_file)
 
     @property
@@ -528,7 +537,7 @@ class Sipp(Peer):
 
     @property
     def host_port(self):
-        return "%s:%d" % (LOOPBACK, self.port)
+        return ("[%s]:%d" if ":" in self.host else "%s:%d") % (self.host, self.port)
 
     def uri(self, user="service"):
         return "sip:%s@%s" % (user, self.host_port)

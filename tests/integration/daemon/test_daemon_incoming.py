@@ -4,6 +4,7 @@ config and the API, who may call, each caller's tone on its own stream.
 Real daemon over real HTTP, SIPp UACs as callers, nginx-rtmp, ffmpeg.
 """
 
+import re
 import subprocess
 import sys
 import tempfile
@@ -14,15 +15,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "peers"))
 from daemon import (Daemon, Sipp, NginxRtmp, pull_rtmp,  # noqa: E402
                     dominant_frequency, free_port, LOOPBACK, daemon_binary, daemon_env,
                     assert_tone_on)
+from peers import LOOPBACK6  # noqa: E402
 
 CALLER = "uac/uac_in_tone_bye.xml"
 WAITING_CALLER = "uac/uac_in_tone_wait_bye.xml"   # waits for our BYE
 
 
-def caller(port, user, from_user="alice", key="k1", extra=(), scenario=CALLER, **kw):
+def caller(port, user, from_user="alice", key="k1", extra=(), scenario=CALLER,
+           host=LOOPBACK, **kw):
     csv = "SEQUENTIAL\n%s;%s;\n" % (from_user, key)
-    return Sipp(scenario, extra_args=["-s", user, "-inf", "callers.csv",
-                                    "%s:%d" % (LOOPBACK, port)] + list(extra),
+    return Sipp(scenario, host=host, extra_args=[
+                "-s", user, "-inf", "callers.csv",
+                ("[%s]:%d" if ":" in host else "%s:%d") % (host, port)] + list(extra),
                 files={"callers.csv": lambda p: p.write_text(csv)}, **kw)
 
 
@@ -119,6 +123,37 @@ class DaemonIncomingTest(unittest.TestCase):
                     self.assertEqual(call["route"], "config-rooms")
                     self.assertEqual(uac.wait(40), 0, uac.report())
                 self.assertNotIn("s3cret", d.log())
+
+    def test_a_call_in_over_ipv6_is_answered_in_ip6_and_its_tone_published(self):
+        conf = "[sip]\nlisten=udp:[%s]:%d\n" % (LOOPBACK6, self.sip_port)
+        with NginxRtmp() as nginx, Daemon(conf) as d, d.events() as ev:
+            self.api_route(d, nginx, "room6v6", "room6v6")
+            with caller(self.sip_port, "room6v6", host=LOOPBACK6, duration_ms=8000,
+                        tones={"tone.wav": 800}) as uac:
+                call = self.incoming_call(ev, "room6v6")
+                ev.wait_call(call["callId"], stream="PUBLISHING")
+                self.assertToneOn(nginx, "room6v6", 800)
+                self.assertEqual(uac.wait(40), 0, uac.report())
+                ok = [m for m in uac.parsed_messages() if m.direction == "received" and
+                      m.status == 200 and "INVITE" in (m.header("CSeq") or "")]
+                self.assertEqual(len(ok), 1, uac.report())
+                self.assertIn("c=IN IP6 ::1", ok[0].text, ok[0].text)
+                self.assertIn("@[::1]:%d" % self.sip_port, ok[0].header("Contact"))
+            got = d.get("/api/v1/calls/%s" % call["callId"]).json
+            self.assertTrue(got["source"].startswith("[::1]:"), got)
+
+    def test_the_answer_to_an_audio_only_offer_has_its_audio_line_only(self):
+        # RFC 3264 6: as many m-lines as the offer; baresip refuses an
+        # answer with an m=video the offer lacks (a protocol error)
+        with NginxRtmp() as nginx, Daemon(self.config()) as d:
+            self.api_route(d, nginx, "room8", "room8", hasVideo=True)
+            with caller(self.sip_port, "room8", duration_ms=1000) as uac:
+                self.assertEqual(uac.wait(40), 0, uac.report())
+                ok = [m for m in uac.parsed_messages() if m.direction == "received" and
+                      m.status == 200 and "INVITE" in (m.header("CSeq") or "")]
+                self.assertEqual(len(ok), 1, uac.report())
+                self.assertEqual(re.findall(r"^m=(\w+)", ok[0].text, re.M), ["audio"],
+                                 ok[0].text)
 
     def test_a_call_no_route_takes_gets_404(self):
         with Daemon(self.config()) as d:
