@@ -250,55 +250,47 @@ class SipsrcAnswerTest(SipsrcTestCase):
             gst.wait(10)
         self.assertEqual(got, [180, 480], report)
 
-    def test_baresip_calling_in_is_answered_and_its_tone_comes_out(self):
-        port = free_port()
+    def baresip_calls_in(self, port, props, **phone):
+        """baresip (`phone`: its options) calls room42 on an answering sipsrc
+        (`props`), plays its 700 Hz tone; we hang up once 1.5 s of audio
+        came out. Returns gst-launch's result and baresip's output."""
         tone = make_tone_wav(self.tmp / "baresip-tone.wav", 700, 30, "s16")
         wav = self.tmp / "out.wav"
-        with GstLaunch(answering(port, "room42") + " " + PCMU_TO_WAV.format(wav=wav)) as gst:
+        with GstLaunch(answering(port, "room42", **props) + " " +
+                       PCMU_TO_WAV.format(wav=wav)) as gst:
             self.assertTrue(gst.wait_for(WAITING, 10), gst.output())
-            with Baresip(tone, user="alice",
-                         dial="sip:room42@127.0.0.1:%d" % port) as phone:
+            with Baresip(tone, user="alice", dial="sip:room42@127.0.0.1:%d" % port,
+                         **phone) as b:
                 self.assertTrue(gst.wait_for(r"state=\(string\)established", 15),
-                                gst.output() + phone.output())
+                                gst.output() + b.output())
                 # 1.5 s of audio written (8 kHz, 16-bit) before we hang up
                 wait_until(lambda: wav.exists() and wav.stat().st_size > 24000, 15,
                            "audio from baresip", gst.proc)
                 gst.interrupt()
                 r = gst.wait(15)
-                wait_until(lambda: "session closed" in phone.output(), 10,
+                wait_until(lambda: "session closed" in b.output(), 10,
                            "baresip to see our BYE")
+                out = b.output()
         self.assertEqual(r.returncode, 0, str(r))
         self.assertTone(wav, 700, ctx="(from baresip, calling in)")
+        return r, out
+
+    def test_baresip_calling_in_is_answered_and_its_tone_comes_out(self):
+        self.baresip_calls_in(free_port(), {})
 
     def test_baresip_calling_in_over_tls_is_answered_and_our_bye_goes_back_over_tls(self):
-        port = free_port()
         certs = Certs(self.tmp / "certs")
         cert, key = certs.issue("gateway", ip="127.0.0.1")
-        tone = make_tone_wav(self.tmp / "baresip-tone.wav", 700, 30, "s16")
-        wav = self.tmp / "out.wav"
-        line = answering(port, "room42", transport="tls", tls_cert_file=cert,
-                         tls_key_file=key)
-        with GstLaunch(line + " " + PCMU_TO_WAV.format(wav=wav)) as gst:
-            self.assertTrue(gst.wait_for(WAITING, 10), gst.output())
-            # baresip shows a certificate too: our BYE opens a connection to
-            # its Contact (RFC 3261), over TLS
-            with Baresip(tone, user="alice", tls_ca=certs.ca, trace=True,
-                         tls_cert=certs.issue("phone", ip="127.0.0.1"),
-                         dial="sip:room42@127.0.0.1:%d" % port) as phone:
-                self.assertTrue(gst.wait_for(r"state=\(string\)established", 15),
-                                gst.output() + phone.output())
-                wait_until(lambda: wav.exists() and wav.stat().st_size > 24000, 15,
-                           "audio from baresip", gst.proc)
-                gst.interrupt()
-                r = gst.wait(15)
-                wait_until(lambda: "session closed" in phone.output(), 10,
-                           "baresip to see our BYE")
-                lines = phone.output().splitlines()
-                bye_over = [lines[i] for i in range(1, len(lines))
-                            if lines[i].startswith("BYE ") and "TLS" in lines[i - 1]]
-                self.assertEqual(len(bye_over), 1, phone.output())
-        self.assertEqual(r.returncode, 0, str(r))
-        self.assertTone(wav, 700, ctx="(from baresip, calling in over TLS)")
+        # baresip shows a certificate too: our BYE opens a connection to its
+        # Contact (RFC 3261), over TLS
+        _, out = self.baresip_calls_in(
+            free_port(), dict(transport="tls", tls_cert_file=cert, tls_key_file=key),
+            tls_ca=certs.ca, trace=True, tls_cert=certs.issue("phone", ip="127.0.0.1"))
+        lines = out.splitlines()
+        bye_over = [lines[i - 1] for i in range(1, len(lines))
+                    if lines[i].startswith("BYE ")]
+        self.assertEqual(len(bye_over), 1, out)
+        self.assertIn("TLS ", bye_over[0], out)
 
     def test_listening_over_tls_without_a_usable_certificate_fails_saying_which(self):
         port = free_port()
