@@ -206,7 +206,7 @@ main (int argc, char **argv)
         "Configuration file (GKeyFile)", "FILE"},
     {"sip-listen", 0, 0, G_OPTION_ARG_STRING, &sip_listen,
         "Where to take incoming SIP calls, over the config's [sip] listen",
-        "udp:IP:PORT,..."},
+        "udp|tcp|tls:IP:PORT,... (IPv6: udp:[::1]:PORT)"},
     {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL},
     {NULL}
   };
