@@ -443,8 +443,7 @@ listen_uri (const char *spec, gboolean * tls, GError ** error)
       !g_ascii_string_to_unsigned (colon, 10, 1, 65535, &portn, NULL)) {
     s2r_set_error_field (error, S2R_ERROR_INVALID, "listen",
         "[sip] listen: '%.64s' is not <transport>:<IP address>:<port> "
-        "(transport udp, tcp or tls; IPv6 in brackets: udp:[::1]:5080)",
-        spec);
+        "(transport udp, tcp or tls; IPv6 in brackets: udp:[::1]:5080)", spec);
     return NULL;
   }
   *tls = !strcmp (tp, "tls");
