@@ -42,7 +42,7 @@ G_BEGIN_DECLS
  * tls-ca-file=/etc/sip2rtmp/ca.pem    ; TLS: whom to trust (default: the
  *                         ; system's bundle, or SSL_CERT_FILE)
  * tls-verify=true         ; false: no certificate check (labs only)
- * tls-cert-file=/etc/sip2rtmp/client.pem  ; mutual TLS, with:
+ * tls-cert-file=/etc/sip2rtmp/client.pem  ; mutual TLS, and a tls: listen's, with:
  * tls-key-file=/etc/sip2rtmp/client.key   ; mode 600 (checked at start)
  * [calls]
  * max-duration=0          ; seconds from the answer; 0: no limit

@@ -407,32 +407,66 @@ listener_free (Listener * l)
   g_free (l);
 }
 
-/* "udp:127.0.0.1:5080" (or tcp:); the transport may be left out (udp) */
+/* "udp:127.0.0.1:5080", "tcp:...", "tls:...", an IPv6 address in brackets
+ * ("udp:[::1]:5080"); the transport may be left out (udp). Its siplistener
+ * uri, and *tls whether it is over TLS. */
 static char *
-listen_uri (const char *spec, GError ** error)
+listen_uri (const char *spec, gboolean * tls, GError ** error)
 {
-  g_auto (GStrv) p = g_strsplit (spec, ":", 3);
-  guint n = g_strv_length (p);
-  const char *tp = n == 3 ? p[0] : "udp";
-  const char *host = n == 3 ? p[1] : n == 2 ? p[0] : NULL;
-  const char *port = n == 3 ? p[2] : n == 2 ? p[1] : NULL;
+  const char *tp = "udp", *rest = spec, *colon;
+  g_autofree char *host = NULL;
   guint64 portn = 0;
+  gboolean v6;
 
-  if (host && !strcmp (host, "0.0.0.0")) {
+  for (guint i = 0; i < 3; i++) {
+    static const char *const tps[] = { "udp:", "tcp:", "tls:" };
+
+    if (g_str_has_prefix (spec, tps[i])) {
+      tp = i == 0 ? "udp" : i == 1 ? "tcp" : "tls";
+      rest = spec + 4;
+    }
+  }
+  v6 = *rest == '[';
+  colon = v6 ? strstr (rest, "]:") : strrchr (rest, ':');
+  if (colon) {
+    host = v6 ? g_strndup (rest + 1, colon - rest - 1) :
+        g_strndup (rest, colon - rest);
+    colon += v6 ? 2 : 1;
+  }
+
+  if (host && (!strcmp (host, "0.0.0.0") || !strcmp (host, "::"))) {
     s2r_set_error_field (error, S2R_ERROR_INVALID, "listen",
-        "[sip] listen: '%.64s': one local address per entry, not 0.0.0.0 "
-        "(list each address callers reach, comma-separated)", spec);
+        "[sip] listen: '%.64s': one local address per entry, not %s "
+        "(list each address callers reach, comma-separated)", spec, host);
     return NULL;
   }
-  if (!host || !g_hostname_is_ip_address (host) || strchr (host, ':') ||
-      (strcmp (tp, "udp") && strcmp (tp, "tcp")) ||
-      !g_ascii_string_to_unsigned (port, 10, 1, 65535, &portn, NULL)) {
+  /* an IPv6 address only in brackets: its colons would read as a port */
+  if (!host || !g_hostname_is_ip_address (host) ||
+      v6 != (strchr (host, ':') != NULL) ||
+      !g_ascii_string_to_unsigned (colon, 10, 1, 65535, &portn, NULL)) {
     s2r_set_error_field (error, S2R_ERROR_INVALID, "listen",
-        "[sip] listen: '%.64s' is not udp:<IPv4 address>:<port> or "
-        "tcp:<IPv4 address>:<port>", spec);
+        "[sip] listen: '%.64s' is not <transport>:<IP address>:<port> "
+        "(transport udp, tcp or tls; IPv6 in brackets: udp:[::1]:5080)", spec);
     return NULL;
   }
-  return g_strdup_printf ("sip:%s:%u;transport=%s", host, (guint) portn, tp);
+  *tls = !strcmp (tp, "tls");
+  return g_strdup_printf ("sip:%s%s%s:%u;transport=%s", v6 ? "[" : "", host,
+      v6 ? "]" : "", (guint) portn, tp);
+}
+
+/* Why the listener's pipeline did not start: its element's error (the
+ * certificate's or key's fault names which, never the key's path) */
+static char *
+start_error (Listener * l)
+{
+  g_autoptr (GstBus) bus = gst_element_get_bus (l->pipeline);
+  g_autoptr (GstMessage) msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  g_autoptr (GError) err = NULL;
+
+  if (!msg)
+    return g_strdup ("cannot listen");
+  gst_message_parse_error (msg, &err, NULL);
+  return g_strdup (err->message);
 }
 
 /* GET /metrics: password guessing. siplistener's counts are the
@@ -496,7 +530,8 @@ render_metrics (GString * out, gpointer user_data)
 
 S2rSipListen *
 s2r_sip_listen_new (S2rCallManager * manager, S2rRoutes * routes,
-    const char *listen, const char *allow, GError ** error)
+    const char *listen, const char *allow, const char *tls_cert_file,
+    const char *tls_key_file, GError ** error)
 {
   g_autoptr (S2rSipListen) sl = g_new0 (S2rSipListen, 1);
   g_auto (GStrv) specs = NULL;
@@ -513,15 +548,24 @@ s2r_sip_listen_new (S2rCallManager * manager, S2rRoutes * routes,
   for (guint i = 0; specs[i]; i++) {
     Listener *l;
     g_autoptr (GstBus) bus = NULL;
+    gboolean tls = FALSE;
 
     if (!*g_strstrip (specs[i]))
       continue;
     l = g_new0 (Listener, 1);
     l->owner = sl;
     g_ptr_array_add (sl->listeners, l);
-    l->uri = listen_uri (specs[i], error);
+    l->uri = listen_uri (specs[i], &tls, error);
     if (!l->uri)
       return NULL;
+    /* the gateway's one certificate: the one it shows callers is the one
+     * it shows servers that ask (mutual TLS) */
+    if (tls && !tls_cert_file) {
+      s2r_set_error_field (error, S2R_ERROR_INVALID, "tls-cert-file",
+          "[sip] listen: '%.64s' is over TLS: [sip] tls-cert-file (the "
+          "certificate callers check) must be set", specs[i]);
+      return NULL;
+    }
     l->pipeline = gst_pipeline_new (NULL);
     l->listener = gst_element_factory_make ("siplistener", NULL);
     if (!l->listener) {
@@ -531,13 +575,19 @@ s2r_sip_listen_new (S2rCallManager * manager, S2rRoutes * routes,
     }
     g_object_set (l->listener, "uri", l->uri, "park-timeout",
         DEFAULT_PARK_TIMEOUT_S, NULL);
+    if (tls)
+      g_object_set (l->listener, "tls-cert-file", tls_cert_file,
+          "tls-key-file", tls_key_file, NULL);
     gst_bin_add (GST_BIN (l->pipeline), l->listener);
     bus = gst_element_get_bus (l->pipeline);
     l->watch = gst_bus_add_watch (bus, bus_cb, l);
     if (gst_element_set_state (l->pipeline, GST_STATE_PLAYING) ==
         GST_STATE_CHANGE_FAILURE) {
-      s2r_set_error_field (error, S2R_ERROR_INVALID, "listen",
-          "[sip] listen: cannot listen for SIP on %s", specs[i]);
+      g_autofree char *why = start_error (l);
+
+      s2r_set_error_field (error, S2R_ERROR_INVALID, tls &&
+          strstr (why, "TLS:") ? "tls-cert-file" : "listen",
+          "[sip] listen: cannot listen for SIP on %s: %s", specs[i], why);
       return NULL;
     }
   }

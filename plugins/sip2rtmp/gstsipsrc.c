@@ -56,7 +56,10 @@
  * ]| Answer mode (issue 14): waits for a call to sip:room42@192.0.2.10:5060
  * (an address of ours) (user-id/user-pw: challenge the caller; caller: only from that
  * user), answers it at once (180, then 200 with our SDP) and publishes it;
- * INVITEs nobody waits for get 404. See also siplistener.
+ * INVITEs nobody waits for get 404. See also siplistener. Over TLS
+ * (`uri=sip:room42@192.0.2.10:5061;transport=tls`) tls-cert-file and
+ * tls-key-file are the certificate callers check; an IPv6 address in
+ * brackets (`sip:room42@[2001:db8::10]`) listens there, SDP `c=IN IP6`.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -1590,7 +1593,8 @@ gst_sip_src_class_init (GstSipSrcClass * klass)
   g_object_class_install_property (gobject_class, PROP_TLS_CERT_FILE,
       STR_PARAM ("tls-cert-file", "TLS certificate file", "transport=tls: "
           "our certificate (PEM, chain allowed) for servers that ask for "
-          "one (mutual TLS)"));
+          "one (mutual TLS); in answer mode the one callers check "
+          "(required, unless invite-id)"));
   g_object_class_install_property (gobject_class, PROP_TLS_KEY_FILE,
       STR_PARAM ("tls-key-file", "TLS key file", "transport=tls: the "
           "unencrypted PEM private key of tls-cert-file (default: in "

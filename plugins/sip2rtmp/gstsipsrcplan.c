@@ -246,7 +246,8 @@ gst_sip_src_plan_new (const GstSipSrcSettings * s, GError ** error)
     guint port = 0;
 
     if (!gst_sip_src_answer_plan (s->uri, s->caller, s->invite_id,
-            &plan->answer_user, &listen_address, &port, error))
+            plan->tls_cert_file != NULL, &plan->answer_user,
+            &listen_address, &port, error))
       goto fail;
     g_free (plan->local_address);
     plan->local_address = listen_address;

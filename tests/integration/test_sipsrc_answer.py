@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from sipsrc_case import (SipsrcTestCase, GstLaunch, main, wait_until,
                          PCMU_TO_WAV)
 from peers import (build_dir, free_port, NginxRtmp, pull_rtmp, dominant_frequency, gst_launch,
-                   Baresip, make_tone_wav)
+                   Baresip, Certs, make_tone_wav)
 from callers import CALLER, caller
 
 WAITING = r"state=\(string\)waiting"
@@ -19,9 +19,10 @@ PCMU_TO_RTMP = ("src{n}. ! rtppcmudepay ! mulawdec ! audioconvert ! audioresampl
                 "! rtmppubsink location={url}")
 
 
-def answering(port, user, name="src", **props):
+def answering(port, user, name="src", transport=None, **props):
     parts = ["sipsrc", "name=%s" % name, "mode=answer",
-             "uri=sip:%s@127.0.0.1:%d" % (user, port)]
+             "uri=sip:%s@127.0.0.1:%d%s" % (user, port, ";transport=%s" % transport
+                                            if transport else "")]
     parts += ["%s=%s" % (k.replace("_", "-"), v) for k, v in props.items()]
     return " ".join(parts)
 
@@ -229,7 +230,7 @@ class SipsrcAnswerTest(SipsrcTestCase):
                 self.assertEqual(got, [404], report)
 
                 with caller(port, "room42", from_user="carol", extra=creds,
-                            local_ip="127.0.0.2", duration_ms=6000,
+                            host="127.0.0.2", duration_ms=6000,
                             tones={"tone.wav": 500}) as uac:
                     self.assertStreamTone(rtmp, "carol", 500, gst.proc)
                     self.assertEqual(uac.wait(40), 0, uac.report())
@@ -303,25 +304,69 @@ class SipsrcAnswerTest(SipsrcTestCase):
             gst.wait(10)
         self.assertEqual(got, [180, 480], report)
 
-    def test_baresip_calling_in_is_answered_and_its_tone_comes_out(self):
-        port = free_port()
+    def baresip_calls_in(self, port, props, **phone):
+        """baresip (`phone`: its options) calls room42 on an answering sipsrc
+        (`props`), plays its 700 Hz tone; we hang up once 1.5 s of audio
+        came out. Returns gst-launch's result and baresip's output."""
         tone = make_tone_wav(self.tmp / "baresip-tone.wav", 700, 30, "s16")
         wav = self.tmp / "out.wav"
-        with GstLaunch(answering(port, "room42") + " " + PCMU_TO_WAV.format(wav=wav)) as gst:
+        with GstLaunch(answering(port, "room42", **props) + " " +
+                       PCMU_TO_WAV.format(wav=wav)) as gst:
             self.assertTrue(gst.wait_for(WAITING, 10), gst.output())
-            with Baresip(tone, user="alice",
-                         dial="sip:room42@127.0.0.1:%d" % port) as phone:
+            with Baresip(tone, user="alice", dial="sip:room42@127.0.0.1:%d" % port,
+                         **phone) as b:
                 self.assertTrue(gst.wait_for(r"state=\(string\)established", 15),
-                                gst.output() + phone.output())
+                                gst.output() + b.output())
                 # 1.5 s of audio written (8 kHz, 16-bit) before we hang up
                 wait_until(lambda: wav.exists() and wav.stat().st_size > 24000, 15,
                            "audio from baresip", gst.proc)
                 gst.interrupt()
                 r = gst.wait(15)
-                wait_until(lambda: "session closed" in phone.output(), 10,
+                wait_until(lambda: "session closed" in b.output(), 10,
                            "baresip to see our BYE")
+                out = b.output()
         self.assertEqual(r.returncode, 0, str(r))
         self.assertTone(wav, 700, ctx="(from baresip, calling in)")
+        return r, out
+
+    def test_baresip_calling_in_is_answered_and_its_tone_comes_out(self):
+        self.baresip_calls_in(free_port(), {})
+
+    def test_baresip_calling_in_over_tls_is_answered_and_our_bye_goes_back_over_tls(self):
+        certs = Certs(self.tmp / "certs")
+        cert, key = certs.issue("gateway", ip="127.0.0.1")
+        # baresip shows a certificate too: our BYE opens a connection to its
+        # Contact (RFC 3261), over TLS
+        _, out = self.baresip_calls_in(
+            free_port(), dict(transport="tls", tls_cert_file=cert, tls_key_file=key),
+            tls_ca=certs.ca, trace=True, tls_cert=certs.issue("phone", ip="127.0.0.1"))
+        lines = out.splitlines()
+        bye_over = [lines[i - 1] for i in range(1, len(lines))
+                    if lines[i].startswith("BYE ")]
+        self.assertEqual(len(bye_over), 1, out)
+        self.assertIn("TLS ", bye_over[0], out)
+
+    def test_listening_over_tls_without_a_usable_certificate_fails_saying_which(self):
+        port = free_port()
+        certs = Certs(self.tmp / "certs")
+        cert, _ = certs.issue("gateway", ip="127.0.0.1")
+        _, other_key = certs.issue("other", ip="127.0.0.1")
+        tls_uri = "uri=sip:127.0.0.1:%d;transport=tls" % port
+        for line, why in (
+                (answering(port, "room42", transport="tls") + " ! fakesink",
+                 "Invalid property 'tls-cert-file': answer mode over TLS needs our "
+                 "certificate"),
+                ("siplistener " + tls_uri,
+                 "Invalid property 'tls-cert-file': listening over TLS needs our "
+                 "certificate"),
+                ("siplistener %s tls-cert-file=%s" % (tls_uri, self.tmp / "none.pem"),
+                 "TLS: cannot read our certificate"),
+                ("siplistener %s tls-cert-file=%s tls-key-file=%s" % (tls_uri, cert, other_key),
+                 "TLS: cannot read our private key, or it is not our certificate's")):
+            r = gst_launch(line, timeout=15)
+            self.assertNotEqual(r.returncode, 0, str(r))
+            self.assertIn(why, r.stdout + r.stderr)
+            self.assertNotIn(str(other_key), r.stdout + r.stderr)
 
     def test_any_address_is_refused_by_sipsrc_and_siplistener_naming_the_fix(self):
         port = free_port()

@@ -12,13 +12,16 @@ from peers import LOOPBACK, Sipp
 CALLER = "uac/uac_in_tone_bye.xml"
 
 
-def caller(port, user, scenario=CALLER, from_user="alice", key="k1", extra=(), **kw):
-    """A SIPp UAC calling sip:<user>@127.0.0.1:<port> from <from_user>, with
+def caller(port, user, scenario=CALLER, from_user="alice", key="k1", extra=(),
+           host=LOOPBACK, **kw):
+    """A SIPp UAC calling sip:<user>@<host>:<port> from <from_user>, with
     `key` as its X-Stream-Key header (the scenario's -inf fields); `extra`:
-    more sipp arguments (-au/-ap credentials); `kw` go to Sipp."""
+    more sipp arguments (-au/-ap credentials); `host` an IPv4 or IPv6
+    loopback address (peers.LOOPBACK6); `kw` go to Sipp."""
     csv = "SEQUENTIAL\n%s;%s;\n" % (from_user, key)
-    return Sipp(scenario, extra_args=["-s", user, "-inf", "callers.csv",
-                                      "%s:%d" % (LOOPBACK, port)] + list(extra),
+    target = ("[%s]:%d" if ":" in host else "%s:%d") % (host, port)
+    return Sipp(scenario, host=host,
+                extra_args=["-s", user, "-inf", "callers.csv", target] + list(extra),
                 files={"callers.csv": lambda p: p.write_text(csv)}, **kw)
 
 

@@ -83,12 +83,17 @@ def free_port(count=1):
     raise PeerError("no free loopback port found")
 
 
-def _bound_ports(proto):
-    """Local ports bound on loopback (127.0.0.0/8) or 0.0.0.0 for 'udp' or 'tcp'
-    (listening)."""
+LOOPBACK6 = "::1"
+# how /proc/net/{udp,tcp}6 write ::1 and :: (in host order words)
+_LOOPBACK6_HEX = ("00000000000000000000000001000000", "0" * 32)
+
+
+def _bound_ports(proto, ipv6=False):
+    """Local ports bound on loopback (127.0.0.0/8) or 0.0.0.0 (ipv6: on ::1
+    or ::) for 'udp' or 'tcp' (listening)."""
     ports = set()
     try:
-        with open("/proc/net/" + proto) as f:
+        with open("/proc/net/" + proto + ("6" if ipv6 else "")) as f:
             next(f)
             for line in f:
                 fields = line.split()
@@ -96,7 +101,8 @@ def _bound_ports(proto):
                 if proto == "tcp" and fields[3] != "0A":   # LISTEN
                     continue
                 # little-endian hex: 127.x.y.z ends in 7F
-                if addr.endswith("7F") or addr == "00000000":
+                if (addr in _LOOPBACK6_HEX) if ipv6 else \
+                        (addr.endswith("7F") or addr == "00000000"):
                     ports.add(int(port, 16))
     except OSError:
         pass
@@ -459,18 +465,20 @@ class Sipp(Peer):
     - timeout: sipp's global -timeout; reaching it fails the scenario.
     - calls: how many calls it answers before it exits (-m); wait() is 0 only
       if each one followed the scenario to its end.
-    - local_ip: its SIP address, another loopback address (127.0.0.2) for a
-      second source; its media stays on 127.0.0.1.
+    - host: its SIP and media address: another loopback address (127.0.0.2)
+      for a second source, or LOOPBACK6 (::1) to call over IPv6.
     """
 
     name = "sipp"
     process_group = True    # a scenario's <exec command> runs in sipp's group
 
     def __init__(self, scenario, duration_ms=None, tones=None, timeout=60,
-                 extra_args=(), files=None, calls=1, local_ip=LOOPBACK, **keys):
+                 extra_args=(), files=None, calls=1, host=LOOPBACK, **keys):
+        """host: its SIP and media address (another 127.0.0.0/8 address, or
+        LOOPBACK6: over IPv6)."""
         super().__init__()
-        self.local_ip = local_ip
         self.calls = calls
+        self.host = host
         p = Path(scenario)
         self.scenario = p.resolve() if p.is_absolute() or p.exists() else SCENARIOS_DIR / p
         self.duration_ms = duration_ms
@@ -501,8 +509,8 @@ class Sipp(Peer):
 
     def command(self):
         cmd = ["sipp", "-sf", str(self.scenario),
-               "-i", self.local_ip, "-p", str(self.port),
-               "-mi", LOOPBACK, "-mp", str(self.media_port),
+               "-i", self.host, "-p", str(self.port),
+               "-mi", self.host, "-mp", str(self.media_port),
                "-m", str(self.calls), "-nostdin",
                "-timeout", "%ds" % self.timeout, "-timeout_error",
                "-trace_msg", "-message_file", str(self.msg_file),
@@ -523,7 +531,8 @@ class Sipp(Peer):
                                          stdin=subprocess.DEVNULL, stdout=out,
                                          stderr=subprocess.STDOUT,
                                          start_new_session=True)
-        wait_until(lambda: self.port in _bound_ports("tcp" if self.tcp else "udp"), 10,
+        wait_until(lambda: self.port in _bound_ports("tcp" if self.tcp else "udp",
+                                                     ipv6=":" in self.host), 10,
                    "sipp %s" % self.scenario.name, self.proc, self.out_file)
 
     @property
@@ -533,7 +542,7 @@ class Sipp(Peer):
 
     @property
     def host_port(self):
-        return "%s:%d" % (self.local_ip, self.port)
+        return ("[%s]:%d" if ":" in self.host else "%s:%d") % (self.host, self.port)
 
     def uri(self, user="service"):
         return "sip:%s@%s" % (user, self.host_port)
@@ -773,7 +782,8 @@ class Baresip(Peer):
     name = "baresip"
 
     def __init__(self, wav, user="callee", codecs=("PCMU/8000/1", "PCMA/8000/1"),
-                 modules=("g711.so",), srate=8000, channels=1, mediaenc=None, dial=None):
+                 modules=("g711.so",), srate=8000, channels=1, mediaenc=None, dial=None,
+                 tls_ca=None, tls_cert=None, trace=False):
         """codecs: baresip's audio_codecs of the account, e.g. ("G722/16000/1",);
         modules: the codec modules to load (g711.so, g722.so, opus.so);
         srate, channels: those of `wav` (baresip's opus wants 48000 Hz, 2);
@@ -781,7 +791,12 @@ class Baresip(Peer):
         (RTP/AVP with keys, SRTP if the other side has keys too), "srtp-mand"
         (RTP/SAVP only: a call without keys is refused);
         dial: a SIP URI baresip calls once started (its menu's /dial), playing
-        `wav` as the caller."""
+        `wav` as the caller;
+        tls_ca: the account is over TLS (its calls go out over TLS; baresip
+        1.0 trusts this CA file but checks no certificate);
+        tls_cert: (certificate, key) baresip shows when it is called over
+        TLS (the in-dialog requests to its Contact: our BYE);
+        trace: baresip prints every SIP message with its transport (-s)."""
         super().__init__()
         self.mediaenc = mediaenc
         if mediaenc:
@@ -793,6 +808,9 @@ class Baresip(Peer):
         self.srate = srate
         self.channels = channels
         self.dial = dial
+        self.tls_ca = tls_ca
+        self.tls_cert = tls_cert
+        self.trace = trace
         self.port = None
         self.log = self.dir / "baresip.log"
 
@@ -815,26 +833,40 @@ rtp_ports		{rtp}-{rtp_end}
 net_interface		{ip}
 dns_server		127.0.0.1:53
 module_path		{modules}
+{cafile}
+{certificate}
 {codec_modules}
 module			aufile.so
 module_app		account.so
 module_app		menu.so
 """.format(ip=LOOPBACK, port=self.port, d=self.dir, wav=self.wav, rtp=rtp,
            rtp_end=rtp + 9, modules=BARESIP_MODULES, srate=self.srate, channels=self.channels,
+           cafile="sip_cafile\t\t%s" % self.tls_ca if self.tls_ca else "",
+           certificate="sip_certificate\t%s" % self._cert_and_key() if self.tls_cert else "",
            codec_modules="\n".join("module\t\t\t%s" % m for m in self.modules)))
         (self.dir / "accounts").write_text(
-            "<sip:{u}@{ip}:{port}>;regint=0;answermode=auto;audio_codecs={c}{enc}\n".format(
+            "<sip:{u}@{ip}:{port}{tp}>;regint=0;answermode=auto;audio_codecs={c}{enc}\n".format(
                 u=self.user, ip=LOOPBACK, port=self.port, c=",".join(self.codecs),
+                tp=";transport=tls" if self.tls_ca else "",
                 enc=";mediaenc=%s" % self.mediaenc if self.mediaenc else ""))
         (self.dir / "contacts").write_text("")
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(["baresip", "-f", str(self.dir)] +
+                                         (["-s"] if self.trace else []) +
                                          (["-e", "/dial %s" % self.dial] if self.dial else []),
                                          stdin=subprocess.DEVNULL, stdout=out,
                                          stderr=subprocess.STDOUT,
                                          start_new_session=True)
         wait_until(lambda: self.port in _bound_ports("udp"), 10, "baresip",
                    self.proc, self.log)
+
+    def _cert_and_key(self):
+        """baresip 1.0 reads its certificate and key from one file."""
+        both = self.dir / "cert-and-key.pem"
+        both.write_text(Path(self.tls_cert[0]).read_text() +
+                        Path(self.tls_cert[1]).read_text())
+        os.chmod(both, 0o600)
+        return both
 
     @property
     def uri(self):
@@ -1180,7 +1212,7 @@ require_certificate = no
             next(f)
             for line in f:
                 fields = line.split()
-                laddr, raddr, state = fields[1], fields[2], fields[3]
+                raddr, state = fields[2], fields[3]
                 if state == "01" and int(raddr.split(":")[1], 16) == self.tls_port:
                     count += 1
         return count

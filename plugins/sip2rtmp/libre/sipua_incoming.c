@@ -87,7 +87,10 @@ struct sipua_router {
 	char laddr[64];
 	uint16_t port;
 	enum sipua_transport tp;
+	char *tls_cert_file;
+	char *tls_key_file;
 	int err;
+	const char *why;
 	struct waiter done;
 };
 
@@ -940,7 +943,7 @@ void incoming_begin(struct sipua_call *handle)
 		return;
 	}
 
-	err = call_stack_get(&in->stack, &handle->prm, &why);
+	err = call_stack_get(&in->stack, &handle->prm, true, &why);
 	if (err) {
 		char reason[160];
 
@@ -980,6 +983,15 @@ void incoming_end(struct sipua_call *handle)
 
 /* The router's API: jobs on the SIP thread */
 
+static void router_free(struct sipua_router *r)
+{
+	waiter_destroy(&r->done);
+	free(r->tls_cert_file);
+	free(r->tls_key_file);
+	free(r);
+}
+
+
 static void router_start_handler(void *arg)
 {
 	struct sipua_router *r = arg;
@@ -990,8 +1002,11 @@ static void router_start_handler(void *arg)
 	prm.local_address = r->laddr;
 	prm.sip_port = r->port;
 	prm.transport = r->tp;
+	prm.tls_cert_file = r->tls_cert_file;
+	prm.tls_key_file = r->tls_key_file;
 
-	r->err = call_stack_get(&r->stack, &prm, &why);
+	r->err = call_stack_get(&r->stack, &prm, true, &why);
+	r->why = why;
 	if (!r->err && router_find(r->stack))
 		r->err = EADDRINUSE;
 	if (!r->err)
@@ -1030,20 +1045,22 @@ static void router_stop_handler(void *arg)
  * 480). One that goes away meanwhile (CANCEL, park_ms, a failed
  * transaction) is reported to gh, on the SIP thread; not one rejected
  * through sipua_router_reject() nor those refused by sipua_router_stop().
- * One router per SIP stack.
+ * One router per SIP stack. Over TLS the stack is the server of its
+ * connections, with prm's certificate.
  *
  * @return 0 if success, otherwise errorcode (EADDRINUSE: a router
- *         listens there already)
+ *         listens there already; EINVAL: *why, if set, says what is
+ *         wrong with the certificate or key)
  */
-int sipua_router_start(struct sipua_router **rp, const char *laddr,
-		       uint16_t port, enum sipua_transport tp,
-		       uint32_t park_ms, sipua_invite_h *ih,
-		       sipua_invite_gone_h *gh, void *arg)
+int sipua_router_start(struct sipua_router **rp,
+		       const struct sipua_router_params *prm,
+		       sipua_invite_h *ih, sipua_invite_gone_h *gh,
+		       void *arg, const char **why)
 {
 	struct sipua_router *r;
 	int err;
 
-	if (!rp || !laddr || !ih || !gh || tp == SIPUA_TRANSPORT_TLS)
+	if (!rp || !prm || !prm->laddr || !ih || !gh)
 		return EINVAL;
 
 	r = calloc(1, sizeof(*r));
@@ -1054,18 +1071,25 @@ int sipua_router_start(struct sipua_router **rp, const char *laddr,
 	r->ih = ih;
 	r->gh = gh;
 	r->arg = arg;
-	r->park_ms = park_ms ? park_ms : 10000;
-	str_ncpy(r->laddr, laddr, sizeof(r->laddr));
-	r->port = port;
-	r->tp = tp;
+	r->park_ms = prm->park_ms ? prm->park_ms : 10000;
+	str_ncpy(r->laddr, prm->laddr, sizeof(r->laddr));
+	r->port = prm->port;
+	r->tp = prm->tp;
+	r->tls_cert_file = dup_or_null(prm->tls_cert_file);
+	r->tls_key_file = dup_or_null(prm->tls_key_file);
 	r->err = ENODEV;
 	waiter_init(&r->done);
 
-	runtime_post_wait(&r->job, &r->done);
+	if ((prm->tls_cert_file && !r->tls_cert_file) ||
+	    (prm->tls_key_file && !r->tls_key_file))
+		r->err = ENOMEM;
+	else
+		runtime_post_wait(&r->job, &r->done);
 	err = r->err;
+	if (why)
+		*why = r->why;
 	if (err) {
-		waiter_destroy(&r->done);
-		free(r);
+		router_free(r);
 		return err;
 	}
 
@@ -1084,8 +1108,7 @@ void sipua_router_stop(struct sipua_router *r)
 	waiter_destroy(&r->done);
 	waiter_init(&r->done);
 	runtime_post_wait(&r->job, &r->done);
-	waiter_destroy(&r->done);
-	free(r);
+	router_free(r);
 }
 
 

@@ -4,6 +4,7 @@ config and the API, who may call, each caller's tone on its own stream.
 Real daemon over real HTTP, SIPp UACs as callers, nginx-rtmp, ffmpeg.
 """
 
+import re
 import subprocess
 import sys
 import tempfile
@@ -12,8 +13,10 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "peers"))
-from daemon import (Daemon, NginxRtmp, pull_rtmp,  # noqa: E402
-                    dominant_frequency, free_port, LOOPBACK, daemon_binary, daemon_env)
+from daemon import (Daemon, NginxRtmp,  # noqa: E402
+                    dominant_frequency, free_port, LOOPBACK, daemon_binary, daemon_env,
+                    assert_tone_on)
+from peers import LOOPBACK6  # noqa: E402
 from callers import caller, call_in  # noqa: E402
 
 WAITING_CALLER = "uac/uac_in_tone_wait_bye.xml"   # waits for our BYE
@@ -55,13 +58,7 @@ class DaemonIncomingTest(unittest.TestCase):
                        e.get("calledUser") == user, 20, "an incoming call to %s" % user)
 
     def assertToneOn(self, nginx, stream, hz):
-        wav = Path(self.tmp_wav(stream))
-        r = pull_rtmp("rtmp://%s:%d/live/%s" % (LOOPBACK, nginx.port, stream), 3, wav)
-        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
-        got = dominant_frequency(str(wav))
-        self.assertIsNotNone(got, "silence on %s" % stream)
-        self.assertAlmostEqual(got, hz, delta=hz * 0.03,
-                               msg="%s: %.0f Hz, expected %d Hz" % (stream, got, hz))
+        assert_tone_on(self, nginx, stream, hz, Path(self.tmp_wav(stream)))
 
     def tmp_wav(self, name):
         d = Path(tempfile.mkdtemp(prefix="sip2rtmp-in-"))
@@ -154,7 +151,7 @@ class DaemonIncomingTest(unittest.TestCase):
                 d.wait_log("1 INVITEs refused for a lock-out (480)", 5)
 
                 with caller(self.sip_port, "room7", duration_ms=6000, extra=right,
-                            local_ip="127.0.0.2", tones={"tone.wav": 900}) as uac:
+                            host="127.0.0.2", tones={"tone.wav": 900}) as uac:
                     call = ev.wait(lambda e: e.get("route") == "config-rooms" and
                                    e.get("status") == "ESTABLISHED", 20, "room7 up")
                     ev.wait_call(call["callId"], stream="PUBLISHING")
@@ -168,6 +165,37 @@ class DaemonIncomingTest(unittest.TestCase):
                 log = d.log()
                 self.assertNotIn("s3cret", log)
                 self.assertNotIn("wrong-pw-42", log)
+
+    def test_a_call_in_over_ipv6_is_answered_in_ip6_and_its_tone_published(self):
+        conf = "[sip]\nlisten=udp:[%s]:%d\n" % (LOOPBACK6, self.sip_port)
+        with NginxRtmp() as nginx, Daemon(conf) as d, d.events() as ev:
+            self.api_route(d, nginx, "room6v6", "room6v6")
+            with caller(self.sip_port, "room6v6", host=LOOPBACK6, duration_ms=8000,
+                        tones={"tone.wav": 800}) as uac:
+                call = self.incoming_call(ev, "room6v6")
+                ev.wait_call(call["callId"], stream="PUBLISHING")
+                self.assertToneOn(nginx, "room6v6", 800)
+                self.assertEqual(uac.wait(40), 0, uac.report())
+                ok = [m for m in uac.parsed_messages() if m.direction == "received" and
+                      m.status == 200 and "INVITE" in (m.header("CSeq") or "")]
+                self.assertEqual(len(ok), 1, uac.report())
+                self.assertIn("c=IN IP6 ::1", ok[0].text, ok[0].text)
+                self.assertIn("@[::1]:%d" % self.sip_port, ok[0].header("Contact"))
+            got = d.get("/api/v1/calls/%s" % call["callId"]).json
+            self.assertTrue(got["source"].startswith("[::1]:"), got)
+
+    def test_the_answer_to_an_audio_only_offer_has_its_audio_line_only(self):
+        # RFC 3264 6: as many m-lines as the offer; baresip refuses an
+        # answer with an m=video the offer lacks (a protocol error)
+        with NginxRtmp() as nginx, Daemon(self.config()) as d:
+            self.api_route(d, nginx, "room8", "room8", hasVideo=True)
+            with caller(self.sip_port, "room8", duration_ms=1000) as uac:
+                self.assertEqual(uac.wait(40), 0, uac.report())
+                ok = [m for m in uac.parsed_messages() if m.direction == "received" and
+                      m.status == 200 and "INVITE" in (m.header("CSeq") or "")]
+                self.assertEqual(len(ok), 1, uac.report())
+                self.assertEqual(re.findall(r"^m=(\w+)", ok[0].text, re.M), ["audio"],
+                                 ok[0].text)
 
     def test_a_call_no_route_takes_gets_404(self):
         with Daemon(self.config()) as d:
