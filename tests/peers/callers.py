@@ -6,7 +6,7 @@ sipsrc mode=answer and of sip2rtmpd's SIP listener alike.
     rc, answers, report = call_in(port, "room42")   # one call to its end
 """
 
-from peers import LOOPBACK, Sipp
+from peers import LOOPBACK, LOOPBACK6, Sipp
 
 # plays the tone for duration_ms, then hangs up (tests/scenarios/uac/)
 CALLER = "uac/uac_in_tone_bye.xml"
@@ -14,12 +14,15 @@ CALLER = "uac/uac_in_tone_bye.xml"
 
 def caller(port, user, scenario=CALLER, from_user="alice", key="k1", extra=(),
            host=LOOPBACK, **kw):
-    """A SIPp UAC calling sip:<user>@<host>:<port> from <from_user>, with
+    """A SIPp UAC calling sip:<user>@127.0.0.1:<port> from <from_user>, with
     `key` as its X-Stream-Key header (the scenario's -inf fields); `extra`:
-    more sipp arguments (-au/-ap credentials); `host` an IPv4 or IPv6
-    loopback address (peers.LOOPBACK6); `kw` go to Sipp."""
+    more sipp arguments (-au/-ap credentials); `host` the caller's own
+    address: another loopback address (127.0.0.2), or LOOPBACK6 to call
+    sip:<user>@[::1]:<port> over IPv6; `kw` go to Sipp."""
     csv = "SEQUENTIAL\n%s;%s;\n" % (from_user, key)
-    target = ("[%s]:%d" if ":" in host else "%s:%d") % (host, port)
+    # the called side is on 127.0.0.1, or ::1 for an IPv6 caller
+    target = ("[%s]:%d" % (LOOPBACK6, port) if ":" in host else
+              "%s:%d" % (LOOPBACK, port))
     return Sipp(scenario, host=host,
                 extra_args=["-s", user, "-inf", "callers.csv", target] + list(extra),
                 files={"callers.csv": lambda p: p.write_text(csv)}, **kw)
