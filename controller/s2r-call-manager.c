@@ -30,8 +30,7 @@ struct _S2rCallManager
   gdouble active_units;         /* s2r_admission_call_units of those */
   S2rAdmission *admission;
   S2rMetrics *metrics;
-  S2rMetricsFunc metrics_func;  /* NULL: none */
-  gpointer metrics_data;
+  GArray *metrics_parts;        /* MetricsPart */
   guint64 sequence;
 
   gboolean shutting_down;
@@ -49,6 +48,12 @@ static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (S2rCallManager, s2r_call_manager, G_TYPE_OBJECT);
 
+typedef struct
+{
+  S2rMetricsFunc func;
+  gpointer data;
+} MetricsPart;
+
 static void
 s2r_call_manager_finalize (GObject * object)
 {
@@ -60,6 +65,7 @@ s2r_call_manager_finalize (GObject * object)
   g_clear_pointer (&manager->admission, s2r_admission_free);
   g_clear_pointer (&manager->metrics, s2r_metrics_free);
   g_clear_pointer (&manager->forwarder, s2r_bus_forwarder_unref);
+  g_array_unref (manager->metrics_parts);
 
   G_OBJECT_CLASS (s2r_call_manager_parent_class)->finalize (object);
 }
@@ -91,6 +97,7 @@ s2r_call_manager_init (S2rCallManager * manager)
       g_object_unref);
   manager->recordings = g_hash_table_new_full (g_str_hash, g_str_equal,
       g_free, NULL);
+  manager->metrics_parts = g_array_new (FALSE, FALSE, sizeof (MetricsPart));
 }
 
 /* The calls run on the thread-default context of the caller */
@@ -467,11 +474,22 @@ s2r_call_manager_add_status_members (S2rCallManager * manager,
 }
 
 void
-s2r_call_manager_set_metrics_func (S2rCallManager * manager,
+s2r_call_manager_add_metrics_func (S2rCallManager * manager,
     S2rMetricsFunc func, gpointer user_data)
 {
-  manager->metrics_func = func;
-  manager->metrics_data = user_data;
+  MetricsPart part = { func, user_data };
+
+  g_array_append_val (manager->metrics_parts, part);
+}
+
+void
+s2r_call_manager_remove_metrics_func (S2rCallManager * manager,
+    gpointer user_data)
+{
+  for (guint i = manager->metrics_parts->len; i > 0; i--)
+    if (g_array_index (manager->metrics_parts, MetricsPart, i - 1).data ==
+        user_data)
+      g_array_remove_index (manager->metrics_parts, i - 1);
 }
 
 /* GET /metrics: the Prometheus text format */
@@ -506,8 +524,11 @@ s2r_call_manager_render_metrics (S2rCallManager * manager)
       "sip2rtmp_machine_cpu_busy_ratio %.4f\n",
       refused, s2r_config_get_max_calls (manager->config), media_busy,
       media_late_ms / 1000.0, cpu_busy);
-  if (manager->metrics_func)
-    manager->metrics_func (extra, manager->metrics_data);
+  for (guint i = 0; i < manager->metrics_parts->len; i++) {
+    MetricsPart *part = &g_array_index (manager->metrics_parts, MetricsPart, i);
+
+    part->func (extra, part->data);
+  }
   return s2r_metrics_render (manager->metrics, calls, extra->str);
 }
 

@@ -124,19 +124,28 @@ s2r_metrics_call_stopped (S2rMetrics * metrics, S2rCall * call)
   metrics->ended_media.rtmp_dropped_ms += m.rtmp_dropped_ms;
 }
 
-static void
-metric_header (GString * out, const char *name, const char *type,
+void
+s2r_metrics_append_header (GString * out, const char *name, const char *type,
     const char *help)
 {
   g_string_append_printf (out, "# HELP %s %s\n# TYPE %s %s\n", name, help,
       name, type);
 }
 
-static void
-counter (GString * out, const char *name, const char *help, guint64 value)
+void
+s2r_metrics_append_counter (GString * out, const char *name,
+    const char *help, guint64 value)
 {
-  metric_header (out, name, "counter", help);
+  s2r_metrics_append_header (out, name, "counter", help);
   g_string_append_printf (out, "%s %" G_GUINT64_FORMAT "\n", name, value);
+}
+
+void
+s2r_metrics_append_gauge (GString * out, const char *name, const char *help,
+    gdouble value)
+{
+  s2r_metrics_append_header (out, name, "gauge", help);
+  g_string_append_printf (out, "%s %.6g\n", name, value);
 }
 
 static gint
@@ -169,23 +178,23 @@ render_process (GString * out)
     if (f && g_strv_length (f) > 22) {
       double cpu = s2r_process_cpu_us () / (double) G_USEC_PER_SEC;
 
-      metric_header (out, "process_cpu_seconds_total", "counter",
+      s2r_metrics_append_header (out, "process_cpu_seconds_total", "counter",
           "Total user and system CPU time spent in seconds.");
       g_string_append_printf (out, "process_cpu_seconds_total %.2f\n", cpu);
-      metric_header (out, "process_virtual_memory_bytes", "gauge",
+      s2r_metrics_append_header (out, "process_virtual_memory_bytes", "gauge",
           "Virtual memory size in bytes.");
       g_string_append_printf (out, "process_virtual_memory_bytes %s\n",
           f[20]);
-      metric_header (out, "process_resident_memory_bytes", "gauge",
+      s2r_metrics_append_header (out, "process_resident_memory_bytes", "gauge",
           "Resident memory size in bytes.");
       g_string_append_printf (out, "process_resident_memory_bytes %"
           G_GUINT64_FORMAT "\n", g_ascii_strtoull (f[21], NULL, 10) * page);
     }
   }
-  metric_header (out, "process_open_fds", "gauge",
+  s2r_metrics_append_header (out, "process_open_fds", "gauge",
       "Number of open file descriptors.");
   g_string_append_printf (out, "process_open_fds %u\n", n_fds);
-  metric_header (out, "process_max_fds", "gauge",
+  s2r_metrics_append_header (out, "process_max_fds", "gauge",
       "Maximum number of open file descriptors.");
   g_string_append_printf (out, "process_max_fds %ld\n",
       sysconf (_SC_OPEN_MAX));
@@ -219,15 +228,15 @@ s2r_metrics_render (S2rMetrics * metrics, GPtrArray * calls,
     media.rtmp_dropped_ms += m.rtmp_dropped_ms;
   }
 
-  metric_header (out, "sip2rtmp_calls", "gauge", "Active calls by status.");
+  s2r_metrics_append_header (out, "sip2rtmp_calls", "gauge", "Active calls by status.");
   for (guint s = 0; s <= S2R_CALL_ESTABLISHED; s++) {
     lowercase_status (s2r_call_status_to_string (s), label, sizeof (label));
     g_string_append_printf (out, "sip2rtmp_calls{status=\"%s\"} %u\n", label,
         by_status[s]);
   }
-  counter (out, "sip2rtmp_calls_started_total", "Calls accepted by the API.",
+  s2r_metrics_append_counter (out, "sip2rtmp_calls_started_total", "Calls accepted by the API.",
       metrics->started);
-  metric_header (out, "sip2rtmp_calls_ended_total", "counter",
+  s2r_metrics_append_header (out, "sip2rtmp_calls_ended_total", "counter",
       "Calls whose pipeline is down, by final status.");
   for (guint s = S2R_CALL_FINISH; s <= S2R_CALL_BUSY; s++) {
     lowercase_status (s2r_call_status_to_string (s), label, sizeof (label));
@@ -235,7 +244,7 @@ s2r_metrics_render (S2rMetrics * metrics, GPtrArray * calls,
         G_GUINT64_FORMAT "\n", label, metrics->ended[s]);
   }
 
-  metric_header (out, "sip2rtmp_call_setup_seconds", "histogram",
+  s2r_metrics_append_header (out, "sip2rtmp_call_setup_seconds", "histogram",
       "Call set-up: API request to INVITE (invite), INVITE to answer "
       "(answer), answer to the first media published (media).");
   for (guint p = 0; p < N_PHASES; p++) {
@@ -254,19 +263,19 @@ s2r_metrics_render (S2rMetrics * metrics, GPtrArray * calls,
         "\"%s\"} %" G_GUINT64_FORMAT "\n", phase_names[p], h->count);
   }
 
-  counter (out, "sip2rtmp_rtp_packets_received_total",
+  s2r_metrics_append_counter (out, "sip2rtmp_rtp_packets_received_total",
       "RTP packets received from callees.", media.rtp_packets);
-  counter (out, "sip2rtmp_rtp_received_bytes_total",
+  s2r_metrics_append_counter (out, "sip2rtmp_rtp_received_bytes_total",
       "RTP payload bytes received from callees.", media.rtp_bytes);
-  counter (out, "sip2rtmp_rtp_packets_lost_total",
+  s2r_metrics_append_counter (out, "sip2rtmp_rtp_packets_lost_total",
       "RTP packets lost on the way from callees.", media.rtp_lost);
-  counter (out, "sip2rtmp_rtmp_frames_total",
+  s2r_metrics_append_counter (out, "sip2rtmp_rtmp_frames_total",
       "Frames (FLV tags) handed to RTMP destinations.", media.rtmp_frames);
-  metric_header (out, "sip2rtmp_rtmp_dropped_seconds_total", "counter",
+  s2r_metrics_append_header (out, "sip2rtmp_rtmp_dropped_seconds_total", "counter",
       "Media lost while a destination was not publishing.");
   g_string_append_printf (out, "sip2rtmp_rtmp_dropped_seconds_total %.3f\n",
       media.rtmp_dropped_ms / 1000.0);
-  metric_header (out, "sip2rtmp_rtmp_destinations", "gauge",
+  s2r_metrics_append_header (out, "sip2rtmp_rtmp_destinations", "gauge",
       "Destinations of active calls by state.");
   for (guint s = S2R_STREAM_PENDING; s <= S2R_STREAM_FAILED; s++) {
     lowercase_status (s2r_stream_status_to_string (s), label, sizeof (label));

@@ -27,6 +27,15 @@ void s2r_metrics_call_started (S2rMetrics * metrics);
 void s2r_metrics_call_changed (S2rMetrics * metrics, S2rCall * call);
 void s2r_metrics_call_stopped (S2rMetrics * metrics, S2rCall * call);
 
+/* Lines of the text format, for the parts that add their own (the call
+ * manager's metrics parts): # HELP and # TYPE, then the sample */
+void s2r_metrics_append_header (GString * out, const char *name,
+    const char *type, const char *help);
+void s2r_metrics_append_counter (GString * out, const char *name,
+    const char *help, guint64 value);
+void s2r_metrics_append_gauge (GString * out, const char *name,
+    const char *help, gdouble value);
+
 /* @calls: the calls still listed (S2rCall), @extra: lines the caller adds
  * (its own gauges, already in the text format) */
 char *s2r_metrics_render (S2rMetrics * metrics, GPtrArray * calls,

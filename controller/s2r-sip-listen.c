@@ -13,6 +13,7 @@
 #include <gio/gio.h>
 
 #include "s2r-sip-listen.h"
+#include "s2r-metrics.h"
 #include "s2r-error.h"
 #include "s2r-routing-webhook.h"
 #include "s2r-secret.h"
@@ -515,17 +516,11 @@ render_metrics (GString * out, gpointer user_data)
   guint64 wrong, refused;
 
   guard_counts (user_data, &wrong, &refused);
-  g_string_append_printf (out,
-      "# HELP sip2rtmp_incoming_auth_failures_total Incoming calls refused "
-      "for wrong credentials (403).\n"
-      "# TYPE sip2rtmp_incoming_auth_failures_total counter\n"
-      "sip2rtmp_incoming_auth_failures_total %" G_GUINT64_FORMAT "\n"
-      "# HELP sip2rtmp_incoming_auth_locked_out_total Incoming INVITEs "
-      "refused (480) while their source was locked out for their user after "
-      "wrong credentials.\n"
-      "# TYPE sip2rtmp_incoming_auth_locked_out_total counter\n"
-      "sip2rtmp_incoming_auth_locked_out_total %" G_GUINT64_FORMAT "\n",
-      wrong, refused);
+  s2r_metrics_append_counter (out, "sip2rtmp_incoming_auth_failures_total",
+      "Incoming calls refused for wrong credentials (403).", wrong);
+  s2r_metrics_append_counter (out, "sip2rtmp_incoming_auth_locked_out_total",
+      "Incoming INVITEs refused (480) while their source was locked out for "
+      "their user after wrong credentials.", refused);
 }
 
 S2rSipListen *
@@ -591,7 +586,7 @@ s2r_sip_listen_new (S2rCallManager * manager, S2rRoutes * routes,
       return NULL;
     }
   }
-  s2r_call_manager_set_metrics_func (manager, render_metrics, sl);
+  s2r_call_manager_add_metrics_func (manager, render_metrics, sl);
   sl->guard_watch = g_timeout_add_seconds (1, log_guard, sl);
   return g_steal_pointer (&sl);
 }
@@ -612,7 +607,7 @@ s2r_sip_listen_free (S2rSipListen * sl)
   g_clear_pointer (&sl->pending, g_ptr_array_unref);
   g_clear_pointer (&sl->webhook, s2r_routing_webhook_free);
   g_free (sl->webhook_fallback_rule);
-  s2r_call_manager_set_metrics_func (sl->manager, NULL, NULL);
+  s2r_call_manager_remove_metrics_func (sl->manager, sl);
   g_clear_handle_id (&sl->guard_watch, g_source_remove);
   g_clear_pointer (&sl->listeners, g_ptr_array_unref);
   g_clear_pointer (&sl->allow, g_ptr_array_unref);

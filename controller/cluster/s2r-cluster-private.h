@@ -94,6 +94,9 @@ void s2r_cluster_calls_reap (S2rCluster * c, const char *node_id);
  * that publishes there (unique in the cluster) */
 char *s2r_cluster_stream_key (S2rCluster * c, const char *location);
 
+/* s2r-cluster-metrics.c: the call manager's metrics part (@user_data: c) */
+void s2r_cluster_metrics_render (GString * out, gpointer user_data);
+
 /* s2r-cluster-http.c */
 void s2r_cluster_http_init (S2rCluster * c);
 void s2r_cluster_http_finalize (S2rCluster * c);

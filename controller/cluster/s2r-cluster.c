@@ -488,6 +488,7 @@ s2r_cluster_new_from_file (const char *config_file, S2rCallManager * manager,
   s2r_cluster_calls_init (c);
   s2r_cluster_http_init (c);
   c->events = s2r_cluster_events_new (c);
+  s2r_call_manager_add_metrics_func (manager, s2r_cluster_metrics_render, c);
   c->tick = g_timeout_add (TICK_MS, tick_cb, c);
   g_message ("cluster: node %s, API for the others at %s, Redis %s:%u",
       c->node_id, c->advertise, redis_host, redis_port);
@@ -511,6 +512,7 @@ s2r_cluster_free (S2rCluster * c)
     return;
   g_clear_handle_id (&c->tick, g_source_remove);
   g_clear_handle_id (&c->drain_timer, g_source_remove);
+  s2r_call_manager_remove_metrics_func (c->manager, c);
   s2r_cluster_http_finalize (c);
   /* replies still pending get NULL now, and find everything still there */
   s2r_redis_free (c->reader);

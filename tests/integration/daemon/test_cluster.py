@@ -5,6 +5,7 @@ the nodes, SIPp callees, nginx-rtmp); docs/cluster.md is the design.
 """
 
 import re
+import subprocess
 import sys
 import threading
 import time
@@ -17,6 +18,18 @@ from daemon import (Sipp, NginxRtmp, call_body, pull_rtmp,  # noqa: E402
 from cluster import Cluster, TOKEN, REDIS_PASSWORD  # noqa: E402
 
 FINAL = ("FINISH", "FAILED", "BUSY")
+
+
+def cluster_metrics(node):
+    """node's /metrics, checked by promtool: {name{labels}: value} of the
+    sip2rtmp_cluster_ lines."""
+    r = node.get("/metrics")
+    assert r.status == 200, r
+    check = subprocess.run(["promtool", "check", "metrics"], input=r.text,
+                           capture_output=True, text=True, timeout=30)
+    assert check.returncode == 0, "promtool: %s%s" % (check.stdout, check.stderr)
+    return {m.group(1): float(m.group(2)) for m in
+            re.finditer(r"(?m)^(sip2rtmp_cluster_\S+) (\S+)$", r.text)}
 
 
 class ClusterTest(unittest.TestCase):
@@ -151,6 +164,12 @@ class ClusterTest(unittest.TestCase):
                 Sipp("answer_pcmu_wait_bye.xml", calls=2,
                      tones={"tone-pcmu.wav": 900}) as sipp:
             c = cl.nodes["c"]
+            # what the operator's Prometheus sees of c: active, 3 nodes
+            m = cluster_metrics(c)
+            self.assertEqual((m['sip2rtmp_cluster_node_state{state="active"}'],
+                              m['sip2rtmp_cluster_node_state{state="fenced"}'],
+                              m["sip2rtmp_cluster_nodes"]), (1, 0, 3), m)
+            self.assertLess(m["sip2rtmp_cluster_lease_age_seconds"], 5, m)
             with cl.nodes["a"].events() as ev:
                 r = c.post("/api/v1/calls", call_body(sipp, nginx, "fenced",
                                                       callId="fenced", restart=True))
@@ -174,7 +193,12 @@ class ClusterTest(unittest.TestCase):
                 t.start()
                 cut = time.monotonic()
                 cl.proxies["c"].cut()
-                c.wait_log("fenced", 5)
+                c.wait_log("ms: fenced,", 5)
+                m = cluster_metrics(c)
+                self.assertEqual((m['sip2rtmp_cluster_node_state{state="active"}'],
+                                  m['sip2rtmp_cluster_node_state{state="fenced"}']), (0, 1), m)
+                # its lease is older than Redis' last acknowledgement before the cut
+                self.assertGreater(m["sip2rtmp_cluster_lease_age_seconds"], 0, m)
                 ev.wait_call_event("fenced", lambda e: e.get("attempt") == 2 and
                                    e.get("rtmpStreamStatus") == "PUBLISHING", 15,
                                    "attempt 2 publishing")
@@ -197,6 +221,10 @@ class ClusterTest(unittest.TestCase):
                 cl.proxies["c"].mend()
                 c.wait_log("lease renewed again", 10)
                 wait_until(lambda: c.get("/readyz").status == 200, 5, "c ready")
+                m = cluster_metrics(c)
+                self.assertEqual(m['sip2rtmp_cluster_node_state{state="active"}'], 1, m)
+                self.assertEqual(m["sip2rtmp_cluster_records_queued"], 0, m)
+                self.assertGreater(m["sip2rtmp_cluster_redis_commands_total"], 0, m)
 
     def test_sigterm_drains_a_node_without_dropping_its_call(self):
         with Cluster({"a": 2, "b": 1, "c": 1}) as cl, NginxRtmp() as nginx, \
