@@ -1625,13 +1625,16 @@ int call_incoming_answer(struct call *call, struct sipua_call *handle,
 	if (err)
 		return err;
 
-	err = offer_build(&call->sdp, &call->offer, &prm, call->sdesv);
+	/* no offer of ours: the answer is made of the caller's m-lines */
+	err = offer_build(&call->sdp, NULL, &prm, call->sdesv);
 	if (err)
 		return err;
 
 	err = sdp_decode(call->sdp, &body, true);
 	if (err)
 		return err;
+
+	answer_media(call->sdp);
 
 	err = answer_read(call->streamv, call->sdp, call->sdesv, prm.srtp,
 			  true, why);
