@@ -280,6 +280,7 @@ static void fail(struct call *call, uint16_t scode, const char *reason)
 {
 	report(call, SIPUA_CALL_FAILED, scode, reason, false);
 	tmr_cancel(&call->answer_tmr);
+	reinvite_done(call);
 	call->sess = mem_deref(call->sess);   /* CANCEL or BYE */
 }
 
@@ -1207,6 +1208,7 @@ static void close_handler(int err, const struct sip_msg *msg, void *arg)
 
 	tmr_cancel(&call->answer_tmr);
 	session_timer_stop(&call->timer);
+	reinvite_done(call);
 	dialog_info(call);
 
 	/* the transferor hangs up while we call the new target: the call

@@ -55,11 +55,12 @@ class DaemonIncomingTimersTest(IncomingCase):
                 caller(self.sip_port, "room1", scenario="uac/uac_in_timer_refreshes_bye.xml",
                        tones={"tone.wav": TONE_HZ}) as uac:
             call = self.up(ev)
-            # 8 s of the stream across the refreshes at 2.5, 5 and 7.5 s
+            # 10 s of the stream across the refreshes at 2.5, 5, 7.5 (the
+            # re-INVITE without SDP: our offer, its answer in the ACK) and 10 s
             wav = self.tmp_wav("refreshed")
-            r = pull_rtmp("rtmp://%s:%d/live/in-room1" % (LOOPBACK, nginx.port), 8, wav)
+            r = pull_rtmp("rtmp://%s:%d/live/in-room1" % (LOOPBACK, nginx.port), 10, wav)
             self.assertEqual(r.returncode, 0, r.stderr[-2000:])
-            for start in (0.5, 3.0, 5.5):
+            for start in (0.5, 3.0, 5.5, 8.0):
                 got = dominant_frequency(str(wav), start=start, duration=2.0)
                 self.assertIsNotNone(got, "silence at %.1f s" % start)
                 self.assertAlmostEqual(got, TONE_HZ, delta=TONE_HZ * 0.03,
