@@ -6,9 +6,10 @@ sip2rtmpd listening for SIP (`[sip] listen`), nginx-rtmp, SIPp UACs as
 callers (bench/scenarios/uac_in_hold.xml, each call its own request-URI user,
 so its own route and stream).  Each repeat, in one daemon run:
   1. --calls calls at --rate per second routed by a `[route:bench]` rule of
-     the config, and as many routed by API routes (`POST /api/v1/routes`,
-     one per user, made beforehand; the two in turn, which first swapped
-     every repeat), with no other call up;
+     the config, as many routed by API routes (`POST /api/v1/routes`, one
+     per user, made beforehand) and as many by the routing webhook (a
+     receiver on 127.0.0.1 that answers at once; the three in turn, which
+     first rotated every repeat), with no other call up;
   2. --held calls set up (config rule) and held;
   3. the same two phases again with those calls up.
 A measured call holds 1 s, so about --rate more calls are up meanwhile.
@@ -31,7 +32,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 import bench  # noqa: E402
 from bench import peers, log, pct, system_busy, CpuMeter, LOOPBACK, SIPP_MANY  # noqa: E402
-from daemon import Daemon  # noqa: E402
+from daemon import Daemon, WebhookReceiver  # noqa: E402
 
 SCENARIO = BENCH_DIR / "scenarios" / "uac_in_hold.xml"
 MEASURED_HOLD_MS = 1000
@@ -94,10 +95,17 @@ def measure(args, d, sip_port, service, daemon_pid):
 def one_repeat(args, nginx, rep):
     sip_port = peers.free_port()
     rtmp = "rtmp://%s:%d/live" % (LOOPBACK, nginx.port)
-    config = ("[server]\nmax-calls=%d\n[sip]\nlisten=udp:%s:%d\n"
-              "[route:bench]\nuser=cfg-*\nrtmpUrl=%s\nrtmpStream=r%d-{user}\n" %
-              (args.held + 4 * args.calls, LOOPBACK, sip_port, rtmp, rep))
     rows = {}
+    # the routing webhook: users no rule or API route takes (hook-*)
+    with WebhookReceiver(answer=lambda b: (200, {
+            "rtmpUrl": rtmp, "rtmpStream": "r%d-%s" % (rep, b["requestUser"])})) as hook:
+        config = ("[server]\nmax-calls=%d\n[sip]\nlisten=udp:%s:%d\nrouting-webhook=%s\n"
+                  "[route:bench]\nuser=cfg-*\nrtmpUrl=%s\nrtmpStream=r%d-{user}\n" %
+                  (args.held + 6 * args.calls, LOOPBACK, sip_port, hook.url, rtmp, rep))
+        return sources_measured(args, config, sip_port, rtmp, rep, rows)
+
+
+def sources_measured(args, config, sip_port, rtmp, rep, rows):
     with Daemon(config) as d:
         for phase in ("idle", "held"):
             for i in range(1, args.calls + 1):
@@ -106,10 +114,11 @@ def one_repeat(args, nginx, rep):
                                               "rtmpStream": "r%d-%s" % (rep, user)})
                 assert r.status == 201, r
         pid = d.proc.pid
-        # the two sources in turn, first one then the other every repeat: a
-        # phase leaves ~rate calls ending behind it
-        order = ("config", "api") if rep % 2 == 0 else ("api", "config")
-        service = {"config": "cfg-%s", "api": "api-%s"}
+        # the sources in turn, a different one first every repeat: a phase
+        # leaves ~rate calls ending behind it
+        sources = ("config", "api", "webhook")
+        order = sources[rep % 3:] + sources[:rep % 3]
+        service = {"config": "cfg-%s", "api": "api-%s", "webhook": "hook-%s"}
         for src in order:
             rows[src, 0] = measure(args, d, sip_port, service[src] % "idle", pid)
         with Caller(sip_port, "cfg-up", args.held, args.rate, 3600 * 1000):
@@ -158,7 +167,8 @@ def median(xs):
 
 def report(results, args):
     h = args.held
-    keys = ["config@0", "api@0", "config@%d" % h, "api@%d" % h]
+    keys = ["config@0", "api@0", "webhook@0", "config@%d" % h, "api@%d" % h,
+            "webhook@%d" % h]
     print("\n| routing, calls up | p50 ms | p99 ms | max ms | daemon cores | machine busy |")
     print("|---|---|---|---|---|---|")
     for k in keys:
@@ -177,8 +187,20 @@ def report(results, args):
     for a, b, what in (("config@%d" % h, "config@0", "config: %d up / none up" % h),
                        ("api@%d" % h, "api@0", "API: %d up / none up" % h),
                        ("api@0", "config@0", "none up: API / config"),
-                       ("api@%d" % h, "config@%d" % h, "%d up: API / config" % h)):
+                       ("api@%d" % h, "config@%d" % h, "%d up: API / config" % h),
+                       ("webhook@0", "config@0", "none up: webhook / config"),
+                       ("webhook@%d" % h, "config@%d" % h, "%d up: webhook / config" % h)):
         print("| %s | %s | %s |" % (what, ratio(a, b, "p50"), ratio(a, b, "p99")))
+    # the webhook's own time: what routing by it adds to routing by the
+    # config, within a repeat (the receiver answers at once: this is the
+    # HTTP round trip from the daemon's main loop and its JSON)
+    print("\n| webhook time (webhook - config), calls up | p50 ms, median (min-max) | p99 ms |")
+    print("|---|---|---|")
+    for up in (0, h):
+        def diff(q, up=up):
+            vs = [r["webhook@%d" % up][q] - r["config@%d" % up][q] for r in results]
+            return "%.2f (%.2f-%.2f)" % (median(vs), min(vs), max(vs))
+        print("| %d | %s | %s |" % (up, diff("p50"), diff("p99")))
     print("\n%d repeats, %d calls per phase at %g/s, %d held; %s" %
           (len(results), args.calls, args.rate, h, bench.machine()))
 

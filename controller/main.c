@@ -206,7 +206,7 @@ main (int argc, char **argv)
         "Configuration file (GKeyFile)", "FILE"},
     {"sip-listen", 0, 0, G_OPTION_ARG_STRING, &sip_listen,
         "Where to take incoming SIP calls, over the config's [sip] listen",
-        "udp:IP:PORT,..."},
+        "udp|tcp|tls:IP:PORT,... (IPv6: udp:[::1]:PORT)"},
     {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL},
     {NULL}
   };
@@ -302,7 +302,8 @@ main (int argc, char **argv)
       guint hook_ms;
 
       sip = s2r_sip_listen_new (manager, routes, sip_listen ? sip_listen :
-          file_listen, allow, &err);
+          file_listen, allow, s2r_config_get_tls_cert_file (config),
+          s2r_config_get_tls_key_file (config), &err);
       if (!sip ||
           !s2r_sip_listen_read_webhook_config (config_file, &hook, &hook_ms,
               &fallback, &err) ||

@@ -14,7 +14,7 @@
 
 #include <string.h>
 
-/* The only two ways an answer leaves the API */
+/* The only two ways an answer leaves the API: JSON, and the error body in it */
 
 void
 s2r_api_send_json (SoupServerMessage * msg, guint status, JsonNode * root)
@@ -30,19 +30,20 @@ s2r_api_send_json (SoupServerMessage * msg, guint status, JsonNode * root)
       data, len);
 }
 
+/* The API's error body, {error, message, field, status}: also the cluster's
+ * (controller/cluster/), whose refusals must read as the API's */
 void
-s2r_api_send_error (SoupServerMessage * msg, const GError * error)
+s2r_api_send_error_body (SoupServerMessage * msg, guint status,
+    const char *code, const char *field, const char *message)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonNode) root = NULL;
-  const char *field = s2r_error_get_field (error);
-  guint status = s2r_error_to_http_status (error);
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "error");
-  json_builder_add_string_value (b, s2r_error_code_name (error));
+  json_builder_add_string_value (b, code);
   json_builder_set_member_name (b, "message");
-  json_builder_add_string_value (b, error->message);
+  json_builder_add_string_value (b, message);
   json_builder_set_member_name (b, "field");
   if (field)
     json_builder_add_string_value (b, field);
@@ -51,12 +52,20 @@ s2r_api_send_error (SoupServerMessage * msg, const GError * error)
   json_builder_set_member_name (b, "status");
   json_builder_add_int_value (b, status);
   json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  s2r_api_send_json (msg, status, root);
+}
+
+void
+s2r_api_send_error (SoupServerMessage * msg, const GError * error)
+{
+  guint status = s2r_error_to_http_status (error);
 
   if (status == 401)
     soup_message_headers_replace (soup_server_message_get_response_headers
         (msg), "WWW-Authenticate", "Bearer");
-  root = json_builder_get_root (b);
-  s2r_api_send_json (msg, status, root);
+  s2r_api_send_error_body (msg, status, s2r_error_code_name (error),
+      s2r_error_get_field (error), error->message);
 }
 
 void

@@ -35,12 +35,16 @@ gboolean s2r_api_listen_monitor (S2rApi * api, const char *host,
 guint16 s2r_api_get_monitor_port (S2rApi * api);
 void s2r_api_set_console (S2rApi * api, S2rConsole * console);
 /* for the cluster (controller/cluster/), which takes some requests before
- * the routes here, and answers them as the API does: the same token check
- * and the one way a JSON answer leaves */
+ * the routes here, and answers them as the API does: the same token check,
+ * the one way a JSON answer leaves and the API's error body */
 SoupServer *s2r_api_get_server (S2rApi * api);
 gboolean s2r_api_token_ok (S2rApi * api, SoupServerMessage * msg);
 void s2r_api_send_json (SoupServerMessage * msg, guint status,
     JsonNode * root);
+/* {"error": @code, "message": @message, "field": @field or null,
+ * "status": @status} */
+void s2r_api_send_error_body (SoupServerMessage * msg, guint status,
+    const char *code, const char *field, const char *message);
 /* issue 14: the routes /api/v1/routes manages (not owned) */
 void s2r_api_set_routes (S2rApi * api, S2rRoutes * routes);
 

@@ -9,6 +9,8 @@
 #include "s2r-call-json.h"
 #include "s2r-call.h"
 
+#include <string.h>
+
 static void
 add_time (JsonBuilder * b, const char *name, gint64 usec)
 {
@@ -43,7 +45,23 @@ add_bool (JsonBuilder * b, const char *name, gboolean value, gboolean wcs)
     json_builder_add_boolean_value (b, value);
 }
 
-/* Never the password */
+/* A stream key (rtmpStream) is a secret: whoever has it publishes on the
+ * channel. No answer, event or webhook shows it: "***" (as routes show
+ * theirs). The caller knows the key it gave; a destination is told apart
+ * by its id and its URL. */
+#define STREAM_SHOWN "***"
+
+static void
+add_rtmp_target (JsonBuilder * b, const S2rRtmpTarget * target)
+{
+  g_autofree char *url = s2r_rtmp_target_dup_shown_url (target);
+
+  add_string (b, "rtmpUrl", url);
+  add_string (b, "rtmpStream",
+      s2r_rtmp_target_get_stream (target) ? STREAM_SHOWN : NULL);
+}
+
+/* Never the password nor the stream key */
 void
 s2r_destination_to_json (S2rDestination * d, JsonBuilder * b)
 {
@@ -52,8 +70,7 @@ s2r_destination_to_json (S2rDestination * d, JsonBuilder * b)
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "id");
   json_builder_add_int_value (b, s2r_destination_get_id (d));
-  add_string (b, "rtmpUrl", s2r_rtmp_target_get_url (target));
-  add_string (b, "rtmpStream", s2r_rtmp_target_get_stream (target));
+  add_rtmp_target (b, target);
   add_string (b, "status",
       s2r_stream_status_to_string (s2r_destination_get_status (d)));
   json_builder_set_member_name (b, "droppedMs");
@@ -62,11 +79,54 @@ s2r_destination_to_json (S2rDestination * d, JsonBuilder * b)
   json_builder_end_object (b);
 }
 
+/* Whether a header's @value shows one of @call's stream keys: it holds
+ * one, or is a good part of one (8 characters or more: a routing webhook
+ * may have made the key of an X- header's value and a prefix) */
+static gboolean
+holds_stream_key (const S2rCallView * call, const char *value)
+{
+  for (guint i = 0; i < call->destinations->len; i++) {
+    const char *key = s2r_rtmp_target_get_stream (s2r_destination_get_target
+        (g_ptr_array_index (call->destinations, i)));
+
+    if (key && *key && (strstr (value, key) ||
+            (strlen (value) >= 8 && strstr (key, value))))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* @member: an object of @headers (printable ASCII values). For a call's
+ * JSON (@call not NULL) the header a route made the stream key of is left
+ * out and a value that shows a key is STREAM_SHOWN. */
+static void
+add_headers (JsonBuilder * b, const char *member, const GstStructure * headers,
+    const S2rCallView * call)
+{
+  const char *key_header = call ? call->incoming.key_header : NULL;
+
+  json_builder_set_member_name (b, member);
+  json_builder_begin_object (b);
+  for (gint i = 0; headers && i < gst_structure_n_fields (headers); i++) {
+    const char *name = gst_structure_nth_field_name (headers, i);
+    const char *v = gst_structure_get_string (headers, name);
+
+    if (key_header && !g_ascii_strcasecmp (name, key_header))
+      continue;
+    json_builder_set_member_name (b, name);
+    json_builder_add_string_value (b, !v ? "" :
+        call && holds_stream_key (call, v) ? STREAM_SHOWN : v);
+  }
+  json_builder_end_object (b);
+}
+
 /* issue 14: direction, caller, called user, route, source and X- headers
  * of an incoming call; nothing for a call we placed */
 static void
-add_incoming (const S2rIncomingView * in, JsonBuilder * b)
+add_incoming (const S2rCallView * call, JsonBuilder * b)
 {
+  const S2rIncomingView *in = &call->incoming;
+
   if (!in->incoming)
     return;
   add_string (b, "direction", "incoming");
@@ -74,24 +134,15 @@ add_incoming (const S2rIncomingView * in, JsonBuilder * b)
   add_string (b, "calledUser", in->called_user);
   add_string (b, "route", in->route);
   add_string (b, "source", in->source);
-  s2r_x_headers_add_member (b, in->x_headers);
+  add_headers (b, "xHeaders", in->x_headers, call);
 }
 
-/* "xHeaders": an incoming INVITE's X- headers (siplistener's `headers`,
- * printable ASCII), an object; also the routing webhook's */
+/* "xHeaders": an incoming INVITE's X- headers (siplistener's `headers`),
+ * as the routing webhook is asked with them: every value */
 void
 s2r_x_headers_add_member (JsonBuilder * b, const GstStructure * headers)
 {
-  json_builder_set_member_name (b, "xHeaders");
-  json_builder_begin_object (b);
-  for (gint i = 0; headers && i < gst_structure_n_fields (headers); i++) {
-    const char *name = gst_structure_nth_field_name (headers, i);
-    const char *v = gst_structure_get_string (headers, name);
-
-    json_builder_set_member_name (b, name);
-    json_builder_add_string_value (b, v ? v : "");
-  }
-  json_builder_end_object (b);
+  add_headers (b, "xHeaders", headers, NULL);
 }
 
 /* The members of a call's object; the caller opens and closes it */
@@ -111,7 +162,7 @@ s2r_call_view_add_members (const S2rCallView * call, JsonBuilder * b,
         (g_ptr_array_index (call->destinations, i)));
 
   add_string (b, "callId", s2r_call_request_get_call_id (req));
-  add_incoming (&call->incoming, b);
+  add_incoming (call, b);
   add_string (b, "callee", s2r_call_request_get_callee (req));
   add_string (b, "sipUri", s2r_call_request_get_sip_uri (req));
   add_string (b, "status", s2r_call_status_to_string (call->status));
@@ -125,8 +176,7 @@ s2r_call_view_add_members (const S2rCallView * call, JsonBuilder * b,
   add_string (b, "audioCodec", call->audio_codec);
   add_string (b, "videoCodec", call->video_codec);
   /* WCS's single stream: the first destination */
-  add_string (b, "rtmpUrl", s2r_rtmp_target_get_url (first));
-  add_string (b, "rtmpStream", s2r_rtmp_target_get_stream (first));
+  add_rtmp_target (b, first);
   add_string (b, "rtmpStreamStatus",
       s2r_stream_status_to_string (call->stream_status));
   json_builder_set_member_name (b, "rtmpDroppedMs");
@@ -149,22 +199,8 @@ s2r_call_view_add_members (const S2rCallView * call, JsonBuilder * b,
   add_string (b, "sipCallId", call->sip_call_id);
   add_string (b, "dtmf", call->dtmf);
   add_string (b, "dtmfSent", call->dtmf_sent);
-  if (call->remote_headers) {
-    json_builder_set_member_name (b, "remoteHeaders");
-    json_builder_begin_object (b);
-    for (gint i = 0; i < gst_structure_n_fields (call->remote_headers); i++) {
-      const char *name = gst_structure_nth_field_name (call->remote_headers,
-          i);
-      const char *value = gst_structure_get_string (call->remote_headers,
-          name);
-
-      if (value) {
-        json_builder_set_member_name (b, name);
-        json_builder_add_string_value (b, value);
-      }
-    }
-    json_builder_end_object (b);
-  }
+  if (call->remote_headers)
+    add_headers (b, "remoteHeaders", call->remote_headers, call);
   add_string (b, "record", s2r_call_request_get_record (req));
   add_string (b, "recordStatus",
       s2r_record_status_to_string (call->record_status));

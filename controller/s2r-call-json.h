@@ -37,6 +37,8 @@ typedef struct
   const char *route;            /* the id of the route that took it */
   const char *source;           /* the INVITE's source address */
   const GstStructure *x_headers;        /* its X- headers, NULL if none */
+  /* the header whose value a route made the stream key of: not shown */
+  const char *key_header;
 } S2rIncomingView;
 
 /**

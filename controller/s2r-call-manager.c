@@ -30,6 +30,8 @@ struct _S2rCallManager
   gdouble active_units;         /* s2r_admission_call_units of those */
   S2rAdmission *admission;
   S2rMetrics *metrics;
+  S2rMetricsFunc metrics_func;  /* NULL: none */
+  gpointer metrics_data;
   guint64 sequence;
 
   gboolean shutting_down;
@@ -464,6 +466,14 @@ s2r_call_manager_add_status_members (S2rCallManager * manager,
   json_builder_end_object (b);
 }
 
+void
+s2r_call_manager_set_metrics_func (S2rCallManager * manager,
+    S2rMetricsFunc func, gpointer user_data)
+{
+  manager->metrics_func = func;
+  manager->metrics_data = user_data;
+}
+
 /* GET /metrics: the Prometheus text format */
 char *
 s2r_call_manager_render_metrics (S2rCallManager * manager)
@@ -496,6 +506,8 @@ s2r_call_manager_render_metrics (S2rCallManager * manager)
       "sip2rtmp_machine_cpu_busy_ratio %.4f\n",
       refused, s2r_config_get_max_calls (manager->config), media_busy,
       media_late_ms / 1000.0, cpu_busy);
+  if (manager->metrics_func)
+    manager->metrics_func (extra, manager->metrics_data);
   return s2r_metrics_render (manager->metrics, calls, extra->str);
 }
 

@@ -36,6 +36,12 @@ GPtrArray *s2r_call_manager_list (S2rCallManager * manager);
 guint s2r_call_manager_get_n_active (S2rCallManager * manager);
 gboolean s2r_call_manager_is_full (S2rCallManager * manager);
 char *s2r_call_manager_render_metrics (S2rCallManager * manager);
+
+/* More lines for GET /metrics, in the text format, from a part the manager
+ * does not know (the incoming calls' s2r-sip-listen.c); on the main loop */
+typedef void (*S2rMetricsFunc) (GString * out, gpointer user_data);
+void s2r_call_manager_set_metrics_func (S2rCallManager * manager,
+    S2rMetricsFunc func, gpointer user_data);
 gboolean s2r_call_manager_is_ready (S2rCallManager * manager, char **reason);
 void s2r_call_manager_add_status_members (S2rCallManager * manager,
     JsonBuilder * builder);

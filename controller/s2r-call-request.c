@@ -62,6 +62,9 @@ struct _S2rRtmpTarget
   char *url;
   char *stream;
   char *location;
+  /* the URL holds a stream key too (an incoming call's route put the
+   * request-URI user or a header's value in it): shown redacted */
+  gboolean url_secret;
 };
 
 /* WCS 4 nests the SIP account in "connection"; WCS 5 and the native API are
@@ -730,6 +733,7 @@ s2r_rtmp_target_copy (const S2rRtmpTarget * target)
   S2rRtmpTarget *t = g_new0 (S2rRtmpTarget, 1);
 
   t->url = g_strdup (target->url);
+  t->url_secret = target->url_secret;
   t->stream = s2r_secret_dup (target->stream);
   t->location = s2r_secret_dup (target->location);
   return t;
@@ -745,6 +749,15 @@ const char *
 s2r_rtmp_target_get_stream (const S2rRtmpTarget * target)
 {
   return target->stream;
+}
+
+/* What the API, events and webhooks show of the URL: as given, or
+ * redacted when it holds a key (s2r_call_request_hide_first_url) */
+char *
+s2r_rtmp_target_dup_shown_url (const S2rRtmpTarget * target)
+{
+  return target->url_secret ? s2r_redact_url (target->url) :
+      g_strdup (target->url);
 }
 
 const char *
@@ -1122,6 +1135,14 @@ s2r_redact_url (const char *url)
 }
 
 /* The first destination, what WCS calls rtmpUrl and rtmpStream */
+/* The first destination's URL holds a stream key (s2r-sip-listen.c: a
+ * route made it from the call): shown redacted from now on */
+void
+s2r_call_request_hide_first_url (S2rCallRequest * req)
+{
+  ((S2rRtmpTarget *) g_ptr_array_index (req->targets, 0))->url_secret = TRUE;
+}
+
 const char *
 s2r_call_request_get_rtmp_url (const S2rCallRequest * req)
 {

@@ -36,6 +36,7 @@ S2rRtmpTarget *s2r_rtmp_target_copy (const S2rRtmpTarget * target);
 void s2r_rtmp_target_free (S2rRtmpTarget * target);
 const char *s2r_rtmp_target_get_url (const S2rRtmpTarget * target);
 const char *s2r_rtmp_target_get_stream (const S2rRtmpTarget * target);
+char *s2r_rtmp_target_dup_shown_url (const S2rRtmpTarget * target);
 const char *s2r_rtmp_target_get_location (const S2rRtmpTarget * target);
 
 S2rCallRequest *s2r_call_request_new_from_json (JsonNode * root,
@@ -59,6 +60,7 @@ gboolean s2r_call_request_get_register (const S2rCallRequest * req);
 const char *s2r_call_request_get_visible_name (const S2rCallRequest * req);
 gboolean s2r_call_request_get_has_audio (const S2rCallRequest * req);
 gboolean s2r_call_request_get_has_video (const S2rCallRequest * req);
+void s2r_call_request_hide_first_url (S2rCallRequest * req);
 const char *s2r_call_request_get_rtmp_url (const S2rCallRequest * req);
 const char *s2r_call_request_get_rtmp_stream (const S2rCallRequest * req);
 const char *s2r_call_request_get_rtmp_location (const S2rCallRequest * req);

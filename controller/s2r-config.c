@@ -24,6 +24,10 @@
 #define DEFAULT_REQUEST_TIMEOUT 10
 #define DEFAULT_TEMPLATE "default"
 #define DEFAULT_ANSWER_TIMEOUT 60
+/* incoming calls' password guessing: sipsrc's defaults */
+#define DEFAULT_AUTH_MAX_FAILURES 5
+#define DEFAULT_AUTH_FAILURE_WINDOW 60
+#define DEFAULT_AUTH_LOCKOUT 60
 #define DEFAULT_RTP_TIMEOUT 30
 #define DEFAULT_MAX_DURATION 0
 #define DEFAULT_RETRY_BUDGET 60
@@ -74,6 +78,9 @@ struct _S2rConfig
   char *user_agent;
   char *codecs;                 /* NULL: sipsrc's default */
   guint answer_timeout;
+  guint auth_max_failures;
+  guint auth_failure_window;    /* s */
+  guint auth_lockout;           /* s */
   guint rtp_timeout;
   guint max_duration;
   guint retry_budget;
@@ -131,6 +138,9 @@ s2r_config_new (void)
   config->console = TRUE;
   config->console_dir = g_strdup (default_console_dir ());
   config->answer_timeout = DEFAULT_ANSWER_TIMEOUT;
+  config->auth_max_failures = DEFAULT_AUTH_MAX_FAILURES;
+  config->auth_failure_window = DEFAULT_AUTH_FAILURE_WINDOW;
+  config->auth_lockout = DEFAULT_AUTH_LOCKOUT;
   config->rtp_timeout = DEFAULT_RTP_TIMEOUT;
   config->max_duration = DEFAULT_MAX_DURATION;
   config->retry_budget = DEFAULT_RETRY_BUDGET;
@@ -244,6 +254,24 @@ read_uint (GKeyFile * kf, const char *group, const char *key, guint max,
     return FALSE;
   }
   *value = (guint) v;
+  return TRUE;
+}
+
+/* sipsrc's auth-failure-window and auth-lockout: 1 s to a day */
+static gboolean
+read_seconds (GKeyFile * kf, const char *group, const char *key,
+    guint * value, GError ** error)
+{
+  guint v = *value;
+
+  if (!read_uint (kf, group, key, 86400, &v, error))
+    return FALSE;
+  if (v == 0) {
+    s2r_set_error_field (error, S2R_ERROR_INVALID, key,
+        "[%s] %s: expected a number from 1 to 86400", group, key);
+    return FALSE;
+  }
+  *value = v;
   return TRUE;
 }
 
@@ -397,6 +425,11 @@ config_load (S2rConfig * config, GKeyFile * kf, GError ** error)
       || !read_string (kf, "sip", "codecs", &config->codecs, error)
       || !read_uint (kf, "sip", "answer-timeout", 3600,
           &config->answer_timeout, error)
+      || !read_uint (kf, "sip", "auth-max-failures", 1000,
+          &config->auth_max_failures, error)
+      || !read_seconds (kf, "sip", "auth-failure-window",
+          &config->auth_failure_window, error)
+      || !read_seconds (kf, "sip", "auth-lockout", &config->auth_lockout, error)
       || !read_string (kf, "sip", "srtp", &config->srtp, error)
       || !read_string (kf, "sip", "tls-ca-file", &config->tls_ca_file, error)
       || !read_bool (kf, "sip", "tls-verify", &config->tls_verify, error)
@@ -580,6 +613,10 @@ s2r_config_reload (S2rConfig * config, S2rConfig * next,
   take_string (&config->tls_cert_file, &next->tls_cert_file);
   take_string (&config->tls_key_file, &next->tls_key_file);
   config->answer_timeout = next->answer_timeout;
+  /* the next incoming call's sipsrc counts under these */
+  config->auth_max_failures = next->auth_max_failures;
+  config->auth_failure_window = next->auth_failure_window;
+  config->auth_lockout = next->auth_lockout;
   config->rtp_timeout = next->rtp_timeout;
   config->max_duration = next->max_duration;
   config->retry_budget = next->retry_budget;
@@ -765,6 +802,16 @@ const char *
 s2r_config_get_codecs (const S2rConfig * config)
 {
   return config->codecs;
+}
+
+/* incoming calls' password guessing (sipsrc's auth-* properties) */
+void
+s2r_config_get_auth_limit (const S2rConfig * config, guint * max_failures,
+    guint * failure_window, guint * lockout)
+{
+  *max_failures = config->auth_max_failures;
+  *failure_window = config->auth_failure_window;
+  *lockout = config->auth_lockout;
 }
 
 guint

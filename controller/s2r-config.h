@@ -35,11 +35,14 @@ G_BEGIN_DECLS
  * user-agent=sip2rtmp
  * codecs=G722,PCMU,PCMA,H264
  * answer-timeout=60
+ * auth-max-failures=5     ; incoming calls: wrong credentials from one
+ * auth-failure-window=60  ; source to one user within these seconds lock
+ * auth-lockout=60         ; them out (480) this long, doubling; 0: no limit
  * srtp=off                ; default of a call's `srtp`: off, optional, mandatory
  * tls-ca-file=/etc/sip2rtmp/ca.pem    ; TLS: whom to trust (default: the
  *                         ; system's bundle, or SSL_CERT_FILE)
  * tls-verify=true         ; false: no certificate check (labs only)
- * tls-cert-file=/etc/sip2rtmp/client.pem  ; mutual TLS, with:
+ * tls-cert-file=/etc/sip2rtmp/client.pem  ; mutual TLS, and a tls: listen's, with:
  * tls-key-file=/etc/sip2rtmp/client.key   ; mode 600 (checked at start)
  * [calls]
  * max-duration=0          ; seconds from the answer; 0: no limit
@@ -65,7 +68,7 @@ G_BEGIN_DECLS
  *
  * s2r_config_reload() takes from @next what every request, new call or
  * event reads afresh: [server] token, max-calls, keep-finished;
- * [admission]; [sip] public-address, user-agent, answer-timeout; [calls];
+ * [admission]; [sip] public-address, user-agent, answer-timeout, auth-*; [calls];
  * [rtmp]; [record]; [webhook]; the [app:NAME] groups. What was set up once
  * at start-up stays until a restart, and is named in @needs_restart when
  * @next changes it: [server] listen and monitor-listen (the bound
@@ -117,6 +120,8 @@ gboolean s2r_config_get_tls_verify (const S2rConfig * config);
 const char *s2r_config_get_tls_cert_file (const S2rConfig * config);
 const char *s2r_config_get_tls_key_file (const S2rConfig * config);
 guint s2r_config_get_answer_timeout (const S2rConfig * config);
+void s2r_config_get_auth_limit (const S2rConfig * config,
+    guint * max_failures, guint * failure_window, guint * lockout);
 guint s2r_config_get_rtp_timeout (const S2rConfig * config);
 guint s2r_config_get_max_duration (const S2rConfig * config);
 guint s2r_config_get_retry_budget (const S2rConfig * config);

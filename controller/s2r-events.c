@@ -10,9 +10,6 @@
 
 #include <string.h>
 
-/* A comment line every so often keeps proxies from closing idle streams */
-#define KEEPALIVE_SECONDS 15
-
 struct _S2rEvents
 {
   S2rCallManager *manager;
@@ -33,18 +30,19 @@ client_gone_cb (SoupServerMessage * msg, S2rEvents * events)
   g_object_unref (msg);
 }
 
+void
+s2r_events_send_text (SoupServerMessage * msg, const char *text)
+{
+  soup_message_body_append (soup_server_message_get_response_body (msg),
+      SOUP_MEMORY_COPY, text, strlen (text));
+  soup_server_message_unpause (msg);
+}
+
 static void
 send_to_all (S2rEvents * events, const char *text)
 {
-  gsize len = strlen (text);
-
-  for (GList * l = events->clients; l; l = l->next) {
-    SoupServerMessage *msg = l->data;
-
-    soup_message_body_append (soup_server_message_get_response_body (msg),
-        SOUP_MEMORY_COPY, text, len);
-    soup_server_message_unpause (msg);
-  }
+  for (GList * l = events->clients; l; l = l->next)
+    s2r_events_send_text (l->data, text);
 }
 
 static void
@@ -63,7 +61,7 @@ call_event_cb (S2rCallManager * manager, S2rCall * call, guint64 sequence,
 static gboolean
 keepalive_cb (gpointer user_data)
 {
-  send_to_all (user_data, ": keep-alive\n\n");
+  send_to_all (user_data, S2R_EVENTS_KEEPALIVE);
   return G_SOURCE_CONTINUE;
 }
 
@@ -75,13 +73,13 @@ s2r_events_new (S2rCallManager * manager)
   events->manager = g_object_ref (manager);
   events->handler = g_signal_connect (manager, "call-event",
       G_CALLBACK (call_event_cb), events);
-  events->keepalive = g_timeout_add_seconds (KEEPALIVE_SECONDS, keepalive_cb,
-      events);
+  events->keepalive = g_timeout_add_seconds (S2R_EVENTS_KEEPALIVE_SECONDS,
+      keepalive_cb, events);
   return events;
 }
 
 void
-s2r_events_add_client (S2rEvents * events, SoupServerMessage * msg)
+s2r_events_start_stream (SoupServerMessage * msg)
 {
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
   SoupMessageBody *body = soup_server_message_get_response_body (msg);
@@ -94,7 +92,12 @@ s2r_events_add_client (S2rEvents * events, SoupServerMessage * msg)
   /* sent at once, so a client knows it is subscribed */
   soup_message_body_append (body, SOUP_MEMORY_STATIC, ": subscribed\n\n",
       strlen (": subscribed\n\n"));
+}
 
+void
+s2r_events_add_client (S2rEvents * events, SoupServerMessage * msg)
+{
+  s2r_events_start_stream (msg);
   events->clients = g_list_prepend (events->clients, g_object_ref (msg));
   g_signal_connect (msg, "finished", G_CALLBACK (client_gone_cb), events);
   g_signal_connect (msg, "disconnected", G_CALLBACK (client_gone_cb), events);

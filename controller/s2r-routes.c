@@ -618,22 +618,23 @@ header_value (const GstStructure * invite, const char *name)
   return NULL;
 }
 
+/* Whether the route's @key (rtmpStream or rtmpUrl) has `placeholder` */
+static gboolean
+member_substitutes (const Route * r, const char *key, const char *placeholder)
+{
+  JsonNode *n = json_object_get_member (json_node_get_object (r->body), key);
+
+  return n && JSON_NODE_HOLDS_VALUE (n) &&
+      json_node_get_value_type (n) == G_TYPE_STRING &&
+      strstr (json_node_get_string (n), placeholder);
+}
+
 /* Whether the route's rtmpStream or rtmpUrl has `placeholder` */
 static gboolean
 route_substitutes (const Route * r, const char *placeholder)
 {
-  JsonObject *o = json_node_get_object (r->body);
-  const char *keys[] = { "rtmpStream", "rtmpUrl", NULL };
-
-  for (guint i = 0; keys[i]; i++) {
-    JsonNode *n = json_object_get_member (o, keys[i]);
-
-    if (n && JSON_NODE_HOLDS_VALUE (n) &&
-        json_node_get_value_type (n) == G_TYPE_STRING &&
-        strstr (json_node_get_string (n), placeholder))
-      return TRUE;
-  }
-  return FALSE;
+  return member_substitutes (r, "rtmpStream", placeholder) ||
+      member_substitutes (r, "rtmpUrl", placeholder);
 }
 
 /* matched: the value of the route's header (header_matched), or the user */
@@ -653,6 +654,8 @@ route_match (const Route * r, const char *user, const char *matched,
       (by_match && !header_matched);
   match->key_header = by_match && header_matched ? g_strdup (r->header) :
       NULL;
+  match->url_has_key = member_substitutes (r, "rtmpUrl", "{user}") ||
+      member_substitutes (r, "rtmpUrl", "{match}");
   return 0;
 }
 
@@ -742,4 +745,5 @@ s2r_route_match_clear (S2rRouteMatch * match)
   g_clear_pointer (&match->password, s2r_secret_free);
   g_clear_pointer (&match->key_header, g_free);
   match->user_is_key = FALSE;
+  match->url_has_key = FALSE;
 }

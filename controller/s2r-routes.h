@@ -33,6 +33,7 @@ typedef struct
    * stream key, not to be shown in the call's JSON */
   gboolean user_is_key;         /* the request-URI user */
   char *key_header;             /* the X- header whose value, or NULL */
+  gboolean url_has_key;         /* rtmpUrl has one of them */
 } S2rRouteMatch;
 
 S2rRoutes *s2r_routes_new (void);

@@ -34,6 +34,7 @@ typedef struct
   char *route_id;
   char *source;
   GstStructure *headers;
+  char *key_header;
 } S2rIncoming;
 
 typedef struct
@@ -65,6 +66,9 @@ struct _S2rSipListen
   char *webhook_fallback_rule;
   GPtrArray *pending;           /* Pending, while the webhook is asked */
   gboolean closing;
+  /* password guessing: siplistener's counts as last logged */
+  guint guard_watch;
+  guint64 logged_wrong, logged_refused;
 };
 
 static void
@@ -79,6 +83,7 @@ incoming_free (S2rIncoming * in)
   g_free (in->route_id);
   g_free (in->source);
   g_clear_pointer (&in->headers, gst_structure_free);
+  g_free (in->key_header);
   g_free (in);
 }
 
@@ -112,6 +117,7 @@ s2r_incoming_get_view (gconstpointer incoming, S2rIncomingView * view)
   view->route = in->route_id;
   view->source = in->source;
   view->x_headers = in->headers;
+  view->key_header = in->key_header;
 }
 
 static void
@@ -189,6 +195,9 @@ make_call (Listener * l, const GstStructure * s, S2rRouteMatch * match)
     if (match->key_header)
       drop_header (in->headers, match->key_header);
   }
+  in->key_header = g_strdup (match->key_header);
+  if (match->url_has_key)
+    s2r_call_request_hide_first_url (req);
   s2r_call_request_set_incoming (req, in, (GDestroyNotify) incoming_free);
   s2r_route_match_clear (match);
 
@@ -398,37 +407,131 @@ listener_free (Listener * l)
   g_free (l);
 }
 
-/* "udp:127.0.0.1:5080" (or tcp:); the transport may be left out (udp) */
+/* "udp:127.0.0.1:5080", "tcp:...", "tls:...", an IPv6 address in brackets
+ * ("udp:[::1]:5080"); the transport may be left out (udp). Its siplistener
+ * uri, and *tls whether it is over TLS. */
 static char *
-listen_uri (const char *spec, GError ** error)
+listen_uri (const char *spec, gboolean * tls, GError ** error)
 {
-  g_auto (GStrv) p = g_strsplit (spec, ":", 3);
-  guint n = g_strv_length (p);
-  const char *tp = n == 3 ? p[0] : "udp";
-  const char *host = n == 3 ? p[1] : n == 2 ? p[0] : NULL;
-  const char *port = n == 3 ? p[2] : n == 2 ? p[1] : NULL;
+  const char *tp = "udp", *rest = spec, *colon;
+  g_autofree char *host = NULL;
   guint64 portn = 0;
+  gboolean v6;
 
-  if (host && !strcmp (host, "0.0.0.0")) {
+  for (guint i = 0; i < 3; i++) {
+    static const char *const tps[] = { "udp:", "tcp:", "tls:" };
+
+    if (g_str_has_prefix (spec, tps[i])) {
+      tp = i == 0 ? "udp" : i == 1 ? "tcp" : "tls";
+      rest = spec + 4;
+    }
+  }
+  v6 = *rest == '[';
+  colon = v6 ? strstr (rest, "]:") : strrchr (rest, ':');
+  if (colon) {
+    host = v6 ? g_strndup (rest + 1, colon - rest - 1) :
+        g_strndup (rest, colon - rest);
+    colon += v6 ? 2 : 1;
+  }
+
+  if (host && (!strcmp (host, "0.0.0.0") || !strcmp (host, "::"))) {
     s2r_set_error_field (error, S2R_ERROR_INVALID, "listen",
-        "[sip] listen: '%.64s': one local address per entry, not 0.0.0.0 "
-        "(list each address callers reach, comma-separated)", spec);
+        "[sip] listen: '%.64s': one local address per entry, not %s "
+        "(list each address callers reach, comma-separated)", spec, host);
     return NULL;
   }
-  if (!host || !g_hostname_is_ip_address (host) || strchr (host, ':') ||
-      (strcmp (tp, "udp") && strcmp (tp, "tcp")) ||
-      !g_ascii_string_to_unsigned (port, 10, 1, 65535, &portn, NULL)) {
+  /* an IPv6 address only in brackets: its colons would read as a port */
+  if (!host || !g_hostname_is_ip_address (host) ||
+      v6 != (strchr (host, ':') != NULL) ||
+      !g_ascii_string_to_unsigned (colon, 10, 1, 65535, &portn, NULL)) {
     s2r_set_error_field (error, S2R_ERROR_INVALID, "listen",
-        "[sip] listen: '%.64s' is not udp:<IPv4 address>:<port> or "
-        "tcp:<IPv4 address>:<port>", spec);
+        "[sip] listen: '%.64s' is not <transport>:<IP address>:<port> "
+        "(transport udp, tcp or tls; IPv6 in brackets: udp:[::1]:5080)", spec);
     return NULL;
   }
-  return g_strdup_printf ("sip:%s:%u;transport=%s", host, (guint) portn, tp);
+  *tls = !strcmp (tp, "tls");
+  return g_strdup_printf ("sip:%s%s%s:%u;transport=%s", v6 ? "[" : "", host,
+      v6 ? "]" : "", (guint) portn, tp);
+}
+
+/* Why the listener's pipeline did not start: its element's error (the
+ * certificate's or key's fault names which, never the key's path) */
+static char *
+start_error (Listener * l)
+{
+  g_autoptr (GstBus) bus = gst_element_get_bus (l->pipeline);
+  g_autoptr (GstMessage) msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  g_autoptr (GError) err = NULL;
+
+  if (!msg)
+    return g_strdup ("cannot listen");
+  gst_message_parse_error (msg, &err, NULL);
+  return g_strdup (err->message);
+}
+
+/* GET /metrics: password guessing. siplistener's counts are the
+ * process's (one table of wrong credentials per process), so the first
+ * listener's are all of them */
+static void
+guard_counts (S2rSipListen * sl, guint64 * wrong, guint64 * refused)
+{
+  GstStructure *stats = NULL;
+
+  *wrong = *refused = 0;
+  if (!sl->listeners->len)
+    return;
+  g_object_get (((Listener *) sl->listeners->pdata[0])->listener, "stats",
+      &stats, NULL);
+  if (stats) {
+    gst_structure_get_uint64 (stats, "auth-failures", wrong);
+    gst_structure_get_uint64 (stats, "auth-locked-out", refused);
+    gst_structure_free (stats);
+  }
+}
+
+/* A line a second at most, and only when a lock-out refused INVITEs: the
+ * journal sees a guesser without GST_DEBUG (the plugin's own line, with
+ * the source address and user, is GST_DEBUG=libre:4) */
+static gboolean
+log_guard (gpointer user_data)
+{
+  S2rSipListen *sl = user_data;
+  guint64 wrong, refused;
+
+  guard_counts (sl, &wrong, &refused);
+  if (refused != sl->logged_refused)
+    g_message ("incoming calls: %" G_GUINT64_FORMAT " wrong credentials "
+        "(403) and %" G_GUINT64_FORMAT " INVITEs refused for a lock-out "
+        "(480) in the last second", wrong - sl->logged_wrong,
+        refused - sl->logged_refused);
+  sl->logged_wrong = wrong;
+  sl->logged_refused = refused;
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+render_metrics (GString * out, gpointer user_data)
+{
+  guint64 wrong, refused;
+
+  guard_counts (user_data, &wrong, &refused);
+  g_string_append_printf (out,
+      "# HELP sip2rtmp_incoming_auth_failures_total Incoming calls refused "
+      "for wrong credentials (403).\n"
+      "# TYPE sip2rtmp_incoming_auth_failures_total counter\n"
+      "sip2rtmp_incoming_auth_failures_total %" G_GUINT64_FORMAT "\n"
+      "# HELP sip2rtmp_incoming_auth_locked_out_total Incoming INVITEs "
+      "refused (480) while their source was locked out for their user after "
+      "wrong credentials.\n"
+      "# TYPE sip2rtmp_incoming_auth_locked_out_total counter\n"
+      "sip2rtmp_incoming_auth_locked_out_total %" G_GUINT64_FORMAT "\n",
+      wrong, refused);
 }
 
 S2rSipListen *
 s2r_sip_listen_new (S2rCallManager * manager, S2rRoutes * routes,
-    const char *listen, const char *allow, GError ** error)
+    const char *listen, const char *allow, const char *tls_cert_file,
+    const char *tls_key_file, GError ** error)
 {
   g_autoptr (S2rSipListen) sl = g_new0 (S2rSipListen, 1);
   g_auto (GStrv) specs = NULL;
@@ -445,15 +548,24 @@ s2r_sip_listen_new (S2rCallManager * manager, S2rRoutes * routes,
   for (guint i = 0; specs[i]; i++) {
     Listener *l;
     g_autoptr (GstBus) bus = NULL;
+    gboolean tls = FALSE;
 
     if (!*g_strstrip (specs[i]))
       continue;
     l = g_new0 (Listener, 1);
     l->owner = sl;
     g_ptr_array_add (sl->listeners, l);
-    l->uri = listen_uri (specs[i], error);
+    l->uri = listen_uri (specs[i], &tls, error);
     if (!l->uri)
       return NULL;
+    /* the gateway's one certificate: the one it shows callers is the one
+     * it shows servers that ask (mutual TLS) */
+    if (tls && !tls_cert_file) {
+      s2r_set_error_field (error, S2R_ERROR_INVALID, "tls-cert-file",
+          "[sip] listen: '%.64s' is over TLS: [sip] tls-cert-file (the "
+          "certificate callers check) must be set", specs[i]);
+      return NULL;
+    }
     l->pipeline = gst_pipeline_new (NULL);
     l->listener = gst_element_factory_make ("siplistener", NULL);
     if (!l->listener) {
@@ -463,16 +575,24 @@ s2r_sip_listen_new (S2rCallManager * manager, S2rRoutes * routes,
     }
     g_object_set (l->listener, "uri", l->uri, "park-timeout",
         DEFAULT_PARK_TIMEOUT_S, NULL);
+    if (tls)
+      g_object_set (l->listener, "tls-cert-file", tls_cert_file,
+          "tls-key-file", tls_key_file, NULL);
     gst_bin_add (GST_BIN (l->pipeline), l->listener);
     bus = gst_element_get_bus (l->pipeline);
     l->watch = gst_bus_add_watch (bus, bus_cb, l);
     if (gst_element_set_state (l->pipeline, GST_STATE_PLAYING) ==
         GST_STATE_CHANGE_FAILURE) {
-      s2r_set_error_field (error, S2R_ERROR_INVALID, "listen",
-          "[sip] listen: cannot listen for SIP on %s", specs[i]);
+      g_autofree char *why = start_error (l);
+
+      s2r_set_error_field (error, S2R_ERROR_INVALID, tls &&
+          strstr (why, "TLS:") ? "tls-cert-file" : "listen",
+          "[sip] listen: cannot listen for SIP on %s: %s", specs[i], why);
       return NULL;
     }
   }
+  s2r_call_manager_set_metrics_func (manager, render_metrics, sl);
+  sl->guard_watch = g_timeout_add_seconds (1, log_guard, sl);
   return g_steal_pointer (&sl);
 }
 
@@ -492,6 +612,8 @@ s2r_sip_listen_free (S2rSipListen * sl)
   g_clear_pointer (&sl->pending, g_ptr_array_unref);
   g_clear_pointer (&sl->webhook, s2r_routing_webhook_free);
   g_free (sl->webhook_fallback_rule);
+  s2r_call_manager_set_metrics_func (sl->manager, NULL, NULL);
+  g_clear_handle_id (&sl->guard_watch, g_source_remove);
   g_clear_pointer (&sl->listeners, g_ptr_array_unref);
   g_clear_pointer (&sl->allow, g_ptr_array_unref);
   g_clear_object (&sl->manager);

@@ -17,7 +17,8 @@ G_BEGIN_DECLS
  * S2rSipListen:
  *
  * sip2rtmpd's SIP addresses (issue 14): a `siplistener` pipeline per
- * `[sip] listen` address (or `--sip-listen`); each INVITE it parks is
+ * `[sip] listen` address (or `--sip-listen`; over TLS with
+ * `[sip] tls-cert-file`/`tls-key-file` as the server's certificate); each INVITE it parks is
  * checked against `[sip] allow` (403), routed (S2rRoutes: 404, 403), and
  * becomes a call of the manager (`sipsrc mode=answer invite-id=...`;
  * a route that cannot take it: 480, max-calls: 486, other refusals 503).
@@ -28,7 +29,7 @@ typedef struct _S2rSipListen S2rSipListen;
 
 S2rSipListen *s2r_sip_listen_new (S2rCallManager * manager,
     S2rRoutes * routes, const char *listen, const char *allow,
-    GError ** error);
+    const char *tls_cert_file, const char *tls_key_file, GError ** error);
 void s2r_sip_listen_free (S2rSipListen * sl);
 gboolean s2r_sip_listen_read_config (const char *path, char **listen,
     char **allow, GError ** error);

@@ -51,6 +51,8 @@ void
 s2r_sipsrc_configure (GstElement * sip, const S2rCallRequest * req,
     const S2rCallSettings * settings, const S2rConfig * config)
 {
+  guint max_failures, window, lockout;
+
   set_string_prop (sip, "uri", s2r_call_request_get_sip_uri (req));
   set_string_prop (sip, "user-id", s2r_call_request_get_sip_login (req));
   set_string_prop (sip, "user-pw", s2r_call_request_get_sip_password (req));
@@ -94,6 +96,10 @@ s2r_sipsrc_configure (GstElement * sip, const S2rCallRequest * req,
   }
   set_uint_prop (sip, "answer-timeout", s2r_config_get_answer_timeout (config));
   set_uint_prop (sip, "rtp-timeout", settings->rtp_timeout);
+  s2r_config_get_auth_limit (config, &max_failures, &window, &lockout);
+  set_uint_prop (sip, "auth-max-failures", max_failures);
+  set_uint_prop (sip, "auth-failure-window", window);
+  set_uint_prop (sip, "auth-lockout", lockout);
   /* issue 14: an incoming call is answered, not placed */
   s2r_incoming_configure_sipsrc (sip, s2r_call_request_get_incoming (req));
 }

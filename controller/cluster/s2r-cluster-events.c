@@ -23,11 +23,8 @@
 
 #include "s2r-cluster-private.h"
 
-#include <string.h>
-
 #define BLOCK_MS "1000"
 #define BATCH "500"
-#define KEEPALIVE_SECONDS 15
 
 typedef struct
 {
@@ -102,14 +99,6 @@ client_gone_cb (SoupServerMessage * msg, Client * cl)
   client_free (cl);
 }
 
-static void
-send_text (Client * cl, const char *text)
-{
-  soup_message_body_append (soup_server_message_get_response_body (cl->msg),
-      SOUP_MEMORY_COPY, text, strlen (text));
-  soup_server_message_unpause (cl->msg);
-}
-
 /* An entry: [id, [field, value, ...]] with fields call and data */
 static gboolean
 entry_of (redisReply * r, StreamId * id, const char **data)
@@ -138,7 +127,7 @@ send_entry (Client * cl, const StreamId * id, const char *data)
     return;
   sid = id_string (id);
   text = g_strdup_printf ("id: %s\nevent: call\ndata: %s\n\n", sid, data);
-  send_text (cl, text);
+  s2r_events_send_text (cl->msg, text);
   cl->last = *id;
 }
 
@@ -291,20 +280,11 @@ catch_up (Client * cl)
 void
 s2r_cluster_events_add_client (S2rClusterEvents * e, SoupServerMessage * msg)
 {
-  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
-  SoupMessageBody *body = soup_server_message_get_response_body (msg);
   const char *resume = soup_message_headers_get_one
       (soup_server_message_get_request_headers (msg), "Last-Event-ID");
   Client *cl = g_new0 (Client, 1);
 
-  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-  soup_message_headers_set_content_type (headers, "text/event-stream", NULL);
-  soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
-  soup_message_headers_replace (headers, "Cache-Control", "no-cache");
-  soup_message_body_set_accumulate (body, FALSE);
-  soup_message_body_append (body, SOUP_MEMORY_STATIC, ": subscribed\n\n",
-      strlen (": subscribed\n\n"));
-
+  s2r_events_start_stream (msg);
   cl->msg = g_object_ref (msg);
   cl->owner = e;
   e->clients = g_list_prepend (e->clients, cl);
@@ -332,7 +312,7 @@ keepalive_cb (gpointer user_data)
   S2rClusterEvents *e = user_data;
 
   for (GList * l = e->clients; l; l = l->next)
-    send_text (l->data, ": keep-alive\n\n");
+    s2r_events_send_text (((Client *) l->data)->msg, S2R_EVENTS_KEEPALIVE);
   return G_SOURCE_CONTINUE;
 }
 
@@ -344,7 +324,8 @@ s2r_cluster_events_new (S2rCluster * c)
   e->c = c;
   e->stream = s2r_cluster_key (c, "events", NULL);
   e->poll = g_timeout_add (200, poll_cb, e);
-  e->keepalive = g_timeout_add_seconds (KEEPALIVE_SECONDS, keepalive_cb, e);
+  e->keepalive = g_timeout_add_seconds (S2R_EVENTS_KEEPALIVE_SECONDS,
+      keepalive_cb, e);
   return e;
 }
 

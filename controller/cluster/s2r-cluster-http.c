@@ -106,36 +106,12 @@ s2r_cluster_token_ok (S2rCluster * c, SoupServerMessage * msg)
   return s2r_api_token_ok (c->api, msg);
 }
 
-/* The API's error body (s2r-api.c), for the answers the cluster gives */
-static void
-send_error_field (SoupServerMessage * msg, guint status, const char *code,
-    const char *field, const char *message)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) root = NULL;
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "error");
-  json_builder_add_string_value (b, code);
-  json_builder_set_member_name (b, "message");
-  json_builder_add_string_value (b, message);
-  json_builder_set_member_name (b, "field");
-  if (field)
-    json_builder_add_string_value (b, field);
-  else
-    json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "status");
-  json_builder_add_int_value (b, status);
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  s2r_api_send_json (msg, status, root);
-}
-
+/* The cluster's refusals that name no field, in the API's body */
 void
 s2r_cluster_send_error (SoupServerMessage * msg, guint status,
     const char *code, const char *message)
 {
-  send_error_field (msg, status, code, NULL, message);
+  s2r_api_send_error_body (msg, status, code, NULL, message);
 }
 
 static void
@@ -539,7 +515,7 @@ send_stream_conflict (SoupServerMessage * msg, const char *reply)
     message = g_strdup_printf ("destination %u (rtmpUrl + rtmpStream) is "
         "in use by an active call%s", (guint) n, placing ? " being placed" :
         "");
-  send_error_field (msg, SOUP_STATUS_CONFLICT, "conflict",
+  s2r_api_send_error_body (msg, SOUP_STATUS_CONFLICT, "conflict",
       n == 1 ? "rtmpStream" : "destinations", message);
 }
 
@@ -560,8 +536,8 @@ unique_reply (redisReply * reply, gpointer user_data)
         "an active call%s", u->call_id, g_str_equal (reply->str, "active") ?
         "" : " being placed");
 
-    send_error_field (u->msg, SOUP_STATUS_CONFLICT, "conflict", "callId",
-        message);
+    s2r_api_send_error_body (u->msg, SOUP_STATUS_CONFLICT, "conflict",
+        "callId", message);
     soup_server_message_unpause (u->msg);
   } else {
     /* free (or Redis out of reach: each node still refuses an id it

@@ -9,7 +9,9 @@
  *
  * siplistener routes the incoming calls that no `sipsrc mode=answer`
  * waits for, on the SIP socket of its uri (`sip:<local IP>:<port>`,
- * `;transport=tcp` for TCP): an application that decides where a call goes
+ * `;transport=tcp` for TCP, `;transport=tls` for TLS with our
+ * certificate in `tls-cert-file`; an IPv6 address in brackets,
+ * `sip:[::1]:5080`): an application that decides where a call goes
  * only once it sees it (sip2rtmpd's routes). Each such INVITE is answered
  * 180 Ringing at once and posted as a `sip-invite` element message
  * (`invite-id`, `call-id`, `request-uri`, `request-user`, `from`,
@@ -33,6 +35,11 @@
  * gst-launch-1.0 -m siplistener uri=sip:127.0.0.1:5080
  * ]| Prints the INVITEs to 127.0.0.1:5080 as messages (they get 480 after
  * 10 s).
+ * |[
+ * gst-launch-1.0 -m siplistener uri="sip:127.0.0.1:5061;transport=tls" \
+ *     tls-cert-file=server.pem tls-key-file=server.key
+ * ]| The same over TLS: callers connect to 127.0.0.1:5061 and check
+ * server.pem's certificate.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -54,6 +61,9 @@ enum
   PROP_0,
   PROP_URI,
   PROP_PARK_TIMEOUT,
+  PROP_STATS,
+  PROP_TLS_CERT_FILE,
+  PROP_TLS_KEY_FILE,
 };
 
 #define DEFAULT_PARK_TIMEOUT 10
@@ -73,6 +83,8 @@ struct _GstSipListener
   /* properties, protected by the object lock */
   gchar *uri;
   guint park_timeout;
+  gchar *tls_cert_file;
+  gchar *tls_key_file;
 
   /* the state change's (STATE_LOCK) */
   struct sipua_router *router;
@@ -139,58 +151,91 @@ gst_sip_listener_reject (GstSipListener * self, const gchar * invite_id,
   return sipua_router_reject (invite_id, (uint16_t) status) == 0;
 }
 
+static enum sipua_transport
+transport_of (const gchar * uri)
+{
+  const gchar *t = gst_sip_uri_transport (uri);
+
+  return !g_strcmp0 (t, "tls") ? SIPUA_TRANSPORT_TLS :
+      !g_strcmp0 (t, "tcp") ? SIPUA_TRANSPORT_TCP : SIPUA_TRANSPORT_UDP;
+}
+
 static gboolean
 start_router (GstSipListener * self)
 {
-  gchar *uri, *host = NULL;
-  const gchar *transport;
+  struct sipua_router_params prm;
+  gchar *uri, *host = NULL, *cert = NULL, *key = NULL;
   guint port = 0, park_timeout;
+  const char *why = NULL;
   GError *err = NULL;
+  gboolean ok = FALSE;
   int ret;
 
   GST_OBJECT_LOCK (self);
   uri = gst_sip_uri_complete (self->uri, &host, &port, &err);
   park_timeout = self->park_timeout;
+  cert = g_strdup (self->tls_cert_file && *self->tls_cert_file ?
+      self->tls_cert_file : NULL);
+  key = g_strdup (self->tls_key_file && *self->tls_key_file ?
+      self->tls_key_file : NULL);
   GST_OBJECT_UNLOCK (self);
 
   if (!uri) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
         ("Invalid property 'uri': %s", err->message), (NULL));
     g_clear_error (&err);
-    return FALSE;
+    goto out;
   }
-  transport = gst_sip_uri_transport (uri);
   /* any-address: refused as sipsrc's answer mode does
    * (gstsipsrcanswer.c) */
   if (!strcmp (host, "0.0.0.0") || !strcmp (host, "::")) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
         ("Invalid property 'uri': siplistener listens on one local address, "
             "not '%s' (any): name the address callers reach", host), (NULL));
-    g_free (uri);
-    g_free (host);
-    return FALSE;
+    goto out;
   }
-  if (!g_hostname_is_ip_address (host) || !g_strcmp0 (transport, "tls")) {
+  if (!g_hostname_is_ip_address (host)) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("Invalid property 'uri': sip:<local IP address>:<port>, over UDP "
-            "or TCP"), (NULL));
-    g_free (uri);
-    g_free (host);
-    return FALSE;
+        ("Invalid property 'uri': sip:<local IP address>:<port>"), (NULL));
+    goto out;
   }
 
-  ret = sipua_router_start (&self->router, host, port ? port : 5060,
-      !g_strcmp0 (transport, "tcp") ? SIPUA_TRANSPORT_TCP :
-      SIPUA_TRANSPORT_UDP, park_timeout * 1000, invite_handler,
-      invite_gone_handler, self);
-  if (ret)
+  memset (&prm, 0, sizeof (prm));
+  prm.laddr = host;
+  /* TLS's own port (RFC 3261 26.2) unless one is named */
+  prm.tp = transport_of (uri);
+  prm.port = port ? port : prm.tp == SIPUA_TRANSPORT_TLS ? 5061 : 5060;
+  prm.park_ms = park_timeout * 1000;
+  if (prm.tp == SIPUA_TRANSPORT_TLS) {
+    if (!cert) {
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+          ("Invalid property 'tls-cert-file': listening over TLS needs our "
+              "certificate (PEM)"), (NULL));
+      goto out;
+    }
+    prm.tls_cert_file = cert;
+    prm.tls_key_file = key;
+  }
+
+  ret = sipua_router_start (&self->router, &prm, invite_handler,
+      invite_gone_handler, self, &why);
+  if (ret == EINVAL && why)
+    /* the certificate's or key's fault: which, never the key's path */
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Could not listen for SIP on %s: %s", uri, why), (NULL));
+  else if (ret)
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-        ("Could not listen for SIP on %s:%u: %s", host, port ? port : 5060,
+        ("Could not listen for SIP on %s: %s", uri,
             ret == EADDRINUSE ? "a siplistener listens there already" :
             g_strerror (ret)), (NULL));
+  ok = ret == 0;
+
+out:
   g_free (uri);
   g_free (host);
-  return ret == 0;
+  g_free (cert);
+  g_free (key);
+  return ok;
 }
 
 static GstStateChangeReturn
@@ -246,6 +291,14 @@ gst_sip_listener_set_property (GObject * object, guint prop_id,
     case PROP_PARK_TIMEOUT:
       self->park_timeout = g_value_get_uint (value);
       break;
+    case PROP_TLS_CERT_FILE:
+      g_free (self->tls_cert_file);
+      self->tls_cert_file = g_value_dup_string (value);
+      break;
+    case PROP_TLS_KEY_FILE:
+      g_free (self->tls_key_file);
+      self->tls_key_file = g_value_dup_string (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -267,6 +320,22 @@ gst_sip_listener_get_property (GObject * object, guint prop_id,
     case PROP_PARK_TIMEOUT:
       g_value_set_uint (value, self->park_timeout);
       break;
+    case PROP_STATS:{
+      guint64 wrong, refused;
+
+      sipua_auth_guard_stats (&wrong, &refused);
+      g_value_take_boxed (value,
+          gst_structure_new ("application/x-siplistener-stats",
+              "auth-failures", G_TYPE_UINT64, wrong,
+              "auth-locked-out", G_TYPE_UINT64, refused, NULL));
+      break;
+    }
+    case PROP_TLS_CERT_FILE:
+      g_value_set_string (value, self->tls_cert_file);
+      break;
+    case PROP_TLS_KEY_FILE:
+      g_value_set_string (value, self->tls_key_file);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -280,6 +349,8 @@ gst_sip_listener_finalize (GObject * object)
   GstSipListener *self = GST_SIP_LISTENER (object);
 
   g_free (self->uri);
+  g_free (self->tls_cert_file);
+  g_free (self->tls_key_file);
   G_OBJECT_CLASS (gst_sip_listener_parent_class)->finalize (object);
 }
 
@@ -303,13 +374,34 @@ gst_sip_listener_class_init (GstSipListenerClass * klass)
 
   g_object_class_install_property (gobject_class, PROP_URI,
       g_param_spec_string ("uri", "URI", "Where to listen: sip:<local IP "
-          "address>[:<port>, 5060][;transport=tcp]", NULL,
+          "address, IPv6 in []>[:<port>, 5060; 5061 for TLS]"
+          "[;transport=tcp|tls]", NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_PARK_TIMEOUT,
       g_param_spec_uint ("park-timeout", "Park timeout", "Seconds an INVITE "
           "waits (after 180) to be taken or rejected; then 480", 1, 3600,
           DEFAULT_PARK_TIMEOUT, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /* the guard's table is the process's (sipua_incoming.c), so are these */
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics", "The process's incoming "
+          "calls on every SIP address (not this one's alone): auth-failures "
+          "(wrong credentials, answered 403), auth-locked-out (INVITEs "
+          "answered 480 while their source address was locked out for "
+          "their user by sipsrc's auth-max-failures)", GST_TYPE_STRUCTURE,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_TLS_CERT_FILE,
+      g_param_spec_string ("tls-cert-file", "TLS certificate file",
+          "TLS (uri ;transport=tls): our certificate chain, PEM, that "
+          "callers check; read when the element starts", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_TLS_KEY_FILE,
+      g_param_spec_string ("tls-key-file", "TLS key file",
+          "The private key of tls-cert-file, unencrypted PEM (unset: in "
+          "tls-cert-file); never logged", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
   /**

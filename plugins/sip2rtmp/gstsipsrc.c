@@ -56,7 +56,10 @@
  * ]| Answer mode (issue 14): waits for a call to sip:room42@192.0.2.10:5060
  * (an address of ours) (user-id/user-pw: challenge the caller; caller: only from that
  * user), answers it at once (180, then 200 with our SDP) and publishes it;
- * INVITEs nobody waits for get 404. See also siplistener.
+ * INVITEs nobody waits for get 404. See also siplistener. Over TLS
+ * (`uri=sip:room42@192.0.2.10:5061;transport=tls`) tls-cert-file and
+ * tls-key-file are the certificate callers check; an IPv6 address in
+ * brackets (`sip:room42@[2001:db8::10]`) listens there, SDP `c=IN IP6`.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -138,6 +141,9 @@ enum
   PROP_MODE,
   PROP_CALLER,
   PROP_INVITE_ID,
+  PROP_AUTH_MAX_FAILURES,
+  PROP_AUTH_FAILURE_WINDOW,
+  PROP_AUTH_LOCKOUT,
 };
 
 enum
@@ -162,6 +168,9 @@ static guint signals[LAST_SIGNAL];
 #define DEFAULT_LATENCY 0
 #define DEFAULT_SRTP ((GstSipSrtpMode) GST_SIP_SRC_DEFAULT_SRTP)
 #define DEFAULT_TLS_VERIFY GST_SIP_SRC_DEFAULT_TLS_VERIFY
+#define DEFAULT_AUTH_MAX_FAILURES GST_SIP_SRC_DEFAULT_AUTH_MAX_FAILURES
+#define DEFAULT_AUTH_FAILURE_WINDOW GST_SIP_SRC_DEFAULT_AUTH_FAILURE_WINDOW
+#define DEFAULT_AUTH_LOCKOUT GST_SIP_SRC_DEFAULT_AUTH_LOCKOUT
 
 #define STATUS_TIMEOUT 408
 #define STATUS_REQUEST_TERMINATED 487
@@ -201,6 +210,9 @@ struct _GstSipSrc
   GstSipSrcMode mode;           /* answer mode: issue 14 */
   gchar *caller;
   gchar *invite_id;
+  guint auth_max_failures;      /* password guessing: answer mode */
+  guint auth_failure_window;
+  guint auth_lockout;
   /* the call plan checked from these at NULL->READY, used by the call of
    * the next READY->PAUSED; dropped when a property is set */
   GstSipSrcPlan *plan;
@@ -755,6 +767,9 @@ plan_from_properties (GstSipSrc * self, GError ** error)
   st.mode = self->mode;
   st.caller = self->caller;
   st.invite_id = self->invite_id;
+  st.auth_max_failures = self->auth_max_failures;
+  st.auth_failure_window = self->auth_failure_window;
+  st.auth_lockout = self->auth_lockout;
   plan = gst_sip_src_plan_new (&st, error);
   GST_OBJECT_UNLOCK (self);
   return plan;
@@ -1142,6 +1157,15 @@ gst_sip_src_set_property (GObject * object, guint prop_id,
     case PROP_INVITE_ID:
       set_string (&self->invite_id, value);
       break;
+    case PROP_AUTH_MAX_FAILURES:
+      self->auth_max_failures = g_value_get_uint (value);
+      break;
+    case PROP_AUTH_FAILURE_WINDOW:
+      self->auth_failure_window = g_value_get_uint (value);
+      break;
+    case PROP_AUTH_LOCKOUT:
+      self->auth_lockout = g_value_get_uint (value);
+      break;
     case PROP_TRANSPORT:
       self->transport = g_value_get_enum (value);
       break;
@@ -1322,6 +1346,15 @@ gst_sip_src_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_INVITE_ID:
       g_value_set_string (value, self->invite_id);
       break;
+    case PROP_AUTH_MAX_FAILURES:
+      g_value_set_uint (value, self->auth_max_failures);
+      break;
+    case PROP_AUTH_FAILURE_WINDOW:
+      g_value_set_uint (value, self->auth_failure_window);
+      break;
+    case PROP_AUTH_LOCKOUT:
+      g_value_set_uint (value, self->auth_lockout);
+      break;
     case PROP_TRANSPORT:
       g_value_set_enum (value, self->transport);
       break;
@@ -1410,6 +1443,9 @@ gst_sip_src_init (GstSipSrc * self)
   self->latency = DEFAULT_LATENCY;
   self->srtp = DEFAULT_SRTP;
   self->tls_verify = DEFAULT_TLS_VERIFY;
+  self->auth_max_failures = DEFAULT_AUTH_MAX_FAILURES;
+  self->auth_failure_window = DEFAULT_AUTH_FAILURE_WINDOW;
+  self->auth_lockout = DEFAULT_AUTH_LOCKOUT;
   g_mutex_init (&self->call_lock);
 
   GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
@@ -1557,7 +1593,8 @@ gst_sip_src_class_init (GstSipSrcClass * klass)
   g_object_class_install_property (gobject_class, PROP_TLS_CERT_FILE,
       STR_PARAM ("tls-cert-file", "TLS certificate file", "transport=tls: "
           "our certificate (PEM, chain allowed) for servers that ask for "
-          "one (mutual TLS)"));
+          "one (mutual TLS); in answer mode the one callers check "
+          "(required, unless invite-id)"));
   g_object_class_install_property (gobject_class, PROP_TLS_KEY_FILE,
       STR_PARAM ("tls-key-file", "TLS key file", "transport=tls: the "
           "unencrypted PEM private key of tls-cert-file (default: in "
@@ -1623,6 +1660,26 @@ gst_sip_src_class_init (GstSipSrcClass * klass)
           "that siplistener parked with this id (its sip-invite message) "
           "instead of waiting for one; answer-timeout bounds the wait for "
           "the caller's credentials after our challenge"));
+  /* password guessing (issue 14's review): one table for the process,
+   * counted under the policy of the sipsrc that checked the credentials */
+  g_object_class_install_property (gobject_class, PROP_AUTH_MAX_FAILURES,
+      UINT_PARAM ("auth-max-failures", "Auth max failures", "answer mode: "
+          "wrong credentials from one source address to uri's user within "
+          "auth-failure-window that lock them out: their INVITEs then get "
+          "480 with Retry-After for auth-lockout, before any sipsrc or "
+          "siplistener sees them (0 = no limit)", 1000,
+          DEFAULT_AUTH_MAX_FAILURES));
+  g_object_class_install_property (gobject_class, PROP_AUTH_FAILURE_WINDOW,
+      g_param_spec_uint ("auth-failure-window", "Auth failure window",
+          "answer mode: seconds within which auth-max-failures count", 1,
+          86400, DEFAULT_AUTH_FAILURE_WINDOW, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_AUTH_LOCKOUT,
+      g_param_spec_uint ("auth-lockout", "Auth lock-out", "answer mode: "
+          "seconds of the first lock-out; each one that follows while the "
+          "last is remembered (as long again after it ends) doubles, up to "
+          "an hour", 1, 86400, DEFAULT_AUTH_LOCKOUT, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
   gst_type_mark_as_plugin_api (GST_TYPE_SIP_SRC_MODE, 0);
 
 }

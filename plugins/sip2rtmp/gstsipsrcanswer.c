@@ -40,16 +40,18 @@ invite_id_is_valid (const gchar * id)
  * Answer mode: uri names what we wait for (its user) and where (its host,
  * an IP address of ours; its port, 5060 by default), and
  * caller (a user or user@host) whom, if set. With invite-id (an INVITE
- * parked by a router, see siplistener) the user is not needed.
+ * parked by a router, see siplistener) the user is not needed. Over TLS
+ * (`;transport=tls`, or sips:) the port is 5061 by default.
  */
 gboolean
 gst_sip_src_answer_plan (const gchar * uri, const gchar * caller,
-    const gchar * invite_id, gchar ** user, gchar ** listen_address,
-    guint * port, GError ** error)
+    const gchar * invite_id, gboolean has_cert, gchar ** user,
+    gchar ** listen_address, guint * port, GError ** error)
 {
   gchar *full, *host = NULL;
   const gchar *colon, *at;
   GError *err = NULL;
+  gboolean tls;
 
   *user = NULL;
   *listen_address = NULL;
@@ -79,11 +81,13 @@ gst_sip_src_answer_plan (const gchar * uri, const gchar * caller,
         "not '%s' (any): name the address callers reach", host);
     goto fail;
   }
-  if (g_str_has_prefix (full, "sips:") || !g_strcmp0 (gst_sip_uri_transport
-          (full), "tls")) {
+  tls = !g_strcmp0 (gst_sip_uri_transport (full), "tls");
+  /* waiting for a user over TLS, our stack is the server: it needs our
+   * certificate; a parked INVITE comes on siplistener's stack, with its */
+  if (tls && !invite_id && !has_cert) {
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-        "Invalid property 'uri': answer mode listens on UDP or TCP, not "
-        "TLS");
+        "Invalid property 'tls-cert-file': answer mode over TLS needs our "
+        "certificate (PEM)");
     goto fail;
   }
 
@@ -111,7 +115,7 @@ gst_sip_src_answer_plan (const gchar * uri, const gchar * caller,
   }
 
   if (!*port)
-    *port = 5060;
+    *port = tls ? 5061 : 5060;
   *listen_address = host;
   g_free (full);
   return TRUE;

@@ -23,8 +23,8 @@ typedef enum
 GType gst_sip_src_mode_get_type (void);
 
 gboolean gst_sip_src_answer_plan (const gchar * uri, const gchar * caller,
-    const gchar * invite_id, gchar ** user, gchar ** listen_address,
-    guint * port, GError ** error);
+    const gchar * invite_id, gboolean has_cert, gchar ** user,
+    gchar ** listen_address, guint * port, GError ** error);
 
 G_END_DECLS
 

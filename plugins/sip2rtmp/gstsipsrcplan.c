@@ -246,13 +246,17 @@ gst_sip_src_plan_new (const GstSipSrcSettings * s, GError ** error)
     guint port = 0;
 
     if (!gst_sip_src_answer_plan (s->uri, s->caller, s->invite_id,
-            &plan->answer_user, &listen_address, &port, error))
+            plan->tls_cert_file != NULL, &plan->answer_user,
+            &listen_address, &port, error))
       goto fail;
     g_free (plan->local_address);
     plan->local_address = listen_address;
     plan->prm.sip_port = port;
     plan->answer_caller = g_strdup (s->caller);
     plan->answer_invite_id = g_strdup (s->invite_id);
+    plan->answer.max_failures = s->auth_max_failures;
+    plan->answer.failure_window_ms = s->auth_failure_window * 1000;
+    plan->answer.lockout_ms = s->auth_lockout * 1000;
     plan->answering = TRUE;
   }
   g_free (uri);

@@ -30,6 +30,10 @@ G_BEGIN_DECLS
 #define GST_SIP_SRC_DEFAULT_REGISTER FALSE
 #define GST_SIP_SRC_DEFAULT_SRTP SIPUA_SRTP_OFF
 #define GST_SIP_SRC_DEFAULT_TLS_VERIFY TRUE
+/* answer mode: wrong credentials that lock a source out for a user */
+#define GST_SIP_SRC_DEFAULT_AUTH_MAX_FAILURES 5
+#define GST_SIP_SRC_DEFAULT_AUTH_FAILURE_WINDOW 60
+#define GST_SIP_SRC_DEFAULT_AUTH_LOCKOUT 60
 
 /* The properties the plan reads, borrowed from the element (NULL: unset) */
 typedef struct
@@ -62,6 +66,9 @@ typedef struct
   GstSipSrcMode mode;
   const gchar *caller;
   const gchar *invite_id;
+  guint auth_max_failures;
+  guint auth_failure_window;    /* s */
+  guint auth_lockout;           /* s */
 } GstSipSrcSettings;
 
 /* The plan: owned copies; prm's strings are set from them when the call

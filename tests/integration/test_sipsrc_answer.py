@@ -6,12 +6,12 @@ import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from sipsrc_case import (SipsrcTestCase, Sipp, GstLaunch, main, wait_until,
+from sipsrc_case import (SipsrcTestCase, GstLaunch, main, wait_until,
                          PCMU_TO_WAV)
 from peers import (build_dir, free_port, NginxRtmp, pull_rtmp, dominant_frequency, gst_launch,
-                   Baresip, make_tone_wav)
+                   Baresip, Certs, make_tone_wav)
+from callers import CALLER, caller
 
-CALLER = "uac/uac_in_tone_bye.xml"
 WAITING = r"state=\(string\)waiting"
 # sipsrc's PCMU pad to AAC into rtmppubsink, as sip2rtmpd's audio branch
 PCMU_TO_RTMP = ("src{n}. ! rtppcmudepay ! mulawdec ! audioconvert ! audioresample "
@@ -19,33 +19,31 @@ PCMU_TO_RTMP = ("src{n}. ! rtppcmudepay ! mulawdec ! audioconvert ! audioresampl
                 "! rtmppubsink location={url}")
 
 
-def answering(port, user, name="src", **props):
+def answering(port, user, name="src", transport=None, **props):
     parts = ["sipsrc", "name=%s" % name, "mode=answer",
-             "uri=sip:%s@127.0.0.1:%d" % (user, port)]
+             "uri=sip:%s@127.0.0.1:%d%s" % (user, port, ";transport=%s" % transport
+                                            if transport else "")]
     parts += ["%s=%s" % (k.replace("_", "-"), v) for k, v in props.items()]
     return " ".join(parts)
 
 
-def caller(port, user, scenario=CALLER, from_user="alice", key="k1", extra=(), **kw):
-    """A SIPp UAC calling sip:<user>@127.0.0.1:<port>."""
-    csv = "SEQUENTIAL\n%s;%s;\n" % (from_user, key)
-    return Sipp(scenario, extra_args=["-s", user, "-inf", "callers.csv",
-                                      "127.0.0.1:%d" % port] + list(extra),
-                files={"callers.csv": lambda p: p.write_text(csv)}, **kw)
-
-
 class SipsrcAnswerTest(SipsrcTestCase):
 
-    def call_in(self, port, user, **kw):
-        """Run one SIPp caller to its end: the answers to its INVITEs."""
+    def responses_to_invites(self, port, user, **kw):
+        """Run one SIPp caller to its end: the responses to its INVITEs."""
         with caller(port, user, **kw) as uac:
             rc = uac.wait(40)
-            got = [m.status for m in uac.parsed_messages()
+            got = [m for m in uac.parsed_messages()
                    if m.direction == "received" and m.status and
                    "INVITE" in (m.header("CSeq") or "")]
             report = uac.report()
         self.assertEqual(rc, 0, report)
         return got, report
+
+    def call_in(self, port, user, **kw):
+        """Run one SIPp caller to its end: the answers to its INVITEs."""
+        got, report = self.responses_to_invites(port, user, **kw)
+        return [m.status for m in got], report
 
     def test_a_call_to_the_waiting_user_is_answered_and_its_tone_comes_out(self):
         port = free_port()
@@ -190,6 +188,63 @@ class SipsrcAnswerTest(SipsrcTestCase):
             gst.wait(10)
         self.assertEqual(got, [401, 180, 488, 401], report)
 
+    def assertStreamTone(self, rtmp, stream, hz, proc):
+        rtmp.wait_publishing(stream, proc=proc)
+        wav = self.tmp / ("%s.wav" % stream)
+        pr = pull_rtmp(rtmp.url(stream=stream), 2, wav)
+        self.assertEqual(pr.returncode, 0, pr.stderr[-2000:])
+        self.assertTone(wav, hz, ctx="on stream %s" % stream)
+
+    def test_wrong_passwords_lock_out_their_source_for_that_user_only(self):
+        # auth-max-failures wrong passwords from 127.0.0.1 to room42: 403 each;
+        # then even the right one gets 480 with the lock-out's seconds left in
+        # Retry-After, while 127.0.0.2 is answered, and after Retry-After
+        # 127.0.0.1 is answered again (before: a guesser tried forever)
+        port = free_port()
+        creds = ["-au", "alice", "-ap", "s3cret"]
+        with NginxRtmp() as rtmp:
+            # one sipsrc per caller (From), so that each call has its stream
+            parts = []
+            for n, who in enumerate(("carol", "alice")):
+                parts.append(answering(port, "room42", name="src%d" % n, caller=who,
+                                       user_id="alice", user_pw="s3cret",
+                                       auth_max_failures=3, auth_lockout=3))
+                parts.append(PCMU_TO_RTMP.format(n=n, url=rtmp.url(stream=who)))
+            with GstLaunch(" ".join(parts)) as gst:
+                wait_until(lambda: len(re.findall(WAITING, gst.output())) >= 2, 10,
+                           "two sipsrc waiting", gst.proc)
+                for _ in range(3):
+                    got, report = self.call_in(port, "room42", from_user="alice",
+                                               extra=["-au", "alice", "-ap", "wrong-pw-42"])
+                    self.assertEqual(got, [401, 403], report)
+
+                got, report = self.responses_to_invites(port, "room42", from_user="alice",
+                                                        extra=creds)
+                refused_at = time.monotonic()
+                self.assertEqual([m.status for m in got], [480], report)
+                retry_after = int(got[0].header("Retry-After"))
+                self.assertTrue(1 <= retry_after <= 3, got[0].text)
+                # the same source to another user: not locked out (nobody
+                # waits for room43: 404)
+                got, report = self.call_in(port, "room43", from_user="alice", extra=creds)
+                self.assertEqual(got, [404], report)
+
+                with caller(port, "room42", from_user="carol", extra=creds,
+                            host="127.0.0.2", duration_ms=6000,
+                            tones={"tone.wav": 500}) as uac:
+                    self.assertStreamTone(rtmp, "carol", 500, gst.proc)
+                    self.assertEqual(uac.wait(40), 0, uac.report())
+
+                time.sleep(max(0.0, refused_at + retry_after - time.monotonic()))
+                with caller(port, "room42", from_user="alice", extra=creds,
+                            duration_ms=6000, tones={"tone.wav": 800}) as uac:
+                    self.assertStreamTone(rtmp, "alice", 800, gst.proc)
+                    self.assertEqual(uac.wait(40), 0, uac.report())
+                r = gst.wait(20)
+            self.assertEqual(r.returncode, 0, str(r))
+            self.assertNotIn("s3cret", r.stdout + r.stderr)
+            self.assertNotIn("wrong-pw-42", r.stdout + r.stderr)
+
     def test_callers_to_three_rooms_at_once_each_reach_their_own_stream(self):
         port = free_port()
         rooms = {"room1": 500, "room2": 800, "room3": 1200}
@@ -249,25 +304,69 @@ class SipsrcAnswerTest(SipsrcTestCase):
             gst.wait(10)
         self.assertEqual(got, [180, 480], report)
 
-    def test_baresip_calling_in_is_answered_and_its_tone_comes_out(self):
-        port = free_port()
+    def baresip_calls_in(self, port, props, **phone):
+        """baresip (`phone`: its options) calls room42 on an answering sipsrc
+        (`props`), plays its 700 Hz tone; we hang up once 1.5 s of audio
+        came out. Returns gst-launch's result and baresip's output."""
         tone = make_tone_wav(self.tmp / "baresip-tone.wav", 700, 30, "s16")
         wav = self.tmp / "out.wav"
-        with GstLaunch(answering(port, "room42") + " " + PCMU_TO_WAV.format(wav=wav)) as gst:
+        with GstLaunch(answering(port, "room42", **props) + " " +
+                       PCMU_TO_WAV.format(wav=wav)) as gst:
             self.assertTrue(gst.wait_for(WAITING, 10), gst.output())
-            with Baresip(tone, user="alice",
-                         dial="sip:room42@127.0.0.1:%d" % port) as phone:
+            with Baresip(tone, user="alice", dial="sip:room42@127.0.0.1:%d" % port,
+                         **phone) as b:
                 self.assertTrue(gst.wait_for(r"state=\(string\)established", 15),
-                                gst.output() + phone.output())
+                                gst.output() + b.output())
                 # 1.5 s of audio written (8 kHz, 16-bit) before we hang up
                 wait_until(lambda: wav.exists() and wav.stat().st_size > 24000, 15,
                            "audio from baresip", gst.proc)
                 gst.interrupt()
                 r = gst.wait(15)
-                wait_until(lambda: "session closed" in phone.output(), 10,
+                wait_until(lambda: "session closed" in b.output(), 10,
                            "baresip to see our BYE")
+                out = b.output()
         self.assertEqual(r.returncode, 0, str(r))
         self.assertTone(wav, 700, ctx="(from baresip, calling in)")
+        return r, out
+
+    def test_baresip_calling_in_is_answered_and_its_tone_comes_out(self):
+        self.baresip_calls_in(free_port(), {})
+
+    def test_baresip_calling_in_over_tls_is_answered_and_our_bye_goes_back_over_tls(self):
+        certs = Certs(self.tmp / "certs")
+        cert, key = certs.issue("gateway", ip="127.0.0.1")
+        # baresip shows a certificate too: our BYE opens a connection to its
+        # Contact (RFC 3261), over TLS
+        _, out = self.baresip_calls_in(
+            free_port(), dict(transport="tls", tls_cert_file=cert, tls_key_file=key),
+            tls_ca=certs.ca, trace=True, tls_cert=certs.issue("phone", ip="127.0.0.1"))
+        lines = out.splitlines()
+        bye_over = [lines[i - 1] for i in range(1, len(lines))
+                    if lines[i].startswith("BYE ")]
+        self.assertEqual(len(bye_over), 1, out)
+        self.assertIn("TLS ", bye_over[0], out)
+
+    def test_listening_over_tls_without_a_usable_certificate_fails_saying_which(self):
+        port = free_port()
+        certs = Certs(self.tmp / "certs")
+        cert, _ = certs.issue("gateway", ip="127.0.0.1")
+        _, other_key = certs.issue("other", ip="127.0.0.1")
+        tls_uri = "uri=sip:127.0.0.1:%d;transport=tls" % port
+        for line, why in (
+                (answering(port, "room42", transport="tls") + " ! fakesink",
+                 "Invalid property 'tls-cert-file': answer mode over TLS needs our "
+                 "certificate"),
+                ("siplistener " + tls_uri,
+                 "Invalid property 'tls-cert-file': listening over TLS needs our "
+                 "certificate"),
+                ("siplistener %s tls-cert-file=%s" % (tls_uri, self.tmp / "none.pem"),
+                 "TLS: cannot read our certificate"),
+                ("siplistener %s tls-cert-file=%s tls-key-file=%s" % (tls_uri, cert, other_key),
+                 "TLS: cannot read our private key, or it is not our certificate's")):
+            r = gst_launch(line, timeout=15)
+            self.assertNotEqual(r.returncode, 0, str(r))
+            self.assertIn(why, r.stdout + r.stderr)
+            self.assertNotIn(str(other_key), r.stdout + r.stderr)
 
     def test_any_address_is_refused_by_sipsrc_and_siplistener_naming_the_fix(self):
         port = free_port()

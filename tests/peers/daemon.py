@@ -372,6 +372,16 @@ class WebhookReceiver:
                 self._cond.wait(left)
 
 
+def assert_tone_on(tc, nginx, stream, hz, wav, app="live"):
+    """3 s of nginx's `stream`, pulled into `wav`, carry a tone of `hz` (3%)."""
+    r = pull_rtmp(nginx.url(app, stream), 3, wav)
+    tc.assertEqual(r.returncode, 0, r.stderr[-2000:])
+    got = dominant_frequency(str(wav))
+    tc.assertIsNotNone(got, "silence on %s" % stream)
+    tc.assertAlmostEqual(got, hz, delta=hz * 0.03,
+                         msg="%s: %.0f Hz, expected %d Hz" % (stream, got, hz))
+
+
 def call_body(sipp, nginx, stream, **extra):
     """A native request calling a SIPp UAS and publishing to nginx-rtmp."""
     body = {"callee": sipp.uri(), "rtmpUrl": "rtmp://%s:%d/live" % (LOOPBACK, nginx.port),

@@ -84,18 +84,26 @@ def free_port(count=1):
     raise PeerError("no free loopback port found")
 
 
-def _bound_ports(proto):
-    """Local ports bound on 127.0.0.1 or 0.0.0.0 for 'udp' or 'tcp' (listening)."""
+LOOPBACK6 = "::1"
+# how /proc/net/{udp,tcp}6 write ::1 and :: (in host order words)
+_LOOPBACK6_HEX = ("00000000000000000000000001000000", "0" * 32)
+
+
+def _bound_ports(proto, ipv6=False):
+    """Local ports bound on loopback (127.0.0.0/8) or 0.0.0.0 (ipv6: on ::1
+    or ::) for 'udp' or 'tcp' (listening)."""
     ports = set()
     try:
-        with open("/proc/net/" + proto) as f:
+        with open("/proc/net/" + proto + ("6" if ipv6 else "")) as f:
             next(f)
             for line in f:
                 fields = line.split()
                 addr, port = fields[1].split(":")
                 if proto == "tcp" and fields[3] != "0A":   # LISTEN
                     continue
-                if addr in ("0100007F", "00000000"):
+                # little-endian hex: 127.x.y.z ends in 7F
+                if (addr in _LOOPBACK6_HEX) if ipv6 else \
+                        (addr.endswith("7F") or addr == "00000000"):
                     ports.add(int(port, 16))
     except OSError:
         pass
@@ -458,15 +466,20 @@ class Sipp(Peer):
     - timeout: sipp's global -timeout; reaching it fails the scenario.
     - calls: how many calls it answers before it exits (-m); wait() is 0 only
       if each one followed the scenario to its end.
+    - host: its SIP and media address: another loopback address (127.0.0.2)
+      for a second source, or LOOPBACK6 (::1) to call over IPv6.
     """
 
     name = "sipp"
     process_group = True    # a scenario's <exec command> runs in sipp's group
 
     def __init__(self, scenario, duration_ms=None, tones=None, timeout=60,
-                 extra_args=(), files=None, calls=1, **keys):
+                 extra_args=(), files=None, calls=1, host=LOOPBACK, **keys):
+        """host: its SIP and media address (another 127.0.0.0/8 address, or
+        LOOPBACK6: over IPv6)."""
         super().__init__()
         self.calls = calls
+        self.host = host
         p = Path(scenario)
         self.scenario = p.resolve() if p.is_absolute() or p.exists() else SCENARIOS_DIR / p
         self.duration_ms = duration_ms
@@ -497,8 +510,8 @@ class Sipp(Peer):
 
     def command(self):
         cmd = ["sipp", "-sf", str(self.scenario),
-               "-i", LOOPBACK, "-p", str(self.port),
-               "-mi", LOOPBACK, "-mp", str(self.media_port),
+               "-i", self.host, "-p", str(self.port),
+               "-mi", self.host, "-mp", str(self.media_port),
                "-m", str(self.calls), "-nostdin",
                "-timeout", "%ds" % self.timeout, "-timeout_error",
                "-trace_msg", "-message_file", str(self.msg_file),
@@ -519,7 +532,8 @@ class Sipp(Peer):
                                          stdin=subprocess.DEVNULL, stdout=out,
                                          stderr=subprocess.STDOUT,
                                          start_new_session=True)
-        wait_until(lambda: self.port in _bound_ports("tcp" if self.tcp else "udp"), 10,
+        wait_until(lambda: self.port in _bound_ports("tcp" if self.tcp else "udp",
+                                                     ipv6=":" in self.host), 10,
                    "sipp %s" % self.scenario.name, self.proc, self.out_file)
 
     @property
@@ -529,7 +543,7 @@ class Sipp(Peer):
 
     @property
     def host_port(self):
-        return "%s:%d" % (LOOPBACK, self.port)
+        return ("[%s]:%d" if ":" in self.host else "%s:%d") % (self.host, self.port)
 
     def uri(self, user="service"):
         return "sip:%s@%s" % (user, self.host_port)
@@ -770,7 +784,8 @@ class Baresip(Peer):
 
     def __init__(self, wav, user="callee", codecs=("PCMU/8000/1", "PCMA/8000/1"),
                  modules=("g711.so",), srate=8000, channels=1, mediaenc=None, dial=None,
-                 password=None, control=False):
+                 tls_ca=None, tls_cert=None, trace=False, password=None,
+                 control=False):
         """codecs: baresip's audio_codecs of the account, e.g. ("G722/16000/1",);
         modules: the codec modules to load (g711.so, g722.so, opus.so);
         srate, channels: those of `wav` (baresip's opus wants 48000 Hz, 2);
@@ -779,6 +794,11 @@ class Baresip(Peer):
         (RTP/SAVP only: a call without keys is refused);
         dial: a SIP URI baresip calls once started (its menu's /dial), playing
         `wav` as the caller;
+        tls_ca: the account is over TLS (its calls go out over TLS; baresip
+        1.0 trusts this CA file but checks no certificate);
+        tls_cert: (certificate, key) baresip shows when it is called over
+        TLS (the in-dialog requests to its Contact: our BYE);
+        trace: baresip prints every SIP message with its transport (-s);
         password: the account's digest password (auth_pass; the user is `user`),
         what baresip answers a 401/407 with;
         control: load its ctrl_tcp module, to be driven while it runs
@@ -794,6 +814,9 @@ class Baresip(Peer):
         self.srate = srate
         self.channels = channels
         self.dial = dial
+        self.tls_ca = tls_ca
+        self.tls_cert = tls_cert
+        self.trace = trace
         self.password = password
         self.control = control
         self.ctrl_port = None
@@ -824,12 +847,16 @@ rtp_ports		{rtp}-{rtp_end}
 net_interface		{ip}
 dns_server		127.0.0.1:53
 module_path		{modules}
+{cafile}
+{certificate}
 {codec_modules}
 module			aufile.so
 module_app		account.so
 module_app		menu.so
 """.format(ip=LOOPBACK, port=self.port, d=self.dir, wav=self.wav, rtp=rtp,
            rtp_end=rtp + 9, modules=BARESIP_MODULES, srate=self.srate, channels=self.channels,
+           cafile="sip_cafile\t\t%s" % self.tls_ca if self.tls_ca else "",
+           certificate="sip_certificate\t%s" % self._cert_and_key() if self.tls_cert else "",
            codec_modules="\n".join("module\t\t\t%s" % m for m in self.modules)))
         if self.control:
             self.ctrl_port = free_port()
@@ -837,13 +864,15 @@ module_app		menu.so
                 f.write("module_app\t\tctrl_tcp.so\nctrl_tcp_listen\t\t%s:%d\n" %
                         (LOOPBACK, self.ctrl_port))
         (self.dir / "accounts").write_text(
-            "<sip:{u}@{ip}:{port}>;regint=0;answermode=auto;audio_codecs={c}{enc}{pw}\n".format(
+            "<sip:{u}@{ip}:{port}{tp}>;regint=0;answermode=auto;audio_codecs={c}{enc}{pw}\n".format(
                 u=self.user, ip=LOOPBACK, port=self.port, c=",".join(self.codecs),
+                tp=";transport=tls" if self.tls_ca else "",
                 enc=";mediaenc=%s" % self.mediaenc if self.mediaenc else "",
                 pw=";auth_pass=%s" % self.password if self.password else ""))
         (self.dir / "contacts").write_text("")
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(["baresip", "-f", str(self.dir)] +
+                                         (["-s"] if self.trace else []) +
                                          (["-e", "/dial %s" % self.dial] if self.dial else []),
                                          stdin=subprocess.DEVNULL, stdout=out,
                                          stderr=subprocess.STDOUT,
@@ -910,6 +939,14 @@ module_app		menu.so
                 raise PeerError("baresip: no %s event, got %s\n%s" % (
                     kind, [e.get("type") for e in self.events], self.output()))
             return next(e for e in self.events if e.get("type") == kind)
+
+    def _cert_and_key(self):
+        """baresip 1.0 reads its certificate and key from one file."""
+        both = self.dir / "cert-and-key.pem"
+        both.write_text(Path(self.tls_cert[0]).read_text() +
+                        Path(self.tls_cert[1]).read_text())
+        os.chmod(both, 0o600)
+        return both
 
     @property
     def uri(self):
@@ -979,6 +1016,71 @@ class Certs:
 # kamailio
 
 KAMAILIO_MODULES = "/usr/lib/x86_64-linux-gnu/kamailio/modules"
+# what every script here needs: transactions, stateless replies, routes,
+# Max-Forwards, header edits, has_totag(), pseudo-variables, xlog()
+KAMAILIO_CORE_MODULES = ("tm", "sl", "rr", "maxfwd", "textops", "siputils", "pv", "xlog")
+
+
+def kamailio_config(listen, script, settings=(), modules=(), modparams=()):
+    """A kamailio.cfg: log level 2 on stderr, no DNS aliases, one listen
+    line per address of `listen` ("udp:127.0.0.1:5060"), the core lines of
+    `settings` ("fork=no"), KAMAILIO_CORE_MODULES and `modules` loaded,
+    `modparams` as (module, name, value) (an int value goes bare), then
+    `script`: its routes, as kamailio reads them."""
+    lines = ["#!KAMAILIO", "debug=2", "log_stderror=yes"]
+    lines += list(settings)
+    lines += ["listen=%s" % address for address in listen]
+    lines += ["auto_aliases=no", 'mpath="%s"' % KAMAILIO_MODULES, ""]
+    lines += ['loadmodule "%s.so"' % m for m in KAMAILIO_CORE_MODULES + tuple(modules)]
+    lines.append("")
+    lines += ['modparam("%s", "%s", %s)' % (m, name, value if isinstance(value, int)
+                                             else '"%s"' % value)
+              for m, name, value in modparams]
+    return "\n".join(lines) + "\n\n" + script
+
+
+class KamailioPeer(Peer):
+    """What a kamailio peer does whatever its script: its config written to
+    kamailio.cfg in its temp dir, its log (stderr) in kamailio.log, its
+    timer and worker processes ended with it (a process group)."""
+
+    name = "kamailio"
+    process_group = True    # its timer processes outlive a killed main process
+
+    def __init__(self):
+        super().__init__()
+        self.log = self.dir / "kamailio.log"
+
+    def run(self, config, ready, children=False, timeout=10, extra=()):
+        """Starts kamailio on `config` (`extra`: more arguments) and waits
+        `timeout` s for `ready()` (its sockets bound). children: -DD, its
+        SIP and TCP workers forked as the config says (a TCP listener needs
+        them); otherwise -D, which would fork 8 children per socket whatever
+        fork=no says."""
+        conf = self.dir / "kamailio.cfg"
+        conf.write_text(config)
+        with open(self.log, "wb") as out:
+            # -E: log to stderr; -Y: its runtime dir (the default
+            # /run/kamailio need not exist)
+            self.proc = subprocess.Popen(
+                ["kamailio", "-f", str(conf), "-DD" if children else "-D", "-E",
+                 "-Y", str(self.dir)] + list(extra) + ["-m", "32", "-M", "8"],
+                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True)
+        wait_until(ready, timeout, "kamailio", self.proc, self.log)
+
+    def output(self):
+        try:
+            return self.log.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def report(self):
+        """Text to append to an assertion message: what the script logged
+        (S2R-...) and kamailio's errors."""
+        return "\n--- kamailio ---\n%s" % "\n".join(
+            line for line in self.output().splitlines()
+            if "S2R-" in line or "ERROR" in line)[-4000:]
 
 
 class ProxiedRequest:
@@ -994,7 +1096,7 @@ class ProxiedRequest:
         return "<%s %s from %s Route %s>" % (self.method, self.ruri, self.src, self.route)
 
 
-class Kamailio(Peer):
+class Kamailio(KamailioPeer):
     """kamailio as a provider's edge: a record-routing proxy on 127.0.0.1.
 
         with Sipp(...) as uas, Kamailio(callee=uas.host_port) as edge:
@@ -1016,41 +1118,17 @@ class Kamailio(Peer):
     requests bypass it, to show that a test fails.
     """
 
-    name = "kamailio"
-    process_group = True    # its timer processes outlive a killed main process
-
     def __init__(self, callee, record_route=True):
         super().__init__()
         self.callee = callee
         self.record_route = record_route
         self.port = None
-        self.log = self.dir / "kamailio.log"
 
     def start(self):
         if not os.path.isdir(KAMAILIO_MODULES):
             raise PeerError("%s missing (apt-get install kamailio)" % KAMAILIO_MODULES)
         self.port = free_port()
-        conf = self.dir / "kamailio.cfg"
-        conf.write_text("""#!KAMAILIO
-debug=2
-log_stderror=yes
-fork=no
-listen=udp:{ip}:{port}
-disable_tcp=yes
-disable_sctp=yes
-auto_aliases=no
-mpath="{modules}"
-
-loadmodule "tm.so"
-loadmodule "sl.so"
-loadmodule "rr.so"
-loadmodule "maxfwd.so"
-loadmodule "textops.so"
-loadmodule "siputils.so"
-loadmodule "pv.so"
-loadmodule "xlog.so"
-
-request_route {{
+        script = """request_route {{
     xlog("L_NOTICE", "S2R-REQ|$rm|$ru|$si:$sp|$hdr(Route)\\n");
     if (!mf_process_maxfwd_header("10")) {{
         sl_send_reply("483", "Too Many Hops");
@@ -1084,20 +1162,13 @@ request_route {{
 onreply_route {{
     xlog("L_NOTICE", "S2R-REPLY|$rs|$rm|$si:$sp\\n");
 }}
-""".format(ip=LOOPBACK, port=self.port, modules=KAMAILIO_MODULES, callee=self.callee,
+""".format(callee=self.callee,
            record_route='    if (is_method("INVITE"))\n        record_route();'
-           if self.record_route else "    # record_route() forgotten: a broken edge"))
-        with open(self.log, "wb") as out:
-            # -D: no daemon (-DD would fork 8 children per socket whatever
-            # fork=no says); -E: log to stderr; -Y: its runtime dir (the
-            # default /run/kamailio need not exist)
-            self.proc = subprocess.Popen(
-                ["kamailio", "-f", str(conf), "-D", "-E", "-Y", str(self.dir),
-                 "-m", "32", "-M", "8"],
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True)
-        wait_until(lambda: self.port in _bound_ports("udp"), 10, "kamailio",
-                   self.proc, self.log)
+           if self.record_route else "    # record_route() forgotten: a broken edge")
+        self.run(kamailio_config(["udp:%s:%d" % (LOOPBACK, self.port)], script,
+                                 settings=["fork=no", "disable_tcp=yes",
+                                           "disable_sctp=yes"]),
+                 lambda: self.port in _bound_ports("udp"))
 
     @property
     def host_port(self):
@@ -1105,12 +1176,6 @@ onreply_route {{
 
     def uri(self):
         return "sip:%s" % self.host_port
-
-    def output(self):
-        try:
-            return self.log.read_text(errors="replace")
-        except OSError:
-            return ""
 
     def _logged(self, tag):
         """The fields of each line its script logged with `tag`."""
@@ -1130,14 +1195,8 @@ onreply_route {{
         return [(int(f[0]), f[1], f[2]) for f in self._logged("S2R-REPLY")
                 if len(f) >= 3 and (method is None or f[1] == method)]
 
-    def report(self):
-        """Text to append to an assertion message."""
-        return "\n--- kamailio ---\n%s" % "\n".join(
-            line for line in self.output().splitlines()
-            if "S2R-" in line or "ERROR" in line)[-4000:]
 
-
-class KamailioTls(Peer):
+class KamailioTls(KamailioPeer):
     """kamailio as a TLS front end on 127.0.0.1: TLS on `tls_port` with
     `cert`/`key`, every new call relayed over UDP to its callee,
     record-routed so that the in-dialog requests (ACK, BYE) cross it too.
@@ -1160,7 +1219,6 @@ class KamailioTls(Peer):
         self.client_ca = client_ca
         self.tls_port = None
         self.udp_port = None
-        self.log = self.dir / "kamailio.log"
 
     def start(self):
         if not os.path.exists(KAMAILIO_MODULES + "/tls.so"):
@@ -1183,29 +1241,7 @@ verify_certificate = no
 require_certificate = no
 """.format(verify=verify, cert=self.cert, key=self.key,
            ca="ca_list = %s" % self.client_ca if self.client_ca else ""))
-        (self.dir / "kamailio.cfg").write_text("""#!KAMAILIO
-debug=2
-log_stderror=yes
-fork=yes
-children=1
-tcp_children=1
-enable_tls=yes
-auto_aliases=no
-listen=udp:{ip}:{udp}
-listen=tls:{ip}:{tls}
-mpath="{mods}"
-loadmodule "tm.so"
-loadmodule "sl.so"
-loadmodule "rr.so"
-loadmodule "pv.so"
-loadmodule "maxfwd.so"
-loadmodule "textops.so"
-loadmodule "siputils.so"
-loadmodule "xlog.so"
-loadmodule "tls.so"
-modparam("tls", "config", "{d}/tls.cfg")
-
-request_route {{
+        script = """request_route {{
     if (!mf_process_maxfwd_header("10")) {{ sl_send_reply("483", "Too Many Hops"); exit; }}
     if (has_totag()) {{
         if (loose_route()) {{
@@ -1225,18 +1261,14 @@ request_route {{
     $du = {du};
     t_relay();
 }}
-""".format(ip=LOOPBACK, udp=self.udp_port, tls=self.tls_port, mods=KAMAILIO_MODULES,
-           d=self.dir, du='"sip:%s;transport=udp"' % self.callee if self.callee else
-           '"sip:%s:" + $rU + ";transport=udp"' % LOOPBACK))
-        with open(self.log, "wb") as out:
-            self.proc = subprocess.Popen(
-                ["kamailio", "-f", str(self.dir / "kamailio.cfg"), "-DD", "-E",
-                 "-Y", str(self.dir), "-P", str(self.dir / "kamailio.pid"),
-                 "-m", "32", "-M", "8"],
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True)
-        wait_until(lambda: self.tls_port in _bound_ports("tcp"), 15, "kamailio",
-                   self.proc, self.log)
+""".format(du='"sip:%s;transport=udp"' % self.callee if self.callee else
+           '"sip:%s:" + $rU + ";transport=udp"' % LOOPBACK)
+        config = kamailio_config(
+            ["udp:%s:%d" % (LOOPBACK, self.udp_port), "tls:%s:%d" % (LOOPBACK, self.tls_port)],
+            script, settings=["fork=yes", "children=1", "tcp_children=1", "enable_tls=yes"],
+            modules=["tls"], modparams=[("tls", "config", "%s/tls.cfg" % self.dir)])
+        self.run(config, lambda: self.tls_port in _bound_ports("tcp"), children=True,
+                 timeout=15, extra=["-P", str(self.dir / "kamailio.pid")])
 
     def close(self):
         if self.proc is not None and self.proc.poll() is None:
@@ -1250,12 +1282,6 @@ request_route {{
         """Our request URI: the callee's user at the TLS front end."""
         return "sip:%s@%s:%d;transport=tls" % (user, LOOPBACK, self.tls_port)
 
-    def output(self):
-        try:
-            return self.log.read_text(errors="replace")
-        except OSError:
-            return ""
-
     def lines(self, word):
         return [l for l in self.output().splitlines() if word in l]
 
@@ -1266,7 +1292,7 @@ request_route {{
             next(f)
             for line in f:
                 fields = line.split()
-                laddr, raddr, state = fields[1], fields[2], fields[3]
+                raddr, state = fields[2], fields[3]
                 if state == "01" and int(raddr.split(":")[1], 16) == self.tls_port:
                     count += 1
         return count

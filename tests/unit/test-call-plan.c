@@ -31,6 +31,9 @@ settings (const gchar * uri)
   s.srtp = GST_SIP_SRC_DEFAULT_SRTP;
   s.tls_verify = GST_SIP_SRC_DEFAULT_TLS_VERIFY;
   s.mode = GST_SIP_SRC_MODE_CALL;
+  s.auth_max_failures = GST_SIP_SRC_DEFAULT_AUTH_MAX_FAILURES;
+  s.auth_failure_window = GST_SIP_SRC_DEFAULT_AUTH_FAILURE_WINDOW;
+  s.auth_lockout = GST_SIP_SRC_DEFAULT_AUTH_LOCKOUT;
   return s;
 }
 
@@ -304,6 +307,30 @@ test_answer_mode_listens_on_the_uris_address_and_port (void)
   gst_sip_src_plan_free (plan);
 }
 
+/* Password guessing: the element's seconds become the SIP thread's ms */
+static void
+test_answer_mode_carries_the_guess_limit (void)
+{
+  GstSipSrcSettings s = settings ("sip:room42@127.0.0.1:5070");
+  GstSipSrcPlan *plan;
+
+  s.mode = GST_SIP_SRC_MODE_ANSWER;
+  plan = plan_ok (&s);
+  g_assert_cmpuint (plan->answer.max_failures, ==, 5);
+  g_assert_cmpuint (plan->answer.failure_window_ms, ==, 60000);
+  g_assert_cmpuint (plan->answer.lockout_ms, ==, 60000);
+  gst_sip_src_plan_free (plan);
+
+  s.auth_max_failures = 0;
+  s.auth_failure_window = 600;
+  s.auth_lockout = 2;
+  plan = plan_ok (&s);
+  g_assert_cmpuint (plan->answer.max_failures, ==, 0);
+  g_assert_cmpuint (plan->answer.failure_window_ms, ==, 600000);
+  g_assert_cmpuint (plan->answer.lockout_ms, ==, 2000);
+  gst_sip_src_plan_free (plan);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -322,5 +349,7 @@ main (int argc, char **argv)
   g_test_add_func
       ("/call-plan/answer-mode-listens-on-the-uris-address-and-port",
       test_answer_mode_listens_on_the_uris_address_and_port);
+  g_test_add_func ("/call-plan/answer-mode-carries-the-guess-limit",
+      test_answer_mode_carries_the_guess_limit);
   return g_test_run ();
 }

@@ -186,6 +186,12 @@ struct sipua_answer_params {
 	const char *caller;     /**< From user or user@host; NULL: any */
 	const char *invite_id;  /**< a parked INVITE to take; NULL: none */
 	const char *realm;      /**< digest realm we challenge with */
+	/* wrong credentials from one source address to one user that lock
+	   them out (their INVITEs get 480 with Retry-After until then) */
+	unsigned max_failures;  /**< failures within the window; 0: no limit */
+	uint32_t failure_window_ms;  /**< 0: 60 s */
+	uint32_t lockout_ms;    /**< the first lock-out, doubled on repeats;
+				     0: 60 s */
 };
 
 /** The facts of a parked INVITE: checked, printable ASCII, one line each */
@@ -222,11 +228,24 @@ typedef void (sipua_invite_gone_h)(const char *invite_id,
 				   enum sipua_invite_gone why,
 				   uint16_t scode, void *arg);
 
-int  sipua_router_start(struct sipua_router **rp, const char *laddr,
-			uint16_t port, enum sipua_transport tp,
-			uint32_t park_ms, sipua_invite_h *ih,
-			sipua_invite_gone_h *gh, void *arg);
+/** Where a router listens */
+struct sipua_router_params {
+	const char *laddr;          /**< IP literal (IPv4 or IPv6) */
+	uint16_t port;
+	enum sipua_transport tp;
+	uint32_t park_ms;           /**< 0: 10 s */
+	/* TLS: our certificate chain (PEM) and its key (NULL: in the
+	   certificate's file); the key is never logged nor named */
+	const char *tls_cert_file;
+	const char *tls_key_file;
+};
+
+int  sipua_router_start(struct sipua_router **rp,
+			const struct sipua_router_params *prm,
+			sipua_invite_h *ih, sipua_invite_gone_h *gh,
+			void *arg, const char **why);
 void sipua_router_stop(struct sipua_router *r);
 int  sipua_router_reject(const char *invite_id, uint16_t scode);
+void sipua_auth_guard_stats(uint64_t *wrong, uint64_t *refused);
 
 #endif

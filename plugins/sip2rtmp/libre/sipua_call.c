@@ -1528,20 +1528,22 @@ static const enum sip_transp transpv[] = {
 /**
  * The SIP stack of prm's transport, local address and port (and TLS
  * settings), with the calls' handlers: a placed call's, a waiting call's
- * and a router's (sipua_incoming.c)
+ * and a router's (sipua_incoming.c, listen: true)
  */
 int call_stack_get(struct stack **stp, const struct sipua_call_params *prm,
-		   const char **why)
+		   bool listen, const char **why)
 {
+	/* listening over TLS, we are the server: our certificate only */
 	const struct stack_prm sprm = {
 		.tp = transpv[prm->transport],
 		.laddr = prm->local_address,
 		.port = prm->sip_port,
-		.tls_server_name = prm->tls_server_name,
-		.tls_ca_file = prm->tls_ca_file,
+		.tls_server_name = listen ? NULL : prm->tls_server_name,
+		.tls_ca_file = listen ? NULL : prm->tls_ca_file,
 		.tls_cert_file = prm->tls_cert_file,
 		.tls_key_file = prm->tls_key_file,
-		.tls_no_verify = prm->tls_no_verify,
+		.tls_no_verify = listen ? false : prm->tls_no_verify,
+		.tls_server = listen,
 	};
 
 	return stack_get(stp, &sprm, &stack_handlers, why);
@@ -1584,7 +1586,7 @@ static int call_alloc(struct call **callp, struct sipua_call *handle,
 	if (!call)
 		return ENOMEM;
 
-	err = call_stack_get(&call->stack, prm, why);
+	err = call_stack_get(&call->stack, prm, false, why);
 	if (err)
 		goto out;
 
@@ -1810,16 +1812,19 @@ int call_incoming_answer(struct call *call, struct sipua_call *handle,
 	if (err)
 		return err;
 
-	/* no offer of ours: the answer is made of the caller's m-lines */
-	err = offer_build(&call->sdp, NULL, &prm, call->sdesv);
+	/* what the offer lacks is not in the answer (offer_has_media) */
+	if (!offer_has_media(&body, "audio"))
+		prm.media[SIPUA_MEDIA_AUDIO].dir = SIPUA_DIR_OFF;
+	if (!offer_has_media(&body, "video"))
+		prm.media[SIPUA_MEDIA_VIDEO].dir = SIPUA_DIR_OFF;
+
+	err = offer_build(&call->sdp, &call->offer, &prm, call->sdesv);
 	if (err)
 		return err;
 
 	err = sdp_decode(call->sdp, &body, true);
 	if (err)
 		return err;
-
-	answer_media(call->sdp);
 
 	err = answer_read(call->streamv, call->sdp, call->sdesv, prm.srtp,
 			  true, why);

@@ -13,6 +13,17 @@
  * A waiting call with credentials challenges with 401 (digest, MD5,
  * qop=auth); wrong credentials get 403 and the call waits on.
  *
+ * Password guessing is bounded (issue 14's review): wrong credentials
+ * are counted per source address and request-URI user (authguard.c, one
+ * table for the process); after the call's max_failures within its
+ * window, every INVITE of that pair gets 480 with Retry-After before
+ * anything else here sees it (no challenge, no parking, no router) until
+ * the lock-out ends. Per pair, not per address: a carrier's edge sends
+ * every caller from one address, and one room's guesser must not lock
+ * out the carrier. 480 rather than 503: a proxy takes 503 for the whole
+ * gateway being down (RFC 3263 4.3: it tries, or marks down, another),
+ * 480 is about this callee only, and Retry-After is allowed in both.
+ *
  * Everything here runs on the SIP thread, except incoming_new(),
  * incoming_free() and the router's API, which post jobs to it
  * (runtime.h). The stacks (stack.c) hand us their INVITEs through the
@@ -23,10 +34,12 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/crypto.h>
 #include <re.h>
+#include "authguard.h"
 #include "runtime.h"
 #include "stack.h"
 #include "sipua.h"
@@ -37,6 +50,9 @@ enum {
 	FACT_MAX = 256,         /* a URI or header value we report */
 	HEADERS_MAX = 16,       /* X- headers we report */
 	NONCE_LEN = 32,
+	GUARD_DEFAULT_MS = 60000,  /* window and first lock-out */
+	GUARD_SWEEP_MS = 60000,
+	GUARD_LOG_MS = 1000,       /* one line a second at most */
 };
 
 
@@ -47,6 +63,7 @@ struct incoming {
 	char *caller;
 	char *invite_id;
 	char *realm;
+	struct authguard_policy guard;
 
 	/* SIP thread only */
 	struct le le;           /* in inc.waiters while it waits */
@@ -70,7 +87,10 @@ struct sipua_router {
 	char laddr[64];
 	uint16_t port;
 	enum sipua_transport tp;
+	char *tls_cert_file;
+	char *tls_key_file;
 	int err;
+	const char *why;
 	struct waiter done;
 };
 
@@ -96,7 +116,32 @@ static struct {
 	struct list routers;
 	struct list parked;
 	uint32_t next_id;
+	/* wrong credentials per source address and user, and their log */
+	struct authguard *guard;
+	struct tmr guard_tmr;       /* sweeps it while it has entries */
+	uint64_t guard_log_at;
+	unsigned guard_log_held;    /* lines not logged since */
 } inc;
+
+
+/* The process's counts, for siplistener's stats: written on the SIP
+   thread, read on any (sipua_auth_guard_stats), hence atomic */
+static uint64_t wrong_credentials;   /* answered 403 */
+static uint64_t locked_out;          /* answered 480 by the guard */
+
+
+static void module_close(void)
+{
+	tmr_cancel(&inc.guard_tmr);
+	authguard_free(inc.guard);
+	inc.guard = NULL;
+}
+
+
+static struct runtime_module module = {
+	.name = "incoming",
+	.closeh = module_close,
+};
 
 
 static char *dup_or_null(const char *s)
@@ -123,6 +168,11 @@ int incoming_new(struct incoming **inp, struct sipua_call *handle,
 	in->caller = dup_or_null(ap->caller);
 	in->invite_id = dup_or_null(ap->invite_id);
 	in->realm = strdup(ap->realm ? ap->realm : "sip2rtmp");
+	in->guard.max_failures = ap->max_failures;
+	in->guard.window_ms = ap->failure_window_ms ?
+		ap->failure_window_ms : GUARD_DEFAULT_MS;
+	in->guard.lockout_ms = ap->lockout_ms ?
+		ap->lockout_ms : GUARD_DEFAULT_MS;
 	if ((ap->user && !in->user) || (ap->caller && !in->caller) ||
 	    (ap->invite_id && !in->invite_id) || !in->realm) {
 		incoming_free(in);
@@ -187,6 +237,134 @@ static bool fact_copy(char *buf, size_t size, const struct pl *pl)
 	memcpy(buf, pl->p, pl->l);
 	buf[pl->l] = '\0';
 	return true;
+}
+
+
+/* The guard's key of msg: its source address and request-URI user (""
+   if that is no printable fact: such a user is nobody's) */
+static void guard_key(char *addr, size_t asize, char *user, size_t usize,
+		      const struct sip_msg *msg)
+{
+	re_snprintf(addr, asize, "%j", &msg->src);
+	if (!fact_copy(user, usize, &msg->uri.user))
+		user[0] = '\0';
+}
+
+
+/* A guesser must not flood the log either: a line a second at most, the
+   next one says how many were held back. Names the source and the user,
+   never what they sent */
+static void guard_log(const char *fmt, ...)
+{
+	uint64_t now = tmr_jiffies();
+	char line[512];
+	va_list ap;
+
+	if (inc.guard_log_at && now - inc.guard_log_at < GUARD_LOG_MS) {
+		++inc.guard_log_held;
+		return;
+	}
+
+	va_start(ap, fmt);
+	(void)re_vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+
+	if (inc.guard_log_held)
+		runtime_log(4, "%s (and %u such lines not logged since the "
+			    "last)", line, inc.guard_log_held);
+	else
+		runtime_log(4, "%s", line);
+	inc.guard_log_at = now;
+	inc.guard_log_held = 0;
+}
+
+
+static void guard_sweep(void *arg)
+{
+	(void)arg;
+
+	if (authguard_sweep(inc.guard, tmr_jiffies()))
+		tmr_start(&inc.guard_tmr, GUARD_SWEEP_MS, guard_sweep, NULL);
+}
+
+
+/* Whether msg's key is locked out; if so it is answered here: 480 with
+   the seconds left in Retry-After */
+static bool guard_refuse(struct stack *st, const struct sip_msg *msg)
+{
+	char addr[64], user[FACT_MAX];
+	uint32_t left, secs;
+
+	if (!inc.guard)
+		return false;
+
+	guard_key(addr, sizeof(addr), user, sizeof(user), msg);
+	left = authguard_locked(inc.guard, addr, user, tmr_jiffies());
+	if (!left)
+		return false;
+
+	secs = (left + 999) / 1000;
+	__atomic_fetch_add(&locked_out, 1, __ATOMIC_RELAXED);
+	(void)sip_treplyf(NULL, NULL, st->sip, msg, false, 480,
+			  "Temporarily Unavailable",
+			  "Retry-After: %u\r\nContent-Length: 0\r\n\r\n",
+			  secs);
+	guard_log("incoming call from %s to '%s' refused: locked out after "
+		  "wrong credentials (480, %u s left)", addr, user, secs);
+	return true;
+}
+
+
+/* Wrong credentials from msg's key, counted under the policy of the call
+   that checked them */
+static void guard_failure(const struct incoming *in,
+			  const struct sip_msg *msg)
+{
+	char addr[64], user[FACT_MAX];
+	uint32_t lockout;
+
+	__atomic_fetch_add(&wrong_credentials, 1, __ATOMIC_RELAXED);
+	if (!in->guard.max_failures)
+		return;
+
+	if (!inc.guard) {
+		if (authguard_alloc(&inc.guard, 0))
+			return;
+		runtime_register(&module);
+	}
+
+	guard_key(addr, sizeof(addr), user, sizeof(user), msg);
+	lockout = authguard_failure(inc.guard, addr, user, &in->guard,
+				    tmr_jiffies());
+	if (lockout)
+		guard_log("incoming calls from %s to '%s' locked out for %u s"
+			  " after %u wrong credentials", addr, user,
+			  (lockout + 999) / 1000, in->guard.max_failures);
+
+	if (!tmr_isrunning(&inc.guard_tmr))
+		tmr_start(&inc.guard_tmr, GUARD_SWEEP_MS, guard_sweep, NULL);
+}
+
+
+/** Any thread: the process's wrong credentials (403) and the INVITEs
+    refused while their source was locked out for their user (480) */
+void sipua_auth_guard_stats(uint64_t *wrong, uint64_t *refused)
+{
+	*wrong = __atomic_load_n(&wrong_credentials, __ATOMIC_RELAXED);
+	*refused = __atomic_load_n(&locked_out, __ATOMIC_RELAXED);
+}
+
+
+/* The right credentials: that key's failures are forgiven */
+static void guard_success(const struct sip_msg *msg)
+{
+	char addr[64], user[FACT_MAX];
+
+	if (!inc.guard)
+		return;
+
+	guard_key(addr, sizeof(addr), user, sizeof(user), msg);
+	authguard_success(inc.guard, addr, user);
 }
 
 
@@ -458,8 +636,10 @@ static void take(struct incoming *in, const struct sip_msg *msg,
 
 	if (h->prm.auth_user && h->prm.password) {
 		err = auth_check(in, msg);
-		if (!err)
+		if (!err) {
 			in->nonce[0] = '\0';   /* single use */
+			guard_success(msg);
+		}
 		if (err == ENOENT) {
 			challenge(in, msg, call);
 			mem_deref(call);
@@ -467,6 +647,7 @@ static void take(struct incoming *in, const struct sip_msg *msg,
 		}
 		if (err) {
 			runtime_log(5, "incoming call: wrong credentials: 403");
+			guard_failure(in, msg);
 			if (call) {
 				call_incoming_reject(call, 403, "Forbidden",
 						     NULL);
@@ -705,6 +886,9 @@ void incoming_dispatch(struct stack *st, const struct sip_msg *msg)
 		return;
 	}
 
+	if (guard_refuse(st, msg))
+		return;
+
 	in = waiter_find(st, msg, &busy);
 	if (in) {
 		take(in, msg, NULL);
@@ -759,7 +943,7 @@ void incoming_begin(struct sipua_call *handle)
 		return;
 	}
 
-	err = call_stack_get(&in->stack, &handle->prm, &why);
+	err = call_stack_get(&in->stack, &handle->prm, true, &why);
 	if (err) {
 		char reason[160];
 
@@ -799,6 +983,15 @@ void incoming_end(struct sipua_call *handle)
 
 /* The router's API: jobs on the SIP thread */
 
+static void router_free(struct sipua_router *r)
+{
+	waiter_destroy(&r->done);
+	free(r->tls_cert_file);
+	free(r->tls_key_file);
+	free(r);
+}
+
+
 static void router_start_handler(void *arg)
 {
 	struct sipua_router *r = arg;
@@ -809,8 +1002,11 @@ static void router_start_handler(void *arg)
 	prm.local_address = r->laddr;
 	prm.sip_port = r->port;
 	prm.transport = r->tp;
+	prm.tls_cert_file = r->tls_cert_file;
+	prm.tls_key_file = r->tls_key_file;
 
-	r->err = call_stack_get(&r->stack, &prm, &why);
+	r->err = call_stack_get(&r->stack, &prm, true, &why);
+	r->why = why;
 	if (!r->err && router_find(r->stack))
 		r->err = EADDRINUSE;
 	if (!r->err)
@@ -849,20 +1045,22 @@ static void router_stop_handler(void *arg)
  * 480). One that goes away meanwhile (CANCEL, park_ms, a failed
  * transaction) is reported to gh, on the SIP thread; not one rejected
  * through sipua_router_reject() nor those refused by sipua_router_stop().
- * One router per SIP stack.
+ * One router per SIP stack. Over TLS the stack is the server of its
+ * connections, with prm's certificate.
  *
  * @return 0 if success, otherwise errorcode (EADDRINUSE: a router
- *         listens there already)
+ *         listens there already; EINVAL: *why, if set, says what is
+ *         wrong with the certificate or key)
  */
-int sipua_router_start(struct sipua_router **rp, const char *laddr,
-		       uint16_t port, enum sipua_transport tp,
-		       uint32_t park_ms, sipua_invite_h *ih,
-		       sipua_invite_gone_h *gh, void *arg)
+int sipua_router_start(struct sipua_router **rp,
+		       const struct sipua_router_params *prm,
+		       sipua_invite_h *ih, sipua_invite_gone_h *gh,
+		       void *arg, const char **why)
 {
 	struct sipua_router *r;
 	int err;
 
-	if (!rp || !laddr || !ih || !gh || tp == SIPUA_TRANSPORT_TLS)
+	if (!rp || !prm || !prm->laddr || !ih || !gh)
 		return EINVAL;
 
 	r = calloc(1, sizeof(*r));
@@ -873,18 +1071,25 @@ int sipua_router_start(struct sipua_router **rp, const char *laddr,
 	r->ih = ih;
 	r->gh = gh;
 	r->arg = arg;
-	r->park_ms = park_ms ? park_ms : 10000;
-	str_ncpy(r->laddr, laddr, sizeof(r->laddr));
-	r->port = port;
-	r->tp = tp;
+	r->park_ms = prm->park_ms ? prm->park_ms : 10000;
+	str_ncpy(r->laddr, prm->laddr, sizeof(r->laddr));
+	r->port = prm->port;
+	r->tp = prm->tp;
+	r->tls_cert_file = dup_or_null(prm->tls_cert_file);
+	r->tls_key_file = dup_or_null(prm->tls_key_file);
 	r->err = ENODEV;
 	waiter_init(&r->done);
 
-	runtime_post_wait(&r->job, &r->done);
+	if ((prm->tls_cert_file && !r->tls_cert_file) ||
+	    (prm->tls_key_file && !r->tls_key_file))
+		r->err = ENOMEM;
+	else
+		runtime_post_wait(&r->job, &r->done);
 	err = r->err;
+	if (why)
+		*why = r->why;
 	if (err) {
-		waiter_destroy(&r->done);
-		free(r);
+		router_free(r);
 		return err;
 	}
 
@@ -903,8 +1108,7 @@ void sipua_router_stop(struct sipua_router *r)
 	waiter_destroy(&r->done);
 	waiter_init(&r->done);
 	runtime_post_wait(&r->job, &r->done);
-	waiter_destroy(&r->done);
-	free(r);
+	router_free(r);
 }
 
 

@@ -86,6 +86,7 @@ int  answer_read(struct sipua_stream_info *infov, struct sdp_session *sdp,
 		 struct sdes *sdesv, enum sipua_srtp_mode mode, bool peer_offer,
 		 const char **why);  /* ECONNREFUSED, EPROTO, ENOKEY */
 int  sdes_mask_print(struct re_printf *pf, const struct pl *text);
+bool offer_has_media(const struct mbuf *body, const char *name);
 
 /* sipua_incoming.c (issue 14): incoming calls. incoming_new() and
    incoming_free() on any thread, the rest on the SIP thread */
@@ -102,9 +103,10 @@ void incoming_call_closed(struct call *call, int err);
 int  incoming_x_headers(char **strp, const struct sip_msg *msg);
 
 /* sipua_call.c: the SIP stack for prm (shared, with the calls' handlers
-   of its requests and INVITEs); SIP thread only */
+   of its requests and INVITEs); listen: for callers (over TLS, we are
+   the server, with prm's certificate); SIP thread only */
 int  call_stack_get(struct stack **stp, const struct sipua_call_params *prm,
-		    const char **why);
+		    bool listen, const char **why);
 
 /* sipua_call.c, its incoming block (issue 14): SIP thread only */
 int  call_incoming_accept(struct call **callp, struct stack *st,

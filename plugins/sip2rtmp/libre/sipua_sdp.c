@@ -578,6 +578,38 @@ static void stream_read(struct sipua_stream_info *si,
 
 
 /**
+ * Whether an SDP offer has an m-line of this media type ("audio",
+ * "video"). Our answer must have the offer's m-lines and no other
+ * (RFC 3264 6): libre 1.1.0 answers a medium we have and the offer lacks
+ * with "m=video 0", which a caller's libre (baresip) refuses as a
+ * protocol error, so such a medium is left out of the answer's session.
+ */
+bool offer_has_media(const struct mbuf *body, const char *name)
+{
+	struct pl rest, line;
+
+	rest.p = (const char *)mbuf_buf(body);
+	rest.l = mbuf_get_left(body);
+
+	while (rest.l) {
+		const char *eol = pl_strchr(&rest, '\n');
+
+		line.p = rest.p;
+		line.l = eol ? (size_t)(eol - rest.p) : rest.l;
+		rest.p += line.l + (eol ? 1 : 0);
+		rest.l -= line.l + (eol ? 1 : 0);
+
+		if (line.l > 2 + strlen(name) && !memcmp(line.p, "m=", 2) &&
+		    !memcmp(line.p + 2, name, strlen(name)) &&
+		    line.p[2 + strlen(name)] == ' ')
+			return true;
+	}
+
+	return false;
+}
+
+
+/**
  * Read the decoded answer (or the peer's offer, which we answer) into
  * one stream info per media type, with its SRTP keys; for an offer, our
  * answer's a=crypto is set

@@ -35,6 +35,10 @@ struct stack_prm {
 	const char *tls_cert_file;
 	const char *tls_key_file;   /**< never logged */
 	bool tls_no_verify;
+	/* TLS: we are the server, callers connect to laddr:port; our
+	   certificate (tls_cert_file, required) is all the context has:
+	   callers are not asked for theirs (digest authenticates them) */
+	bool tls_server;
 };
 
 /** An INVITE outside any dialog of ours (an incoming call): the handler

@@ -11,6 +11,14 @@
  * share them share the stack, and so one connection to each peer. Why a
  * handshake failed is kept in the stack for the calls that fail with it.
  *
+ * A stack that listens for callers over TLS (tls_server) is the server
+ * of its connections: its context holds our certificate chain and key,
+ * and asks nothing of the callers. Its requests in a caller's dialog
+ * (our BYE) go to the caller's Contact as RFC 3261 says, over a TLS
+ * connection of their own where the caller's is not to that address:
+ * libre 1.1.0 reuses a connection only to the address it connects
+ * (no RFC 5923 alias), and the caller's certificate is not checked.
+ *
  * Copyright (C) 2026 sip2rtmp authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -36,6 +44,7 @@ struct tls_conf {
 	char *key_file;
 	bool no_verify;
 	bool name_is_ip;
+	bool server;
 };
 
 
@@ -66,6 +75,7 @@ bool stack_tls_match(const struct stack *st,
 	const struct tls_conf *conf = st->tls_conf;
 
 	return conf && conf->no_verify == prm->tls_no_verify &&
+		conf->server == prm->tls_server &&
 		str_same(conf->server_name, prm->tls_server_name) &&
 		str_same(conf->ca_file, prm->tls_ca_file) &&
 		str_same(conf->cert_file, prm->tls_cert_file) &&
@@ -135,7 +145,9 @@ static void info_handler(const SSL *ssl, int where, int ret)
 {
 	struct stack *st = ssl_stack(ssl);
 
-	if (!st || SSL_is_server((SSL *)ssl))
+	/* a listening stack's own connections (a BYE to a caller's
+	   Contact) carry no call waiting for an answer */
+	if (!st || st->tls_conf->server || SSL_is_server((SSL *)ssl))
 		return;
 
 	if (where & SSL_CB_HANDSHAKE_START) {
@@ -195,6 +207,7 @@ static int tls_conf_alloc(struct tls_conf **confp,
 		return ENOMEM;
 
 	conf->no_verify = prm->tls_no_verify;
+	conf->server = prm->tls_server;
 	if (prm->tls_server_name)
 		err |= str_dup(&conf->server_name, prm->tls_server_name);
 	if (prm->tls_ca_file)
@@ -250,6 +263,12 @@ int stack_tls_alloc(struct stack *st, const struct stack_prm *prm,
 	SSL_CTX_set_info_callback(ctx, info_handler);
 	SSL_CTX_set_client_cert_cb(ctx, client_cert_handler);
 
+	if (prm->tls_server && !prm->tls_cert_file) {
+		*why = "TLS: listening needs our certificate (tls-cert-file)";
+		err = EINVAL;
+		goto out;
+	}
+
 	if (prm->tls_cert_file) {
 		if (SSL_CTX_use_certificate_chain_file(ctx,
 						prm->tls_cert_file) != 1) {
@@ -270,6 +289,14 @@ int stack_tls_alloc(struct stack *st, const struct stack_prm *prm,
 			err = EINVAL;
 			goto out;
 		}
+	}
+
+	/* a caller's certificate is not asked for: callers are clients of
+	   any CA (softphones often have none); the digest challenge and
+	   [sip] allow say who may call */
+	if (prm->tls_server) {
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+		goto out;
 	}
 
 	if (prm->tls_no_verify) {

@@ -10,9 +10,8 @@ callers playing tones, nginx-rtmp.
 """
 
 import json
-import subprocess
+import re
 import sys
-import time
 import unittest
 import urllib.request
 from pathlib import Path
@@ -23,10 +22,10 @@ from daemon import NginxRtmp, pull_rtmp, dominant_frequency, free_port  # noqa: 
 import peers  # noqa: E402  (on the path daemon.py sets)
 from daemon import LOOPBACK, wait_until  # noqa: E402
 from cluster import Cluster, Node  # noqa: E402
-from test_daemon_incoming import caller  # noqa: E402
+from callers import caller, invite_answers  # noqa: E402
 
 
-class KamailioDispatcher(peers._TempDirPeer):
+class KamailioDispatcher(peers.KamailioPeer):
     """kamailio on udp `port`: every new INVITE to a node of `nodes`
     ({id: SIP port}) by its dispatcher (set 1, round robin); a 503 or no
     answer marks that node inactive and tries the next; in-dialog requests
@@ -36,124 +35,92 @@ class KamailioDispatcher(peers._TempDirPeer):
     node's state."""
 
     name = "kamailio-dispatcher"
-    process_group = True
 
     def __init__(self, nodes):
         super().__init__()
         self.nodes = nodes
         self.port = free_port()
         self.rpc_port = free_port()
-        self.log = self.dir / "kamailio.log"
 
     def start(self):
         (self.dir / "dispatcher.list").write_text("".join(
             "1 sip:%s:%d 0 0 node=%s\n" % (LOOPBACK, p, n) for n, p in self.nodes.items()))
-        conf = self.dir / "kamailio.cfg"
-        conf.write_text("""#!KAMAILIO
-debug=2
-log_stderror=yes
-fork=yes
-children=1
-tcp_children=1
-listen=udp:{ip}:{port}
-listen=tcp:{ip}:{rpc}
-disable_sctp=yes
-auto_aliases=no
-mpath="{modules}"
-
-loadmodule "tm.so"
-loadmodule "sl.so"
-loadmodule "rr.so"
-loadmodule "maxfwd.so"
-loadmodule "textops.so"
-loadmodule "siputils.so"
-loadmodule "pv.so"
-loadmodule "xlog.so"
-loadmodule "xhttp.so"
-loadmodule "jsonrpcs.so"
-loadmodule "dispatcher.so"
-
-modparam("tm", "fr_timer", 1000)
-modparam("jsonrpcs", "transport", 1)
-modparam("dispatcher", "list_file", "{dir}/dispatcher.list")
-modparam("dispatcher", "ds_ping_interval", 1)
-modparam("dispatcher", "ds_probing_mode", 1)
-modparam("dispatcher", "ds_probing_threshold", 1)
-modparam("dispatcher", "ds_inactive_threshold", 1)
-modparam("dispatcher", "ds_ping_from", "sip:edge@{ip}")
-
-request_route {{
-    if (!mf_process_maxfwd_header("10")) {{
+        script = """request_route {
+    if (!mf_process_maxfwd_header("10")) {
         sl_send_reply("483", "Too Many Hops");
         exit;
-    }}
-    if (has_totag()) {{
-        if (loose_route() || uri != myself) {{
+    }
+    if (has_totag()) {
+        if (loose_route() || uri != myself) {
             t_relay();
             exit;
-        }}
+        }
         sl_send_reply("404", "Not here");
         exit;
-    }}
-    if (is_method("CANCEL")) {{
+    }
+    if (is_method("CANCEL")) {
         if (t_check_trans())
             t_relay();
         exit;
-    }}
-    if (!is_method("INVITE")) {{
+    }
+    if (!is_method("INVITE")) {
         sl_send_reply("405", "Method Not Allowed");
         exit;
-    }}
-    if (!ds_select_dst("1", "4")) {{
+    }
+    if (!ds_select_dst("1", "4")) {
         sl_send_reply("503", "No node");
         exit;
-    }}
+    }
     xlog("L_NOTICE", "S2R-TO|$du\\n");
     t_on_failure("NEXT");
     t_relay();
-}}
+}
 
-failure_route[NEXT] {{
+failure_route[NEXT] {
     if (t_is_canceled())
         exit;
-    if (t_check_status("503") || (t_branch_timeout() && !t_branch_replied())) {{
+    if (t_check_status("503") || (t_branch_timeout() && !t_branch_replied())) {
         ds_mark_dst("ip");
-        if (ds_next_dst()) {{
+        if (ds_next_dst()) {
             xlog("L_NOTICE", "S2R-TO|$du\\n");
             t_on_failure("NEXT");
             t_relay();
-        }}
-    }}
-}}
+        }
+    }
+}
 
-event_route[xhttp:request] {{
-    if ($hu =~ "^/RPC") {{
+event_route[xhttp:request] {
+    if ($hu =~ "^/RPC") {
         jsonrpc_dispatch();
         exit;
-    }}
+    }
     xhttp_reply("404", "Not Found", "text/plain", "");
-}}
+}
 
-event_route[dispatcher:dst-down] {{
+event_route[dispatcher:dst-down] {
     xlog("L_NOTICE", "S2R-DOWN|$ru\\n");
-}}
+}
 
-event_route[dispatcher:dst-up] {{
+event_route[dispatcher:dst-up] {
     xlog("L_NOTICE", "S2R-UP|$ru\\n");
-}}
-""".format(ip=LOOPBACK, port=self.port, rpc=self.rpc_port, dir=self.dir,
-           modules=peers.KAMAILIO_MODULES))
-        with open(self.log, "wb") as out:
-            # -DD: no daemon, its children in our process group (fork=yes:
-            # TCP, for the JSON-RPC, needs its own process)
-            self.proc = subprocess.Popen(
-                ["kamailio", "-f", str(conf), "-DD", "-E", "-Y", str(self.dir),
-                 "-m", "32", "-M", "8"],
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True)
-        wait_until(lambda: self.rpc_port in peers._bound_ports("tcp") and
-                   self.port in peers._bound_ports("udp"), 10, "kamailio", self.proc,
-                   self.log)
+}
+"""
+        config = peers.kamailio_config(
+            ["udp:%s:%d" % (LOOPBACK, self.port), "tcp:%s:%d" % (LOOPBACK, self.rpc_port)],
+            script,
+            settings=["fork=yes", "children=1", "tcp_children=1", "disable_sctp=yes"],
+            modules=["xhttp", "jsonrpcs", "dispatcher"],
+            modparams=[("tm", "fr_timer", 1000),
+                       ("jsonrpcs", "transport", 1),
+                       ("dispatcher", "list_file", "%s/dispatcher.list" % self.dir),
+                       ("dispatcher", "ds_ping_interval", 1),
+                       ("dispatcher", "ds_probing_mode", 1),
+                       ("dispatcher", "ds_probing_threshold", 1),
+                       ("dispatcher", "ds_inactive_threshold", 1),
+                       ("dispatcher", "ds_ping_from", "sip:edge@%s" % LOOPBACK)])
+        # children: TCP, for the JSON-RPC, needs its own process
+        self.run(config, lambda: self.rpc_port in peers._bound_ports("tcp") and
+                 self.port in peers._bound_ports("udp"), children=True)
 
     @property
     def rpc_url(self):
@@ -175,17 +142,6 @@ event_route[dispatcher:dst-up] {{
             out[[n for n, p in self.nodes.items() if p == port][0]] = t["DEST"]["FLAGS"]
         return out
 
-    def output(self):
-        try:
-            return self.log.read_text(errors="replace")
-        except OSError:
-            return ""
-
-    def report(self):
-        return "\n--- kamailio ---\n%s" % "\n".join(
-            line for line in self.output().splitlines()
-            if "S2R-" in line or "ERROR" in line)[-4000:]
-
 
 def sip_nodes(ports, edge, nginx):
     """A Node class whose nodes listen for SIP on ports[id], take calls to
@@ -205,7 +161,9 @@ def sip_nodes(ports, edge, nginx):
 
 
 def sent_key(call):
-    return (call.get("xHeaders") or {}).get("X-Stream-Key")
+    """The caller's From user (each caller is named after its room)."""
+    m = re.search(r"sips?:([^@;>]+)@", call.get("caller") or "")
+    return m.group(1) if m else None
 
 
 class ClusterSipEdgeTest(unittest.TestCase):
@@ -215,7 +173,8 @@ class ClusterSipEdgeTest(unittest.TestCase):
         def got():
             calls = cl.nodes["a"].get("/api/v1/calls").json or []
             # the called user is the stream's name ({user}): masked in the
-            # call's JSON; each caller sends it as X-Stream-Key too (key=user)
+            # call's JSON, and so is a header that holds it: each caller is
+            # named after its room in From (from_user=user)
             return {sent_key(c): c["node"] for c in calls
                     if c.get("direction") == "incoming" and sent_key(c) in users
                     and c["status"] == "ESTABLISHED"}
@@ -243,7 +202,7 @@ class ClusterSipEdgeTest(unittest.TestCase):
                 self.assertEqual(set(edge.states().values()), {"AP"}, edge.report())
 
                 def call(user, hz, seconds=20):
-                    c = caller(edge.port, user, key=user, duration_ms=seconds * 1000,
+                    c = caller(edge.port, user, from_user=user, duration_ms=seconds * 1000,
                                tones={"tone.wav": hz}, timeout=seconds + 20)
                     c.__enter__()
                     callers.append(c)
@@ -304,11 +263,6 @@ class ClusterSipEdgeTest(unittest.TestCase):
             def __init__(self, node_id, redis_port, max_calls, extra):
                 super().__init__(node_id, redis_port, max_calls, extra +
                                  "[sip]\nlisten=udp:%s:%d\n" % (LOOPBACK, ports[node_id]))
-
-        def invite_answers(uac):
-            return [m.status for m in uac.parsed_messages()
-                    if m.direction == "received" and m.status and
-                    "INVITE" in (m.header("CSeq") or "")]
 
         with NginxRtmp() as nginx, \
                 Cluster({"a": 2, "b": 2, "c": 2}, node_class=ListenNode) as cl:

@@ -13,8 +13,8 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "peers"))
-from daemon import (Daemon, Sipp, NginxRtmp, call_body, daemon_binary,  # noqa: E402
-                    daemon_env, free_port, LOOPBACK)
+from daemon import (Daemon, Sipp, NginxRtmp, WebhookReceiver, call_body,  # noqa: E402
+                    daemon_binary, daemon_env, free_port, wait_until, LOOPBACK)
 
 GOOD = {"callee": "sip:service@127.0.0.1:9", "rtmpUrl": "rtmp://127.0.0.1:9/live",
         "rtmpStream": "s"}
@@ -184,6 +184,37 @@ class DaemonErrorsTest(unittest.TestCase):
                           repr(ev.events) + d.log())
             self.assertNotIn(secret, everything)
             self.assertEqual(r.json["sipLogin"], "alice")
+
+    def test_stream_keys_never_appear_in_responses_events_webhooks_metrics_or_logs(self):
+        key, added = "live_84f2Kq9Zsecret", "fb_Key77wQsecret"
+        with WebhookReceiver() as hook, NginxRtmp() as nginx, Daemon() as d, \
+                d.events() as ev, Sipp("answer_pcmu_wait_bye.xml") as sipp:
+            r = d.post("/api/v1/calls", call_body(sipp, nginx, key, callbackUrl=hook.url))
+            self.assertEqual(r.status, 201, r)
+            cid = r.json["callId"]
+            ev.wait_call(cid, status="ESTABLISHED", stream="PUBLISHING")
+            # published for real, under the key
+            self.assertTrue(nginx.is_publishing(key))
+            a = d.post("/api/v1/calls/%s/destinations" % cid,
+                       {"rtmpUrl": "rtmp://%s:%d/live" % (LOOPBACK, nginx.port),
+                        "rtmpStream": added})
+            self.assertEqual(a.status, 201, a)
+            wait_until(lambda: nginx.is_publishing(added), 15, "the added key published")
+            self.assertEqual((r.json["rtmpStream"], a.json["rtmpStream"]), ("***", "***"))
+            self.assertEqual(r.json["rtmpUrl"], "rtmp://%s:%d/live" % (LOOPBACK, nginx.port))
+            seen = [r.text, a.text, d.get("/api/v1/calls").text,
+                    d.get("/api/v1/calls/%s" % cid).text,
+                    d.get("/api/v1/calls/%s/destinations" % cid).text,
+                    d.post("/rest-api/call/find_all", {}).text, d.get("/metrics").text]
+            self.assertIn(d.delete("/api/v1/calls/%s" % cid).status, (200, 202))
+            ev.wait_call(cid, status="FINISH", stream="UNPUBLISHED")
+            hook.wait(lambda j: j["status"] == "FINISH" and
+                      j["rtmpStreamStatus"] == "UNPUBLISHED")
+            self.assertEqual(sipp.wait(), 0, sipp.report())
+            seen += [repr(ev.events), repr(hook.events()), d.log()]
+            for text in seen:
+                self.assertNotIn(key, text)
+                self.assertNotIn(added, text)
 
 
 if __name__ == "__main__":

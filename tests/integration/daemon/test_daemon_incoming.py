@@ -4,25 +4,22 @@ config and the API, who may call, each caller's tone on its own stream.
 Real daemon over real HTTP, SIPp UACs as callers, nginx-rtmp, ffmpeg.
 """
 
+import re
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "peers"))
-from daemon import (Daemon, Sipp, NginxRtmp, pull_rtmp,  # noqa: E402
-                    dominant_frequency, free_port, LOOPBACK, daemon_binary, daemon_env)
+from daemon import (Daemon, NginxRtmp,  # noqa: E402
+                    dominant_frequency, free_port, LOOPBACK, daemon_binary, daemon_env,
+                    assert_tone_on)
+from peers import LOOPBACK6  # noqa: E402
+from callers import caller, call_in  # noqa: E402
 
-CALLER = "uac/uac_in_tone_bye.xml"
 WAITING_CALLER = "uac/uac_in_tone_wait_bye.xml"   # waits for our BYE
-
-
-def caller(port, user, from_user="alice", key="k1", extra=(), scenario=CALLER, **kw):
-    csv = "SEQUENTIAL\n%s;%s;\n" % (from_user, key)
-    return Sipp(scenario, extra_args=["-s", user, "-inf", "callers.csv",
-                                    "%s:%d" % (LOOPBACK, port)] + list(extra),
-                files={"callers.csv": lambda p: p.write_text(csv)}, **kw)
 
 
 class IncomingCase(unittest.TestCase):
@@ -51,14 +48,8 @@ class IncomingCase(unittest.TestCase):
                 out.append(e["rtmpStreamStatus"])
         return out
 
-    def assertToneOn(self, nginx, stream, hz, seconds=3):
-        wav = Path(self.tmp_wav(stream))
-        r = pull_rtmp("rtmp://%s:%d/live/%s" % (LOOPBACK, nginx.port, stream), seconds, wav)
-        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
-        got = dominant_frequency(str(wav))
-        self.assertIsNotNone(got, "silence on %s" % stream)
-        self.assertAlmostEqual(got, hz, delta=hz * 0.03,
-                               msg="%s: %.0f Hz, expected %d Hz" % (stream, got, hz))
+    def assertToneOn(self, nginx, stream, hz):
+        assert_tone_on(self, nginx, stream, hz, Path(self.tmp_wav(stream)))
 
     def tmp_wav(self, name):
         d = Path(tempfile.mkdtemp(prefix="sip2rtmp-in-"))
@@ -70,12 +61,7 @@ class DaemonIncomingTest(IncomingCase):
 
     def call_in(self, user, **kw):
         """One caller run to its end: the answers to its INVITEs."""
-        with caller(self.sip_port, user, **kw) as uac:
-            rc = uac.wait(40)
-            got = [m.status for m in uac.parsed_messages()
-                   if m.direction == "received" and m.status and
-                   "INVITE" in (m.header("CSeq") or "")]
-            report = uac.report()
+        rc, got, report = call_in(self.sip_port, user, **kw)
         self.assertEqual(rc, 0, report)
         return got, report
 
@@ -137,6 +123,92 @@ class DaemonIncomingTest(IncomingCase):
                     self.assertEqual(call["route"], "config-rooms")
                     self.assertEqual(uac.wait(40), 0, uac.report())
                 self.assertNotIn("s3cret", d.log())
+
+    def test_a_guessers_source_is_locked_out_for_the_user_before_any_call_is_made(self):
+        # [sip] auth-max-failures wrong passwords from 127.0.0.1 to room7:
+        # 403 each; then the right one gets 480 with Retry-After, no call is
+        # made for it, while 127.0.0.2 gets through to its stream; after
+        # Retry-After 127.0.0.1 is answered again (before: each guess parked
+        # an INVITE and made a call, forever)
+        right = ["-au", "alice", "-ap", "s3cret"]
+        with NginxRtmp() as nginx:
+            conf = self.config(
+                "auth-max-failures=2\nauth-lockout=3\n"
+                "\n[route:rooms]\nuser=room*\nrtmpUrl=rtmp://%s:%d/live\n"
+                "rtmpStream=in-{user}\nsip-login=alice\nsip-password=s3cret\n" %
+                (LOOPBACK, nginx.port))
+            with Daemon(conf) as d, d.events() as ev:
+                for _ in range(2):
+                    got, report = self.call_in("room7",
+                                               extra=["-au", "alice", "-ap", "wrong-pw-42"])
+                    self.assertEqual(got, [180, 401, 403], report)
+                calls = len(d.get("/api/v1/calls").json)
+
+                with caller(self.sip_port, "room7", extra=right) as uac:
+                    self.assertEqual(uac.wait(40), 0, uac.report())
+                    refused_at = time.monotonic()
+                    got = [m for m in uac.parsed_messages() if m.direction == "received"
+                           and m.status and "INVITE" in (m.header("CSeq") or "")]
+                    report = uac.report()
+                # not parked (no 180), not challenged
+                self.assertEqual([m.status for m in got], [480], report)
+                retry_after = int(got[0].header("Retry-After"))
+                self.assertTrue(1 <= retry_after <= 3, got[0].text)
+                self.assertEqual(len(d.get("/api/v1/calls").json), calls)
+                metrics = d.get("/metrics").text
+                self.assertRegex(metrics, r"(?m)^sip2rtmp_incoming_auth_failures_total 2$")
+                self.assertRegex(metrics, r"(?m)^sip2rtmp_incoming_auth_locked_out_total 1$")
+                check = subprocess.run(["promtool", "check", "metrics"], input=metrics,
+                                       capture_output=True, text=True)
+                self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+                d.wait_log("1 INVITEs refused for a lock-out (480)", 5)
+
+                with caller(self.sip_port, "room7", duration_ms=6000, extra=right,
+                            host="127.0.0.2", tones={"tone.wav": 900}) as uac:
+                    call = ev.wait(lambda e: e.get("route") == "config-rooms" and
+                                   e.get("status") == "ESTABLISHED", 20, "room7 up")
+                    ev.wait_call(call["callId"], stream="PUBLISHING")
+                    self.assertToneOn(nginx, "in-room7", 900)
+                    self.assertEqual(uac.wait(40), 0, uac.report())
+                ev.wait_call(call["callId"], status="FINISH")
+
+                time.sleep(max(0.0, refused_at + retry_after - time.monotonic()))
+                got, report = self.call_in("room7", duration_ms=500, extra=right)
+                self.assertEqual(got[-1], 200, report)
+                log = d.log()
+                self.assertNotIn("s3cret", log)
+                self.assertNotIn("wrong-pw-42", log)
+
+    def test_a_call_in_over_ipv6_is_answered_in_ip6_and_its_tone_published(self):
+        conf = "[sip]\nlisten=udp:[%s]:%d\n" % (LOOPBACK6, self.sip_port)
+        with NginxRtmp() as nginx, Daemon(conf) as d, d.events() as ev:
+            self.api_route(d, nginx, "room6v6", "room6v6")
+            with caller(self.sip_port, "room6v6", host=LOOPBACK6, duration_ms=8000,
+                        tones={"tone.wav": 800}) as uac:
+                call = self.incoming_call(ev, "room6v6")
+                ev.wait_call(call["callId"], stream="PUBLISHING")
+                self.assertToneOn(nginx, "room6v6", 800)
+                self.assertEqual(uac.wait(40), 0, uac.report())
+                ok = [m for m in uac.parsed_messages() if m.direction == "received" and
+                      m.status == 200 and "INVITE" in (m.header("CSeq") or "")]
+                self.assertEqual(len(ok), 1, uac.report())
+                self.assertIn("c=IN IP6 ::1", ok[0].text, ok[0].text)
+                self.assertIn("@[::1]:%d" % self.sip_port, ok[0].header("Contact"))
+            got = d.get("/api/v1/calls/%s" % call["callId"]).json
+            self.assertTrue(got["source"].startswith("[::1]:"), got)
+
+    def test_the_answer_to_an_audio_only_offer_has_its_audio_line_only(self):
+        # RFC 3264 6: as many m-lines as the offer; baresip refuses an
+        # answer with an m=video the offer lacks (a protocol error)
+        with NginxRtmp() as nginx, Daemon(self.config()) as d:
+            self.api_route(d, nginx, "room8", "room8", hasVideo=True)
+            with caller(self.sip_port, "room8", duration_ms=1000) as uac:
+                self.assertEqual(uac.wait(40), 0, uac.report())
+                ok = [m for m in uac.parsed_messages() if m.direction == "received" and
+                      m.status == 200 and "INVITE" in (m.header("CSeq") or "")]
+                self.assertEqual(len(ok), 1, uac.report())
+                self.assertEqual(re.findall(r"^m=(\w+)", ok[0].text, re.M), ["audio"],
+                                 ok[0].text)
 
     def test_a_call_no_route_takes_gets_404(self):
         with Daemon(self.config()) as d:
@@ -236,6 +308,27 @@ class DaemonIncomingTest(IncomingCase):
             # a header the stream does not come from stays
             self.assertEqual({(e.get("xHeaders") or {}).get("X-Stream-Key")
                               for e in calls if "xHeaders" in e}, {"k9"})
+
+    def test_a_url_a_route_puts_the_called_user_in_is_shown_redacted(self):
+        # the request-URI user is the RTMP application here: a key in the URL
+        with NginxRtmp() as nginx, Daemon(self.config()) as d, d.events() as ev:
+            self.api_route(d, nginx, "live", "by-url",
+                           rtmpUrl="rtmp://%s:%d/{user}" % (LOOPBACK, nginx.port))
+            with caller(self.sip_port, "live", duration_ms=8000,
+                        tones={"tone.wav": 550}) as uac:
+                call = ev.wait(lambda e: e.get("direction") == "incoming" and
+                               e.get("status") == "ESTABLISHED", 20, "the call up")
+                ev.wait_call(call["callId"], stream="PUBLISHING")
+                self.assertToneOn(nginx, "by-url", 550)
+                got = d.get("/api/v1/calls/%s" % call["callId"]).json
+                self.assertEqual(got["calledUser"], "***")
+                self.assertEqual(got["rtmpUrl"], "rtmp://%s:%d/..." % (LOOPBACK, nginx.port))
+                self.assertEqual([x["rtmpUrl"] for x in got["destinations"]],
+                                 ["rtmp://%s:%d/..." % (LOOPBACK, nginx.port)])
+                self.assertEqual(uac.wait(40), 0, uac.report())
+            ev.wait_call(call["callId"], status="FINISH")
+            for e in ev.of_call(call["callId"]):
+                self.assertNotIn("/live", repr(e))
 
     def test_delete_hangs_up_an_incoming_call_and_the_caller_gets_our_bye(self):
         with NginxRtmp() as nginx, Daemon(self.config()) as d, d.events() as ev:

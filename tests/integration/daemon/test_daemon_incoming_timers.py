@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "peers"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from daemon import Daemon, NginxRtmp, pull_rtmp, dominant_frequency, LOOPBACK  # noqa: E402
 from peers import build_dir  # noqa: E402
-from test_daemon_incoming import IncomingCase, caller  # noqa: E402
+from callers import caller  # noqa: E402
+from test_daemon_incoming import IncomingCase  # noqa: E402
 
 INTERVAL_S = 6
 TONE_HZ = 750

@@ -15,19 +15,12 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "peers"))
-from daemon import (Daemon, Sipp, NginxRtmp, WebhookReceiver,  # noqa: E402
+from daemon import (Daemon, NginxRtmp, WebhookReceiver,  # noqa: E402
                     pull_rtmp, dominant_frequency, free_port, LOOPBACK,
                     daemon_binary, daemon_env)
+from callers import caller, call_in, invite_answers  # noqa: E402
 
-CALLER = "uac/uac_in_tone_bye.xml"
 CANCELLING_CALLER = "uac/uac_in_cancel.xml"
-
-
-def caller(port, user, key="k1", scenario=CALLER, **kw):
-    csv = "SEQUENTIAL\nalice;%s;\n" % key
-    return Sipp(scenario, extra_args=["-s", user, "-inf", "callers.csv",
-                                      "%s:%d" % (LOOPBACK, port)],
-                files={"callers.csv": lambda p: p.write_text(csv)}, **kw)
 
 
 def receiver(answer, delay=0.0):
@@ -44,15 +37,8 @@ class DaemonRoutingWebhookTest(unittest.TestCase):
         return ("[sip]\nlisten=udp:%s:%d\nrouting-webhook=%s\n%s" %
                 (LOOPBACK, self.sip_port, url, more))
 
-    def invite_answers(self, uac):
-        return [m.status for m in uac.parsed_messages()
-                if m.direction == "received" and m.status and
-                "INVITE" in (m.header("CSeq") or "")]
-
     def call_in(self, user, **kw):
-        with caller(self.sip_port, user, **kw) as uac:
-            rc = uac.wait(40)
-            got, report = self.invite_answers(uac), uac.report()
+        rc, got, report = call_in(self.sip_port, user, **kw)
         self.assertEqual(rc, 0, report)
         return got, report
 
@@ -86,6 +72,31 @@ class DaemonRoutingWebhookTest(unittest.TestCase):
             self.assertEqual(body["xHeaders"], {"X-Stream-Key": "sid-42"})
             self.assertFalse(body["hasCredentials"])
 
+    def test_a_header_the_webhook_made_the_stream_key_of_is_not_shown(self):
+        # the webhook builds the stream key from the caller's X-Stream-Key:
+        # the header's value is the key, so no answer or event shows it
+        with NginxRtmp() as nginx, receiver(lambda b: (200, {
+                "rtmpUrl": "rtmp://%s:%d/live" % (LOOPBACK, nginx.port),
+                "rtmpStream": "cdn-" + b["xHeaders"]["X-Stream-Key"]})) as hook, \
+                Daemon(self.config(hook.url)) as d, d.events() as ev:
+            with caller(self.sip_port, "town-hall", key="tok-Zq81secret",
+                        duration_ms=8000, tones={"tone.wav": 600}) as uac:
+                call = ev.wait(lambda e: e.get("calledUser") == "town-hall" and
+                               e.get("status") == "ESTABLISHED", 20, "town-hall up")
+                ev.wait_call(call["callId"], stream="PUBLISHING")
+                self.assertToneOn(nginx, "cdn-tok-Zq81secret", 600, uac.dir)
+                got = d.get("/api/v1/calls/%s" % call["callId"])
+                self.assertEqual(got.json["xHeaders"], {"X-Stream-Key": "***"})
+                self.assertEqual(got.json["rtmpStream"], "***")
+                listed = d.get("/api/v1/calls").text
+                self.assertEqual(uac.wait(40), 0, uac.report())
+            ev.wait_call(call["callId"], status="FINISH")
+            # the webhook itself was asked with the value: it needs it
+            self.assertEqual(hook.wait_arrived()[1]["xHeaders"],
+                             {"X-Stream-Key": "tok-Zq81secret"})
+            for text in (got.text, listed, repr(ev.of_call(call["callId"])), d.log()):
+                self.assertNotIn("Zq81secret", text)
+
     def test_the_webhooks_reject_is_the_status_the_caller_gets(self):
         with receiver(lambda b: (200, {"reject": 603})) as hook, \
                 Daemon(self.config(hook.url)) as d:
@@ -108,13 +119,13 @@ class DaemonRoutingWebhookTest(unittest.TestCase):
                 # route is answered
                 with caller(self.sip_port, "room1", duration_ms=500) as other:
                     self.assertEqual(other.wait(20), 0, other.report())
-                    self.assertEqual(self.invite_answers(other)[-1], 200)
+                    self.assertEqual(invite_answers(other)[-1], 200)
                     ev.wait(lambda e: e.get("calledUser") == "room1" and
                             e.get("status") == "ESTABLISHED", 5, "room1 up")
                 self.assertLess(time.monotonic() - asked, 1.5,
                                 "the other call waited for the webhook")
                 self.assertEqual(slow.wait(20), 0, slow.report())
-                got = self.invite_answers(slow)
+                got = invite_answers(slow)
             waited = time.monotonic() - asked
             self.assertEqual(got, [180, 480], slow.report())
             self.assertLess(waited, 4, "the timeout (1.5 s) did not end the wait")

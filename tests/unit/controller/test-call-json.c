@@ -185,8 +185,13 @@ test_the_first_destination_is_the_calls_rtmp_url_and_all_are_listed
 
   g_assert_cmpstr (json_object_get_string_member (o, "rtmpUrl"), ==,
       "rtmp://127.0.0.1/live");
+  /* a stream key is a secret: never shown, the first or any other */
   g_assert_cmpstr (json_object_get_string_member (o, "rtmpStream"), ==,
-      "key1");
+      "***");
+  g_assert_cmpstr (json_object_get_string_member (second, "rtmpStream"), ==,
+      "***");
+  g_assert_cmpstr (json_object_get_string_member (second, "rtmpUrl"), ==,
+      "rtmp://127.0.0.2/app");
   /* the most media any destination lost */
   g_assert_cmpint (json_object_get_int_member (o, "rtmpDroppedMs"), ==, 250);
   g_assert_cmpuint (json_array_get_length (dests), ==, 2);
@@ -247,6 +252,35 @@ test_an_incoming_call_shows_its_caller_route_and_x_headers (Fixture * f,
   }
 }
 
+/* A header value that holds a stream key of the call, or 8 characters or
+ * more of one, is "***"; the header a route made the key of is left out;
+ * the others are shown as they came */
+static void
+test_header_values_that_show_a_stream_key_are_masked (Fixture * f,
+    gconstpointer data)
+{
+  g_autoptr (GstStructure) headers = gst_structure_new ("headers",
+      "X-Room", G_TYPE_STRING, "42", "X-Full", G_TYPE_STRING, "pre-key2-post",
+      "X-Part", G_TYPE_STRING, "ey1", "X-Stream-Key", G_TYPE_STRING, "k", NULL);
+  g_autoptr (JsonNode) root = NULL;
+  JsonObject *o, *x;
+
+  f->view.incoming = (S2rIncomingView) {
+  .incoming = TRUE,.caller = "sip:carol@127.0.0.1",.called_user = "room1",
+        .route = "r1",.source = "127.0.0.1:5070",.x_headers = headers,
+        .key_header = "x-stream-key",};
+  f->view.remote_headers = headers;
+  o = to_json (&f->view, S2R_DIALECT_NATIVE, &root);
+  for (guint i = 0; i < 2; i++) {
+    x = json_object_get_object_member (o, i ? "remoteHeaders" : "xHeaders");
+    g_assert_cmpstr (json_object_get_string_member (x, "X-Room"), ==, "42");
+    g_assert_cmpstr (json_object_get_string_member (x, "X-Full"), ==, "***");
+    /* under 8 characters: a part of "key1" that shows nothing */
+    g_assert_cmpstr (json_object_get_string_member (x, "X-Part"), ==, "ey1");
+    g_assert_false (json_object_has_member (x, "X-Stream-Key"));
+  }
+}
+
 static void
 test_stats_show_the_audio_jitter_in_ms (void)
 {
@@ -295,6 +329,9 @@ main (int argc, char **argv)
       Fixture, NULL, fixture_set_up,
       test_an_incoming_call_shows_its_caller_route_and_x_headers,
       fixture_tear_down);
+  g_test_add ("/call-json/header-values-that-show-a-stream-key-are-masked",
+      Fixture, NULL, fixture_set_up,
+      test_header_values_that_show_a_stream_key_are_masked, fixture_tear_down);
   g_test_add_func ("/call-json/stats-show-the-audio-jitter-in-ms",
       test_stats_show_the_audio_jitter_in_ms);
   return g_test_run ();

@@ -91,6 +91,48 @@ test_admission_limits_have_defaults_and_are_checked (void)
 }
 
 static void
+test_auth_limit_has_defaults_is_checked_and_reloaded (void)
+{
+  g_autoptr (GError) err = NULL;
+  g_autofree char *needs_restart = NULL;
+  g_autoptr (S2rConfig) config = s2r_config_new_from_data ("", &err);
+  g_autoptr (S2rConfig) next = NULL;
+  S2rConfig *bad;
+  guint failures, window, lockout;
+
+  s2r_config_get_auth_limit (config, &failures, &window, &lockout);
+  g_assert_cmpuint (failures, ==, 5);
+  g_assert_cmpuint (window, ==, 60);
+  g_assert_cmpuint (lockout, ==, 60);
+
+  /* a window or lock-out of 0 would be no limit in disguise */
+  bad = s2r_config_new_from_data ("[sip]\nauth-lockout=0\n", &err);
+  g_assert_null (bad);
+  g_assert_error (err, S2R_ERROR, S2R_ERROR_INVALID);
+  g_assert_cmpstr (s2r_error_get_field (err), ==, "auth-lockout");
+  g_clear_error (&err);
+  bad = s2r_config_new_from_data ("[sip]\nauth-failure-window=86401\n", &err);
+  g_assert_null (bad);
+  g_assert_cmpstr (s2r_error_get_field (err), ==, "auth-failure-window");
+  g_clear_error (&err);
+  bad = s2r_config_new_from_data ("[sip]\nauth-max-failures=many\n", &err);
+  g_assert_null (bad);
+  g_assert_cmpstr (s2r_error_get_field (err), ==, "auth-max-failures");
+  g_clear_error (&err);
+
+  /* SIGHUP: the next incoming call counts under the new ones */
+  next = s2r_config_new_from_data ("[sip]\nauth-max-failures=0\n"
+      "auth-failure-window=600\nauth-lockout=900\n", &err);
+  g_assert_no_error (err);
+  g_assert_true (s2r_config_reload (config, next, &needs_restart, &err));
+  g_assert_null (needs_restart);
+  s2r_config_get_auth_limit (config, &failures, &window, &lockout);
+  g_assert_cmpuint (failures, ==, 0);
+  g_assert_cmpuint (window, ==, 600);
+  g_assert_cmpuint (lockout, ==, 900);
+}
+
+static void
 test_call_limits_and_retry_budget (void)
 {
   g_autoptr (GError) err = NULL;
@@ -433,6 +475,8 @@ main (int argc, char **argv)
       test_file_sets_server_sip_webhook_and_apps);
   g_test_add_func ("/config/admission-limits-have-defaults-and-are-checked",
       test_admission_limits_have_defaults_and_are_checked);
+  g_test_add_func ("/config/auth-limit-has-defaults-is-checked-and-reloaded",
+      test_auth_limit_has_defaults_is_checked_and_reloaded);
   g_test_add_func ("/config/call-limits-and-retry-budget",
       test_call_limits_and_retry_budget);
   g_test_add_func ("/config/malformed-values-are-errors",
