@@ -79,7 +79,6 @@ struct sdes {
 struct sdp_session;
 int  offer_build(struct sdp_session **sdpp, struct mbuf **descp,
 		 const struct sipua_call_params *prm, struct sdes *sdesv);
-void answer_media(struct sdp_session *sdp);
 int  offer_encode(struct mbuf **descp, struct sdp_session *sdp,
 		  const struct sdes *sdesv, enum sipua_srtp_mode mode);
 int  answer_read(struct sipua_stream_info *infov, struct sdp_session *sdp,

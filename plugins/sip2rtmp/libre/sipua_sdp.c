@@ -375,9 +375,7 @@ const char *sipua_srtp_suite_name(enum sipua_srtp_suite suite)
 
 
 /**
- * Build the SDP session and the offer: one m-line per enabled media.
- * descp NULL: the session only, to answer a peer's offer (encoding an
- * offer would put every m-line of ours into the answer, see answer_media)
+ * Build the SDP session and the offer: one m-line per enabled media
  */
 int offer_build(struct sdp_session **sdpp, struct mbuf **descp,
 		const struct sipua_call_params *prm, struct sdes *sdesv)
@@ -433,8 +431,7 @@ int offer_build(struct sdp_session **sdpp, struct mbuf **descp,
 			goto out;
 	}
 
-	if (descp)
-		err = offer_encode(descp, sdp, sdesv, prm->srtp);
+	err = offer_encode(descp, sdp, sdesv, prm->srtp);
 
  out:
 	if (err)
@@ -443,22 +440,6 @@ int offer_build(struct sdp_session **sdpp, struct mbuf **descp,
 		*sdpp = sdp;
 
 	return err;
-}
-
-
-/**
- * After the peer's offer is decoded into a session built without an
- * offer: our media it did not offer (left in libre's local list; the
- * offered ones moved to the session's, in the offer's order) are
- * disabled. RFC 3264 6: the answer has exactly the offer's m-lines
- * (baresip refuses one with more), and our later offers add none.
- */
-void answer_media(struct sdp_session *sdp)
-{
-	struct le *le;
-
-	for (le = sdp_session_medial(sdp, true)->head; le; le = le->next)
-		sdp_media_set_disabled(le->data, true);
 }
 
 
