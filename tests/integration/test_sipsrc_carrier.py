@@ -110,6 +110,20 @@ class SipsrcCarrierTest(SipsrcTestCase):
         self.assertEqual(len(refreshed), 1, "the answer to our refresh is followed\n%s" % r)
         self.assertTone(wav, TONE_HZ, start=0.3)
 
+    def test_the_peers_refreshes_by_reinvite_get_200s_with_the_interval(self):
+        # the callee refreshes (refresher=uas) by re-INVITE three times past
+        # the 4 s interval: each 200 of ours must say Session-Expires, or a
+        # callee turns its timer off (RFC 4028 7.4) while ours runs on
+        with Sipp("session_timer_peer_refreshes_by_reinvite.xml") as uas:
+            r, wav = self.run_to_wav(uas.uri(), timeout=30)
+            self.assertSippPassed(uas, " (expects Session-Expires in our 200s)")
+            for ok in uas.received(200):
+                if "INVITE" in (ok.header("CSeq") or ""):
+                    self.assertIn("timer", ok.header("Supported") or "", ok.text)
+        self.assertEqual(r.returncode, 0, str(r))
+        self.assertNotIn("failed", r.sip_call_states(), str(r))
+        self.assertTone(wav, TONE_HZ, start=0.3)
+
     def test_a_session_the_peer_does_not_refresh_ends_with_bye_and_its_reason(self):
         with Sipp("session_timer_peer_silent.xml") as uas:
             r, _ = self.run_to_wav(uas.uri(), timeout=20)

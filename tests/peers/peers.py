@@ -8,6 +8,7 @@ temporary directory on exit, whatever happened in between.
 Only 127.0.0.1 is ever used: these helpers never address another host.
 """
 
+import json
 import os
 import re
 import shutil
@@ -783,7 +784,8 @@ class Baresip(Peer):
 
     def __init__(self, wav, user="callee", codecs=("PCMU/8000/1", "PCMA/8000/1"),
                  modules=("g711.so",), srate=8000, channels=1, mediaenc=None, dial=None,
-                 tls_ca=None, tls_cert=None, trace=False):
+                 tls_ca=None, tls_cert=None, trace=False, password=None,
+                 control=False):
         """codecs: baresip's audio_codecs of the account, e.g. ("G722/16000/1",);
         modules: the codec modules to load (g711.so, g722.so, opus.so);
         srate, channels: those of `wav` (baresip's opus wants 48000 Hz, 2);
@@ -796,7 +798,11 @@ class Baresip(Peer):
         1.0 trusts this CA file but checks no certificate);
         tls_cert: (certificate, key) baresip shows when it is called over
         TLS (the in-dialog requests to its Contact: our BYE);
-        trace: baresip prints every SIP message with its transport (-s)."""
+        trace: baresip prints every SIP message with its transport (-s);
+        password: the account's digest password (auth_pass; the user is `user`),
+        what baresip answers a 401/407 with;
+        control: load its ctrl_tcp module, to be driven while it runs
+        (command(): dial, hangup...) and followed by its events (wait_event())."""
         super().__init__()
         self.mediaenc = mediaenc
         if mediaenc:
@@ -811,6 +817,14 @@ class Baresip(Peer):
         self.tls_ca = tls_ca
         self.tls_cert = tls_cert
         self.trace = trace
+        self.password = password
+        self.control = control
+        self.ctrl_port = None
+        self._ctrl = None
+        self._ctrl_lock = threading.Lock()
+        self._cond = threading.Condition()
+        self.events = []          # ctrl_tcp's events, as they came
+        self._responses = []
         self.port = None
         self.log = self.dir / "baresip.log"
 
@@ -844,11 +858,17 @@ module_app		menu.so
            cafile="sip_cafile\t\t%s" % self.tls_ca if self.tls_ca else "",
            certificate="sip_certificate\t%s" % self._cert_and_key() if self.tls_cert else "",
            codec_modules="\n".join("module\t\t\t%s" % m for m in self.modules)))
+        if self.control:
+            self.ctrl_port = free_port()
+            with open(conf, "a") as f:
+                f.write("module_app\t\tctrl_tcp.so\nctrl_tcp_listen\t\t%s:%d\n" %
+                        (LOOPBACK, self.ctrl_port))
         (self.dir / "accounts").write_text(
-            "<sip:{u}@{ip}:{port}{tp}>;regint=0;answermode=auto;audio_codecs={c}{enc}\n".format(
+            "<sip:{u}@{ip}:{port}{tp}>;regint=0;answermode=auto;audio_codecs={c}{enc}{pw}\n".format(
                 u=self.user, ip=LOOPBACK, port=self.port, c=",".join(self.codecs),
                 tp=";transport=tls" if self.tls_ca else "",
-                enc=";mediaenc=%s" % self.mediaenc if self.mediaenc else ""))
+                enc=";mediaenc=%s" % self.mediaenc if self.mediaenc else "",
+                pw=";auth_pass=%s" % self.password if self.password else ""))
         (self.dir / "contacts").write_text("")
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(["baresip", "-f", str(self.dir)] +
@@ -859,6 +879,66 @@ module_app		menu.so
                                          start_new_session=True)
         wait_until(lambda: self.port in _bound_ports("udp"), 10, "baresip",
                    self.proc, self.log)
+        if self.control:
+            wait_until(lambda: self.ctrl_port in _bound_ports("tcp"), 10,
+                       "baresip's ctrl_tcp", self.proc, self.log)
+            self._ctrl = socket.create_connection((LOOPBACK, self.ctrl_port), timeout=10)
+            self._ctrl.settimeout(None)
+            threading.Thread(target=self._read_ctrl, daemon=True).start()
+
+    def end_process(self):
+        if self._ctrl:
+            self._ctrl.close()
+        super().end_process()
+
+    # ctrl_tcp speaks netstrings ("LEN:JSON,") both ways: our commands, its
+    # answers ("response": true) and its events ("event": true)
+    def _read_ctrl(self):
+        buf = b""
+        try:
+            while True:
+                chunk = self._ctrl.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+                while b":" in buf:
+                    head, rest = buf.split(b":", 1)
+                    n = int(head)
+                    if len(rest) < n + 1:
+                        break
+                    msg = json.loads(rest[:n].decode("utf-8", "replace"))
+                    buf = rest[n + 1:]
+                    with self._cond:
+                        (self.events if msg.get("event") else self._responses).append(msg)
+                        self._cond.notify_all()
+        except (OSError, ValueError):
+            pass
+        with self._cond:
+            self._cond.notify_all()
+
+    def command(self, name, params="", timeout=10):
+        """One ctrl_tcp command (its menu's, e.g. "dial" with a URI, "hangup");
+        returns its answer: {"ok": bool, "data": text}."""
+        with self._ctrl_lock:
+            token = "t%d" % len(self._responses)
+            body = json.dumps({"command": name, "params": params, "token": token}).encode()
+            self._ctrl.sendall(b"%d:%s," % (len(body), body))
+            with self._cond:
+                if not self._cond.wait_for(
+                        lambda: any(r.get("token") == token for r in self._responses),
+                        timeout):
+                    raise PeerError("baresip: no answer to %s\n%s" % (name, self.output()))
+                return next(r for r in self._responses if r.get("token") == token)
+
+    def wait_event(self, kind, timeout=15):
+        """The first ctrl_tcp event of this type (CALL_ESTABLISHED,
+        CALL_CLOSED...), waiting for it."""
+        with self._cond:
+            if not self._cond.wait_for(
+                    lambda: any(e.get("type") == kind for e in self.events), timeout):
+                raise PeerError("baresip: no %s event, got %s\n%s" % (
+                    kind, [e.get("type") for e in self.events], self.output()))
+            return next(e for e in self.events if e.get("type") == kind)
 
     def _cert_and_key(self):
         """baresip 1.0 reads its certificate and key from one file."""

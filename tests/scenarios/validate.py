@@ -176,6 +176,17 @@ class ScenarioCase(unittest.TestCase):
         self.check("answer_direction_bye.xml", "uac_call.xml", uas_ms=500, then=then,
                    keys={"dir": "sendonly", "rtp_sink": str(free_port(2))})
 
+    def test_session_timer_peer_refreshes_by_reinvite(self):
+        self.check("session_timer_peer_refreshes_by_reinvite.xml",
+                   "uac_call_refreshed_by_reinvite.xml",
+                   then=lambda uas, rc: self.assertEqual(rc, 0))
+
+    def test_session_timer_peer_refreshes_by_reinvite_fails_without_the_interval(self):
+        # a callee whose 200s to the refreshes have no Session-Expires
+        # (what libre's session code sent for sipsrc): the scenario fails
+        self.check("session_timer_peer_refreshes_by_reinvite.xml", "uac_call_reinvite.xml",
+                   uas_rc=1, uac_timeout_s=8)
+
     def test_session_timer_peer_silent(self):
         # the caller hangs up (as sipsrc does when the session expires)
         self.check("session_timer_peer_silent.xml", "uac_call_hangup.xml", uac_ms=500,

@@ -41,6 +41,14 @@ struct call {
 	struct tmr answer_tmr;
 	struct session_timer timer;
 	struct sip_request *refresh_req;  /* our UPDATE refreshing it */
+	/* the peer's re-INVITE we answered (reinvite_handler), our 200 to it
+	   retransmitted until its ACK (RFC 3261 13.3.1.4) */
+	const struct sip_msg *reinvite;
+	struct mbuf *reinvite_2xx;
+	struct tmr reinvite_tmr;
+	uint64_t reinvite_sent;     /* when the 200 went first, ms */
+	uint32_t reinvite_txc;
+	bool reinvite_offered;      /* the 200 had our offer: answer in ACK */
 	struct sip_keepalive *ka;   /* over TCP and TLS, once established */
 	const char *offer_reason;   /* what our pending offer is for */
 	struct tmr dtmf_tmr;        /* paces the SIP INFO digits */
@@ -92,6 +100,14 @@ static void refer_handler(struct sip *sip, const struct sip_msg *msg,
 			  void *arg);
 
 
+static void reinvite_done(struct call *call)
+{
+	tmr_cancel(&call->reinvite_tmr);
+	call->reinvite_2xx = mem_deref(call->reinvite_2xx);
+	call->reinvite = mem_deref((void *)call->reinvite);
+}
+
+
 static void call_destructor(void *data)
 {
 	struct call *call = data;
@@ -106,6 +122,7 @@ static void call_destructor(void *data)
 	session_timer_stop(&call->timer);
 	tmr_cancel(&call->dtmf_tmr);
 	call->refresh_req = mem_deref(call->refresh_req);
+	reinvite_done(call);
 	call->ka = mem_deref(call->ka);
 	/* Dereferencing the session sends CANCEL or BYE as needed */
 	call->sess = mem_deref(call->sess);
@@ -263,6 +280,7 @@ static void fail(struct call *call, uint16_t scode, const char *reason)
 {
 	report(call, SIPUA_CALL_FAILED, scode, reason, false);
 	tmr_cancel(&call->answer_tmr);
+	reinvite_done(call);
 	call->sess = mem_deref(call->sess);   /* CANCEL or BYE */
 }
 
@@ -673,6 +691,170 @@ static bool call_update_handler(struct stack *st, const struct sip_msg *msg)
 }
 
 
+/* Our 200 to the peer's re-INVITE again, until its ACK; none within
+ * 64*T1 ends the call (RFC 3261 13.3.1.4), as libre's session code does */
+static void reinvite_retransmit(void *arg)
+{
+	struct call *call = arg;
+	const struct sip_msg *msg = call->reinvite;
+
+	if (tmr_jiffies() - call->reinvite_sent >= 64 * SIP_T1) {
+		reinvite_done(call);
+		fail(call, STATUS_TIMEOUT, "no ACK to our 200 to the peer's "
+		     "re-INVITE");
+		return;
+	}
+
+	(void)sip_send(call->stack->sip, msg->sock, msg->tp, &msg->src,
+		       call->reinvite_2xx);
+	++call->reinvite_txc;
+	tmr_start(&call->reinvite_tmr,
+		  MIN(SIP_T1 << call->reinvite_txc, SIP_T2),
+		  reinvite_retransmit, call);
+}
+
+
+/* The ACK of our 200 to a re-INVITE: the retransmissions stop; with our
+ * offer in the 200, it has the answer */
+static bool reinvite_ack(const struct sip_msg *msg)
+{
+	struct call *call = call_find(msg);
+	bool offered;
+
+	if (!call || !call->reinvite ||
+	    msg->cseq.num != call->reinvite->cseq.num)
+		return false;
+
+	offered = call->reinvite_offered;
+	reinvite_done(call);
+	if (offered)
+		(void)answer_handler(msg, call);
+
+	return true;
+}
+
+
+/**
+ * A re-INVITE in one of our dialogs, answered here: libre 1.1.0's session
+ * code sends its 200 with no header of ours, and a 200 to a session
+ * refresh without Session-Expires turns the peer's timer off (RFC 4028
+ * 7.4) while ours runs on: the peer stopped refreshing, we hung up when
+ * the session expired. Only re-INVITEs of a session with a timer, or
+ * asking for one: the others keep the session code's answer. Left to it
+ * too while a re-INVITE of ours may be pending (we refresh by
+ * re-INVITE): its glare answer (491) needs its own state.
+ *
+ * @return true if the request was for us (always answered)
+ */
+static bool reinvite_handler(struct stack *st, const struct sip_msg *msg)
+{
+	struct sip *sip = st->sip;
+	struct call *call;
+	struct mbuf *desc = NULL;
+	struct sip_contact contact;
+	struct sa laddr, public;
+	bool offered = false;
+	int err;
+
+	call = call_find(msg);
+	if (!call || !call->handle ||
+	    (!call->timer.interval_s && !session_timer_asked(msg)) ||
+	    (call->timer.we_refresh && !call->timer.peer_allows_update))
+		return false;
+
+	if (call->reinvite) {
+		/* its retransmission gets our 200 again; another waits */
+		if (msg->cseq.num == call->reinvite->cseq.num)
+			(void)sip_send(sip, msg->sock, msg->tp, &msg->src,
+				       call->reinvite_2xx);
+		else
+			(void)sip_treplyf(NULL, NULL, sip, msg, false, 500,
+					  "Server Internal Error",
+					  "Retry-After: 5\r\n"
+					  "Content-Length: 0\r\n"
+					  "\r\n");
+		return true;
+	}
+
+	if (!sip_dialog_rseq_valid(sipsess_dialog(call->sess), msg)) {
+		(void)sip_reply(sip, msg, 500, "Server Internal Error");
+		return true;
+	}
+
+	session_timer_update(&call->timer, msg, true);
+
+	/* without SDP (a refresh, a PBX moving media) it asks us to offer,
+	   as offer_handler does for the session code */
+	if (mbuf_get_left(msg->mb)) {
+		err = offer_answer(call, msg, &desc, "re-INVITE");
+		if (err) {
+			(void)sip_reply(sip, msg, 488, "Not Acceptable Here");
+			return true;
+		}
+	}
+	else {
+		call->offer_reason = "re-INVITE without SDP";
+		offered = true;
+		err = offer_encode(&desc, call->sdp, call->sdesv,
+				   call->handle->prm.srtp);
+		if (err) {
+			(void)sip_reply(sip, msg, 500,
+					"Server Internal Error");
+			return true;
+		}
+	}
+
+	/* a target refresh: the peer's new Contact is where we send next */
+	(void)sip_dialog_update(sipsess_dialog(call->sess), msg);
+
+	err = sip_transp_laddr(sip, &laddr, msg->tp, &msg->src);
+	contact_set(&contact, &public, call, &laddr, msg->tp);
+	if (!err)
+		err = sip_treplyf(NULL, &call->reinvite_2xx, sip, msg, true,
+				  200, "OK",
+				  "%H"
+				  "Supported: timer\r\n"
+				  "%s"
+				  "%H"
+				  "Content-Type: application/sdp\r\n"
+				  "Content-Length: %zu\r\n"
+				  "\r\n"
+				  "%b",
+				  sip_contact_print, &contact,
+				  call->timer.interval_s &&
+				  !call->timer.we_refresh ?
+				  "Require: timer\r\n" : "",
+				  session_expires_print, &call->timer,
+				  mbuf_get_left(desc),
+				  mbuf_buf(desc), mbuf_get_left(desc));
+	mem_deref(desc);
+	if (err) {
+		(void)sip_reply(sip, msg, 500, "Server Internal Error");
+		return true;
+	}
+
+	call->reinvite = mem_ref((void *)msg);
+	call->reinvite_offered = offered;
+	call->reinvite_sent = tmr_jiffies();
+	call->reinvite_txc = 0;
+	tmr_start(&call->reinvite_tmr, SIP_T1, reinvite_retransmit, call);
+	return true;
+}
+
+
+/* In-dialog requests before the session code sees them */
+static bool call_dialog_handler(struct stack *st, const struct sip_msg *msg)
+{
+	if (!pl_strcmp(&msg->met, "ACK"))
+		return reinvite_ack(msg);
+
+	if (!pl_strcmp(&msg->met, "INVITE"))
+		return reinvite_handler(st, msg);
+
+	return false;
+}
+
+
 enum {
 	/* a digit lasts DTMF_TONE_MS, then DTMF_GAP_MS before the next;
 	   'w' waits DTMF_PAUSE_MS, as a phone's dial string */
@@ -1026,6 +1208,7 @@ static void close_handler(int err, const struct sip_msg *msg, void *arg)
 
 	tmr_cancel(&call->answer_tmr);
 	session_timer_stop(&call->timer);
+	reinvite_done(call);
 	dialog_info(call);
 
 	/* the transferor hangs up while we call the new target: the call
@@ -1329,6 +1512,7 @@ static int register_send(struct call *call)
 static const struct stack_handlers stack_handlers = {
 	.inviteh = incoming_dispatch,
 	.requesth = call_update_handler,
+	.dialogh = call_dialog_handler,
 	.tls_failedh = call_tls_failed,
 	.bodyh = (re_printf_h *)sdes_mask_print,
 };
@@ -1379,6 +1563,7 @@ static struct call *call_new(struct sipua_call *handle)
 	tmr_init(&call->answer_tmr);
 	tmr_init(&call->dtmf_tmr);
 	tmr_init(&call->free_tmr);
+	tmr_init(&call->reinvite_tmr);
 	session_timer_init(&call->timer, session_refresh, session_expired,
 			   call);
 	list_append(&calls, &call->le, call);

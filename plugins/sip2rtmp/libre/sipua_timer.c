@@ -190,6 +190,13 @@ void session_timer_update(struct session_timer *st,
 }
 
 
+/** A request with a Session-Expires: a session refresh (RFC 4028) */
+bool session_timer_asked(const struct sip_msg *msg)
+{
+	return session_expires_hdr(msg) != NULL;
+}
+
+
 /**
  * A request (a caller's INVITE) asking for an interval below
  * session_timer_min_se(): to be answered 422 with Min-SE (RFC 4028 8)

@@ -108,16 +108,19 @@ static void incoming_handler(const struct sip_msg *msg, void *arg)
 /*
  * In-dialog requests, before the session code sees them: libre 1.1.0's
  * takes any body of a re-INVITE for an SDP offer, so one that is not SDP
- * gets 415 here (RFC 3261, 21.4.13) and the call goes on as it was.
+ * gets 415 here (RFC 3261, 21.4.13) and the call goes on as it was; the
+ * others go to the calls' dialog handler first.
  */
 static bool early_request_handler(const struct sip_msg *msg, void *arg)
 {
 	struct stack *st = arg;
 
-	if (pl_strcmp(&msg->met, "INVITE") || !pl_isset(&msg->to.tag) ||
-	    !mbuf_get_left(msg->mb) ||
-	    msg_ctype_cmp(&msg->ctyp, "application", "sdp"))
+	if (!pl_isset(&msg->to.tag))
 		return false;
+
+	if (pl_strcmp(&msg->met, "INVITE") || !mbuf_get_left(msg->mb) ||
+	    msg_ctype_cmp(&msg->ctyp, "application", "sdp"))
+		return st->hv->dialogh && st->hv->dialogh(st, msg);
 
 	runtime_log(4, "re-INVITE refused: its body is %r/%r, not SDP",
 		    &msg->ctyp.type, &msg->ctyp.subtype);

@@ -54,6 +54,9 @@ typedef void (stack_failed_h)(struct stack *st);
 struct stack_handlers {
 	stack_invite_h *inviteh;      /**< may be NULL */
 	stack_request_h *requesth;
+	/** a request in a dialog before the session code sees it (may be
+	    NULL): true if handled */
+	stack_request_h *dialogh;
 	stack_failed_h *tls_failedh;
 	re_printf_h *bodyh;   /**< prints a traced body (secrets masked) */
 };

@@ -22,13 +22,42 @@ from callers import caller, call_in  # noqa: E402
 WAITING_CALLER = "uac/uac_in_tone_wait_bye.xml"   # waits for our BYE
 
 
-class DaemonIncomingTest(unittest.TestCase):
+class IncomingCase(unittest.TestCase):
+    """What every incoming-call test needs: a SIP port, a config listening
+    on it, the call's events, its tone on nginx-rtmp."""
 
     def setUp(self):
         self.sip_port = free_port()
 
     def config(self, more=""):
         return "[sip]\nlisten=udp:%s:%d\n%s" % (LOOPBACK, self.sip_port, more)
+
+    def statuses(self, ev, call_id):
+        """The call's statuses on SSE in order, repeats folded."""
+        out = []
+        for e in ev.of_call(call_id):
+            if e.get("status") and (not out or out[-1] != e["status"]):
+                out.append(e["status"])
+        return out
+
+    def stream_statuses(self, ev, call_id):
+        """The call's rtmpStreamStatus on SSE in order, repeats folded."""
+        out = []
+        for e in ev.of_call(call_id):
+            if not out or out[-1] != e["rtmpStreamStatus"]:
+                out.append(e["rtmpStreamStatus"])
+        return out
+
+    def assertToneOn(self, nginx, stream, hz):
+        assert_tone_on(self, nginx, stream, hz, Path(self.tmp_wav(stream)))
+
+    def tmp_wav(self, name):
+        d = Path(tempfile.mkdtemp(prefix="sip2rtmp-in-"))
+        self.addCleanup(lambda: [f.unlink() for f in d.iterdir()] and None or d.rmdir())
+        return d / ("%s.wav" % name)
+
+
+class DaemonIncomingTest(IncomingCase):
 
     def call_in(self, user, **kw):
         """One caller run to its end: the answers to its INVITEs."""
@@ -45,25 +74,9 @@ class DaemonIncomingTest(unittest.TestCase):
         self.assertEqual(r.status, 201, r)
         return r.json
 
-    def statuses(self, ev, call_id):
-        """The call's statuses on SSE in order, repeats folded."""
-        out = []
-        for e in ev.of_call(call_id):
-            if e.get("status") and (not out or out[-1] != e["status"]):
-                out.append(e["status"])
-        return out
-
     def incoming_call(self, ev, user):
         return ev.wait(lambda e: e.get("direction") == "incoming" and
                        e.get("calledUser") == user, 20, "an incoming call to %s" % user)
-
-    def assertToneOn(self, nginx, stream, hz):
-        assert_tone_on(self, nginx, stream, hz, Path(self.tmp_wav(stream)))
-
-    def tmp_wav(self, name):
-        d = Path(tempfile.mkdtemp(prefix="sip2rtmp-in-"))
-        self.addCleanup(lambda: [f.unlink() for f in d.iterdir()] and None or d.rmdir())
-        return d / ("%s.wav" % name)
 
     def test_an_api_route_takes_a_call_to_its_user_and_publishes_its_tone(self):
         with NginxRtmp() as nginx, Daemon(self.config()) as d, d.events() as ev:
@@ -342,10 +355,7 @@ class DaemonIncomingTest(unittest.TestCase):
             seq = self.statuses(ev, call["callId"])
             # accepted (180 sent, the call made), answered, ended by the caller
             self.assertEqual(seq, ["NEW", "ESTABLISHED", "FINISH"], seq)
-            streams = []
-            for e in ev.of_call(call["callId"]):
-                if not streams or streams[-1] != e["rtmpStreamStatus"]:
-                    streams.append(e["rtmpStreamStatus"])
+            streams = self.stream_statuses(ev, call["callId"])
             self.assertEqual(streams, ["PENDING", "PUBLISHING", "UNPUBLISHED"], streams)
             numbers = [e["sequence"] for e in ev.of_call(call["callId"])]
             self.assertEqual(numbers, sorted(numbers), numbers)
