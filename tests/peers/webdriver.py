@@ -148,7 +148,14 @@ class Browser(_TempDirPeer):
         self._s("POST", "/element/%s/value" % el, {"text": text})
 
     def text(self, css):
-        return self._s("GET", "/element/%s/text" % self.find(css))
+        """The text `css` shows now, read in one step in the page: found and
+        read apart, an element the page re-renders in between (a call's card
+        on each event) is a stale reference (CI9)."""
+        r = self.execute("const e = document.querySelector(arguments[0]);"
+                         "return e === null ? null : e.innerText.trim();", css)
+        if r is None:
+            raise WebDriverError("no element %s" % css)
+        return r
 
     def execute(self, script, *args):
         return self._s("POST", "/execute/sync", {"script": script, "args": list(args)})
