@@ -8,6 +8,7 @@
 
 #include "s2r-call-json.h"
 #include "s2r-call.h"
+#include "s2r-secret.h"
 
 #include <string.h>
 
@@ -46,10 +47,9 @@ add_bool (JsonBuilder * b, const char *name, gboolean value, gboolean wcs)
 }
 
 /* A stream key (rtmpStream) is a secret: whoever has it publishes on the
- * channel. No answer, event or webhook shows it: "***" (as routes show
- * theirs). The caller knows the key it gave; a destination is told apart
- * by its id and its URL. */
-#define STREAM_SHOWN "***"
+ * channel. No answer, event or webhook shows it: S2R_SECRET_SHOWN (as
+ * routes show theirs). The caller knows the key it gave; a destination is
+ * told apart by its id and its URL. */
 
 static void
 add_rtmp_target (JsonBuilder * b, const S2rRtmpTarget * target)
@@ -58,7 +58,7 @@ add_rtmp_target (JsonBuilder * b, const S2rRtmpTarget * target)
 
   add_string (b, "rtmpUrl", url);
   add_string (b, "rtmpStream",
-      s2r_rtmp_target_get_stream (target) ? STREAM_SHOWN : NULL);
+      s2r_rtmp_target_get_stream (target) ? S2R_SECRET_SHOWN : NULL);
 }
 
 /* Never the password nor the stream key */
@@ -98,7 +98,7 @@ holds_stream_key (const S2rCallView * call, const char *value)
 
 /* @member: an object of @headers (printable ASCII values). For a call's
  * JSON (@call not NULL) the header a route made the stream key of is left
- * out and a value that shows a key is STREAM_SHOWN. */
+ * out and a value that shows a key is S2R_SECRET_SHOWN. */
 static void
 add_headers (JsonBuilder * b, const char *member, const GstStructure * headers,
     const S2rCallView * call)
@@ -115,7 +115,7 @@ add_headers (JsonBuilder * b, const char *member, const GstStructure * headers,
       continue;
     json_builder_set_member_name (b, name);
     json_builder_add_string_value (b, !v ? "" :
-        call && holds_stream_key (call, v) ? STREAM_SHOWN : v);
+        call && holds_stream_key (call, v) ? S2R_SECRET_SHOWN : v);
   }
   json_builder_end_object (b);
 }

@@ -228,14 +228,15 @@ s2r_metrics_render (S2rMetrics * metrics, GPtrArray * calls,
     media.rtmp_dropped_ms += m.rtmp_dropped_ms;
   }
 
-  s2r_metrics_append_header (out, "sip2rtmp_calls", "gauge", "Active calls by status.");
+  s2r_metrics_append_header (out, "sip2rtmp_calls", "gauge",
+      "Active calls by status.");
   for (guint s = 0; s <= S2R_CALL_ESTABLISHED; s++) {
     lowercase_status (s2r_call_status_to_string (s), label, sizeof (label));
     g_string_append_printf (out, "sip2rtmp_calls{status=\"%s\"} %u\n", label,
         by_status[s]);
   }
-  s2r_metrics_append_counter (out, "sip2rtmp_calls_started_total", "Calls accepted by the API.",
-      metrics->started);
+  s2r_metrics_append_counter (out, "sip2rtmp_calls_started_total",
+      "Calls accepted by the API.", metrics->started);
   s2r_metrics_append_header (out, "sip2rtmp_calls_ended_total", "counter",
       "Calls whose pipeline is down, by final status.");
   for (guint s = S2R_CALL_FINISH; s <= S2R_CALL_BUSY; s++) {
@@ -271,8 +272,8 @@ s2r_metrics_render (S2rMetrics * metrics, GPtrArray * calls,
       "RTP packets lost on the way from callees.", media.rtp_lost);
   s2r_metrics_append_counter (out, "sip2rtmp_rtmp_frames_total",
       "Frames (FLV tags) handed to RTMP destinations.", media.rtmp_frames);
-  s2r_metrics_append_header (out, "sip2rtmp_rtmp_dropped_seconds_total", "counter",
-      "Media lost while a destination was not publishing.");
+  s2r_metrics_append_header (out, "sip2rtmp_rtmp_dropped_seconds_total",
+      "counter", "Media lost while a destination was not publishing.");
   g_string_append_printf (out, "sip2rtmp_rtmp_dropped_seconds_total %.3f\n",
       media.rtmp_dropped_ms / 1000.0);
   s2r_metrics_append_header (out, "sip2rtmp_rtmp_destinations", "gauge",

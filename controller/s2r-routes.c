@@ -299,7 +299,7 @@ add_redacted_url (JsonBuilder * b, JsonNode * value)
   if (JSON_NODE_HOLDS_VALUE (value) &&
       json_node_get_value_type (value) == G_TYPE_STRING)
     red = s2r_redact_url (json_node_get_string (value));
-  json_builder_add_string_value (b, red ? red : "***");
+  json_builder_add_string_value (b, red ? red : S2R_SECRET_SHOWN);
 }
 
 /* One of destinations/rtmpUrls: a whole URL, or {rtmpUrl, rtmpStream},
@@ -323,7 +323,7 @@ add_destination_view (JsonBuilder * b, JsonNode * d)
     }
   if (json_object_has_member (o, "rtmpStream")) {
     json_builder_set_member_name (b, "rtmpStream");
-    json_builder_add_string_value (b, "***");
+    json_builder_add_string_value (b, S2R_SECRET_SHOWN);
   }
   json_builder_end_object (b);
 }
@@ -373,7 +373,8 @@ route_to_json (const Route * r, JsonBuilder * b)
   }
   /* the call's fields from an allow-list: what a route's reader may see.
    * Anything else (appKey, sipHeaders, connection, ...) is left out; every
-   * RTMP URL and callbackUrl is redacted, every stream (a key) is "***" */
+   * RTMP URL and callbackUrl is redacted, every stream (a key) is
+   * S2R_SECRET_SHOWN */
   json_object_iter_init (&it, json_node_get_object (r->body));
   while (json_object_iter_next (&it, &key, &value)) {
     if (g_strv_contains (view_plain_fields, key)) {
@@ -386,7 +387,7 @@ route_to_json (const Route * r, JsonBuilder * b)
       add_redacted_url (b, value);
     } else if (!strcmp (key, "rtmpStream") || !strcmp (key, "appKey")) {
       json_builder_set_member_name (b, key);
-      json_builder_add_string_value (b, "***");
+      json_builder_add_string_value (b, S2R_SECRET_SHOWN);
     } else if ((!strcmp (key, "destinations") || !strcmp (key, "rtmpUrls"))
         && JSON_NODE_HOLDS_ARRAY (value)) {
       JsonArray *a = json_node_get_array (value);

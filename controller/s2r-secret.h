@@ -20,4 +20,8 @@ void s2r_secret_replace (char **secret, char *value);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (S2rSecret, s2r_secret_free);
 
+/* What an answer, event or webhook shows in place of a secret (a stream
+ * key, an appKey, a user or header a route made a key of) */
+#define S2R_SECRET_SHOWN "***"
+
 G_END_DECLS

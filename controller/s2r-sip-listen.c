@@ -186,7 +186,7 @@ make_call (Listener * l, const GstStructure * s, S2rRouteMatch * match)
   in->caller = g_strdup (gst_structure_get_string (s, "from"));
   /* a user or header value the route made the stream name of is a stream
    * key: not in the call's JSON nor its events */
-  in->request_user = match->user_is_key ? g_strdup ("***") :
+  in->request_user = match->user_is_key ? g_strdup (S2R_SECRET_SHOWN) :
       g_strdup (gst_structure_get_string (s, "request-user"));
   in->route_id = g_steal_pointer (&match->route_id);
   in->source = g_strdup (gst_structure_get_string (s, "source"));
