@@ -37,7 +37,10 @@ typedef struct
   const char *config_file;
   const char *listen;           /* --listen, wins over the file's */
   const char *monitor_listen;   /* --monitor-listen, the same */
+  const char *sip_listen;       /* --sip-listen, the same */
   S2rCallManager *manager;
+  S2rRoutes *routes;            /* incoming calls' */
+  S2rSipListen *sip;            /* NULL: no SIP address listened on */
   S2rWebhook *webhook;
   S2rCluster *cluster;          /* NULL: a single node */
   gint64 flush_deadline;
@@ -113,6 +116,8 @@ reload_cb (gpointer user_data)
 {
   Daemon *d = user_data;
   g_autoptr (S2rConfig) next = NULL;
+  g_autoptr (S2rRoutes) rules = NULL;
+  g_autoptr (S2rSipListenConfig) sip_config = NULL;
   g_autoptr (GError) err = NULL;
   g_autofree char *needs_restart = NULL;
 
@@ -129,11 +134,23 @@ reload_cb (gpointer user_data)
     s2r_config_set_listen (next, d->listen);
   if (next && d->monitor_listen)
     s2r_config_set_monitor_listen (next, d->monitor_listen, NULL);
-  if (next == NULL ||
+  if (next && d->sip_listen)
+    s2r_config_set_sip_listen (next, d->sip_listen);
+  /* incoming calls' rules, allow= and routing webhook: checked with the
+   * rest before anything changes */
+  if (next)
+    rules = s2r_routes_new_from_file (d->config_file, &err);
+  if (rules)
+    sip_config = s2r_sip_listen_config_new_from_file (d->config_file, rules,
+        &err);
+  if (sip_config == NULL ||
       !s2r_config_reload (d->config, next, &needs_restart, &err)) {
     g_warning ("reload failed, the running configuration stays: %s",
         err->message);
   } else {
+    s2r_routes_replace_rules (d->routes, rules);
+    if (d->sip)
+      s2r_sip_listen_reconfigure (d->sip, sip_config);
     s2r_call_manager_config_changed (d->manager);
     s2r_webhook_config_changed (d->webhook);
     g_message ("reloaded %s", d->config_file);
@@ -286,32 +303,29 @@ main (int argc, char **argv)
 
   /* issue 14: incoming calls, their routes and SIP addresses */
   {
-    g_autofree char *file_listen = NULL;
-    g_autofree char *allow = NULL;
+    g_autoptr (S2rSipListenConfig) sip_config = NULL;
 
-    routes = s2r_routes_new ();
-    if (!s2r_routes_load_file (routes, config_file, &err) ||
-        !s2r_sip_listen_read_config (config_file, &file_listen, &allow, &err)) {
+    if (sip_listen)
+      s2r_config_set_sip_listen (config, sip_listen);
+    routes = s2r_routes_new_from_file (config_file, &err);
+    if (routes)
+      sip_config = s2r_sip_listen_config_new_from_file (config_file, routes,
+          &err);
+    if (!sip_config) {
       g_printerr ("sip2rtmpd: %s\n", err->message);
       return 2;
     }
     s2r_api_set_routes (api, routes);
-    if (sip_listen || file_listen) {
-      g_autofree char *hook = NULL;
-      g_autofree char *fallback = NULL;
-      guint hook_ms;
-
-      sip = s2r_sip_listen_new (manager, routes, sip_listen ? sip_listen :
-          file_listen, allow, s2r_config_get_tls_cert_file (config),
+    if (s2r_config_get_sip_listen (config)) {
+      sip = s2r_sip_listen_new (manager, routes,
+          s2r_config_get_sip_listen (config),
+          s2r_config_get_tls_cert_file (config),
           s2r_config_get_tls_key_file (config), &err);
-      if (!sip ||
-          !s2r_sip_listen_read_webhook_config (config_file, &hook, &hook_ms,
-              &fallback, &err) ||
-          !s2r_sip_listen_set_routing_webhook (sip, hook, hook_ms, fallback,
-              &err)) {
+      if (!sip) {
         g_printerr ("sip2rtmpd: %s\n", err->message);
         return 2;
       }
+      s2r_sip_listen_reconfigure (sip, sip_config);
     }
   }
   if (!s2r_api_listen (api, host, port, &err)) {
@@ -341,7 +355,10 @@ main (int argc, char **argv)
   d.config_file = config_file;
   d.listen = listen;
   d.monitor_listen = monitor_listen;
+  d.sip_listen = sip_listen;
   d.manager = manager;
+  d.routes = routes;
+  d.sip = sip;
   d.webhook = webhook;
   g_unix_signal_add (SIGTERM, signal_cb, &d);
   g_unix_signal_add (SIGINT, signal_cb, &d);

@@ -74,6 +74,7 @@ struct _S2rConfig
   char *console_dir;
 
   char *local_address;
+  char *sip_listen;             /* [sip] listen: the SIP addresses, or NULL */
   char *public_address;         /* a NAT's, announced in Contact and SDP */
   char *user_agent;
   char *codecs;                 /* NULL: sipsrc's default */
@@ -102,6 +103,10 @@ struct _S2rConfig
 
   /* appKey -> webhook URL, from the [app:NAME] groups */
   GHashTable *app_urls;
+
+  /* [cluster], read by the cluster at start-up: a digest of its keys and
+   * values, to tell a reload that it changed (it holds a password) */
+  char *cluster_digest;
 };
 
 static const char *
@@ -174,6 +179,7 @@ s2r_config_free (S2rConfig * config)
   g_free (config->template);
   g_free (config->console_dir);
   g_free (config->local_address);
+  g_free (config->sip_listen);
   g_free (config->public_address);
   g_free (config->user_agent);
   g_free (config->codecs);
@@ -183,6 +189,7 @@ s2r_config_free (S2rConfig * config)
   g_free (config->tls_key_file);
   g_free (config->record_dir);
   g_hash_table_unref (config->app_urls);
+  g_free (config->cluster_digest);
   g_free (config);
 }
 
@@ -392,6 +399,27 @@ tls_files_check (S2rConfig * config, GError ** error)
       && file_check ("tls-key-file", config->tls_key_file, TRUE, error);
 }
 
+/* A digest of @group's keys and values as written (NULL: no such group) */
+static char *
+group_digest (GKeyFile * kf, const char *group)
+{
+  g_autoptr (GChecksum) sum = NULL;
+  g_auto (GStrv) keys = g_key_file_get_keys (kf, group, NULL, NULL);
+
+  if (!keys)
+    return NULL;
+  sum = g_checksum_new (G_CHECKSUM_SHA256);
+  for (guint i = 0; keys[i]; i++) {
+    g_autofree char *value = g_key_file_get_value (kf, group, keys[i], NULL);
+
+    /* NUL-separated: "a=bc" and "ab=c" differ */
+    g_checksum_update (sum, (const guchar *) keys[i], strlen (keys[i]) + 1);
+    if (value)
+      g_checksum_update (sum, (const guchar *) value, strlen (value) + 1);
+  }
+  return g_strdup (g_checksum_get_string (sum));
+}
+
 static gboolean
 config_load (S2rConfig * config, GKeyFile * kf, GError ** error)
 {
@@ -421,6 +449,7 @@ config_load (S2rConfig * config, GKeyFile * kf, GError ** error)
           error)
       || !read_string (kf, "sip", "local-address", &config->local_address,
           error)
+      || !read_string (kf, "sip", "listen", &config->sip_listen, error)
       || !read_string (kf, "sip", "user-agent", &config->user_agent, error)
       || !read_string (kf, "sip", "codecs", &config->codecs, error)
       || !read_uint (kf, "sip", "answer-timeout", 3600,
@@ -466,6 +495,7 @@ config_load (S2rConfig * config, GKeyFile * kf, GError ** error)
           &config->admission.call_cost, error)
       || !read_app_groups (config, kf, error))
     return FALSE;
+  config->cluster_digest = group_digest (kf, "cluster");
 
   if (listen) {
     g_autofree char *host = NULL;
@@ -597,6 +627,10 @@ s2r_config_reload (S2rConfig * config, S2rConfig * next,
       g_strcmp0 (config->local_address, next->local_address) != 0);
   note_restart (restart, "[sip] codecs",
       g_strcmp0 (config->codecs, next->codecs) != 0);
+  note_restart (restart, "[sip] listen",
+      g_strcmp0 (config->sip_listen, next->sip_listen) != 0);
+  note_restart (restart, "[cluster]",
+      g_strcmp0 (config->cluster_digest, next->cluster_digest) != 0);
 
   s2r_secret_free (config->token);
   config->token = g_steal_pointer (&next->token);
@@ -645,6 +679,20 @@ s2r_config_set_listen (S2rConfig * config, const char *listen)
 {
   g_free (config->listen);
   config->listen = g_strdup (listen);
+}
+
+const char *
+s2r_config_get_sip_listen (const S2rConfig * config)
+{
+  return config->sip_listen;
+}
+
+/* --sip-listen: wins over the file's, at start and on a reload */
+void
+s2r_config_set_sip_listen (S2rConfig * config, const char *listen)
+{
+  g_free (config->sip_listen);
+  config->sip_listen = g_strdup (listen);
 }
 
 const char *

@@ -76,7 +76,12 @@ G_BEGIN_DECLS
  * idle-timeout and request-timeout (the connections' limits, set with the
  * listener), [pipeline] dir and template (parsed once, the calls up use
  * it), [sip] local-address (the process's SIP socket) and codecs (checked
- * against that template). A reload that would leave an API reachable off
+ * against that template), [sip] listen (the listeners' sockets), the
+ * [cluster] group (its Redis connection and node identity). The
+ * incoming calls' [route:NAME] rules, [sip] allow and routing webhook are
+ * read by s2r_routes_new_from_file() and
+ * s2r_sip_listen_config_new_from_file(), and reloaded with the rest
+ * (main.c). A reload that would leave an API reachable off
  * loopback without a token fails and changes nothing.
  */
 typedef struct _S2rConfig S2rConfig;
@@ -90,6 +95,8 @@ gboolean s2r_config_reload (S2rConfig * config, S2rConfig * next,
 
 const char *s2r_config_get_listen (const S2rConfig * config);
 void s2r_config_set_listen (S2rConfig * config, const char *listen);
+const char *s2r_config_get_sip_listen (const S2rConfig * config);
+void s2r_config_set_sip_listen (S2rConfig * config, const char *listen);
 const char *s2r_config_get_monitor_listen (const S2rConfig * config);
 gboolean s2r_config_set_monitor_listen (S2rConfig * config,
     const char *listen, GError ** error);

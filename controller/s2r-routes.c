@@ -528,15 +528,13 @@ s2r_routes_remove (S2rRoutes * routes, const char *id, GError ** error)
 /* [route:NAME]: user= or header= + match=, allow=, sip-login=,
  * sip-password=, and the call request's fields by their JSON names
  * (rtmpUrl=, rtmpStream=, record=, maxDuration=...) */
-gboolean
-s2r_routes_load_file (S2rRoutes * routes, const char *path, GError ** error)
+static gboolean
+load_rules (S2rRoutes * routes, const char *path, GError ** error)
 {
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_auto (GStrv) groups = NULL;
   guint n_rules = 0;
 
-  if (!path)
-    return TRUE;
   if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error))
     return FALSE;
   groups = g_key_file_get_groups (kf, NULL);
@@ -593,10 +591,40 @@ s2r_routes_load_file (S2rRoutes * routes, const char *path, GError ** error)
       return FALSE;
     }
     r->id = g_strdup_printf ("config-%s", groups[i] + strlen ("route:"));
-    /* config rules go before the API's routes */
     g_ptr_array_insert (routes->routes, (gint) n_rules++, r);
   }
   return TRUE;
+}
+
+/* A table of @path's rules alone (none without a file), checked whole:
+ * the daemon's at start-up, a reload's to replace them with */
+S2rRoutes *
+s2r_routes_new_from_file (const char *path, GError ** error)
+{
+  g_autoptr (S2rRoutes) routes = s2r_routes_new ();
+
+  if (path && !load_rules (routes, path, error))
+    return NULL;
+  return g_steal_pointer (&routes);
+}
+
+/* A reload: @rules' rules (s2r_routes_new_from_file) take the place of
+ * the config's, in their order; the API's routes stay, after them. The
+ * calls up hold copies of what their route gave them. */
+void
+s2r_routes_replace_rules (S2rRoutes * routes, S2rRoutes * rules)
+{
+  guint n_rules = 0;
+
+  for (guint i = routes->routes->len; i > 0; i--)
+    if (((Route *) routes->routes->pdata[i - 1])->name)
+      g_ptr_array_remove_index (routes->routes, i - 1);
+  while (rules->routes->len) {
+    Route *r = g_ptr_array_steal_index (rules->routes, 0);
+
+    /* config rules go before the API's routes */
+    g_ptr_array_insert (routes->routes, (gint) n_rules++, r);
+  }
 }
 
 static const char *

@@ -38,8 +38,8 @@ typedef struct
 
 S2rRoutes *s2r_routes_new (void);
 void s2r_routes_free (S2rRoutes * routes);
-gboolean s2r_routes_load_file (S2rRoutes * routes, const char *path,
-    GError ** error);
+S2rRoutes *s2r_routes_new_from_file (const char *path, GError ** error);
+void s2r_routes_replace_rules (S2rRoutes * routes, S2rRoutes * rules);
 JsonNode *s2r_routes_add (S2rRoutes * routes, JsonNode * body,
     GError ** error);
 JsonNode *s2r_routes_get (S2rRoutes * routes, const char *id, GError ** error);

@@ -77,7 +77,9 @@ s2r_routing_webhook_free (S2rRoutingWebhook * hook)
 {
   if (!hook)
     return;
-  soup_session_abort (hook->session);
+  /* not aborted: an ask under way holds the session (its GTask's source)
+   * and ends as it would have, after a reload put another hook in place;
+   * at shutdown the asks were cancelled first */
   g_object_unref (hook->session);
   g_free (hook->url);
   g_free (hook);

@@ -19,8 +19,6 @@
 #include "s2r-secret.h"
 
 #define DEFAULT_PARK_TIMEOUT_S 10
-#define DEFAULT_WEBHOOK_TIMEOUT_MS 3000
-#define DEFAULT_WEBHOOK_FALLBACK 480
 
 /* What the call knows of its INVITE (every string printable ASCII:
  * siplistener's facts) */
@@ -525,8 +523,8 @@ render_metrics (GString * out, gpointer user_data)
 
 S2rSipListen *
 s2r_sip_listen_new (S2rCallManager * manager, S2rRoutes * routes,
-    const char *listen, const char *allow, const char *tls_cert_file,
-    const char *tls_key_file, GError ** error)
+    const char *listen, const char *tls_cert_file, const char *tls_key_file,
+    GError ** error)
 {
   g_autoptr (S2rSipListen) sl = g_new0 (S2rSipListen, 1);
   g_auto (GStrv) specs = NULL;
@@ -536,8 +534,6 @@ s2r_sip_listen_new (S2rCallManager * manager, S2rRoutes * routes,
   sl->listeners = g_ptr_array_new_with_free_func ((GDestroyNotify)
       listener_free);
   sl->pending = g_ptr_array_new ();
-  if (!s2r_cidr_list_parse (allow, &sl->allow, error))
-    return NULL;
 
   specs = g_strsplit (listen ? listen : "", ",", -1);
   for (guint i = 0; specs[i]; i++) {
@@ -615,95 +611,29 @@ s2r_sip_listen_free (S2rSipListen * sl)
   g_free (sl);
 }
 
-/* [sip] listen= and allow= of the config file (NULL: none) */
-gboolean
-s2r_sip_listen_read_config (const char *path, char **listen, char **allow,
-    GError ** error)
+/* A reload's [sip] allow and routing webhook (the start's too): the next
+ * INVITE meets them; one parked for the webhook in force meanwhile is
+ * answered from it as it was asked */
+void
+s2r_sip_listen_reconfigure (S2rSipListen * sl, S2rSipListenConfig * config)
 {
-  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  guint park_s = DEFAULT_PARK_TIMEOUT_S;
 
-  *listen = *allow = NULL;
-  if (!path)
-    return TRUE;
-  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error))
-    return FALSE;
-  *listen = g_key_file_get_string (kf, "sip", "listen", NULL);
-  *allow = g_key_file_get_string (kf, "sip", "allow", NULL);
-  return TRUE;
-}
-
-/* [sip] routing-webhook=, routing-webhook-timeout= (seconds, default 3),
- * routing-webhook-fallback= (a SIP status 300-699, default 480, or
- * route:NAME, a [route:NAME] rule) */
-gboolean
-s2r_sip_listen_read_webhook_config (const char *path, char **url,
-    guint * timeout_ms, char **fallback, GError ** error)
-{
-  g_autoptr (GKeyFile) kf = g_key_file_new ();
-  g_autoptr (GError) e = NULL;
-  gdouble t;
-
-  *url = *fallback = NULL;
-  *timeout_ms = DEFAULT_WEBHOOK_TIMEOUT_MS;
-  if (!path)
-    return TRUE;
-  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error))
-    return FALSE;
-  *url = g_key_file_get_string (kf, "sip", "routing-webhook", NULL);
-  *fallback = g_key_file_get_string (kf, "sip", "routing-webhook-fallback",
-      NULL);
-  if (g_key_file_has_key (kf, "sip", "routing-webhook-timeout", NULL)) {
-    t = g_key_file_get_double (kf, "sip", "routing-webhook-timeout", &e);
-    if (e || t < 0.1 || t > 30) {
-      s2r_set_error_field (error, S2R_ERROR_INVALID, "routing-webhook-timeout",
-          "[sip] routing-webhook-timeout: seconds, 0.1 to 30");
-      return FALSE;
-    }
-    *timeout_ms = (guint) (t * 1000);
+  g_clear_pointer (&sl->allow, g_ptr_array_unref);
+  sl->allow = g_steal_pointer (&config->allow);
+  g_clear_pointer (&sl->webhook, s2r_routing_webhook_free);
+  g_clear_pointer (&sl->webhook_fallback_rule, g_free);
+  sl->webhook_fallback = config->webhook_fallback;
+  sl->webhook_fallback_rule = g_steal_pointer (&config->webhook_fallback_rule);
+  if (config->webhook_url) {
+    sl->webhook = s2r_routing_webhook_new (config->webhook_url,
+        config->webhook_timeout_ms);
+    /* the INVITE stays parked for the webhook's time, and some */
+    park_s = MAX (park_s, config->webhook_timeout_ms / 1000 + 5);
   }
-  if (*url && !s2r_routing_webhook_url_is_valid (*url)) {
-    /* not the URL itself: its query may carry a token */
-    s2r_set_error_field (error, S2R_ERROR_INVALID, "routing-webhook",
-        "[sip] routing-webhook: expected an http:// or https:// URL with a "
-        "host, without spaces");
-    return FALSE;
-  }
-  return TRUE;
-}
-
-/* The routing webhook (NULL url: none); fallback as read above */
-gboolean
-s2r_sip_listen_set_routing_webhook (S2rSipListen * sl, const char *url,
-    guint timeout_ms, const char *fallback, GError ** error)
-{
-  guint64 status = DEFAULT_WEBHOOK_FALLBACK;
-
-  if (!url)
-    return TRUE;
-  if (fallback && g_str_has_prefix (fallback, "route:")) {
-    if (!s2r_routes_has_rule (sl->routes, fallback + 6)) {
-      s2r_set_error_field (error, S2R_ERROR_INVALID,
-          "routing-webhook-fallback", "[sip] routing-webhook-fallback: "
-          "no [route:%.64s] rule", fallback + 6);
-      return FALSE;
-    }
-    sl->webhook_fallback_rule = g_strdup (fallback + 6);
-    status = 0;
-  } else if (fallback && !g_ascii_string_to_unsigned (fallback, 10, 300, 699,
-          &status, NULL)) {
-    s2r_set_error_field (error, S2R_ERROR_INVALID,
-        "routing-webhook-fallback", "[sip] routing-webhook-fallback: a SIP "
-        "status 300-699 or route:NAME");
-    return FALSE;
-  }
-  sl->webhook_fallback = (guint) status;
-  /* the INVITE stays parked for the webhook's time, and some */
   for (guint i = 0; i < sl->listeners->len; i++) {
     Listener *l = sl->listeners->pdata[i];
 
-    g_object_set (l->listener, "park-timeout", MAX (DEFAULT_PARK_TIMEOUT_S,
-            timeout_ms / 1000 + 5), NULL);
+    g_object_set (l->listener, "park-timeout", park_s, NULL);
   }
-  sl->webhook = s2r_routing_webhook_new (url, timeout_ms);
-  return TRUE;
 }

@@ -23,27 +23,38 @@ G_BEGIN_DECLS
  * becomes a call of the manager (`sipsrc mode=answer invite-id=...`;
  * a route that cannot take it: 480, max-calls: 486, other refusals 503).
  * An INVITE no route takes goes to the routing webhook if one is set
- * (S2rRoutingWebhook), parked meanwhile. Main loop only.
+ * (S2rRoutingWebhook), parked meanwhile. A reload changes allow= and the
+ * webhook (s2r_sip_listen_reconfigure). Main loop only.
  */
 typedef struct _S2rSipListen S2rSipListen;
 
-S2rSipListen *s2r_sip_listen_new (S2rCallManager * manager,
-    S2rRoutes * routes, const char *listen, const char *allow,
-    const char *tls_cert_file, const char *tls_key_file, GError ** error);
-void s2r_sip_listen_free (S2rSipListen * sl);
-gboolean s2r_sip_listen_read_config (const char *path, char **listen,
-    char **allow, GError ** error);
+/* What of [sip] a reload changes: allow= and the routing webhook
+ * (s2r-sip-listen-config.c); listen= takes a restart */
+typedef struct
+{
+  GPtrArray *allow;             /* GInetAddressMask, NULL: any */
+  char *webhook_url;            /* NULL: no routing webhook */
+  guint webhook_timeout_ms;
+  guint webhook_fallback;       /* a SIP status, or 0: the rule below */
+  char *webhook_fallback_rule;  /* a [route:NAME] rule's name */
+} S2rSipListenConfig;
 
-gboolean s2r_sip_listen_read_webhook_config (const char *path, char **url,
-    guint * timeout_ms, char **fallback, GError ** error);
-gboolean s2r_sip_listen_set_routing_webhook (S2rSipListen * sl,
-    const char *url, guint timeout_ms, const char *fallback,
-    GError ** error);
+S2rSipListenConfig *s2r_sip_listen_config_new_from_file (const char *path,
+    S2rRoutes * rules, GError ** error);
+void s2r_sip_listen_config_free (S2rSipListenConfig * config);
+
+S2rSipListen *s2r_sip_listen_new (S2rCallManager * manager,
+    S2rRoutes * routes, const char *listen, const char *tls_cert_file,
+    const char *tls_key_file, GError ** error);
+void s2r_sip_listen_free (S2rSipListen * sl);
+void s2r_sip_listen_reconfigure (S2rSipListen * sl,
+    S2rSipListenConfig * config);
 
 /* The hooks of an incoming call (its request's incoming data, or NULL) */
 void s2r_incoming_configure_sipsrc (GstElement * sip, gconstpointer incoming);
 void s2r_incoming_get_view (gconstpointer incoming, S2rIncomingView * view);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (S2rSipListen, s2r_sip_listen_free);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (S2rSipListenConfig, s2r_sip_listen_config_free);
 
 G_END_DECLS

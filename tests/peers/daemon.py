@@ -104,10 +104,12 @@ class Daemon(peers.Peer):
         with self._cond:
             return "\n".join(self.lines)
 
-    def wait_log(self, text, timeout):
+    def wait_log(self, text, timeout, after=0):
+        """Wait for a log line holding `text`, among the lines from the
+        `after`-th on (a count of lines seen before)."""
         deadline = time.monotonic() + timeout
         with self._cond:
-            while not any(text in l for l in self.lines):
+            while not any(text in l for l in self.lines[after:]):
                 left = deadline - time.monotonic()
                 if left <= 0 or self.proc.poll() is not None:
                     raise PeerError("sip2rtmpd: no '%s' in its log:\n%s" %
