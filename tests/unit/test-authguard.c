@@ -7,6 +7,7 @@
  */
 
 #include <gst/gst.h>
+#include <arpa/inet.h>
 #include "libre/authguard.h"
 
 #define S 1000                  /* ms */
@@ -191,6 +192,56 @@ test_a_long_user_is_cut_not_overflowed (void)
   authguard_free (g);
 }
 
+/* authguard_source of a textual address */
+static gchar *
+source_of (const gchar * text)
+{
+  guint8 addr[16];
+  gchar out[INET6_ADDRSTRLEN + 3];
+  int af = strchr (text, ':') ? AF_INET6 : AF_INET;
+
+  g_assert_cmpint (inet_pton (af, text, addr), ==, 1);
+  g_assert_cmpint (authguard_source (out, sizeof (out), af, addr), ==, 0);
+  return g_strdup (out);
+}
+
+/* an IPv6 host has a /64 at least and picks its address in it: counted
+ * per address, a guesser would start afresh from each */
+static void
+test_an_ipv6_source_counts_by_its_64 (void)
+{
+  struct authguard *g = guard_new (0);
+  gchar *a = source_of ("2001:db8:1:2::10");
+  gchar *b = source_of ("2001:db8:1:2:ffff:1:2:3");
+  gchar *other = source_of ("2001:db8:1:3::10");
+  gchar *v4 = source_of ("192.0.2.7");
+  gchar *mapped = source_of ("::ffff:192.0.2.8");
+  gchar out[5];                 /* "::" fits, "::/64" does not */
+  guint8 any[16] = { 0 };
+
+  g_assert_cmpstr (a, ==, "2001:db8:1:2::/64");
+  g_assert_cmpstr (b, ==, a);
+  g_assert_cmpstr (other, ==, "2001:db8:1:3::/64");
+  /* IPv4, and IPv4 in IPv6, by the host */
+  g_assert_cmpstr (v4, ==, "192.0.2.7");
+  g_assert_cmpstr (mapped, ==, "192.0.2.8");
+  /* too small, or no IP family: refused, not cut */
+  g_assert_cmpint (authguard_source (out, sizeof (out), AF_INET6, any), !=,
+      0);
+  g_assert_cmpint (authguard_source (out, sizeof (out), AF_UNIX, any), !=, 0);
+
+  /* failures from two addresses of one /64 lock the /64 out */
+  g_assert_cmpuint (fail (g, a, "room42", 2, 0), ==, 0);
+  g_assert_cmpuint (fail (g, b, "room42", 1, 0), ==, 10 * S);
+  g_assert_cmpuint (authguard_locked (g, other, "room42", 0), ==, 0);
+  g_free (a);
+  g_free (b);
+  g_free (other);
+  g_free (v4);
+  g_free (mapped);
+  authguard_free (g);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -214,5 +265,7 @@ main (int argc, char **argv)
       test_the_table_is_bounded_and_keeps_lock_outs_first);
   g_test_add_func ("/authguard/a-long-user-is-cut-not-overflowed",
       test_a_long_user_is_cut_not_overflowed);
+  g_test_add_func ("/authguard/an-ipv6-source-counts-by-its-64",
+      test_an_ipv6_source_counts_by_its_64);
   return g_test_run ();
 }

@@ -16,6 +16,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include "authguard.h"
 
 
@@ -324,4 +326,44 @@ size_t authguard_sweep(struct authguard *g, uint64_t now_ms)
 size_t authguard_count(const struct authguard *g)
 {
 	return g ? g->count : 0;
+}
+
+
+/**
+ * The source a key counts a guesser by, as text: an IPv4 address as it
+ * is; an IPv6 address by its /64 ("2001:db8:1:2::/64"), the least one
+ * host is given (RFC 6177) and whose other addresses it can take at will,
+ * so that a guesser cannot start afresh from each; an IPv4-mapped IPv6
+ * address as the IPv4 host it is.
+ *
+ * @param out   Where the text goes (INET6_ADDRSTRLEN + 3 is enough)
+ * @param size  Its size
+ * @param af    AF_INET or AF_INET6
+ * @param addr  A struct in_addr or struct in6_addr
+ *
+ * @return 0, or EINVAL (another family, or out too small)
+ */
+int authguard_source(char *out, size_t size, int af, const void *addr)
+{
+	struct in6_addr net;
+	size_t n;
+
+	if (af == AF_INET6 &&
+	    !IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)addr)) {
+		memcpy(&net, addr, sizeof(net));
+		memset(&net.s6_addr[8], 0, 8);
+		if (!inet_ntop(AF_INET6, &net, out, (socklen_t)size))
+			return EINVAL;
+		n = strlen(out);
+		if (n + sizeof("/64") > size)
+			return EINVAL;
+		memcpy(out + n, "/64", sizeof("/64"));
+		return 0;
+	}
+	if (af == AF_INET6)  /* ::ffff:a.b.c.d */
+		addr = &((const struct in6_addr *)addr)->s6_addr[12];
+	else if (af != AF_INET)
+		return EINVAL;
+
+	return inet_ntop(AF_INET, addr, out, (socklen_t)size) ? 0 : EINVAL;
 }

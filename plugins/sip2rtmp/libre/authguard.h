@@ -2,7 +2,8 @@
  * @file authguard.h  A bounded table of wrong-credential failures
  *
  * Counts the wrong digest credentials of incoming calls per key (the
- * caller's source address and the request-URI user, sipua_incoming.c)
+ * caller's source, authguard_source(), and the request-URI user,
+ * sipua_incoming.c)
  * and locks a key out after too many within a window: fail2ban's idea,
  * bounded so that many sources cannot grow it. Plain C, no libre type,
  * no clock and no lock: the caller passes the time, and keeps one table
@@ -18,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 enum {
 	AUTHGUARD_ENTRIES_MAX = 4096,  /* the process's table */
@@ -48,6 +50,7 @@ uint32_t authguard_failure(struct authguard *g, const char *addr,
 void     authguard_success(struct authguard *g, const char *addr,
 			   const char *user);
 size_t   authguard_sweep(struct authguard *g, uint64_t now_ms);
+int      authguard_source(char *out, size_t size, int af, const void *addr);
 size_t   authguard_count(const struct authguard *g);
 
 #endif

@@ -240,12 +240,19 @@ static bool fact_copy(char *buf, size_t size, const struct pl *pl)
 }
 
 
-/* The guard's key of msg: its source address and request-URI user (""
-   if that is no printable fact: such a user is nobody's) */
+/* The guard's key of msg: its source (an IPv6 one by its /64) and
+   request-URI user ("" if that is no printable fact: such a user is
+   nobody's) */
 static void guard_key(char *addr, size_t asize, char *user, size_t usize,
 		      const struct sip_msg *msg)
 {
-	re_snprintf(addr, asize, "%j", &msg->src);
+	const struct sa *src = &msg->src;
+	const void *ip = sa_af(src) == AF_INET6 ?
+		(const void *)&src->u.in6.sin6_addr :
+		(const void *)&src->u.in.sin_addr;
+
+	if (authguard_source(addr, asize, sa_af(src), ip))
+		re_snprintf(addr, asize, "%j", src);
 	if (!fact_copy(user, usize, &msg->uri.user))
 		user[0] = '\0';
 }
