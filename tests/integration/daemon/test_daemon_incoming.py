@@ -179,6 +179,26 @@ class DaemonIncomingTest(IncomingCase):
                 self.assertNotIn("s3cret", log)
                 self.assertNotIn("wrong-pw-42", log)
 
+    def test_an_ipv6_guesser_is_locked_out_too(self):
+        # the lock-out's key of an IPv6 source is its /64 (unit test
+        # an-ipv6-source-counts-by-its-64); here the path from a real IPv6
+        # INVITE to it: one wrong password from ::1, then the right one: 480
+        conf = ("[sip]\nlisten=udp:[%s]:%d\nauth-max-failures=1\nauth-lockout=30\n"
+                "[route:rooms]\nuser=room*\nrtmpUrl=rtmp://%s:1/live\nrtmpStream=x\n"
+                "sip-login=alice\nsip-password=s3cret\n" % (LOOPBACK6, self.sip_port,
+                                                            LOOPBACK))
+        with Daemon(conf) as d:
+            got, report = self.call_in("room8", host=LOOPBACK6,
+                                       extra=["-au", "alice", "-ap", "wrong-pw-6"])
+            self.assertEqual(got, [180, 401, 403], report)
+            calls = len(d.get("/api/v1/calls").json)
+            got, report = self.call_in("room8", host=LOOPBACK6,
+                                       extra=["-au", "alice", "-ap", "s3cret"])
+            self.assertEqual(got, [480], report)
+            self.assertEqual(len(d.get("/api/v1/calls").json), calls, "no call for it")
+            self.assertRegex(d.get("/metrics").text,
+                             r"(?m)^sip2rtmp_incoming_auth_locked_out_total 1$")
+
     def test_a_call_in_over_ipv6_is_answered_in_ip6_and_its_tone_published(self):
         conf = "[sip]\nlisten=udp:[%s]:%d\n" % (LOOPBACK6, self.sip_port)
         with NginxRtmp() as nginx, Daemon(conf) as d, d.events() as ev:
