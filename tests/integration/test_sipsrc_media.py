@@ -1,7 +1,6 @@
 #!/usr/bin/python3
 """sipsrc delivers the callee's audio: tone in, same tone out."""
 
-import os
 import re
 from sipsrc_case import (SipsrcTestCase, Sipp, NginxRtmp, Baresip, GstLaunch, main,
                          sipsrc, gst_launch, pull_rtmp, make_tone_wav, wait_until, PCMU_TO_WAV,

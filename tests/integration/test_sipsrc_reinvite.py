@@ -11,7 +11,7 @@ back to back and moves its media address by a re-INVITE meanwhile.
 
 import os
 
-from sipsrc_case import SipsrcTestCase, Sipp, main, PCMU_TO_WAV, TO_WAV, TONE_HZ
+from sipsrc_case import SipsrcTestCase, Sipp, main, TO_WAV, TONE_HZ
 from peers import wav_duration, free_port, loud_spans, merge_spans, UdpListener
 import rtp_pcap
 

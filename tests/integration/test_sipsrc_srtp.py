@@ -122,6 +122,7 @@ class SipsrcSrtpTest(SipsrcTestCase):
                 peers.wait_until(lambda: len(rtcp.packets) >= 2, 12, "our RTCP", gst.proc)
                 gst.interrupt()
                 r = gst.wait(15)
+            self.assertEqual(r.returncode, 0, str(r))
             self.assertSippPassed(uas, " (expects our BYE)")
             self.assertTone(wav, TONE_HZ)
             sent_rtp, sent_rtcp = rtp.packets, rtcp.packets

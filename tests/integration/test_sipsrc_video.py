@@ -14,7 +14,7 @@ import subprocess
 import time
 
 from sipsrc_case import (SipsrcTestCase, Sipp, NginxRtmp, GstLaunch, main,  # noqa: F401
-                         sipsrc, wait_until, TONE_HZ, LOOPBACK,
+                         sipsrc, wait_until, TONE_HZ,
                          PCMU_H264_TO_RTMP, PUBLISHING)
 import peers
 import rtp_pcap

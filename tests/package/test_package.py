@@ -493,6 +493,7 @@ def chroot_service(root, port):
             with tempfile.TemporaryDirectory() as tmp:
                 wav = Path(tmp) / "pulled.wav"
                 r = pull_rtmp(nginx.url(stream="packaged"), 5, wav)
+                check(r.returncode == 0, "pulling the stream: %s" % r.stderr[-1000:])
                 hz = dominant_frequency(str(wav))
                 note("tone %s Hz (the callee plays %d Hz)", hz, TONE_HZ)
                 check(hz is not None and abs(hz - TONE_HZ) < TONE_HZ * 0.03, "wrong tone")

@@ -9,7 +9,6 @@ hang-up), so that `Sipp.wait() == 0` in the sipsrc tests is a real assertion.
 usage: validate.py [-v] [case-name ...]
 """
 
-import os
 import subprocess
 import sys
 import unittest

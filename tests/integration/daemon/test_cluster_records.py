@@ -7,7 +7,6 @@ to start: no SIP password, no RTMP stream key in clear in any s2r:* value
 public JSON (below).
 """
 
-import json
 import os
 import subprocess
 import sys

@@ -6,14 +6,12 @@ callee and nginx-rtmp on 127.0.0.1; and the static files' HTTP rules.
 Screenshots are kept in <build dir>/console-artifacts/ (the path is printed).
 """
 
-import os
-import re
 import sys
 import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "peers"))
-from daemon import (Daemon, Sipp, NginxRtmp, call_body, pull_rtmp,  # noqa: E402
+from daemon import (Daemon, Sipp, NginxRtmp, pull_rtmp,  # noqa: E402
                     dominant_frequency, LOOPBACK)
 import peers  # noqa: E402
 

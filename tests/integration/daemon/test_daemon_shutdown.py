@@ -8,8 +8,7 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "peers"))
-from daemon import (Daemon, Sipp, NginxRtmp, WebhookReceiver, call_body,  # noqa: E402
-                    LOOPBACK)
+from daemon import (Daemon, Sipp, NginxRtmp, WebhookReceiver, call_body)  # noqa: E402
 from peers import build_dir  # noqa: E402
 
 # docs/daemon.md, "Running it": the shutdown bound passed with calls whose
