@@ -7,6 +7,7 @@
 #endif
 
 #include "s2r-events.h"
+#include "s2r-metrics.h"
 
 #include <string.h>
 
@@ -65,6 +66,18 @@ keepalive_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+static void
+render_metrics (GString * out, gpointer user_data)
+{
+  S2rEvents *events = user_data;
+
+  s2r_metrics_append_gauge (out, "sip2rtmp_sse_clients",
+      "Clients of GET /api/v1/events on this node's own stream (a node with "
+      "[cluster] serves the cluster's: not counted); one that left counts "
+      "until the next write (an event, or the keep-alive every 15 s).",
+      g_list_length (events->clients));
+}
+
 S2rEvents *
 s2r_events_new (S2rCallManager * manager)
 {
@@ -75,6 +88,7 @@ s2r_events_new (S2rCallManager * manager)
       G_CALLBACK (call_event_cb), events);
   events->keepalive = g_timeout_add_seconds (S2R_EVENTS_KEEPALIVE_SECONDS,
       keepalive_cb, events);
+  s2r_call_manager_add_metrics_func (manager, render_metrics, events);
   return events;
 }
 
@@ -124,6 +138,7 @@ s2r_events_free (S2rEvents * events)
     return;
   s2r_events_close_all (events);
   g_clear_handle_id (&events->keepalive, g_source_remove);
+  s2r_call_manager_remove_metrics_func (events->manager, events);
   g_signal_handler_disconnect (events->manager, events->handler);
   g_object_unref (events->manager);
   g_free (events);

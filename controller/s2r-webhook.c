@@ -7,6 +7,7 @@
 #endif
 
 #include "s2r-webhook.h"
+#include "s2r-metrics.h"
 
 #include <libsoup/soup.h>
 #include <string.h>
@@ -38,8 +39,13 @@ struct _S2rWebhook
   const S2rConfig *config;
   gulong handler;
   SoupSession *session;
-  /* url -> Target */
+  /* url -> Target, while it has events to send */
   GHashTable *targets;
+  /* /metrics */
+  guint64 delivered;
+  guint64 failed_attempts;
+  guint64 dropped_after_retries;
+  guint64 dropped_queue_full;
 };
 
 static void
@@ -95,6 +101,7 @@ delivered (Target * t, gboolean ok, guint status, const char *error)
 
   if (!ok) {
     t->attempts++;
+    t->webhook->failed_attempts++;
     if (t->attempts <= s2r_config_get_webhook_max_retries (t->webhook->config)) {
       guint delay = MIN (FIRST_RETRY_MS << MIN (t->attempts - 1, 16),
           MAX_RETRY_MS);
@@ -106,12 +113,17 @@ delivered (Target * t, gboolean ok, guint status, const char *error)
     }
     g_warning ("webhook %s: event %" G_GUINT64_FORMAT " dropped after %u "
         "attempts (%s)", t->log_url, ev->sequence, t->attempts, error);
+    t->webhook->dropped_after_retries++;
+  } else {
+    t->webhook->delivered++;
   }
   event_free (g_queue_pop_head (&t->events));
   t->attempts = 0;
   t->busy = FALSE;
   if (!g_queue_is_empty (&t->events))
     send_head (t);
+  else                          /* a call's own callbackUrl is seen once */
+    g_hash_table_remove (t->webhook->targets, t->url);
 }
 
 static void
@@ -180,6 +192,7 @@ enqueue (S2rWebhook * webhook, const char *url, const char *json,
       g_warning ("webhook %s: queue full, event %" G_GUINT64_FORMAT
           " dropped", t->log_url, old->sequence);
       event_free (old);
+      webhook->dropped_queue_full++;
     }
   }
 
@@ -205,6 +218,34 @@ call_event_cb (S2rCallManager * manager, S2rCall * call, guint64 sequence,
     enqueue (webhook, url, json, sequence);
 }
 
+static void
+render_metrics (GString * out, gpointer user_data)
+{
+  S2rWebhook *webhook = user_data;
+
+  s2r_metrics_append_counter (out, "sip2rtmp_webhook_events_delivered_total",
+      "Call events a webhook URL answered with a 2xx.", webhook->delivered);
+  s2r_metrics_append_counter (out,
+      "sip2rtmp_webhook_attempts_failed_total", "Deliveries of a call event "
+      "that failed (an error, a timeout or a non-2xx answer), retried or "
+      "not.", webhook->failed_attempts);
+  s2r_metrics_append_header (out, "sip2rtmp_webhook_events_dropped_total",
+      "counter", "Call events given up on: after [webhook] max-retries "
+      "(retries), or the oldest waiting when a URL's queue was full "
+      "(queue-full).");
+  g_string_append_printf (out, "sip2rtmp_webhook_events_dropped_total"
+      "{reason=\"retries\"} %" G_GUINT64_FORMAT "\n"
+      "sip2rtmp_webhook_events_dropped_total{reason=\"queue-full\"} %"
+      G_GUINT64_FORMAT "\n", webhook->dropped_after_retries,
+      webhook->dropped_queue_full);
+  s2r_metrics_append_gauge (out, "sip2rtmp_webhook_events_queued",
+      "Call events waiting for their webhook URL, or on their way.",
+      s2r_webhook_get_n_pending (webhook));
+  s2r_metrics_append_gauge (out, "sip2rtmp_webhook_urls",
+      "Webhook URLs with call events queued.",
+      g_hash_table_size (webhook->targets));
+}
+
 S2rWebhook *
 s2r_webhook_new (S2rCallManager * manager, const S2rConfig * config)
 {
@@ -219,6 +260,7 @@ s2r_webhook_new (S2rCallManager * manager, const S2rConfig * config)
       (GDestroyNotify) target_free);
   webhook->handler = g_signal_connect (manager, "call-event",
       G_CALLBACK (call_event_cb), webhook);
+  s2r_call_manager_add_metrics_func (manager, render_metrics, webhook);
   return webhook;
 }
 
@@ -250,6 +292,7 @@ s2r_webhook_free (S2rWebhook * webhook)
   if (webhook == NULL)
     return;
   g_signal_handler_disconnect (webhook->manager, webhook->handler);
+  s2r_call_manager_remove_metrics_func (webhook->manager, webhook);
   g_hash_table_unref (webhook->targets);
   g_object_unref (webhook->session);
   g_object_unref (webhook->manager);

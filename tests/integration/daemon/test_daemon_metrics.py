@@ -13,7 +13,7 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "peers"))
-from daemon import Daemon, Sipp, NginxRtmp, call_body  # noqa: E402
+from daemon import Daemon, Sipp, NginxRtmp, WebhookReceiver, call_body  # noqa: E402
 from peers import wait_until, free_port, LOOPBACK  # noqa: E402
 
 TOKEN = "metrics-test-token"
@@ -71,6 +71,53 @@ class DaemonMetricsTest(unittest.TestCase):
             self.assertGreaterEqual(sample(after, "sip2rtmp_rtp_packets_received_total"),
                                     sample(during, "sip2rtmp_rtp_packets_received_total"),
                                     "a counter never goes down when a call ends")
+
+    # The webhooks' deliveries as an operator watches them: two calls, each
+    # with its own callbackUrl: one whose receiver fails its first request
+    # (500, then the retry is taken), one whose URL nothing listens at
+    # ([webhook] max-retries=1: each event tried twice, then dropped). The
+    # SSE client of the test is counted while it listens (one that left is
+    # counted until a write finds it gone: the next event or keep-alive,
+    # 15 s at most; not waited for here). After the calls no
+    # event is queued and no URL is kept (before: every URL a call ever named
+    # stayed in the daemon for good).
+    def test_webhook_deliveries_retries_drops_and_sse_clients_are_counted(self):
+        dead = "http://%s:%d/nobody" % (LOOPBACK, free_port())
+        with NginxRtmp() as nginx, WebhookReceiver(fail_first=1) as hook, \
+                Daemon("[webhook]\nmax-retries=1\n") as d, \
+                Sipp("answer_pcmu_wait_bye.xml", calls=2) as sipp:
+            self.assertEqual(sample(self.scrape(d), "sip2rtmp_sse_clients"), 0)
+            with d.events() as ev:
+                wait_until(lambda: sample(d.get("/metrics").text,
+                                          "sip2rtmp_sse_clients") == 1,
+                           10, "the SSE client counted")
+                ids = []
+                for stream, url in (("ok", hook.url), ("dead", dead)):
+                    r = d.post("/api/v1/calls", call_body(sipp, nginx, stream,
+                                                          callbackUrl=url))
+                    self.assertEqual(r.status, 201, r)
+                    ids.append(r.json["callId"])
+                for cid in ids:
+                    ev.wait_call(cid, status="ESTABLISHED", stream="PUBLISHING")
+                    self.assertEqual(d.delete("/api/v1/calls/" + cid).status, 202)
+                    ev.wait_call(cid, status="FINISH", stream="UNPUBLISHED")
+                sent = {cid: len(ev.of_call(cid)) for cid in ids}
+            hook.wait(lambda j: j["callId"] == ids[0] and j["status"] == "FINISH")
+            wait_until(lambda: sample(d.get("/metrics").text,
+                                      "sip2rtmp_webhook_events_queued") == 0,
+                       30, "every event delivered or dropped")
+            text = self.scrape(d)
+            self.assertEqual(len(hook.events()), sent[ids[0]])
+            self.assertEqual(sample(text, "sip2rtmp_webhook_events_delivered_total"),
+                             sent[ids[0]], text)
+            self.assertEqual(sample(text, "sip2rtmp_webhook_events_dropped_total",
+                                    'reason="retries"'), sent[ids[1]], text)
+            self.assertEqual(sample(text, "sip2rtmp_webhook_events_dropped_total",
+                                    'reason="queue-full"'), 0, text)
+            # the receiver's first 500, and two attempts of each dead event
+            self.assertEqual(sample(text, "sip2rtmp_webhook_attempts_failed_total"),
+                             1 + 2 * sent[ids[1]], text)
+            self.assertEqual(sample(text, "sip2rtmp_webhook_urls"), 0, text)
 
     def test_health_answers_without_the_token_and_readyz_says_when_full(self):
         with NginxRtmp() as nginx, Daemon("[server]\nmax-calls=1\ntoken=%s\n" % TOKEN,
