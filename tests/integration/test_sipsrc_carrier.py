@@ -138,6 +138,19 @@ class SipsrcCarrierTest(SipsrcTestCase):
         self.assertIn("session expired: no refresh from the peer within 4 s", str(r))
         self.assertTone(wav, TONE_HZ, start=0.3)
 
+    def test_a_peers_short_reinvite_while_we_refresh_by_reinvite_gets_422(self):
+        # the re-INVITEs that libre's session code answers (we refresh by
+        # re-INVITE: its glare handling) are refused too when too short
+        # (before: its 200, our interval raised to 90 s); our refresh goes on
+        with Sipp("session_timer_refresh_by_reinvite_peer_too_short.xml") as uas:
+            r, wav = self.run_to_wav(uas.uri(), timeout=30)
+            self.assertSippPassed(uas, " (expects 422 with Min-SE: 4 to its re-INVITE, "
+                                  "then our refresh within 4 s)")
+            self.assertEqual(len(uas.received("INVITE")), 2, uas.report())
+        self.assertEqual(r.returncode, 0, str(r))
+        self.assertNotIn("failed", r.sip_call_states(), str(r))
+        self.assertTone(wav, TONE_HZ, start=0.3)
+
     def test_a_retransmitted_refresh_gets_the_same_200_again(self):
         # the second copy of an UPDATE and of a re-INVITE (same branch and
         # CSeq) is a retransmission: libre's server transaction answers it
