@@ -790,7 +790,9 @@ static bool reinvite_handler(struct stack *st, const struct sip_msg *msg)
 		return false;
 
 	if (call->reinvite) {
-		/* its retransmission gets our 200 again; another waits */
+		/* its retransmission gets our 200 again (libre's server
+		   transaction absorbs them first, for the 64*T1 that we wait
+		   for the ACK too); another waits */
 		if (msg->cseq.num == call->reinvite->cseq.num)
 			(void)sip_send(sip, msg->sock, msg->tp, &msg->src,
 				       call->reinvite_2xx);
