@@ -151,6 +151,15 @@ class SipsrcCarrierTest(SipsrcTestCase):
         self.assertNotIn("failed", r.sip_call_states(), str(r))
         self.assertTone(wav, TONE_HZ, start=0.3)
 
+    def test_a_peers_refresh_without_an_interval_gets_no_less_than_its_min_se(self):
+        # RFC 4028 9: our 200 names an interval no shorter than the request's
+        # Min-SE (before: the 4 s in force, below the callee's Min-SE: 6)
+        with Sipp("session_timer_peer_refresh_min_se.xml") as uas:
+            r, wav = self.run_to_wav(uas.uri(), timeout=20)
+            self.assertSippPassed(uas, " (expects Session-Expires: 6;refresher=uac)")
+        self.assertEqual(r.returncode, 0, str(r))
+        self.assertNotIn("failed", r.sip_call_states(), str(r))
+
     def test_a_retransmitted_refresh_gets_the_same_200_again(self):
         # the second copy of an UPDATE and of a re-INVITE (same branch and
         # CSeq) is a retransmission: libre's server transaction answers it
