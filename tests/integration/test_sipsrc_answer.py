@@ -412,6 +412,22 @@ class SipsrcAnswerTest(SipsrcTestCase):
             r = gst.wait(15)
         self.assertEqual(r.returncode, 0, str(r))
 
+    def test_a_short_session_timer_from_a_caller_without_timer_support_is_granted_as_asked(self):
+        # a proxy put Session-Expires: 30 in an INVITE without Supported:
+        # timer: a 422 would fail the call (its UAC cannot follow it), and a
+        # UAS never raises the interval (RFC 4028 9): 200 with 30 s, we
+        # refresh. Before: 422 with Min-SE: 90.
+        port = free_port()
+        wav = self.tmp / "out.wav"
+        with GstLaunch(answering(port, "room42") + " " + PCMU_TO_WAV.format(wav=wav)) as gst:
+            self.assertTrue(gst.wait_for(WAITING, 10), gst.output())
+            got, report = self.call_in(port, "room42", duration_ms=1500,
+                                       scenario="uac/uac_in_timer_short_unsupported.xml")
+            self.assertEqual(got, [180, 200], report)
+            r = gst.wait(15)
+        self.assertEqual(r.returncode, 0, str(r))
+        self.assertEqual(r.sip_call_states()[-1], "terminated", str(r))
+
     def test_a_callers_session_timer_is_refreshed_by_us_when_it_makes_us_the_refresher(self):
         # two UPDATEs within 2 x 4 s, each answered by the caller; its BYE then
         # ends the call

@@ -124,6 +124,59 @@ class SipsrcCarrierTest(SipsrcTestCase):
         self.assertNotIn("failed", r.sip_call_states(), str(r))
         self.assertTone(wav, TONE_HZ, start=0.3)
 
+    def test_a_peers_refresh_below_the_interval_in_force_gets_422_and_its_timer_runs_on(self):
+        # RFC 4028 9: a UAS never raises a refresh's interval (before: 200 with
+        # 90 s, our Min-SE). The callee's 2xx set 4 s: a refresh at 4 s is
+        # granted, one at 3 s (UPDATE, re-INVITE) gets 422 with Min-SE: 4 and
+        # the timer of the last granted refresh runs out: BYE, 408
+        with Sipp("session_timer_peer_refresh_too_short.xml") as uas:
+            r, wav = self.run_to_wav(uas.uri(), timeout=20)
+            self.assertSippPassed(uas, " (expects 200 at 4 s, 422 with Min-SE: 4 at 3 s, "
+                                  "then our BYE within 2 s)")
+            self.assertEqual(len(uas.received("BYE")), 1, uas.report())
+        self.assertFailedWith(r, 408)
+        self.assertIn("session expired: no refresh from the peer within 4 s", str(r))
+        self.assertTone(wav, TONE_HZ, start=0.3)
+
+    def test_a_peers_short_reinvite_while_we_refresh_by_reinvite_gets_422(self):
+        # the re-INVITEs that libre's session code answers (we refresh by
+        # re-INVITE: its glare handling) are refused too when too short
+        # (before: its 200, our interval raised to 90 s); our refresh goes on
+        with Sipp("session_timer_refresh_by_reinvite_peer_too_short.xml") as uas:
+            r, wav = self.run_to_wav(uas.uri(), timeout=30)
+            self.assertSippPassed(uas, " (expects 422 with Min-SE: 4 to its re-INVITE, "
+                                  "then our refresh within 4 s)")
+            self.assertEqual(len(uas.received("INVITE")), 2, uas.report())
+        self.assertEqual(r.returncode, 0, str(r))
+        self.assertNotIn("failed", r.sip_call_states(), str(r))
+        self.assertTone(wav, TONE_HZ, start=0.3)
+
+    def test_a_peers_refresh_without_an_interval_gets_no_less_than_its_min_se(self):
+        # RFC 4028 9: our 200 names an interval no shorter than the request's
+        # Min-SE (before: the 4 s in force, below the callee's Min-SE: 6)
+        with Sipp("session_timer_peer_refresh_min_se.xml") as uas:
+            r, wav = self.run_to_wav(uas.uri(), timeout=20)
+            self.assertSippPassed(uas, " (expects Session-Expires: 6;refresher=uac)")
+        self.assertEqual(r.returncode, 0, str(r))
+        self.assertNotIn("failed", r.sip_call_states(), str(r))
+
+    def test_a_retransmitted_refresh_gets_the_same_200_again(self):
+        # the second copy of an UPDATE and of a re-INVITE (same branch and
+        # CSeq) is a retransmission: libre's server transaction answers it
+        # with the same 200 (Session-Expires included), never 500
+        with Sipp("session_timer_peer_refresh_retransmitted.xml", extra_args=["-nr"]) as uas:
+            r, wav = self.run_to_wav(uas.uri(), timeout=20)
+            self.assertSippPassed(uas, " (expects the same 200 to both copies of each refresh)")
+            answers = [m for m in uas.received(200)
+                       if re.search(r"^\d+ (UPDATE|INVITE)$", m.header("CSeq") or "")]
+            self.assertEqual([a.header("CSeq") for a in answers],
+                             ["1 UPDATE", "1 UPDATE", "2 INVITE", "2 INVITE"], uas.report())
+            self.assertEqual(answers[0].text, answers[1].text, "the UPDATE's 200 again")
+            self.assertEqual(answers[2].text, answers[3].text, "the re-INVITE's 200 again")
+        self.assertEqual(r.returncode, 0, str(r))
+        self.assertNotIn("failed", r.sip_call_states(), str(r))
+        self.assertTone(wav, TONE_HZ, start=0.3)
+
     def test_a_session_the_peer_does_not_refresh_ends_with_bye_and_its_reason(self):
         with Sipp("session_timer_peer_silent.xml") as uas:
             r, _ = self.run_to_wav(uas.uri(), timeout=20)

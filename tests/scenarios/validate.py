@@ -43,9 +43,10 @@ def tone_pcap(path):
 class ScenarioCase(unittest.TestCase):
     def check(self, uas_xml, uac_xml, uas_rc=0, uac_args=(), uac_ms=1000,
               uas_ms=1500, auth_user="alice", auth_pass="secret", then=None,
-              files=None, keys=None, tcp=False, uac_timeout_s=40):
+              files=None, keys=None, tcp=False, uac_timeout_s=40, uas_args=()):
         with Sipp(uas_xml, duration_ms=uas_ms, timeout=40, files=files,
-                  extra_args=TCP if tcp else (), auth_user=auth_user, auth_pass=auth_pass,
+                  extra_args=(TCP if tcp else ()) + tuple(uas_args),
+                  auth_user=auth_user, auth_pass=auth_pass,
                   **(keys or {})) as uas:
             uac_rc = run_uac(uas, uac_xml, *uac_args, duration_ms=uac_ms,
                              timeout_s=uac_timeout_s)
@@ -185,6 +186,30 @@ class ScenarioCase(unittest.TestCase):
         # (what libre's session code sent for sipsrc): the scenario fails
         self.check("session_timer_peer_refreshes_by_reinvite.xml", "uac_call_reinvite.xml",
                    uas_rc=1, uac_timeout_s=8)
+
+    def test_session_timer_peer_refresh_too_short(self):
+        self.check("session_timer_peer_refresh_too_short.xml",
+                   "uac_call_refuses_short_refreshes.xml",
+                   uac_args=["-key", "granted", "4;refresher=uac"],
+                   then=lambda uas, rc: self.assertEqual(rc, 0))
+
+    def test_session_timer_peer_refresh_too_short_fails_if_the_refresh_is_raised(self):
+        # what sipsrc answered before: the refresh at 4 s raised to 90 s
+        self.check("session_timer_peer_refresh_too_short.xml",
+                   "uac_call_refuses_short_refreshes.xml", uas_rc=1,
+                   uac_args=["-key", "granted", "90;refresher=uac"], uac_timeout_s=8)
+
+    def test_session_timer_peer_refresh_retransmitted(self):
+        self.check("session_timer_peer_refresh_retransmitted.xml",
+                   "uac_call_refreshes_retransmitted.xml",
+                   uac_args=["-nr", "-key", "again", "90;refresher=uac"], uas_args=["-nr"],
+                   then=lambda uas, rc: self.assertEqual(rc, 0))
+
+    def test_session_timer_peer_refresh_retransmitted_fails_if_the_second_200_differs(self):
+        self.check("session_timer_peer_refresh_retransmitted.xml",
+                   "uac_call_refreshes_retransmitted.xml", uas_rc=1,
+                   uac_args=["-nr", "-key", "again", "1800;refresher=uac"],
+                   uas_args=["-nr"], uac_timeout_s=8)
 
     def test_session_timer_peer_silent(self):
         # the caller hangs up (as sipsrc does when the session expires)

@@ -597,6 +597,23 @@ static int session_expires_print(struct re_printf *pf,
 }
 
 
+/* RFC 4028 9: a refresh asking for less than the session's floor gets 422
+ * with the floor as Min-SE (a UAS never raises the interval); the session,
+ * its media and the timer in force go on as they were */
+static void refresh_refuse(struct sip *sip, const struct call *call,
+			   const struct sip_msg *msg)
+{
+	runtime_log(5, "call %s: %r refused: its session interval is below "
+		    "%u s", call->call_id, &msg->met,
+		    session_timer_floor(&call->timer));
+	(void)sip_treplyf(NULL, NULL, sip, msg, false, 422,
+			  "Session Interval Too Small",
+			  "Min-SE: %u\r\n"
+			  "Content-Length: 0\r\n"
+			  "\r\n", session_timer_floor(&call->timer));
+}
+
+
 static struct call *call_find(const struct sip_msg *msg)
 {
 	struct le *le;
@@ -641,6 +658,11 @@ static bool call_update_handler(struct stack *st, const struct sip_msg *msg)
 
 	if (!sip_dialog_rseq_valid(sipsess_dialog(call->sess), msg)) {
 		(void)sip_reply(sip, msg, 500, "Server Internal Error");
+		return true;
+	}
+
+	if (session_timer_too_short(&call->timer, msg)) {
+		refresh_refuse(sip, call, msg);
 		return true;
 	}
 
@@ -742,7 +764,8 @@ static bool reinvite_ack(const struct sip_msg *msg)
  * the session expired. Only re-INVITEs of a session with a timer, or
  * asking for one: the others keep the session code's answer. Left to it
  * too while a re-INVITE of ours may be pending (we refresh by
- * re-INVITE): its glare answer (491) needs its own state.
+ * re-INVITE): its glare answer (491) needs its own state. One asking for
+ * too short an interval is refused here whoever would answer it.
  *
  * @return true if the request was for us (always answered)
  */
@@ -753,17 +776,23 @@ static bool reinvite_handler(struct stack *st, const struct sip_msg *msg)
 	struct mbuf *desc = NULL;
 	struct sip_contact contact;
 	struct sa laddr, public;
-	bool offered = false;
+	bool offered = false, too_short;
 	int err;
 
 	call = call_find(msg);
-	if (!call || !call->handle ||
-	    (!call->timer.interval_s && !session_timer_asked(msg)) ||
-	    (call->timer.we_refresh && !call->timer.peer_allows_update))
+	if (!call || !call->handle)
+		return false;
+
+	too_short = session_timer_too_short(&call->timer, msg);
+	if (!too_short &&
+	    ((!call->timer.interval_s && !session_timer_asked(msg)) ||
+	     (call->timer.we_refresh && !call->timer.peer_allows_update)))
 		return false;
 
 	if (call->reinvite) {
-		/* its retransmission gets our 200 again; another waits */
+		/* its retransmission gets our 200 again (libre's server
+		   transaction absorbs them first, for the 64*T1 that we wait
+		   for the ACK too); another waits */
 		if (msg->cseq.num == call->reinvite->cseq.num)
 			(void)sip_send(sip, msg->sock, msg->tp, &msg->src,
 				       call->reinvite_2xx);
@@ -778,6 +807,11 @@ static bool reinvite_handler(struct stack *st, const struct sip_msg *msg)
 
 	if (!sip_dialog_rseq_valid(sipsess_dialog(call->sess), msg)) {
 		(void)sip_reply(sip, msg, 500, "Server Internal Error");
+		return true;
+	}
+
+	if (too_short) {
+		refresh_refuse(sip, call, msg);
 		return true;
 	}
 
@@ -1793,8 +1827,8 @@ int call_incoming_answer(struct call *call, struct sipua_call *handle,
 			return err;
 	}
 
-	if (session_timer_too_short(msg)) {
-		/* RFC 4028 8: 422 with our Min-SE (take() adds it) */
+	if (session_timer_too_short(&call->timer, msg)) {
+		/* RFC 4028 9: 422 with our Min-SE (take() adds it) */
 		*scode = 422;
 		*why = "Session Interval Too Small";
 		return EPROTO;

@@ -60,7 +60,9 @@ void session_timer_update(struct session_timer *st,
 			  const struct sip_msg *msg, bool peer_is_uac);
 bool session_timer_too_small(struct session_timer *st,
 			     const struct sip_msg *msg);
-bool session_timer_too_short(const struct sip_msg *msg);
+bool session_timer_too_short(const struct session_timer *st,
+			     const struct sip_msg *msg);
+uint32_t session_timer_floor(const struct session_timer *st);
 bool session_timer_asked(const struct sip_msg *msg);
 uint32_t session_timer_min_se(void);
 

@@ -28,8 +28,8 @@ enum {
 	MAX_RETRIES = 2,
 	/* the longest interval we take (a day): larger ones are capped */
 	MAX_SE_S = 86400,
-	/* the shortest a 2xx may set (ours refresh at most every second);
-	   a caller's INVITE below min_se_s() gets 422 */
+	/* the shortest interval we run (ours refresh at most every second):
+	   a 2xx may set it, a request only if it cannot read our 422 */
 	MIN_ANY_S = 2,
 };
 
@@ -58,6 +58,21 @@ static const struct sip_hdr *session_expires_hdr(const struct sip_msg *msg)
 		hdr = sip_msg_xhdr(msg, "x");  /* its compact form */
 
 	return hdr;
+}
+
+
+/* A request's Min-SE (RFC 4028 5), 0 without one: what our 2xx says must
+   not be shorter */
+static uint32_t request_min_se(const struct sip_msg *msg)
+{
+	const struct sip_hdr *hdr = sip_msg_hdr(msg, SIP_HDR_MIN_SE);
+	struct pl secs;
+
+	if (!msg->req || !hdr ||
+	    re_regex(hdr->val.p, hdr->val.l, "[0-9]+", &secs))
+		return 0;
+
+	return pl_u32(&secs);
 }
 
 
@@ -136,7 +151,8 @@ static void start(struct session_timer *st)
  * Read the interval and the refresher from a message of the session: the
  * 2xx to our INVITE (we are its UAC), the peer's INVITE that we answer, or
  * a refresh request of the peer (the peer is their UAC). No Session-Expires in a 2xx: the peer has no
- * timer, nor do we. A refresh request without one keeps what we had.
+ * timer, nor do we. A refresh request without one keeps what we had (no
+ * shorter than its Min-SE).
  */
 void session_timer_update(struct session_timer *st,
 			  const struct sip_msg *msg, bool peer_is_uac)
@@ -146,8 +162,11 @@ void session_timer_update(struct session_timer *st,
 	bool uac_refreshes = true;
 
 	if (msg->req && peer_is_uac && st->interval_s) {
-		/* a refresh: the time starts again */
+		/* a refresh: the time starts again, for no less than its
+		   Min-SE (RFC 4028 9) */
 		if (!hdr) {
+			st->interval_s = MAX(st->interval_s,
+					     request_min_se(msg));
 			start(st);
 			return;
 		}
@@ -168,11 +187,12 @@ void session_timer_update(struct session_timer *st,
 		uac_refreshes = false;  /* RFC 4028 9: a UAC without the
 					   timer cannot refresh: we do */
 
-	/* bounded: a caller's INVITE below the minimum was refused (422,
-	   session_timer_too_short), its refreshes are raised to it */
-	st->interval_s = MIN(pl_u32(&secs), (uint32_t)MAX_SE_S);
-	st->interval_s = MAX(st->interval_s, msg->req ?
-			     session_timer_min_se() : (uint32_t)MIN_ANY_S);
+	/* a request's interval is never raised (RFC 4028 9: one below our
+	   floor was refused, session_timer_too_short, unless its UAC cannot
+	   read a 422); a day at most, unless its Min-SE asks for more */
+	st->interval_s = MIN(pl_u32(&secs),
+			     MAX((uint32_t)MAX_SE_S, request_min_se(msg)));
+	st->interval_s = MAX(st->interval_s, (uint32_t)MIN_ANY_S);
 	/* the UAC of the message that set the timer is us, or the peer */
 	st->we_refresh = peer_is_uac ? !uac_refreshes : uac_refreshes;
 	/* the 2xx to our INVITE, or the peer's INVITE to us, says what the
@@ -198,18 +218,36 @@ bool session_timer_asked(const struct sip_msg *msg)
 
 
 /**
- * A request (a caller's INVITE) asking for an interval below
- * session_timer_min_se(): to be answered 422 with Min-SE (RFC 4028 8)
+ * The shortest interval a request of the session may ask for: our Min-SE,
+ * or the interval in force when shorter (a callee's 2xx set it, and its
+ * refreshes at that interval are not refused)
  */
-bool session_timer_too_short(const struct sip_msg *msg)
+uint32_t session_timer_floor(const struct session_timer *st)
+{
+	uint32_t min_se = session_timer_min_se();
+
+	return st->interval_s ? MIN(min_se, st->interval_s) : min_se;
+}
+
+
+/**
+ * A request (a caller's INVITE, a refresh) asking for an interval below
+ * session_timer_floor(): to be answered 422 with it as Min-SE (RFC 4028
+ * 9), and the session goes on as it was. Only a UAC that says it supports
+ * the timer can follow a 422; an interval that a proxy put in for another
+ * is taken as asked (9: a UAS never raises it), and we refresh.
+ */
+bool session_timer_too_short(const struct session_timer *st,
+			     const struct sip_msg *msg)
 {
 	const struct sip_hdr *hdr = session_expires_hdr(msg);
 	struct pl secs;
 
-	if (!hdr || re_regex(hdr->val.p, hdr->val.l, "[0-9]+", &secs))
+	if (!hdr || re_regex(hdr->val.p, hdr->val.l, "[0-9]+", &secs) ||
+	    !sip_msg_hdr_has_value(msg, SIP_HDR_SUPPORTED, "timer"))
 		return false;
 
-	return pl_u32(&secs) < session_timer_min_se();
+	return pl_u32(&secs) < session_timer_floor(st);
 }
 
 

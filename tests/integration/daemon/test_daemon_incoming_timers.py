@@ -1,6 +1,7 @@
 """Session timers (RFC 4028) on incoming calls through sip2rtmpd (issue 14):
 a caller's Session-Expires granted in our 200, its refreshes by re-INVITE and
-UPDATE answered while its tone stays on the stream, a caller that stops
+UPDATE answered while its tone stays on the stream, those asking for less
+than our Min-SE refused (422) while the call goes on, a caller that stops
 refreshing hung up before the session expires.
 
 The element alone is tested in tests/integration/test_sipsrc_answer.py
@@ -98,6 +99,24 @@ class DaemonIncomingTimersTest(IncomingCase):
         # from PUBLISHING (~ the ACK): 2.5 s to the refresh, then 4 s
         self.assertGreater(waited, 2.5 + INTERVAL_S * 2 / 3 - 1.5, waited)
         self.assertLess(waited, 2.5 + INTERVAL_S, waited)
+
+    def test_a_refresh_below_our_min_se_gets_422_and_the_call_goes_on(self):
+        # RFC 4028 9 (before: 200, the interval raised to our Min-SE): its
+        # refreshes asking for 3 s (UPDATE, re-INVITE) get 422 with Min-SE:
+        # 6, checked by the scenario; its refresh at 6 s 1.5 s later gets
+        # 200 and its BYE finds the call up
+        with NginxRtmp() as nginx, self.daemon(nginx) as d, d.events() as ev, \
+                caller(self.sip_port, "room3", scenario="uac/uac_in_timer_refresh_too_short.xml",
+                       tones={"tone.wav": TONE_HZ}) as uac:
+            call = self.up(ev)
+            self.assertEqual(uac.wait(30), 0, uac.report())
+            last = ev.wait_call(call["callId"], status="FINISH")
+            answers = [(m.status, m.header("CSeq")) for m in uac.parsed_messages()
+                       if m.direction == "received" and m.status and m.status >= 200]
+        self.assertEqual(answers, [(200, "1 INVITE"), (422, "2 UPDATE"), (422, "3 INVITE"),
+                                   (200, "4 UPDATE"), (200, "5 BYE")], uac.report())
+        self.assertEqual(last["reason"], "remote hangup", last)
+        self.assertEqual(self.statuses(ev, call["callId"]), ["NEW", "ESTABLISHED", "FINISH"])
 
 
 if __name__ == "__main__":
