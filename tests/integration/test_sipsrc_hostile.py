@@ -17,7 +17,7 @@ media thread (SIP2RTMP_MEDIA_THREADS=1) as they share the SIP thread.
 
 from sipsrc_case import (SipsrcTestCase, Sipp, main, TO_WAV, TONE_HZ, EARLY_TONE_HZ,
                          CallsDriver, Calls)
-from peers import loud_spans, merge_spans, free_port, UdpListener, REPO_ROOT, TCP
+from peers import loud_spans, merge_spans, SENDER_PAUSE_S, free_port, UdpListener, REPO_ROOT, TCP
 import hostile_sdp
 
 HEALTHY_HZ = 700        # the hostile callees play TONE_HZ (1000) or EARLY_TONE_HZ (600)
@@ -26,13 +26,6 @@ STAGGER_MS = 1000       # the hostile call starts this long after the healthy on
 # media loop's 20 ms tick, and the silence fill's 60 ms lag before the
 # first packet, with room for a busy machine; a stalled loop is seconds
 MAX_LATENESS_MS = 250
-# a hole in a tone this short, with every packet of the tone there, is its
-# sender's: the SIPp callee's process paused on a busy machine (CI12: one
-# 80 ms hole in the healthy tone, all 250 packets received, the tone 80 ms
-# longer), and the timeline filled it as it must. A packet sipsrc held up
-# leaves no hole but comes late (MAX_LATENESS_MS); one it dropped or took
-# for garbage shortens the tone and goes missing from the counts.
-SENDER_PAUSE_S = 0.25
 PCMU_TO_WAV = "! rtppcmudepay ! mulawdec ! " + TO_WAV
 FLOOD = REPO_ROOT / "tests" / "peers" / "rtp_flood.py"
 HUGE = {"filler.sdp": hostile_sdp.filler}
