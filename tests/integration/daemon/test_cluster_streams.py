@@ -1,0 +1,131 @@
+"""Stream keys unique in the cluster beyond placement (docs/cluster.md).
+
+A stream key (rtmpUrl + rtmpStream) one call of the cluster publishes to is
+refused to every other call, whichever node carries it: a destination added
+to a running call (POST /api/v1/calls/{id}/destinations) gets the 409 a
+single node answers, and is free again once the destination is removed or
+its call ended. Every component real on 127.0.0.1: redis-server with an ACL
+user, HAProxy, sip2rtmpd nodes, SIPp callees playing a tone, nginx-rtmp.
+"""
+
+import re
+import sys
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "peers"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from daemon import Sipp, NginxRtmp, call_body, LOOPBACK  # noqa: E402
+from cluster import Cluster  # noqa: E402
+from test_cluster_records import redis_dump  # noqa: E402
+
+# what a single node answers for an rtmpUrl + rtmpStream in use
+# (s2r-call-manager.c), the first or an added destination
+STREAM_CONFLICT = {"error": "conflict", "field": "rtmpStream", "status": 409,
+                   "message": "rtmpUrl + rtmpStream is in use by an active call"}
+
+
+def publishers(nginx, stream, app="live"):
+    """nginx-rtmp's publishing clients of app/stream (ids), from /stat."""
+    xml = nginx.stat()
+    m = re.search(r"<application>\s*<name>%s</name>(.*?)</application>" % app, xml, re.S)
+    ids = []
+    for s in re.findall(r"<stream>(.*?)</stream>", m.group(1) if m else "", re.S):
+        if "<name>%s</name>" % stream in s:
+            ids += [i for i, rest in re.findall(
+                r"<client><id>(\d+)</id>((?:(?!</client>).)*)</client>", s, re.S)
+                if "<publishing/>" in rest]
+    return ids
+
+
+def destination(nginx, stream):
+    return {"rtmpUrl": "rtmp://%s:%d/live" % (LOOPBACK, nginx.port), "rtmpStream": stream}
+
+
+def stream_keys(cl):
+    return sorted(k for k in redis_dump(cl.redis) if k.startswith("s2r:stream:"))
+
+
+class ClusterStreamsTest(unittest.TestCase):
+
+    def assertStreamConflict(self, r):
+        self.assertEqual(r.status, 409, r)
+        self.assertEqual(r.headers.get_content_type(), "application/json")
+        self.assertEqual(r.json, STREAM_CONFLICT)
+
+    def assertAddedAndPublishing(self, ev, node, call_id, nginx, stream):
+        """A second destination added to the call: 201, it publishes, the
+        one publisher of nginx's stream"""
+        r = node.post("/api/v1/calls/%s/destinations" % call_id,
+                      destination(nginx, stream))
+        self.assertEqual(r.status, 201, r)
+        ev.wait_call_event(call_id, lambda e: len(e.get("destinations", [])) == 2 and
+                           e["destinations"][1]["status"] == "PUBLISHING", 15,
+                           "the added destination PUBLISHING")
+        nginx.wait_publishing(stream)
+        self.assertEqual(len(publishers(nginx, stream)), 1)
+
+    def test_a_destination_added_on_one_node_is_409_where_another_node_publishes(self):
+        with Cluster({"a": 1, "b": 1}) as cl, NginxRtmp() as nginx, \
+                Sipp("answer_pcmu_wait_bye.xml", calls=2,
+                     tones={"tone-pcmu.wav": 700}) as sipp:
+            a, b = cl.nodes["a"], cl.nodes["b"]
+            with a.events() as ev:
+                # one call a node: a publishes to "shared", b to "own-b"
+                for node, call_id, stream in ((a, "on-a", "shared"), (b, "on-b", "own-b")):
+                    r = node.post("/api/v1/calls", call_body(sipp, nginx, stream,
+                                                             callId=call_id))
+                    self.assertEqual(r.status, 201, r)
+                    ev.wait_call(call_id, stream="PUBLISHING")
+                self.assertEqual(cl.owner_of("on-a"), "a")
+                self.assertEqual(cl.owner_of("on-b"), "b")
+                nginx.wait_publishing("shared")
+                self.assertEqual(len(publishers(nginx, "shared")), 1)
+
+                # b's call asks for a's key: through its owner, another
+                # node and HAProxy, the single node's 409
+                for n in (b, a, cl.front):
+                    r = n.post("/api/v1/calls/on-b/destinations",
+                               destination(nginx, "shared"))
+                    self.assertStreamConflict(r)
+                self.assertEqual(len(b.get("/api/v1/calls/on-b/destinations").json), 1)
+                self.assertEqual(len(publishers(nginx, "shared")), 1)
+
+                # a key free in the cluster is held for b's call: a's call
+                # cannot have it while b publishes there
+                r = cl.front.post("/api/v1/calls/on-b/destinations",
+                                  destination(nginx, "added"))
+                self.assertEqual(r.status, 201, r)
+                self.assertTrue(r.headers["Location"].startswith(
+                    "/api/v1/calls/on-b/destinations/"), r.headers["Location"])
+                added = r.headers["Location"]
+                nginx.wait_publishing("added")
+                r = a.post("/api/v1/calls/on-a/destinations", destination(nginx, "added"))
+                self.assertStreamConflict(r)
+                self.assertEqual(len(publishers(nginx, "added")), 1)
+                # three keys held (shared, own-b, added), as digests only
+                keys = stream_keys(cl)
+                self.assertEqual(len(keys), 3, keys)
+                for k, text in redis_dump(cl.redis).items():
+                    for secret in ("shared", "own-b", "added"):
+                        self.assertNotIn("/" + secret, k + text)
+
+                # removed from b's call: a's call takes it and publishes there
+                r = a.delete(added)
+                self.assertEqual(r.status, 200, r)
+                self.assertEqual(len(stream_keys(cl)), 2)
+                self.assertAddedAndPublishing(ev, a, "on-a", nginx, "added")
+
+                # a's call ended: its keys (its placement's and the one it
+                # added) are free; b's call takes "shared" and publishes
+                self.assertIn(cl.front.delete("/api/v1/calls/on-a").status, (200, 202))
+                ev.wait_call("on-a", status="FINISH")
+                self.assertAddedAndPublishing(ev, b, "on-b", nginx, "shared")
+                self.assertIn(b.delete("/api/v1/calls/on-b").status, (200, 202))
+                ev.wait_call("on-b", status="FINISH")
+                self.assertEqual(stream_keys(cl), [])
+            self.assertEqual(sipp.wait(), 0, sipp.report())
+
+
+if __name__ == "__main__":
+    unittest.main()
