@@ -3,9 +3,11 @@
 A stream key (rtmpUrl + rtmpStream) one call of the cluster publishes to is
 refused to every other call, whichever node carries it: a destination added
 to a running call (POST /api/v1/calls/{id}/destinations) gets the 409 a
-single node answers, and is free again once the destination is removed or
-its call ended. Every component real on 127.0.0.1: redis-server with an ACL
-user, HAProxy, sip2rtmpd nodes, SIPp callees playing a tone, nginx-rtmp.
+single node answers, an incoming call the 480 a node answers a caller whose
+route's stream is live; each is free again once the destination is removed
+or its call ended. Every component real on 127.0.0.1: redis-server with an
+ACL user, HAProxy, sip2rtmpd nodes (with SIP listeners), SIPp callees and
+callers playing a tone, nginx-rtmp.
 """
 
 import re
@@ -15,8 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "peers"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from daemon import Sipp, NginxRtmp, call_body, LOOPBACK  # noqa: E402
-from cluster import Cluster  # noqa: E402
+from daemon import Sipp, NginxRtmp, call_body, free_port, LOOPBACK  # noqa: E402
+from cluster import Cluster, listening_on  # noqa: E402
+from callers import call_in, caller, invite_answers  # noqa: E402
 from test_cluster_records import redis_dump  # noqa: E402
 
 # what a single node answers for an rtmpUrl + rtmpStream in use
@@ -123,6 +126,57 @@ class ClusterStreamsTest(unittest.TestCase):
                 self.assertAddedAndPublishing(ev, b, "on-b", nginx, "shared")
                 self.assertIn(b.delete("/api/v1/calls/on-b").status, (200, 202))
                 ev.wait_call("on-b", status="FINISH")
+                self.assertEqual(stream_keys(cl), [])
+            self.assertEqual(sipp.wait(), 0, sipp.report())
+
+    def test_an_incoming_call_to_a_stream_live_on_another_node_is_480(self):
+        # a route (made through a) publishes callers of room9 to
+        # "in-room9"; an API call on a publishes there: a caller through
+        # b's own listener gets what a node answers when the route's
+        # stream is live (480), and no call
+        ports = {n: free_port() for n in "ab"}
+        with Cluster({"a": 2, "b": 2}, node_class=listening_on(ports)) as cl, \
+                NginxRtmp() as nginx, \
+                Sipp("answer_pcmu_wait_bye.xml", calls=2,
+                     tones={"tone-pcmu.wav": 700}) as sipp:
+            a, b = cl.nodes["a"], cl.nodes["b"]
+            r = a.post("/api/v1/routes", dict(destination(nginx, "in-room9"), user="room9"))
+            self.assertEqual(r.status, 201, r)
+            # b's copy of the cluster's routes is made now, not in a second
+            self.assertEqual(len(b.get("/api/v1/routes").json["routes"]), 1)
+            with a.events() as ev:
+                r = a.post("/api/v1/calls", call_body(sipp, nginx, "in-room9", callId="api"))
+                self.assertEqual(r.status, 201, r)
+                ev.wait_call("api", stream="PUBLISHING")
+                self.assertEqual(cl.owner_of("api"), "a")
+                rc, got, report = call_in(ports["b"], "room9")
+                self.assertEqual(got, [180, 480], report)
+                self.assertEqual([c["callId"] for c in b.get("/api/v1/calls").json], ["api"])
+                self.assertFalse([e for e in ev.events if e.get("calledUser") == "room9"])
+                self.assertEqual(len(publishers(nginx, "in-room9")), 1)
+                self.assertEqual(len(stream_keys(cl)), 1)
+
+                # the API call ended: b's caller gets the stream, which a
+                # call on a cannot add while it is live
+                self.assertIn(a.delete("/api/v1/calls/api").status, (200, 202))
+                ev.wait_call("api", status="FINISH")
+                r = a.post("/api/v1/calls", call_body(sipp, nginx, "other", callId="api2"))
+                self.assertEqual(r.status, 201, r)
+                ev.wait_call("api2", stream="PUBLISHING")
+                with caller(ports["b"], "room9", duration_ms=8000, timeout=40) as uac:
+                    call = ev.wait(lambda e: e.get("calledUser") == "room9" and
+                                   e.get("rtmpStreamStatus") == "PUBLISHING", 20,
+                                   "room9 publishing")
+                    self.assertEqual(call["node"], "b")
+                    nginx.wait_publishing("in-room9")
+                    r = a.post("/api/v1/calls/api2/destinations", destination(nginx, "in-room9"))
+                    self.assertStreamConflict(r)
+                    self.assertEqual(len(publishers(nginx, "in-room9")), 1)
+                    self.assertEqual(uac.wait(40), 0, uac.report())
+                    self.assertEqual(invite_answers(uac)[-1], 200, uac.report())
+                ev.wait_call(call["callId"], status="FINISH")
+                self.assertIn(a.delete("/api/v1/calls/api2").status, (200, 202))
+                ev.wait_call("api2", status="FINISH")
                 self.assertEqual(stream_keys(cl), [])
             self.assertEqual(sipp.wait(), 0, sipp.report())
 
