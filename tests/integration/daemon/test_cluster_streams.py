@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "peers"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from daemon import Sipp, NginxRtmp, call_body, free_port, LOOPBACK  # noqa: E402
+from daemon import Sipp, NginxRtmp, call_body, free_port, wait_until, LOOPBACK  # noqa: E402
 from cluster import Cluster, listening_on  # noqa: E402
 from callers import call_in, caller, invite_answers  # noqa: E402
 from test_cluster_records import redis_dump  # noqa: E402
@@ -56,6 +56,13 @@ class ClusterStreamsTest(unittest.TestCase):
         self.assertEqual(r.headers.get_content_type(), "application/json")
         self.assertEqual(r.json, STREAM_CONFLICT)
 
+    def assertPublishingOn(self, cl, ev, node, body):
+        """A call placed through `node` publishes, and `node` owns it"""
+        r = node.post("/api/v1/calls", body)
+        self.assertEqual(r.status, 201, r)
+        ev.wait_call(body["callId"], stream="PUBLISHING")
+        self.assertEqual(cl.owner_of(body["callId"]), node.node_id)
+
     def assertAddedAndPublishing(self, ev, node, call_id, nginx, stream):
         """A second destination added to the call: 201, it publishes, the
         one publisher of nginx's stream"""
@@ -76,12 +83,8 @@ class ClusterStreamsTest(unittest.TestCase):
             with a.events() as ev:
                 # one call a node: a publishes to "shared", b to "own-b"
                 for node, call_id, stream in ((a, "on-a", "shared"), (b, "on-b", "own-b")):
-                    r = node.post("/api/v1/calls", call_body(sipp, nginx, stream,
-                                                             callId=call_id))
-                    self.assertEqual(r.status, 201, r)
-                    ev.wait_call(call_id, stream="PUBLISHING")
-                self.assertEqual(cl.owner_of("on-a"), "a")
-                self.assertEqual(cl.owner_of("on-b"), "b")
+                    self.assertPublishingOn(cl, ev, node, call_body(sipp, nginx, stream,
+                                                                    callId=call_id))
                 nginx.wait_publishing("shared")
                 self.assertEqual(len(publishers(nginx, "shared")), 1)
 
@@ -129,6 +132,31 @@ class ClusterStreamsTest(unittest.TestCase):
                 self.assertEqual(stream_keys(cl), [])
             self.assertEqual(sipp.wait(), 0, sipp.report())
 
+    def test_a_destination_is_503_while_its_node_cannot_reach_redis(self):
+        # the key cannot be held: nothing is added (a placement goes on
+        # unchecked, its claim writes the keys later; nothing would write
+        # an added one)
+        with Cluster({"a": 1, "b": 1}, via_proxy=["b"]) as cl, NginxRtmp() as nginx, \
+                Sipp("answer_pcmu_wait_bye.xml", tones={"tone-pcmu.wav": 700}) as sipp:
+            b = cl.nodes["b"]
+            with cl.nodes["a"].events() as ev:
+                self.assertPublishingOn(cl, ev, b, call_body(sipp, nginx, "before-cut",
+                                                             callId="cut-b"))
+                cl.proxies["b"].cut()
+                r = b.post("/api/v1/calls/cut-b/destinations", destination(nginx, "refused"))
+                self.assertEqual(r.status, 503, r)
+                self.assertEqual(r.json, {"error": "unavailable", "field": None, "status": 503,
+                                          "message": "the cluster's state is out of reach"})
+                self.assertEqual(len(b.get("/api/v1/calls/cut-b/destinations").json), 1)
+                # b fences itself (its call hung up); back, its key is given
+                # back and the refused one was never held nor published
+                b.wait_log("ms: fenced,", 5)
+                cl.proxies["b"].mend()
+                b.wait_log("lease renewed again", 10)
+                wait_until(lambda: stream_keys(cl) == [], 10, "no stream key held")
+                self.assertEqual(publishers(nginx, "refused"), [])
+            self.assertEqual(sipp.wait(), 0, sipp.report())
+
     def test_an_incoming_call_to_a_stream_live_on_another_node_is_480(self):
         # a route (made through a) publishes callers of room9 to
         # "in-room9"; an API call on a publishes there: a caller through
@@ -145,10 +173,8 @@ class ClusterStreamsTest(unittest.TestCase):
             # b's copy of the cluster's routes is made now, not in a second
             self.assertEqual(len(b.get("/api/v1/routes").json["routes"]), 1)
             with a.events() as ev:
-                r = a.post("/api/v1/calls", call_body(sipp, nginx, "in-room9", callId="api"))
-                self.assertEqual(r.status, 201, r)
-                ev.wait_call("api", stream="PUBLISHING")
-                self.assertEqual(cl.owner_of("api"), "a")
+                self.assertPublishingOn(cl, ev, a, call_body(sipp, nginx, "in-room9",
+                                                             callId="api"))
                 rc, got, report = call_in(ports["b"], "room9")
                 self.assertEqual(got, [180, 480], report)
                 self.assertEqual([c["callId"] for c in b.get("/api/v1/calls").json], ["api"])
