@@ -445,12 +445,14 @@ destination_held_cb (const GError * error, gpointer user_data)
 {
   AddDestination *a = user_data;
 
-  if (error) {
+  /* a call that ended meanwhile is refused as such (409), whatever the
+   * registry said of its key */
+  if (error && s2r_call_is_active (a->call)) {
     s2r_rtmp_target_free (a->target);
     a->done (a->call, NULL, error, a->user_data);
   } else {
-    add_destination_now (a->manager, a->call, a->target, TRUE, a->done,
-        a->user_data);
+    add_destination_now (a->manager, a->call, a->target, error == NULL,
+        a->done, a->user_data);
   }
   g_object_unref (a->manager);
   g_object_unref (a->call);

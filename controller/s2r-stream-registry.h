@@ -17,7 +17,8 @@ G_BEGIN_DECLS
  * first, then has the registry hold the key before anything publishes
  * there: a destination added to a running call, an incoming call. Calls
  * placed through the API are held by the cluster's placement itself.
- * Main loop only; @done runs on it, never before the function returned.
+ * Main loop only; @done runs on it, before the function returns when
+ * there is nothing to ask (Redis not connected, the node fenced).
  */
 typedef void (*S2rStreamsHeldFunc) (const GError * error, gpointer user_data);
 
