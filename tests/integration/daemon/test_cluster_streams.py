@@ -76,61 +76,67 @@ class ClusterStreamsTest(unittest.TestCase):
         self.assertEqual(len(publishers(nginx, stream)), 1)
 
     def test_a_destination_added_on_one_node_is_409_where_another_node_publishes(self):
+        # stream keys, each a secret
+        secrets = shared, own, added = ("key-shared-7f", "key-own-b-3c", "key-added-9d")
         with Cluster({"a": 1, "b": 1}) as cl, NginxRtmp() as nginx, \
                 Sipp("answer_pcmu_wait_bye.xml", calls=2,
                      tones={"tone-pcmu.wav": 700}) as sipp:
             a, b = cl.nodes["a"], cl.nodes["b"]
             with a.events() as ev:
-                # one call a node: a publishes to "shared", b to "own-b"
-                for node, call_id, stream in ((a, "on-a", "shared"), (b, "on-b", "own-b")):
+                # one call a node: a publishes to `shared`, b to `own`
+                for node, call_id, stream in ((a, "on-a", shared), (b, "on-b", own)):
                     self.assertPublishingOn(cl, ev, node, call_body(sipp, nginx, stream,
                                                                     callId=call_id))
-                nginx.wait_publishing("shared")
-                self.assertEqual(len(publishers(nginx, "shared")), 1)
+                nginx.wait_publishing(shared)
+                self.assertEqual(len(publishers(nginx, shared)), 1)
 
                 # b's call asks for a's key: through its owner, another
                 # node and HAProxy, the single node's 409
                 for n in (b, a, cl.front):
                     r = n.post("/api/v1/calls/on-b/destinations",
-                               destination(nginx, "shared"))
+                               destination(nginx, shared))
                     self.assertStreamConflict(r)
                 self.assertEqual(len(b.get("/api/v1/calls/on-b/destinations").json), 1)
-                self.assertEqual(len(publishers(nginx, "shared")), 1)
+                self.assertEqual(len(publishers(nginx, shared)), 1)
 
                 # a key free in the cluster is held for b's call: a's call
                 # cannot have it while b publishes there
                 r = cl.front.post("/api/v1/calls/on-b/destinations",
-                                  destination(nginx, "added"))
+                                  destination(nginx, added))
                 self.assertEqual(r.status, 201, r)
                 self.assertTrue(r.headers["Location"].startswith(
                     "/api/v1/calls/on-b/destinations/"), r.headers["Location"])
-                added = r.headers["Location"]
-                nginx.wait_publishing("added")
-                r = a.post("/api/v1/calls/on-a/destinations", destination(nginx, "added"))
+                added_id = r.headers["Location"]
+                nginx.wait_publishing(added)
+                r = a.post("/api/v1/calls/on-a/destinations", destination(nginx, added))
                 self.assertStreamConflict(r)
-                self.assertEqual(len(publishers(nginx, "added")), 1)
-                # three keys held (shared, own-b, added), as digests only
+                self.assertEqual(len(publishers(nginx, added)), 1)
+                # three keys held, as digests only
                 keys = stream_keys(cl)
                 self.assertEqual(len(keys), 3, keys)
                 for k, text in redis_dump(cl.redis).items():
-                    for secret in ("shared", "own-b", "added"):
-                        self.assertNotIn("/" + secret, k + text)
+                    for secret in secrets:
+                        self.assertNotIn(secret, k + text)
 
                 # removed from b's call: a's call takes it and publishes there
-                r = a.delete(added)
+                r = a.delete(added_id)
                 self.assertEqual(r.status, 200, r)
                 self.assertEqual(len(stream_keys(cl)), 2)
-                self.assertAddedAndPublishing(ev, a, "on-a", nginx, "added")
+                self.assertAddedAndPublishing(ev, a, "on-a", nginx, added)
 
                 # a's call ended: its keys (its placement's and the one it
-                # added) are free; b's call takes "shared" and publishes
+                # added) are free; b's call takes `shared` and publishes
                 self.assertIn(cl.front.delete("/api/v1/calls/on-a").status, (200, 202))
                 ev.wait_call("on-a", status="FINISH")
-                self.assertAddedAndPublishing(ev, b, "on-b", nginx, "shared")
+                self.assertAddedAndPublishing(ev, b, "on-b", nginx, shared)
                 self.assertIn(b.delete("/api/v1/calls/on-b").status, (200, 202))
                 ev.wait_call("on-b", status="FINISH")
                 self.assertEqual(stream_keys(cl), [])
             self.assertEqual(sipp.wait(), 0, sipp.report())
+            # nor in any node's log
+            for n in (a, b):
+                for secret in secrets:
+                    self.assertNotIn(secret, n.log())
 
     def test_a_destination_is_503_while_its_node_cannot_reach_redis(self):
         # the key cannot be held: nothing is added (a placement goes on
@@ -205,6 +211,8 @@ class ClusterStreamsTest(unittest.TestCase):
                 ev.wait_call("api2", status="FINISH")
                 self.assertEqual(stream_keys(cl), [])
             self.assertEqual(sipp.wait(), 0, sipp.report())
+            for n in (a, b):
+                self.assertNotIn("in-room9", n.log())
 
 
 if __name__ == "__main__":
