@@ -214,6 +214,26 @@ class ClusterStreamsTest(unittest.TestCase):
             for n in (a, b):
                 self.assertNotIn("in-room9", n.log())
 
+    def test_an_incoming_call_is_503_while_its_node_cannot_reach_redis(self):
+        # b cannot hold the route's stream key: 503, which Kamailio's
+        # dispatcher answers by trying another node; before b fences
+        # itself and after
+        ports = {n: free_port() for n in "ab"}
+        with Cluster({"a": 1, "b": 1}, via_proxy=["b"],
+                     node_class=listening_on(ports)) as cl, NginxRtmp() as nginx:
+            a, b = cl.nodes["a"], cl.nodes["b"]
+            r = a.post("/api/v1/routes", dict(destination(nginx, "in-room5"), user="room5"))
+            self.assertEqual(r.status, 201, r)
+            self.assertEqual(len(b.get("/api/v1/routes").json["routes"]), 1)
+            cl.proxies["b"].cut()
+            rc, got, report = call_in(ports["b"], "room5")
+            self.assertEqual(got, [180, 503], report)
+            b.wait_log("ms: fenced,", 5)
+            rc, got, report = call_in(ports["b"], "room5")
+            self.assertEqual(got, [180, 503], report)
+            self.assertEqual(b.get("/api/v1/calls").json, [])
+            self.assertEqual(publishers(nginx, "in-room5"), [])
+
 
 if __name__ == "__main__":
     unittest.main()
