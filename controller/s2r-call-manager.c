@@ -413,8 +413,7 @@ add_destination_now (S2rCallManager * manager, S2rCall * call,
     gpointer user_data)
 {
   g_autoptr (GError) err = NULL;
-  g_autofree char *location = g_strdup (s2r_rtmp_target_get_location
-      (target));
+  g_autofree char *location = g_strdup (s2r_rtmp_target_get_location (target));
   const char *locations[] = { location, NULL };
   S2rDestination *d = NULL;
 

@@ -14,8 +14,7 @@
 #include "s2r-error.h"
 
 void
-s2r_stream_conflict_error (GError ** error, guint index,
-    gboolean being_placed)
+s2r_stream_conflict_error (GError ** error, guint index, gboolean being_placed)
 {
   const char *placed = being_placed ? " being placed" : "";
 

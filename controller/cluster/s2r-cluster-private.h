@@ -149,8 +149,7 @@ void s2r_cluster_streams_finalize (S2rCluster * c);
  * it when free; @func gets "free", "active" or "placing" (the callId) or
  * a stream conflict (s2r_cluster_stream_conflict) */
 gboolean s2r_cluster_streams_reserve (S2rCluster * c, const char *call_id,
-    gboolean client_id, GStrv streams, S2rRedisReplyFunc func,
-    gpointer data);
+    gboolean client_id, GStrv streams, S2rRedisReplyFunc func, gpointer data);
 /* The reservations of a call that was not made, given back */
 void s2r_cluster_streams_unreserve (S2rCluster * c, const char *call_id,
     GStrv streams);

@@ -136,8 +136,7 @@ s2r_cluster_streams_reserve (S2rCluster * c, const char *call_id,
   g_strv_builder_add_many (b, record, reserved, NULL);
   g_strv_builder_addv (b, (const char **) streams);
   keys = g_strv_builder_end (b);
-  return eval (c, reserve_script, (const char *const *) keys, args, func,
-      data);
+  return eval (c, reserve_script, (const char *const *) keys, args, func, data);
 }
 
 void
@@ -245,8 +244,7 @@ registry_hold (gpointer registry, const char *call_id, gboolean running,
     sent = eval (c, hold_script, (const char *const *) keys, args,
         hold_reply, h);
   } else {
-    sent = s2r_cluster_streams_reserve (c, call_id, FALSE, keys, hold_reply,
-        h);
+    sent = s2r_cluster_streams_reserve (c, call_id, FALSE, keys, hold_reply, h);
   }
   if (!sent) {
     g_free (h);
