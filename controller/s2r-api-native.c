@@ -120,6 +120,28 @@ send_destinations (SoupServerMessage * msg, S2rCall * call)
   s2r_api_send_json (msg, SOUP_STATUS_OK, root);
 }
 
+/* The answer to POST .../destinations, once the call manager (and, in a
+ * cluster, Redis) has it */
+static void
+destination_added_cb (S2rCall * call, S2rDestination * d,
+    const GError * error, gpointer user_data)
+{
+  SoupServerMessage *msg = user_data;
+  g_autofree char *location = NULL;
+
+  if (d == NULL) {
+    s2r_api_send_error (msg, error);
+  } else {
+    location = g_strdup_printf (CALLS_PATH "/%s/destinations/%u",
+        s2r_call_get_id (call), s2r_destination_get_id (d));
+    soup_message_headers_replace (soup_server_message_get_response_headers
+        (msg), "Location", location);
+    send_destination (msg, SOUP_STATUS_CREATED, d);
+  }
+  soup_server_message_unpause (msg);
+  g_object_unref (msg);
+}
+
 /* GET|POST /api/v1/calls/{id}/destinations */
 void
 s2r_api_call_destinations (S2rApi * api, SoupServerMessage * msg,
@@ -128,9 +150,7 @@ s2r_api_call_destinations (S2rApi * api, SoupServerMessage * msg,
   g_autoptr (GError) err = NULL;
   g_autoptr (S2rCall) call = s2r_api_lookup_call (api, params[0], &err);
   g_autoptr (JsonNode) root = NULL;
-  g_autofree char *location = NULL;
   S2rRtmpTarget *target;
-  S2rDestination *d;
 
   if (call == NULL)
     goto error;
@@ -144,14 +164,10 @@ s2r_api_call_destinations (S2rApi * api, SoupServerMessage * msg,
   target = s2r_rtmp_target_new_from_json (root, NULL, &err);
   if (target == NULL)
     goto error;
-  d = s2r_call_manager_add_destination (api->manager, call, target, &err);
-  if (d == NULL)
-    goto error;
-  location = g_strdup_printf (CALLS_PATH "/%s/destinations/%u",
-      s2r_call_get_id (call), s2r_destination_get_id (d));
-  soup_message_headers_replace (soup_server_message_get_response_headers
-      (msg), "Location", location);
-  send_destination (msg, SOUP_STATUS_CREATED, d);
+  /* a cluster holds the stream key in Redis first: no blocking here */
+  soup_server_message_pause (msg);
+  s2r_call_manager_add_destination (api->manager, call, target,
+      destination_added_cb, g_object_ref (msg));
   return;
 
 error:
@@ -172,7 +188,8 @@ s2r_api_call_destination (S2rApi * api, SoupServerMessage * msg,
   if (soup_server_message_get_method (msg) == SOUP_METHOD_GET) {
     send_destination (msg, SOUP_STATUS_OK, d);
   } else {
-    if (!s2r_call_remove_destination (call, s2r_destination_get_id (d), &err))
+    if (!s2r_call_manager_remove_destination (api->manager, call,
+            s2r_destination_get_id (d), &err))
       goto error;
     s2r_api_send_call (msg, SOUP_STATUS_OK, call, S2R_DIALECT_NATIVE);
   }

@@ -10,6 +10,7 @@
 #include "s2r-admission.h"
 #include "s2r-metrics.h"
 #include "s2r-error.h"
+#include "s2r-stream-registry.h"
 
 #include <string.h>
 
@@ -32,6 +33,9 @@ struct _S2rCallManager
   S2rMetrics *metrics;
   GArray *metrics_parts;        /* MetricsPart */
   guint64 sequence;
+  /* stream keys held beyond this process (a cluster), or NULL */
+  const S2rStreamRegistry *registry;
+  gpointer registry_data;
 
   gboolean shutting_down;
   GCallback shutdown_done;
@@ -292,13 +296,7 @@ check_streams_free (S2rCallManager * manager, S2rCallRequest * req,
   for (guint i = 0; i < s2r_call_request_get_n_targets (req); i++)
     if (stream_in_use (manager, s2r_rtmp_target_get_location
             (s2r_call_request_get_target (req, i)))) {
-      if (i == 0)
-        s2r_set_error_field (error, S2R_ERROR_CONFLICT, "rtmpStream",
-            "rtmpUrl + rtmpStream is in use by an active call");
-      else
-        s2r_set_error_field (error, S2R_ERROR_CONFLICT, "destinations",
-            "destination %u (rtmpUrl + rtmpStream) is in use by an active "
-            "call", i + 1);
+      s2r_stream_conflict_error (error, i, FALSE);
       return FALSE;
     }
   return TRUE;
@@ -382,23 +380,197 @@ s2r_call_manager_create (S2rCallManager * manager, S2rCallRequest * req,
 }
 
 /**
+ * s2r_call_manager_set_stream_registry:
+ * @registry: (nullable): not owned; NULL: this process's calls only
+ *
+ * Where stream keys are held beyond this process (a cluster): asked
+ * before a destination is added to a running call and, through
+ * s2r_call_manager_hold_streams(), before an incoming call is created.
+ */
+void
+s2r_call_manager_set_stream_registry (S2rCallManager * manager,
+    const S2rStreamRegistry * registry, gpointer registry_data)
+{
+  manager->registry = registry;
+  manager->registry_data = registry_data;
+}
+
+static void
+release_streams (S2rCallManager * manager, const char *call_id,
+    gboolean running, const char *const *locations)
+{
+  if (manager->registry)
+    manager->registry->release (manager->registry_data, call_id, running,
+        locations);
+}
+
+/* The running call's new destination, once nothing else publishes there;
+ * a location the registry held for it is given back if it was not added
+ * (unless a destination here publishes there: then it is that one's) */
+static void
+add_destination_now (S2rCallManager * manager, S2rCall * call,
+    S2rRtmpTarget * target, gboolean held, S2rDestinationAddedFunc done,
+    gpointer user_data)
+{
+  g_autoptr (GError) err = NULL;
+  g_autofree char *location = g_strdup (s2r_rtmp_target_get_location (target));
+  const char *locations[] = { location, NULL };
+  S2rDestination *d = NULL;
+
+  /* asked again after the registry's answer: another request may have
+   * added it here meanwhile */
+  if (stream_in_use (manager, location)) {
+    s2r_rtmp_target_free (target);
+    s2r_stream_conflict_error (&err, 0, FALSE);
+  } else {
+    d = s2r_call_add_destination (call, target, &err);
+  }
+  if (d == NULL && held && !stream_in_use (manager, location))
+    release_streams (manager, s2r_call_get_id (call), TRUE, locations);
+  done (call, d, err, user_data);
+}
+
+typedef struct
+{
+  S2rCallManager *manager;
+  S2rCall *call;
+  S2rRtmpTarget *target;
+  S2rDestinationAddedFunc done;
+  gpointer user_data;
+} AddDestination;
+
+static void
+destination_held_cb (const GError * error, gpointer user_data)
+{
+  AddDestination *a = user_data;
+
+  /* a call that ended meanwhile is refused as such (409), whatever the
+   * registry said of its key */
+  if (error && s2r_call_is_active (a->call)) {
+    s2r_rtmp_target_free (a->target);
+    a->done (a->call, NULL, error, a->user_data);
+  } else {
+    add_destination_now (a->manager, a->call, a->target, error == NULL,
+        a->done, a->user_data);
+  }
+  g_object_unref (a->manager);
+  g_object_unref (a->call);
+  g_free (a);
+}
+
+/**
  * s2r_call_manager_add_destination:
  * @target: (transfer full):
- *
- * Returns: (transfer none): the call's new destination, or %NULL: 409 when
- * an active call publishes there already or the call has ended
+ * @done: the call's new destination, or %NULL and why: 409 when an active
+ *   call publishes there already (here or, with a registry, anywhere in
+ *   it) or the call has ended, 503 when the registry cannot tell; before
+ *   this returns when there is no registry to ask
  */
-S2rDestination *
+void
 s2r_call_manager_add_destination (S2rCallManager * manager, S2rCall * call,
-    S2rRtmpTarget * target, GError ** error)
+    S2rRtmpTarget * target, S2rDestinationAddedFunc done, gpointer user_data)
 {
-  if (stream_in_use (manager, s2r_rtmp_target_get_location (target))) {
-    s2r_rtmp_target_free (target);
-    s2r_set_error_field (error, S2R_ERROR_CONFLICT, "rtmpStream",
-        "rtmpUrl + rtmpStream is in use by an active call");
-    return NULL;
+  const char *locations[] = { s2r_rtmp_target_get_location (target), NULL };
+  AddDestination *a;
+
+  if (manager->registry == NULL || stream_in_use (manager, locations[0])) {
+    add_destination_now (manager, call, target, FALSE, done, user_data);
+    return;
   }
-  return s2r_call_add_destination (call, target, error);
+  a = g_new0 (AddDestination, 1);
+  a->manager = g_object_ref (manager);
+  a->call = g_object_ref (call);
+  a->target = target;
+  a->done = done;
+  a->user_data = user_data;
+  manager->registry->hold (manager->registry_data, s2r_call_get_id (call),
+      TRUE, locations, destination_held_cb, a);
+}
+
+/**
+ * s2r_call_manager_remove_destination:
+ *
+ * s2r_call_remove_destination(), and its stream key given back to the
+ * registry
+ */
+gboolean
+s2r_call_manager_remove_destination (S2rCallManager * manager,
+    S2rCall * call, guint id, GError ** error)
+{
+  g_autofree char *location = NULL;
+  const char *locations[] = { NULL, NULL };
+
+  for (guint i = 0; i < s2r_call_get_n_destinations (call); i++) {
+    S2rDestination *d = s2r_call_get_destination (call, i);
+
+    if (s2r_destination_get_id (d) == id)
+      location = g_strdup (s2r_rtmp_target_get_location
+          (s2r_destination_get_target (d)));
+  }
+  if (!s2r_call_remove_destination (call, id, error))
+    return FALSE;
+  locations[0] = location;
+  if (!stream_in_use (manager, location))
+    release_streams (manager, s2r_call_get_id (call), TRUE, locations);
+  return TRUE;
+}
+
+static GStrv
+request_locations (S2rCallRequest * req)
+{
+  GStrvBuilder *b = g_strv_builder_new ();
+  GStrv out;
+
+  for (guint i = 0; i < s2r_call_request_get_n_targets (req); i++)
+    g_strv_builder_add (b, s2r_rtmp_target_get_location
+        (s2r_call_request_get_target (req, i)));
+  out = g_strv_builder_end (b);
+  g_strv_builder_unref (b);
+  return out;
+}
+
+/**
+ * s2r_call_manager_hold_streams:
+ *
+ * A call not placed through the API (an incoming one): its stream keys
+ * free here, then held by the registry, before s2r_call_manager_create();
+ * if that is not called or fails, s2r_call_manager_release_streams(). A
+ * request without a callId gets one now. @done gets the refusal (409 as
+ * s2r_call_manager_create() words it, 503 the registry cannot tell), or
+ * NULL; before this returns when nothing is to be asked.
+ */
+void
+s2r_call_manager_hold_streams (S2rCallManager * manager,
+    S2rCallRequest * req, S2rStreamsHeldFunc done, gpointer user_data)
+{
+  g_autoptr (GError) err = NULL;
+  g_auto (GStrv) locations = NULL;
+
+  if (s2r_call_request_get_call_id (req) == NULL) {
+    g_autofree char *uuid = g_uuid_string_random ();
+
+    s2r_call_request_set_call_id (req, uuid);
+  }
+  if (!check_streams_free (manager, req, &err) || manager->registry == NULL ||
+      s2r_call_request_get_n_targets (req) == 0) {
+    done (err, user_data);
+    return;
+  }
+  locations = request_locations (req);
+  manager->registry->hold (manager->registry_data,
+      s2r_call_request_get_call_id (req), FALSE,
+      (const char *const *) locations, done, user_data);
+}
+
+void
+s2r_call_manager_release_streams (S2rCallManager * manager,
+    S2rCallRequest * req)
+{
+  g_auto (GStrv) locations = request_locations (req);
+
+  if (s2r_call_request_get_call_id (req))
+    release_streams (manager, s2r_call_request_get_call_id (req), FALSE,
+        (const char *const *) locations);
 }
 
 S2rCall *

@@ -6,6 +6,7 @@
 
 #include "s2r-call.h"
 #include "s2r-config.h"
+#include "s2r-stream-registry.h"
 
 G_BEGIN_DECLS
 
@@ -28,8 +29,20 @@ S2rCallManager *s2r_call_manager_new (const S2rConfig * config,
 
 S2rCall *s2r_call_manager_create (S2rCallManager * manager,
     S2rCallRequest * req, GError ** error);
-S2rDestination *s2r_call_manager_add_destination (S2rCallManager * manager,
-    S2rCall * call, S2rRtmpTarget * target, GError ** error);
+/* @dest: (transfer none) NULL on @error */
+typedef void (*S2rDestinationAddedFunc) (S2rCall * call,
+    S2rDestination * dest, const GError * error, gpointer user_data);
+void s2r_call_manager_add_destination (S2rCallManager * manager,
+    S2rCall * call, S2rRtmpTarget * target, S2rDestinationAddedFunc done,
+    gpointer user_data);
+gboolean s2r_call_manager_remove_destination (S2rCallManager * manager,
+    S2rCall * call, guint id, GError ** error);
+void s2r_call_manager_set_stream_registry (S2rCallManager * manager,
+    const S2rStreamRegistry * registry, gpointer registry_data);
+void s2r_call_manager_hold_streams (S2rCallManager * manager,
+    S2rCallRequest * req, S2rStreamsHeldFunc done, gpointer user_data);
+void s2r_call_manager_release_streams (S2rCallManager * manager,
+    S2rCallRequest * req);
 S2rCall *s2r_call_manager_lookup (S2rCallManager * manager,
     const char *call_id, GError ** error);
 GPtrArray *s2r_call_manager_list (S2rCallManager * manager);

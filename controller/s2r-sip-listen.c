@@ -45,13 +45,16 @@ typedef struct
   guint watch;
 } Listener;
 
-/* An INVITE parked (180) while the routing webhook decides */
+/* An INVITE parked (180) while the routing webhook decides, or while its
+ * call's stream keys are held in the cluster (@req set) */
 typedef struct
 {
   Listener *listener;
   GstStructure *invite;
   GCancellable *cancellable;
   gboolean gone;                /* cancelled or timed out meanwhile */
+  S2rCallRequest *req;          /* the call it becomes, or NULL */
+  const S2rIncoming *incoming;  /* req's */
 } Pending;
 
 struct _S2rSipListen
@@ -158,6 +161,56 @@ drop_header (GstStructure * headers, const char *name)
           gst_structure_nth_field_name (headers, i));
 }
 
+static Pending *
+pending_new (Listener * l, const GstStructure * invite)
+{
+  Pending *p = g_new0 (Pending, 1);
+
+  p->listener = l;
+  p->invite = gst_structure_copy (invite);
+  p->cancellable = g_cancellable_new ();
+  g_ptr_array_add (l->owner->pending, p);
+  return p;
+}
+
+static void
+pending_free (Pending * p)
+{
+  gst_structure_free (p->invite);
+  g_object_unref (p->cancellable);
+  g_clear_pointer (&p->req, s2r_call_request_unref);
+  g_free (p);
+}
+
+/* The INVITE's call, once its stream keys are held (in a cluster, by
+ * Redis: another node may publish there); a key in use is what a route
+ * that cannot take the call answers (480), Redis out of reach 503 */
+static void
+streams_held_cb (const GError * error, gpointer user_data)
+{
+  Pending *p = user_data;
+  Listener *l = p->listener;
+  S2rSipListen *sl = l->owner;
+  const char *id = gst_structure_get_string (p->invite, "invite-id");
+  g_autoptr (S2rCall) call = NULL;
+  g_autoptr (GError) err = NULL;
+
+  g_ptr_array_remove_fast (sl->pending, p);
+  if (sl->closing || p->gone) {
+    if (error == NULL)
+      s2r_call_manager_release_streams (sl->manager, p->req);
+  } else if (error) {
+    reject (l, id, create_error_status (sl, error), error->message);
+  } else if (!(call = s2r_call_manager_create (sl->manager, p->req, &err))) {
+    s2r_call_manager_release_streams (sl->manager, p->req);
+    reject (l, id, create_error_status (sl, err), err->message);
+  } else {
+    g_message ("call %s: incoming %s, route %s", s2r_call_get_id (call), id,
+        p->incoming->route_id);
+  }
+  pending_free (p);
+}
+
 /* A call for an INVITE from its route (match: consumed) */
 static void
 make_call (Listener * l, const GstStructure * s, S2rRouteMatch * match)
@@ -165,10 +218,10 @@ make_call (Listener * l, const GstStructure * s, S2rRouteMatch * match)
   S2rSipListen *sl = l->owner;
   const char *id = gst_structure_get_string (s, "invite-id");
   g_autoptr (S2rCallRequest) req = NULL;
-  g_autoptr (S2rCall) call = NULL;
   g_autoptr (GError) err = NULL;
   const GValue *hv;
   S2rIncoming *in;
+  Pending *p;
 
   req = s2r_call_request_new_from_json (match->request, &err);
   if (!req) {
@@ -200,21 +253,11 @@ make_call (Listener * l, const GstStructure * s, S2rRouteMatch * match)
   s2r_call_request_set_incoming (req, in, (GDestroyNotify) incoming_free);
   s2r_route_match_clear (match);
 
-  call = s2r_call_manager_create (sl->manager, req, &err);
-  if (!call) {
-    reject (l, id, create_error_status (sl, err), err->message);
-    return;
-  }
-  g_message ("call %s: incoming %s, route %s", s2r_call_get_id (call), id,
-      in->route_id);
-}
-
-static void
-pending_free (Pending * p)
-{
-  gst_structure_free (p->invite);
-  g_object_unref (p->cancellable);
-  g_free (p);
+  /* parked while the keys are held: a cluster asks Redis */
+  p = pending_new (l, s);
+  p->req = g_steal_pointer (&req);
+  p->incoming = in;
+  s2r_call_manager_hold_streams (sl->manager, p->req, streams_held_cb, p);
 }
 
 /* What a webhook's answer may set: destinations and call options. Never
@@ -323,12 +366,8 @@ invite_cb (Listener * l, const GstStructure * s)
   status = s2r_routes_resolve (sl->routes, s, &match);
   if (status == 404 && sl->webhook) {
     /* parked (180) meanwhile: the webhook never holds up another call */
-    Pending *p = g_new0 (Pending, 1);
+    Pending *p = pending_new (l, s);
 
-    p->listener = l;
-    p->invite = gst_structure_copy (s);
-    p->cancellable = g_cancellable_new ();
-    g_ptr_array_add (sl->pending, p);
     s2r_routing_webhook_ask (sl->webhook, p->invite, p->cancellable,
         webhook_answer_cb, p);
     return;
@@ -342,7 +381,8 @@ invite_cb (Listener * l, const GstStructure * s)
 }
 
 /* A parked INVITE went away (the caller's CANCEL, park-timeout): the
- * webhook's ask for it ends, its answer, if any comes, is not read */
+ * webhook's ask for it ends, its answer, if any comes, is not read; keys
+ * held for it meanwhile are given back */
 static void
 invite_gone_cb (Listener * l, const GstStructure * s)
 {
@@ -358,8 +398,9 @@ invite_gone_cb (Listener * l, const GstStructure * s)
     if (p->listener != l || p->gone ||
         g_strcmp0 (gst_structure_get_string (p->invite, "invite-id"), id))
       continue;
-    g_message ("incoming call %s: gone (%s) while the routing webhook was "
-        "asked: no call", id, reason ? reason : "?");
+    g_message ("incoming call %s: gone (%s) while %s: no call", id,
+        reason ? reason : "?", p->req ? "its stream keys were held" :
+        "the routing webhook was asked");
     p->gone = TRUE;
     g_cancellable_cancel (p->cancellable);
     return;

@@ -23,8 +23,10 @@ G_BEGIN_DECLS
  * becomes a call of the manager (`sipsrc mode=answer invite-id=...`;
  * a route that cannot take it: 480, max-calls: 486, other refusals 503).
  * An INVITE no route takes goes to the routing webhook if one is set
- * (S2rRoutingWebhook), parked meanwhile. A reload changes allow= and the
- * webhook (s2r_sip_listen_reconfigure). Main loop only.
+ * (S2rRoutingWebhook), parked meanwhile; parked too while its stream keys
+ * are held beyond this process (a cluster's Redis: in use 480, out of
+ * reach 503). A reload changes allow= and the webhook
+ * (s2r_sip_listen_reconfigure). Main loop only.
  */
 typedef struct _S2rSipListen S2rSipListen;
 

@@ -117,8 +117,8 @@ write_reply (redisReply * reply, gpointer user_data)
 }
 
 /* argv: a NULL-terminated array, owned by the outbox until sent */
-static void
-send_or_keep (S2rCluster * c, GStrv argv)
+void
+s2r_cluster_calls_write (S2rCluster * c, GStrv argv)
 {
   if (g_queue_is_empty (c->outbox) &&
       s2r_redis_command (c->redis, write_reply, NULL, g_strv_length (argv),
@@ -232,7 +232,7 @@ call_event_cb (S2rCallManager * manager, S2rCall * call, guint64 sequence,
     g_strv_builder_add_many (b, "EVAL", update_script, "3", key, mine,
         stream, c->owner, data, id, final ? "0" : "1", keep, maxlen, NULL);
   }
-  send_or_keep (c, g_strv_builder_end (b));
+  s2r_cluster_calls_write (c, g_strv_builder_end (b));
   g_strv_builder_unref (b);
 }
 

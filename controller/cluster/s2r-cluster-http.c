@@ -20,6 +20,7 @@
 #include "s2r-cluster-private.h"
 #include "s2r-call-request.h"
 #include "s2r-json.h"
+#include "s2r-error.h"
 
 #include <string.h>
 
@@ -30,7 +31,6 @@
 /* a signed forward is taken this long after (or before) it was signed */
 #define SIGNATURE_SKEW_S 30
 #define CALLS_PREFIX "/api/v1/calls/"
-#define FORWARD_TIMEOUT_S 10
 
 typedef struct
 {
@@ -143,13 +143,6 @@ typedef struct
   gboolean placed;              /* a node took it (2xx) */
 } Forward;
 
-/* A placement that no node took gives back its stream keys (those still
- * reserved for it: a call's own are lasting, set by its claim) */
-static const char release_script[] =
-    "for i = 1, #KEYS do if redis.call('GET', KEYS[i]) == ARGV[1] and "
-    "redis.call('PTTL', KEYS[i]) > 0 then redis.call('DEL', KEYS[i]) end "
-    "end return 1";
-
 static void
 forward_free (Forward * f)
 {
@@ -166,19 +159,9 @@ forward_free (Forward * f)
     s2r_redis_commandv (f->c->redis, NULL, NULL, "DEL", f->reserved, NULL);
   }
   g_free (f->reserved);
-  if (f->streams && !f->placed) {
-    GStrvBuilder *b = g_strv_builder_new ();
-    g_autofree char *n = g_strdup_printf ("%u", g_strv_length (f->streams));
-    g_auto (GStrv) argv = NULL;
-
-    g_strv_builder_add_many (b, "EVAL", release_script, n, NULL);
-    g_strv_builder_addv (b, (const char **) f->streams);
-    g_strv_builder_add (b, f->call_id);
-    argv = g_strv_builder_end (b);
-    g_strv_builder_unref (b);
-    s2r_redis_command (f->c->redis, NULL, NULL, g_strv_length (argv),
-        (const char *const *) argv);
-  }
+  /* a placement no node took gives back its stream keys */
+  if (f->streams && !f->placed)
+    s2r_cluster_streams_unreserve (f->c, f->call_id, f->streams);
   g_strfreev (f->streams);
   g_free (f->call_id);
   g_free (f);
@@ -456,36 +439,6 @@ restart_of (JsonObject * obj, gboolean def)
   return def;
 }
 
-/* A callId is in use while a live node owns its record and the call has
- * not ended (what a single node answers 409 for); else it is reserved
- * for as long as this request is being placed, so that two requests
- * with one id on two nodes do not both make a call (ARGV[3] '1': the
- * client's id, checked). A stream key (KEYS[3..]: prefix:stream:<HMAC>)
- * is in use while it names a call that is active (its claim made it
- * lasting), or is reserved (with a TTL) by another request being placed;
- * else it is reserved for this one: 'stream:N' / 'stream-placing:N' is
- * the Nth destination's conflict */
-static const char reserve_script[] =
-    "local function active(key) "
-    "local r = redis.call('HMGET', key, 'owner', 'json') "
-    "if r[1] and r[1] ~= '' and r[2] then "
-    "local ok, call = pcall(cjson.decode, r[2]) "
-    "return ok and call.status ~= 'FINISH' and call.status ~= 'FAILED' and "
-    "call.status ~= 'BUSY' end return false end "
-    "if ARGV[3] == '1' then "
-    "if active(KEYS[1]) then return 'active' end "
-    "if redis.call('EXISTS', KEYS[2]) == 1 then return 'placing' end end "
-    "for i = 3, #KEYS do local v = redis.call('GET', KEYS[i]) "
-    "if v and v ~= ARGV[4] then "
-    "if active(ARGV[5] .. v) then return 'stream:' .. (i - 2) end "
-    "if redis.call('PTTL', KEYS[i]) > 0 then "
-    "return 'stream-placing:' .. (i - 2) end end end "
-    "if ARGV[3] == '1' then "
-    "redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2]) end "
-    "for i = 3, #KEYS do "
-    "redis.call('SET', KEYS[i], ARGV[4], 'PX', ARGV[2]) end "
-    "return 'free'";
-
 typedef struct
 {
   S2rCluster *c;
@@ -497,38 +450,18 @@ typedef struct
   gboolean restart;
 } UniqueCheck;
 
-/* What a single node answers for a stream key in use (its call manager's
- * words), "being placed" added for one reserved by a request in flight */
-static void
-send_stream_conflict (SoupServerMessage * msg, const char *reply)
-{
-  gboolean placing = g_str_has_prefix (reply, "stream-placing:");
-  guint64 n = 1;
-  g_autofree char *message = NULL;
-
-  g_ascii_string_to_unsigned (strchr (reply, ':') + 1, 10, 1, G_MAXUINT,
-      &n, NULL);
-  if (n == 1)
-    message = g_strdup_printf ("rtmpUrl + rtmpStream is in use by an "
-        "active call%s", placing ? " being placed" : "");
-  else
-    message = g_strdup_printf ("destination %u (rtmpUrl + rtmpStream) is "
-        "in use by an active call%s", (guint) n, placing ? " being placed" :
-        "");
-  s2r_api_send_error_body (msg, SOUP_STATUS_CONFLICT, "conflict",
-      n == 1 ? "rtmpStream" : "destinations", message);
-}
-
 static void
 unique_reply (redisReply * reply, gpointer user_data)
 {
   UniqueCheck *u = user_data;
   S2rCluster *c = u->c;
+  g_autoptr (GError) err = NULL;
   Forward *f;
 
   if (reply && reply->type == REDIS_REPLY_STRING &&
-      g_str_has_prefix (reply->str, "stream")) {
-    send_stream_conflict (u->msg, reply->str);
+      s2r_cluster_stream_conflict (reply->str, &err)) {
+    s2r_api_send_error_body (u->msg, SOUP_STATUS_CONFLICT, "conflict",
+        s2r_error_get_field (err), err->message);
     soup_server_message_unpause (u->msg);
   } else if (reply && reply->type == REDIS_REPLY_STRING &&
       !g_str_equal (reply->str, "free")) {
@@ -566,14 +499,6 @@ check_unique (S2rCluster * c, SoupServerMessage * msg, const char *call_id,
     gboolean client_id, GStrv streams, gboolean restart)
 {
   UniqueCheck *u = g_new0 (UniqueCheck, 1);
-  g_autofree char *key = s2r_cluster_key (c, "call", call_id);
-  g_autofree char *ttl = g_strdup_printf ("%u",
-      (FORWARD_TIMEOUT_S + 1) * 1000);
-  g_autofree char *nkeys = g_strdup_printf ("%u", 2 +
-      g_strv_length (streams));
-  g_autofree char *calls = g_strconcat (c->prefix, ":call:", NULL);
-  GStrvBuilder *b = g_strv_builder_new ();
-  g_auto (GStrv) argv = NULL;
 
   u->c = c;
   u->msg = g_object_ref (msg);
@@ -583,15 +508,8 @@ check_unique (S2rCluster * c, SoupServerMessage * msg, const char *call_id,
   u->streams = streams;
   u->restart = restart;
   take (msg);
-  g_strv_builder_add_many (b, "EVAL", reserve_script, nkeys, key,
-      u->reserved, NULL);
-  g_strv_builder_addv (b, (const char **) streams);
-  g_strv_builder_add_many (b, c->node_id, ttl, client_id ? "1" : "0",
-      call_id, calls, NULL);
-  argv = g_strv_builder_end (b);
-  g_strv_builder_unref (b);
-  if (!s2r_redis_command (c->redis, unique_reply, u, g_strv_length (argv),
-          (const char *const *) argv))
+  if (!s2r_cluster_streams_reserve (c, call_id, client_id, streams,
+          unique_reply, u))
     unique_reply (NULL, u);
 }
 
@@ -1088,7 +1006,8 @@ request_read_cb (SoupServer * server, SoupServerMessage * msg,
 void
 s2r_cluster_http_init (S2rCluster * c)
 {
-  c->session = soup_session_new_with_options ("timeout", FORWARD_TIMEOUT_S,
+  c->session = soup_session_new_with_options ("timeout",
+      S2R_CLUSTER_FORWARD_TIMEOUT_S,
       "max-conns-per-host", 32, "max-conns", 128, NULL);
   soup_session_set_proxy_resolver (c->session, NULL);
   g_signal_connect (s2r_api_get_server (c->api), "request-read",

@@ -80,6 +80,10 @@ struct _S2rCluster
   guint routes_writes;          /* POST/DELETEs in flight */
 };
 
+/* a forward not answered in this time tries the next node (a request
+ * placed holds its callId and stream keys a second longer) */
+#define S2R_CLUSTER_FORWARD_TIMEOUT_S 10
+
 /* keys */
 char *s2r_cluster_key (S2rCluster * c, const char *kind, const char *id);
 
@@ -90,6 +94,9 @@ void s2r_cluster_calls_expect (S2rCluster * c, const char *call_id,
     const char *body, const char *path, gboolean restart, guint attempt);
 void s2r_cluster_calls_flush (S2rCluster * c);
 void s2r_cluster_calls_reap (S2rCluster * c, const char *node_id);
+/* A record write (an EVAL's argv, taken): now, or after the writes
+ * waiting for Redis */
+void s2r_cluster_calls_write (S2rCluster * c, GStrv argv);
 /* prefix:stream:<HMAC of rtmpUrl + rtmpStream>: held by the active call
  * that publishes there (unique in the cluster) */
 char *s2r_cluster_stream_key (S2rCluster * c, const char *location);
@@ -133,6 +140,21 @@ gboolean s2r_cluster_routes_request (S2rCluster * c, SoupServerMessage * msg,
     const char *path);
 void s2r_cluster_routes_sync (S2rCluster * c);
 void s2r_cluster_routes_finalize (S2rCluster * c);
+
+/* s2r-cluster-streams.c: stream keys unique in the cluster */
+void s2r_cluster_streams_init (S2rCluster * c);
+void s2r_cluster_streams_finalize (S2rCluster * c);
+/* One EVAL: the client's callId (@client_id) and the stream keys
+ * (@streams, prefix:stream:<HMAC>) of a call being placed, reserved for
+ * it when free; @func gets "free", "active" or "placing" (the callId) or
+ * a stream conflict (s2r_cluster_stream_conflict) */
+gboolean s2r_cluster_streams_reserve (S2rCluster * c, const char *call_id,
+    gboolean client_id, GStrv streams, S2rRedisReplyFunc func, gpointer data);
+/* The reservations of a call that was not made, given back */
+void s2r_cluster_streams_unreserve (S2rCluster * c, const char *call_id,
+    GStrv streams);
+/* TRUE and @error (a node's words, 409) for a stream conflict reply */
+gboolean s2r_cluster_stream_conflict (const char *reply, GError ** error);
 
 /* s2r-cluster-secret.c */
 /* the key from [cluster] secret-key (NULL or "": none, passwords left out) */

@@ -486,6 +486,7 @@ s2r_cluster_new_from_file (const char *config_file, S2rCallManager * manager,
   /* not fenced before the first renewal: there are no calls yet */
   c->renewed_at = g_get_monotonic_time ();
   s2r_cluster_calls_init (c);
+  s2r_cluster_streams_init (c);
   s2r_cluster_http_init (c);
   c->events = s2r_cluster_events_new (c);
   s2r_call_manager_add_metrics_func (manager, s2r_cluster_metrics_render, c);
@@ -513,6 +514,7 @@ s2r_cluster_free (S2rCluster * c)
   g_clear_handle_id (&c->tick, g_source_remove);
   g_clear_handle_id (&c->drain_timer, g_source_remove);
   s2r_call_manager_remove_metrics_func (c->manager, c);
+  s2r_cluster_streams_finalize (c);
   s2r_cluster_http_finalize (c);
   /* replies still pending get NULL now, and find everything still there */
   s2r_redis_free (c->reader);

@@ -183,6 +183,16 @@ class Node(Daemon):
         return self.get("/readyz").json["activeCalls"]
 
 
+def listening_on(ports):
+    """A Node class whose node ID also takes SIP calls on
+    udp:127.0.0.1:ports[ID] ([sip] listen), for Cluster's node_class."""
+    class ListenNode(Node):
+        def __init__(self, node_id, redis_port, max_calls=10, extra=""):
+            super().__init__(node_id, redis_port, max_calls, extra +
+                             "[sip]\nlisten=udp:%s:%d\n" % (LOOPBACK, ports[node_id]))
+    return ListenNode
+
+
 class HAProxy(peers.Peer):
     name = "haproxy"
 

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from daemon import NginxRtmp, pull_rtmp, dominant_frequency, free_port  # noqa: E402
 import peers  # noqa: E402  (on the path daemon.py sets)
 from daemon import LOOPBACK, wait_until  # noqa: E402
-from cluster import Cluster, Node  # noqa: E402
+from cluster import Cluster, Node, listening_on  # noqa: E402
 from callers import caller, invite_answers  # noqa: E402
 
 
@@ -259,13 +259,8 @@ class ClusterSipEdgeTest(unittest.TestCase):
         from test_cluster_records import redis_dump
         ports = {n: free_port() for n in "abc"}
 
-        class ListenNode(Node):
-            def __init__(self, node_id, redis_port, max_calls, extra):
-                super().__init__(node_id, redis_port, max_calls, extra +
-                                 "[sip]\nlisten=udp:%s:%d\n" % (LOOPBACK, ports[node_id]))
-
         with NginxRtmp() as nginx, \
-                Cluster({"a": 2, "b": 2, "c": 2}, node_class=ListenNode) as cl:
+                Cluster({"a": 2, "b": 2, "c": 2}, node_class=listening_on(ports)) as cl:
             a, b, c = (cl.nodes[n] for n in "abc")
             r = a.post("/api/v1/routes", {
                 "user": "room77", "rtmpUrl": "rtmp://%s:%d/live" % (LOOPBACK, nginx.port),
