@@ -330,6 +330,13 @@ s2r_cluster_events_new (S2rCluster * c)
 }
 
 /* After the reader's connection is freed: no reply comes any more */
+/* /metrics: the clients of this node's cluster-wide stream */
+guint
+s2r_cluster_events_get_n_clients (S2rClusterEvents * e)
+{
+  return g_list_length (e->clients);
+}
+
 void
 s2r_cluster_events_free (S2rClusterEvents * e)
 {

@@ -54,6 +54,10 @@ s2r_cluster_metrics_render (GString * out, gpointer user_data)
   s2r_metrics_append_gauge (out, "sip2rtmp_cluster_records_queued",
       "Call record writes waiting for Redis (sent when it is back).",
       g_queue_get_length (c->outbox));
+  s2r_metrics_append_gauge (out, "sip2rtmp_cluster_sse_clients",
+      "Clients of GET /api/v1/events on this node (the cluster's stream); "
+      "one that left counts until the next write.",
+      c->events ? s2r_cluster_events_get_n_clients (c->events) : 0);
   s2r_metrics_append_counter (out, "sip2rtmp_cluster_redis_commands_total",
       "Commands sent to Redis.", s2r_redis_get_n_commands (c->redis) +
       s2r_redis_get_n_commands (c->reader));

@@ -132,6 +132,7 @@ void s2r_cluster_sip_edge_set (S2rCluster * c, const char *state);
 /* s2r-cluster-events.c */
 S2rClusterEvents *s2r_cluster_events_new (S2rCluster * c);
 void s2r_cluster_events_free (S2rClusterEvents * e);
+guint s2r_cluster_events_get_n_clients (S2rClusterEvents * e);
 void s2r_cluster_events_add_client (S2rClusterEvents * e,
     SoupServerMessage * msg);
 

@@ -170,7 +170,12 @@ class ClusterTest(unittest.TestCase):
                               m['sip2rtmp_cluster_node_state{state="fenced"}'],
                               m["sip2rtmp_cluster_nodes"]), (1, 0, 3), m)
             self.assertLess(m["sip2rtmp_cluster_lease_age_seconds"], 5, m)
+            self.assertEqual(m["sip2rtmp_cluster_sse_clients"], 0, m)
             with cl.nodes["a"].events() as ev:
+                # a's SSE client (the cluster's stream) is a's, not c's
+                wait_until(lambda: cluster_metrics(cl.nodes["a"])[
+                    "sip2rtmp_cluster_sse_clients"] == 1, 10, "a's SSE client counted")
+                self.assertEqual(cluster_metrics(c)["sip2rtmp_cluster_sse_clients"], 0)
                 r = c.post("/api/v1/calls", call_body(sipp, nginx, "fenced",
                                                       callId="fenced", restart=True))
                 self.assertEqual(r.status, 201, r)
