@@ -86,7 +86,8 @@ struct _GstSipListener
   gchar *tls_cert_file;
   gchar *tls_key_file;
 
-  /* the state change's (STATE_LOCK) */
+  /* set and cleared by the state change (STATE_LOCK), under the object
+   * lock so that park-timeout may reach it while it runs */
   struct sipua_router *router;
   gboolean runtime_started;
 };
@@ -164,6 +165,7 @@ static gboolean
 start_router (GstSipListener * self)
 {
   struct sipua_router_params prm;
+  struct sipua_router *router = NULL;
   gchar *uri, *host = NULL, *cert = NULL, *key = NULL;
   guint port = 0, park_timeout;
   const char *why = NULL;
@@ -217,8 +219,15 @@ start_router (GstSipListener * self)
     prm.tls_key_file = key;
   }
 
-  ret = sipua_router_start (&self->router, &prm, invite_handler,
+  ret = sipua_router_start (&router, &prm, invite_handler,
       invite_gone_handler, self, &why);
+  if (ret == 0) {
+    GST_OBJECT_LOCK (self);
+    self->router = router;
+    /* a park-timeout set while it started */
+    sipua_router_set_park_ms (router, self->park_timeout * 1000);
+    GST_OBJECT_UNLOCK (self);
+  }
   if (ret == EINVAL && why)
     /* the certificate's or key's fault: which, never the key's path */
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
@@ -236,6 +245,18 @@ out:
   g_free (cert);
   g_free (key);
   return ok;
+}
+
+static void
+stop_router (GstSipListener * self)
+{
+  struct sipua_router *router;
+
+  GST_OBJECT_LOCK (self);
+  router = self->router;
+  self->router = NULL;
+  GST_OBJECT_UNLOCK (self);
+  sipua_router_stop (router);
 }
 
 static GstStateChangeReturn
@@ -258,8 +279,7 @@ gst_sip_listener_change_state (GstElement * element, GstStateChange transition)
         return GST_STATE_CHANGE_FAILURE;
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
-      sipua_router_stop (self->router);
-      self->router = NULL;
+      stop_router (self);
       break;
     default:
       break;
@@ -290,6 +310,8 @@ gst_sip_listener_set_property (GObject * object, guint prop_id,
       break;
     case PROP_PARK_TIMEOUT:
       self->park_timeout = g_value_get_uint (value);
+      /* the next INVITE parked waits so long */
+      sipua_router_set_park_ms (self->router, self->park_timeout * 1000);
       break;
     case PROP_TLS_CERT_FILE:
       g_free (self->tls_cert_file);
@@ -380,9 +402,10 @@ gst_sip_listener_class_init (GstSipListenerClass * klass)
           GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_PARK_TIMEOUT,
       g_param_spec_uint ("park-timeout", "Park timeout", "Seconds an INVITE "
-          "waits (after 180) to be taken or rejected; then 480", 1, 3600,
+          "waits (after 180) to be taken or rejected; then 480 (a change "
+          "applies to the INVITEs parked after it)", 1, 3600,
           DEFAULT_PARK_TIMEOUT, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          GST_PARAM_MUTABLE_PLAYING));
   /* the guard's table is the process's (sipua_incoming.c), so are these */
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics", "The process's incoming "

@@ -245,6 +245,7 @@ int  sipua_router_start(struct sipua_router **rp,
 			sipua_invite_h *ih, sipua_invite_gone_h *gh,
 			void *arg, const char **why);
 void sipua_router_stop(struct sipua_router *r);
+void sipua_router_set_park_ms(struct sipua_router *r, uint32_t park_ms);
 int  sipua_router_reject(const char *invite_id, uint16_t scode);
 void sipua_auth_guard_stats(uint64_t *wrong, uint64_t *refused);
 

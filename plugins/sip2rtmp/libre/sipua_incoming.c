@@ -82,7 +82,7 @@ struct sipua_router {
 	sipua_invite_h *ih;
 	sipua_invite_gone_h *gh;
 	void *arg;
-	uint32_t park_ms;
+	uint32_t park_ms;       /* atomic: sipua_router_set_park_ms() */
 	/* the start's arguments and result */
 	char laddr[64];
 	uint16_t port;
@@ -841,7 +841,8 @@ static void park(struct sipua_router *r, struct stack *st,
 	re_snprintf(p->id, sizeof(p->id), "inv-%u-%08x", ++inc.next_id,
 		    rand_u32());
 	tmr_init(&p->tmr);
-	tmr_start(&p->tmr, r->park_ms, park_timeout, p);
+	tmr_start(&p->tmr, __atomic_load_n(&r->park_ms, __ATOMIC_RELAXED),
+		  park_timeout, p);
 	list_append(&inc.parked, &p->le, p);
 
 	memset(&inv, 0, sizeof(inv));
@@ -1116,6 +1117,19 @@ void sipua_router_stop(struct sipua_router *r)
 	waiter_init(&r->done);
 	runtime_post_wait(&r->job, &r->done);
 	router_free(r);
+}
+
+
+/**
+ * Any thread, while the router runs: the INVITEs parked from now on wait
+ * park_ms (0: 10 s) to be taken or rejected; those parked already keep
+ * their time
+ */
+void sipua_router_set_park_ms(struct sipua_router *r, uint32_t park_ms)
+{
+	if (r)
+		__atomic_store_n(&r->park_ms, park_ms ? park_ms : 10000,
+				 __ATOMIC_RELAXED);
 }
 
 

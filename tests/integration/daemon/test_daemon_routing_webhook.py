@@ -200,6 +200,16 @@ class DaemonRoutingWebhookTest(unittest.TestCase):
                 for s in ("hook-login", "hook-pw", "auth-x", "evil"):
                     self.assertNotIn(s, str(e))
 
+    # A webhook given longer than siplistener's default park (10 s): the
+    # INVITE stays parked for the webhook's time and its answer is what the
+    # caller gets. Before: the park time was set after the listener started,
+    # where it was not read any more: 480 at 10 s whatever the webhook said.
+    def test_a_webhook_slower_than_the_default_park_is_still_waited_for(self):
+        with receiver(lambda b: (200, {"reject": 603}), delay=10.5) as hook, \
+                Daemon(self.config(hook.url, "routing-webhook-timeout=12\n")):
+            got, report = self.call_in("patient-room")
+            self.assertEqual(got, [180, 603], report)
+
     def test_a_malformed_webhook_url_stops_the_start_naming_the_key(self):
         # each of these made libsoup's message NULL: criticals, a 480 at
         # park-timeout instead of the fallback, a shutdown that never ended
