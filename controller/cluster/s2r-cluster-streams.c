@@ -235,6 +235,12 @@ registry_hold (gpointer registry, const char *call_id, gboolean running,
     unavailable (done, data, "this node lost its lease and takes no call");
     return;
   }
+  /* record writes still queued from an outage go first, a key's release
+   * among them: a hold sent past it would be undone when they are sent */
+  if (!g_queue_is_empty (c->outbox)) {
+    unavailable (done, data, "the cluster's state is out of reach");
+    return;
+  }
   h = g_new0 (Hold, 1);
   h->done = done;
   h->data = data;
