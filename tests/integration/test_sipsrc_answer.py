@@ -412,11 +412,12 @@ class SipsrcAnswerTest(SipsrcTestCase):
             r = gst.wait(15)
         self.assertEqual(r.returncode, 0, str(r))
 
-    def test_a_short_session_timer_from_a_caller_without_timer_support_is_granted_as_asked(self):
+    def test_a_short_session_timer_from_a_caller_without_timer_support_is_raised_to_our_min_se(self):
         # a proxy put Session-Expires: 30 in an INVITE without Supported:
-        # timer: a 422 would fail the call (its UAC cannot follow it), and a
-        # UAS never raises the interval (RFC 4028 9): 200 with 30 s, we
-        # refresh. Before: 422 with Min-SE: 90.
+        # timer: a 422 would fail the call (its UAC cannot follow it): 200
+        # with 90 s (RFC 4028 erratum 1687), we refresh. Before: 422 with
+        # Min-SE: 90. Granted as asked, a proxy's 2 s would have us refresh
+        # every second.
         port = free_port()
         wav = self.tmp / "out.wav"
         with GstLaunch(answering(port, "room42") + " " + PCMU_TO_WAV.format(wav=wav)) as gst:

@@ -29,7 +29,7 @@ enum {
 	/* the longest interval we take (a day): larger ones are capped */
 	MAX_SE_S = 86400,
 	/* the shortest interval we run (ours refresh at most every second):
-	   a 2xx may set it, a request only if it cannot read our 422 */
+	   a 2xx may set it */
 	MIN_ANY_S = 2,
 };
 
@@ -61,8 +61,17 @@ static const struct sip_hdr *session_expires_hdr(const struct sip_msg *msg)
 }
 
 
+/* Seconds of a header's digits, a day at most (pl_u32 would wrap beyond
+   9 digits) */
+static uint32_t seconds(const struct pl *digits)
+{
+	return digits->l > 9 ? (uint32_t)MAX_SE_S :
+		MIN(pl_u32(digits), (uint32_t)MAX_SE_S);
+}
+
+
 /* A request's Min-SE (RFC 4028 5), 0 without one: what our 2xx says must
-   not be shorter */
+   not be shorter; a day at most, as every interval we take */
 static uint32_t request_min_se(const struct sip_msg *msg)
 {
 	const struct sip_hdr *hdr = sip_msg_hdr(msg, SIP_HDR_MIN_SE);
@@ -72,7 +81,7 @@ static uint32_t request_min_se(const struct sip_msg *msg)
 	    re_regex(hdr->val.p, hdr->val.l, "[0-9]+", &secs))
 		return 0;
 
-	return pl_u32(&secs);
+	return seconds(&secs);
 }
 
 
@@ -158,6 +167,8 @@ void session_timer_update(struct session_timer *st,
 			  const struct sip_msg *msg, bool peer_is_uac)
 {
 	const struct sip_hdr *hdr = session_expires_hdr(msg);
+	/* what a request may ask for, before this one changes it */
+	const uint32_t request_floor = session_timer_floor(st);
 	struct pl secs, refresher;
 	bool uac_refreshes = true;
 
@@ -173,7 +184,7 @@ void session_timer_update(struct session_timer *st,
 	}
 
 	if (!hdr || re_regex(hdr->val.p, hdr->val.l, "[0-9]+", &secs)
-	    || !pl_u32(&secs)) {
+	    || !seconds(&secs)) {
 		if (!msg->req)
 			tmr_cancel(&st->tmr);
 		return;
@@ -187,11 +198,17 @@ void session_timer_update(struct session_timer *st,
 		uac_refreshes = false;  /* RFC 4028 9: a UAC without the
 					   timer cannot refresh: we do */
 
-	/* a request's interval is never raised (RFC 4028 9: one below our
-	   floor was refused, session_timer_too_short, unless its UAC cannot
-	   read a 422); a day at most, unless its Min-SE asks for more */
-	st->interval_s = MIN(pl_u32(&secs),
-			     MAX((uint32_t)MAX_SE_S, request_min_se(msg)));
+	/* a day at most; a request below our floor was refused (422,
+	   session_timer_too_short) if its UAC can follow a 422 */
+	st->interval_s = seconds(&secs);
+	/* one whose UAC cannot (a proxy put the interval in for a UAC
+	   without the timer, RFC 4028 8) is raised to the floor, as RFC
+	   4028's erratum 1687 has it, rather than run as short as asked:
+	   below 90 s no proxy may ask (RFC 4028 4), and a 2 s one would have
+	   us refresh every second for the whole call */
+	if (msg->req && peer_is_uac &&
+	    !sip_msg_hdr_has_value(msg, SIP_HDR_SUPPORTED, "timer"))
+		st->interval_s = MAX(st->interval_s, request_floor);
 	st->interval_s = MAX(st->interval_s, (uint32_t)MIN_ANY_S);
 	/* the UAC of the message that set the timer is us, or the peer */
 	st->we_refresh = peer_is_uac ? !uac_refreshes : uac_refreshes;
@@ -247,7 +264,7 @@ bool session_timer_too_short(const struct session_timer *st,
 	    !sip_msg_hdr_has_value(msg, SIP_HDR_SUPPORTED, "timer"))
 		return false;
 
-	return pl_u32(&secs) < session_timer_floor(st);
+	return seconds(&secs) < session_timer_floor(st);
 }
 
 
