@@ -12,7 +12,7 @@
 #include "config.h"
 #endif
 
-#include "s2r-sip-listen.h"
+#include "s2r-sip-listen-config.h"
 #include "s2r-error.h"
 #include "s2r-routing-webhook.h"
 

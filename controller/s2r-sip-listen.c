@@ -633,9 +633,10 @@ s2r_sip_listen_free (S2rSipListen * sl)
 {
   if (!sl)
     return;
-  /* the webhook's answers still on their way end here, before the
-   * listeners they name: each ask ends from the main loop, soon once
-   * cancelled */
+  /* what parked INVITEs wait for ends here, before the listeners they
+   * name: the webhook's asks soon once cancelled, a cluster's holds of
+   * their stream keys when Redis answers (its own timeout, 1.5 s, bounds
+   * that); each ends from the main loop */
   sl->closing = TRUE;
   for (guint i = 0; i < sl->pending->len; i++)
     g_cancellable_cancel (((Pending *) sl->pending->pdata[i])->cancellable);

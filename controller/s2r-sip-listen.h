@@ -10,6 +10,7 @@
 #include "s2r-call-json.h"
 #include "s2r-call-manager.h"
 #include "s2r-routes.h"
+#include "s2r-sip-listen-config.h"
 
 G_BEGIN_DECLS
 
@@ -30,21 +31,6 @@ G_BEGIN_DECLS
  */
 typedef struct _S2rSipListen S2rSipListen;
 
-/* What of [sip] a reload changes: allow= and the routing webhook
- * (s2r-sip-listen-config.c); listen= takes a restart */
-typedef struct
-{
-  GPtrArray *allow;             /* GInetAddressMask, NULL: any */
-  char *webhook_url;            /* NULL: no routing webhook */
-  guint webhook_timeout_ms;
-  guint webhook_fallback;       /* a SIP status, or 0: the rule below */
-  char *webhook_fallback_rule;  /* a [route:NAME] rule's name */
-} S2rSipListenConfig;
-
-S2rSipListenConfig *s2r_sip_listen_config_new_from_file (const char *path,
-    S2rRoutes * rules, GError ** error);
-void s2r_sip_listen_config_free (S2rSipListenConfig * config);
-
 S2rSipListen *s2r_sip_listen_new (S2rCallManager * manager,
     S2rRoutes * routes, const char *listen, const char *tls_cert_file,
     const char *tls_key_file, GError ** error);
@@ -57,6 +43,5 @@ void s2r_incoming_configure_sipsrc (GstElement * sip, gconstpointer incoming);
 void s2r_incoming_get_view (gconstpointer incoming, S2rIncomingView * view);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (S2rSipListen, s2r_sip_listen_free);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (S2rSipListenConfig, s2r_sip_listen_config_free);
 
 G_END_DECLS

@@ -122,7 +122,7 @@ delivered (Target * t, gboolean ok, guint status, const char *error)
   t->busy = FALSE;
   if (!g_queue_is_empty (&t->events))
     send_head (t);
-  else                          /* a call's own callbackUrl is seen once */
+  else                          /* no URL is kept with nothing to send */
     g_hash_table_remove (t->webhook->targets, t->url);
 }
 

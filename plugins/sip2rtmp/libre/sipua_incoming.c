@@ -259,8 +259,9 @@ static void guard_key(char *addr, size_t asize, char *user, size_t usize,
 
 
 /* A guesser must not flood the log either: a line a second at most, the
-   next one says how many were held back. Names the source and the user,
-   never what they sent */
+   next one says how many were held back. Names the source, and the user
+   by a hash of it (a route may make a stream key of the request-URI
+   user: the plugin cannot tell), never what they sent */
 static void guard_log(const char *fmt, ...)
 {
 	uint64_t now = tmr_jiffies();
@@ -316,8 +317,9 @@ static bool guard_refuse(struct stack *st, const struct sip_msg *msg)
 			  "Temporarily Unavailable",
 			  "Retry-After: %u\r\nContent-Length: 0\r\n\r\n",
 			  secs);
-	guard_log("incoming call from %s to '%s' refused: locked out after "
-		  "wrong credentials (480, %u s left)", addr, user, secs);
+	guard_log("incoming call from %s to user #%08x refused: locked out "
+		  "after wrong credentials (480, %u s left)", addr,
+		  hash_joaat_str(user), secs);
 	return true;
 }
 
@@ -344,9 +346,10 @@ static void guard_failure(const struct incoming *in,
 	lockout = authguard_failure(inc.guard, addr, user, &in->guard,
 				    tmr_jiffies());
 	if (lockout)
-		guard_log("incoming calls from %s to '%s' locked out for %u s"
-			  " after %u wrong credentials", addr, user,
-			  (lockout + 999) / 1000, in->guard.max_failures);
+		guard_log("incoming calls from %s to user #%08x locked out "
+			  "for %u s after %u wrong credentials", addr,
+			  hash_joaat_str(user), (lockout + 999) / 1000,
+			  in->guard.max_failures);
 
 	if (!tmr_isrunning(&inc.guard_tmr))
 		tmr_start(&inc.guard_tmr, GUARD_SWEEP_MS, guard_sweep, NULL);

@@ -182,12 +182,14 @@ class DaemonIncomingTest(IncomingCase):
     def test_an_ipv6_guesser_is_locked_out_too(self):
         # the lock-out's key of an IPv6 source is its /64 (unit test
         # an-ipv6-source-counts-by-its-64); here the path from a real IPv6
-        # INVITE to it: one wrong password from ::1, then the right one: 480
+        # INVITE to it: one wrong password from ::1, then the right one: 480,
+        # and the plugin's log names the /64 (::1's is ::/64) and the user
+        # by a hash only (a {user} route makes a stream key of it)
         conf = ("[sip]\nlisten=udp:[%s]:%d\nauth-max-failures=1\nauth-lockout=30\n"
                 "[route:rooms]\nuser=room*\nrtmpUrl=rtmp://%s:1/live\nrtmpStream=x\n"
                 "sip-login=alice\nsip-password=s3cret\n" % (LOOPBACK6, self.sip_port,
                                                             LOOPBACK))
-        with Daemon(conf) as d:
+        with Daemon(conf, env={"GST_DEBUG": "libre:4"}) as d:
             got, report = self.call_in("room8", host=LOOPBACK6,
                                        extra=["-au", "alice", "-ap", "wrong-pw-6"])
             self.assertEqual(got, [180, 401, 403], report)
@@ -198,6 +200,10 @@ class DaemonIncomingTest(IncomingCase):
             self.assertEqual(len(d.get("/api/v1/calls").json), calls, "no call for it")
             self.assertRegex(d.get("/metrics").text,
                              r"(?m)^sip2rtmp_incoming_auth_locked_out_total 1$")
+            d.wait_log("locked out for 30 s", 5)
+            log = d.log()
+            self.assertRegex(log, r"from ::/64 to user #[0-9a-f]{8} locked out", log)
+            self.assertNotIn("room8", log)
 
     def test_a_call_in_over_ipv6_is_answered_in_ip6_and_its_tone_published(self):
         conf = "[sip]\nlisten=udp:[%s]:%d\n" % (LOOPBACK6, self.sip_port)
