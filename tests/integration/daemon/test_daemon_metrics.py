@@ -101,11 +101,12 @@ class DaemonMetricsTest(unittest.TestCase):
                     ev.wait_call(cid, status="ESTABLISHED", stream="PUBLISHING")
                     self.assertEqual(d.delete("/api/v1/calls/" + cid).status, 202)
                     ev.wait_call(cid, status="FINISH", stream="UNPUBLISHED")
+                hook.wait(lambda j: j["callId"] == ids[0] and j["status"] == "FINISH")
+                wait_until(lambda: sample(d.get("/metrics").text,
+                                          "sip2rtmp_webhook_events_queued") == 0,
+                           30, "every event delivered or dropped")
+                # every event of the calls, as SSE saw them (the calls ended)
                 sent = {cid: len(ev.of_call(cid)) for cid in ids}
-            hook.wait(lambda j: j["callId"] == ids[0] and j["status"] == "FINISH")
-            wait_until(lambda: sample(d.get("/metrics").text,
-                                      "sip2rtmp_webhook_events_queued") == 0,
-                       30, "every event delivered or dropped")
             text = self.scrape(d)
             self.assertEqual(len(hook.events()), sent[ids[0]])
             self.assertEqual(sample(text, "sip2rtmp_webhook_events_delivered_total"),
