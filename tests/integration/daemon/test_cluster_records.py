@@ -43,6 +43,8 @@ def redis_values(redis):
     out = []
     for key in redis_cli(redis, "KEYS", "s2r:*"):
         kind = redis_cli(redis, "TYPE", key)[0]
+        if kind == "none":
+            continue  # expired or deleted since KEYS: the nodes go on meanwhile
         if kind == "hash":
             for field in redis_cli(redis, "HKEYS", key):
                 out.append((key, field, "\n".join(
@@ -75,6 +77,8 @@ def redis_dump(redis):
     out = {}
     for key in redis_cli(redis, "KEYS", "s2r:*"):
         kind = redis_cli(redis, "TYPE", key)[0]
+        if kind == "none":
+            continue  # expired or deleted since KEYS: the nodes go on meanwhile
         cmd = {"string": ("GET", key), "hash": ("HGETALL", key),
                "set": ("SMEMBERS", key), "stream": ("XRANGE", key, "-", "+"),
                "list": ("LRANGE", key, 0, -1),
