@@ -277,12 +277,17 @@ bool session_timer_too_small(struct session_timer *st,
 			     const struct sip_msg *msg)
 {
 	const struct sip_hdr *hdr = sip_msg_hdr(msg, SIP_HDR_MIN_SE);
+	struct pl secs;
 	uint32_t min_se;
 
 	if (!hdr || st->retries >= MAX_RETRIES)
 		return false;
 
-	min_se = pl_u32(&hdr->val);
+	/* "Min-SE: 1800;x=y" has parameters after its digits (RFC 4028 5) */
+	if (re_regex(hdr->val.p, hdr->val.l, "[0-9]+", &secs))
+		return false;
+
+	min_se = seconds(&secs);
 	if (min_se <= st->asked_s)
 		return false;
 
