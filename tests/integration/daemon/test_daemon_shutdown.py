@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "peers"))
 from daemon import (Daemon, Sipp, NginxRtmp, WebhookReceiver, call_body)  # noqa: E402
-from peers import build_dir  # noqa: E402
+from peers import build_dir, wait_until, PeerError  # noqa: E402
 
 # docs/daemon.md, "Running it": the shutdown bound passed with calls whose
 # pipelines were still going down
@@ -28,6 +28,17 @@ def closed_cleanly(nginx, stream):
               for l in log.splitlines() if conn in l and
               ("deleteStream" in l or "disconnect" in l)]
     return events[:1] == ["deleteStream"] and "disconnect" in events
+
+
+def wait_closed_cleanly(nginx, stream, timeout=5):
+    """closed_cleanly, once nginx has logged the publisher's end: it reads
+    the close on its own loop, maybe after the daemon has exited."""
+    try:
+        wait_until(lambda: closed_cleanly(nginx, stream), timeout,
+                   "nginx logging the end of %s" % stream)
+    except PeerError:
+        pass
+    return closed_cleanly(nginx, stream)
 
 
 class DaemonShutdownTest(unittest.TestCase):
@@ -55,7 +66,7 @@ class DaemonShutdownTest(unittest.TestCase):
             self.assertEqual(s2.wait(), 0, s2.report())
             # each stream was closed by its publisher, not cut
             for stream in ("down-1", "down-2"):
-                self.assertTrue(closed_cleanly(nginx, stream),
+                self.assertTrue(wait_closed_cleanly(nginx, stream),
                                 nginx.error_log.read_text())
             self.assertFalse(nginx.is_publishing("down-1"))
             self.assertFalse(nginx.is_publishing("down-2"))
