@@ -81,8 +81,10 @@ class DaemonDestinationsTest(unittest.TestCase):
             self.assertTone(sipp.dir / "during.wav", 800)
 
             # back: publishing again, on the same name, the gap counted
-            n1.restart()
+            # (the events so far counted before the restart: the daemon's
+            # retry may publish and report it before restart() returns)
             n_before = len(ev.of_call(cid))
+            n1.restart()
             up = ev.wait(lambda e: e["callId"] == cid and ev.of_call(cid).index(e) >= n_before
                          and dest_status(e, 1) == "PUBLISHING", timeout=30,
                          what="PUBLISHING again")
