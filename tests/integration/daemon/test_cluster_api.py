@@ -338,10 +338,16 @@ class ClusterApiTest(unittest.TestCase):
             killed = time.monotonic()
             c.kill9()
             with cl.nodes["a"].events() as ev:
-                for hook, call_id in ((by_url, "hooked"), (by_app, "app")):
-                    lost = hook.wait(lambda j: j.get("reason") == "node_lost", 8,
-                                     "node_lost of " + call_id)
+                hooks = ((by_url, "hooked"), (by_app, "app"))
+                # both timed from the kill before anything else is checked
+                # (the SSE wait below took from the second one's bound)
+                lost_of = {}
+                for hook, call_id in hooks:
+                    lost_of[call_id] = hook.wait(lambda j: j.get("reason") == "node_lost",
+                                                 8, "node_lost of " + call_id)
                     self.assertLess(time.monotonic() - killed, 6)
+                for hook, call_id in hooks:
+                    lost = lost_of[call_id]
                     self.assertEqual((lost["callId"], lost["status"],
                                       lost["rtmpStreamStatus"]),
                                      (call_id, "FAILED", "FAILED"))
