@@ -138,14 +138,28 @@ class Browser(_TempDirPeer):
         return [e[ELEMENT] for e in
                 self._s("POST", "/elements", {"using": "css selector", "value": css})]
 
+    def _on_element(self, css, action):
+        """action(element reference) on what `css` names now. Found again
+        if the page re-rendered it between the find and the action (the
+        console rebuilds its call list every second: a hang-up button found
+        just before is a stale reference, as text() found in CI9)."""
+        for attempt in range(3):
+            el = self.find(css)
+            try:
+                return action(el)
+            except WebDriverError as e:
+                if "stale element reference" not in str(e) or attempt == 2:
+                    raise
+
     def click(self, css):
-        self._s("POST", "/element/%s/click" % self.find(css), {})
+        self._on_element(css, lambda el: self._s("POST", "/element/%s/click" % el, {}))
 
     def type(self, css, text, clear=True):
-        el = self.find(css)
-        if clear:
-            self._s("POST", "/element/%s/clear" % el, {})
-        self._s("POST", "/element/%s/value" % el, {"text": text})
+        def typed(el):
+            if clear:
+                self._s("POST", "/element/%s/clear" % el, {})
+            self._s("POST", "/element/%s/value" % el, {"text": text})
+        self._on_element(css, typed)
 
     def text(self, css):
         """The text `css` shows now, read in one step in the page: found and
