@@ -299,7 +299,9 @@ class SipsrcAnswerTest(SipsrcTestCase):
         with GstLaunch("siplistener park-timeout=1 uri=sip:127.0.0.1:%d" % port,
                        eos_on_shutdown=False) as gst:
             got, report = self.call_in(port, "room9")
-            self.assertIn("request-user=(string)room9", gst.output())
+            # waited for, as in the tests beside: -m prints the bus' messages
+            # from its own loop, read from its stdout by a thread of ours
+            self.assertTrue(gst.wait_for(r"request-user=\(string\)room9", 5), gst.output())
             gst.interrupt()
             gst.wait(10)
         self.assertEqual(got, [180, 480], report)
