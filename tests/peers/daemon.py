@@ -86,7 +86,8 @@ class Daemon(peers.Peer):
             env=dict(daemon_env(), **self.env), stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             start_new_session=True)
-        threading.Thread(target=self._pump, daemon=True).start()
+        self._pump_thread = threading.Thread(target=self._pump, daemon=True)
+        self._pump_thread.start()
         self.wait_log("listening on", 10)
 
     def _pump(self):
@@ -100,7 +101,17 @@ class Daemon(peers.Peer):
         with self._cond:
             self._cond.notify_all()
 
+    def _read_to_the_end(self):
+        """Once the process has exited, every line it wrote: the pump
+        thread reads to the pipe's end (the lines written just before the
+        exit may not be read yet when the exit is seen)."""
+        proc = getattr(self, "proc", None)
+        if proc is not None and proc.poll() is not None and \
+                getattr(self, "_pump_thread", None) is not None:
+            self._pump_thread.join(5)
+
     def log(self):
+        self._read_to_the_end()
         with self._cond:
             return "\n".join(self.lines)
 
@@ -108,13 +119,22 @@ class Daemon(peers.Peer):
         """Wait for a log line holding `text`, among the lines from the
         `after`-th on (a count of lines seen before)."""
         deadline = time.monotonic() + timeout
-        with self._cond:
-            while not any(text in l for l in self.lines[after:]):
-                left = deadline - time.monotonic()
-                if left <= 0 or self.proc.poll() is not None:
-                    raise PeerError("sip2rtmpd: no '%s' in its log:\n%s" %
-                                    (text, "\n".join(self.lines[-40:])))
-                self._cond.wait(min(left, 0.2))
+        exited = False
+        while True:
+            with self._cond:
+                while not any(text in l for l in self.lines[after:]):
+                    left = deadline - time.monotonic()
+                    if left <= 0 or exited:
+                        raise PeerError("sip2rtmpd: no '%s' in its log:\n%s" %
+                                        (text, "\n".join(self.lines[-40:])))
+                    if self.proc.poll() is not None:
+                        break
+                    self._cond.wait(min(left, 0.2))
+                else:
+                    return
+            # exited: once more with its last lines read
+            self._read_to_the_end()
+            exited = True
 
     def end_process(self):
         """SIGKILL: a test that wants the daemon's own shutdown asks for it
