@@ -9,11 +9,12 @@ nginx-rtmp, ffmpeg pulling the stream back.
 
 import sys
 import unittest
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "peers"))
 from daemon import (Daemon, Sipp, NginxRtmp, call_body, pull_rtmp,  # noqa: E402
-                    dominant_frequency, free_port, LOOPBACK)
+                    dominant_frequency, free_port, wait_until, LOOPBACK)
 from peers import TONE_HZ, loud_spans, build_dir  # noqa: E402
 import rtp_pcap  # noqa: E402
 
@@ -118,11 +119,20 @@ class DaemonCarrierTest(unittest.TestCase):
                      files={"audio.pcap": lambda p: rtp_pcap.write_pcap(
                          p, target_audio.packets)}) as target, \
                 Sipp("refer_blind_transfer.xml", target=target.host_port) as pbx:
-            r = d.post("/api/v1/calls", call_body(pbx, nginx, "xfer"))
-            cid = r.json["callId"]
-            ev.wait_call(cid, stream="PUBLISHING")
+            # pulled from the stream's first tag: ffmpeg started first, its
+            # player kept waiting by nginx-rtmp. Started once PUBLISHING was
+            # seen, the pull's first second moved with how long that took
+            # (the transferor's REFER comes 1.5 s after the answer).
             wav = Path(pbx.dir) / "xfer.wav"
-            pulled = pull_rtmp("rtmp://%s:%d/live/xfer" % (LOOPBACK, nginx.port), 3.5, wav)
+            with ThreadPoolExecutor(1) as pool:
+                pulling = pool.submit(pull_rtmp, "rtmp://%s:%d/live/xfer" %
+                                      (LOOPBACK, nginx.port), 3.5, wav, rw_timeout_s=15)
+                wait_until(lambda: "<name>xfer</name>" in nginx.stat(), 10,
+                           "ffmpeg waiting on live/xfer")
+                r = d.post("/api/v1/calls", call_body(pbx, nginx, "xfer"))
+                cid = r.json["callId"]
+                ev.wait_call(cid, stream="PUBLISHING")
+                pulled = pulling.result()
             self.assertEqual(pulled.returncode, 0, pulled.stderr)
             moved = ev.wait(lambda e: e.get("callId") == cid and
                             (e.get("reason") or "").startswith("transferred to sip:"), 10,
