@@ -70,15 +70,16 @@ static uint32_t seconds(const struct pl *digits)
 }
 
 
-/* A request's Min-SE (RFC 4028 5), 0 without one: what our 2xx says must
-   not be shorter; a day at most, as every interval we take */
-static uint32_t request_min_se(const struct sip_msg *msg)
+/* A message's Min-SE (RFC 4028 5), 0 without one: in a request, what our
+   2xx says must not be shorter; in a 422, what to ask for again. Its
+   digits, before any parameter ("Min-SE: 1800;x=y"); a day at most, as
+   every interval we take */
+static uint32_t min_se_of(const struct sip_msg *msg)
 {
 	const struct sip_hdr *hdr = sip_msg_hdr(msg, SIP_HDR_MIN_SE);
 	struct pl secs;
 
-	if (!msg->req || !hdr ||
-	    re_regex(hdr->val.p, hdr->val.l, "[0-9]+", &secs))
+	if (!hdr || re_regex(hdr->val.p, hdr->val.l, "[0-9]+", &secs))
 		return 0;
 
 	return seconds(&secs);
@@ -177,7 +178,7 @@ void session_timer_update(struct session_timer *st,
 		   Min-SE (RFC 4028 9) */
 		if (!hdr) {
 			st->interval_s = MAX(st->interval_s,
-					     request_min_se(msg));
+					     min_se_of(msg));
 			start(st);
 			return;
 		}
@@ -276,18 +277,13 @@ bool session_timer_too_short(const struct session_timer *st,
 bool session_timer_too_small(struct session_timer *st,
 			     const struct sip_msg *msg)
 {
-	const struct sip_hdr *hdr = sip_msg_hdr(msg, SIP_HDR_MIN_SE);
-	struct pl secs;
 	uint32_t min_se;
 
-	if (!hdr || st->retries >= MAX_RETRIES)
+	if (st->retries >= MAX_RETRIES)
 		return false;
 
-	/* "Min-SE: 1800;x=y" has parameters after its digits (RFC 4028 5) */
-	if (re_regex(hdr->val.p, hdr->val.l, "[0-9]+", &secs))
-		return false;
-
-	min_se = seconds(&secs);
+	/* 0 without one: no better interval to ask for */
+	min_se = min_se_of(msg);
 	if (min_se <= st->asked_s)
 		return false;
 
