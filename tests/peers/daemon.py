@@ -77,6 +77,7 @@ class Daemon(peers.Peer):
         self.args = list(args)
         self.lines = []
         self._cond = threading.Condition()
+        self._pump_thread = None
         self.returncode = None
 
     def start(self):
@@ -105,9 +106,7 @@ class Daemon(peers.Peer):
         """Once the process has exited, every line it wrote: the pump
         thread reads to the pipe's end (the lines written just before the
         exit may not be read yet when the exit is seen)."""
-        proc = getattr(self, "proc", None)
-        if proc is not None and proc.poll() is not None and \
-                getattr(self, "_pump_thread", None) is not None:
+        if self.proc is not None and self.proc.poll() is not None:
             self._pump_thread.join(5)
 
     def log(self):
@@ -119,22 +118,16 @@ class Daemon(peers.Peer):
         """Wait for a log line holding `text`, among the lines from the
         `after`-th on (a count of lines seen before)."""
         deadline = time.monotonic() + timeout
-        exited = False
-        while True:
-            with self._cond:
-                while not any(text in l for l in self.lines[after:]):
-                    left = deadline - time.monotonic()
-                    if left <= 0 or exited:
-                        raise PeerError("sip2rtmpd: no '%s' in its log:\n%s" %
-                                        (text, "\n".join(self.lines[-40:])))
-                    if self.proc.poll() is not None:
-                        break
-                    self._cond.wait(min(left, 0.2))
-                else:
-                    return
-            # exited: once more with its last lines read
-            self._read_to_the_end()
-            exited = True
+        with self._cond:
+            while not any(text in l for l in self.lines[after:]):
+                left = deadline - time.monotonic()
+                # exited and its last lines read (the pump ends at the
+                # pipe's end, and says so), as GstLaunch.wait_for
+                if left <= 0 or (self.proc.poll() is not None and
+                                 not self._pump_thread.is_alive()):
+                    raise PeerError("sip2rtmpd: no '%s' in its log:\n%s" %
+                                    (text, "\n".join(self.lines[-40:])))
+                self._cond.wait(min(left, 0.2))
 
     def end_process(self):
         """SIGKILL: a test that wants the daemon's own shutdown asks for it

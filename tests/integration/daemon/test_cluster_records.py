@@ -37,14 +37,21 @@ def redis_cli(redis, *args):
     return res.stdout.splitlines()
 
 
+def live_keys(redis):
+    """(key, type) of every cluster key in Redis; one expired or deleted
+    between KEYS and TYPE (the nodes go on meanwhile: TYPE says "none") is
+    left out."""
+    for key in redis_cli(redis, "KEYS", "s2r:*"):
+        kind = redis_cli(redis, "TYPE", key)[0]
+        if kind != "none":
+            yield key, kind
+
+
 def redis_values(redis):
     """Every value the cluster has in Redis: (key, field, text), field the
     hash field or stream entry field, else None."""
     out = []
-    for key in redis_cli(redis, "KEYS", "s2r:*"):
-        kind = redis_cli(redis, "TYPE", key)[0]
-        if kind == "none":
-            continue  # expired or deleted since KEYS: the nodes go on meanwhile
+    for key, kind in live_keys(redis):
         if kind == "hash":
             for field in redis_cli(redis, "HKEYS", key):
                 out.append((key, field, "\n".join(
@@ -75,10 +82,7 @@ def redis_dump_one(redis, key, kind):
 def redis_dump(redis):
     """Everything the cluster has in Redis, as text, key by key."""
     out = {}
-    for key in redis_cli(redis, "KEYS", "s2r:*"):
-        kind = redis_cli(redis, "TYPE", key)[0]
-        if kind == "none":
-            continue  # expired or deleted since KEYS: the nodes go on meanwhile
+    for key, kind in live_keys(redis):
         cmd = {"string": ("GET", key), "hash": ("HGETALL", key),
                "set": ("SMEMBERS", key), "stream": ("XRANGE", key, "-", "+"),
                "list": ("LRANGE", key, 0, -1),

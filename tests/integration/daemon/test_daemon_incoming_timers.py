@@ -43,9 +43,12 @@ class DaemonIncomingTimersTest(IncomingCase):
         d.env["GST_REGISTRY"] = str(d.dir / "registry.bin")
         return d
 
-    def up(self, ev):
-        call = ev.wait(lambda e: e.get("route") == "config-rooms" and
+    def answered(self, ev):
+        return ev.wait(lambda e: e.get("route") == "config-rooms" and
                        e.get("status") == "ESTABLISHED", 20, "the incoming call up")
+
+    def up(self, ev):
+        call = self.answered(ev)
         ev.wait_call(call["callId"], stream="PUBLISHING")
         return call
 
@@ -85,8 +88,7 @@ class DaemonIncomingTimersTest(IncomingCase):
             # from the answer (ESTABLISHED, ~ the ACK), not from PUBLISHING,
             # later by the time the media takes to the stream (longer in
             # the asan suite), which came off the lower bound's 1.5 s
-            call = ev.wait(lambda e: e.get("route") == "config-rooms" and
-                           e.get("status") == "ESTABLISHED", 20, "the incoming call up")
+            call = self.answered(ev)
             t0 = time.monotonic()
             ev.wait_call(call["callId"], stream="PUBLISHING")
             # a session that expired is a failure of the call, saying why
